@@ -1,0 +1,253 @@
+/**
+ * @module SFrameContext: the key store plus encryption and decryption of RFC 9605 §4.4.3-4 for one cipher suite.
+ *
+ * ```
+ * +--------+------------------------------+-----+
+ * | header |          ciphertext          | tag |     header = encode_sframe_header(CTR, KID)   (§4.3)
+ * +--------+------------------------------+-----+     AAD    = header || metadata             (§4.4.3)
+ * ```
+ * Sending: each KID has its own counter; a counter is reserved before any await, so concurrent calls never share
+ * one, and a context never wraps past 2^64 - 1. Receiving: a replay window per KID, advanced after the tag verifies.
+ */
+import { MAX_U64 } from '../shared/bytes';
+import { SFrameError } from './errors';
+import { decodeHeader, headerLength, writeHeader } from './header';
+import { deriveFrameKeys } from './key-schedule';
+import { ReplayWindow } from './replay';
+import { aeadOpen, aeadSeal, type CipherSuite, type FrameKeys, frameNonce, getCipherSuite } from './suites';
+
+/** Counters a receiver tolerates below the highest one it accepted (out-of-order delivery, retransmissions). */
+export const DEFAULT_REPLAY_WINDOW = 256;
+
+export interface SFrameContextOptions {
+  /** Replay window per KID, a power of two in [32, 65536]. Default 256 (5 s of audio, 8 s of 30 fps video). */
+  replayWindow?: number;
+}
+
+interface KeyState {
+  readonly keys: FrameKeys;
+  /** Last counter this context encrypted under this KID; -1n before the first frame. */
+  lastSentCtr: bigint;
+  readonly window: ReplayWindow;
+}
+
+export interface DecryptedFrame {
+  kid: bigint;
+  ctr: bigint;
+  plaintext: Uint8Array;
+}
+
+/** An SFrame ciphertext split where it is written: callers that place the header elsewhere use these parts. */
+export interface SealedFrame {
+  kid: bigint;
+  ctr: bigint;
+  /** The encoded SFrame header (§4.3), which was authenticated as the start of the AAD. */
+  header: Uint8Array;
+  /** ciphertext || tag. */
+  sealed: Uint8Array;
+}
+
+function checkBytes(name: string, value: unknown): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
+}
+
+function checkKid(kid: unknown): asserts kid is bigint {
+  if (typeof kid !== 'bigint') throw new TypeError('kid must be a bigint');
+  if (kid < 0n || kid > MAX_U64) throw new RangeError('kid must be in [0, 2^64 - 1]');
+}
+
+export class SFrameContext {
+  readonly suite: CipherSuite;
+  readonly #replayWindow: number;
+  readonly #keys = new Map<bigint, KeyState>();
+  /** KIDs that had a key: never keyed again, so a counter can never restart under an old (KID, key). */
+  readonly #used = new Set<bigint>();
+
+  /** @throws RangeError unless suite is 1..5 (RFC 9605 §4.5) and the replay window is valid. */
+  constructor(suite: number, options: SFrameContextOptions = {}) {
+    this.suite = getCipherSuite(suite);
+    this.#replayWindow = options.replayWindow ?? DEFAULT_REPLAY_WINDOW;
+    new ReplayWindow(this.#replayWindow); // validates the size now rather than at the first key
+  }
+
+  /**
+   * Derives and stores the frame keys for `kid` from `baseKey` (RFC 9605 §4.4.2).
+   * @throws RangeError if `kid` already has (or had) a key: re-keying a KID could restart its counter under the same
+   * key and reuse a nonce. Use a fresh KID instead.
+   */
+  async addKey(kid: bigint, baseKey: Uint8Array | CryptoKey): Promise<void> {
+    checkKid(kid);
+    this.#reserveKid(kid);
+    try {
+      this.#install(kid, await deriveFrameKeys(this.suite.id, baseKey, kid));
+    } catch (error) {
+      this.#used.delete(kid);
+      throw error;
+    }
+  }
+
+  /**
+   * Stores frame keys derived elsewhere (on the trusted side) for `kid`: the context then never sees a base key.
+   * @throws TypeError if the keys do not fit this suite, RangeError if `kid` already has (or had) a key.
+   */
+  async importFrameKeys(kid: bigint, keys: FrameKeys): Promise<void> {
+    checkKid(kid);
+    this.#checkFrameKeys(keys);
+    this.#reserveKid(kid);
+    this.#install(kid, {
+      key: keys.key,
+      ...(keys.authKey ? { authKey: keys.authKey } : {}),
+      salt: new Uint8Array(keys.salt),
+    });
+  }
+
+  /** True while `kid` has usable keys. */
+  hasKey(kid: bigint): boolean {
+    return this.#keys.has(kid);
+  }
+
+  /**
+   * Retires `kid`: its keys are dropped, frames under it are refused as `unknown_kid`, and it can never be keyed
+   * again in this context. Returns false if it had no key.
+   */
+  retireKey(kid: bigint): boolean {
+    return this.#keys.delete(kid);
+  }
+
+  /** KIDs that currently have keys. */
+  kids(): bigint[] {
+    return [...this.#keys.keys()];
+  }
+
+  /**
+   * RFC 9605 §4.4.3. Returns header || ciphertext || tag.
+   * @throws TypeError for non-bytes input; RangeError for an explicit ctr at or below the last one used for this KID
+   * or outside [0, 2^64 - 1]; SFrameError `unknown_kid` without a key, `counter_exhausted` after 2^64 - 1.
+   */
+  async encrypt(
+    kid: bigint,
+    metadata: Uint8Array,
+    plaintext: Uint8Array,
+    options?: { ctr?: bigint },
+  ): Promise<Uint8Array> {
+    const { header, sealed } = await this.seal(kid, metadata, plaintext, options);
+    const out = new Uint8Array(header.length + sealed.length);
+    out.set(header, 0);
+    out.set(sealed, header.length);
+    return out;
+  }
+
+  /** Like `encrypt`, but returns the header and ciphertext || tag apart, for framings that lay them out elsewhere. */
+  async seal(
+    kid: bigint,
+    metadata: Uint8Array,
+    plaintext: Uint8Array,
+    options?: { ctr?: bigint },
+  ): Promise<SealedFrame> {
+    checkKid(kid);
+    checkBytes('metadata', metadata);
+    checkBytes('plaintext', plaintext);
+    const state = this.#keys.get(kid);
+    if (state === undefined) throw new SFrameError('unknown_kid', `SFrame: no key for KID ${kid}`);
+    const ctr = this.#nextCounter(state, options?.ctr);
+    // Reserve the counter before the first await: two concurrent frames must never share a nonce.
+    state.lastSentCtr = ctr;
+    const hlen = headerLength(kid, ctr);
+    const aad = new Uint8Array(hlen + metadata.length);
+    writeHeader(aad, 0, kid, ctr);
+    aad.set(metadata, hlen);
+    const sealed = await aeadSeal(this.suite, state.keys, frameNonce(state.keys.salt, ctr), aad, plaintext);
+    return { kid, ctr, header: aad.subarray(0, hlen), sealed };
+  }
+
+  /**
+   * RFC 9605 §4.4.4. Never returns plaintext of a frame whose tag does not verify, and rejects only with SFrameError:
+   * `header_truncated` / `header_non_minimal` (§4.3), `frame_too_short`, `unknown_kid`, `auth_failure`, `replay`.
+   */
+  async decrypt(metadata: Uint8Array, frame: Uint8Array): Promise<DecryptedFrame> {
+    if (!(frame instanceof Uint8Array)) throw new SFrameError('invalid_input', 'SFrame: frame must be a Uint8Array');
+    const header = decodeHeader(frame);
+    return this.open(frame.subarray(0, header.length), header.kid, header.ctr, metadata, frame.subarray(header.length));
+  }
+
+  /**
+   * Decrypts ciphertext || tag whose header (already parsed into kid and ctr) was written elsewhere. Same guarantees
+   * and errors as `decrypt`.
+   */
+  async open(
+    header: Uint8Array,
+    kid: bigint,
+    ctr: bigint,
+    metadata: Uint8Array,
+    sealed: Uint8Array,
+  ): Promise<DecryptedFrame> {
+    try {
+      if (!(metadata instanceof Uint8Array) || !(sealed instanceof Uint8Array) || !(header instanceof Uint8Array)) {
+        throw new SFrameError('invalid_input', 'SFrame: metadata and frame must be Uint8Arrays');
+      }
+      if (sealed.length < this.suite.nt) throw new SFrameError('frame_too_short');
+      const state = this.#keys.get(kid);
+      if (state === undefined) throw new SFrameError('unknown_kid', `SFrame: no key for KID ${kid}`);
+      if (state.window.isReplay(ctr)) throw new SFrameError('replay');
+      const aad = new Uint8Array(header.length + metadata.length);
+      aad.set(header, 0);
+      aad.set(metadata, header.length);
+      const plaintext = await aeadOpen(this.suite, state.keys, frameNonce(state.keys.salt, ctr), aad, sealed);
+      // Re-check after the await: the key may have been retired, or a duplicate may have won the race.
+      if (this.#keys.get(kid) !== state) throw new SFrameError('unknown_kid', `SFrame: KID ${kid} was retired`);
+      if (state.window.isReplay(ctr)) throw new SFrameError('replay');
+      state.window.accept(ctr);
+      return { kid, ctr, plaintext };
+    } catch (error) {
+      if (error instanceof SFrameError) throw error;
+      throw new SFrameError('crypto_failure', `SFrame: ${String(error)}`);
+    }
+  }
+
+  #nextCounter(state: KeyState, explicit: bigint | undefined): bigint {
+    if (explicit === undefined) {
+      if (state.lastSentCtr >= MAX_U64) {
+        throw new SFrameError('counter_exhausted', 'SFrame: counter space exhausted for this KID; use a new KID');
+      }
+      return state.lastSentCtr + 1n;
+    }
+    if (typeof explicit !== 'bigint') throw new TypeError('ctr must be a bigint');
+    if (explicit < 0n || explicit > MAX_U64) throw new RangeError('ctr must be in [0, 2^64 - 1]');
+    if (explicit <= state.lastSentCtr) {
+      throw new RangeError(`SFrame: counter ${explicit} is not above the last one used (${state.lastSentCtr})`);
+    }
+    return explicit;
+  }
+
+  #reserveKid(kid: bigint): void {
+    if (this.#used.has(kid)) throw new RangeError(`SFrame: KID ${kid} already has or had a key; use a fresh KID`);
+    this.#used.add(kid);
+  }
+
+  #install(kid: bigint, keys: FrameKeys): void {
+    this.#keys.set(kid, { keys, lastSentCtr: -1n, window: new ReplayWindow(this.#replayWindow) });
+  }
+
+  #checkFrameKeys(keys: FrameKeys): void {
+    const cs = this.suite;
+    if (typeof keys !== 'object' || keys === null) throw new TypeError('SFrame: frame keys must be an object');
+    const { key, authKey, salt } = keys;
+    if (!(salt instanceof Uint8Array) || salt.length !== cs.nn)
+      throw new TypeError(`SFrame: salt must be ${cs.nn} bytes`);
+    if (!(key instanceof CryptoKey)) throw new TypeError('SFrame: key must be a CryptoKey');
+    const aes = key.algorithm as AesKeyAlgorithm;
+    if (cs.aead === 'gcm') {
+      if (aes.name !== 'AES-GCM' || aes.length !== cs.aesKeyLength * 8) {
+        throw new TypeError(`SFrame: suite ${cs.id} needs an AES-GCM-${cs.aesKeyLength * 8} key`);
+      }
+      return;
+    }
+    if (aes.name !== 'AES-CTR' || aes.length !== cs.aesKeyLength * 8) {
+      throw new TypeError(`SFrame: suite ${cs.id} needs an AES-CTR-${cs.aesKeyLength * 8} key`);
+    }
+    const hmac = authKey?.algorithm as HmacKeyAlgorithm | undefined;
+    if (!(authKey instanceof CryptoKey) || hmac?.name !== 'HMAC' || hmac.hash.name !== cs.hash) {
+      throw new TypeError(`SFrame: suite ${cs.id} needs an HMAC-${cs.hash} auth key`);
+    }
+  }
+}

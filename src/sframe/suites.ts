@@ -1,0 +1,208 @@
+/**
+ * @module The five RFC 9605 cipher suites (§4.5, §8.1) and their AEADs, on WebCrypto only.
+ *
+ * | value | name                         | hash    | Nk | Nn | Nt |
+ * |-------|------------------------------|---------|----|----|----|
+ * | 1     | AES_128_CTR_HMAC_SHA256_80   | SHA-256 | 48 | 12 | 10 |
+ * | 2     | AES_128_CTR_HMAC_SHA256_64   | SHA-256 | 48 | 12 |  8 |
+ * | 3     | AES_128_CTR_HMAC_SHA256_32   | SHA-256 | 48 | 12 |  4 |
+ * | 4     | AES_128_GCM_SHA256_128       | SHA-256 | 16 | 12 | 16 |
+ * | 5     | AES_256_GCM_SHA512_128       | SHA-512 | 32 | 12 | 16 |
+ *
+ * For the CTR-HMAC suites the 48-byte sframe_key splits into a 16-byte AES key and a 32-byte HMAC key (§4.5.1).
+ */
+import { asBufferSource, concatBytes, constantTimeEqual, u64BE } from '../shared/bytes';
+import { SFrameError } from './errors';
+
+export interface CipherSuite {
+  readonly id: 1 | 2 | 3 | 4 | 5;
+  readonly name: string;
+  readonly hash: 'SHA-256' | 'SHA-512';
+  /** sframe_key length (§4.4.2). */
+  readonly nk: number;
+  /** Nonce length. */
+  readonly nn: 12;
+  /** Tag length. */
+  readonly nt: number;
+  /** AES-GCM, or AES-CTR + HMAC (§4.5.1). */
+  readonly aead: 'gcm' | 'ctr-hmac';
+  /** AES key length in bytes (Nka for CTR-HMAC). */
+  readonly aesKeyLength: 16 | 32;
+}
+
+export const CIPHER_SUITES: Readonly<Record<1 | 2 | 3 | 4 | 5, CipherSuite>> = {
+  1: {
+    id: 1,
+    name: 'AES_128_CTR_HMAC_SHA256_80',
+    hash: 'SHA-256',
+    nk: 48,
+    nn: 12,
+    nt: 10,
+    aead: 'ctr-hmac',
+    aesKeyLength: 16,
+  },
+  2: {
+    id: 2,
+    name: 'AES_128_CTR_HMAC_SHA256_64',
+    hash: 'SHA-256',
+    nk: 48,
+    nn: 12,
+    nt: 8,
+    aead: 'ctr-hmac',
+    aesKeyLength: 16,
+  },
+  3: {
+    id: 3,
+    name: 'AES_128_CTR_HMAC_SHA256_32',
+    hash: 'SHA-256',
+    nk: 48,
+    nn: 12,
+    nt: 4,
+    aead: 'ctr-hmac',
+    aesKeyLength: 16,
+  },
+  4: { id: 4, name: 'AES_128_GCM_SHA256_128', hash: 'SHA-256', nk: 16, nn: 12, nt: 16, aead: 'gcm', aesKeyLength: 16 },
+  5: { id: 5, name: 'AES_256_GCM_SHA512_128', hash: 'SHA-512', nk: 32, nn: 12, nt: 16, aead: 'gcm', aesKeyLength: 32 },
+};
+
+/** @throws RangeError unless `suite` is one of RFC 9605's five cipher suites (1..5). */
+export function getCipherSuite(suite: number): CipherSuite {
+  if (!Number.isInteger(suite) || suite < 1 || suite > 5) {
+    throw new RangeError(`SFrame: unsupported cipher suite ${String(suite)} (RFC 9605 defines 1..5)`);
+  }
+  return CIPHER_SUITES[suite as 1 | 2 | 3 | 4 | 5];
+}
+
+/** Frame keys for one KID: what encryption and decryption need, and nothing that derives more. */
+export interface FrameKeys {
+  /** AES-GCM key, or the AES-CTR enc_key for the CTR-HMAC suites. Non-extractable when made by deriveFrameKeys. */
+  key: CryptoKey;
+  /** HMAC auth_key, CTR-HMAC suites only. */
+  authKey?: CryptoKey;
+  /** sframe_salt (Nn bytes). Not secret on its own: it only whitens the nonce. */
+  salt: Uint8Array;
+}
+
+/** Nonce = sframe_salt XOR CTR, the counter big-endian and right-aligned in Nn bytes (RFC 9605 §4.4.3). */
+export function frameNonce(salt: Uint8Array, ctr: bigint): Uint8Array<ArrayBuffer> {
+  const nonce = new Uint8Array(salt);
+  // The 64-bit counter covers the last 8 of the 12 nonce bytes; split it in two 32-bit halves to stay off BigInt loops.
+  const hi = Number((ctr >> 32n) & 0xffffffffn);
+  const lo = Number(ctr & 0xffffffffn);
+  const view = new DataView(nonce.buffer);
+  view.setUint32(4, view.getUint32(4) ^ hi);
+  view.setUint32(8, view.getUint32(8) ^ lo);
+  return nonce;
+}
+
+/** AES-CTR's initial counter block: nonce || 0x00000000, incremented in its low 32 bits (RFC 9605 §4.5.1). */
+function counterBlock(nonce: Uint8Array): Uint8Array<ArrayBuffer> {
+  const block = new Uint8Array(16);
+  block.set(nonce, 0);
+  return block;
+}
+
+/** RFC 9605 §4.5.1 compute_tag: HMAC over lengths, nonce, AAD and ciphertext, truncated to Nt. */
+async function computeTag(
+  suite: CipherSuite,
+  authKey: CryptoKey,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  ct: Uint8Array,
+): Promise<Uint8Array> {
+  const authData = concatBytes(
+    u64BE(BigInt(aad.length)),
+    u64BE(BigInt(ct.length)),
+    u64BE(BigInt(suite.nt)),
+    nonce,
+    aad,
+    ct,
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', authKey, asBufferSource(authData)));
+  return mac.subarray(0, suite.nt);
+}
+
+/**
+ * AEAD.Encrypt (RFC 9605 §4.4.3 with §4.5): returns ciphertext || tag.
+ * Rejects only on a WebCrypto failure (wrong key type), which callers turn into an error of their own.
+ */
+export async function aeadSeal(
+  suite: CipherSuite,
+  keys: FrameKeys,
+  nonce: Uint8Array<ArrayBuffer>,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+): Promise<Uint8Array> {
+  if (suite.aead === 'gcm') {
+    const sealed = await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: 128 },
+      keys.key,
+      asBufferSource(plaintext),
+    );
+    return new Uint8Array(sealed);
+  }
+  if (keys.authKey === undefined) throw new TypeError('SFrame: CTR-HMAC suite without an auth key');
+  const ct = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: 'AES-CTR', counter: counterBlock(nonce), length: 32 },
+      keys.key,
+      asBufferSource(plaintext),
+    ),
+  );
+  const tag = await computeTag(suite, keys.authKey, nonce, aad, ct);
+  const out = new Uint8Array(ct.length + suite.nt);
+  out.set(ct, 0);
+  out.set(tag, ct.length);
+  return out;
+}
+
+/**
+ * AEAD.Decrypt (RFC 9605 §4.4.4 with §4.5). For CTR-HMAC the tag is compared in constant time and nothing is
+ * decrypted unless it matches.
+ * @throws SFrameError `auth_failure` when the tag does not verify, `crypto_failure` for any other WebCrypto error.
+ */
+export async function aeadOpen(
+  suite: CipherSuite,
+  keys: FrameKeys,
+  nonce: Uint8Array<ArrayBuffer>,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+): Promise<Uint8Array> {
+  if (sealed.length < suite.nt) throw new SFrameError('frame_too_short');
+  if (suite.aead === 'gcm') {
+    let opened: ArrayBuffer;
+    try {
+      opened = await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: 128 },
+        keys.key,
+        asBufferSource(sealed),
+      );
+    } catch (error) {
+      // WebCrypto reports a failed tag as OperationError; anything else means our key or inputs were wrong.
+      if (error instanceof Error && error.name === 'OperationError') throw new SFrameError('auth_failure');
+      throw new SFrameError('crypto_failure', `SFrame: AES-GCM failed: ${String(error)}`);
+    }
+    return new Uint8Array(opened);
+  }
+  if (keys.authKey === undefined) throw new SFrameError('crypto_failure', 'SFrame: CTR-HMAC suite without an auth key');
+  const ctLength = sealed.length - suite.nt;
+  const ct = sealed.subarray(0, ctLength);
+  const tag = sealed.subarray(ctLength);
+  let expected: Uint8Array;
+  try {
+    expected = await computeTag(suite, keys.authKey, nonce, aad, ct);
+  } catch (error) {
+    throw new SFrameError('crypto_failure', `SFrame: HMAC failed: ${String(error)}`);
+  }
+  if (!constantTimeEqual(tag, expected)) throw new SFrameError('auth_failure');
+  try {
+    const pt = await crypto.subtle.decrypt(
+      { name: 'AES-CTR', counter: counterBlock(nonce), length: 32 },
+      keys.key,
+      asBufferSource(ct.slice()),
+    );
+    return new Uint8Array(pt);
+  } catch (error) {
+    throw new SFrameError('crypto_failure', `SFrame: AES-CTR failed: ${String(error)}`);
+  }
+}

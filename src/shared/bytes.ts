@@ -1,0 +1,103 @@
+/**
+ * @module Byte helpers shared by every context. Pure: no DOM, no extension APIs.
+ */
+
+/** 2^64 - 1, the largest KID or CTR RFC 9605 can encode (§4.3: up to 8 bytes). */
+export const MAX_U64 = (1n << 64n) - 1n;
+
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+export function hexToBytes(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex))
+    throw new TypeError('hexToBytes: not an even-length hex string');
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+export function bytesToHex(bytes: Uint8Array): string {
+  let hex = '';
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}
+
+/** Number of bytes needed to write `value` big-endian without leading zero bytes (0 for 0n). */
+export function minimalByteLength(value: bigint): number {
+  let length = 0;
+  for (let v = value; v > 0n; v >>= 8n) length++;
+  return length;
+}
+
+/** Writes `value` big-endian into `out[offset, offset + length)`. The caller guarantees it fits. */
+export function writeUintBE(out: Uint8Array, offset: number, length: number, value: bigint): void {
+  let v = value;
+  for (let i = offset + length - 1; i >= offset; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+}
+
+/** Reads `length` (≤ 8) bytes big-endian. The caller guarantees they exist. */
+export function readUintBE(bytes: Uint8Array, offset: number, length: number): bigint {
+  // Fast path for ≤ 6 bytes: exact in a double, no BigInt per byte.
+  if (length <= 6) {
+    let n = 0;
+    for (let i = 0; i < length; i++) n = n * 256 + (bytes[offset + i] ?? 0);
+    return BigInt(n);
+  }
+  let v = 0n;
+  for (let i = 0; i < length; i++) v = (v << 8n) | BigInt(bytes[offset + i] ?? 0);
+  return v;
+}
+
+export function u64BE(value: bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  writeUintBE(out, 0, 8, value);
+  return out;
+}
+
+/**
+ * Compares two byte strings in time that depends only on their lengths, never on where they differ, so a forger
+ * cannot learn a tag byte by byte from timing (RFC 9605 §4.5.1 leaves the comparison to us).
+ */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+/** Overwrites secret bytes once they are no longer needed (best effort: JS engines may have copied them). */
+export function wipe(bytes: Uint8Array): void {
+  bytes.fill(0);
+}
+
+/** WebCrypto wants BufferSource backed by an ArrayBuffer; TS 5.7+ types Uint8Array<ArrayBufferLike>. */
+export function asBufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes as Uint8Array<ArrayBuffer>;
+}
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+export function base64ToBytes(base64: string): Uint8Array {
+  const binary = atob(base64);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
