@@ -1,0 +1,130 @@
+/**
+ * @module Framelock frame format v1: the constants every participant must agree on, the KID layout and the trailer.
+ * See docs/frame-format.md for the whole picture. Every magic number of the format lives here, with its reason.
+ *
+ * A protected frame keeps the codec's own layout (clear bytes in place, ciphertext in place of the protected bytes)
+ * and carries the SFrame header and tag in a trailer, written backwards so it can be read from the last byte:
+ *
+ * ```
+ * +------------------------------------------+---------+---------+---------------+--------+
+ * | codec body: clear bytes and ciphertext    |   tag   |   CTR   | KID (7 bytes) | config |
+ * | in the positions the codec had them       | Nt bytes| 0-8 B   |  big-endian   | 1 byte |
+ * +------------------------------------------+---------+---------+---------------+--------+
+ *                                            '------------------ trailer -------------------'
+ * AAD (RFC 9605 §4.4.3) = SFrame header (config || KID || CTR, §4.3) || 0x01 (format version) || codec id
+ *                         || the codec's canonical description of its clear bytes
+ * ```
+ */
+import { headerLengthFromConfig } from '../sframe';
+
+export const FORMAT_VERSION = 1;
+
+export type MediaKind = 'audio' | 'video';
+
+/**
+ * One cipher suite per media kind, fixed by the format version so receivers never guess (docs/frame-format.md has the
+ * byte counts behind the choice):
+ * - video: AES_128_GCM_SHA256_128 (4): one WebCrypto call per frame and a full 128-bit tag, 25-26 bytes per frame.
+ * - audio: AES_128_CTR_HMAC_SHA256_64 (2): GCM's 16-byte tag would make audio frames 27+ bytes heavier; a 64-bit tag
+ *   keeps them at 18-20 bytes and still leaves a forger 2^-64 per try.
+ */
+export const SUITE_FOR_KIND: Readonly<Record<MediaKind, 2 | 4>> = { audio: 2, video: 4 };
+
+/** Tag length Nt of each kind's suite (RFC 9605 §4.5). */
+export const TAG_LENGTH: Readonly<Record<MediaKind, number>> = { audio: 8, video: 16 };
+
+/**
+ * KID layout, 56 bits, always written in 7 bytes:
+ * ```
+ *  55    52 51  48 47                                            0
+ * +--------+------+-----------------------------------------------+
+ * | 0b1011 | epoch|          random sender id (48 bits)           |
+ * +--------+------+-----------------------------------------------+
+ * ```
+ * - The top nibble marks a Framelock v1 frame. Its top bit also keeps the KID at 7 bytes, so the header's config
+ *   byte always reads 1 110 Y CCC: together that is 8 fixed bits a receiver checks before any crypto.
+ * - epoch: the key epoch mod 16 (the key issue defines epochs; receivers accept only neighbours of their own).
+ * - sender id: fresh and random per page load and track, so no two senders share a (key, nonce).
+ */
+export const KID_MARKER = 0xbn;
+export const KID_BYTES = 7;
+export const EPOCH_BITS = 4;
+export const SENDER_ID_BITS = 48;
+const SENDER_ID_MASK = (1n << BigInt(SENDER_ID_BITS)) - 1n;
+const EPOCH_MASK = (1 << EPOCH_BITS) - 1;
+
+/** Config byte bits that must match for a v1 trailer: X = 1 and K = 6 (KID in 7 bytes), RFC 9605 §4.3. */
+export const CONFIG_MASK = 0xf0;
+export const CONFIG_EXPECTED = 0xe0;
+
+/** Opus DTX and comfort-noise frames are 1-3 bytes; they carry no speech and pass unprotected (docs/frame-format.md). */
+export const MAX_UNPROTECTED_AUDIO_FRAME = 3;
+
+/** @throws RangeError for an epoch outside 0..15 or a sender id outside 48 bits. */
+export function makeKid(epoch: number, senderId: bigint): bigint {
+  if (!Number.isInteger(epoch) || epoch < 0 || epoch > EPOCH_MASK) throw new RangeError('epoch must be in 0..15');
+  if (typeof senderId !== 'bigint' || senderId < 0n || senderId > SENDER_ID_MASK) {
+    throw new RangeError('sender id must be a 48-bit bigint');
+  }
+  return (KID_MARKER << 52n) | (BigInt(epoch) << 48n) | senderId;
+}
+
+export function isFramelockKid(kid: bigint): boolean {
+  return kid >> 52n === KID_MARKER;
+}
+
+export function kidEpoch(kid: bigint): number {
+  return Number((kid >> 48n) & BigInt(EPOCH_MASK));
+}
+
+export function kidSenderId(kid: bigint): bigint {
+  return kid & SENDER_ID_MASK;
+}
+
+/** Numeric codec ids, authenticated in the AAD so a frame can only be read with the framing it was written with. */
+export const CODEC_ID = {
+  generic: 0,
+  vp8: 1,
+  vp9: 2,
+  h264: 3,
+  h265: 4,
+  av1: 5,
+  opus: 6,
+} as const;
+export type CodecName = keyof typeof CODEC_ID;
+
+/**
+ * Trailer length implied by its last byte, or undefined if that byte is not a v1 config byte.
+ * @param config the frame's last byte (raw, after any unescaping)
+ */
+export function trailerLength(config: number, tagLength: number): number | undefined {
+  if ((config & CONFIG_MASK) !== CONFIG_EXPECTED) return undefined;
+  return tagLength + headerLengthFromConfig(config);
+}
+
+/**
+ * Writes tag || CTR || KID || config at `offset` from the SFrame header (config || KID || CTR) and tag.
+ * Returns the offset after it.
+ */
+export function writeTrailer(out: Uint8Array, offset: number, header: Uint8Array, tag: Uint8Array): number {
+  let at = offset;
+  out.set(tag, at);
+  at += tag.length;
+  out.set(header.subarray(1 + KID_BYTES), at); // CTR
+  at += header.length - 1 - KID_BYTES;
+  out.set(header.subarray(1, 1 + KID_BYTES), at); // KID
+  at += KID_BYTES;
+  out[at++] = header[0] ?? 0; // config
+  return at;
+}
+
+/** Splits a raw trailer back into the SFrame header (config || KID || CTR, §4.3) and the tag. */
+export function readTrailer(trailer: Uint8Array, tagLength: number): { header: Uint8Array; tag: Uint8Array } {
+  const headerLength = trailer.length - tagLength;
+  const header = new Uint8Array(headerLength);
+  const ctrLength = headerLength - 1 - KID_BYTES;
+  header[0] = trailer[trailer.length - 1] ?? 0;
+  header.set(trailer.subarray(tagLength + ctrLength, tagLength + ctrLength + KID_BYTES), 1);
+  header.set(trailer.subarray(tagLength, tagLength + ctrLength), 1 + KID_BYTES);
+  return { header, tag: trailer.subarray(0, tagLength) };
+}

@@ -1,0 +1,310 @@
+/**
+ * @module H.264 (ITU-T H.264, RFC 6184) and H.265 (ITU-T H.265, RFC 7798) in Annex B form, as WebRTC encoders emit.
+ *
+ * Per NAL unit, what stays clear:
+ * - the start code and the NAL unit header (1 byte H.264, 2 bytes H.265): packetizers split and aggregate on them;
+ * - parameter sets and delimiters whole (SPS/PPS/VPS, AUD, end of sequence/stream): depacketizers parse them and they
+ *   carry no picture content;
+ * - in slices, the slice header up to the PPS id (first_mb_in_slice, slice_type, pic_parameter_set_id for H.264;
+ *   first_slice_segment_in_pic_flag, [no_output_of_prior_pics_flag], slice_pic_parameter_set_id for H.265): Chromium's
+ *   depacketizer drops an IDR whose PPS id it cannot read;
+ * - in every NAL unit but the last, its last byte: it is never 0x00 in a valid stream, so the escaped ciphertext before
+ *   it can never end in a zero byte that a depacketizer would take for part of the next start code.
+ * The rest is encrypted; ciphertext and trailer are escaped (escape.ts) so no start code can appear in them.
+ *
+ * ```
+ * sender:    |00 00 00 01|hdr|slice hdr..pps_id| payload ........ |z|00 00 01|hdr| payload ............ |
+ * protected: |00 00 00 01|hdr|slice hdr..pps_id| esc(ct1 || z)      |00 00 01|hdr| esc(ct2 || trailer)  |
+ * metadata = for each NAL unit: leb128(clear length) || leb128(ciphertext length) || clear bytes || [z]
+ * ```
+ * Start codes are not authenticated (depacketizers rewrite them, 3 or 4 bytes), nor are zero bytes between NAL units.
+ */
+import { BitReader } from './bits';
+import { escapeNal, isEscapeByte, trailingZeros, unescapeNal } from './escape';
+import { readTrailer, TAG_LENGTH, trailerLength, writeTrailer } from './format';
+import { type Framing, genericVideo, type ReceivedLayout, type SenderLayout } from './framing';
+import { pushLeb128 } from './leb128';
+
+interface NalUnit {
+  /** Start of the start code. */
+  codeStart: number;
+  /** First byte of the NAL unit header. */
+  start: number;
+  /** Past the last byte, trailing zero bytes excluded. */
+  end: number;
+}
+
+/** Finds NAL units in an Annex B byte stream; undefined unless the stream begins with a start code. */
+export function findNalUnits(frame: Uint8Array): NalUnit[] | undefined {
+  const units: NalUnit[] = [];
+  const n = frame.length;
+  let i = 0;
+  let codeStart = -1;
+  let start = -1;
+  while (i + 2 < n) {
+    if (frame[i] === 0 && frame[i + 1] === 0 && frame[i + 2] === 1) {
+      let zeroRun = i;
+      while (zeroRun > 0 && frame[zeroRun - 1] === 0 && zeroRun - 1 >= Math.max(start, 0)) zeroRun--;
+      if (start >= 0) units.push({ codeStart, start, end: zeroRun });
+      else if (zeroRun !== 0) return undefined; // bytes before the first start code: not Annex B
+      codeStart = zeroRun;
+      start = i + 3;
+      i += 3;
+      continue;
+    }
+    i++;
+  }
+  if (start < 0) return undefined;
+  let end = n;
+  while (end > start && frame[end - 1] === 0) end--;
+  units.push({ codeStart, start, end });
+  return units;
+}
+
+interface H26xRules {
+  readonly name: 'h264' | 'h265';
+  readonly headerLength: number;
+  /** Clear bytes of the NAL unit at bytes[start, end): prefix-determined, `end - start` when all of it stays clear. */
+  clearLength(bytes: Uint8Array, start: number, end: number): number;
+}
+
+function sliceClearLength(reader: BitReader, start: number, end: number, steps: (r: BitReader) => boolean): number {
+  return steps(reader) ? reader.consumedEnd - start : end - start;
+}
+
+export const H264_RULES: H26xRules = {
+  name: 'h264',
+  headerLength: 1,
+  clearLength(bytes, start, end) {
+    const type = (bytes[start] ?? 0) & 0x1f;
+    // 7 SPS, 8 PPS, 9 AUD, 10 end of sequence, 11 end of stream, 13 SPS extension, 14 prefix, 15 subset SPS.
+    if (
+      type === 7 ||
+      type === 8 ||
+      type === 9 ||
+      type === 10 ||
+      type === 11 ||
+      type === 13 ||
+      type === 14 ||
+      type === 15
+    ) {
+      return end - start;
+    }
+    if (type === 1 || type === 5) {
+      const r = new BitReader(bytes, start + 1, end, true);
+      return sliceClearLength(
+        r,
+        start,
+        end,
+        (s) => s.ue() !== undefined && s.ue() !== undefined && s.ue() !== undefined,
+      );
+    }
+    return Math.min(1, end - start);
+  },
+};
+
+export const H265_RULES: H26xRules = {
+  name: 'h265',
+  headerLength: 2,
+  clearLength(bytes, start, end) {
+    const type = ((bytes[start] ?? 0) >> 1) & 0x3f;
+    // 32 VPS, 33 SPS, 34 PPS, 35 AUD, 36 end of sequence, 37 end of bitstream.
+    if (type >= 32 && type <= 37) return end - start;
+    // VCL NAL unit types 0-9 and 16-21 carry slice segments.
+    if (type <= 9 || (type >= 16 && type <= 21)) {
+      const r = new BitReader(bytes, start + 2, end, true);
+      const irap = type >= 16 && type <= 23;
+      return sliceClearLength(
+        r,
+        start,
+        end,
+        (s) => s.bits(1) !== undefined && (!irap || s.bits(1) !== undefined) && s.ue() !== undefined,
+      );
+    }
+    return Math.min(2, end - start);
+  },
+};
+
+interface PlannedNal {
+  unit: NalUnit;
+  clear: number;
+  encrypted: number;
+  /** The kept last byte (non-last units with ciphertext), or -1. */
+  suffix: number;
+}
+
+function describe(frame: Uint8Array, plan: readonly PlannedNal[]): Uint8Array {
+  const out: number[] = [];
+  for (const nal of plan) {
+    pushLeb128(out, nal.clear);
+    pushLeb128(out, nal.encrypted);
+    for (let i = 0; i < nal.clear; i++) out.push(frame[nal.unit.start + i] ?? 0);
+    if (nal.suffix >= 0) out.push(nal.suffix);
+  }
+  return Uint8Array.from(out);
+}
+
+function layout(rules: H26xRules, frame: Uint8Array): SenderLayout {
+  const units = findNalUnits(frame);
+  if (units === undefined) return genericVideo.layout(frame);
+  const plan: PlannedNal[] = units.map((unit, index) => {
+    const length = unit.end - unit.start;
+    let clear = Math.min(rules.clearLength(frame, unit.start, unit.end), length);
+    const last = index === units.length - 1;
+    if (last) return { unit, clear, encrypted: length - clear, suffix: -1 };
+    if (clear >= length - 1) clear = length;
+    const encrypted = Math.max(0, length - 1 - clear);
+    return { unit, clear, encrypted, suffix: encrypted > 0 ? (frame[unit.end - 1] ?? 0) : -1 };
+  });
+  let plainLength = 0;
+  for (const nal of plan) plainLength += nal.encrypted;
+  const plaintext = new Uint8Array(plainLength);
+  let offset = 0;
+  for (const nal of plan) {
+    const from = nal.unit.start + nal.clear;
+    plaintext.set(frame.subarray(from, from + nal.encrypted), offset);
+    offset += nal.encrypted;
+  }
+  return {
+    codec: rules.name,
+    metadata: describe(frame, plan),
+    plaintext,
+    write(ciphertext, header, tag) {
+      const parts: Uint8Array[] = [];
+      let at = 0;
+      plan.forEach((nal, index) => {
+        const { unit } = nal;
+        parts.push(frame.subarray(unit.codeStart, unit.start + nal.clear));
+        const ct = ciphertext.subarray(at, at + nal.encrypted);
+        at += nal.encrypted;
+        const zeros = trailingZeros(frame, unit.start, unit.start + nal.clear);
+        if (index === plan.length - 1) {
+          const tail = new Uint8Array(ct.length + tag.length + header.length);
+          tail.set(ct, 0);
+          writeTrailer(tail, ct.length, header, tag);
+          parts.push(escapeNal(tail, zeros));
+        } else if (nal.encrypted > 0) {
+          const tail = new Uint8Array(ct.length + 1);
+          tail.set(ct, 0);
+          tail[ct.length] = nal.suffix;
+          parts.push(escapeNal(tail, zeros));
+        }
+      });
+      let length = 0;
+      for (const part of parts) length += part.length;
+      const out = new Uint8Array(length);
+      let o = 0;
+      for (const part of parts) {
+        out.set(part, o);
+        o += part.length;
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Reads the escaped trailer backwards from the end of the last NAL unit. Returns it raw, and where its escaped form
+ * starts (including an escape byte the sender had to put right before it).
+ */
+function readEscapedTrailer(
+  frame: Uint8Array,
+  unit: NalUnit,
+  tagLength: number,
+): { trailer: Uint8Array; escapedStart: number } | undefined {
+  const raw: number[] = [];
+  let want = 1;
+  let j = unit.end - 1;
+  while (raw.length < want) {
+    if (j < unit.start) return undefined;
+    if (isEscapeByte(frame, unit.start, j)) {
+      j--;
+      continue;
+    }
+    raw.push(frame[j] ?? 0);
+    j--;
+    if (raw.length === 1) {
+      const total = trailerLength(raw[0] ?? 0, tagLength);
+      if (total === undefined) return undefined;
+      want = total;
+    }
+  }
+  let escapedStart = j + 1;
+  if (escapedStart - 1 >= unit.start && isEscapeByte(frame, unit.start, escapedStart - 1)) escapedStart--;
+  return { trailer: Uint8Array.from(raw.reverse()), escapedStart };
+}
+
+function parse(rules: H26xRules, frame: Uint8Array): ReceivedLayout | undefined {
+  const units = findNalUnits(frame);
+  const lastUnit = units?.[units.length - 1];
+  if (units === undefined || lastUnit === undefined) return undefined;
+  const tagLength = TAG_LENGTH.video;
+  const found = readEscapedTrailer(frame, lastUnit, tagLength);
+  if (found === undefined) return undefined;
+  const bodyUnits = units.map((unit, index) =>
+    index === units.length - 1 ? { ...unit, end: found.escapedStart } : unit,
+  );
+  const plan: PlannedNal[] = [];
+  const ciphertexts: Uint8Array[] = [];
+  bodyUnits.forEach((unit, index) => {
+    const length = unit.end - unit.start;
+    let clear = Math.min(rules.clearLength(frame, unit.start, unit.end), length);
+    const last = index === bodyUnits.length - 1;
+    if (!last && clear >= length - 1) clear = length;
+    const zeros = trailingZeros(frame, unit.start, unit.start + clear);
+    const raw = clear < length ? unescapeNal(frame.subarray(unit.start + clear, unit.end), zeros) : new Uint8Array(0);
+    if (last || raw.length === 0) {
+      ciphertexts.push(raw);
+      plan.push({ unit, clear, encrypted: raw.length, suffix: -1 });
+    } else {
+      ciphertexts.push(raw.subarray(0, raw.length - 1));
+      plan.push({ unit, clear, encrypted: raw.length - 1, suffix: raw[raw.length - 1] ?? 0 });
+    }
+  });
+  const { header, tag } = readTrailer(found.trailer, tagLength);
+  let ctLength = 0;
+  for (const ct of ciphertexts) ctLength += ct.length;
+  const sealed = new Uint8Array(ctLength + tagLength);
+  let at = 0;
+  for (const ct of ciphertexts) {
+    sealed.set(ct, at);
+    at += ct.length;
+  }
+  sealed.set(tag, at);
+  return {
+    codec: rules.name,
+    metadata: describe(frame, plan),
+    header,
+    sealed,
+    restore(plaintext) {
+      let length = 0;
+      for (const nal of plan)
+        length += nal.unit.start - nal.unit.codeStart + nal.clear + nal.encrypted + (nal.suffix >= 0 ? 1 : 0);
+      const out = new Uint8Array(length);
+      let o = 0;
+      let p = 0;
+      for (const nal of plan) {
+        const { unit } = nal;
+        out.set(frame.subarray(unit.codeStart, unit.start + nal.clear), o);
+        o += unit.start + nal.clear - unit.codeStart;
+        out.set(plaintext.subarray(p, p + nal.encrypted), o);
+        o += nal.encrypted;
+        p += nal.encrypted;
+        if (nal.suffix >= 0) out[o++] = nal.suffix;
+      }
+      return out;
+    },
+  };
+}
+
+function h26xFraming(rules: H26xRules): Framing {
+  return {
+    name: rules.name,
+    kind: 'video',
+    layout: (frame) => layout(rules, frame),
+    parse: (frame) => parse(rules, frame),
+  };
+}
+
+export const h264 = h26xFraming(H264_RULES);
+export const h265 = h26xFraming(H265_RULES);

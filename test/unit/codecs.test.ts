@@ -1,0 +1,271 @@
+import { describe, expect, it } from 'vitest';
+import {
+  av1,
+  type Framing,
+  framingForMimeType,
+  genericAudio,
+  genericVideo,
+  h264,
+  h265,
+  inspectFrame,
+  makeKid,
+  opus,
+  protectFrame,
+  SUITE_FOR_KIND,
+  unprotectFrame,
+  vp8,
+  vp9,
+} from '../../src/codecs';
+import { parseObus } from '../../src/codecs/av1';
+import { findNalUnits } from '../../src/codecs/h26x';
+import { SFrameContext } from '../../src/sframe';
+import { type FrameFixture, fixtures } from './fixtures';
+
+const FRAMINGS: Record<FrameFixture['codec'], Framing> = { vp8, vp9, h264, h265, av1, opus };
+const baseKey = new Uint8Array(16).map((_, i) => 3 * i + 1);
+const kid = makeKid(5, 0x1234_5678_9abcn);
+
+async function contexts(framing: Framing, key = baseKey) {
+  const suite = SUITE_FOR_KIND[framing.kind];
+  const sender = new SFrameContext(suite);
+  const receiver = new SFrameContext(suite);
+  await sender.addKey(kid, key);
+  await receiver.addKey(kid, key);
+  return { sender, receiver };
+}
+
+async function protect(sender: SFrameContext, framing: Framing, frame: Uint8Array): Promise<Uint8Array> {
+  const result = await protectFrame(sender, kid, framing, frame);
+  return result.frame;
+}
+
+/** What a decoder would get from the sender's frame after an RTP round trip (TDs dropped, sizes minimal). */
+function canonical(codec: FrameFixture['codec'], frame: Uint8Array): Uint8Array {
+  if (codec !== 'av1') return frame;
+  const obus = parseObus(frame)?.filter((o) => o.type !== 2) ?? [];
+  const parts: number[] = [];
+  for (const o of obus) {
+    parts.push(o.header);
+    if (o.extension >= 0) parts.push(o.extension);
+    let size = o.payloadEnd - o.payloadStart;
+    while (size >= 0x80) {
+      parts.push((size & 0x7f) | 0x80);
+      size >>>= 7;
+    }
+    parts.push(size);
+    parts.push(...frame.subarray(o.payloadStart, o.payloadEnd));
+  }
+  return Uint8Array.from(parts);
+}
+
+/** Simulates a depacketizer that rewrites every start code to `length` bytes (3 or 4). */
+function rewriteStartCodes(frame: Uint8Array, length: 3 | 4): Uint8Array {
+  const units = findNalUnits(frame) ?? [];
+  const parts: number[] = [];
+  for (const u of units) {
+    parts.push(...(length === 4 ? [0, 0, 0, 1] : [0, 0, 1]));
+    parts.push(...frame.subarray(u.start, u.end));
+  }
+  return Uint8Array.from(parts);
+}
+
+/** Simulates an AV1 depacketizer that writes every OBU size in 2 bytes (non-minimal LEB128) and drops TDs. */
+function rewriteObuSizes(frame: Uint8Array): Uint8Array {
+  const obus = parseObus(frame) ?? [];
+  const parts: number[] = [];
+  for (const o of obus) {
+    if (o.type === 2) continue;
+    parts.push(o.header);
+    if (o.extension >= 0) parts.push(o.extension);
+    const size = o.payloadEnd - o.payloadStart;
+    parts.push((size & 0x7f) | 0x80, size >> 7);
+    parts.push(...frame.subarray(o.payloadStart, o.payloadEnd));
+  }
+  return Uint8Array.from(parts);
+}
+
+describe('fixtures', () => {
+  it('has real frames for every codec, keyframes and deltas', () => {
+    const codecs = new Set(fixtures.map((f) => f.codec));
+    expect([...codecs].sort()).toEqual(['av1', 'h264', 'h265', 'opus', 'vp8', 'vp9']);
+    for (const f of fixtures.filter((x) => x.codec !== 'opus')) {
+      expect(f.frames.some((x) => x.type === 'key')).toBe(true);
+      expect(f.frames.some((x) => x.type === 'delta')).toBe(true);
+    }
+  });
+});
+
+describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_, fixture) => {
+  const framing = FRAMINGS[fixture.codec];
+
+  it('round-trips every frame and classifies the plaintext as not protected', async () => {
+    const { sender, receiver } = await contexts(framing);
+    for (const { data } of fixture.frames) {
+      const sent = await protectFrame(sender, kid, framing, data);
+      if (sent.status === 'unprotected') {
+        expect(data.length).toBeLessThanOrEqual(3);
+        expect(await unprotectFrame(receiver, framing, sent.frame)).toEqual({ status: 'clear', reason: 'dtx' });
+        continue;
+      }
+      expect(sent.codec).toBe(fixture.codec);
+      expect(inspectFrame(framing, sent.frame)).toMatchObject({ protected: true, kid });
+      const got = await unprotectFrame(receiver, framing, sent.frame);
+      expect(got.status).toBe('decrypted');
+      if (got.status === 'decrypted') expect(got.frame).toEqual(canonical(fixture.codec, data));
+    }
+  });
+
+  it('keeps what packetizers and SFUs read in clear', async () => {
+    const { sender } = await contexts(framing);
+    for (const { type, data } of fixture.frames) {
+      if (data.length <= 3) continue;
+      const out = await protect(sender, framing, data);
+      if (fixture.codec === 'vp8') {
+        const clear = type === 'key' ? 10 : 3;
+        expect(out.subarray(0, clear)).toEqual(data.subarray(0, clear));
+        expect(out.subarray(clear, clear + 16)).not.toEqual(data.subarray(clear, clear + 16));
+      } else if (fixture.codec === 'opus') {
+        expect(out[0]).toBe(data[0]);
+      } else if (fixture.codec === 'vp9') {
+        expect(out[0]).toBe(data[0]);
+      } else if (fixture.codec === 'h264' || fixture.codec === 'h265') {
+        const before = findNalUnits(data) ?? [];
+        const after = findNalUnits(out) ?? [];
+        // Same NAL units, same headers: no start code emulated by ciphertext, none lost.
+        expect(after.length).toBe(before.length);
+        const headerLength = fixture.codec === 'h264' ? 1 : 2;
+        after.forEach((u, i) => {
+          const b = before[i] as (typeof before)[number];
+          expect(out.subarray(u.start, u.start + headerLength)).toEqual(data.subarray(b.start, b.start + headerLength));
+          const nalType = fixture.codec === 'h264' ? (data[b.start] ?? 0) & 0x1f : ((data[b.start] ?? 0) >> 1) & 0x3f;
+          const parameterSet =
+            fixture.codec === 'h264' ? nalType === 7 || nalType === 8 : nalType >= 32 && nalType <= 34;
+          if (parameterSet) expect(out.subarray(u.start, u.end)).toEqual(data.subarray(b.start, b.end));
+          // No emulated start code inside the unit (00 00 00, 00 00 01, 00 00 02).
+          for (let k = u.start; k + 2 < u.end; k++) {
+            expect(out[k] === 0 && out[k + 1] === 0 && (out[k + 2] ?? 9) <= 2).toBe(false);
+          }
+          expect(out[u.end - 1]).not.toBe(0);
+        });
+        if (type === 'key') expect(after.length).toBeGreaterThan(1);
+      } else if (fixture.codec === 'av1') {
+        const before = (parseObus(data) ?? []).filter((o) => o.type !== 2);
+        const after = parseObus(out) ?? [];
+        expect(after.map((o) => o.type)).toEqual(before.map((o) => o.type));
+        after.forEach((o, i) => {
+          const b = before[i] as (typeof before)[number];
+          if (o.type === 1)
+            expect(out.subarray(o.payloadStart, o.payloadEnd)).toEqual(data.subarray(b.payloadStart, b.payloadEnd));
+        });
+      }
+    }
+  });
+
+  it('survives depacketizer rewrites of start codes and OBU sizes', async () => {
+    if (!['h264', 'h265', 'av1'].includes(fixture.codec)) return;
+    const { sender, receiver } = await contexts(framing);
+    for (const { data } of fixture.frames) {
+      const out = await protect(sender, framing, data);
+      const variants =
+        fixture.codec === 'av1' ? [rewriteObuSizes(out)] : [rewriteStartCodes(out, 3), rewriteStartCodes(out, 4)];
+      const fresh = await contexts(framing);
+      for (const [i, variant] of variants.entries()) {
+        const ctx = i === 0 ? receiver : fresh.receiver;
+        const got = await unprotectFrame(ctx, framing, variant);
+        expect(got.status).toBe('decrypted');
+        if (got.status === 'decrypted' && fixture.codec !== 'av1') {
+          // The payload of every NAL unit comes back exactly; only start code lengths differ.
+          expect(rewriteStartCodes(got.frame, 4)).toEqual(rewriteStartCodes(data, 4));
+        }
+      }
+    }
+  });
+
+  it('rejects any altered byte, and a receiver with another key decodes nothing', async () => {
+    const { sender, receiver } = await contexts(framing);
+    const other = await contexts(
+      framing,
+      baseKey.map((b) => b ^ 0x5a),
+    );
+    const candidates = fixture.frames.filter((f) => f.data.length > 3);
+    const key = candidates.find((f) => f.type === 'key') ?? candidates[0];
+    const delta = candidates.find((f) => f.type === 'delta') ?? candidates[1];
+    for (const item of [key, delta]) {
+      if (item === undefined) continue;
+      const out = await protect(sender, framing, item.data);
+      const step = Math.max(1, Math.floor(out.length / 64));
+      for (let i = 0; i < out.length; i += step) {
+        const altered = out.slice();
+        altered[i] = (altered[i] ?? 0) ^ 0x10;
+        const got = await unprotectFrame(receiver, framing, altered);
+        expect(got.status).not.toBe('decrypted');
+      }
+      expect((await unprotectFrame(other.receiver, framing, out)).status).toBe('failed');
+      expect((await unprotectFrame(receiver, framing, out)).status).toBe('decrypted');
+      expect((await unprotectFrame(receiver, framing, out)).status).toBe('failed'); // replay
+    }
+  });
+
+  it('classifies plaintext from a participant without Framelock as not protected', async () => {
+    const { receiver } = await contexts(framing);
+    let clear = 0;
+    for (const { data } of fixture.frames) {
+      const got = await unprotectFrame(receiver, framing, data);
+      expect(got.status).not.toBe('decrypted');
+      if (got.status === 'clear') clear++;
+    }
+    // 8 marker bits: about 1 plaintext frame in 256 looks like ours (then fails authentication, never decrypts).
+    expect(clear).toBeGreaterThanOrEqual(fixture.frames.length - 2);
+  });
+});
+
+describe('framing selection and fallbacks', () => {
+  it('maps RTP MIME types', () => {
+    expect(framingForMimeType('video/VP8')).toBe(vp8);
+    expect(framingForMimeType('video/H264')).toBe(h264);
+    expect(framingForMimeType('video/AV1')).toBe(av1);
+    expect(framingForMimeType('audio/opus')).toBe(opus);
+    expect(framingForMimeType('video/H266')).toBe(genericVideo);
+    expect(framingForMimeType('audio/PCMU')).toBe(genericAudio);
+    expect(framingForMimeType('text/plain')).toBeUndefined();
+  });
+
+  it.each([
+    ['h264', h264],
+    ['h265', h265],
+    ['av1', av1],
+  ] as const)('%s: input it cannot parse is protected whole (generic), and still decrypts', async (_, framing) => {
+    const { sender, receiver } = await contexts(framing);
+    const junk = Uint8Array.from({ length: 300 }, (_, i) => (i * 37 + 200) & 0xff);
+    const sent = await protectFrame(sender, kid, framing, junk);
+    expect(sent.status === 'protected' && sent.codec).toBe('generic');
+    const got = await unprotectFrame(receiver, framing, sent.frame);
+    expect(got.status).toBe('decrypted');
+    if (got.status === 'decrypted') expect(got.frame).toEqual(junk);
+  });
+
+  it('passes Opus DTX (≤ 3 bytes) unprotected, and protects everything else', async () => {
+    const { sender } = await contexts(opus);
+    for (const length of [0, 1, 2, 3]) {
+      expect((await protectFrame(sender, kid, opus, new Uint8Array(length).fill(8))).status).toBe('unprotected');
+    }
+    expect((await protectFrame(sender, kid, opus, new Uint8Array(4).fill(8))).status).toBe('protected');
+  });
+
+  it('refuses a context of the wrong suite and a KID without the Framelock marker', async () => {
+    const wrong = new SFrameContext(1);
+    await wrong.addKey(kid, baseKey);
+    await expect(protectFrame(wrong, kid, vp8, new Uint8Array(20))).rejects.toBeInstanceOf(RangeError);
+    const { sender } = await contexts(vp8);
+    await expect(protectFrame(sender, 0x1234n, vp8, new Uint8Array(20))).rejects.toBeInstanceOf(RangeError);
+    expect(await unprotectFrame(wrong, vp8, new Uint8Array(40))).toMatchObject({ status: 'failed' });
+  });
+
+  it('a frame protected as one codec does not decrypt as another', async () => {
+    const { sender } = await contexts(vp8);
+    const frame = fixtures.find((f) => f.codec === 'vp8')?.frames[1]?.data as Uint8Array;
+    const out = await protect(sender, vp8, frame);
+    const { receiver } = await contexts(vp9);
+    expect((await unprotectFrame(receiver, vp9, out)).status).not.toBe('decrypted');
+  });
+});
