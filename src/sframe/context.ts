@@ -9,9 +9,9 @@
  * Sending: each KID has its own counter; a counter is reserved before any await, so concurrent calls never share
  * one, and a context never wraps past 2^64 - 1. Receiving: a replay window per KID, advanced after the tag verifies.
  */
-import { MAX_U64 } from '../shared/bytes';
+import { MAX_U64, minimalByteLength, writeUintBE } from '../shared/bytes';
 import { SFrameError } from './errors';
-import { decodeHeader, headerLength, writeHeader } from './header';
+import { decodeHeader, encodeHeader } from './header';
 import { deriveFrameKeys } from './key-schedule';
 import { ReplayWindow } from './replay';
 import { aeadOpen, aeadSeal, type CipherSuite, type FrameKeys, frameNonce, getCipherSuite } from './suites';
@@ -26,6 +26,9 @@ export interface SFrameContextOptions {
 
 interface KeyState {
   readonly keys: FrameKeys;
+  /** This KID's part of every header: its config nibble (high 4 bits) and encoded bytes, computed once. */
+  readonly kidConfig: number;
+  readonly kidBytes: Uint8Array;
   /** Last counter this context encrypted under this KID; -1n before the first frame. */
   lastSentCtr: bigint;
   readonly window: ReplayWindow;
@@ -152,9 +155,13 @@ export class SFrameContext {
     const ctr = this.#nextCounter(state, options?.ctr);
     // Reserve the counter before the first await: two concurrent frames must never share a nonce.
     state.lastSentCtr = ctr;
-    const hlen = headerLength(kid, ctr);
+    // RFC 9605 §4.3, with the KID part precomputed: the header is written straight into the AAD buffer.
+    const ctrLength = ctr < 8n ? 0 : minimalByteLength(ctr);
+    const hlen = 1 + state.kidBytes.length + ctrLength;
     const aad = new Uint8Array(hlen + metadata.length);
-    writeHeader(aad, 0, kid, ctr);
+    aad[0] = state.kidConfig | (ctrLength === 0 ? Number(ctr) : 0x08 | (ctrLength - 1));
+    aad.set(state.kidBytes, 1);
+    writeUintBE(aad, 1 + state.kidBytes.length, ctrLength, ctr);
     aad.set(metadata, hlen);
     const sealed = await aeadSeal(this.suite, state.keys, frameNonce(state.keys.salt, ctr), aad, plaintext);
     return { kid, ctr, header: aad.subarray(0, hlen), sealed };
@@ -225,7 +232,14 @@ export class SFrameContext {
   }
 
   #install(kid: bigint, keys: FrameKeys): void {
-    this.#keys.set(kid, { keys, lastSentCtr: -1n, window: new ReplayWindow(this.#replayWindow) });
+    const probe = encodeHeader(kid, 0n);
+    this.#keys.set(kid, {
+      keys,
+      kidConfig: (probe[0] ?? 0) & 0xf0,
+      kidBytes: probe.subarray(1),
+      lastSentCtr: -1n,
+      window: new ReplayWindow(this.#replayWindow),
+    });
   }
 
   #checkFrameKeys(keys: FrameKeys): void {

@@ -8,6 +8,7 @@
 
 export class ReplayWindow {
   readonly size: number;
+  readonly #sizeBig: bigint;
   #highest: bigint | undefined;
   /** One bit per counter, indexed by ctr mod size; slots above #highest are kept clear. */
   readonly #seen: Uint32Array;
@@ -18,6 +19,7 @@ export class ReplayWindow {
       throw new RangeError('ReplayWindow: size must be a power of two in [32, 65536]');
     }
     this.size = size;
+    this.#sizeBig = BigInt(size);
     this.#seen = new Uint32Array(size / 32);
   }
 
@@ -29,7 +31,7 @@ export class ReplayWindow {
   isReplay(ctr: bigint): boolean {
     const highest = this.#highest;
     if (highest === undefined || ctr > highest) return false;
-    if (highest - ctr >= BigInt(this.size)) return true;
+    if (highest - ctr >= this.#sizeBig) return true;
     const slot = this.#slot(ctr);
     return ((this.#seen[slot >>> 5] ?? 0) & (1 << (slot & 31))) !== 0;
   }

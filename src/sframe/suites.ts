@@ -83,12 +83,22 @@ export interface FrameKeys {
   salt: Uint8Array;
 }
 
+const MAX_SAFE_CTR = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Nonce = sframe_salt XOR CTR, the counter big-endian and right-aligned in Nn bytes (RFC 9605 §4.4.3). */
 export function frameNonce(salt: Uint8Array, ctr: bigint): Uint8Array<ArrayBuffer> {
   const nonce = new Uint8Array(salt);
-  // The 64-bit counter covers the last 8 of the 12 nonce bytes; split it in two 32-bit halves to stay off BigInt loops.
-  const hi = Number((ctr >> 32n) & 0xffffffffn);
-  const lo = Number(ctr & 0xffffffffn);
+  // The 64-bit counter covers the last 8 of the 12 nonce bytes; XOR it as two 32-bit halves.
+  let hi: number;
+  let lo: number;
+  if (ctr <= MAX_SAFE_CTR) {
+    const n = Number(ctr);
+    hi = Math.floor(n / 0x100000000);
+    lo = n >>> 0;
+  } else {
+    hi = Number((ctr >> 32n) & 0xffffffffn);
+    lo = Number(ctr & 0xffffffffn);
+  }
   const view = new DataView(nonce.buffer);
   view.setUint32(4, view.getUint32(4) ^ hi);
   view.setUint32(8, view.getUint32(8) ^ lo);

@@ -5,6 +5,9 @@
 /** 2^64 - 1, the largest KID or CTR RFC 9605 can encode (§4.3: up to 8 bytes). */
 export const MAX_U64 = (1n << 64n) - 1n;
 
+/** 2^53 - 1: values up to here convert to Number exactly, which keeps per-frame header work off BigInt loops. */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const part of parts) length += part.length;
@@ -33,6 +36,11 @@ export function bytesToHex(bytes: Uint8Array): string {
 
 /** Number of bytes needed to write `value` big-endian without leading zero bytes (0 for 0n). */
 export function minimalByteLength(value: bigint): number {
+  if (value <= MAX_SAFE) {
+    let length = 0;
+    for (let v = Number(value); v > 0; v = Math.floor(v / 256)) length++;
+    return length;
+  }
   let length = 0;
   for (let v = value; v > 0n; v >>= 8n) length++;
   return length;
@@ -40,6 +48,15 @@ export function minimalByteLength(value: bigint): number {
 
 /** Writes `value` big-endian into `out[offset, offset + length)`. The caller guarantees it fits. */
 export function writeUintBE(out: Uint8Array, offset: number, length: number, value: bigint): void {
+  if (value <= MAX_SAFE) {
+    // Number arithmetic: one BigInt conversion instead of one BigInt operation per byte (hot: every frame header).
+    let v = Number(value);
+    for (let i = offset + length - 1; i >= offset; i--) {
+      out[i] = v % 256;
+      v = Math.floor(v / 256);
+    }
+    return;
+  }
   let v = value;
   for (let i = offset + length - 1; i >= offset; i--) {
     out[i] = Number(v & 0xffn);
@@ -47,17 +64,20 @@ export function writeUintBE(out: Uint8Array, offset: number, length: number, val
   }
 }
 
+
 /** Reads `length` (≤ 8) bytes big-endian. The caller guarantees they exist. */
 export function readUintBE(bytes: Uint8Array, offset: number, length: number): bigint {
-  // Fast path for ≤ 6 bytes: exact in a double, no BigInt per byte.
+  // Exact in doubles: up to 6 bytes in one Number, 7-8 bytes as two halves joined with two BigInt operations.
+  let n = 0;
+  const split = Math.max(0, length - 4);
   if (length <= 6) {
-    let n = 0;
     for (let i = 0; i < length; i++) n = n * 256 + (bytes[offset + i] ?? 0);
     return BigInt(n);
   }
-  let v = 0n;
-  for (let i = 0; i < length; i++) v = (v << 8n) | BigInt(bytes[offset + i] ?? 0);
-  return v;
+  for (let i = 0; i < split; i++) n = n * 256 + (bytes[offset + i] ?? 0);
+  let low = 0;
+  for (let i = split; i < length; i++) low = low * 256 + (bytes[offset + i] ?? 0);
+  return (BigInt(n) << 32n) | BigInt(low);
 }
 
 export function u64BE(value: bigint): Uint8Array {
