@@ -64,7 +64,6 @@ export function writeUintBE(out: Uint8Array, offset: number, length: number, val
   }
 }
 
-
 /** Reads `length` (≤ 8) bytes big-endian. The caller guarantees they exist. */
 export function readUintBE(bytes: Uint8Array, offset: number, length: number): bigint {
   // Exact in doubles: up to 6 bytes in one Number, 7-8 bytes as two halves joined with two BigInt operations.
