@@ -7,7 +7,7 @@
  *
  * ```
  * +------------------------------------------+---------+---------+---------------+--------+
- * | codec body: clear bytes and ciphertext    |   tag   |   CTR   | KID (7 bytes) | config |
+ * | codec body: clear bytes and ciphertext    |   tag   |   CTR   | KID (8 bytes) | config |
  * | in the positions the codec had them       | Nt bytes| 0-8 B   |  big-endian   | 1 byte |
  * +------------------------------------------+---------+---------+---------------+--------+
  *                                            '------------------ trailer -------------------'
@@ -24,9 +24,9 @@ export type MediaKind = 'audio' | 'video';
 /**
  * One cipher suite per media kind, fixed by the format version so receivers never guess (docs/frame-format.md has the
  * byte counts behind the choice):
- * - video: AES_128_GCM_SHA256_128 (4): one WebCrypto call per frame and a full 128-bit tag, 25-26 bytes per frame.
- * - audio: AES_128_CTR_HMAC_SHA256_64 (2): GCM's 16-byte tag would make audio frames 27+ bytes heavier; a 64-bit tag
- *   keeps them at 18-20 bytes and still leaves a forger 2^-64 per try.
+ * - video: AES_128_GCM_SHA256_128 (4): one WebCrypto call per frame and a full 128-bit tag, 25-27 bytes per frame.
+ * - audio: AES_128_CTR_HMAC_SHA256_64 (2): GCM's 16-byte tag would make audio frames 28 bytes heavier; a 64-bit tag
+ *   keeps them at 17-20 bytes and still leaves a forger 2^-64 per try.
  */
 export const SUITE_FOR_KIND: Readonly<Record<MediaKind, 2 | 4>> = { audio: 2, video: 4 };
 
@@ -34,47 +34,51 @@ export const SUITE_FOR_KIND: Readonly<Record<MediaKind, 2 | 4>> = { audio: 2, vi
 export const TAG_LENGTH: Readonly<Record<MediaKind, number>> = { audio: 8, video: 16 };
 
 /**
- * KID layout, 56 bits, always written in 7 bytes:
+ * KID layout, 64 bits, always written in 8 bytes:
  * ```
- *  55    52 51  48 47                                            0
- * +--------+------+-----------------------------------------------+
- * | 0b1011 | epoch|          random sender id (48 bits)           |
- * +--------+------+-----------------------------------------------+
+ *  63    60 59  56 55                                                    0
+ * +--------+------+-------------------------------------------------------+
+ * | 0b1011 | epoch|              random sender id (56 bits)               |
+ * +--------+------+-------------------------------------------------------+
  * ```
- * - The top nibble marks a Framelock v1 frame. Its top bit also keeps the KID at 7 bytes, so the header's config
- *   byte always reads 1 110 Y CCC: together that is 8 fixed bits a receiver checks before any crypto.
- * - epoch: the key epoch mod 16 (the key issue defines epochs; receivers accept only neighbours of their own).
- * - sender id: fresh and random per page load and track, so no two senders share a (key, nonce).
+ * - The top nibble marks a Framelock v1 frame. Its top bit also keeps the KID at 8 bytes, so the header's config
+ *   byte always reads 1 111 Y CCC: together that is 8 fixed bits a receiver checks before any crypto.
+ * - epoch: the key epoch mod 16 (the key hierarchy defines epochs; receivers accept only neighbours of their own).
+ * - sender id: fresh and random per page load and track. 56 bits, not 48: with 300 tracks in one epoch, two share an
+ *   id (and so a key and nonces) with probability C(300, 2) / 2^56 ≈ 2^-40.5; 48 bits would give 2^-32.5.
  */
 export const KID_MARKER = 0xbn;
-export const KID_BYTES = 7;
+export const KID_BYTES = 8;
 export const EPOCH_BITS = 4;
-export const SENDER_ID_BITS = 48;
+export const SENDER_ID_BITS = 56;
 const SENDER_ID_MASK = (1n << BigInt(SENDER_ID_BITS)) - 1n;
 const EPOCH_MASK = (1 << EPOCH_BITS) - 1;
 
-/** Config byte bits that must match for a v1 trailer: X = 1 and K = 6 (KID in 7 bytes), RFC 9605 §4.3. */
+/** Config byte bits that must match for a v1 trailer: X = 1 and K = 7 (KID in 8 bytes), RFC 9605 §4.3. */
 export const CONFIG_MASK = 0xf0;
-export const CONFIG_EXPECTED = 0xe0;
+export const CONFIG_EXPECTED = 0xf0;
 
 /** Opus DTX and comfort-noise frames are 1-3 bytes; they carry no speech and pass unprotected (docs/frame-format.md). */
 export const MAX_UNPROTECTED_AUDIO_FRAME = 3;
 
-/** @throws RangeError for an epoch outside 0..15 or a sender id outside 48 bits. */
+const EPOCH_SHIFT = BigInt(SENDER_ID_BITS);
+const MARKER_SHIFT = BigInt(SENDER_ID_BITS + EPOCH_BITS);
+
+/** @throws RangeError for an epoch outside 0..15 or a sender id outside 56 bits. */
 export function makeKid(epoch: number, senderId: bigint): bigint {
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > EPOCH_MASK) throw new RangeError('epoch must be in 0..15');
   if (typeof senderId !== 'bigint' || senderId < 0n || senderId > SENDER_ID_MASK) {
-    throw new RangeError('sender id must be a 48-bit bigint');
+    throw new RangeError('sender id must be a 56-bit bigint');
   }
-  return (KID_MARKER << 52n) | (BigInt(epoch) << 48n) | senderId;
+  return (KID_MARKER << MARKER_SHIFT) | (BigInt(epoch) << EPOCH_SHIFT) | senderId;
 }
 
 export function isFramelockKid(kid: bigint): boolean {
-  return kid >> 52n === KID_MARKER;
+  return kid >> MARKER_SHIFT === KID_MARKER;
 }
 
 export function kidEpoch(kid: bigint): number {
-  return Number((kid >> 48n) & BigInt(EPOCH_MASK));
+  return Number((kid >> EPOCH_SHIFT) & BigInt(EPOCH_MASK));
 }
 
 export function kidSenderId(kid: bigint): bigint {
