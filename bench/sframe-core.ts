@@ -3,7 +3,7 @@
  * and decrypt time of each RFC 9605 suite and of Framelock's protect/unprotect, next to a bare crypto.subtle
  * AES-GCM call on the same bytes, in interleaved rounds so that machine noise hits every mode alike.
  */
-import { makeKid, opus, protectFrame, SUITE_FOR_KIND, unprotectFrame, vp8 } from '../src/codecs';
+import { type Framing, h264, makeKid, opus, protectFrame, SUITE_FOR_KIND, unprotectFrame, vp8 } from '../src/codecs';
 import { SFrameContext } from '../src/sframe';
 
 export interface BenchOptions {
@@ -132,11 +132,20 @@ function sframeSuite(suite: number, op: 'encrypt' | 'decrypt'): Mode {
   };
 }
 
-function framelock(kind: 'video' | 'audio', op: 'encrypt' | 'decrypt'): Mode {
+/** A one-slice H.264 frame as WebRTC's encoder writes it: start code, NAL header (non-IDR slice), slice data. */
+function h264Like(bytes: number, seed: number): Uint8Array<ArrayBuffer> {
+  const frame = vp8Like(bytes, seed);
+  frame.set([0, 0, 0, 1, 0x41, 0x9a, 0x24], 0);
+  for (let i = 7; i < bytes; i++) if (frame[i] === 0) frame[i] = 1; // valid payloads hold no 00 00 0x runs
+  return frame;
+}
+
+function framelock(name: string, f: Framing, op: 'encrypt' | 'decrypt'): Mode {
   const kid = makeKid(1, 0x123456789abcn);
-  const f = kind === 'video' ? vp8 : opus;
+  const kind = f.kind;
+  const makeFrame = f === h264 ? h264Like : vp8Like;
   return {
-    name: `Framelock ${kind === 'video' ? 'VP8 (suite 4)' : 'Opus (suite 2)'}`,
+    name: `Framelock ${name} (suite ${SUITE_FOR_KIND[kind]})`,
     kind,
     op,
     async prepare(bytes, count) {
@@ -144,7 +153,7 @@ function framelock(kind: 'video' | 'audio', op: 'encrypt' | 'decrypt'): Mode {
       const sender = new SFrameContext(suite);
       await sender.addKey(kid, KEY);
       await sender.encrypt(kid, METADATA, new Uint8Array(1), { ctr: 1000n });
-      const frame = vp8Like(bytes, 3);
+      const frame = makeFrame(bytes, 3);
       if (op === 'encrypt') {
         const probe = await protectFrame(sender, kid, f, frame);
         return {
@@ -172,7 +181,7 @@ export function modes(): Mode[] {
   for (const op of ['encrypt', 'decrypt'] as const) {
     list.push(bareGcm(op), bareGcm(op, true));
     for (const suite of [1, 2, 3, 4, 5]) list.push(sframeSuite(suite, op));
-    list.push(framelock('video', op), framelock('audio', op));
+    list.push(framelock('VP8', vp8, op), framelock('H.264', h264, op), framelock('Opus', opus, op));
   }
   return list;
 }

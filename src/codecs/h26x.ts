@@ -38,21 +38,27 @@ interface NalUnit {
 export function findNalUnits(frame: Uint8Array): NalUnit[] | undefined {
   const units: NalUnit[] = [];
   const n = frame.length;
-  let i = 0;
   let codeStart = -1;
   let start = -1;
-  while (i + 2 < n) {
-    if (frame[i] === 0 && frame[i + 1] === 0 && frame[i + 2] === 1) {
-      let zeroRun = i;
-      while (zeroRun > 0 && frame[zeroRun - 1] === 0 && zeroRun - 1 >= Math.max(start, 0)) zeroRun--;
-      if (start >= 0) units.push({ codeStart, start, end: zeroRun });
-      else if (zeroRun !== 0) return undefined; // bytes before the first start code: not Annex B
-      codeStart = zeroRun;
-      start = i + 3;
-      i += 3;
+  // Jump between zero bytes with the native indexOf: a start code 00 00 01 begins at one of them.
+  let i = frame.indexOf(0);
+  while (i >= 0 && i + 2 < n) {
+    if (frame[i + 1] !== 0) {
+      i = frame.indexOf(0, i + 2);
       continue;
     }
-    i++;
+    if (frame[i + 2] !== 1) {
+      i++;
+      continue;
+    }
+    // 00 00 01 at i: extend back over zero bytes (a 4-byte start code, or trailing zeros of the previous unit).
+    let zeroRun = i;
+    while (zeroRun > Math.max(start, 0) && frame[zeroRun - 1] === 0) zeroRun--;
+    if (start >= 0) units.push({ codeStart, start, end: zeroRun });
+    else if (zeroRun !== 0) return undefined; // bytes before the first start code: not Annex B
+    codeStart = zeroRun;
+    start = i + 3;
+    i = frame.indexOf(0, start);
   }
   if (start < 0) return undefined;
   let end = n;
