@@ -91,7 +91,8 @@ export class SFrameContext {
 
   /**
    * Stores frame keys derived elsewhere (on the trusted side) for `kid`: the context then never sees a base key.
-   * @throws TypeError if the keys do not fit this suite, RangeError if `kid` already has (or had) a key.
+   * @throws TypeError if the keys do not fit this suite or are extractable, RangeError if `kid` already has (or had)
+   * a key.
    */
   async importFrameKeys(kid: bigint, keys: FrameKeys): Promise<void> {
     checkKid(kid);
@@ -249,6 +250,8 @@ export class SFrameContext {
     if (!(salt instanceof Uint8Array) || salt.length !== cs.nn)
       throw new TypeError(`SFrame: salt must be ${cs.nn} bytes`);
     if (!(key instanceof CryptoKey)) throw new TypeError('SFrame: key must be a CryptoKey');
+    // The contexts that import keys are the ones that must never be able to read them (the page-side worker).
+    if (key.extractable || authKey?.extractable) throw new TypeError('SFrame: frame keys must be non-extractable');
     const aes = key.algorithm as AesKeyAlgorithm;
     if (cs.aead === 'gcm') {
       if (aes.name !== 'AES-GCM' || aes.length !== cs.aesKeyLength * 8) {

@@ -221,6 +221,23 @@ describe.each(SUITES)('suite %i', (suite) => {
     }
     await expect(ctx.importFrameKeys(2n, { ...foreign, salt: new Uint8Array(11) })).rejects.toBeInstanceOf(TypeError);
   });
+
+  it('refuses extractable frame keys: whoever imports keys must not be able to read them', async () => {
+    const cs = CIPHER_SUITES[suite];
+    const raw = new Uint8Array(cs.nk).fill(1);
+    const salt = new Uint8Array(12);
+    const extractable =
+      cs.aead === 'gcm'
+        ? { key: await crypto.subtle.importKey('raw', raw, 'AES-GCM', true, ['encrypt', 'decrypt']), salt }
+        : {
+            key: await crypto.subtle.importKey('raw', raw.subarray(0, 16), 'AES-CTR', true, ['encrypt', 'decrypt']),
+            authKey: await crypto.subtle.importKey('raw', raw.subarray(16), { name: 'HMAC', hash: cs.hash }, true, [
+              'sign',
+            ]),
+            salt,
+          };
+    await expect(new SFrameContext(suite).importFrameKeys(3n, extractable)).rejects.toThrow(/non-extractable/);
+  });
 });
 
 describe('header decoding rejects malformed encodings', () => {
