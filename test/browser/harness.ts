@@ -26,15 +26,17 @@
  *   {@link ExtensionBrowser.stopServiceWorker}) every handle taken before is dead; after
  *   {@link ExtensionBrowser.wakeServiceWorker} the `serviceWorker` property returns the new one. Do not keep the
  *   handle in a variable across a stop.
+ * - Code inside `evaluate` may use the `chrome.*` extension API types (referenced below); test-side code must not.
  * - Chromium is looked up at `$CHROMIUM_PATH`, else `/usr/bin/chromium` (Debian: `apt-get install -y chromium`).
  *   Without it, browser tests are skipped locally (use `describe.skipIf(!chromiumAvailable)`) but fail under CI.
  */
+/// <reference types="chrome" />
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page, type Target, type WebWorker } from 'puppeteer';
+import puppeteer, { type Browser, type Page, type Protocol, type Target, type WebWorker } from 'puppeteer';
 
 /** Repository root (this file is `<root>/test/browser/harness.ts`). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -77,6 +79,8 @@ if (!chromiumAvailable) {
 export const TIMEOUTS = {
   /** Chromium start-up until the extension's service worker target shows up. */
   serviceWorkerStart: 30_000,
+  /** A running service worker's first answer to `evaluate`. */
+  serviceWorkerResponse: 10_000,
   /** Stopping the service worker until DevTools reports it stopped. */
   serviceWorkerStop: 10_000,
   /** Default for {@link waitFor}. */
@@ -218,10 +222,10 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
         );
       });
     const extensionId = new URL(swTarget.url()).host;
-    const session = createSession(browser, extensionId, extensionPath, userDataDir, await swTarget.worker(), (t) =>
+    const worker = await responsiveWorker(swTarget);
+    return createSession(browser, extensionId, extensionPath, userDataDir, worker, (t) =>
       isOurServiceWorker(t, extensionId),
     );
-    return session;
   } catch (error) {
     await shutdown(browser, userDataDir);
     throw error;
@@ -257,18 +261,18 @@ function createSession(
     const target = await browser.waitForTarget(isOurServiceWorker, { timeout: timeoutMs }).catch((error: unknown) => {
       throw new Error(`The extension's service worker is not running (${errorMessage(error)}).`);
     });
-    current = await target.worker();
+    current = await responsiveWorker(target);
     return current;
   };
 
   const stopServiceWorker = async (): Promise<void> => {
     const target = browser.targets().find(isOurServiceWorker);
     if (target === undefined) return; // Not running: nothing to stop.
-    // A DevTools session on any page sees the service workers of the profile, with their running status.
+    const swUrl = target.url();
+    // A DevTools session on any page sees the profile's service workers with their running status.
     const page = await browser.newPage();
     try {
       const cdp = await page.createCDPSession();
-      const swUrl = target.url();
       let status = 'unknown';
       cdp.on('ServiceWorker.workerVersionUpdated', (event) => {
         for (const version of event.versions) {
@@ -276,19 +280,10 @@ function createSession(
         }
       });
       await cdp.send('ServiceWorker.enable');
-      const destroyed = new Promise<void>((resolve) => {
-        const onDestroyed = (t: Target): void => {
-          if (t !== target) return;
-          browser.off('targetdestroyed', onDestroyed);
-          resolve();
-        };
-        browser.on('targetdestroyed', onDestroyed);
-        if (!browser.targets().includes(target)) onDestroyed(target);
-      });
-      // For a service worker, puppeteer's close() is Target.closeTarget + detach: Chromium stops the worker (a
-      // worker with DevTools attached is otherwise kept alive). ServiceWorker.stopAllWorkers would stop it too, but
-      // leaves puppeteer's target and session attached to the dead worker.
-      await (await target.worker()).close();
+      // For a service worker, puppeteer's close() is Target.closeTarget + detach, on which Chromium stops the worker
+      // (while DevTools is attached it would otherwise keep it alive). ServiceWorker.stopAllWorkers stops it too, but
+      // leaves puppeteer's target and session attached to the dead worker, whose handle then hangs on evaluate().
+      await (await target.worker())?.close();
       await waitFor(() => status === 'stopped', {
         description: `the service worker ${swUrl} to stop`,
         timeoutMs: TIMEOUTS.serviceWorkerStop,
@@ -296,7 +291,12 @@ function createSession(
       }).catch((error: unknown) => {
         throw new Error(`${errorMessage(error)}; its last reported status was "${status}"`);
       });
-      await withTimeout(destroyed, TIMEOUTS.serviceWorkerStop, 'puppeteer to drop the stopped service worker target');
+      // Later lookups must not find the dead target.
+      await waitFor(() => !browser.targets().includes(target), {
+        description: 'puppeteer to drop the stopped service worker target',
+        timeoutMs: TIMEOUTS.serviceWorkerStop,
+        intervalMs: 20,
+      });
       await cdp.send('ServiceWorker.disable').catch(() => undefined);
       await cdp.detach().catch(() => undefined);
     } finally {
@@ -309,6 +309,7 @@ function createSession(
     const page = await openExtensionPage('manifest.json');
     try {
       const started = browser.waitForTarget(isOurServiceWorker, { timeout: timeoutMs });
+      started.catch(() => undefined); // Awaited below; don't let it reject unhandled if the evaluate throws first.
       // Posting to a stopped service worker makes the browser start it to deliver a `message` event (which the
       // extension need not listen to). An extension page shares the worker's origin, so it can reach it.
       await page.evaluate(async () => {
@@ -320,7 +321,7 @@ function createSession(
       const target = await started.catch((error: unknown) => {
         throw new Error(`The extension's service worker did not start again (${errorMessage(error)}).`);
       });
-      current = await target.worker();
+      current = await responsiveWorker(target);
       return current;
     } finally {
       await page.close().catch(() => undefined);
@@ -348,6 +349,43 @@ function createSession(
     wakeServiceWorker,
     close,
   };
+}
+
+/**
+ * Returns puppeteer's handle on a service worker target once it answers `evaluate`. A worker whose script failed (an
+ * uncaught exception at its top level) can leave a target whose `evaluate` never settles; this turns that hang into an
+ * error that names the exception.
+ */
+async function responsiveWorker(target: Target): Promise<WebWorker> {
+  const exceptions: string[] = [];
+  const onException = (event: Protocol.Runtime.ExceptionThrownEvent): void => {
+    const details = event.exceptionDetails;
+    exceptions.push(details.exception?.description ?? details.text);
+  };
+  const answered = async (): Promise<WebWorker> => {
+    const worker = await target.worker();
+    if (worker === null) throw new Error(`puppeteer has no worker handle for ${target.url()}`);
+    worker.client.on('Runtime.exceptionThrown', onException);
+    try {
+      await worker.evaluate(() => chrome.runtime.id);
+      return worker;
+    } finally {
+      worker.client.off('Runtime.exceptionThrown', onException);
+    }
+  };
+  try {
+    return await withTimeout(
+      answered(),
+      TIMEOUTS.serviceWorkerResponse,
+      `the service worker ${target.url()} to answer evaluate()`,
+    );
+  } catch (error) {
+    const thrown = exceptions.length === 0 ? 'none seen' : exceptions.join(' | ');
+    throw new Error(
+      `${errorMessage(error)}. Uncaught exceptions in the worker: ${thrown}. (A worker whose script throws at its top ` +
+        'level can be left half-dead, answering nothing.)',
+    );
+  }
 }
 
 /** Reads `background.service_worker` from the built manifest, failing with a hint when there is no build. */

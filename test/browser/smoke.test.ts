@@ -2,6 +2,7 @@
  * Smoke test of the built extension (dist/) in real headless Chromium: it loads, its MV3 service worker runs, the
  * start-up self-test passes, and the worker comes back (and re-runs the self-test) after Chrome stops it.
  */
+/// <reference types="chrome" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, type ExtensionBrowser, launchWithExtension, waitFor } from './harness';
 
