@@ -87,8 +87,8 @@ const MAX_SAFE_CTR = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Nonce = sframe_salt XOR CTR, the counter big-endian and right-aligned in Nn bytes (RFC 9605 §4.4.3). */
 export function frameNonce(salt: Uint8Array, ctr: bigint): Uint8Array<ArrayBuffer> {
-  const nonce = new Uint8Array(salt);
-  // The 64-bit counter covers the last 8 of the 12 nonce bytes; XOR it as two 32-bit halves.
+  // The 64-bit counter covers the last 8 of the 12 nonce bytes; XOR it as two 32-bit halves, in Numbers when the
+  // counter fits (every real one does: 2^53 frames is 9 million years of video).
   let hi: number;
   let lo: number;
   if (ctr <= MAX_SAFE_CTR) {
@@ -99,9 +99,10 @@ export function frameNonce(salt: Uint8Array, ctr: bigint): Uint8Array<ArrayBuffe
     hi = Number((ctr >> 32n) & 0xffffffffn);
     lo = Number(ctr & 0xffffffffn);
   }
-  const view = new DataView(nonce.buffer);
-  view.setUint32(4, view.getUint32(4) ^ hi);
-  view.setUint32(8, view.getUint32(8) ^ lo);
+  const nonce = new Uint8Array(12);
+  for (let i = 0; i < 4; i++) nonce[i] = salt[i] ?? 0;
+  for (let i = 0; i < 4; i++) nonce[4 + i] = (salt[4 + i] ?? 0) ^ ((hi >>> (24 - 8 * i)) & 0xff);
+  for (let i = 0; i < 4; i++) nonce[8 + i] = (salt[8 + i] ?? 0) ^ ((lo >>> (24 - 8 * i)) & 0xff);
   return nonce;
 }
 
