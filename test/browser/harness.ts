@@ -106,6 +106,13 @@ export interface LaunchOptions {
   extensionPath?: string;
   /** Extra Chromium command-line arguments, appended after the defaults. */
   args?: string[];
+  /**
+   * Chromium profile directory to use instead of a fresh temporary one (e.g. a profile prepared by an earlier launch
+   * with `keepProfile`). It is removed on close like a temporary one, unless `keepProfile` is set.
+   */
+  userDataDir?: string;
+  /** Keep the profile directory when the session closes (default: remove it). */
+  keepProfile?: boolean;
 }
 
 export interface ExtensionBrowser {
@@ -119,7 +126,7 @@ export interface ExtensionBrowser {
    * {@link ExtensionBrowser.getServiceWorker}) returns a new one; read the property again after that.
    */
   readonly serviceWorker: WebWorker;
-  /** Temporary Chromium profile directory; removed by {@link ExtensionBrowser.close}. */
+  /** Chromium profile directory; removed by {@link ExtensionBrowser.close} unless launched with `keepProfile`. */
   readonly userDataDir: string;
   /** Absolute path of the unpacked extension that was loaded. */
   readonly extensionPath: string;
@@ -194,7 +201,8 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
     return url.startsWith(prefix) && new URL(url).pathname === `/${swScriptPath}`;
   };
 
-  const userDataDir = await mkdtemp(path.join(tmpdir(), 'framelock-chromium-'));
+  const userDataDir = options.userDataDir ?? (await mkdtemp(path.join(tmpdir(), 'framelock-chromium-')));
+  const keepProfile = options.keepProfile ?? false;
   let browser: Browser | undefined;
   try {
     browser = await puppeteer.launch({
@@ -223,11 +231,11 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
       });
     const extensionId = new URL(swTarget.url()).host;
     const worker = await responsiveWorker(swTarget);
-    return createSession(browser, extensionId, extensionPath, userDataDir, worker, (t) =>
+    return createSession(browser, extensionId, extensionPath, userDataDir, keepProfile, worker, (t) =>
       isOurServiceWorker(t, extensionId),
     );
   } catch (error) {
-    await shutdown(browser, userDataDir);
+    await shutdown(browser, userDataDir, keepProfile);
     throw error;
   }
 }
@@ -237,6 +245,7 @@ function createSession(
   extensionId: string,
   extensionPath: string,
   userDataDir: string,
+  keepProfile: boolean,
   initialWorker: WebWorker,
   isOurServiceWorker: (target: Target) => boolean,
 ): ExtensionBrowser {
@@ -331,7 +340,7 @@ function createSession(
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    await shutdown(browser, userDataDir);
+    await shutdown(browser, userDataDir, keepProfile);
   };
 
   return {
@@ -404,8 +413,8 @@ function readServiceWorkerPath(extensionPath: string): string {
   return script.replace(/^\/+/, '');
 }
 
-/** Closes the browser (SIGKILL if it hangs) and removes the profile directory. Never throws. */
-async function shutdown(browser: Browser | undefined, userDataDir: string): Promise<void> {
+/** Closes the browser (SIGKILL if it hangs) and removes the profile directory (unless kept). Never throws. */
+async function shutdown(browser: Browser | undefined, userDataDir: string, keepProfile = false): Promise<void> {
   if (browser !== undefined) {
     const closedInTime = await withTimeout(browser.close(), 10_000, 'Chromium to close').then(
       () => true,
@@ -413,6 +422,7 @@ async function shutdown(browser: Browser | undefined, userDataDir: string): Prom
     );
     if (!closedInTime) browser.process()?.kill('SIGKILL');
   }
+  if (keepProfile) return;
   await rm(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch((error: unknown) => {
     console.warn(`Could not remove the temporary Chromium profile ${userDataDir}: ${errorMessage(error)}`);
   });

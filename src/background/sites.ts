@@ -1,0 +1,225 @@
+/**
+ * @module The enabled sites and their room keys, in the background's IndexedDB (database `framelock`).
+ *
+ * The MV3 service worker can be stopped at any moment, so this store is the only truth about which sites are
+ * enabled: nothing here is cached in memory but the open database connection. Room keys are non-extractable
+ * `CryptoKey`s, which IndexedDB stores by structured clone without ever exposing their bytes to script.
+ *
+ * Schema (one step per version in {@link upgrade}; never edit a shipped step, add the next one):
+ *
+ * | version | change |
+ * |---|---|
+ * | 1 | object store `sites` (key path `origin`): {@link SiteRecord}; store `revoked` (key path `origin`): {@link RevokedSite} |
+ *
+ * Sequences that read and then write (enable, disable, reconcile) must run inside {@link withSitesLock}, because
+ * messages and start-up work interleave at every `await`.
+ */
+import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
+import type { Origin, RevokedSite, SiteInfo, SiteProblem } from '../shared/messages';
+import { isNormalizedOrigin } from '../shared/origin';
+
+export const DB_NAME = 'framelock';
+export const DB_VERSION = 1;
+
+/** Every problem a site can have, worst first (the order the UI lists them in). */
+export const SITE_PROBLEMS: readonly SiteProblem[] = ['no_transform_api', 'worker_blocked', 'cross_origin_frame'];
+
+/** How many "turned off because its permission was removed" notices are kept (oldest dropped first). */
+const MAX_REVOKED = 20;
+
+export interface SiteRecord {
+  /** Normalised origin (`normalizeOrigin`), the key. */
+  origin: Origin;
+  /** When the site was (last) enabled or re-keyed, ms since the epoch. */
+  enabledAt: number;
+  /** Non-extractable HKDF key derived from the passphrase (`deriveRoomKey`). */
+  roomKey: CryptoKey;
+  /** What tabs of this site reported (`SITE_PROBLEMS` order, no duplicates). */
+  problems: SiteProblem[];
+}
+
+interface FramelockDB extends DBSchema {
+  sites: { key: string; value: SiteRecord };
+  revoked: { key: string; value: RevokedSite };
+}
+
+type Database = IDBPDatabase<FramelockDB>;
+
+function upgrade(
+  db: Database,
+  oldVersion: number,
+  _newVersion: number | null,
+  _transaction: IDBPTransaction<FramelockDB, StoreNames<FramelockDB>[], 'versionchange'>,
+): void {
+  // Fall through from the installed version to the current one, one step per version.
+  if (oldVersion < 1) {
+    db.createObjectStore('sites', { keyPath: 'origin' });
+    db.createObjectStore('revoked', { keyPath: 'origin' });
+  }
+}
+
+let connection: Promise<Database> | undefined;
+
+/** The open database (opened on first use, reopened if the browser closed it). */
+function database(): Promise<Database> {
+  connection ??= openDB<FramelockDB>(DB_NAME, DB_VERSION, {
+    upgrade,
+    blocking() {
+      // A newer version of the extension wants to upgrade the schema: let it, and reopen on next use.
+      const closing = connection;
+      connection = undefined;
+      void closing?.then((db) => db.close());
+    },
+    terminated() {
+      // The browser closed the connection abnormally (e.g. storage cleared): reopen on next use.
+      connection = undefined;
+    },
+  }).catch((error: unknown) => {
+    connection = undefined;
+    throw new Error(`Framelock could not open its database: ${error instanceof Error ? error.message : error}`);
+  });
+  return connection;
+}
+
+let lockTail: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `task` after every task queued before it has settled, so read-modify-write sequences over the sites store
+ * and the content script registrations never interleave. Not re-entrant: never call it from inside a task. (Only the
+ * service worker touches the store, so a queue in this realm suffices; it dies with the worker, and so do the
+ * tasks it orders.)
+ */
+export function withSitesLock<T>(task: () => Promise<T>): Promise<T> {
+  const run = lockTail.then(task, task);
+  lockTail = run.catch(() => undefined);
+  return run;
+}
+
+export function isSiteProblem(value: unknown): value is SiteProblem {
+  return (SITE_PROBLEMS as readonly unknown[]).includes(value);
+}
+
+/** Whether a stored value is a usable site record; a record that is not is reported and ignored, never used. */
+function isValidRecord(value: unknown): value is SiteRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Partial<SiteRecord>;
+  return (
+    isNormalizedOrigin(record.origin) &&
+    typeof record.enabledAt === 'number' &&
+    Number.isFinite(record.enabledAt) &&
+    record.roomKey instanceof CryptoKey &&
+    !record.roomKey.extractable &&
+    record.roomKey.algorithm.name === 'HKDF' &&
+    Array.isArray(record.problems) &&
+    record.problems.every(isSiteProblem)
+  );
+}
+
+function checked(value: SiteRecord | undefined): SiteRecord | undefined {
+  if (value === undefined) return undefined;
+  if (isValidRecord(value)) return value;
+  const claimed = (value as { origin?: unknown }).origin;
+  const origin = typeof claimed === 'string' ? claimed.slice(0, 300) : '(unknown origin)';
+  console.error(`Framelock: ignoring a damaged site record for ${origin}; disable and enable the site again.`);
+  return undefined;
+}
+
+/** Every enabled site, sorted by origin. Damaged records are left out (and reported on the console). */
+export async function listSites(): Promise<SiteRecord[]> {
+  const db = await database();
+  const records = await db.getAll('sites');
+  return records
+    .map((record) => checked(record))
+    .filter((record): record is SiteRecord => record !== undefined)
+    .sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0));
+}
+
+/** The enabled site `origin`, or `undefined` if it is not enabled (or not a normalised origin). */
+export async function getSite(origin: Origin): Promise<SiteRecord | undefined> {
+  if (!isNormalizedOrigin(origin)) return undefined;
+  const db = await database();
+  return checked(await db.get('sites', origin));
+}
+
+/**
+ * Stores (adds or replaces) a site.
+ *
+ * @throws TypeError if the record is malformed: origin not normalised, `enabledAt` not a finite number, `roomKey`
+ *   not a non-extractable HKDF `CryptoKey`, or an unknown problem.
+ */
+export async function putSite(record: SiteRecord): Promise<void> {
+  if (!isValidRecord(record)) {
+    throw new TypeError(
+      'putSite: a site needs a normalised origin, a finite enabledAt, a non-extractable HKDF roomKey and known problems',
+    );
+  }
+  const problems = SITE_PROBLEMS.filter((problem) => record.problems.includes(problem));
+  const db = await database();
+  await db.put('sites', {
+    origin: record.origin,
+    enabledAt: record.enabledAt,
+    roomKey: record.roomKey,
+    problems,
+  });
+}
+
+/** Deletes a site and its room key. Returns whether it was enabled. */
+export async function deleteSite(origin: Origin): Promise<boolean> {
+  if (!isNormalizedOrigin(origin)) return false;
+  const db = await database();
+  const transaction = db.transaction('sites', 'readwrite');
+  const existed = (await transaction.store.getKey(origin)) !== undefined;
+  if (existed) await transaction.store.delete(origin);
+  await transaction.done;
+  return existed;
+}
+
+/**
+ * Records that a tab of `origin` ran into `problem` (kept in worst-first order, once). Returns whether the site is
+ * enabled (a problem for a site that is not is dropped).
+ */
+export async function addProblem(origin: Origin, problem: SiteProblem): Promise<boolean> {
+  if (!isNormalizedOrigin(origin) || !isSiteProblem(problem)) return false;
+  const db = await database();
+  const transaction = db.transaction('sites', 'readwrite');
+  const record = checked(await transaction.store.get(origin));
+  if (record !== undefined && !record.problems.includes(problem)) {
+    const problems = SITE_PROBLEMS.filter((known) => known === problem || record.problems.includes(known));
+    await transaction.store.put({ ...record, problems });
+  }
+  await transaction.done;
+  return record !== undefined;
+}
+
+/** The public view of a site (everything but the key), as the UI gets it. */
+export function toSiteInfo(record: SiteRecord): SiteInfo {
+  return { origin: record.origin, enabledAt: record.enabledAt, problems: [...record.problems] };
+}
+
+// ---- sites turned off because their permission was removed ---------------------------------------------------------
+
+/** Remembers that these sites were turned off because their host permission was removed, so the UI can say so. */
+export async function noteRevoked(origins: readonly Origin[], at = Date.now()): Promise<void> {
+  if (origins.length === 0) return;
+  const db = await database();
+  const transaction = db.transaction('revoked', 'readwrite');
+  for (const origin of origins) await transaction.store.put({ origin, at });
+  const all = await transaction.store.getAll();
+  const excess = all.sort((a, b) => b.at - a.at).slice(MAX_REVOKED);
+  for (const old of excess) await transaction.store.delete(old.origin);
+  await transaction.done;
+}
+
+/** Sites turned off because their permission was removed, newest first. */
+export async function listRevoked(): Promise<RevokedSite[]> {
+  const db = await database();
+  const all = await db.getAll('revoked');
+  return all.filter((entry) => isNormalizedOrigin(entry.origin)).sort((a, b) => b.at - a.at);
+}
+
+/** Forgets the notice about `origin` (the user dismissed it, or enabled the site again). */
+export async function forgetRevoked(origin: Origin): Promise<void> {
+  if (!isNormalizedOrigin(origin)) return;
+  const db = await database();
+  await db.delete('revoked', origin);
+}

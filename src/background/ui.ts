@@ -1,0 +1,253 @@
+/**
+ * @module The background's answer to {@link UiRequest}s: the requests of Framelock's own pages (options, popup).
+ *
+ * Only extension pages may ask. Content scripts run with our extension id too, but in a site's page, so the sender's
+ * URL (which the browser fills in, the sender cannot choose it) must be one of the extension's own. Every field is
+ * checked at runtime: the types in `messages.ts` say what a valid request looks like, not what arrives.
+ *
+ * Enabling a site needs its host permission first. `permissions.request()` needs a user gesture, which only the page
+ * has: the page asks for it, then sends `sites/enable`, and the background checks that it really holds it.
+ */
+import browser from 'webextension-polyfill';
+import type { Origin, TabStatus, UiError, UiRequest, UiResponse } from '../shared/messages';
+import { normalizeOrigin } from '../shared/origin';
+import { notifySiteChanged } from './bridge-port';
+import { deriveRoomKey, PASSPHRASE_MAX_LENGTH, PASSPHRASE_MIN_LENGTH } from './keys';
+import { hasSitePermission, reconcile, registerSite, unregisterSite } from './registration';
+import {
+  deleteSite,
+  forgetRevoked,
+  getSite,
+  listRevoked,
+  listSites,
+  putSite,
+  toSiteInfo,
+  withSitesLock,
+} from './sites';
+
+export const UI_REQUEST_TYPES: readonly UiRequest['type'][] = [
+  'sites/list',
+  'sites/enable',
+  'sites/disable',
+  'sites/dismiss-revoked',
+  'status/get',
+];
+
+/** What a response to any request looks like. */
+export type AnyUiResponse = UiResponse<UiRequest['type']>;
+
+/** The parts of `runtime.MessageSender` that say who sent a message (filled in by the browser). */
+export interface UiSender {
+  id?: string;
+  url?: string;
+  origin?: string;
+}
+
+/** Whether `message` claims to be a UI request (its `type` is one): such messages get an answer, valid or not. */
+export function isUiRequestMessage(message: unknown): boolean {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    (UI_REQUEST_TYPES as readonly unknown[]).includes((message as { type?: unknown }).type)
+  );
+}
+
+/**
+ * Whether a message comes from one of the extension's own pages: our extension id and a URL under our base URL
+ * (`chrome-extension://<id>/`). A content script has our id but the URL of the site it runs in; another extension
+ * or a web page has another id.
+ */
+export function isExtensionPageSender(sender: UiSender, extensionId: string, extensionBaseUrl: string): boolean {
+  if (extensionId === '' || sender.id !== extensionId) return false;
+  if (!extensionBaseUrl.endsWith('/') || typeof sender.url !== 'string' || !sender.url.startsWith(extensionBaseUrl)) {
+    return false;
+  }
+  // Chrome also reports the sender's origin: when it does, it must be ours too.
+  return sender.origin === undefined || sender.origin === extensionBaseUrl.slice(0, -1);
+}
+
+/**
+ * Checks an untrusted message field by field and returns the request it is, or the error to answer with. Origins
+ * are normalised (`normalizeOrigin`), so `Meet.Example.org/` and `https://meet.example.org` are the same site.
+ */
+export function parseUiRequest(message: unknown): UiRequest | UiError {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    return invalid('The request is not an object.');
+  }
+  const fields = message as Record<string, unknown>;
+  const type = fields.type;
+  switch (type) {
+    case 'sites/list':
+    case 'status/get': {
+      const extra = unexpectedFields(fields, ['type']);
+      return extra ?? { type };
+    }
+    case 'sites/enable': {
+      const extra = unexpectedFields(fields, ['type', 'origin', 'passphrase']);
+      if (extra !== undefined) return extra;
+      const origin = parseOrigin(fields.origin);
+      if (typeof origin !== 'string') return origin;
+      const passphrase = fields.passphrase;
+      if (typeof passphrase !== 'string') return invalid('The passphrase must be text.', 'passphrase');
+      if (passphrase.length < PASSPHRASE_MIN_LENGTH) return invalid('Enter a passphrase.', 'passphrase');
+      if (passphrase.length > PASSPHRASE_MAX_LENGTH) {
+        return invalid(`The passphrase is too long (at most ${PASSPHRASE_MAX_LENGTH} characters).`, 'passphrase');
+      }
+      return { type, origin, passphrase };
+    }
+    case 'sites/disable':
+    case 'sites/dismiss-revoked': {
+      const extra = unexpectedFields(fields, ['type', 'origin']);
+      if (extra !== undefined) return extra;
+      const origin = parseOrigin(fields.origin);
+      return typeof origin === 'string' ? { type, origin } : origin;
+    }
+    default:
+      return invalid(
+        `Unknown request type: ${typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : typeof type}.`,
+      );
+  }
+}
+
+/**
+ * Answers one message from `sender`. Never throws: a refused sender, a malformed request or a failure all answer
+ * `{ ok: false, error }` with a message fit for the user (never containing the passphrase).
+ */
+export async function handleUiMessage(message: unknown, sender: UiSender): Promise<AnyUiResponse> {
+  if (!isExtensionPageSender(sender, browser.runtime.id, browser.runtime.getURL(''))) {
+    return { ok: false, error: "Refused: only Framelock's own pages may send this request." };
+  }
+  const request = parseUiRequest(message);
+  if ('ok' in request) return request;
+  try {
+    switch (request.type) {
+      case 'sites/list':
+        // Reconcile first: a permission removed a moment ago (the page reloads on permissions.onRemoved, maybe before
+        // the background's own listener ran) must already show as a site turned off.
+        await reconcileSites();
+        return {
+          ok: true,
+          sites: (await listSites()).map(toSiteInfo),
+          revoked: await listRevoked(),
+        };
+      case 'sites/enable':
+        return await enableSite(request.origin, request.passphrase);
+      case 'sites/disable':
+        return await disableSite(request.origin);
+      case 'sites/dismiss-revoked':
+        await forgetRevoked(request.origin);
+        return { ok: true };
+      case 'status/get':
+        return { ok: true, tabs: await tabStatuses() };
+    }
+  } catch (error) {
+    console.error(`Framelock: ${request.type} failed`, error);
+    return { ok: false, error: `Framelock could not do that: ${error instanceof Error ? error.message : error}` };
+  }
+}
+
+/**
+ * Makes the registered scripts match the enabled sites (see `reconcile`) and tells the open frames of sites that
+ * were turned off. Never throws (it runs at start-up, with nobody to report to but the console).
+ */
+export async function reconcileSites(): Promise<void> {
+  try {
+    const report = await reconcile();
+    for (const origin of report.revoked) await notifySiteChanged(origin);
+  } catch (error) {
+    console.error('Framelock: could not bring the content script registrations up to date', error);
+  }
+}
+
+/** Derives and stores the room key of `origin`, then registers its scripts (or re-keys a site already enabled). */
+async function enableSite(origin: Origin, passphrase: string): Promise<AnyUiResponse> {
+  if (!(await hasSitePermission(origin))) return needsPermission(origin);
+  // Outside the lock: PBKDF2 takes a while, and other requests need not wait for it.
+  const roomKey = await deriveRoomKey(origin, passphrase);
+  const result = await withSitesLock(async (): Promise<AnyUiResponse> => {
+    // The permission may have been removed while the key was derived.
+    if (!(await hasSitePermission(origin))) return needsPermission(origin);
+    const previous = await getSite(origin);
+    // Problems are reset: a fresh enable is how the user starts over; tabs report again what still holds.
+    await putSite({ origin, enabledAt: Date.now(), roomKey, problems: [] });
+    try {
+      await registerSite(origin);
+    } catch (error) {
+      // Leave things as they were: the old key and scripts, or nothing.
+      if (previous === undefined) {
+        await deleteSite(origin);
+      } else {
+        await putSite(previous);
+        await registerSite(origin).catch(() => undefined);
+      }
+      throw error;
+    }
+    await forgetRevoked(origin);
+    return { ok: true };
+  });
+  if (result.ok) await notifyFrames(origin);
+  return result;
+}
+
+/** Forgets the site and its key, then unregisters its scripts. The page removes the permission afterwards. */
+async function disableSite(origin: Origin): Promise<AnyUiResponse> {
+  await withSitesLock(async () => {
+    // Key first: if the worker stops in between, start-up reconciliation removes the scripts of a site it no longer
+    // knows, which is what the user asked for (the other order would re-register them).
+    await deleteSite(origin);
+    await unregisterSite(origin);
+  });
+  await notifyFrames(origin);
+  return { ok: true };
+}
+
+/** Re-keys (or un-keys) the open frames of `origin`. A failure there must not fail the request. */
+async function notifyFrames(origin: Origin): Promise<void> {
+  try {
+    await notifySiteChanged(origin);
+  } catch (error) {
+    console.error(`Framelock: could not update the open frames of ${origin}`, error);
+  }
+}
+
+/** Per-tab status the bridge ports keep in `storage.session` under `tab:<id>`, by tab id. */
+async function tabStatuses(): Promise<TabStatus[]> {
+  const items = await browser.storage.session.get(null);
+  return Object.entries(items)
+    .filter(([key, value]) => /^tab:\d+$/.test(key) && isTabStatus(value))
+    .map(([, value]) => value as TabStatus)
+    .sort((a, b) => a.tabId - b.tabId);
+}
+
+function isTabStatus(value: unknown): value is TabStatus {
+  if (typeof value !== 'object' || value === null) return false;
+  const status = value as Partial<TabStatus>;
+  return (
+    Number.isSafeInteger(status.tabId) &&
+    typeof status.origin === 'string' &&
+    Array.isArray(status.transforms) &&
+    Array.isArray(status.problems) &&
+    typeof status.updatedAt === 'number'
+  );
+}
+
+function parseOrigin(value: unknown): Origin | UiError {
+  if (typeof value !== 'string') return invalid('The site must be given as text.', 'origin');
+  const result = normalizeOrigin(value);
+  return result.ok ? result.origin : invalid(result.error, 'origin');
+}
+
+function unexpectedFields(fields: Record<string, unknown>, allowed: readonly string[]): UiError | undefined {
+  const extra = Object.keys(fields).filter((key) => !allowed.includes(key));
+  return extra.length === 0
+    ? undefined
+    : invalid(`Unexpected field in the request: ${extra.join(', ').slice(0, 200)}.`);
+}
+
+function needsPermission(origin: Origin): UiError {
+  return { ok: false, error: `Framelock needs permission for ${origin}`, field: 'origin' };
+}
+
+function invalid(error: string, field?: UiError['field']): UiError {
+  return field === undefined ? { ok: false, error } : { ok: false, error, field };
+}

@@ -1,0 +1,11 @@
+/** What each `SiteProblem` means, in the words the options page shows. */
+import type { SiteProblem } from '../shared/messages';
+
+export const PROBLEM_TEXT: Readonly<Record<SiteProblem, string>> = {
+  no_transform_api: 'Calls on this site are NOT end-to-end encrypted: this browser cannot transform media.',
+  worker_blocked:
+    "Calls on this site are NOT end-to-end encrypted: the site's security policy blocks Framelock's worker.",
+  cross_origin_frame:
+    'A call on this site ran in an embedded frame from another site, which is not enabled: that call is NOT ' +
+    'end-to-end encrypted. Enable the frame’s site too.',
+};

@@ -1,0 +1,464 @@
+/**
+ * The options page and the background's site management, through the real UI of the built extension in headless
+ * Chromium: enabling a site (host permission, room key, content script registration), input errors, disabling,
+ * a permission removed outside Framelock, the sender check, and state surviving the service worker.
+ */
+/// <reference types="chrome" />
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
+import {
+  enableSiteThroughOptions,
+  launchWithSiteGranted,
+  OPTIONS_CONTROLS,
+  OPTIONS_PAGE,
+  sendFromExtensionPage,
+} from './permissions';
+
+const PASSPHRASE = 'correct horse battery staple';
+
+interface RegisteredScript {
+  id: string;
+  js?: string[];
+  matches?: string[];
+  world?: string;
+  runAt?: string;
+  allFrames?: boolean;
+  matchOriginAsFallback?: boolean;
+  persistAcrossSessions?: boolean;
+}
+
+/** A local HTTP site on 127.0.0.1 (any free port). */
+async function startSite(): Promise<{ origin: string; close(): Promise<void> }> {
+  const server = http.createServer((_request, response) => {
+    response.setHeader('content-type', 'text/html; charset=utf-8');
+    response.end('<!doctype html><title>site</title><p>A site</p>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe.skipIf(!chromiumAvailable)('options page and site enablement (headless Chromium)', () => {
+  let ext: ExtensionBrowser;
+  let granted: Awaited<ReturnType<typeof startSite>>;
+  let notGranted: Awaited<ReturnType<typeof startSite>>;
+
+  beforeAll(async () => {
+    granted = await startSite();
+    notGranted = await startSite();
+    ext = await launchWithSiteGranted([
+      granted.origin,
+      'https://meet.example.org',
+      'https://disable.example.org',
+      'https://revoked.example.org',
+      'http://[::1]:8443',
+    ]);
+  });
+
+  afterAll(async () => {
+    await ext?.close();
+    await granted?.close();
+    await notGranted?.close();
+  });
+
+  const registeredScripts = (): Promise<RegisteredScript[]> =>
+    ext.serviceWorker.evaluate(async () =>
+      (await chrome.scripting.getRegisteredContentScripts()).sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+
+  const scriptsOf = async (origin: string): Promise<RegisteredScript[]> =>
+    (await registeredScripts()).filter((script) => script.id.endsWith(`:${origin}`));
+
+  const hasPermission = (pattern: string): Promise<boolean> =>
+    ext.serviceWorker.evaluate((p: string) => chrome.permissions.contains({ origins: [p] }), pattern);
+
+  const listedOrigins = (page: Page): Promise<string[]> =>
+    page.$$eval('.site-origin', (nodes) => nodes.map((node) => node.textContent ?? ''));
+
+  async function withOptionsPage<T>(run: (page: Page) => Promise<T>): Promise<T> {
+    const page = await ext.openExtensionPage(OPTIONS_PAGE);
+    try {
+      return await run(page);
+    } finally {
+      await page.close();
+    }
+  }
+
+  async function siteList(): Promise<{ ok: boolean; sites: { origin: string; problems: string[] }[] }> {
+    return withOptionsPage(
+      async (page) =>
+        (await sendFromExtensionPage(page, { type: 'sites/list' })) as {
+          ok: boolean;
+          sites: { origin: string; problems: string[] }[];
+        },
+    );
+  }
+
+  it('enabling a granted site lists it and registers its two content scripts', async () => {
+    await withOptionsPage(async (page) => {
+      const how = await page.$eval('.how', (node) => node.textContent ?? '');
+      expect(how).toMatch(/out of band/);
+      expect(how).toMatch(/never sees the passphrase/);
+
+      const origin = await enableSiteThroughOptions(ext, 'HTTPS://Meet.Example.org/', PASSPHRASE, { page });
+      expect(origin).toBe('https://meet.example.org');
+      expect(await listedOrigins(page)).toContain('https://meet.example.org');
+      expect(await page.$eval('#passphrase', (input) => (input as HTMLInputElement).value)).toBe('');
+      expect(await page.$eval('[role="status"]', (node) => node.textContent)).toMatch(
+        /Framelock is on for https:\/\/meet\.example\.org/,
+      );
+    });
+
+    const scripts = await scriptsOf('https://meet.example.org');
+    const common = {
+      matches: ['https://meet.example.org:443/*'],
+      runAt: 'document_start',
+      allFrames: true,
+      matchOriginAsFallback: true,
+      persistAcrossSessions: true,
+    };
+    expect(scripts).toEqual([
+      { ...common, id: '0-bridge:https://meet.example.org', world: 'ISOLATED', js: [expect.any(String)] },
+      { ...common, id: '1-page:https://meet.example.org', world: 'MAIN', js: [expect.any(String)] },
+    ]);
+    const [bridgeJs, pageJs] = scripts.map((script) => script.js?.[0] ?? '');
+    expect(bridgeJs).not.toBe(pageJs);
+    for (const file of [bridgeJs, pageJs]) {
+      expect(existsSync(path.join(ext.extensionPath, file ?? '')), `${file} is in the build`).toBe(true);
+    }
+
+    const list = await siteList();
+    expect(list.ok).toBe(true);
+    expect(list.sites).toContainEqual({
+      origin: 'https://meet.example.org',
+      enabledAt: expect.any(Number),
+      problems: [],
+    });
+  });
+
+  it('bad input shows a message next to each offending field and enables nothing', async () => {
+    const scriptsBefore = await registeredScripts();
+    // Origins, enabledAt and problems: a re-key would change enabledAt.
+    const sitesBefore = (await siteList()).sites;
+
+    await withOptionsPage(async (page) => {
+      const fieldState = (id: string) =>
+        page.$eval(`#${id}`, (input) => {
+          const describedBy = (input.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
+          return {
+            invalid: input.getAttribute('aria-invalid'),
+            description: describedBy.map((ref) => document.getElementById(ref)?.textContent ?? '').join(' | '),
+            focused: document.activeElement === input,
+          };
+        });
+
+      // A path, and no passphrase: both fields are flagged, focus goes to the first.
+      await page.locator(OPTIONS_CONTROLS.site).fill('https://meet.example.org/room/42');
+      await page.locator(OPTIONS_CONTROLS.enable).click();
+      let site = await fieldState('site');
+      let passphrase = await fieldState('passphrase');
+      expect(site).toMatchObject({ invalid: 'true', focused: true });
+      expect(site.description).toMatch(/without a path/);
+      expect(passphrase.invalid).toBe('true');
+      expect(passphrase.description).toMatch(/Enter a passphrase/);
+
+      // Not an origin at all.
+      await page.locator(OPTIONS_CONTROLS.site).fill('meet.example.org:abc');
+      await page.locator(OPTIONS_CONTROLS.passphrase).fill(PASSPHRASE);
+      await page.locator(OPTIONS_CONTROLS.enable).click();
+      site = await fieldState('site');
+      passphrase = await fieldState('passphrase');
+      expect(site).toMatchObject({ invalid: 'true', focused: true });
+      expect(site.description).toMatch(/Not a site address/);
+      expect(passphrase.invalid).toBeNull();
+      expect(passphrase.description).not.toMatch(/Enter a passphrase/);
+
+      // Other schemes and wildcards.
+      for (const [input, message] of [
+        ['ftp://meet.example.org', /Only http:\/\/ and https:\/\//],
+        ['https://*.example.org', /Wildcards/],
+      ] as const) {
+        await page.locator(OPTIONS_CONTROLS.site).fill(input);
+        await page.locator(OPTIONS_CONTROLS.enable).click();
+        expect((await fieldState('site')).description, input).toMatch(message);
+      }
+
+      // A good site, an empty passphrase: only the passphrase is flagged, and it gets the focus.
+      await page.locator(OPTIONS_CONTROLS.site).fill('https://meet.example.org');
+      // (locator.fill('') leaves the value as it is: clear the field as a person would.)
+      await page.locator(OPTIONS_CONTROLS.passphrase).click();
+      await page.keyboard.down('Control');
+      await page.keyboard.press('KeyA');
+      await page.keyboard.up('Control');
+      await page.keyboard.press('Backspace');
+      expect(await page.$eval('#passphrase', (input) => (input as HTMLInputElement).value)).toBe('');
+      await page.locator(OPTIONS_CONTROLS.enable).click();
+      site = await fieldState('site');
+      passphrase = await fieldState('passphrase');
+      expect(site.invalid).toBeNull();
+      expect(passphrase).toMatchObject({ invalid: 'true', focused: true });
+      expect(passphrase.description).toMatch(/Enter a passphrase/);
+    });
+
+    expect(await registeredScripts()).toEqual(scriptsBefore);
+    expect((await siteList()).sites).toEqual(sitesBefore);
+  });
+
+  it('Disable unregisters the scripts, forgets the site and removes its permission', async () => {
+    const origin = 'https://disable.example.org';
+    const pattern = 'https://disable.example.org:443/*';
+    await withOptionsPage(async (page) => {
+      await enableSiteThroughOptions(ext, origin, PASSPHRASE, { page });
+      expect(await scriptsOf(origin)).toHaveLength(2);
+
+      // Every Disable button is named just "Disable"; the site it belongs to is its description.
+      const buttons = await page.$$(OPTIONS_CONTROLS.disable);
+      expect(buttons.length).toBeGreaterThanOrEqual(2);
+      const owners = await Promise.all(
+        buttons.map((button) =>
+          button.evaluate((node) => document.getElementById(node.getAttribute('aria-describedby') ?? '')?.textContent),
+        ),
+      );
+      const index = owners.indexOf(origin);
+      expect(index, `a Disable button described by ${origin}`).toBeGreaterThanOrEqual(0);
+      await buttons[index]?.click();
+
+      await waitFor(async () => !(await listedOrigins(page)).includes(origin), {
+        description: `${origin} to leave the list`,
+      });
+      await waitFor(
+        async () =>
+          /Framelock is off for https:\/\/disable\.example\.org/.test(
+            (await page.$eval('[role="status"]', (node) => node.textContent)) ?? '',
+          ),
+        { description: 'the status to say the site is off' },
+      );
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('sites-heading');
+    });
+
+    expect(await scriptsOf(origin)).toEqual([]);
+    expect(await hasPermission(pattern)).toBe(false);
+    expect((await siteList()).sites.map((s) => s.origin)).not.toContain(origin);
+    // The other site is untouched.
+    expect(await scriptsOf('https://meet.example.org')).toHaveLength(2);
+  });
+
+  it('turns a site off when its permission is removed outside Framelock, and says so', async () => {
+    const origin = 'https://revoked.example.org';
+    await withOptionsPage(async (page) => {
+      await enableSiteThroughOptions(ext, origin, PASSPHRASE, { page });
+      expect(await scriptsOf(origin)).toHaveLength(2);
+
+      // What removing the site in chrome://extensions does.
+      await ext.serviceWorker.evaluate(() =>
+        chrome.permissions.remove({ origins: ['https://revoked.example.org:443/*'] }),
+      );
+
+      await waitFor(async () => (await scriptsOf(origin)).length === 0, {
+        description: `the scripts of ${origin} to be unregistered`,
+      });
+      const notice = await page.waitForSelector('.notice', { timeout: 10_000 });
+      expect(await notice?.evaluate((node) => node.textContent)).toMatch(
+        /Framelock was turned off for https:\/\/revoked\.example\.org because its permission/,
+      );
+      expect(await listedOrigins(page)).not.toContain(origin);
+
+      await page.locator('::-p-aria(Dismiss[role="button"])').click();
+      await waitFor(async () => (await page.$('.notice')) === null, { description: 'the notice to go away' });
+    });
+    expect((await siteList()).sites.map((s) => s.origin)).not.toContain(origin);
+  });
+
+  it('shows each site problem in plain words', async () => {
+    // Problems come from tabs of the site (bridge-port.ts); write one straight into the store here.
+    await ext.serviceWorker.evaluate(async () => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const opening = indexedDB.open('framelock');
+        opening.onsuccess = () => resolve(opening.result);
+        opening.onerror = () => reject(opening.error);
+      });
+      await new Promise<void>((resolve, reject) => {
+        const transaction = db.transaction('sites', 'readwrite');
+        const store = transaction.objectStore('sites');
+        const reading = store.get('https://meet.example.org');
+        reading.onsuccess = () => store.put({ ...reading.result, problems: ['no_transform_api', 'worker_blocked'] });
+        transaction.oncomplete = () => resolve();
+        transaction.onerror = () => reject(transaction.error);
+      });
+      db.close();
+    });
+    await withOptionsPage(async (page) => {
+      await page.waitForSelector('.problem');
+      const problems = await page.$$eval('.problem', (nodes) => nodes.map((node) => node.textContent));
+      expect(problems).toEqual([
+        'Calls on this site are NOT end-to-end encrypted: this browser cannot transform media.',
+        "Calls on this site are NOT end-to-end encrypted: the site's security policy blocks Framelock's worker.",
+      ]);
+    });
+  });
+
+  it('can be used with the keyboard alone, with a visible focus', async () => {
+    await withOptionsPage(async (page) => {
+      for (let i = 0; i < 20 && (await page.evaluate(() => document.activeElement?.id)) !== 'site'; i++) {
+        await page.keyboard.press('Tab');
+      }
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('site');
+      const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
+      expect(outline).not.toBe('none');
+
+      await page.keyboard.type('http://[::1]:8443');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('passphrase');
+      await page.keyboard.type(PASSPHRASE);
+      await page.keyboard.press('Tab');
+      const toggle = await page.evaluate(() => ({
+        text: document.activeElement?.textContent,
+        pressed: document.activeElement?.getAttribute('aria-pressed'),
+      }));
+      expect(toggle).toEqual({ text: 'Show passphrase', pressed: 'false' });
+      await page.keyboard.press('Space');
+      expect(await page.$eval('#passphrase', (input) => (input as HTMLInputElement).type)).toBe('text');
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Enable');
+      await page.keyboard.press('Enter');
+
+      await waitFor(async () => (await listedOrigins(page)).includes('http://[::1]:8443'), {
+        description: 'the IPv6 site to be listed',
+        timeoutMs: 30_000,
+      });
+      expect(await page.$eval('#passphrase', (input) => (input as HTMLInputElement).type)).toBe('password');
+    });
+    expect((await scriptsOf('http://[::1]:8443')).map((script) => script.matches)).toEqual([
+      ['http://[::1]:8443/*'],
+      ['http://[::1]:8443/*'],
+    ]);
+  });
+
+  it('Chrome holds the host permission for exactly the granted port', async () => {
+    // Why matchPatternFor writes the port: the grant for one port is no grant for another port of the same host.
+    expect(await hasPermission(`${granted.origin}/*`)).toBe(true);
+    expect(await hasPermission(`${notGranted.origin}/*`)).toBe(false);
+    expect(await hasPermission('http://127.0.0.1/*')).toBe(false);
+    expect(await hasPermission('https://meet.example.org:8443/*')).toBe(false);
+  });
+
+  it('refuses UI requests from a content script (our id, but a web page URL)', async () => {
+    const page = await ext.browser.newPage();
+    try {
+      await page.goto(`${granted.origin}/`);
+      const answers = await ext.serviceWorker.evaluate(async (url: string) => {
+        const [tab] = (await chrome.tabs.query({})).filter((t) => t.url === url);
+        if (tab?.id === undefined) throw new Error(`no tab at ${url}`);
+        const [result] = await chrome.scripting.executeScript({
+          target: { tabId: tab.id },
+          world: 'ISOLATED',
+          func: async (origin: string) => [
+            await chrome.runtime.sendMessage({ type: 'sites/enable', origin, passphrase: 'x' }),
+            await chrome.runtime.sendMessage({ type: 'sites/list' }),
+            await chrome.runtime.sendMessage({ type: 'status/get' }),
+          ],
+          args: [new URL(url).origin],
+        });
+        return result?.result;
+      }, `${granted.origin}/`);
+      expect(answers).toEqual([
+        { ok: false, error: expect.stringMatching(/only Framelock's own pages/) },
+        { ok: false, error: expect.stringMatching(/only Framelock's own pages/) },
+        { ok: false, error: expect.stringMatching(/only Framelock's own pages/) },
+      ]);
+    } finally {
+      await page.close();
+    }
+    expect(await scriptsOf(granted.origin)).toEqual([]);
+  });
+
+  it('answers malformed requests from its own pages with an error', async () => {
+    await withOptionsPage(async (page) => {
+      expect(
+        await sendFromExtensionPage(page, { type: 'sites/enable', origin: 'https://x.org/path', passphrase: 'p' }),
+      ).toMatchObject({ ok: false, field: 'origin', error: expect.stringMatching(/without a path/) });
+      expect(
+        await sendFromExtensionPage(page, { type: 'sites/enable', origin: 'https://meet.example.org', passphrase: '' }),
+      ).toMatchObject({ ok: false, field: 'passphrase' });
+      expect(
+        await sendFromExtensionPage(page, {
+          type: 'sites/enable',
+          origin: 'https://meet.example.org',
+          passphrase: 'x'.repeat(1025),
+        }),
+      ).toMatchObject({ ok: false, field: 'passphrase' });
+      // The background checks the permission itself; the page cannot skip the prompt.
+      expect(
+        await sendFromExtensionPage(page, { type: 'sites/enable', origin: notGranted.origin, passphrase: 'p' }),
+      ).toEqual({ ok: false, field: 'origin', error: `Framelock needs permission for ${notGranted.origin}` });
+    });
+    expect(await scriptsOf(notGranted.origin)).toEqual([]);
+  });
+
+  it('reports tab status kept in storage.session', async () => {
+    const status = {
+      tabId: 4242,
+      origin: 'https://meet.example.org',
+      transforms: [],
+      problems: ['worker_blocked'],
+      updatedAt: 1,
+    };
+    await ext.serviceWorker.evaluate((s: typeof status) => chrome.storage.session.set({ 'tab:4242': s }), status);
+    try {
+      const answer = await withOptionsPage((page) => sendFromExtensionPage(page, { type: 'status/get' }));
+      expect(answer).toMatchObject({ ok: true, tabs: expect.arrayContaining([status]) });
+    } finally {
+      await ext.serviceWorker.evaluate(() => chrome.storage.session.remove('tab:4242'));
+    }
+  });
+
+  it('repairs the registrations when the service worker starts', async () => {
+    const [bridge] = await scriptsOf('https://meet.example.org');
+    // An interrupted registration (a site without its scripts), and scripts of a site that is not enabled.
+    await ext.serviceWorker.evaluate(async (js: string[]) => {
+      await chrome.scripting.unregisterContentScripts({ ids: ['1-page:https://meet.example.org'] });
+      await chrome.scripting.registerContentScripts([
+        { id: '0-bridge:https://stray.example.org', js, matches: ['https://stray.example.org:443/*'] },
+      ]);
+    }, bridge?.js ?? []);
+    expect(await scriptsOf('https://meet.example.org')).toHaveLength(1);
+
+    await ext.stopServiceWorker();
+    await ext.wakeServiceWorker();
+
+    await waitFor(
+      async () =>
+        (await scriptsOf('https://meet.example.org')).length === 2 &&
+        (await scriptsOf('https://stray.example.org')).length === 0,
+      { description: 'start-up reconciliation to restore the missing script and drop the stray one' },
+    );
+    expect((await scriptsOf('https://meet.example.org')).map((script) => script.id)).toEqual([
+      '0-bridge:https://meet.example.org',
+      '1-page:https://meet.example.org',
+    ]);
+  });
+
+  it('keeps enabled sites when the service worker stops (state is in IndexedDB)', async () => {
+    const before = await siteList();
+    expect(before.sites.map((s) => s.origin)).toContain('https://meet.example.org');
+
+    await ext.stopServiceWorker();
+    await ext.wakeServiceWorker();
+
+    const after = await siteList();
+    expect(after).toEqual(before);
+    expect(await scriptsOf('https://meet.example.org')).toHaveLength(2);
+    await withOptionsPage(async (page) => {
+      await page.waitForSelector('.site-origin');
+      expect(await listedOrigins(page)).toContain('https://meet.example.org');
+    });
+  });
+});
