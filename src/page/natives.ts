@@ -1,0 +1,49 @@
+/**
+ * @module Built-ins the page script needs, saved at document_start before any page script can replace them. After
+ * start-up the page script calls only these, through the saved `apply`, never the page's (possibly hooked) globals.
+ */
+
+const apply = Reflect.apply;
+const getDescriptor = Object.getOwnPropertyDescriptor;
+
+function method<T extends object, K extends keyof T>(proto: T | undefined, name: K): T[K] | undefined {
+  return proto ? (getDescriptor(proto, name)?.value as T[K] | undefined) : undefined;
+}
+
+const w = window as unknown as Record<string, unknown>;
+const pcProto = (w.RTCPeerConnection as { prototype?: RTCPeerConnection } | undefined)?.prototype;
+
+export const natives = {
+  apply,
+  construct: Reflect.construct,
+  defineProperty: Object.defineProperty,
+  getDescriptor,
+  Proxy,
+  WeakSet,
+  weakSetHas: WeakSet.prototype.has,
+  weakSetAdd: WeakSet.prototype.add,
+  Worker: w.Worker as typeof Worker | undefined,
+  workerPostMessage: method(globalThis.Worker?.prototype, 'postMessage'),
+  workerAddEventListener: EventTarget.prototype.addEventListener,
+  Blob,
+  createObjectURL: URL.createObjectURL,
+  MessageChannel,
+  MessageEvent,
+  CustomEvent,
+  dispatchEvent: EventTarget.prototype.dispatchEvent,
+  addEventListener: EventTarget.prototype.addEventListener,
+  removeEventListener: EventTarget.prototype.removeEventListener,
+  promiseThen: Promise.prototype.then,
+  RTCPeerConnection: w.RTCPeerConnection as typeof RTCPeerConnection | undefined,
+  RTCRtpScriptTransform: w.RTCRtpScriptTransform as (new (worker: Worker, options?: unknown) => object) | undefined,
+  getTransceivers: method(pcProto, 'getTransceivers'),
+  senderTransform: getDescriptor(globalThis.RTCRtpSender?.prototype ?? {}, 'transform'),
+  receiverTransform: getDescriptor(globalThis.RTCRtpReceiver?.prototype ?? {}, 'transform'),
+  transceiverSender: getDescriptor(globalThis.RTCRtpTransceiver?.prototype ?? {}, 'sender')?.get,
+  transceiverReceiver: getDescriptor(globalThis.RTCRtpTransceiver?.prototype ?? {}, 'receiver')?.get,
+  senderTrack: getDescriptor(globalThis.RTCRtpSender?.prototype ?? {}, 'track')?.get,
+  receiverTrack: getDescriptor(globalThis.RTCRtpReceiver?.prototype ?? {}, 'track')?.get,
+  trackKind: getDescriptor(globalThis.MediaStreamTrack?.prototype ?? {}, 'kind')?.get,
+  transceiverReceiverOf: getDescriptor(globalThis.RTCTrackEvent?.prototype ?? {}, 'receiver')?.get,
+  transceiverOfTrackEvent: getDescriptor(globalThis.RTCTrackEvent?.prototype ?? {}, 'transceiver')?.get,
+} as const;

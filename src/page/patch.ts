@@ -1,0 +1,148 @@
+/**
+ * @module The RTCPeerConnection patch: every sender and receiver of every connection gets exactly one Framelock
+ * transform, whatever path the site takes (addTrack, addTransceiver with or without a track, transceivers from a
+ * remote offer, renegotiation). replaceTrack, setParameters and restartIce keep the sender, so its transform stays.
+ *
+ * Patches are Proxies of the native functions: `instanceof`, `toString()` and prototypes look native to the site.
+ * Everything runs on built-ins saved before any page script (natives.ts).
+ */
+import { natives as N } from './natives';
+
+type Side = 'send' | 'receive';
+type Kind = 'audio' | 'video';
+
+const { apply } = N;
+
+/** Reports that the page tried to replace or clear one of our transforms (it keeps ours). */
+export type Report = (what: 'transform_replaced') => void;
+
+function isKind(value: unknown): value is Kind {
+  return value === 'audio' || value === 'video';
+}
+
+export function installPatch(worker: Worker, report: Report): void {
+  const NativePC = N.RTCPeerConnection;
+  const ScriptTransform = N.RTCRtpScriptTransform;
+  if (NativePC === undefined || ScriptTransform === undefined || N.getTransceivers === undefined) return;
+  const Transform: NonNullable<typeof ScriptTransform> = ScriptTransform;
+  const proto = NativePC.prototype;
+  /** Senders and receivers that carry our transform. */
+  const attached = new N.WeakSet<object>();
+  /** Our transform objects: the only values the guarded `transform` setter lets through once attached. */
+  const ours = new N.WeakSet<object>();
+  const has = (set: WeakSet<object>, value: unknown) => apply(N.weakSetHas, set, [value]) as boolean;
+  const add = (set: WeakSet<object>, value: object) => apply(N.weakSetAdd, set, [value]);
+  let serial = 0;
+
+  function trackKind(track: unknown): Kind | undefined {
+    if (track === null || track === undefined || N.trackKind === undefined) return undefined;
+    const kind = apply(N.trackKind, track, []);
+    return isKind(kind) ? kind : undefined;
+  }
+
+  function attach(target: object, side: Side, kind: Kind): void {
+    if (has(attached, target)) return;
+    const setter = (side === 'send' ? N.senderTransform : N.receiverTransform)?.set;
+    if (setter === undefined) return;
+    const transform = new Transform(worker, { side, kind, id: `${side}-${kind}-${++serial}` });
+    add(ours, transform);
+    apply(setter, target, [transform]);
+    add(attached, target);
+  }
+
+  function attachTransceiver(transceiver: unknown): void {
+    if (N.transceiverSender === undefined || N.transceiverReceiver === undefined) return;
+    const sender = apply(N.transceiverSender, transceiver, []) as object;
+    const receiver = apply(N.transceiverReceiver, transceiver, []) as object;
+    // A receiver always has a track of the transceiver's kind; a sender may have none yet.
+    const kind =
+      trackKind(N.receiverTrack ? apply(N.receiverTrack, receiver, []) : undefined) ??
+      trackKind(N.senderTrack ? apply(N.senderTrack, sender, []) : undefined);
+    if (kind === undefined) return;
+    attach(sender, 'send', kind);
+    attach(receiver, 'receive', kind);
+  }
+
+  function sweep(pc: unknown): void {
+    try {
+      const transceivers = apply(N.getTransceivers as () => RTCRtpTransceiver[], pc, []);
+      // Index loop: the page may have replaced Array.prototype[Symbol.iterator].
+      for (let i = 0; i < transceivers.length; i++) attachTransceiver(transceivers[i]);
+    } catch {
+      // not a real RTCPeerConnection, or closed: nothing to attach
+    }
+  }
+
+  /** Replaces proto[name] with a Proxy that sweeps the connection after the native call (and after its promise). */
+  function sweepAfter(name: keyof RTCPeerConnection): void {
+    const descriptor = N.getDescriptor(proto, name);
+    const native = descriptor?.value as ((...args: unknown[]) => unknown) | undefined;
+    if (descriptor === undefined || typeof native !== 'function') return;
+    const wrapped = new N.Proxy(native, {
+      apply(target, thisArg, args) {
+        const result = apply(target, thisArg, args);
+        sweep(thisArg);
+        if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+          apply(N.promiseThen, result, [() => sweep(thisArg), () => {}]);
+        }
+        return result;
+      },
+    });
+    N.defineProperty(proto, name, { ...descriptor, value: wrapped });
+  }
+
+  for (const name of [
+    'addTrack',
+    'addTransceiver',
+    'setLocalDescription',
+    'setRemoteDescription',
+    'createOffer',
+    'createAnswer',
+    'getSenders',
+    'getReceivers',
+    'getTransceivers',
+  ] as const) {
+    sweepAfter(name);
+  }
+
+  // The transform property: ours cannot be replaced or cleared by the site (it is told nothing; peers would flag
+  // the plaintext anyway). Non-configurable, so the site cannot redefine it either.
+  for (const [ctorProto, descriptor] of [
+    [globalThis.RTCRtpSender?.prototype, N.senderTransform],
+    [globalThis.RTCRtpReceiver?.prototype, N.receiverTransform],
+  ] as const) {
+    const set = descriptor?.set;
+    if (ctorProto === undefined || descriptor === undefined || set === undefined) continue;
+    const guarded = new N.Proxy(set, {
+      apply(target, thisArg, args) {
+        if (!has(attached, thisArg) || has(ours, args[0])) return apply(target, thisArg, args);
+        report('transform_replaced');
+        return undefined;
+      },
+    });
+    N.defineProperty(ctorProto, 'transform', { ...descriptor, set: guarded, configurable: false });
+  }
+
+  // New connections: attach receivers from the track event before the site's own listeners see them.
+  const onTrack = (event: Event) => {
+    try {
+      const transceiver = N.transceiverOfTrackEvent ? apply(N.transceiverOfTrackEvent, event, []) : undefined;
+      if (transceiver) attachTransceiver(transceiver);
+    } catch {
+      // a synthetic event: nothing to attach
+    }
+  };
+  const PatchedPC = new N.Proxy(NativePC, {
+    construct(target, args, newTarget) {
+      const pc = N.construct(target, args, newTarget) as RTCPeerConnection;
+      apply(N.addEventListener, pc, ['track', onTrack]);
+      return pc;
+    },
+  });
+  for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection']) {
+    const descriptor = N.getDescriptor(window, name);
+    if (descriptor?.value === NativePC) N.defineProperty(window, name, { ...descriptor, value: PatchedPC });
+  }
+  const constructorDescriptor = N.getDescriptor(proto, 'constructor');
+  if (constructorDescriptor) N.defineProperty(proto, 'constructor', { ...constructorDescriptor, value: PatchedPC });
+}

@@ -1,0 +1,26 @@
+/**
+ * @module The document_start handshake between the page script (MAIN world) and the content bridge (ISOLATED world).
+ * Both run before any page script, in either order (Chromium injects registered scripts in id order, but we do not
+ * rely on it). Events on `window` cross the two worlds; no page listener exists yet, so nothing leaks.
+ *
+ * ```
+ * bridge                                         page script
+ *   | -- BRIDGE_HELLO {workerUrl, nonce} ------>  |   (dispatched at bridge start, and again on PAGE_HELLO)
+ *   | <------------------------------ PAGE_HELLO |   (dispatched at page script start)
+ *   | <- PORT (MessageEvent, ports:[p]) -------- |   page script made the worker and a MessageChannel,
+ *   |                                             |   gave the other end to the worker with the nonce
+ *   | <========== p: worker proves the nonce ===> |   the bridge serves keys only after that
+ * ```
+ * The nonce makes a port the page could forge later (if the page script never ran) worthless: only the worker that the
+ * page script created before any page script ran knows it.
+ */
+export const BRIDGE_HELLO = 'framelock:bridge-hello';
+export const PAGE_HELLO = 'framelock:page-hello';
+export const PORT_EVENT = 'framelock:port';
+/** Page script → bridge: something keeps calls on this page from being protected (detail: a SiteProblem). */
+export const PROBLEM_EVENT = 'framelock:problem';
+
+export interface BridgeHelloDetail {
+  workerUrl: string;
+  nonce: string;
+}

@@ -1,0 +1,5 @@
+/** crxjs: `?iife` / `?script` imports resolve to the built file's path inside the extension. */
+declare module '*?iife' {
+  const path: string;
+  export default path;
+}

@@ -1,0 +1,271 @@
+/**
+ * @module One Framelock transform: a sender that encrypts every frame, or a receiver that decrypts, classifies and
+ * counts. Independent of the browser's transform API (the worker entry adapts RTCRtpScriptTransformer to it), so it
+ * is unit-tested on fake frames.
+ *
+ * The frame path never throws and never waits for keys: a frame it cannot protect or accept is dropped and counted.
+ */
+import {
+  type Framing,
+  framingForMimeType,
+  genericAudio,
+  genericVideo,
+  inspectFrame,
+  makeKid,
+  protectFrame,
+  unprotectFrame,
+} from '../codecs';
+import type { TransformStats } from '../shared/messages';
+import type { Keyring, MediaKind } from './keyring';
+
+/** The parts of RTCEncodedVideoFrame / RTCEncodedAudioFrame we use. */
+export interface EncodedFrame {
+  data: ArrayBuffer;
+  getMetadata(): { mimeType?: string };
+}
+
+/** What the session needs from its surroundings. */
+export interface SessionHost {
+  keyring: Keyring;
+  /** The current key epoch, or undefined before the bridge sent one. */
+  epoch(): number | undefined;
+  /** Random 56-bit sender id (crypto.getRandomValues in the worker). */
+  randomSenderId(): bigint;
+  /** Ask the browser for a keyframe: the sender generates one, the receiver asks its peer. Best effort. */
+  requestKeyFrame(): void;
+}
+
+/** Receive: consecutive failures after which a recovery asks the sender for a keyframe. */
+const FAILURES_BEFORE_KEYFRAME_REQUEST = 3;
+/** At most one keyframe request per this many milliseconds. */
+const KEYFRAME_REQUEST_INTERVAL_MS = 1_000;
+
+type Counters = Pick<
+  TransformStats,
+  'protected' | 'unencrypted' | 'undecryptable' | 'dropped' | 'passthrough' | 'echoed'
+>;
+
+const zero = (): Counters => ({
+  protected: 0,
+  unencrypted: 0,
+  undecryptable: 0,
+  dropped: 0,
+  passthrough: 0,
+  echoed: 0,
+});
+
+/** Replaces the frame's payload. Encoded frames want an ArrayBuffer of exactly the payload. */
+function setData(frame: EncodedFrame, bytes: Uint8Array): void {
+  frame.data =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? (bytes.buffer as ArrayBuffer)
+      : (bytes.slice().buffer as ArrayBuffer);
+}
+
+abstract class Session {
+  readonly id: string;
+  readonly kind: MediaKind;
+  protected readonly host: SessionHost;
+  protected readonly total: Counters = zero();
+  /** Counters since the last stats snapshot: they decide the status a person sees. */
+  protected recent: Counters = zero();
+  protected codec: string | undefined;
+  protected kid: bigint | undefined;
+  protected lastError: string | undefined;
+  #framings = new Map<string, Framing>();
+
+  constructor(id: string, kind: MediaKind, host: SessionHost) {
+    this.id = id;
+    this.kind = kind;
+    this.host = host;
+  }
+
+  /** Returns true if the frame (possibly rewritten) goes on, false if it must be dropped. Never throws. */
+  abstract process(frame: EncodedFrame): Promise<boolean>;
+
+  protected count(counter: keyof Counters): void {
+    this.total[counter]++;
+    this.recent[counter]++;
+  }
+
+  protected framing(frame: EncodedFrame): Framing {
+    let mime: string | undefined;
+    try {
+      mime = frame.getMetadata().mimeType;
+    } catch {
+      mime = undefined;
+    }
+    this.codec = mime ?? this.codec;
+    const key = mime ?? '';
+    let framing = this.#framings.get(key);
+    if (framing === undefined) {
+      framing = (mime ? framingForMimeType(mime) : undefined) ?? (this.kind === 'audio' ? genericAudio : genericVideo);
+      // A video framing for an audio track (or the reverse) would pick the wrong suite: fall back to generic.
+      if (framing.kind !== this.kind) framing = this.kind === 'audio' ? genericAudio : genericVideo;
+      this.#framings.set(key, framing);
+    }
+    return framing;
+  }
+
+  protected abstract status(): TransformStats['status'];
+
+  /** Counters for the UI; starts a new "recent" period. */
+  snapshot(side: 'send' | 'receive'): TransformStats {
+    const stats: TransformStats = {
+      id: this.id,
+      side,
+      kind: this.kind,
+      ...this.total,
+      status: this.status(),
+      ...(this.codec ? { codec: this.codec } : {}),
+      ...(this.kid !== undefined ? { kid: this.kid.toString() } : {}),
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+    this.recent = zero();
+    return stats;
+  }
+}
+
+export class SendSession extends Session {
+  #senderId: bigint | undefined;
+  #generation = -1;
+  #waitingForKey = false;
+
+  protected status(): TransformStats['status'] {
+    return this.recent.protected > 0 || (this.total.protected > 0 && this.recent.dropped === 0)
+      ? 'encrypted'
+      : 'waiting';
+  }
+
+  /** The KID for the current epoch: a fresh sender id per session (and per re-key), the epoch in its low bits. */
+  #currentKid(epoch: number): bigint {
+    const { keyring } = this.host;
+    if (this.#senderId === undefined || this.#generation !== keyring.generation) {
+      this.#senderId = this.host.randomSenderId();
+      this.#generation = keyring.generation;
+    }
+    const kid = makeKid(epoch % 16, this.#senderId);
+    if (kid !== this.kid) {
+      this.kid = kid;
+      keyring.ownKids.add(kid);
+    }
+    return kid;
+  }
+
+  async process(frame: EncodedFrame): Promise<boolean> {
+    try {
+      const epoch = this.host.epoch();
+      if (epoch === undefined) {
+        this.count('dropped');
+        return false;
+      }
+      const kid = this.#currentKid(epoch);
+      const framing = this.framing(frame);
+      if (!this.host.keyring.ensure(this.kind, kid)) {
+        // No plaintext ever leaves: until the key is here, frames are dropped.
+        this.#waitingForKey = true;
+        this.count('dropped');
+        return false;
+      }
+      if (this.#waitingForKey) {
+        // Receivers missed everything so far: start them on a keyframe.
+        this.#waitingForKey = false;
+        this.host.requestKeyFrame();
+      }
+      const result = await protectFrame(this.host.keyring.context(this.kind), kid, framing, new Uint8Array(frame.data));
+      if (result.status === 'unprotected') {
+        this.count('passthrough');
+        return true;
+      }
+      setData(frame, result.frame);
+      this.count('protected');
+      return true;
+    } catch (error) {
+      this.lastError = error instanceof Error ? error.message : String(error);
+      this.count('dropped');
+      return false;
+    }
+  }
+}
+
+export class ReceiveSession extends Session {
+  /** Set once a frame authenticated: from then on this track never accepts plaintext (an SFU cannot inject media). */
+  #authenticated = false;
+  #failureRun = 0;
+  #lastKeyFrameRequest = -Infinity;
+  readonly #now: () => number;
+  /** Drop plaintext even before the track was protected (strict mode). */
+  strict = false;
+
+  constructor(id: string, kind: MediaKind, host: SessionHost, now: () => number = () => Date.now()) {
+    super(id, kind, host);
+    this.#now = now;
+  }
+
+  protected status(): TransformStats['status'] {
+    const r = this.recent;
+    if (r.protected > 0) return 'encrypted';
+    if (r.undecryptable > 0) return 'undecryptable';
+    if (r.unencrypted > 0) return 'unencrypted';
+    if (this.total.protected > 0) return 'encrypted';
+    if (this.total.undecryptable > 0) return 'undecryptable';
+    if (this.total.unencrypted > 0) return 'unencrypted';
+    return 'waiting';
+  }
+
+  #failed(reason: string): false {
+    this.lastError = reason;
+    this.count('undecryptable');
+    this.#failureRun++;
+    return false;
+  }
+
+  async process(frame: EncodedFrame): Promise<boolean> {
+    try {
+      const framing = this.framing(frame);
+      const data = new Uint8Array(frame.data);
+      const { keyring } = this.host;
+      const seen = inspectFrame(framing, data);
+      if (seen.protected) {
+        this.kid = seen.kid;
+        if (keyring.ownKids.has(seen.kid)) this.count('echoed');
+        if (!keyring.ensure(this.kind, seen.kid)) return this.#failed('no key yet for this sender');
+      }
+      const result = await unprotectFrame(keyring.context(this.kind), framing, data);
+      switch (result.status) {
+        case 'decrypted':
+          setData(frame, result.frame);
+          this.count('protected');
+          this.#authenticated = true;
+          if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST) this.#requestKeyFrame();
+          this.#failureRun = 0;
+          return true;
+        case 'clear':
+          if (result.reason === 'dtx') {
+            this.count('passthrough');
+            return true;
+          }
+          if (this.#authenticated || this.strict) {
+            this.lastError = 'plaintext on a protected track: dropped';
+            this.count('dropped');
+            return false;
+          }
+          this.count('unencrypted');
+          return true;
+        case 'failed':
+          return this.#failed(result.reason);
+      }
+    } catch (error) {
+      this.lastError = error instanceof Error ? error.message : String(error);
+      this.count('dropped');
+      return false;
+    }
+  }
+
+  #requestKeyFrame(): void {
+    const now = this.#now();
+    if (now - this.#lastKeyFrameRequest < KEYFRAME_REQUEST_INTERVAL_MS) return;
+    this.#lastKeyFrameRequest = now;
+    this.host.requestKeyFrame();
+  }
+}

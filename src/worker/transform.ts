@@ -1,0 +1,120 @@
+/**
+ * Transform worker entry. Created by the page script from a Blob URL in the page's origin (importScripts of this
+ * file), it owns every Framelock transform of its page: RTCRtpScriptTransform hands it each sender's and receiver's
+ * encoded frames, and a private MessagePort (the first and only port it accepts) connects it to the content bridge,
+ * which supplies frame keys. It never sees a passphrase, a room key or an epoch base key.
+ */
+import type { BridgeToWorker, TransformStats, WorkerToBridge } from '../shared/messages';
+import { Keyring, type MediaKind } from './keyring';
+import { type EncodedFrame, ReceiveSession, SendSession, type SessionHost } from './session';
+
+/** What Chromium gives an RTCRtpScriptTransform's worker (webrtc-encoded-transform §7). */
+interface ScriptTransformer {
+  readonly readable: ReadableStream<EncodedFrame>;
+  readonly writable: WritableStream<EncodedFrame>;
+  readonly options: unknown;
+  generateKeyFrame?(rid?: string): Promise<unknown>;
+  sendKeyFrameRequest?(): Promise<void>;
+}
+
+/** How often counters go to the bridge (and from there to the badge and the UI). */
+const STATS_INTERVAL_MS = 1_000;
+
+const scope = globalThis as unknown as {
+  addEventListener(type: string, listener: (event: MessageEvent & { transformer?: ScriptTransformer }) => void): void;
+};
+
+let port: MessagePort | undefined;
+let epoch: number | undefined;
+
+function post(message: WorkerToBridge): void {
+  port?.postMessage(message);
+}
+
+const keyring = new Keyring((kid, kind) => post({ type: 'keys-request', kid, kind }));
+const sessions = new Map<string, { side: 'send' | 'receive'; session: SendSession | ReceiveSession }>();
+
+function randomSenderId(): bigint {
+  const bytes = crypto.getRandomValues(new Uint8Array(7));
+  let id = 0n;
+  for (const byte of bytes) id = (id << 8n) | BigInt(byte);
+  return id;
+}
+
+function isKind(value: unknown): value is MediaKind {
+  return value === 'audio' || value === 'video';
+}
+
+async function onBridgeMessage(event: MessageEvent<BridgeToWorker>): Promise<void> {
+  const message = event.data;
+  if (typeof message !== 'object' || message === null) return;
+  switch (message.type) {
+    case 'epoch':
+      if (Number.isInteger(message.epoch) && message.epoch >= 0) epoch = message.epoch;
+      break;
+    case 'keys':
+      if (typeof message.kid === 'bigint' && isKind(message.kind))
+        await keyring.install(message.kind, message.kid, message.keys);
+      break;
+    case 'no-key':
+      epoch = undefined;
+      keyring.clear();
+      break;
+  }
+}
+
+function accept(event: MessageEvent): void {
+  if (port !== undefined) return; // only the first port, handed over before any page script ran
+  const [first] = event.ports;
+  const nonce = event.data?.nonce;
+  if (event.data?.type !== 'framelock/port' || first === undefined || typeof nonce !== 'string') return;
+  port = first;
+  port.onmessage = (e: MessageEvent<BridgeToWorker>) => void onBridgeMessage(e);
+  // Prove to the bridge that we are the worker its page script made: only that script saw the nonce.
+  post({ type: 'hello', nonce });
+}
+
+function startTransform(transformer: ScriptTransformer): void {
+  const options = transformer.options as { side?: unknown; kind?: unknown; id?: unknown } | null;
+  const side = options?.side;
+  const kind = options?.kind;
+  if ((side !== 'send' && side !== 'receive') || !isKind(kind)) return;
+  const id = typeof options?.id === 'string' ? options.id : `${side}-${sessions.size}`;
+  const host: SessionHost = {
+    keyring,
+    epoch: () => epoch,
+    randomSenderId,
+    requestKeyFrame: () => {
+      const request = side === 'send' ? transformer.generateKeyFrame?.() : transformer.sendKeyFrameRequest?.();
+      request?.catch(() => {}); // not every frame type or state allows it: best effort
+    },
+  };
+  const session = side === 'send' ? new SendSession(id, kind, host) : new ReceiveSession(id, kind, host);
+  sessions.set(id, { side, session });
+  transformer.readable
+    .pipeThrough(
+      new TransformStream<EncodedFrame, EncodedFrame>({
+        async transform(frame, controller) {
+          if (await session.process(frame)) controller.enqueue(frame);
+        },
+      }),
+    )
+    .pipeTo(transformer.writable)
+    .catch(() => {})
+    .finally(() => {
+      post({ type: 'stats', stats: [session.snapshot(side)] });
+      sessions.delete(id);
+    });
+}
+
+scope.addEventListener('message', accept);
+scope.addEventListener('rtctransform', (event) => {
+  if (event.transformer) startTransform(event.transformer);
+});
+
+setInterval(() => {
+  if (sessions.size === 0) return;
+  const stats: TransformStats[] = [];
+  for (const { side, session } of sessions.values()) stats.push(session.snapshot(side));
+  post({ type: 'stats', stats });
+}, STATS_INTERVAL_MS);

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { inspectFrame, SUITE_FOR_KIND, vp8 } from '../../src/codecs';
+import { deriveFrameKeys } from '../../src/sframe';
+import { Keyring, type MediaKind } from '../../src/worker/keyring';
+import { type EncodedFrame, ReceiveSession, SendSession, type SessionHost } from '../../src/worker/session';
+import { fixtures } from './fixtures';
+
+const epochKey = new Uint8Array(16).fill(42);
+const otherKey = new Uint8Array(16).fill(7);
+
+/** A participant's worker: a keyring whose key requests are answered by a bridge holding `key`. */
+function participant(key: Uint8Array | undefined, { epoch }: { epoch: number | undefined } = { epoch: 0 }) {
+  const requests: { kid: bigint; kind: MediaKind }[] = [];
+  const keyring = new Keyring((kid, kind) => requests.push({ kid, kind }));
+  let keyFrameRequests = 0;
+  let nextId = 1n;
+  const host: SessionHost = {
+    keyring,
+    epoch: () => epoch,
+    randomSenderId: () => 0x1000_0000_0000n + nextId++,
+    requestKeyFrame: () => {
+      keyFrameRequests++;
+    },
+  };
+  /** Answers every outstanding key request, as the bridge would. */
+  async function serve(): Promise<void> {
+    if (key === undefined) return;
+    for (const { kid, kind } of requests.splice(0)) {
+      await keyring.install(kind, kid, await deriveFrameKeys(SUITE_FOR_KIND[kind], key, kid));
+    }
+  }
+  return { keyring, host, serve, requests, keyFrames: () => keyFrameRequests };
+}
+
+function frame(data: Uint8Array, mimeType = 'video/VP8'): EncodedFrame {
+  return { data: data.slice().buffer, getMetadata: () => ({ mimeType }) };
+}
+
+const vp8Frames = fixtures.find((f) => f.name === 'vp8-320x180')?.frames.map((f) => f.data) ?? [];
+
+async function send(session: SendSession, data: Uint8Array, mime = 'video/VP8') {
+  const f = frame(data, mime);
+  const ok = await session.process(f);
+  return { ok, data: new Uint8Array(f.data) };
+}
+
+describe('SendSession', () => {
+  it('drops every frame until its key arrives, then protects every frame and asks for a keyframe', async () => {
+    const alice = participant(epochKey);
+    const sender = new SendSession('send-video-1', 'video', alice.host);
+    for (const data of vp8Frames.slice(0, 3)) expect((await send(sender, data)).ok).toBe(false);
+    expect(alice.requests).toHaveLength(1); // asked once, not once per frame
+    await alice.serve();
+    for (const data of vp8Frames.slice(3, 10)) {
+      const out = await send(sender, data);
+      expect(out.ok).toBe(true);
+      expect(inspectFrame(vp8, out.data)).toMatchObject({ protected: true });
+    }
+    expect(alice.keyFrames()).toBe(1);
+    expect(sender.snapshot('send')).toMatchObject({ protected: 7, dropped: 3, status: 'encrypted' });
+  });
+
+  it('sends nothing before it knows the epoch', async () => {
+    const alice = participant(epochKey, { epoch: undefined });
+    const sender = new SendSession('s', 'video', alice.host);
+    expect((await send(sender, vp8Frames[0] as Uint8Array)).ok).toBe(false);
+    expect(alice.requests).toHaveLength(0);
+  });
+
+  it('passes Opus DTX as it is and draws a new KID after the keys were dropped', async () => {
+    const alice = participant(epochKey);
+    const sender = new SendSession('a', 'audio', alice.host);
+    await send(sender, new Uint8Array([0xf8, 0xff, 0xfe, 1, 2]), 'audio/opus');
+    await alice.serve();
+    const dtx = await send(sender, new Uint8Array([0xf8]), 'audio/opus');
+    expect(dtx).toEqual({ ok: true, data: new Uint8Array([0xf8]) });
+    const first = sender.snapshot('send').kid;
+    alice.keyring.clear();
+    await send(sender, new Uint8Array([0xf8, 0xff, 0xfe, 1, 2]), 'audio/opus');
+    expect(sender.snapshot('send').kid).not.toBe(first);
+  });
+});
+
+describe('ReceiveSession', () => {
+  async function call(bobKey: Uint8Array | undefined) {
+    const alice = participant(epochKey);
+    const bob = participant(bobKey);
+    const sender = new SendSession('send-video-1', 'video', alice.host);
+    await send(sender, vp8Frames[0] as Uint8Array);
+    await alice.serve();
+    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host);
+    async function deliver(data: Uint8Array): Promise<{ ok: boolean; data: Uint8Array }> {
+      const f = frame(data);
+      const ok = await receiver.process(f);
+      return { ok, data: new Uint8Array(f.data) };
+    }
+    return { alice, bob, sender, receiver, deliver };
+  }
+
+  it('decrypts a peer with the same passphrase, after fetching the key once', async () => {
+    const { bob, sender, receiver, deliver } = await call(epochKey);
+    const wire: Uint8Array[] = [];
+    for (const data of vp8Frames.slice(0, 8)) wire.push((await send(sender, data)).data);
+    expect((await deliver(wire[0] as Uint8Array)).ok).toBe(false); // no key yet: dropped, key requested
+    await bob.serve();
+    for (let i = 1; i < wire.length; i++) {
+      const got = await deliver(wire[i] as Uint8Array);
+      expect(got.ok).toBe(true);
+      expect(got.data).toEqual(vp8Frames[i]);
+    }
+    expect(receiver.snapshot('receive')).toMatchObject({ protected: 7, undecryptable: 1, status: 'encrypted' });
+  });
+
+  it('reports a peer with another passphrase as undecryptable and passes nothing', async () => {
+    const { bob, sender, receiver, deliver } = await call(otherKey);
+    const wire = [];
+    for (const data of vp8Frames.slice(0, 6)) wire.push((await send(sender, data)).data);
+    await deliver(wire[0] as Uint8Array);
+    await bob.serve();
+    for (const data of wire) expect((await deliver(data)).ok).toBe(false);
+    // 1 before the key came, then all 6 fail authentication.
+    expect(receiver.snapshot('receive')).toMatchObject({ protected: 0, undecryptable: 7, status: 'undecryptable' });
+  });
+
+  it('passes plaintext from a peer without Framelock, flagged, until the track was protected; then never again', async () => {
+    const { bob, sender, receiver, deliver } = await call(epochKey);
+    const plain = vp8Frames[1] as Uint8Array;
+    expect((await deliver(plain)).ok).toBe(true);
+    expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 1, status: 'unencrypted' });
+    const wire = (await send(sender, vp8Frames[2] as Uint8Array)).data;
+    await deliver(wire);
+    await bob.serve();
+    expect((await deliver((await send(sender, vp8Frames[3] as Uint8Array)).data)).ok).toBe(true);
+    // An SFU injecting plaintext into the protected track is refused.
+    expect((await deliver(plain)).ok).toBe(false);
+    expect(receiver.snapshot('receive')).toMatchObject({ dropped: 1, status: 'encrypted' });
+  });
+
+  it('strict mode drops plaintext from the start', async () => {
+    const { receiver, deliver } = await call(epochKey);
+    receiver.strict = true;
+    expect((await deliver(vp8Frames[1] as Uint8Array)).ok).toBe(false);
+  });
+
+  it('asks for a keyframe when decryption resumes after a run of failures', async () => {
+    const { bob, sender, deliver } = await call(epochKey);
+    const wire = [];
+    for (const data of vp8Frames.slice(0, 6)) wire.push((await send(sender, data)).data);
+    for (const data of wire.slice(0, 4)) await deliver(data); // no key yet: 4 failures
+    await bob.serve();
+    expect((await deliver(wire[4] as Uint8Array)).ok).toBe(true);
+    expect(bob.keyFrames()).toBe(1);
+  });
+
+  it('counts its own media echoed back', async () => {
+    const alice = participant(epochKey);
+    const sender = new SendSession('s', 'video', alice.host);
+    await send(sender, vp8Frames[0] as Uint8Array);
+    await alice.serve();
+    const echo = new ReceiveSession('r', 'video', alice.host);
+    const f = frame((await send(sender, vp8Frames[1] as Uint8Array)).data);
+    expect(await echo.process(f)).toBe(true);
+    expect(echo.snapshot('receive')).toMatchObject({ echoed: 1, protected: 1 });
+  });
+
+  it('never throws on garbage', async () => {
+    const { receiver } = await call(epochKey);
+    const broken = {
+      data: new ArrayBuffer(40),
+      getMetadata: () => {
+        throw new Error('detached');
+      },
+    };
+    expect(await receiver.process(broken)).toBeTypeOf('boolean');
+  });
+});
