@@ -42,6 +42,9 @@ browser.runtime.onMessage.addListener(((message, sender, sendResponse) => {
 // user removes a site's permission in Chrome's extension settings.
 void reconcileSites();
 browser.permissions.onRemoved.addListener(() => void reconcileSites());
+// Listening to onStartup makes Chrome start this worker when the browser starts (otherwise it starts lazily, on the
+// first event), so the check above also runs right after a browser restart. The top-level call does the work.
+browser.runtime.onStartup.addListener(() => {});
 
 // Each frame of an enabled site connects its content bridge here for its key (bridge-port.ts checks the origin).
 browser.runtime.onConnect.addListener(handleBridgePort);

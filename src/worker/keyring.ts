@@ -26,6 +26,8 @@ export class Keyring {
   readonly ownKids = new Set<bigint>();
   /** KIDs asked for and when, per kind. */
   readonly #requested: Record<MediaKind, Map<bigint, number>> = { audio: new Map(), video: new Map() };
+  /** KIDs still waiting for keys, and since when (kept across retries). */
+  readonly #firstAsked: Record<MediaKind, Map<bigint, number>> = { audio: new Map(), video: new Map() };
   readonly #request: (kid: bigint, kind: MediaKind) => void;
   readonly #now: () => number;
 
@@ -51,6 +53,7 @@ export class Keyring {
     if (this.#contexts[kind].hasKey(kid)) return true;
     const asked = this.#requested[kind].get(kid);
     const now = this.#now();
+    if (!this.#firstAsked[kind].has(kid)) this.#firstAsked[kind].set(kid, now);
     if (asked === undefined || now - asked >= REQUEST_RETRY_MS) {
       this.#requested[kind].set(kid, now);
       this.#request(kid, kind);
@@ -58,9 +61,15 @@ export class Keyring {
     return false;
   }
 
+  /** When the key for `kid` was first asked for and is still missing, or undefined. */
+  pendingSince(kind: MediaKind, kid: bigint): number | undefined {
+    return this.#firstAsked[kind].get(kid);
+  }
+
   /** Installs keys the bridge sent. Returns false if they were refused (duplicate KID, wrong shape). */
   async install(kind: MediaKind, kid: bigint, keys: FrameKeys): Promise<boolean> {
     this.#requested[kind].delete(kid);
+    this.#firstAsked[kind].delete(kid);
     if (this.#contexts[kind].hasKey(kid)) return true;
     try {
       await this.#contexts[kind].importFrameKeys(kid, keys);
@@ -73,8 +82,9 @@ export class Keyring {
   /** Drops every key (the site was disabled or re-keyed): nothing is sent or decrypted until keys come back. */
   clear(): void {
     this.#contexts = freshContexts();
-    this.#requested.audio.clear();
-    this.#requested.video.clear();
+    for (const map of [this.#requested.audio, this.#requested.video, this.#firstAsked.audio, this.#firstAsked.video]) {
+      map.clear();
+    }
     this.ownKids.clear();
     this.#generation++;
   }

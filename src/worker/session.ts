@@ -37,6 +37,11 @@ export interface SessionHost {
 
 /** Receive: consecutive failures after which a recovery asks the sender for a keyframe. */
 const FAILURES_BEFORE_KEYFRAME_REQUEST = 3;
+/**
+ * Receive: how long frames of a sender may wait for their key before they count as undecryptable. Before that they
+ * are only dropped: every receiver misses a sender's first frames while the bridge derives its key.
+ */
+const KEY_GRACE_MS = 3_000;
 /** At most one keyframe request per this many milliseconds. */
 const KEYFRAME_REQUEST_INTERVAL_MS = 1_000;
 
@@ -229,7 +234,13 @@ export class ReceiveSession extends Session {
       if (seen.protected) {
         this.kid = seen.kid;
         if (keyring.ownKids.has(seen.kid)) this.count('echoed');
-        if (!keyring.ensure(this.kind, seen.kid)) return this.#failed('no key yet for this sender');
+        if (!keyring.ensure(this.kind, seen.kid)) {
+          const since = keyring.pendingSince(this.kind, seen.kid) ?? this.#now();
+          if (this.#now() - since >= KEY_GRACE_MS) return this.#failed('no key for this sender');
+          this.#failureRun++;
+          this.count('dropped');
+          return false;
+        }
       }
       const result = await unprotectFrame(keyring.context(this.kind), framing, data);
       switch (result.status) {
@@ -253,6 +264,13 @@ export class ReceiveSession extends Session {
           this.count('unencrypted');
           return true;
         case 'failed':
+          if (result.reason === 'replay') {
+            // A frame we already accepted (a late retransmission re-assembled it) or an old one: drop it, but it is
+            // no sign of a wrong key.
+            this.lastError = 'duplicate or replayed frame: dropped';
+            this.count('dropped');
+            return false;
+          }
           return this.#failed(result.reason);
       }
     } catch (error) {
