@@ -2,9 +2,12 @@
 import type { SiteProblem } from '../shared/messages';
 
 export const PROBLEM_TEXT: Readonly<Record<SiteProblem, string>> = {
-  no_transform_api: 'Calls on this site are NOT end-to-end encrypted: this browser cannot transform media.',
+  no_transform_api:
+    'Calls on this site are NOT end-to-end encrypted: this browser cannot transform media, so Framelock blocks ' +
+    'them. Update the browser, or disable the site here to call without end-to-end encryption.',
   worker_blocked:
-    "Calls on this site are NOT end-to-end encrypted: the site's security policy blocks Framelock's worker.",
+    "Calls on this site are NOT end-to-end encrypted: the site's security policy blocks Framelock's worker, so " +
+    'Framelock blocks them. Disable the site here to call without end-to-end encryption.',
   cross_origin_frame:
     'A call on this site ran in an embedded frame from another site, which is not enabled: that call is NOT ' +
     'end-to-end encrypted. Enable the frame’s site too.',

@@ -6,7 +6,7 @@
 import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT, PROBLEM_EVENT } from '../shared/handshake';
 import type { SiteProblem } from '../shared/messages';
 import { natives as N } from './natives';
-import { installPatch } from './patch';
+import { installBlock, installPatch } from './patch';
 
 const { apply } = N;
 /** Marks this realm as patched, so a second injection (e.g. re-registration) changes nothing. */
@@ -16,10 +16,16 @@ function problem(what: SiteProblem): void {
   apply(N.dispatchEvent, window, [new N.CustomEvent(PROBLEM_EVENT, { detail: what })]);
 }
 
+/** Tells the user (through the bridge) and makes new connections fail rather than carry media in clear. */
+function failClosed(what: SiteProblem, why: string): void {
+  problem(what);
+  installBlock(`Framelock: calls on this site cannot be end-to-end encrypted (${why}), so they are blocked.`);
+}
+
 function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
   if (N.RTCPeerConnection === undefined) return; // no WebRTC here: nothing to protect
   if (N.RTCRtpScriptTransform === undefined || N.Worker === undefined || N.workerPostMessage === undefined) {
-    problem('no_transform_api');
+    failClosed('no_transform_api', 'this browser has no WebRTC encoded transform');
     return;
   }
   let worker: Worker;
@@ -28,9 +34,10 @@ function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
     const source = new N.Blob([`importScripts(${JSON.stringify(workerUrl)});`], { type: 'text/javascript' });
     worker = new N.Worker(apply(N.createObjectURL, URL, [source]) as string, { name: 'framelock' });
   } catch {
-    problem('worker_blocked'); // the site's CSP forbids blob: workers
+    failClosed('worker_blocked', "the site's security policy blocks its worker"); // CSP forbids blob: workers
     return;
   }
+  // Blocked later (CSP on importScripts): our transforms then have no worker and carry no media, which fails closed.
   apply(N.workerAddEventListener, worker, ['error', () => problem('worker_blocked')]);
   const channel = new N.MessageChannel();
   apply(N.workerPostMessage, worker, [{ type: 'framelock/port', nonce }, [channel.port1]]);

@@ -28,6 +28,7 @@ export const natives = {
   Blob,
   createObjectURL: URL.createObjectURL,
   MessageChannel,
+  DOMException,
   MessageEvent,
   CustomEvent,
   dispatchEvent: EventTarget.prototype.dispatchEvent,

@@ -146,3 +146,22 @@ export function installPatch(worker: Worker, report: Report): void {
   const constructorDescriptor = N.getDescriptor(proto, 'constructor');
   if (constructorDescriptor) N.defineProperty(proto, 'constructor', { ...constructorDescriptor, value: PatchedPC });
 }
+
+/**
+ * Fail closed: when calls on an enabled site cannot be protected (no transform API, the site's CSP blocks our
+ * worker), new connections throw instead of carrying media in clear. The user enabled end-to-end encryption here;
+ * the badge and the options page say why calls fail and how to call without it (disable the site).
+ */
+export function installBlock(message: string): void {
+  const NativePC = N.RTCPeerConnection;
+  if (NativePC === undefined) return;
+  const Blocked = new N.Proxy(NativePC, {
+    construct() {
+      throw new N.DOMException(message, 'NotSupportedError');
+    },
+  });
+  for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection']) {
+    const descriptor = N.getDescriptor(window, name);
+    if (descriptor?.value === NativePC) N.defineProperty(window, name, { ...descriptor, value: Blocked });
+  }
+}

@@ -4,12 +4,14 @@
  * a permission removed outside Framelock, the sender check, and state surviving the service worker.
  */
 /// <reference types="chrome" />
+
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBLEM_TEXT } from '../../src/options/problems';
 import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 import {
   enableSiteThroughOptions,
@@ -298,10 +300,7 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
     await withOptionsPage(async (page) => {
       await page.waitForSelector('.problem');
       const problems = await page.$$eval('.problem', (nodes) => nodes.map((node) => node.textContent));
-      expect(problems).toEqual([
-        'Calls on this site are NOT end-to-end encrypted: this browser cannot transform media.',
-        "Calls on this site are NOT end-to-end encrypted: the site's security policy blocks Framelock's worker.",
-      ]);
+      expect(problems).toEqual([PROBLEM_TEXT.no_transform_api, PROBLEM_TEXT.worker_blocked]);
     });
   });
 
