@@ -58,7 +58,7 @@ const tabKey = (tabId: number) => `tab:${tabId}`;
 
 async function updateTab(
   connection: Connection,
-  change: { stats?: TransformStats[]; problem?: SiteProblem },
+  change: { stats?: TransformStats[]; problem?: SiteProblem; frameOrigin?: string },
 ): Promise<void> {
   const { tabId } = connection;
   if (tabId === undefined) return;
@@ -78,6 +78,11 @@ async function updateTab(
     status.transforms = [...status.transforms.filter((s) => !freshIds.has(s.id)), ...fresh].slice(-64);
   }
   if (change.problem && !status.problems.includes(change.problem)) status.problems.push(change.problem);
+  if (change.frameOrigin !== undefined) {
+    const frames = status.unprotectedFrames ?? [];
+    if (!frames.includes(change.frameOrigin) && frames.length < 16) frames.push(change.frameOrigin);
+    status.unprotectedFrames = frames;
+  }
   status.updatedAt = Date.now();
   await browser.storage.session.set({ [key]: status });
   await updateBadge(tabId, status);
@@ -147,13 +152,19 @@ export function handleBridgePort(port: browser.Runtime.Port): void {
   connections.add(connection);
   port.onDisconnect.addListener(() => connections.delete(connection));
   port.onMessage.addListener((message: unknown) => {
-    const m = message as { type?: unknown; stats?: unknown; problem?: unknown };
+    const m = message as { type?: unknown; stats?: unknown; problem?: unknown; detail?: unknown };
     if (m?.type === 'stats' && validStats(m.stats)) {
       void updateTab(connection, { stats: m.stats });
     } else if (m?.type === 'problem' && (PROBLEMS as readonly unknown[]).includes(m.problem)) {
       const problem = m.problem as SiteProblem;
-      void addProblem(connection.origin, problem);
-      void updateTab(connection, { problem });
+      const frame =
+        problem === 'cross_origin_frame' && typeof m.detail === 'string' ? normalizeOrigin(m.detail) : undefined;
+      // A frame origin that is enabled is protected by its own scripts: nothing to report.
+      void (async () => {
+        if (frame?.ok && (await getSite(frame.origin)) !== undefined) return;
+        await addProblem(connection.origin, problem);
+        await updateTab(connection, { problem, ...(frame?.ok ? { frameOrigin: frame.origin } : {}) });
+      })();
     }
   });
   void keyConnection(connection);

@@ -10,6 +10,7 @@ import { deriveFrameKeys } from '../sframe';
 import { asBufferSource, base64ToBytes, bytesToHex, wipe } from '../shared/bytes';
 import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT, PROBLEM_EVENT } from '../shared/handshake';
 import type { BackgroundToBridge, BridgeToWorker, SiteProblem, TransformStats } from '../shared/messages';
+import { normalizeOrigin } from '../shared/origin';
 
 /** At most this many new remote KIDs get keys per minute: an SFU cannot make us derive keys without bound. */
 const MAX_NEW_KIDS_PER_MINUTE = 64;
@@ -73,10 +74,12 @@ function onPort(event: Event): void {
 }
 
 function onProblem(event: Event): void {
-  const problem = (event as CustomEvent).detail;
-  if (typeof problem === 'string' && (PROBLEMS as readonly string[]).includes(problem)) {
-    toBackground({ type: 'problem', problem });
-  }
+  const detail: unknown = (event as CustomEvent).detail;
+  const problem = typeof detail === 'object' && detail !== null ? (detail as { problem?: unknown }).problem : detail;
+  if (typeof problem !== 'string' || !(PROBLEMS as readonly string[]).includes(problem)) return;
+  const origin = typeof detail === 'object' && detail !== null ? (detail as { origin?: unknown }).origin : undefined;
+  const checked = typeof origin === 'string' ? normalizeOrigin(origin) : undefined;
+  toBackground({ type: 'problem', problem, ...(checked?.ok ? { detail: checked.origin } : {}) });
 }
 
 window.addEventListener(PAGE_HELLO, sayHello);

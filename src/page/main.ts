@@ -22,6 +22,50 @@ function failClosed(what: SiteProblem, why: string): void {
   installBlock(`Framelock: calls on this site cannot be end-to-end encrypted (${why}), so they are blocked.`);
 }
 
+/**
+ * A call in a cross-origin iframe runs in another origin, which has its own enablement: if that origin is not
+ * enabled, nothing protects it. Frames that are allowed the camera or microphone are the ones that can hold a call:
+ * report their origin so the user learns which site to enable too. (The page can hide such frames from this check;
+ * the frame's own peers would still flag its unencrypted media.)
+ */
+function watchCallFrames(): void {
+  const { MutationObserver: Observer, iframeSrc, getAttribute } = N;
+  if (Observer === undefined || iframeSrc === undefined) return;
+  const srcOf: () => unknown = iframeSrc;
+  const reported = new Set<string>();
+  const check = (element: Element) => {
+    if (element.tagName !== 'IFRAME') return;
+    const allow = String(apply(getAttribute, element, ['allow']) ?? '');
+    if (!/\b(camera|microphone|display-capture)\b/.test(allow)) return;
+    let origin: string;
+    try {
+      origin = new URL(String(apply(srcOf, element, [])), location.href).origin;
+    } catch {
+      return;
+    }
+    if (origin === 'null' || origin === location.origin || reported.has(origin)) return;
+    reported.add(origin);
+    apply(N.dispatchEvent, window, [
+      new N.CustomEvent(PROBLEM_EVENT, { detail: { problem: 'cross_origin_frame', origin } }),
+    ]);
+  };
+  const observer = new Observer((records) => {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as MutationRecord;
+      if (record.type === 'attributes') check(record.target as Element);
+      for (let j = 0; j < record.addedNodes.length; j++) {
+        const node = record.addedNodes[j];
+        if (node instanceof Element) {
+          check(node);
+          const nested = node.getElementsByTagName('iframe');
+          for (let k = 0; k < nested.length; k++) check(nested[k] as Element);
+        }
+      }
+    }
+  });
+  observer.observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['src', 'allow'] });
+}
+
 function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
   if (N.RTCPeerConnection === undefined) return; // no WebRTC here: nothing to protect
   if (N.RTCRtpScriptTransform === undefined || N.Worker === undefined || N.workerPostMessage === undefined) {
@@ -45,6 +89,7 @@ function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
   installPatch(worker, () => {
     // The site tried to replace our transform; it keeps ours. Nothing to tell the page.
   });
+  watchCallFrames();
 }
 
 function start(): void {

@@ -129,5 +129,7 @@ export interface TabStatus {
   origin: Origin;
   transforms: TransformStats[];
   problems: SiteProblem[];
+  /** Origins of cross-origin frames on this tab that may hold a call and are not enabled: the user should enable them. */
+  unprotectedFrames?: Origin[];
   updatedAt: number;
 }
