@@ -5,7 +5,14 @@
  */
 import browser from 'webextension-polyfill';
 import { bytesToBase64, wipe } from '../shared/bytes';
-import type { BackgroundToBridge, SiteProblem, TabStatus, TransformStats } from '../shared/messages';
+import {
+  type BackgroundToBridge,
+  SITE_PROBLEMS,
+  type SiteProblem,
+  type TabStatus,
+  type TransformStats,
+  UNPROTECTING_PROBLEMS,
+} from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
 import { epochKeyBytes } from './keys';
 import { addProblem, getSite } from './sites';
@@ -13,7 +20,6 @@ import { addProblem, getSite } from './sites';
 export const BRIDGE_PORT_NAME = 'framelock-bridge';
 /** Until the key lifecycle lands, every site runs in epoch 0. */
 const CURRENT_EPOCH = 0;
-const PROBLEMS: readonly SiteProblem[] = ['no_transform_api', 'worker_blocked', 'cross_origin_frame'];
 
 interface Connection {
   port: browser.Runtime.Port;
@@ -91,7 +97,8 @@ async function updateTab(
 async function updateBadge(tabId: number, status: TabStatus): Promise<void> {
   const receiving = status.transforms.filter((s) => s.side === 'receive');
   const warning =
-    status.problems.length > 0 || receiving.some((s) => s.status === 'unencrypted' || s.status === 'undecryptable');
+    status.problems.some((p) => UNPROTECTING_PROBLEMS.includes(p)) ||
+    receiving.some((s) => s.status === 'unencrypted' || s.status === 'undecryptable');
   const protectedNow = status.transforms.some((s) => s.status === 'encrypted');
   const text = warning ? '!' : protectedNow ? 'E2E' : '';
   try {
@@ -155,7 +162,7 @@ export function handleBridgePort(port: browser.Runtime.Port): void {
     const m = message as { type?: unknown; stats?: unknown; problem?: unknown; detail?: unknown };
     if (m?.type === 'stats' && validStats(m.stats)) {
       void updateTab(connection, { stats: m.stats });
-    } else if (m?.type === 'problem' && (PROBLEMS as readonly unknown[]).includes(m.problem)) {
+    } else if (m?.type === 'problem' && (SITE_PROBLEMS as readonly unknown[]).includes(m.problem)) {
       const problem = m.problem as SiteProblem;
       const frame =
         problem === 'cross_origin_frame' && typeof m.detail === 'string' ? normalizeOrigin(m.detail) : undefined;

@@ -15,14 +15,16 @@
  * messages and start-up work interleave at every `await`.
  */
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
-import type { Origin, RevokedSite, SiteInfo, SiteProblem } from '../shared/messages';
+import { type Origin, type RevokedSite, SITE_PROBLEMS, type SiteInfo, type SiteProblem } from '../shared/messages';
+
+export { SITE_PROBLEMS };
+
 import { isNormalizedOrigin } from '../shared/origin';
 
 export const DB_NAME = 'framelock';
 export const DB_VERSION = 1;
 
 /** Every problem a site can have, worst first (the order the UI lists them in). */
-export const SITE_PROBLEMS: readonly SiteProblem[] = ['no_transform_api', 'worker_blocked', 'cross_origin_frame'];
 
 /** How many "turned off because its permission was removed" notices are kept (oldest dropped first). */
 const MAX_REVOKED = 20;

@@ -9,14 +9,13 @@ import { isFramelockKid, kidEpoch, SUITE_FOR_KIND } from '../codecs';
 import { deriveFrameKeys } from '../sframe';
 import { asBufferSource, base64ToBytes, bytesToHex, wipe } from '../shared/bytes';
 import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT, PROBLEM_EVENT } from '../shared/handshake';
-import type { BackgroundToBridge, BridgeToWorker, SiteProblem, TransformStats } from '../shared/messages';
+import { type BackgroundToBridge, type BridgeToWorker, SITE_PROBLEMS, type TransformStats } from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
 
 /** At most this many new remote KIDs get keys per minute: an SFU cannot make us derive keys without bound. */
 const MAX_NEW_KIDS_PER_MINUTE = 64;
 /** Reconnect to the background (it may have been stopped) after this long, doubling up to a minute. */
 const RECONNECT_MS = 500;
-const PROBLEMS: readonly SiteProblem[] = ['no_transform_api', 'worker_blocked', 'cross_origin_frame'];
 
 const nonce = bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
 const workerUrl = browser.runtime.getURL(workerPath());
@@ -76,7 +75,7 @@ function onPort(event: Event): void {
 function onProblem(event: Event): void {
   const detail: unknown = (event as CustomEvent).detail;
   const problem = typeof detail === 'object' && detail !== null ? (detail as { problem?: unknown }).problem : detail;
-  if (typeof problem !== 'string' || !(PROBLEMS as readonly string[]).includes(problem)) return;
+  if (typeof problem !== 'string' || !(SITE_PROBLEMS as readonly string[]).includes(problem)) return;
   const origin = typeof detail === 'object' && detail !== null ? (detail as { origin?: unknown }).origin : undefined;
   const checked = typeof origin === 'string' ? normalizeOrigin(origin) : undefined;
   toBackground({ type: 'problem', problem, ...(checked?.ok ? { detail: checked.origin } : {}) });

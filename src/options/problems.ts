@@ -11,4 +11,7 @@ export const PROBLEM_TEXT: Readonly<Record<SiteProblem, string>> = {
   cross_origin_frame:
     'A call on this site ran in an embedded frame from another site, which is not enabled: that call is NOT ' +
     'end-to-end encrypted. Enable the frame’s site too.',
+  site_processing_bypassed:
+    'This site processes call media itself (for example its own effects or encryption). Framelock kept its ' +
+    'end-to-end encryption, so the site’s own processing does not run; calls stay encrypted.',
 };

@@ -86,8 +86,12 @@ function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
   const channel = new N.MessageChannel();
   apply(N.workerPostMessage, worker, [{ type: 'framelock/port', nonce }, [channel.port1]]);
   apply(N.dispatchEvent, window, [new N.MessageEvent(PORT_EVENT, { ports: [channel.port2] })]);
+  let reported = false;
   installPatch(worker, () => {
-    // The site tried to replace our transform; it keeps ours. Nothing to tell the page.
+    // The site tried to process protected media itself; ours stays. Tell the user once (not the page).
+    if (reported) return;
+    reported = true;
+    problem('site_processing_bypassed');
   });
   watchCallFrames();
 }

@@ -13,8 +13,11 @@ type Kind = 'audio' | 'video';
 
 const { apply } = N;
 
-/** Reports that the page tried to replace or clear one of our transforms (it keeps ours). */
-export type Report = (what: 'transform_replaced') => void;
+/**
+ * Reports that the site tried to process protected media itself: it set its own transform (ours stays) or created
+ * encoded streams (they receive no frames while ours runs).
+ */
+export type Report = (what: 'transform_replaced' | 'encoded_streams') => void;
 
 function isKind(value: unknown): value is Kind {
   return value === 'audio' || value === 'video';
@@ -121,6 +124,22 @@ export function installPatch(worker: Worker, report: Report): void {
       },
     });
     N.defineProperty(ctorProto, 'transform', { ...descriptor, set: guarded, configurable: false });
+  }
+
+  // createEncodedStreams on a protected sender or receiver: Chromium hands the site streams that receive no frames
+  // while our transform runs. The call keeps working, encrypted; the site's own processing silently would not, so
+  // it is reported.
+  for (const ctorProto of [globalThis.RTCRtpSender?.prototype, globalThis.RTCRtpReceiver?.prototype]) {
+    const descriptor = ctorProto ? N.getDescriptor(ctorProto, 'createEncodedStreams') : undefined;
+    const native = descriptor?.value as ((...args: unknown[]) => unknown) | undefined;
+    if (ctorProto === undefined || descriptor === undefined || typeof native !== 'function') continue;
+    const wrapped = new N.Proxy(native, {
+      apply(target, thisArg, args) {
+        if (has(attached, thisArg)) report('encoded_streams');
+        return apply(target, thisArg, args);
+      },
+    });
+    N.defineProperty(ctorProto, 'createEncodedStreams', { ...descriptor, value: wrapped });
   }
 
   // New connections: attach receivers from the track event before the site's own listeners see them.

@@ -53,14 +53,29 @@ export interface SiteInfo {
   problems: SiteProblem[];
 }
 
-/** Why calls on a site may not be protected: shown plainly to the user. */
-export type SiteProblem =
-  /** The browser has neither RTCRtpScriptTransform nor createEncodedStreams. */
-  | 'no_transform_api'
-  /** The site's Content-Security-Policy blocked our worker (blob: not allowed). */
-  | 'worker_blocked'
-  /** A call ran in a cross-origin frame of another origin, which is not enabled. */
-  | 'cross_origin_frame';
+/**
+ * What keeps calls on a site from being protected as the user expects, shown plainly to the user:
+ * - `no_transform_api`: the browser has no RTCRtpScriptTransform (calls are blocked: fail closed).
+ * - `worker_blocked`: the site's Content-Security-Policy blocked our worker (calls are blocked: fail closed).
+ * - `cross_origin_frame`: a call may run in a cross-origin frame whose origin is not enabled (not protected).
+ * - `site_processing_bypassed`: the site set its own transform or encoded streams on a protected sender or receiver;
+ *   Framelock kept its encryption, so the site's own media processing (its effects or its own encryption) does not
+ *   run. A notice: media stays protected.
+ */
+export const SITE_PROBLEMS = [
+  'no_transform_api',
+  'worker_blocked',
+  'cross_origin_frame',
+  'site_processing_bypassed',
+] as const;
+export type SiteProblem = (typeof SITE_PROBLEMS)[number];
+
+/** Problems that mean some media on the page is not protected (a warning badge); the others are notices. */
+export const UNPROTECTING_PROBLEMS: readonly SiteProblem[] = [
+  'no_transform_api',
+  'worker_blocked',
+  'cross_origin_frame',
+];
 
 export type UiResponse<T extends UiRequest['type']> =
   | (T extends 'sites/list'
