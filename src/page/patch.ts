@@ -14,6 +14,41 @@ type Kind = 'audio' | 'video';
 const { apply } = N;
 
 /**
+ * Our Proxies, each mapped to the native function it stands for. V8 prints a Proxy of a function as
+ * `function () { [native code] }` (no name): Function.prototype.toString is itself proxied to print the native's
+ * source for them, so the site sees `function addTrack() { [native code] }` as before.
+ */
+const disguises = new N.WeakMap<object, unknown>();
+
+function disguise<T extends object>(proxy: T, native: unknown): T {
+  apply(N.weakMapSet, disguises, [proxy, native]);
+  return proxy;
+}
+
+let toStringPatched = false;
+function patchToString(): void {
+  if (toStringPatched) return;
+  toStringPatched = true;
+  const native = N.functionToString;
+  const descriptor = N.getDescriptor(Function.prototype, 'toString');
+  if (descriptor === undefined) return;
+  const proxy = new N.Proxy(native, {
+    apply(target, thisArg, args) {
+      const original = apply(N.weakMapGet, disguises, [thisArg]);
+      return apply(target, original ?? thisArg, args);
+    },
+  });
+  disguise(proxy, native);
+  N.defineProperty(Function.prototype, 'toString', { ...descriptor, value: proxy });
+}
+
+/** A Proxy of a native function that looks like it (toString included). */
+function proxyOf<T extends object>(native: T, handler: ProxyHandler<T>): T {
+  patchToString();
+  return disguise(new N.Proxy(native, handler), native);
+}
+
+/**
  * Reports that the site tried to process protected media itself: it set its own transform (ours stays) or created
  * encoded streams (they receive no frames while ours runs).
  */
@@ -81,7 +116,7 @@ export function installPatch(worker: Worker, report: Report): void {
     const descriptor = N.getDescriptor(proto, name);
     const native = descriptor?.value as ((...args: unknown[]) => unknown) | undefined;
     if (descriptor === undefined || typeof native !== 'function') return;
-    const wrapped = new N.Proxy(native, {
+    const wrapped = proxyOf(native, {
       apply(target, thisArg, args) {
         const result = apply(target, thisArg, args);
         sweep(thisArg);
@@ -116,7 +151,7 @@ export function installPatch(worker: Worker, report: Report): void {
   ] as const) {
     const set = descriptor?.set;
     if (ctorProto === undefined || descriptor === undefined || set === undefined) continue;
-    const guarded = new N.Proxy(set, {
+    const guarded = proxyOf(set, {
       apply(target, thisArg, args) {
         if (!has(attached, thisArg) || has(ours, args[0])) return apply(target, thisArg, args);
         report('transform_replaced');
@@ -133,7 +168,7 @@ export function installPatch(worker: Worker, report: Report): void {
     const descriptor = ctorProto ? N.getDescriptor(ctorProto, 'createEncodedStreams') : undefined;
     const native = descriptor?.value as ((...args: unknown[]) => unknown) | undefined;
     if (ctorProto === undefined || descriptor === undefined || typeof native !== 'function') continue;
-    const wrapped = new N.Proxy(native, {
+    const wrapped = proxyOf(native, {
       apply(target, thisArg, args) {
         if (has(attached, thisArg)) report('encoded_streams');
         return apply(target, thisArg, args);
@@ -151,7 +186,7 @@ export function installPatch(worker: Worker, report: Report): void {
       // a synthetic event: nothing to attach
     }
   };
-  const PatchedPC = new N.Proxy(NativePC, {
+  const PatchedPC = proxyOf(NativePC, {
     construct(target, args, newTarget) {
       const pc = N.construct(target, args, newTarget) as RTCPeerConnection;
       apply(N.addEventListener, pc, ['track', onTrack]);
@@ -174,7 +209,7 @@ export function installPatch(worker: Worker, report: Report): void {
 export function installBlock(message: string): void {
   const NativePC = N.RTCPeerConnection;
   if (NativePC === undefined) return;
-  const Blocked = new N.Proxy(NativePC, {
+  const Blocked = proxyOf(NativePC, {
     construct() {
       throw new N.DOMException(message, 'NotSupportedError');
     },

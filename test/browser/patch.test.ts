@@ -1,0 +1,155 @@
+/**
+ * The page script's patch, seen from the site's side in a real browser: it is in place before the page's first inline
+ * script, looks native (instanceof, toString, prototypes, subclassing), survives a second injection, and attaches
+ * exactly one Framelock transform to every sender and receiver, whatever the path.
+ */
+
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFakeMedia, type FakeMedia, launchExtensionParticipant } from './call';
+import { chromiumAvailable, DEFAULT_EXTENSION_PATH, type ExtensionBrowser } from './harness';
+
+/** The first inline script records what it sees before any other page code runs. */
+const PAGE = `<!doctype html><html><head><script>
+window.firstScript = {
+  patched: Boolean(window[Symbol.for('framelock.page')]),
+  ctorSource: Function.prototype.toString.call(RTCPeerConnection),
+};
+</script></head><body>test page</body></html>`;
+
+describe.skipIf(!chromiumAvailable)('the RTCPeerConnection patch, as the site sees it (headless Chromium)', () => {
+  let server: Server;
+  let origin: string;
+  let media: FakeMedia;
+  let ext: ExtensionBrowser;
+  let page: Page;
+
+  beforeAll(async () => {
+    server = createServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(PAGE);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    media = await createFakeMedia();
+    ext = await launchExtensionParticipant(origin, 'correct horse battery staple', media);
+    page = await ext.browser.newPage();
+    await page.goto(`${origin}/`);
+  });
+
+  afterAll(async () => {
+    await ext?.close();
+    await media?.cleanup();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  it('is in place before the page’s first inline script, and looks native', async () => {
+    const seen = await page.evaluate(() => {
+      const w = window as unknown as { firstScript: { patched: boolean; ctorSource: string } };
+      const pc = new RTCPeerConnection();
+      class Sub extends RTCPeerConnection {}
+      const sub = new Sub();
+      const result = {
+        first: w.firstScript,
+        instanceOf: pc instanceof RTCPeerConnection,
+        proto: Object.getPrototypeOf(pc) === RTCPeerConnection.prototype,
+        ctor: pc.constructor === RTCPeerConnection,
+        subclass: sub instanceof Sub && sub instanceof RTCPeerConnection && typeof sub.addTrack === 'function',
+        ctorSource: Function.prototype.toString.call(RTCPeerConnection),
+        methodSource: Function.prototype.toString.call(RTCPeerConnection.prototype.addTrack),
+        name: RTCPeerConnection.name,
+        length: RTCPeerConnection.length,
+      };
+      pc.close();
+      sub.close();
+      return result;
+    });
+    expect(seen.first).toEqual({ patched: true, ctorSource: 'function RTCPeerConnection() { [native code] }' });
+    expect(seen).toMatchObject({
+      instanceOf: true,
+      proto: true,
+      ctor: true,
+      subclass: true,
+      name: 'RTCPeerConnection',
+    });
+    expect(seen.ctorSource).toBe('function RTCPeerConnection() { [native code] }');
+    expect(seen.methodSource).toBe('function addTrack() { [native code] }');
+    const toStrings = await page.evaluate(() => [
+      Function.prototype.toString.toString(),
+      Function.prototype.toString.call(Function.prototype.toString),
+      String(Object.getOwnPropertyDescriptor(RTCRtpSender.prototype, 'transform')?.set),
+    ]);
+    expect(toStrings).toEqual([
+      'function toString() { [native code] }',
+      'function toString() { [native code] }',
+      'function set transform() { [native code] }',
+    ]);
+  });
+
+  it('attaches exactly one transform to every sender and receiver, on every path, and keeps it', async () => {
+    const result = await page.evaluate(async () => {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      const [audio, video] = [
+        stream.getAudioTracks()[0] as MediaStreamTrack,
+        stream.getVideoTracks()[0] as MediaStreamTrack,
+      ];
+      const a = new RTCPeerConnection();
+      const b = new RTCPeerConnection();
+      const viaAddTrack = a.addTrack(audio, stream);
+      const viaTransceiver = a.addTransceiver(video, {
+        sendEncodings: [{ rid: 'h' }, { rid: 'l', scaleResolutionDownBy: 2 }],
+      });
+      const empty = a.addTransceiver('video'); // no track yet
+      await a.setLocalDescription();
+      await b.setRemoteDescription(a.localDescription as RTCSessionDescription); // transceivers from a remote offer
+      await b.setLocalDescription();
+      await a.setRemoteDescription(b.localDescription as RTCSessionDescription);
+      const transforms = (pc: RTCPeerConnection) =>
+        pc
+          .getTransceivers()
+          .map((t) => [t.sender.transform?.constructor.name ?? null, t.receiver.transform?.constructor.name ?? null]);
+      const before = viaTransceiver.sender.transform;
+      await empty.sender.replaceTrack(video.clone()); // a screen share swapped in
+      await viaTransceiver.sender.setParameters(viaTransceiver.sender.getParameters());
+      a.restartIce();
+      const kept = viaTransceiver.sender.transform === before;
+      // The site cannot clear or replace ours.
+      (viaAddTrack as { transform: unknown }).transform = null;
+      const stillOurs = viaAddTrack.transform?.constructor.name ?? null;
+      const out = { a: transforms(a), b: transforms(b), kept, stillOurs };
+      a.close();
+      b.close();
+      for (const track of stream.getTracks()) track.stop();
+      return out;
+    });
+    const every = (rows: (string | null)[][]) =>
+      rows.every((row) => row.every((name) => name === 'RTCRtpScriptTransform'));
+    expect(result.a).toHaveLength(3);
+    expect(result.b).toHaveLength(3);
+    expect(every(result.a), JSON.stringify(result.a)).toBe(true);
+    expect(every(result.b), JSON.stringify(result.b)).toBe(true);
+    expect(result.kept).toBe(true);
+    expect(result.stillOurs).toBe('RTCRtpScriptTransform');
+  });
+
+  it('changes nothing when injected a second time', async () => {
+    const manifest = JSON.parse(readFileSync(path.join(DEFAULT_EXTENSION_PATH, 'manifest.json'), 'utf8')) as {
+      web_accessible_resources: { resources: string[] }[];
+    };
+    const pagePath = manifest.web_accessible_resources
+      .flatMap((r) => r.resources)
+      .find((r) => /page\/main[^/]*\.js$/.test(r));
+    expect(pagePath).toBeDefined();
+    const source = readFileSync(path.join(DEFAULT_EXTENSION_PATH, pagePath as string), 'utf8');
+    await page.evaluate(() => {
+      (window as unknown as { before: unknown }).before = RTCPeerConnection;
+    });
+    await page.addScriptTag({ content: source });
+    const same = await page.evaluate(() => RTCPeerConnection === (window as unknown as { before: unknown }).before);
+    expect(same).toBe(true);
+  });
+});
