@@ -14,6 +14,7 @@ import {
   UNPROTECTING_PROBLEMS,
 } from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
+import { isTransformStatsList } from '../shared/stats';
 import { epochKeyBytes } from './keys';
 import { addProblem, getSite } from './sites';
 
@@ -117,26 +118,6 @@ async function updateBadge(tabId: number, status: TabStatus): Promise<void> {
   }
 }
 
-function validStats(value: unknown): value is TransformStats[] {
-  return (
-    Array.isArray(value) &&
-    value.length <= 256 &&
-    value.every(
-      (s) =>
-        typeof s === 'object' &&
-        s !== null &&
-        typeof s.id === 'string' &&
-        s.id.length <= 64 &&
-        (s.side === 'send' || s.side === 'receive') &&
-        (s.kind === 'audio' || s.kind === 'video') &&
-        ['encrypted', 'undecryptable', 'unencrypted', 'waiting'].includes(s.status) &&
-        ['protected', 'unencrypted', 'undecryptable', 'dropped', 'passthrough', 'echoed'].every((k) =>
-          Number.isSafeInteger(s[k]),
-        ),
-    )
-  );
-}
-
 /** Handles a new runtime port; ignores ports that are not a bridge's. */
 export function handleBridgePort(port: browser.Runtime.Port): void {
   if (port.name !== BRIDGE_PORT_NAME) return;
@@ -160,7 +141,7 @@ export function handleBridgePort(port: browser.Runtime.Port): void {
   port.onDisconnect.addListener(() => connections.delete(connection));
   port.onMessage.addListener((message: unknown) => {
     const m = message as { type?: unknown; stats?: unknown; problem?: unknown; detail?: unknown };
-    if (m?.type === 'stats' && validStats(m.stats)) {
+    if (m?.type === 'stats' && isTransformStatsList(m.stats)) {
       void updateTab(connection, { stats: m.stats });
     } else if (m?.type === 'problem' && (SITE_PROBLEMS as readonly unknown[]).includes(m.problem)) {
       const problem = m.problem as SiteProblem;

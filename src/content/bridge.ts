@@ -9,8 +9,9 @@ import { isFramelockKid, kidEpoch, SUITE_FOR_KIND } from '../codecs';
 import { deriveFrameKeys } from '../sframe';
 import { asBufferSource, base64ToBytes, bytesToHex, wipe } from '../shared/bytes';
 import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT, PROBLEM_EVENT } from '../shared/handshake';
-import { type BackgroundToBridge, type BridgeToWorker, SITE_PROBLEMS, type TransformStats } from '../shared/messages';
+import { type BackgroundToBridge, type BridgeToWorker, SITE_PROBLEMS } from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
+import { isTransformStatsList } from '../shared/stats';
 
 /** At most this many new remote KIDs get keys per minute: an SFU cannot make us derive keys without bound. */
 const MAX_NEW_KIDS_PER_MINUTE = 64;
@@ -88,25 +89,6 @@ sayHello();
 
 // ---- the worker -----------------------------------------------------------------------------------------------------
 
-function validStats(value: unknown): value is TransformStats[] {
-  return (
-    Array.isArray(value) &&
-    value.length <= 256 &&
-    value.every(
-      (s) =>
-        typeof s === 'object' &&
-        s !== null &&
-        typeof s.id === 'string' &&
-        s.id.length <= 64 &&
-        (s.side === 'send' || s.side === 'receive') &&
-        (s.kind === 'audio' || s.kind === 'video') &&
-        ['protected', 'unencrypted', 'undecryptable', 'dropped', 'passthrough', 'echoed'].every((k) =>
-          Number.isSafeInteger(s[k]),
-        ),
-    )
-  );
-}
-
 async function onWorkerMessage(message: unknown): Promise<void> {
   if (typeof message !== 'object' || message === null) return;
   const m = message as { type?: unknown; nonce?: unknown; kid?: unknown; kind?: unknown; stats?: unknown };
@@ -120,7 +102,7 @@ async function onWorkerMessage(message: unknown): Promise<void> {
   }
   if (m.type === 'keys-request' && typeof m.kid === 'bigint' && (m.kind === 'audio' || m.kind === 'video')) {
     await answerKeyRequest(m.kid, m.kind);
-  } else if (m.type === 'stats' && validStats(m.stats)) {
+  } else if (m.type === 'stats' && isTransformStatsList(m.stats)) {
     toBackground({ type: 'stats', stats: m.stats });
   }
 }

@@ -135,6 +135,8 @@ export interface TransformStats {
   echoed: number;
   /** Last failure reason, if any. */
   lastError?: string;
+  /** Receive: counts per remote KID (an SFU may switch senders on one track), the most recent 16 KIDs. */
+  byKid?: { kid: string; protected: number; undecryptable: number }[];
   /** Receive: the status a person should see. */
   status: 'encrypted' | 'undecryptable' | 'unencrypted' | 'waiting';
 }

@@ -193,7 +193,12 @@ export class SendSession extends Session {
   }
 }
 
+/** Remote KIDs a receiver keeps counts for. */
+const MAX_KIDS_PER_TRACK = 16;
+
 export class ReceiveSession extends Session {
+  /** Counts per remote KID, most recently seen last. */
+  readonly #byKid = new Map<bigint, { protected: number; undecryptable: number }>();
   /** Set once a frame authenticated: from then on this track never accepts plaintext (an SFU cannot inject media). */
   #authenticated = false;
   #failureRun = 0;
@@ -218,8 +223,26 @@ export class ReceiveSession extends Session {
     return 'waiting';
   }
 
-  #failed(reason: string): false {
+  #countKid(kid: bigint | undefined, outcome: 'protected' | 'undecryptable'): void {
+    if (kid === undefined) return;
+    const entry = this.#byKid.get(kid) ?? { protected: 0, undecryptable: 0 };
+    entry[outcome]++;
+    this.#byKid.delete(kid); // re-insert: most recent last
+    this.#byKid.set(kid, entry);
+    if (this.#byKid.size > MAX_KIDS_PER_TRACK) this.#byKid.delete(this.#byKid.keys().next().value as bigint);
+  }
+
+  override snapshot(side: 'send' | 'receive'): TransformStats {
+    const stats = super.snapshot(side);
+    if (this.#byKid.size > 0) {
+      stats.byKid = [...this.#byKid].map(([kid, counts]) => ({ kid: kid.toString(), ...counts }));
+    }
+    return stats;
+  }
+
+  #failed(reason: string, kid?: bigint): false {
     this.lastError = reason;
+    this.#countKid(kid, 'undecryptable');
     this.count('undecryptable');
     this.#failureRun++;
     return false;
@@ -236,7 +259,7 @@ export class ReceiveSession extends Session {
         if (keyring.ownKids.has(seen.kid)) this.count('echoed');
         if (!keyring.ensure(this.kind, seen.kid)) {
           const since = keyring.pendingSince(this.kind, seen.kid) ?? this.#now();
-          if (this.#now() - since >= KEY_GRACE_MS) return this.#failed('no key for this sender');
+          if (this.#now() - since >= KEY_GRACE_MS) return this.#failed('no key for this sender', seen.kid);
           this.#failureRun++;
           this.count('dropped');
           return false;
@@ -247,6 +270,7 @@ export class ReceiveSession extends Session {
         case 'decrypted':
           setData(frame, result.frame);
           this.count('protected');
+          this.#countKid(result.kid, 'protected');
           this.#authenticated = true;
           if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST) this.#requestKeyFrame();
           this.#failureRun = 0;
@@ -271,7 +295,7 @@ export class ReceiveSession extends Session {
             this.count('dropped');
             return false;
           }
-          return this.#failed(result.reason);
+          return this.#failed(result.reason, result.kid);
       }
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
