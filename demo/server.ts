@@ -9,6 +9,14 @@
  * POST /signal/<room>/<peer>    JSON body (≤ 64 KB) → delivered to the other peer of the room, queued until it listens
  * ```
  *
+ * Test hooks on HTML pages (additive; without them every page is served as it is on disk):
+ *
+ * ```
+ * ?hostile=1 | ?hostile=<name>   the page loads /hostile.js (or /hostile-<name>.js) as its first script, first thing
+ *                                in <head>: a page script that attacks Framelock (demo/public/hostile.js)
+ * ?csp=<preset>                  the page is served with that Content-Security-Policy header (see CSP_PRESETS)
+ * ```
+ *
  * SSE events: `event: presence` with `{"type":"welcome","peers":[...]}` (the others present when the stream opens),
  * `{"type":"joined","peer":"bob"}` and `{"type":"left","peer":"bob"}`; plain `data:` events carry
  * `{"from":"alice","message":<the posted JSON>}`.
@@ -20,7 +28,7 @@
  * Run it directly: `tsx demo/server.ts [--port 8080] [--host 127.0.0.1]`.
  */
 import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -56,6 +64,27 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.txt': 'text/plain; charset=utf-8',
 };
+
+/**
+ * Content-Security-Policy headers a page can ask for with `?csp=<preset>` (tests of sites with strict policies). Every
+ * preset lets the demo call itself run (its own scripts, inline styles, same-origin fetch and EventSource, same-origin
+ * frames); they differ in what they allow workers.
+ */
+export const CSP_PRESETS: Readonly<Record<string, string>> = {
+  /** No `blob:` anywhere: a Blob URL worker is refused (worker-src falls back to script-src). */
+  'no-blob-worker':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; " +
+    "img-src 'self' data:; media-src 'self' blob: mediastream:; frame-src 'self'",
+  /** Only `worker-src` restricted: a site that locks down workers and nothing else. */
+  'worker-self': "worker-src 'self'",
+  /** Blob URL workers allowed, but scripts only from the site itself (what such a worker may import). */
+  'blob-worker-script-self':
+    "default-src 'self'; script-src 'self'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; " +
+    "connect-src 'self'; img-src 'self' data:; media-src 'self' blob: mediastream:; frame-src 'self'",
+};
+
+/** `?hostile=` values: `1` (hostile.js) or a short name (hostile-<name>.js). */
+const HOSTILE = /^(1|[a-z0-9-]{1,32})$/;
 
 /** Room and peer names: short and plain, so they are safe in URLs, logs and SSE. */
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -137,10 +166,15 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       res.setHeader('Allow', 'GET, HEAD');
       throw new HttpError(405, 'method not allowed');
     }
-    return serveStatic(url.pathname, req, res);
+    return serveStatic(url.pathname, req, res, url.searchParams);
   }
 
-  async function serveStatic(pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serveStatic(
+    pathname: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: URLSearchParams = new URLSearchParams(),
+  ): Promise<void> {
     let decoded: string;
     try {
       decoded = decodeURIComponent(pathname);
@@ -159,6 +193,9 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     const info = await stat(resolved);
     if (!info.isFile()) throw new HttpError(404, 'not found'); // no directory listings
     const type = CONTENT_TYPES[path.extname(resolved).toLowerCase()] ?? 'application/octet-stream';
+    if (type.startsWith('text/html') && (query.has('hostile') || query.has('csp'))) {
+      return serveTestPage(resolved, type, query, req, res);
+    }
     res.writeHead(200, {
       'Content-Type': type,
       'Content-Length': info.size,
@@ -172,6 +209,41 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     await new Promise<void>((resolve, reject) => {
       createReadStream(resolved).on('error', reject).pipe(res).on('finish', resolve).on('error', reject);
     });
+  }
+
+  /** An HTML page with the test hooks of its query applied (see the module comment). */
+  async function serveTestPage(
+    file: string,
+    type: string,
+    query: URLSearchParams,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const headers: Record<string, string | number> = {
+      'Content-Type': type,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    };
+    const csp = query.get('csp');
+    if (csp !== null) {
+      const policy = Object.hasOwn(CSP_PRESETS, csp) ? CSP_PRESETS[csp] : undefined;
+      if (policy === undefined) throw new HttpError(400, `unknown csp preset (one of ${Object.keys(CSP_PRESETS)})`);
+      headers['Content-Security-Policy'] = policy;
+    }
+    let html = await readFile(file, 'utf8');
+    const hostile = query.get('hostile');
+    if (hostile !== null) {
+      if (!HOSTILE.test(hostile)) throw new HttpError(400, 'bad hostile script name');
+      const script = hostile === '1' ? '/hostile.js' : `/hostile-${hostile}.js`;
+      const head = /<head[^>]*>/i.exec(html);
+      if (head === null) throw new HttpError(500, 'the page has no <head>');
+      const at = head.index + head[0].length;
+      html = `${html.slice(0, at)}\n    <script src="${script}"></script>${html.slice(at)}`;
+    }
+    const body = Buffer.from(html, 'utf8');
+    headers['Content-Length'] = body.length;
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   /** The room, created if needed, with `name` in it (registered if there is room). */

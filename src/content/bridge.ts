@@ -8,7 +8,7 @@ import browser from 'webextension-polyfill';
 import { isFramelockKid, kidEpoch, SUITE_FOR_KIND } from '../codecs';
 import { deriveFrameKeys } from '../sframe';
 import { asBufferSource, base64ToBytes, bytesToHex, wipe } from '../shared/bytes';
-import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT, PROBLEM_EVENT } from '../shared/handshake';
+import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT } from '../shared/handshake';
 import { type BackgroundToBridge, type BridgeToWorker, SITE_PROBLEMS } from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
 import { isTransformStatsList } from '../shared/stats';
@@ -64,27 +64,53 @@ function sayHello(): void {
   window.dispatchEvent(new CustomEvent(BRIDGE_HELLO, { detail }));
 }
 
+/**
+ * The page script's hand-off: [port to the worker, port for the page script's problem reports]. Only the first is
+ * taken, and the hand-off listeners go at once: after it, nothing on `window` reaches the bridge.
+ */
 function onPort(event: Event): void {
-  const port = (event as MessageEvent).ports?.[0];
+  const [port, reports] = (event as MessageEvent).ports ?? [];
   if (workerPort !== undefined || port === undefined) return;
   workerPort = port;
-  window.removeEventListener(PORT_EVENT, onPort);
-  window.removeEventListener(PAGE_HELLO, sayHello);
+  window.removeEventListener(PORT_EVENT, onPort, true);
+  window.removeEventListener(PAGE_HELLO, sayHello, true);
   port.onmessage = (e: MessageEvent) => void onWorkerMessage(e.data);
+  if (reports !== undefined) reports.onmessage = (e: MessageEvent) => onProblem(e.data);
 }
 
-function onProblem(event: Event): void {
-  const detail: unknown = (event as CustomEvent).detail;
-  const problem = typeof detail === 'object' && detail !== null ? (detail as { problem?: unknown }).problem : detail;
-  if (typeof problem !== 'string' || !(SITE_PROBLEMS as readonly string[]).includes(problem)) return;
-  const origin = typeof detail === 'object' && detail !== null ? (detail as { origin?: unknown }).origin : undefined;
-  const checked = typeof origin === 'string' ? normalizeOrigin(origin) : undefined;
-  toBackground({ type: 'problem', problem, ...(checked?.ok ? { detail: checked.origin } : {}) });
+/** A problem the page script reports over its private port (the page cannot forge these). */
+function onProblem(message: unknown): void {
+  if (unsafeRealm) return; // the page may control the page script here: its reports mean nothing
+  const m = typeof message === 'object' && message !== null ? (message as { problem?: unknown; origin?: unknown }) : {};
+  if (typeof m.problem !== 'string' || !(SITE_PROBLEMS as readonly string[]).includes(m.problem)) return;
+  const checked = typeof m.origin === 'string' ? normalizeOrigin(m.origin) : undefined;
+  toBackground({ type: 'problem', problem: m.problem, ...(checked?.ok ? { detail: checked.origin } : {}) });
 }
 
-window.addEventListener(PAGE_HELLO, sayHello);
-window.addEventListener(PORT_EVENT, onPort);
-window.addEventListener(PROBLEM_EVENT, onProblem);
+/**
+ * True when page script of this origin could have reached this frame's JavaScript realm before our scripts ran in
+ * it: a frame below a same-origin ancestor (the parent can hook an iframe's, srcdoc's or about:blank's built-ins
+ * while it loads), or a window opened by a same-origin page. There the page script's saved built-ins may be the
+ * page's, so the hand-off cannot be trusted: this frame gets no keys and its calls carry no media (fail closed).
+ * The isolated world can test this: reading another window's document throws unless it is same-origin.
+ */
+function reachableByPage(): boolean {
+  const sameOrigin = (other: Window | null): boolean => {
+    try {
+      return other !== null && other !== window && other.document !== undefined;
+    } catch {
+      return false;
+    }
+  };
+  for (let w: Window = window; w !== w.parent; w = w.parent) if (sameOrigin(w.parent)) return true;
+  return sameOrigin(window.opener as Window | null);
+}
+
+const unsafeRealm = reachableByPage();
+
+// Capturing listeners on window run before any listener the page could add there later.
+window.addEventListener(PAGE_HELLO, sayHello, true);
+window.addEventListener(PORT_EVENT, onPort, true);
 sayHello();
 
 // ---- the worker -----------------------------------------------------------------------------------------------------
@@ -116,7 +142,7 @@ function allowNewKid(): boolean {
 }
 
 async function answerKeyRequest(kid: bigint, kind: 'audio' | 'video'): Promise<void> {
-  if (!isFramelockKid(kid)) return;
+  if (unsafeRealm || !isFramelockKid(kid)) return;
   if (epochKey === undefined || epoch === undefined) {
     if (pendingRequests.length < 64) pendingRequests.push({ kid, kind });
     return;
@@ -134,6 +160,7 @@ async function answerKeyRequest(kid: bigint, kind: 'audio' | 'video'): Promise<v
 
 async function onBackgroundMessage(message: unknown): Promise<void> {
   const m = message as BackgroundToBridge;
+  if (unsafeRealm) return; // never take a key into a frame the page may control
   if (m?.type === 'epoch-key' && Number.isSafeInteger(m.epoch) && m.epoch >= 0 && typeof m.key === 'string') {
     const bytes = base64ToBytes(m.key);
     try {
@@ -167,6 +194,7 @@ function connect(): void {
     reconnectDelay = RECONNECT_MS;
     void onBackgroundMessage(message);
   });
+  if (unsafeRealm) toBackground({ type: 'problem', problem: 'unsafe_frame' });
   background.onDisconnect.addListener(() => {
     background = undefined;
     setTimeout(connect, reconnectDelay);

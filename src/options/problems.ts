@@ -11,6 +11,10 @@ export const PROBLEM_TEXT: Readonly<Record<SiteProblem, string>> = {
   cross_origin_frame:
     'A call on this site ran in an embedded frame from another site, which is not enabled: that call is NOT ' +
     'end-to-end encrypted. Enable the frame’s site too.',
+  unsafe_frame:
+    'A call on this site ran in an embedded frame or popup that the site’s own page could tamper with before ' +
+    'Framelock started there, so Framelock blocks its media rather than risk its keys. Calls in the main page ' +
+    'are not affected.',
   site_processing_bypassed:
     'This site processes call media itself (for example its own effects or encryption). Framelock kept its ' +
     'end-to-end encryption, so the site’s own processing does not run; calls stay encrypted.',

@@ -3,7 +3,7 @@
  * the built-ins it needs, makes the transform worker, hands the bridge a private channel to that worker, and patches
  * RTCPeerConnection. It never touches a key and never awaits (DESIGN.md §2).
  */
-import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT, PROBLEM_EVENT } from '../shared/handshake';
+import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT } from '../shared/handshake';
 import type { SiteProblem } from '../shared/messages';
 import { natives as N } from './natives';
 import { installBlock, installPatch } from './patch';
@@ -12,8 +12,13 @@ const { apply } = N;
 /** Marks this realm as patched, so a second injection (e.g. re-registration) changes nothing. */
 const INSTALLED = Symbol.for('framelock.page');
 
-function problem(what: SiteProblem): void {
-  apply(N.dispatchEvent, window, [new N.CustomEvent(PROBLEM_EVENT, { detail: what })]);
+/** The private port to the bridge for problem reports, handed over with the worker's (the page cannot forge them). */
+let reports: MessagePort | undefined;
+
+function problem(what: SiteProblem, origin?: string): void {
+  if (reports !== undefined && N.portPostMessage !== undefined) {
+    apply(N.portPostMessage, reports, [{ problem: what, ...(origin === undefined ? {} : { origin }) }]);
+  }
 }
 
 /** Tells the user (through the bridge) and makes new connections fail rather than carry media in clear. */
@@ -45,9 +50,7 @@ function watchCallFrames(): void {
     }
     if (origin === 'null' || origin === location.origin || reported.has(origin)) return;
     reported.add(origin);
-    apply(N.dispatchEvent, window, [
-      new N.CustomEvent(PROBLEM_EVENT, { detail: { problem: 'cross_origin_frame', origin } }),
-    ]);
+    problem('cross_origin_frame', origin);
   };
   const observer = new Observer((records) => {
     for (let i = 0; i < records.length; i++) {
@@ -67,6 +70,14 @@ function watchCallFrames(): void {
 }
 
 function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
+  // First the hand-off, whatever follows: the bridge then stops listening on window at once. One port for the
+  // worker, one for our problem reports.
+  const keysChannel = new N.MessageChannel();
+  const reportsChannel = new N.MessageChannel();
+  apply(N.dispatchEvent, window, [
+    new N.MessageEvent(PORT_EVENT, { ports: [keysChannel.port2, reportsChannel.port2] }),
+  ]);
+  reports = reportsChannel.port1;
   if (N.RTCPeerConnection === undefined) return; // no WebRTC here: nothing to protect
   if (N.RTCRtpScriptTransform === undefined || N.Worker === undefined || N.workerPostMessage === undefined) {
     failClosed('no_transform_api', 'this browser has no WebRTC encoded transform');
@@ -83,9 +94,7 @@ function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
   }
   // Blocked later (CSP on importScripts): our transforms then have no worker and carry no media, which fails closed.
   apply(N.workerAddEventListener, worker, ['error', () => problem('worker_blocked')]);
-  const channel = new N.MessageChannel();
-  apply(N.workerPostMessage, worker, [{ type: 'framelock/port', nonce }, [channel.port1]]);
-  apply(N.dispatchEvent, window, [new N.MessageEvent(PORT_EVENT, { ports: [channel.port2] })]);
+  apply(N.workerPostMessage, worker, [{ type: 'framelock/port', nonce }, [keysChannel.port1]]);
   let reported = false;
   installPatch(worker, () => {
     // The site tried to process protected media itself; ours stays. Tell the user once (not the page).

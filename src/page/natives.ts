@@ -32,6 +32,7 @@ export const natives = {
   Blob,
   createObjectURL: URL.createObjectURL,
   MessageChannel,
+  portPostMessage: method(globalThis.MessagePort?.prototype, 'postMessage'),
   DOMException,
   MutationObserver: globalThis.MutationObserver as typeof MutationObserver | undefined,
   getAttribute: Element.prototype.getAttribute,

@@ -150,10 +150,21 @@ export function installPatch(worker: Worker, report: Report): void {
     [globalThis.RTCRtpReceiver?.prototype, N.receiverTransform],
   ] as const) {
     const set = descriptor?.set;
+    const get = descriptor?.get;
     if (ctorProto === undefined || descriptor === undefined || set === undefined) continue;
     const guarded = proxyOf(set, {
       apply(target, thisArg, args) {
-        if (!has(attached, thisArg) || has(ours, args[0])) return apply(target, thisArg, args);
+        if (has(ours, args[0])) return apply(target, thisArg, args);
+        // A sender or receiver that already carries a transform keeps it, whoever set it: the site may call this
+        // realm's setter on a sender of another realm (another frame's RTCPeerConnection), whose transform is one of
+        // that realm's, unknown to this realm's `attached` set.
+        let current: unknown = null;
+        try {
+          current = get === undefined ? null : apply(get, thisArg, []);
+        } catch {
+          return apply(target, thisArg, args); // not a sender or receiver: the native setter throws as it should
+        }
+        if (!has(attached, thisArg) && (current === null || current === undefined)) return apply(target, thisArg, args);
         report('transform_replaced');
         return undefined;
       },

@@ -7,18 +7,19 @@
  * bridge                                         page script
  *   | -- BRIDGE_HELLO {workerUrl, nonce} ------>  |   (dispatched at bridge start, and again on PAGE_HELLO)
  *   | <------------------------------ PAGE_HELLO |   (dispatched at page script start)
- *   | <- PORT (MessageEvent, ports:[p]) -------- |   page script made the worker and a MessageChannel,
- *   |                                             |   gave the other end to the worker with the nonce
+ *   | <- PORT (MessageEvent, ports:[p, r]) ----- |   page script made two MessageChannels: p's other end
+ *   |                                             |   goes to the worker with the nonce, r carries the page
+ *   |                                             |   script's problem reports (never window events)
  *   | <========== p: worker proves the nonce ===> |   the bridge serves keys only after that
  * ```
  * The nonce makes a port the page could forge later (if the page script never ran) worthless: only the worker that the
- * page script created before any page script ran knows it.
+ * page script created before any page script ran knows it. The page script hands over its ports first thing, so the
+ * bridge stops listening on window at once. In a frame that page script could reach before ours ran (below a
+ * same-origin ancestor, or opened by a same-origin page) none of this can be trusted: the bridge serves no keys there.
  */
 export const BRIDGE_HELLO = 'framelock:bridge-hello';
 export const PAGE_HELLO = 'framelock:page-hello';
 export const PORT_EVENT = 'framelock:port';
-/** Page script → bridge: something keeps calls on this page from being protected (detail: a SiteProblem). */
-export const PROBLEM_EVENT = 'framelock:problem';
 
 export interface BridgeHelloDetail {
   workerUrl: string;

@@ -58,6 +58,9 @@ export interface SiteInfo {
  * - `no_transform_api`: the browser has no RTCRtpScriptTransform (calls are blocked: fail closed).
  * - `worker_blocked`: the site's Content-Security-Policy blocked our worker (calls are blocked: fail closed).
  * - `cross_origin_frame`: a call may run in a cross-origin frame whose origin is not enabled (not protected).
+ * - `unsafe_frame`: a call ran in a frame that page script could reach before Framelock started there (a frame below
+ *   a same-origin ancestor, a window opened by a same-origin page): its keys could be taken, so it gets none and its
+ *   calls carry no media (fail closed).
  * - `site_processing_bypassed`: the site set its own transform or encoded streams on a protected sender or receiver;
  *   Framelock kept its encryption, so the site's own media processing (its effects or its own encryption) does not
  *   run. A notice: media stays protected.
@@ -66,6 +69,7 @@ export const SITE_PROBLEMS = [
   'no_transform_api',
   'worker_blocked',
   'cross_origin_frame',
+  'unsafe_frame',
   'site_processing_bypassed',
 ] as const;
 export type SiteProblem = (typeof SITE_PROBLEMS)[number];
@@ -75,6 +79,7 @@ export const UNPROTECTING_PROBLEMS: readonly SiteProblem[] = [
   'no_transform_api',
   'worker_blocked',
   'cross_origin_frame',
+  'unsafe_frame',
 ];
 
 export type UiResponse<T extends UiRequest['type']> =

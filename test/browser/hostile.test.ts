@@ -1,0 +1,429 @@
+/**
+ * A hostile page (demo/public/hostile.js, the page's first script with `?hostile=1`) against the key hand-off
+ * (DESIGN.md §1-2): it replaces MessageEvent data/ports, postMessage on workers, ports and windows, addEventListener
+ * and on* handlers, crypto.subtle, Promise (then, the constructor, thenables, `await`), Function.prototype.call/apply
+ * and array iteration, re-applies its hooks at DOMContentLoaded, load and once the call connects, and records all it
+ * sees. Two Framelock profiles with the same passphrase call each other through it: the call must work, encrypted, and
+ * the page must never see a key, a port or nonce of the hand-off, or the passphrase. Then the page forges the hand-off,
+ * attacks the transforms, and (known bugs, see the `it.fails`) attacks from another realm of its own.
+ */
+import type { Page } from 'puppeteer';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type DemoServer, startDemoServer } from '../../demo/server';
+import type { TransformStats } from '../../src/shared/messages';
+import {
+  type Call,
+  callStats,
+  createFakeMedia,
+  expectNoRemotePattern,
+  type FakeMedia,
+  framelockTransforms,
+  launchExtensionParticipant,
+  launchPlainChromium,
+  measureAudio,
+  type PlainBrowser,
+  startCall,
+  waitForDemoState,
+  waitForRemotePattern,
+  waitForTransform,
+} from './call';
+import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
+
+/** Distinctive, so that finding it anywhere in the page means it leaked (no common words). */
+const PASSPHRASE = 'tangerine-orbit 7 quietly folds ultraviolet';
+/**
+ * Tests of known bugs are expected to fail (`it.fails`) until the bug is fixed: then they fail the run, and the
+ * `.fails` goes. `FRAMELOCK_SHOW_KNOWN_BUGS=1` runs them as plain tests, to read why they fail.
+ */
+const knownBug = process.env.FRAMELOCK_SHOW_KNOWN_BUGS ? it : it.fails;
+/** How long a peer without the key is watched: several keyframe intervals. */
+const NEGATIVE_WATCH_MS = 6_000;
+
+/** What demo/public/hostile.js keeps on `window.__hostile` (the JSON part). */
+interface HostileLog {
+  stage: string;
+  stages: string[];
+  counts: Record<string, number>;
+  alarms: { kind: string; where: string; stage: string; detail: string; count: number }[];
+  samples: { hook: string; stage: string; extra: string; summary: string }[];
+  strings: string[];
+  stringsDropped: number;
+  byteLengths: Record<string, number>;
+  framelockEvents: { hook: string; stage: string; type: string; detail: string }[];
+  natives: Record<string, string>;
+  transforms: { side: string; kind: string; tag: string; properties: string[] }[];
+  attacks: Record<string, unknown>;
+  errors: string[];
+}
+
+interface HostileApi extends HostileLog {
+  forge(waitMs?: number): Promise<ForgeResult>;
+  search(needle: string): { hits: string[]; visited: number; exhausted: boolean };
+  dumpStorage(): Promise<unknown>;
+  walkTransforms(): unknown;
+  attackTransforms(): Record<string, unknown>;
+  crossRealmClear(
+    replacement: 'own' | null,
+    source: string,
+  ): Promise<{ framePatched: boolean; kept: Record<string, boolean> }>;
+  prehookChild(kind: string, waitMs?: number): Promise<PrehookResult>;
+}
+
+interface ForgeResult {
+  nonces: string[];
+  helloEvents: number;
+  portMessages: { where: string; summary: string }[];
+  windowMessages: number;
+  posted: unknown[];
+}
+
+interface PrehookResult {
+  kind: string;
+  reached: boolean;
+  patchedWhenReached: boolean | null;
+  patchedLater: boolean | null;
+  nonces?: number;
+  toBridge?: number;
+  fromBridge?: number;
+}
+
+type HostileWindow = Window & { __hostile: HostileApi };
+
+async function hostileLog(page: Page): Promise<HostileLog> {
+  return page.evaluate(() => {
+    const h = (window as unknown as HostileWindow).__hostile;
+    return JSON.parse(JSON.stringify(h)) as HostileLog;
+  });
+}
+
+/** Alarms of the hostile page, for failure messages. */
+function describeAlarms(log: HostileLog): string {
+  return log.alarms.map((a) => `${a.kind} @ ${a.where} (${a.stage}): ${a.detail} ×${a.count}`).join('\n');
+}
+
+/** Sum of a counter over the transforms of one side and kind. */
+function total(transforms: TransformStats[], side: 'send' | 'receive', kind: 'audio' | 'video'): number {
+  return transforms.filter((s) => s.side === side && s.kind === kind).reduce((sum, s) => sum + s.protected, 0);
+}
+
+/** Waits until the page decodes more remote video frames (a frozen last frame would still show the pattern). */
+async function decodesVideo(page: Page): Promise<void> {
+  const decoded = async () =>
+    (await callStats(page)).inbound.filter((s) => s.kind === 'video').reduce((n, s) => n + s.framesDecoded, 0);
+  const before = await decoded();
+  await waitFor(async () => (await decoded()) > before + 5, {
+    description: `${page.url()} to decode more video`,
+    timeoutMs: 10_000,
+  });
+}
+
+/** Waits until Framelock's counters of `ext` for `room` grow past `before` (encrypting or decrypting goes on). */
+async function countersGrow(
+  ext: ExtensionBrowser,
+  room: string,
+  side: 'send' | 'receive',
+  kind: 'audio' | 'video',
+  before: number,
+): Promise<number> {
+  return waitFor(
+    async () => {
+      const now = total(await framelockTransforms(ext, room), side, kind);
+      return now > before + 10 ? now : false;
+    },
+    { description: `${side} ${kind} counters to grow past ${before}`, timeoutMs: 15_000 },
+  );
+}
+
+describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built extension)', () => {
+  let server: DemoServer;
+  let media: FakeMedia;
+  let alice: ExtensionBrowser;
+  let bob: ExtensionBrowser;
+  const pages: Page[] = [];
+
+  async function newPage(browser: { newPage(): Promise<Page> }): Promise<Page> {
+    const page = await browser.newPage();
+    pages.push(page);
+    return page;
+  }
+
+  /** Alice (hostile page) calls bob (hostile page too, unless `bobQuery` says otherwise), both with Framelock. */
+  async function hostileCall(): Promise<Call> {
+    const call = await startCall({
+      browsers: [await newPage(alice.browser), await newPage(bob.browser)],
+      url: server.url,
+      query: { hostile: '1' },
+    });
+    await Promise.all(call.pages.map((p) => waitForRemotePattern(p)));
+    return call;
+  }
+
+  beforeAll(async () => {
+    server = await startDemoServer();
+    media = await createFakeMedia();
+    alice = await launchExtensionParticipant(server.url, PASSPHRASE, media);
+    bob = await launchExtensionParticipant(server.url, PASSPHRASE, media);
+  });
+
+  afterEach(async () => {
+    // Each test's pages go: open calls and cameras would slow the next one down on 2 cores.
+    for (const page of pages.splice(0)) await page.close().catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await Promise.all([alice?.close(), bob?.close()]);
+    await server?.close();
+    await media?.cleanup();
+  });
+
+  it('hooks every built-in before the call, yet sees no key, port, nonce or passphrase, and the call works', async () => {
+    const call = await hostileCall();
+    for (const p of call.pages) expect((await measureAudio(p)).flowing).toBe(true);
+    for (const ext of [alice, bob]) {
+      for (const kind of ['video', 'audio'] as const) {
+        await waitForTransform(
+          ext,
+          call.room,
+          `${kind} encrypted`,
+          (s) => s.side === 'send' && s.kind === kind && s.protected > 0,
+        );
+        const received = await waitForTransform(
+          ext,
+          call.room,
+          `${kind} decrypted`,
+          (s) => s.side === 'receive' && s.kind === kind && s.protected > 10,
+        );
+        expect(received.status).toBe('encrypted');
+      }
+    }
+
+    for (const [i, page] of call.pages.entries()) {
+      // The page reached every stage (hooks re-applied after load and once connected, transforms walked).
+      await page.waitForFunction(() => (window as unknown as HostileWindow).__hostile.stage === 'connected');
+      await page.evaluate(() => (window as unknown as HostileWindow).__hostile.dumpStorage());
+      const search = await page.evaluate(
+        (needle: string) => (window as unknown as HostileWindow).__hostile.search(needle),
+        PASSPHRASE,
+      );
+      const log = await hostileLog(page);
+      const who = i === 0 ? 'alice' : 'bob';
+
+      expect(log.stages, who).toEqual(['first-script', 'DOMContentLoaded', 'load', 'connected']);
+      expect(log.errors, who).toEqual([]);
+      // The hooks were live: the page's own messages, promises and listeners went through them.
+      for (const hook of [
+        'MessageEvent.data',
+        'Promise.then value',
+        'awaited value',
+        'addEventListener',
+        'thenable check',
+      ]) {
+        expect(log.counts[hook] ?? 0, `${who}: hook ${hook} never ran`).toBeGreaterThan(0);
+      }
+      // Nothing Framelock must keep from the page: no CryptoKey, no foreign port or worker, no hand-off message or
+      // field (nonce, keys, KIDs as BigInt), no key-sized bytes, no `framelock:` event.
+      expect(log.alarms, `${who}:\n${describeAlarms(log)}`).toEqual([]);
+      expect(log.framelockEvents, who).toEqual([]);
+      expect(log.stringsDropped, who).toBe(0);
+      // The passphrase is nowhere: not in any string the hooks saw, the DOM, storage or anything reachable from window.
+      expect(search.hits, who).toEqual([]);
+      expect(search.exhausted, who).toBe(true);
+      expect(search.visited, who).toBeGreaterThan(1_000);
+      expect(log.strings.some((s) => s.includes(PASSPHRASE))).toBe(false);
+      // The patch looks native to the page.
+      for (const [name, source] of Object.entries(log.natives)) {
+        if (name.endsWith('configurable')) continue;
+        expect(source, `${who}: ${name}`).toMatch(/^function [\w ]*\(\) \{ \[native code\] \}$/);
+      }
+      // Our transforms hold nothing the page can read: no own properties, nothing beyond the standard interface.
+      expect(log.transforms.map((t) => `${t.side}-${t.kind}`).sort(), who).toEqual([
+        'receiver-audio',
+        'receiver-video',
+        'sender-audio',
+        'sender-video',
+      ]);
+      for (const transform of log.transforms) {
+        expect(transform.tag).toBe('RTCRtpScriptTransform');
+        const own = transform.properties.filter((p) => p.startsWith('RTCRtpScriptTransform.'));
+        expect(own.map((p) => p.split(':')[0])).toEqual([
+          'RTCRtpScriptTransform.constructor',
+          'RTCRtpScriptTransform.Symbol(Symbol.toStringTag)',
+        ]);
+      }
+    }
+    await call.hangUp();
+  });
+
+  it('forges the hand-off after load (page hello, bridge hello, its own ports, junk): it gets nothing back, and the call goes on', async () => {
+    const call = await hostileCall();
+    const before = total(await framelockTransforms(bob, call.room), 'receive', 'video');
+    const forged = await call.pages[0].evaluate(() => (window as unknown as HostileWindow).__hostile.forge(3_000));
+    // No nonce, no answer on any port it handed over, whatever it posted there.
+    expect(forged.nonces).toEqual([]);
+    expect(forged.helloEvents).toBe(0);
+    expect(forged.portMessages).toEqual([]);
+    expect(forged.posted.length).toBeGreaterThan(5);
+    const log = await hostileLog(call.pages[0]);
+    expect(log.alarms, describeAlarms(log)).toEqual([]);
+    expect(log.errors).toEqual([]);
+    // The call still works: bob keeps decrypting alice's video, and shows it.
+    await countersGrow(bob, call.room, 'receive', 'video', before);
+    await decodesVideo(call.pages[1]);
+    await waitForRemotePattern(call.pages[1]);
+    await call.hangUp();
+  });
+
+  it('cannot clear or replace our transforms by assignment, with its own transform, or by redefining the property', async () => {
+    const call = await hostileCall();
+    const sentBefore = total(await framelockTransforms(alice, call.room), 'send', 'video');
+    const receivedBefore = total(await framelockTransforms(bob, call.room), 'receive', 'video');
+    const attacks = await call.pages[0].evaluate(() =>
+      (window as unknown as HostileWindow).__hostile.attackTransforms(),
+    );
+    const keptAll = 'kept sender:true sender:true receiver:true receiver:true';
+    expect(attacks['set null']).toBe(keptAll);
+    expect(attacks['set own transform']).toBe(keptAll);
+    expect(attacks['redefine RTCRtpSender.prototype.transform']).toMatch(/^threw TypeError/);
+    expect(attacks['delete RTCRtpSender.prototype.transform']).toBe('false');
+    // Framelock keeps encrypting and bob keeps decrypting; the page's own transform workers never get a frame.
+    await countersGrow(alice, call.room, 'send', 'video', sentBefore);
+    await countersGrow(bob, call.room, 'receive', 'video', receivedBefore);
+    await decodesVideo(call.pages[1]);
+    await waitForRemotePattern(call.pages[1]);
+    const own = await call.pages[0].evaluate(
+      () =>
+        (window as unknown as HostileWindow).__hostile.attacks.ownTransformFrames as Record<string, { frames: number }>,
+    );
+    expect(Object.values(own).map((o) => o.frames)).toEqual([0, 0, 0, 0]);
+    // Framelock told its own UI (not the page) that the site tried to process protected media.
+    const status = await alice.serviceWorker.evaluate(async (room: string) => {
+      const tabs = await chrome.tabs.query({});
+      const tab = tabs.find((t) => t.url?.includes(`room=${room}`));
+      return (await chrome.storage.session.get(`tab:${tab?.id}`))[`tab:${tab?.id}`] as { problems: string[] };
+    }, call.room);
+    expect(status.problems).toContain('site_processing_bypassed');
+    await call.hangUp();
+  });
+
+  it('cannot silence Framelock’s reports: a page that stops every framelock:problem event is still reported', async () => {
+    const page = await newPage(alice.browser);
+    const roomId = `quiet-${Math.random().toString(36).slice(2, 10)}`;
+    await page.goto(`${server.url}/?room=${roomId}&name=alice&hostile=quiet`, { waitUntil: 'load' });
+    await waitForDemoState(page, ['waiting'], 10_000);
+    // The page clears a protected sender's transform: Framelock keeps its own and reports it, past the page's listener.
+    await page.evaluate(() => {
+      const demo = (window as unknown as { demo: { pc: RTCPeerConnection } }).demo;
+      for (const sender of demo.pc.getSenders()) sender.transform = null;
+    });
+    const quiet = await page.evaluate(() => (window as unknown as { __quiet: string[] }).__quiet);
+    // Reports travel over a private port now: the page does not even see them.
+    expect(quiet).toEqual([]);
+    const problems = await waitFor(
+      () =>
+        alice.serviceWorker.evaluate(async (r: string) => {
+          const tab = (await chrome.tabs.query({})).find((t) => t.url?.includes(`room=${r}`));
+          const key = `tab:${tab?.id}`;
+          const status = (await chrome.storage.session.get(key))[key] as { problems: string[] } | undefined;
+          return status?.problems.includes('site_processing_bypassed') ? status.problems : false;
+        }, roomId),
+      { description: 'the report to reach the background' },
+    );
+    expect(problems).toEqual(['site_processing_bypassed']);
+  });
+
+  describe('with a peer who has no Framelock', () => {
+    let dave: PlainBrowser;
+
+    beforeAll(async () => {
+      dave = await launchPlainChromium({ media });
+    });
+
+    afterAll(async () => {
+      await dave?.close();
+    });
+
+    async function callDave(): Promise<Call> {
+      const call = await startCall({
+        browsers: [await newPage(alice.browser), await newPage(dave.browser)],
+        url: server.url,
+        query: { hostile: '1' },
+      });
+      // Alice's page is up and connected: dave's picture reaches her (flagged as not encrypted).
+      await waitForRemotePattern(call.pages[0]);
+      return call;
+    }
+
+    it('after the page’s attempts on the transforms, the keyless peer still never sees alice', async () => {
+      const call = await callDave();
+      await expectNoRemotePattern(call.pages[1], 2_000);
+      await call.pages[0].evaluate(() => (window as unknown as HostileWindow).__hostile.attackTransforms());
+      await expectNoRemotePattern(call.pages[1], NEGATIVE_WATCH_MS);
+      await call.hangUp();
+    });
+
+    /** Alice's page replaces her transforms through another realm's setter; dave must still never see her. */
+    async function replaceFromAnotherRealm(source: 'blank' | 'early'): Promise<void> {
+      const call = await callDave();
+      await expectNoRemotePattern(call.pages[1], 2_000);
+      const attempt = await call.pages[0].evaluate(
+        (from: string) => (window as unknown as HostileWindow).__hostile.crossRealmClear('own', from),
+        source,
+      );
+      try {
+        expect(attempt.kept, JSON.stringify(attempt)).toEqual({
+          'sender-audio': true,
+          'sender-video': true,
+          'receiver-audio': true,
+          'receiver-video': true,
+        });
+        await expectNoRemotePattern(call.pages[1], NEGATIVE_WATCH_MS);
+      } finally {
+        await call.hangUp();
+      }
+    }
+
+    // The setter of another realm of the same page (a fresh about:blank frame, where Framelock's page script runs too)
+    // refuses too: a sender that already carries a transform keeps it, whichever realm's setter is called.
+    it('another realm’s transform setter cannot replace our transforms either', () => replaceFromAnotherRealm('blank'));
+
+    // KNOWN BUG: the same with the untouched native setter the page takes from a srcdoc frame before Framelock's page
+    // script runs there: no guard stands in the way, and alice's camera reaches dave in clear. Fixing it needs the
+    // page script to reach every same-origin realm before the page does (hardening issue). Make it a plain `it` then.
+    knownBug('KNOWN BUG: nor can a setter taken from a child realm before Framelock runs there', () =>
+      replaceFromAnotherRealm('early'),
+    );
+  });
+
+  // "Before our script": a same-origin browsing context the page opens (srcdoc, a same-origin URL or a blob: document
+  // in an iframe, or window.open) can be reached by the page before Framelock's page script runs in it. The page can
+  // replace built-ins there first and watch the hand-off (it then reads a nonce that is worthless in that frame), but
+  // the bridge serves no keys in such a frame: its calls carry no media, and the user is told.
+  it('a same-origin child realm the page reaches first gets no keys, and is reported', async () => {
+    const page = await newPage(alice.browser);
+    // The demo server puts hostile.js first in blank.html's <head> too.
+    await page.goto(`${server.url}/blank.html?hostile=1`, { waitUntil: 'load' });
+    const results: PrehookResult[] = [];
+    for (const kind of ['srcdoc', 'src', 'blob', 'popup']) {
+      results.push(
+        await page.evaluate((k: string) => (window as unknown as HostileWindow).__hostile.prehookChild(k, 3_000), kind),
+      );
+    }
+    const log = await hostileLog(page);
+    expect(results.every((r) => r.reached)).toBe(true);
+    // Nothing ever came back from the bridge to the port the page sat on, and no key or key message was seen.
+    expect(results.map((r) => r.fromBridge)).toEqual([0, 0, 0, 0]);
+    const keyAlarms = log.alarms.filter(
+      (a) => a.where.startsWith('child realm') && /CryptoKey|keys|epoch|\bkey\b/i.test(`${a.kind} ${a.detail}`),
+    );
+    expect(keyAlarms, describeAlarms(log)).toEqual([]);
+    const reported = await waitFor(
+      () =>
+        alice.serviceWorker.evaluate(async () => {
+          const all = (await chrome.storage.session.get(null)) as Record<string, { problems?: string[] }>;
+          return Object.values(all).some((status) => status.problems?.includes('unsafe_frame'));
+        }),
+      { description: 'the unsafe frame to be reported', timeoutMs: 10_000 },
+    );
+    expect(reported).toBe(true);
+  });
+});
