@@ -20,11 +20,13 @@
  * helpers `npm start` uses (scripts/start.ts, run by tsx) keep their `evaluate` callbacks free of named inner
  * functions: tsx wraps those in a `__name(...)` call, which does not exist in the page.
  */
+/// <reference types="chrome" />
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type Frame, type Page } from 'puppeteer';
-import { BASE_CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable, type ExtensionBrowser } from './harness';
+import type { TabStatus, TransformStats } from '../../src/shared/messages';
+import { BASE_CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 import {
   describeSamples,
   PATTERN_COLOURS,
@@ -385,6 +387,32 @@ export async function videoFlowing(page: Page, windowMs = 1_000): Promise<boolea
   const before = decoded(await callStats(page));
   await sleep(windowMs);
   return decoded(await callStats(page)) > before;
+}
+
+/**
+ * Framelock's own counters for the transforms of the tab(s) that run `room`, from the background's per-tab status in
+ * `chrome.storage.session` (`tab:<id>`, what the badge and the UI show). Each id is `<frameId>/<transform id>`: the
+ * frame whose bridge reported it. Tabs are found by URL, which the extension sees only on sites it holds the host
+ * permission of: on any other site this returns `[]` whatever the background stored.
+ */
+export async function framelockTransforms(ext: ExtensionBrowser, room: string): Promise<TransformStats[]> {
+  const statuses = (await ext.serviceWorker.evaluate(async (roomId: string) => {
+    const tabs = await chrome.tabs.query({});
+    const keys = tabs.filter((t) => t.url?.includes(`room=${roomId}`)).map((t) => `tab:${t.id}`);
+    return Object.values(await chrome.storage.session.get(keys));
+  }, room)) as TabStatus[];
+  return statuses.flatMap((status) => status.transforms);
+}
+
+/** Waits until a transform of the call in `room` satisfies `test`, and returns it. */
+export async function waitForTransform(
+  ext: ExtensionBrowser,
+  room: string,
+  description: string,
+  test: (s: TransformStats) => boolean,
+  timeoutMs = 15_000,
+): Promise<TransformStats> {
+  return waitFor(async () => (await framelockTransforms(ext, room)).find(test), { description, timeoutMs });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -6,7 +6,6 @@
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
-import type { TabStatus, TransformStats } from '../../src/shared/messages';
 import {
   createFakeMedia,
   expectNoRemotePattern,
@@ -17,36 +16,14 @@ import {
   type PlainBrowser,
   startCall,
   waitForRemotePattern,
+  waitForTransform,
 } from './call';
-import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
+import { chromiumAvailable, type ExtensionBrowser } from './harness';
 
 const PASSPHRASE = 'correct horse battery staple';
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
 /** How long a receiver without the key is watched: several keyframe intervals. */
 const NEGATIVE_WATCH_MS = 6_000;
-
-/**
- * Framelock's own counters for the transforms of the tab that runs `room`, from the background's per-tab status
- * (what the badge and the UI show).
- */
-async function framelockTransforms(ext: ExtensionBrowser, room: string): Promise<TransformStats[]> {
-  const statuses = (await ext.serviceWorker.evaluate(async (roomId: string) => {
-    const tabs = await chrome.tabs.query({});
-    const keys = tabs.filter((t) => t.url?.includes(`room=${roomId}`)).map((t) => `tab:${t.id}`);
-    return Object.values(await chrome.storage.session.get(keys));
-  }, room)) as TabStatus[];
-  return statuses.flatMap((status) => status.transforms);
-}
-
-/** Waits until a transform of the call in `room` satisfies `test`, and returns it. */
-async function waitForTransform(
-  ext: ExtensionBrowser,
-  room: string,
-  description: string,
-  test: (s: TransformStats) => boolean,
-): Promise<TransformStats> {
-  return waitFor(async () => (await framelockTransforms(ext, room)).find(test), { description, timeoutMs: 15_000 });
-}
 
 describe.skipIf(!chromiumAvailable)('end-to-end encrypted calls (headless Chromium, built extension)', () => {
   let server: DemoServer;
