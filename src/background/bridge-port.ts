@@ -63,12 +63,27 @@ export async function notifySiteChanged(origin: string): Promise<void> {
 
 const tabKey = (tabId: number) => `tab:${tabId}`;
 
-async function updateTab(
-  connection: Connection,
-  change: { stats?: TransformStats[]; problem?: SiteProblem; frameOrigin?: string },
-): Promise<void> {
+type TabChange = { stats?: TransformStats[]; problem?: SiteProblem; frameOrigin?: string };
+
+/** One chain of updates per tab: each is a read-modify-write of storage.session, so two at once could lose one. */
+const tabUpdates = new Map<number, Promise<void>>();
+
+function updateTab(connection: Connection, change: TabChange): Promise<void> {
   const { tabId } = connection;
-  if (tabId === undefined) return;
+  if (tabId === undefined) return Promise.resolve();
+  const next = (tabUpdates.get(tabId) ?? Promise.resolve())
+    .then(() => applyTabChange(connection, tabId, change))
+    .catch(() => {
+      // the tab closed, or storage is gone with the worker: the next report writes a fresh status
+    });
+  tabUpdates.set(tabId, next);
+  void next.then(() => {
+    if (tabUpdates.get(tabId) === next) tabUpdates.delete(tabId);
+  });
+  return next;
+}
+
+async function applyTabChange(connection: Connection, tabId: number, change: TabChange): Promise<void> {
   const key = tabKey(tabId);
   const previous = (await browser.storage.session.get(key))[key] as TabStatus | undefined;
   const status: TabStatus = previous ?? {
@@ -103,8 +118,7 @@ async function updateBadge(tabId: number, status: TabStatus): Promise<void> {
   const protectedNow = status.transforms.some((s) => s.status === 'encrypted');
   const text = warning ? '!' : protectedNow ? 'E2E' : '';
   try {
-    await browser.action.setBadgeText({ tabId, text });
-    await browser.action.setBadgeBackgroundColor({ tabId, color: warning ? '#b3261e' : '#1b6e3a' });
+    // Title and colour first: whoever sees the new badge text also finds the words that explain it.
     await browser.action.setTitle({
       tabId,
       title: warning
@@ -113,6 +127,8 @@ async function updateBadge(tabId: number, status: TabStatus): Promise<void> {
           ? 'Framelock: calls on this page are end-to-end encrypted'
           : 'Framelock',
     });
+    await browser.action.setBadgeBackgroundColor({ tabId, color: warning ? '#b3261e' : '#1b6e3a' });
+    await browser.action.setBadgeText({ tabId, text });
   } catch {
     // the tab closed
   }

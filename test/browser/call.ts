@@ -415,6 +415,37 @@ export async function waitForTransform(
   return waitFor(async () => (await framelockTransforms(ext, room)).find(test), { description, timeoutMs });
 }
 
+/**
+ * Waits until, in every participant's browser, Framelock's own counters for the call in `room` show audio and video
+ * encrypted on send and decrypted on receive (more than `minDecrypted` frames each), and returns the receivers.
+ */
+export async function waitForProtectedCall(
+  participants: readonly ExtensionBrowser[],
+  room: string,
+  minDecrypted = 10,
+): Promise<TransformStats[]> {
+  const receivers: TransformStats[] = [];
+  for (const ext of participants) {
+    for (const kind of ['video', 'audio'] as const) {
+      await waitForTransform(
+        ext,
+        room,
+        `${kind} encrypted`,
+        (s) => s.side === 'send' && s.kind === kind && s.protected > 0,
+      );
+      receivers.push(
+        await waitForTransform(
+          ext,
+          room,
+          `${kind} decrypted`,
+          (s) => s.side === 'receive' && s.kind === kind && s.protected > minDecrypted,
+        ),
+      );
+    }
+  }
+  return receivers;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

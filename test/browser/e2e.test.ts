@@ -15,6 +15,7 @@ import {
   measureAudio,
   type PlainBrowser,
   startCall,
+  waitForProtectedCall,
   waitForRemotePattern,
   waitForTransform,
 } from './call';
@@ -55,23 +56,9 @@ describe.skipIf(!chromiumAvailable)('end-to-end encrypted calls (headless Chromi
     const call = await startCall({ browsers: [await page(alice.browser), await page(bob.browser)], url: server.url });
     await Promise.all(call.pages.map((p) => waitForRemotePattern(p)));
     for (const p of call.pages) expect((await measureAudio(p)).flowing).toBe(true);
-    for (const ext of [alice, bob]) {
-      for (const kind of ['video', 'audio'] as const) {
-        await waitForTransform(
-          ext,
-          call.room,
-          `${kind} encrypted`,
-          (s) => s.side === 'send' && s.kind === kind && s.protected > 0,
-        );
-        const received = await waitForTransform(
-          ext,
-          call.room,
-          `${kind} decrypted`,
-          (s) => s.side === 'receive' && s.kind === kind && s.protected > 10,
-        );
-        expect(received.status).toBe('encrypted');
-        expect(received.unencrypted).toBe(0);
-      }
+    for (const received of await waitForProtectedCall([alice, bob], call.room)) {
+      expect(received.status).toBe('encrypted');
+      expect(received.unencrypted).toBe(0);
     }
     await call.hangUp();
   });

@@ -24,8 +24,8 @@ import {
   type PlainBrowser,
   startCall,
   waitForDemoState,
+  waitForProtectedCall,
   waitForRemotePattern,
-  waitForTransform,
 } from './call';
 import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 
@@ -179,22 +179,8 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
   it('hooks every built-in before the call, yet sees no key, port, nonce or passphrase, and the call works', async () => {
     const call = await hostileCall();
     for (const p of call.pages) expect((await measureAudio(p)).flowing).toBe(true);
-    for (const ext of [alice, bob]) {
-      for (const kind of ['video', 'audio'] as const) {
-        await waitForTransform(
-          ext,
-          call.room,
-          `${kind} encrypted`,
-          (s) => s.side === 'send' && s.kind === kind && s.protected > 0,
-        );
-        const received = await waitForTransform(
-          ext,
-          call.room,
-          `${kind} decrypted`,
-          (s) => s.side === 'receive' && s.kind === kind && s.protected > 10,
-        );
-        expect(received.status).toBe('encrypted');
-      }
+    for (const received of await waitForProtectedCall([alice, bob], call.room)) {
+      expect(received.status).toBe('encrypted');
     }
 
     for (const [i, page] of call.pages.entries()) {
