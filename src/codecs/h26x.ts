@@ -19,6 +19,7 @@
  * ```
  * Start codes are not authenticated (depacketizers rewrite them, 3 or 4 bytes), nor are zero bytes between NAL units.
  */
+import { concatBytes } from '../shared/bytes';
 import { BitReader } from './bits';
 import { escapeNal, isEscapeByte, trailingZeros, unescapeNal } from './escape';
 import { readTrailer, TAG_LENGTH, trailerLength, writeTrailer } from './format';
@@ -196,15 +197,7 @@ function layout(rules: H26xRules, frame: Uint8Array): SenderLayout {
           parts.push(escapeNal(tail, zeros));
         }
       });
-      let length = 0;
-      for (const part of parts) length += part.length;
-      const out = new Uint8Array(length);
-      let o = 0;
-      for (const part of parts) {
-        out.set(part, o);
-        o += part.length;
-      }
-      return out;
+      return concatBytes(...parts);
     },
   };
 }

@@ -176,6 +176,22 @@ function injectionView(frame: Frame): Promise<InjectionView> {
   });
 }
 
+/** The page (its call frame) got no Framelock injection: no marker, the native RTCPeerConnection, no transforms. */
+async function expectNoInjection(page: Page): Promise<void> {
+  const view = await injectionView(callFrame(page));
+  expect(view.marker).toBe(false);
+  expect(view.pcSource).toBe(NATIVE_PC_SOURCE);
+  expect(view.senders.length).toBeGreaterThan(0);
+  expect(
+    view.senders.every((t) => t === null),
+    JSON.stringify(view),
+  ).toBe(true);
+  expect(
+    view.receivers.every((t) => t === null),
+    JSON.stringify(view),
+  ).toBe(true);
+}
+
 /** Calls `demo.<method>()` in the call frame (iframe mode included). */
 function demoCall(page: Page, method: 'replaceTrackWithCanvas' | 'addSecondVideoTrack'): Promise<string> {
   return callFrame(page).evaluate(async (m: 'replaceTrackWithCanvas' | 'addSecondVideoTrack') => {
@@ -722,18 +738,7 @@ describe.skipIf(!chromiumAvailable)('every patched path carries only protected m
           expect(await allTabStatuses(ext)).toEqual([]);
         }
         for (const p of plain.pages) {
-          const view = await injectionView(callFrame(p));
-          expect(view.marker).toBe(false);
-          expect(view.pcSource).toBe(NATIVE_PC_SOURCE);
-          expect(view.senders.length).toBeGreaterThan(0);
-          expect(
-            view.senders.every((t) => t === null),
-            JSON.stringify(view),
-          ).toBe(true);
-          expect(
-            view.receivers.every((t) => t === null),
-            JSON.stringify(view),
-          ).toBe(true);
+          await expectNoInjection(p);
         }
       } finally {
         await Promise.all([carol.close(), erin.close()]);
@@ -754,18 +759,7 @@ describe.skipIf(!chromiumAvailable)('every patched path carries only protected m
         );
       }
       for (const p of plain.pages) {
-        const view = await injectionView(callFrame(p));
-        expect(view.marker).toBe(false);
-        expect(view.pcSource).toBe(NATIVE_PC_SOURCE);
-        expect(view.senders.length).toBeGreaterThan(0);
-        expect(
-          view.senders.every((t) => t === null),
-          JSON.stringify(view),
-        ).toBe(true);
-        expect(
-          view.receivers.every((t) => t === null),
-          JSON.stringify(view),
-        ).toBe(true);
+        await expectNoInjection(p);
       }
       // Control: the same profiles on the enabled origin are injected.
       const enabled = await call(alice, bob);
