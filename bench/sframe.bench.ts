@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer';
 import { build } from 'vite';
+import { HEADLESS_CHROMIUM_ARGS } from '../test/browser/harness.ts';
 import { type BenchOptions, formatTable, type ModeResult, runSFrameBench } from './sframe-core.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,15 +60,7 @@ async function inChromium(): Promise<{ version: string; results: ModeResult[] }>
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     userDataDir,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...HEADLESS_CHROMIUM_ARGS],
   });
   try {
     const page = await browser.newPage();

@@ -87,8 +87,11 @@ export const TIMEOUTS = {
   poll: 10_000,
 } as const;
 
-/** Arguments always passed to Chromium (the extension's own `--load-extension` flags are added after these). */
-export const BASE_CHROMIUM_ARGS: readonly string[] = [
+/**
+ * Headless Chromium on these machines: no sandbox as root, no GPU, and nothing that reaches for the network (which is
+ * closed here). Every launch in the repository (tests, bench, fixture generator) starts from these.
+ */
+export const HEADLESS_CHROMIUM_ARGS: readonly string[] = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -96,6 +99,11 @@ export const BASE_CHROMIUM_ARGS: readonly string[] = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+];
+
+/** Arguments always passed to Chromium in tests (the extension's own `--load-extension` flags are added after these). */
+export const BASE_CHROMIUM_ARGS: readonly string[] = [
+  ...HEADLESS_CHROMIUM_ARGS,
   '--use-fake-ui-for-media-stream',
   '--use-fake-device-for-media-stream',
   '--autoplay-policy=no-user-gesture-required',
