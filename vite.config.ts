@@ -2,13 +2,30 @@ import { crx } from '@crxjs/vite-plugin';
 import { defineConfig } from 'vite';
 import manifest from './manifest.json' with { type: 'json' };
 
-export default defineConfig({
-  plugins: [crx({ manifest })],
-  build: {
-    outDir: 'dist',
-    emptyOutDir: true,
-    // Extension code is loaded from disk: no need for legacy targets or inlined polyfills.
-    target: 'chrome118',
-    sourcemap: true,
-  },
+/**
+ * `vite build` makes the extension as shipped, into dist/. `vite build --mode rotation-test` makes the build the key
+ * rotation tests load, into dist-test/: 6-second key epochs (so a test crosses several boundaries) and a clock that
+ * `storage.local.testClockOffsetMs` can shift (src/background/clock.ts). Nothing else differs.
+ */
+export const ROTATION_TEST_EPOCH_MS = 6_000;
+
+export default defineConfig(({ mode }) => {
+  const rotationTest = mode === 'rotation-test';
+  return {
+    plugins: [
+      crx({
+        manifest: rotationTest ? { ...manifest, name: `${manifest.name} (rotation test build)` } : manifest,
+      }),
+    ],
+    define: rotationTest
+      ? { __FRAMELOCK_EPOCH_MS__: String(ROTATION_TEST_EPOCH_MS), __FRAMELOCK_TEST_BUILD__: 'true' }
+      : { __FRAMELOCK_EPOCH_MS__: 'undefined', __FRAMELOCK_TEST_BUILD__: 'false' },
+    build: {
+      outDir: rotationTest ? 'dist-test' : 'dist',
+      emptyOutDir: true,
+      // Extension code is loaded from disk: no need for legacy targets or inlined polyfills.
+      target: 'chrome118',
+      sourcemap: true,
+    },
+  };
 });

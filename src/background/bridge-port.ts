@@ -1,10 +1,15 @@
 /**
  * The background's side of each content bridge (one runtime port per frame of an enabled site): it hands the frame
- * its site's epoch base key, collects the transform counters the worker reports, and turns them into the toolbar
- * badge and the status the UI shows. A port from an origin that is not enabled gets no key.
+ * the epoch base keys of its room around the current epoch (and the next ones when the bridge asks, as epochs pass),
+ * collects the transform counters the worker reports, and turns them into the toolbar badge and the status the UI
+ * shows. A port from an origin that is not enabled gets no key.
+ *
+ * Nothing here needs the worker to stay alive: a bridge whose port broke (the service worker was stopped)
+ * reconnects, and the keys come back from the room key in IndexedDB.
  */
 import browser from 'webextension-polyfill';
 import { bytesToBase64, wipe } from '../shared/bytes';
+import { acceptedEpochs, EPOCH_TOLERANCE, epochAt } from '../shared/epoch';
 import {
   type BackgroundToBridge,
   SITE_PROBLEMS,
@@ -15,12 +20,13 @@ import {
 } from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
 import { isTransformStatsList } from '../shared/stats';
+import { clockNow } from './clock';
 import { epochKeyBytes } from './keys';
-import { addProblem, getSite } from './sites';
+import { addProblem, getSite, type RoomRecord, roomOf, type SiteRecord } from './sites';
 
 export const BRIDGE_PORT_NAME = 'framelock-bridge';
-/** Until the key lifecycle lands, every site runs in epoch 0. */
-const CURRENT_EPOCH = 0;
+/** A bridge may ask ahead for keys up to this many epochs past the background's current one. */
+const MAX_EPOCHS_AHEAD = EPOCH_TOLERANCE + 1;
 
 interface Connection {
   port: browser.Runtime.Port;
@@ -39,19 +45,77 @@ function send(port: browser.Runtime.Port, message: BackgroundToBridge): void {
   }
 }
 
-/** Sends the connection its key, or tells it there is none. */
-async function keyConnection(connection: Connection): Promise<void> {
+const tabRoomKey = (tabId: number) => `room:${tabId}`;
+
+/** The room a tab chose (`tabs/select-room`), if it did. */
+async function tabRoom(tabId: number | undefined): Promise<string | undefined> {
+  if (tabId === undefined) return undefined;
+  const value = (await browser.storage.session.get(tabRoomKey(tabId)))[tabRoomKey(tabId)];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Makes `room` the one tab `tabId` uses, and re-keys its frames. */
+export async function selectTabRoom(tabId: number, room: string): Promise<void> {
+  await browser.storage.session.set({ [tabRoomKey(tabId)]: room });
+  for (const connection of connections) if (connection.tabId === tabId) await keyConnection(connection);
+}
+
+/** The site and room whose keys a connection gets: the tab's choice if the site still has it, else the active one. */
+async function roomFor(connection: Connection): Promise<{ site?: SiteRecord; room?: RoomRecord }> {
   const site = await getSite(connection.origin);
+  if (site === undefined) return {};
+  const chosen = await tabRoom(connection.tabId);
+  return { site, room: (chosen !== undefined ? roomOf(site, chosen) : undefined) ?? roomOf(site) };
+}
+
+/** What names a room key: a new passphrase (or another room) gives another name, and the bridge starts over. */
+const roomName = (room: RoomRecord) => `${room.label}\u0000${room.keyedAt}`;
+
+/** Sends the epoch base keys of `epochs` (those near the background's clock only). */
+async function sendEpochKeys(connection: Connection, room: RoomRecord, epochs: readonly number[]): Promise<void> {
+  const now = await clockNow();
+  const current = epochAt(now);
+  const wanted = [...new Set(epochs)].filter((e) => e >= current - EPOCH_TOLERANCE && e <= current + MAX_EPOCHS_AHEAD);
+  const keys: { epoch: number; key: string }[] = [];
+  for (const epoch of wanted) {
+    const bytes = await epochKeyBytes(room.roomKey, epoch);
+    try {
+      keys.push({ epoch, key: bytesToBase64(bytes) });
+    } finally {
+      wipe(bytes);
+    }
+  }
+  send(connection.port, { type: 'epoch-keys', room: roomName(room), now, keys });
+}
+
+/** Sends the connection the keys of its room around the current epoch, or tells it there are none. */
+async function keyConnection(connection: Connection): Promise<void> {
+  const { site, room } = await roomFor(connection);
   if (site === undefined) {
     send(connection.port, { type: 'no-key' });
     return;
   }
-  const bytes = await epochKeyBytes(site.roomKey, CURRENT_EPOCH);
-  try {
-    send(connection.port, { type: 'epoch-key', epoch: CURRENT_EPOCH, key: bytesToBase64(bytes) });
-  } finally {
-    wipe(bytes);
+  if (room === undefined) {
+    send(connection.port, { type: 'no-key' });
+    await addProblem(connection.origin, 'no_room_key');
+    await updateTab(connection, { problem: 'no_room_key' });
+    return;
   }
+  const current = epochAt(await clockNow());
+  await sendEpochKeys(connection, room, [...acceptedEpochs(current)]);
+  await updateTab(connection, { room: room.label });
+}
+
+/** Answers a bridge that asks ahead for the keys of coming epochs (they must be near the background's clock). */
+async function answerEpochKeysRequest(connection: Connection, epochs: unknown): Promise<void> {
+  if (!Array.isArray(epochs) || epochs.length === 0 || epochs.length > 4) return;
+  if (!epochs.every((e) => Number.isSafeInteger(e) && e >= 0)) return;
+  const { room } = await roomFor(connection);
+  if (room === undefined) {
+    send(connection.port, { type: 'no-key' });
+    return;
+  }
+  await sendEpochKeys(connection, room, epochs as number[]);
 }
 
 /** Re-keys (or un-keys) every open frame of `origin`: after enabling with a new passphrase, or disabling. */
@@ -63,7 +127,13 @@ export async function notifySiteChanged(origin: string): Promise<void> {
 
 const tabKey = (tabId: number) => `tab:${tabId}`;
 
-type TabChange = { stats?: TransformStats[]; problem?: SiteProblem; frameOrigin?: string };
+type TabChange = {
+  stats?: TransformStats[];
+  problem?: SiteProblem;
+  frameOrigin?: string;
+  clockSkew?: number;
+  room?: string;
+};
 
 /** One chain of updates per tab: each is a read-modify-write of storage.session, so two at once could lose one. */
 const tabUpdates = new Map<number, Promise<void>>();
@@ -100,6 +170,14 @@ async function applyTabChange(connection: Connection, tabId: number, change: Tab
     status.transforms = [...status.transforms.filter((s) => !freshIds.has(s.id)), ...fresh].slice(-64);
   }
   if (change.problem && !status.problems.includes(change.problem)) status.problems.push(change.problem);
+  if (change.room !== undefined) {
+    status.room = change.room;
+    // Keyed again: a missing key is no longer a problem of this tab.
+    status.problems = status.problems.filter((p) => p !== 'no_room_key');
+  }
+  if (change.clockSkew !== undefined && Math.abs(change.clockSkew) >= Math.abs(status.clockSkew ?? 0)) {
+    status.clockSkew = change.clockSkew;
+  }
   if (change.frameOrigin !== undefined) {
     const frames = status.unprotectedFrames ?? [];
     if (!frames.includes(change.frameOrigin) && frames.length < 16) frames.push(change.frameOrigin);
@@ -156,9 +234,18 @@ export function handleBridgePort(port: browser.Runtime.Port): void {
   connections.add(connection);
   port.onDisconnect.addListener(() => connections.delete(connection));
   port.onMessage.addListener((message: unknown) => {
-    const m = message as { type?: unknown; stats?: unknown; problem?: unknown; detail?: unknown };
+    const m = message as { type?: unknown; stats?: unknown; problem?: unknown; detail?: unknown; epochs?: unknown };
     if (m?.type === 'stats' && isTransformStatsList(m.stats)) {
       void updateTab(connection, { stats: m.stats });
+    } else if (m?.type === 'epoch-keys-request') {
+      void answerEpochKeysRequest(connection, m.epochs);
+    } else if (m?.type === 'problem' && m.problem === 'clock_skew') {
+      const distance = typeof m.detail === 'string' && /^-?\d$/.test(m.detail) ? Number(m.detail) : undefined;
+      if (distance === undefined || Math.abs(distance) <= EPOCH_TOLERANCE) return;
+      void (async () => {
+        await addProblem(connection.origin, 'clock_skew');
+        await updateTab(connection, { problem: 'clock_skew', clockSkew: distance });
+      })();
     } else if (m?.type === 'problem' && (SITE_PROBLEMS as readonly unknown[]).includes(m.problem)) {
       const problem = m.problem as SiteProblem;
       const frame =

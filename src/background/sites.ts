@@ -9,35 +9,63 @@
  *
  * | version | change |
  * |---|---|
- * | 1 | object store `sites` (key path `origin`): {@link SiteRecord}; store `revoked` (key path `origin`): {@link RevokedSite} |
+ * | 1 | object store `sites` (key path `origin`): {origin, enabledAt, roomKey (PBKDF2, protocol v1), problems}; store `revoked` (key path `origin`): {@link RevokedSite} |
+ * | 2 | `sites` records become {@link SiteRecord}: rooms with Argon2id keys (protocol v2). A v1 key cannot be turned into a v2 one without the passphrase, which is never stored, so it is erased: the site stays enabled with no room, and its calls carry no media until the user enters the passphrase again |
  *
  * Sequences that read and then write (enable, disable, reconcile) must run inside {@link withSitesLock}, because
  * messages and start-up work interleave at every `await`.
  */
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
-import { type Origin, type RevokedSite, SITE_PROBLEMS, type SiteInfo, type SiteProblem } from '../shared/messages';
+import {
+  type Origin,
+  type RevokedSite,
+  type RoomInfo,
+  SITE_PROBLEMS,
+  type SiteInfo,
+  type SiteProblem,
+} from '../shared/messages';
+import { normalizeRoomLabel, safetyWords } from './keys';
 
 export { SITE_PROBLEMS };
 
 import { isNormalizedOrigin } from '../shared/origin';
 
 export const DB_NAME = 'framelock';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
+/** Rooms one site may hold. */
+export const MAX_ROOMS_PER_SITE = 16;
 
 /** Every problem a site can have, worst first (the order the UI lists them in). */
 
 /** How many "turned off because its permission was removed" notices are kept (oldest dropped first). */
 const MAX_REVOKED = 20;
 
+/** One room of a site: a room label and the key its passphrase gave. */
+export interface RoomRecord {
+  /** Normalised room label (`normalizeRoomLabel`); "" is the site's default room. */
+  label: string;
+  /** Non-extractable HKDF key derived from the passphrase (`deriveRoomKey`). */
+  roomKey: CryptoKey;
+  /** When its passphrase was (last) set, ms since the epoch. */
+  keyedAt: number;
+}
+
 export interface SiteRecord {
   /** Normalised origin (`normalizeOrigin`), the key. */
   origin: Origin;
   /** When the site was (last) enabled or re-keyed, ms since the epoch. */
   enabledAt: number;
-  /** Non-extractable HKDF key derived from the passphrase (`deriveRoomKey`). */
-  roomKey: CryptoKey;
+  /** The site's rooms, by label (unique), at most {@link MAX_ROOMS_PER_SITE}. Empty: no key, calls carry no media. */
+  rooms: RoomRecord[];
+  /** The room a tab of this site uses unless the user chose another for that tab. */
+  activeRoom: string;
   /** What tabs of this site reported (`SITE_PROBLEMS` order, no duplicates). */
   problems: SiteProblem[];
+}
+
+/** The room `label` of `site` (the active room by default), if it has a key. */
+export function roomOf(site: SiteRecord, label: string = site.activeRoom): RoomRecord | undefined {
+  return site.rooms.find((room) => room.label === label);
 }
 
 interface FramelockDB extends DBSchema {
@@ -51,12 +79,32 @@ function upgrade(
   db: Database,
   oldVersion: number,
   _newVersion: number | null,
-  _transaction: IDBPTransaction<FramelockDB, StoreNames<FramelockDB>[], 'versionchange'>,
+  transaction: IDBPTransaction<FramelockDB, StoreNames<FramelockDB>[], 'versionchange'>,
 ): void {
   // Fall through from the installed version to the current one, one step per version.
   if (oldVersion < 1) {
     db.createObjectStore('sites', { keyPath: 'origin' });
     db.createObjectStore('revoked', { keyPath: 'origin' });
+  }
+  if (oldVersion >= 1 && oldVersion < 2) void migrateV1Sites(transaction);
+}
+
+/** Version 2: every v1 site loses its PBKDF2 room key (see the schema table) and gets an empty list of rooms. */
+async function migrateV1Sites(
+  transaction: IDBPTransaction<FramelockDB, StoreNames<FramelockDB>[], 'versionchange'>,
+): Promise<void> {
+  let cursor = await transaction.objectStore('sites').openCursor();
+  while (cursor) {
+    const old = cursor.value as unknown as { origin: Origin; enabledAt?: unknown; problems?: unknown };
+    const migrated: SiteRecord = {
+      origin: old.origin,
+      enabledAt: typeof old.enabledAt === 'number' ? old.enabledAt : Date.now(),
+      rooms: [],
+      activeRoom: '',
+      problems: Array.isArray(old.problems) ? old.problems.filter(isSiteProblem) : [],
+    };
+    await cursor.update(migrated);
+    cursor = await cursor.continue();
   }
 }
 
@@ -109,11 +157,28 @@ function isValidRecord(value: unknown): value is SiteRecord {
     isNormalizedOrigin(record.origin) &&
     typeof record.enabledAt === 'number' &&
     Number.isFinite(record.enabledAt) &&
-    record.roomKey instanceof CryptoKey &&
-    !record.roomKey.extractable &&
-    record.roomKey.algorithm.name === 'HKDF' &&
+    Array.isArray(record.rooms) &&
+    record.rooms.length <= MAX_ROOMS_PER_SITE &&
+    record.rooms.every(isValidRoom) &&
+    new Set(record.rooms.map((room) => room.label)).size === record.rooms.length &&
+    typeof record.activeRoom === 'string' &&
     Array.isArray(record.problems) &&
     record.problems.every(isSiteProblem)
+  );
+}
+
+function isValidRoom(value: unknown): value is RoomRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const room = value as Partial<RoomRecord>;
+  const label = normalizeRoomLabel(room.label);
+  return (
+    label.ok &&
+    label.label === room.label &&
+    room.roomKey instanceof CryptoKey &&
+    !room.roomKey.extractable &&
+    room.roomKey.algorithm.name === 'HKDF' &&
+    typeof room.keyedAt === 'number' &&
+    Number.isFinite(room.keyedAt)
   );
 }
 
@@ -146,13 +211,14 @@ export async function getSite(origin: Origin): Promise<SiteRecord | undefined> {
 /**
  * Stores (adds or replaces) a site.
  *
- * @throws TypeError if the record is malformed: origin not normalised, `enabledAt` not a finite number, `roomKey`
- *   not a non-extractable HKDF `CryptoKey`, or an unknown problem.
+ * @throws TypeError if the record is malformed: origin not normalised, `enabledAt` not a finite number, a room
+ *   whose label is not normalised or repeated or whose key is not a non-extractable HKDF `CryptoKey`, too many rooms,
+ *   or an unknown problem.
  */
 export async function putSite(record: SiteRecord): Promise<void> {
   if (!isValidRecord(record)) {
     throw new TypeError(
-      'putSite: a site needs a normalised origin, a finite enabledAt, a non-extractable HKDF roomKey and known problems',
+      'putSite: a site needs a normalised origin, a finite enabledAt, distinct rooms with non-extractable HKDF keys and known problems',
     );
   }
   const problems = SITE_PROBLEMS.filter((problem) => record.problems.includes(problem));
@@ -160,12 +226,13 @@ export async function putSite(record: SiteRecord): Promise<void> {
   await db.put('sites', {
     origin: record.origin,
     enabledAt: record.enabledAt,
-    roomKey: record.roomKey,
+    rooms: record.rooms.map(({ label, roomKey, keyedAt }) => ({ label, roomKey, keyedAt })),
+    activeRoom: record.activeRoom,
     problems,
   });
 }
 
-/** Deletes a site and its room key. Returns whether it was enabled. */
+/** Deletes a site and every room key it had. Returns whether it was enabled. */
 export async function deleteSite(origin: Origin): Promise<boolean> {
   if (!isNormalizedOrigin(origin)) return false;
   const db = await database();
@@ -193,9 +260,19 @@ export async function addProblem(origin: Origin, problem: SiteProblem): Promise<
   return record !== undefined;
 }
 
-/** The public view of a site (everything but the key), as the UI gets it. */
-export function toSiteInfo(record: SiteRecord): SiteInfo {
-  return { origin: record.origin, enabledAt: record.enabledAt, problems: [...record.problems] };
+/** The public view of a site (everything but the keys; each room's safety words instead), as the UI gets it. */
+export async function toSiteInfo(record: SiteRecord): Promise<SiteInfo> {
+  const rooms: RoomInfo[] = [];
+  for (const room of record.rooms) {
+    rooms.push({ label: room.label, keyedAt: room.keyedAt, safetyWords: await safetyWords(room.roomKey) });
+  }
+  return {
+    origin: record.origin,
+    enabledAt: record.enabledAt,
+    activeRoom: record.activeRoom,
+    rooms,
+    problems: [...record.problems],
+  };
 }
 
 // ---- sites turned off because their permission was removed ---------------------------------------------------------

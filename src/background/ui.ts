@@ -11,8 +11,14 @@
 import browser from 'webextension-polyfill';
 import type { Origin, TabStatus, UiError, UiRequest, UiResponse } from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
-import { notifySiteChanged } from './bridge-port';
-import { deriveRoomKey, PASSPHRASE_MAX_LENGTH, PASSPHRASE_MIN_LENGTH } from './keys';
+import { notifySiteChanged, selectTabRoom } from './bridge-port';
+import {
+  deriveRoomKey,
+  normalizePassphrase,
+  normalizeRoomLabel,
+  PASSPHRASE_MAX_LENGTH,
+  PASSPHRASE_MIN_LENGTH,
+} from './keys';
 import { hasSitePermission, reconcile, registerSite, unregisterSite } from './registration';
 import {
   deleteSite,
@@ -20,7 +26,10 @@ import {
   getSite,
   listRevoked,
   listSites,
+  MAX_ROOMS_PER_SITE,
   putSite,
+  roomOf,
+  type SiteRecord,
   toSiteInfo,
   withSitesLock,
 } from './sites';
@@ -30,6 +39,9 @@ export const UI_REQUEST_TYPES: readonly UiRequest['type'][] = [
   'sites/enable',
   'sites/disable',
   'sites/dismiss-revoked',
+  'rooms/forget',
+  'rooms/select',
+  'tabs/select-room',
   'status/get',
 ];
 
@@ -83,17 +95,37 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
       return extra ?? { type };
     }
     case 'sites/enable': {
-      const extra = unexpectedFields(fields, ['type', 'origin', 'passphrase']);
+      const extra = unexpectedFields(fields, ['type', 'origin', 'passphrase', 'room']);
       if (extra !== undefined) return extra;
       const origin = parseOrigin(fields.origin);
       if (typeof origin !== 'string') return origin;
       const passphrase = fields.passphrase;
       if (typeof passphrase !== 'string') return invalid('The passphrase must be text.', 'passphrase');
-      if (passphrase.length < PASSPHRASE_MIN_LENGTH) return invalid('Enter a passphrase.', 'passphrase');
       if (passphrase.length > PASSPHRASE_MAX_LENGTH) {
         return invalid(`The passphrase is too long (at most ${PASSPHRASE_MAX_LENGTH} characters).`, 'passphrase');
       }
-      return { type, origin, passphrase };
+      if (normalizePassphrase(passphrase).length < PASSPHRASE_MIN_LENGTH) {
+        return invalid('Enter a passphrase.', 'passphrase');
+      }
+      const room = parseRoom(fields.room ?? '');
+      if (typeof room !== 'string') return room;
+      return { type, origin, passphrase, room };
+    }
+    case 'rooms/forget':
+    case 'rooms/select': {
+      const extra = unexpectedFields(fields, ['type', 'origin', 'room']);
+      if (extra !== undefined) return extra;
+      const origin = parseOrigin(fields.origin);
+      if (typeof origin !== 'string') return origin;
+      const room = parseRoom(fields.room);
+      return typeof room === 'string' ? { type, origin, room } : room;
+    }
+    case 'tabs/select-room': {
+      const extra = unexpectedFields(fields, ['type', 'tabId', 'room']);
+      if (extra !== undefined) return extra;
+      if (!Number.isSafeInteger(fields.tabId) || (fields.tabId as number) < 0) return invalid('Unknown tab.');
+      const room = parseRoom(fields.room);
+      return typeof room === 'string' ? { type, tabId: fields.tabId as number, room } : room;
     }
     case 'sites/disable':
     case 'sites/dismiss-revoked': {
@@ -127,11 +159,19 @@ export async function handleUiMessage(message: unknown, sender: UiSender): Promi
         await reconcileSites();
         return {
           ok: true,
-          sites: (await listSites()).map(toSiteInfo),
+          sites: await Promise.all((await listSites()).map(toSiteInfo)),
           revoked: await listRevoked(),
         };
       case 'sites/enable':
-        return await enableSite(request.origin, request.passphrase);
+        return await enableSite(request.origin, request.room ?? '', request.passphrase);
+      case 'rooms/forget':
+        return await changeRooms(request.origin, (site) => forgetRoom(site, request.room));
+      case 'rooms/select':
+        return await changeRooms(request.origin, (site) =>
+          roomOf(site, request.room) === undefined ? noSuchRoom() : { ...site, activeRoom: request.room },
+        );
+      case 'tabs/select-room':
+        return await selectRoomForTab(request.tabId, request.room);
       case 'sites/disable':
         return await disableSite(request.origin);
       case 'sites/dismiss-revoked':
@@ -159,17 +199,31 @@ export async function reconcileSites(): Promise<void> {
   }
 }
 
-/** Derives and stores the room key of `origin`, then registers its scripts (or re-keys a site already enabled). */
-async function enableSite(origin: Origin, passphrase: string): Promise<AnyUiResponse> {
+/**
+ * Derives and stores the key of room `room` of `origin` and makes it the active room, then registers the site's
+ * scripts (or re-keys a site already enabled; its other rooms stay).
+ */
+async function enableSite(origin: Origin, room: string, passphrase: string): Promise<AnyUiResponse> {
   if (!(await hasSitePermission(origin))) return needsPermission(origin);
-  // Outside the lock: PBKDF2 takes a while, and other requests need not wait for it.
-  const roomKey = await deriveRoomKey(origin, passphrase);
+  // Outside the lock: Argon2id takes a while, and other requests need not wait for it.
+  const roomKey = await deriveRoomKey(origin, room, passphrase);
   const result = await withSitesLock(async (): Promise<AnyUiResponse> => {
     // The permission may have been removed while the key was derived.
     if (!(await hasSitePermission(origin))) return needsPermission(origin);
     const previous = await getSite(origin);
+    const others = (previous?.rooms ?? []).filter((r) => r.label !== room);
+    if (others.length >= MAX_ROOMS_PER_SITE) {
+      return invalid(`A site can have at most ${MAX_ROOMS_PER_SITE} rooms: forget one first.`, 'room');
+    }
+    const now = Date.now();
     // Problems are reset: a fresh enable is how the user starts over; tabs report again what still holds.
-    await putSite({ origin, enabledAt: Date.now(), roomKey, problems: [] });
+    await putSite({
+      origin,
+      enabledAt: now,
+      rooms: [...others, { label: room, roomKey, keyedAt: now }],
+      activeRoom: room,
+      problems: [],
+    });
     try {
       await registerSite(origin);
     } catch (error) {
@@ -187,6 +241,54 @@ async function enableSite(origin: Origin, passphrase: string): Promise<AnyUiResp
   });
   if (result.ok) await notifyFrames(origin);
   return result;
+}
+
+/** Applies `change` to an enabled site's rooms, then re-keys its open frames. */
+async function changeRooms(origin: Origin, change: (site: SiteRecord) => SiteRecord | UiError): Promise<AnyUiResponse> {
+  const result = await withSitesLock(async (): Promise<AnyUiResponse> => {
+    const site = await getSite(origin);
+    if (site === undefined) return invalid(`${origin} is not enabled.`, 'origin');
+    const changed = change(site);
+    if ('ok' in changed) return changed;
+    await putSite(changed);
+    return { ok: true };
+  });
+  if (result.ok) await notifyFrames(origin);
+  return result;
+}
+
+/** Erases a room's key; the active room becomes the default room (or the first one left). */
+function forgetRoom(site: SiteRecord, label: string): SiteRecord | UiError {
+  if (roomOf(site, label) === undefined) return noSuchRoom();
+  const rooms = site.rooms.filter((r) => r.label !== label);
+  const activeRoom =
+    site.activeRoom !== label ? site.activeRoom : ((rooms.find((r) => r.label === '') ?? rooms[0])?.label ?? '');
+  return { ...site, rooms, activeRoom };
+}
+
+/** Makes a room the one a tab uses (the tab's site must have it). */
+async function selectRoomForTab(tabId: number, room: string): Promise<AnyUiResponse> {
+  let url: string | undefined;
+  try {
+    url = (await browser.tabs.get(tabId)).url;
+  } catch {
+    return invalid('That tab is gone.');
+  }
+  let origin: ReturnType<typeof normalizeOrigin> | undefined;
+  try {
+    origin = url === undefined ? undefined : normalizeOrigin(new URL(url).origin);
+  } catch {
+    origin = undefined;
+  }
+  const site = origin?.ok ? await getSite(origin.origin) : undefined;
+  if (site === undefined) return invalid('Framelock is not enabled on the site of that tab.');
+  if (roomOf(site, room) === undefined) return noSuchRoom();
+  await selectTabRoom(tabId, room);
+  return { ok: true };
+}
+
+function noSuchRoom(): UiError {
+  return invalid('That room has no passphrase on this site.', 'room');
 }
 
 /** Forgets the site and its key, then unregisters its scripts. The page removes the permission afterwards. */
@@ -229,6 +331,11 @@ function isTabStatus(value: unknown): value is TabStatus {
     Array.isArray(status.problems) &&
     typeof status.updatedAt === 'number'
   );
+}
+
+function parseRoom(value: unknown): string | UiError {
+  const result = normalizeRoomLabel(value);
+  return result.ok ? result.label : invalid(result.error, 'room');
 }
 
 function parseOrigin(value: unknown): Origin | UiError {

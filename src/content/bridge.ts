@@ -1,20 +1,37 @@
 /**
  * Content bridge (ISOLATED world, document_start, every frame of an enabled site). It connects the page's transform
- * worker to the background: it receives the epoch base key from the background, keeps it as a non-extractable HKDF
- * key in this isolated realm, and answers the worker's requests with frame keys for single KIDs. Everything from the
- * page side is validated here; the page script itself never touches a key.
+ * worker to the background: it receives the epoch base keys of the previous, current and next epoch from the
+ * background, keeps them as non-extractable HKDF keys in this isolated realm, and answers the worker's requests with
+ * frame keys for single KIDs of those epochs. At every epoch boundary (by the background's clock) it tells the
+ * worker, erases the key that fell out of the window and asks the background for the one that came in. Everything
+ * from the page side is validated here; the page script itself never touches a key.
  */
 import browser from 'webextension-polyfill';
-import { isFramelockKid, kidEpoch, SUITE_FOR_KIND } from '../codecs';
+import { isFramelockKid, kidEpoch, kidSenderId, SUITE_FOR_KIND } from '../codecs';
 import { deriveFrameKeys } from '../sframe';
 import { asBufferSource, base64ToBytes, bytesToHex, wipe } from '../shared/bytes';
+import {
+  acceptedEpochs,
+  EPOCH_TOLERANCE,
+  epochAt,
+  epochDistance,
+  epochFromBits,
+  msUntilNextEpoch,
+} from '../shared/epoch';
 import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT } from '../shared/handshake';
 import { type BackgroundToBridge, type BridgeToWorker, SITE_PROBLEMS } from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
 import { isTransformStatsList } from '../shared/stats';
 
-/** At most this many new remote KIDs get keys per minute: an SFU cannot make us derive keys without bound. */
-const MAX_NEW_KIDS_PER_MINUTE = 64;
+/**
+ * At most this many new senders (56-bit sender ids) get keys per minute: an SFU cannot make us derive keys without
+ * bound. A known sender's keys for the next epochs do not count.
+ */
+const MAX_NEW_SENDERS_PER_MINUTE = 64;
+/** Known senders remembered (oldest forgotten first). */
+const MAX_KNOWN_SENDERS = 4_096;
+/** A clock problem is reported at most this often. */
+const CLOCK_REPORT_INTERVAL_MS = 10_000;
 /** Reconnect to the background (it may have been stopped) after this long, doubling up to a minute. */
 const RECONNECT_MS = 500;
 
@@ -34,14 +51,23 @@ function workerPath(): string {
   return 'src/worker/transform.js';
 }
 
+/** Which room key the epoch keys come from (`BackgroundToBridge`); undefined: no key. */
+let roomName: string | undefined;
+/** Epoch base keys of the window around `epoch`, as non-extractable HKDF keys. */
+const epochKeys = new Map<number, CryptoKey>();
+/** The current epoch by the background's clock; undefined until keys came. */
 let epoch: number | undefined;
-let epochKey: CryptoKey | undefined;
+/** The background's clock minus ours (ms): we follow its clock. */
+let clockOffset = 0;
+let boundaryTimer: ReturnType<typeof setTimeout> | undefined;
 let workerPort: MessagePort | undefined;
 /** The worker proved it is ours (it knew the nonce). */
 let workerTrusted = false;
 const pendingRequests: { kid: bigint; kind: 'audio' | 'video' }[] = [];
-const keyedKids = new Set<string>();
-let recentKids: number[] = [];
+/** Sender ids keyed so far (their next epochs are not rate-limited). */
+const knownSenders = new Set<bigint>();
+let recentSenders: number[] = [];
+let lastClockReport = -Infinity;
 let background: browser.Runtime.Port | undefined;
 let reconnectDelay = RECONNECT_MS;
 
@@ -133,54 +159,138 @@ async function onWorkerMessage(message: unknown): Promise<void> {
   }
 }
 
-function allowNewKid(): boolean {
+function allowNewSender(): boolean {
   const now = Date.now();
-  recentKids = recentKids.filter((t) => now - t < 60_000);
-  if (recentKids.length >= MAX_NEW_KIDS_PER_MINUTE) return false;
-  recentKids.push(now);
+  recentSenders = recentSenders.filter((t) => now - t < 60_000);
+  if (recentSenders.length >= MAX_NEW_SENDERS_PER_MINUTE) return false;
+  recentSenders.push(now);
   return true;
 }
 
 async function answerKeyRequest(kid: bigint, kind: 'audio' | 'video'): Promise<void> {
   if (unsafeRealm || !isFramelockKid(kid)) return;
-  if (epochKey === undefined || epoch === undefined) {
+  if (epoch === undefined) {
     if (pendingRequests.length < 64) pendingRequests.push({ kid, kind });
     return;
   }
-  // Only the current epoch (the key lifecycle will add its neighbours).
-  if (kidEpoch(kid) !== epoch % 16) return;
-  const name = `${kind}:${kid}`;
-  if (!keyedKids.has(name) && !allowNewKid()) return;
-  keyedKids.add(name);
-  const keys = await deriveFrameKeys(SUITE_FOR_KIND[kind], epochKey, kid);
-  toWorker({ type: 'keys', kid, kind, keys });
+  const bits = kidEpoch(kid);
+  const keyEpoch = epochFromBits(bits, epoch);
+  if (keyEpoch === undefined) {
+    // Outside the window: an old recording replayed, or a clock (ours or the sender's) off by more than one epoch.
+    const distance = epochDistance(bits, epoch);
+    toWorker({ type: 'keys-refused', kid, kind, reason: 'epoch', distance });
+    reportClockSkew(distance);
+    return;
+  }
+  const base = epochKeys.get(keyEpoch);
+  if (base === undefined) {
+    // The background has not sent that epoch's key yet (it was asleep): ask, and answer when it comes.
+    if (pendingRequests.length < 64) pendingRequests.push({ kid, kind });
+    toBackground({ type: 'epoch-keys-request', epochs: [keyEpoch] });
+    return;
+  }
+  const sender = kidSenderId(kid);
+  if (!knownSenders.has(sender)) {
+    if (!allowNewSender()) {
+      toWorker({ type: 'keys-refused', kid, kind, reason: 'rate' });
+      return;
+    }
+    knownSenders.add(sender);
+    if (knownSenders.size > MAX_KNOWN_SENDERS) knownSenders.delete(knownSenders.values().next().value as bigint);
+  }
+  const keys = await deriveFrameKeys(SUITE_FOR_KIND[kind], base, kid);
+  // The room may have changed while deriving: never hand out a key of a room we left.
+  if (epochKeys.get(keyEpoch) !== base) return;
+  toWorker({ type: 'keys', kid, kind, epoch: keyEpoch, keys });
+}
+
+function reportClockSkew(distance: number): void {
+  const now = Date.now();
+  if (Math.abs(distance) <= EPOCH_TOLERANCE || now - lastClockReport < CLOCK_REPORT_INTERVAL_MS) return;
+  lastClockReport = now;
+  toBackground({ type: 'problem', problem: 'clock_skew', detail: String(distance) });
 }
 
 // ---- the background -------------------------------------------------------------------------------------------------
 
-async function onBackgroundMessage(message: unknown): Promise<void> {
-  const m = message as BackgroundToBridge;
-  if (unsafeRealm) return; // never take a key into a frame the page may control
-  if (m?.type === 'epoch-key' && Number.isSafeInteger(m.epoch) && m.epoch >= 0 && typeof m.key === 'string') {
-    const bytes = base64ToBytes(m.key);
+/** Our view of the background's clock. */
+const clock = (): number => Date.now() + clockOffset;
+
+function isEpochKeys(m: unknown): m is Extract<BackgroundToBridge, { type: 'epoch-keys' }> {
+  const v = m as Partial<Extract<BackgroundToBridge, { type: 'epoch-keys' }>>;
+  return (
+    v?.type === 'epoch-keys' &&
+    typeof v.room === 'string' &&
+    typeof v.now === 'number' &&
+    Number.isFinite(v.now) &&
+    Array.isArray(v.keys) &&
+    v.keys.length <= 4 &&
+    v.keys.every((k) => Number.isSafeInteger(k?.epoch) && k.epoch >= 0 && typeof k.key === 'string')
+  );
+}
+
+/** Forgets every key: the worker drops everything it would send and decrypts nothing. */
+function dropKeys(): void {
+  roomName = undefined;
+  epoch = undefined;
+  epochKeys.clear();
+  knownSenders.clear();
+  clearTimeout(boundaryTimer);
+  toWorker({ type: 'no-key' });
+}
+
+async function onEpochKeys(m: Extract<BackgroundToBridge, { type: 'epoch-keys' }>): Promise<void> {
+  const imported: [number, CryptoKey][] = [];
+  for (const { epoch: keyEpoch, key } of m.keys) {
+    const bytes = base64ToBytes(key);
     try {
       if (bytes.length !== 16) return;
-      epochKey = await crypto.subtle.importKey('raw', asBufferSource(bytes), 'HKDF', false, [
-        'deriveBits',
-        'deriveKey',
+      imported.push([
+        keyEpoch,
+        await crypto.subtle.importKey('raw', asBufferSource(bytes), 'HKDF', false, ['deriveBits', 'deriveKey']),
       ]);
     } finally {
       wipe(bytes);
     }
-    epoch = m.epoch;
-    keyedKids.clear();
+  }
+  // Another room key (a new passphrase, another room): nothing keyed before may be used again.
+  if (m.room !== roomName) {
+    if (roomName !== undefined) dropKeys();
+    roomName = m.room;
+  }
+  clockOffset = m.now - Date.now();
+  for (const [keyEpoch, key] of imported) epochKeys.set(keyEpoch, key);
+  onBoundary();
+  for (const request of pendingRequests.splice(0)) await answerKeyRequest(request.kid, request.kind);
+}
+
+/**
+ * Runs at each epoch boundary (and whenever keys arrive): moves to the epoch of the background's clock, erases keys
+ * outside the window, asks for the missing ones and sleeps until the next boundary. Late timers (a throttled
+ * background tab) are harmless: receivers accept the neighbouring epochs.
+ */
+function onBoundary(): void {
+  clearTimeout(boundaryTimer);
+  if (roomName === undefined) return;
+  const now = clock();
+  const current = epochAt(now);
+  const window = acceptedEpochs(current);
+  for (const known of [...epochKeys.keys()]) if (!window.includes(known)) epochKeys.delete(known);
+  const missing = window.filter((e) => !epochKeys.has(e));
+  if (missing.length > 0) toBackground({ type: 'epoch-keys-request', epochs: missing });
+  if (current !== epoch) {
+    epoch = current;
     toWorker({ type: 'epoch', epoch });
-    for (const request of pendingRequests.splice(0)) await answerKeyRequest(request.kid, request.kind);
-  } else if (m?.type === 'no-key') {
-    epochKey = undefined;
-    epoch = undefined;
-    keyedKids.clear();
-    toWorker({ type: 'no-key' });
+  }
+  boundaryTimer = setTimeout(onBoundary, msUntilNextEpoch(now) + 5);
+}
+
+async function onBackgroundMessage(message: unknown): Promise<void> {
+  if (unsafeRealm) return; // never take a key into a frame the page may control
+  if (isEpochKeys(message)) {
+    await onEpochKeys(message);
+  } else if ((message as BackgroundToBridge | undefined)?.type === 'no-key') {
+    dropKeys();
   }
 }
 

@@ -8,6 +8,13 @@ export const PROBLEM_TEXT: Readonly<Record<SiteProblem, string>> = {
   worker_blocked:
     "Calls on this site are NOT end-to-end encrypted: the site's security policy blocks Framelock's worker, so " +
     'Framelock blocks them. Disable the site here to call without end-to-end encryption.',
+  no_room_key:
+    'This site has no passphrase (Framelock’s key derivation was upgraded, or its room was forgotten), so ' +
+    'Framelock sends no media in its calls. Enter the passphrase again below.',
+  clock_skew:
+    'Your clock is off, or another participant’s is: media arrived keyed for a time more than 10 minutes away ' +
+    'from this computer’s clock, and Framelock cannot decrypt it. Check that the date and time are set ' +
+    'automatically here, and ask the others to check theirs.',
   cross_origin_frame:
     'A call on this site ran in an embedded frame from another site, which is not enabled: that call is NOT ' +
     'end-to-end encrypted. Enable the frame’s site too.',

@@ -20,12 +20,25 @@ export type Origin = string;
 
 /** Bounds of `sites/enable`'s passphrase, in UTF-16 code units (checked by the UI, and again by the background). */
 export const PASSPHRASE_LENGTH = { min: 1, max: 1024 } as const;
+/** Longest room label, in code points after normalisation (`normalizeRoomLabel`). */
+export const ROOM_LABEL_MAX_LENGTH = 64;
 
 export type UiRequest =
   | { type: 'sites/list' }
-  /** Enable (or re-key) a site. The UI must already hold the host permission (permissions.request needs a user gesture). */
-  | { type: 'sites/enable'; origin: Origin; passphrase: string }
+  /**
+   * Enable a site, or set the passphrase of one of its rooms (`room`: a label, "" or absent for the default room),
+   * which becomes the site's active room. The UI must already hold the host permission (permissions.request needs a
+   * user gesture).
+   */
+  | { type: 'sites/enable'; origin: Origin; passphrase: string; room?: string }
+  /** Turn a site off: its scripts go and every room key it had is erased. */
   | { type: 'sites/disable'; origin: Origin }
+  /** Erase one room's key. */
+  | { type: 'rooms/forget'; origin: Origin; room: string }
+  /** Make a room the one the site's tabs use (unless a tab chose another). */
+  | { type: 'rooms/select'; origin: Origin; room: string }
+  /** Make a room the one this tab uses (until the tab closes). */
+  | { type: 'tabs/select-room'; tabId: number; room: string }
   /** Dismiss the notice that a site was turned off because its host permission was removed. */
   | { type: 'sites/dismiss-revoked'; origin: Origin }
   | { type: 'status/get' };
@@ -42,13 +55,26 @@ export interface UiError {
   ok: false;
   error: string;
   /** The form field the error is about, when there is one. */
-  field?: 'origin' | 'passphrase';
+  field?: 'origin' | 'passphrase' | 'room';
+}
+
+/** A room as the UI sees it: never its key, only its safety words. */
+export interface RoomInfo {
+  /** Normalised label; "" is the default room. */
+  label: string;
+  /** When its passphrase was set, ms since the epoch. */
+  keyedAt: number;
+  /** Words everyone in the room reads aloud to check they typed the same passphrase (`safetyWords`). */
+  safetyWords: string[];
 }
 
 export interface SiteInfo {
   origin: Origin;
-  /** Epoch 0 only until the key lifecycle lands. */
   enabledAt: number;
+  /** The rooms with a passphrase; empty means calls on this site carry no media until one is set. */
+  rooms: RoomInfo[];
+  /** The room the site's tabs use. */
+  activeRoom: string;
   /** What we know about protecting calls on this site, from the tabs that ran it (worst first). */
   problems: SiteProblem[];
 }
@@ -61,6 +87,10 @@ export interface SiteInfo {
  * - `unsafe_frame`: a call ran in a frame that page script could reach before Framelock started there (a frame below
  *   a same-origin ancestor, a window opened by a same-origin page): its keys could be taken, so it gets none and its
  *   calls carry no media (fail closed).
+ * - `clock_skew`: media arrived keyed for an epoch more than one away from ours: our clock or the sender's is off by
+ *   more than the tolerance (one epoch, 10 minutes), and that media cannot be decrypted until a clock is fixed.
+ * - `no_room_key`: the site is enabled but its room has no passphrase (e.g. after an upgrade of the key derivation):
+ *   calls carry no media until one is entered.
  * - `site_processing_bypassed`: the site set its own transform or encoded streams on a protected sender or receiver;
  *   Framelock kept its encryption, so the site's own media processing (its effects or its own encryption) does not
  *   run. A notice: media stays protected.
@@ -68,6 +98,8 @@ export interface SiteInfo {
 export const SITE_PROBLEMS = [
   'no_transform_api',
   'worker_blocked',
+  'no_room_key',
+  'clock_skew',
   'cross_origin_frame',
   'unsafe_frame',
   'site_processing_bypassed',
@@ -78,6 +110,8 @@ export type SiteProblem = (typeof SITE_PROBLEMS)[number];
 export const UNPROTECTING_PROBLEMS: readonly SiteProblem[] = [
   'no_transform_api',
   'worker_blocked',
+  'no_room_key',
+  'clock_skew',
   'cross_origin_frame',
   'unsafe_frame',
 ];
@@ -93,13 +127,20 @@ export type UiResponse<T extends UiRequest['type']> =
 // ---- background ↔ content bridge ------------------------------------------------------------------------------------
 
 export type BackgroundToBridge =
-  /** The epoch base key for this site (16 bytes, base64). Sent once the site is enabled and keyed. */
-  | { type: 'epoch-key'; epoch: number; key: string }
-  /** The site is not enabled (or no longer): the bridge tells the worker to drop everything it would send. */
+  /**
+   * Epoch base keys of the frame's room (16 bytes each, base64), for the epochs around the background's clock.
+   * `room` names the room key they come from (label and when its passphrase was set): when it changes, everything
+   * keyed before is dropped. `now` is the background's clock (ms), which the bridge follows.
+   */
+  | { type: 'epoch-keys'; room: string; now: number; keys: { epoch: number; key: string }[] }
+  /** The site is not enabled (or no longer), or its room has no key: the worker drops everything it would send. */
   | { type: 'no-key' };
 
 export type BridgeToBackground =
   | { type: 'stats'; stats: TransformStats[] }
+  /** Keys for epochs the bridge is about to need (the background sends only those near its own clock). */
+  | { type: 'epoch-keys-request'; epochs: number[] }
+  /** `detail`: the frame origin for `cross_origin_frame`; the distance in epochs (decimal) for `clock_skew`. */
   | { type: 'problem'; problem: SiteProblem; detail?: string };
 
 // ---- transform worker ↔ content bridge ------------------------------------------------------------------------------
@@ -112,7 +153,14 @@ export type WorkerToBridge =
   | { type: 'stats'; stats: TransformStats[] };
 
 export type BridgeToWorker =
-  | { type: 'keys'; kid: bigint; kind: 'audio' | 'video'; keys: FrameKeys }
+  /** Frame keys for a KID of `epoch` (the full epoch number the KID's 4 bits stand for). */
+  | { type: 'keys'; kid: bigint; kind: 'audio' | 'video'; epoch: number; keys: FrameKeys }
+  /**
+   * A KID the bridge will not key: its epoch is outside the accepted window (`distance` epochs from ours, -8..7), or
+   * too many new senders asked at once (`rate`).
+   */
+  | { type: 'keys-refused'; kid: bigint; kind: 'audio' | 'video'; reason: 'epoch' | 'rate'; distance?: number }
+  /** The current epoch (at every boundary); the worker moves its senders to it and erases keys older than epoch - 1. */
   | { type: 'epoch'; epoch: number }
   /** No key material at all (site disabled): send nothing, decrypt nothing. */
   | { type: 'no-key' };
@@ -140,6 +188,8 @@ export interface TransformStats {
   echoed: number;
   /** Last failure reason, if any. */
   lastError?: string;
+  /** Receive: the last remote sender keyed for an epoch this many epochs from ours (a clock off by more than one). */
+  clockSkew?: number;
   /** Receive: counts per remote KID (an SFU may switch senders on one track), the most recent 16 KIDs. */
   byKid?: { kid: string; protected: number; undecryptable: number }[];
   /** Receive: the status a person should see. */
@@ -153,5 +203,9 @@ export interface TabStatus {
   problems: SiteProblem[];
   /** Origins of cross-origin frames on this tab that may hold a call and are not enabled: the user should enable them. */
   unprotectedFrames?: Origin[];
+  /** With `clock_skew`: how many epochs the farthest sender seen was from our clock (signed, -8..7). */
+  clockSkew?: number;
+  /** The room this tab's frames are keyed for, when the site has one. */
+  room?: string;
   updatedAt: number;
 }

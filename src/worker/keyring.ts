@@ -1,10 +1,19 @@
 /**
  * @module The worker's keys: one SFrameContext per media kind (format v1 fixes the suite per kind), fed with frame
  * keys by the bridge. The worker never holds a base key; it asks the bridge for each KID it needs, at most once per
- * KID while a request is outstanding.
+ * KID while a request is outstanding. As epochs pass, keys older than the previous epoch are retired: their KIDs can
+ * never be keyed again in this worker, so a replayed old frame is refused and a counter never restarts.
  */
-import { SUITE_FOR_KIND } from '../codecs';
+import { kidEpoch, SUITE_FOR_KIND } from '../codecs';
 import { type FrameKeys, SFrameContext } from '../sframe';
+import { EPOCH_TOLERANCE, epochFromBits } from '../shared/epoch';
+
+/** Why the bridge would not key a KID (see `BridgeToWorker`). */
+export interface Refusal {
+  reason: 'epoch' | 'rate';
+  /** With `epoch`: how many epochs the KID's sender is from our clock. */
+  distance?: number;
+}
 
 export type MediaKind = 'audio' | 'video';
 
@@ -28,6 +37,10 @@ export class Keyring {
   readonly #requested: Record<MediaKind, Map<bigint, number>> = { audio: new Map(), video: new Map() };
   /** KIDs still waiting for keys, and since when (kept across retries). */
   readonly #firstAsked: Record<MediaKind, Map<bigint, number>> = { audio: new Map(), video: new Map() };
+  /** The epoch of every KID keyed, per kind, to retire them as epochs pass. */
+  readonly #epochs: Record<MediaKind, Map<bigint, number>> = { audio: new Map(), video: new Map() };
+  /** KIDs the bridge refused, and why (forgotten when the request is retried, or at the next epoch). */
+  readonly #refused: Record<MediaKind, Map<bigint, Refusal>> = { audio: new Map(), video: new Map() };
   readonly #request: (kid: bigint, kind: MediaKind) => void;
   readonly #now: () => number;
 
@@ -66,25 +79,74 @@ export class Keyring {
     return this.#firstAsked[kind].get(kid);
   }
 
-  /** Installs keys the bridge sent. Returns false if they were refused (duplicate KID, wrong shape). */
-  async install(kind: MediaKind, kid: bigint, keys: FrameKeys): Promise<boolean> {
+  /** Why the bridge refused `kid`, if it did. */
+  refusal(kind: MediaKind, kid: bigint): Refusal | undefined {
+    return this.#refused[kind].get(kid);
+  }
+
+  /** The bridge will not key `kid`: frames under it fail at once (no grace period) until a retry succeeds. */
+  refuse(kind: MediaKind, kid: bigint, refusal: Refusal): void {
+    this.#firstAsked[kind].delete(kid);
+    this.#refused[kind].set(kid, refusal);
+    if (this.#refused[kind].size > 256) this.#refused[kind].delete(this.#refused[kind].keys().next().value as bigint);
+  }
+
+  /**
+   * Installs keys the bridge sent for `kid` of `epoch`. Returns false if they were refused (a KID retired or keyed
+   * before, wrong shape, or an epoch already retired).
+   */
+  async install(kind: MediaKind, kid: bigint, keys: FrameKeys, epoch: number): Promise<boolean> {
     this.#requested[kind].delete(kid);
     this.#firstAsked[kind].delete(kid);
+    this.#refused[kind].delete(kid);
     if (this.#contexts[kind].hasKey(kid)) return true;
+    if (this.#oldestEpoch !== undefined && epoch < this.#oldestEpoch) return false;
     try {
       await this.#contexts[kind].importFrameKeys(kid, keys);
+      this.#epochs[kind].set(kid, epoch);
       return true;
     } catch {
       return false;
     }
   }
 
+  /** Epochs before this one are retired. */
+  #oldestEpoch: number | undefined;
+
+  /**
+   * Moves to `epoch`: retires every key of an epoch before `epoch - 1` (their KIDs can never be keyed again) and
+   * forgets refusals (the next attempt asks again). Returns how many keys were retired.
+   */
+  advance(epoch: number): number {
+    // Not kept monotonic: after a clock stepped back, senders draw new ids (never-keyed KIDs) for the older epoch.
+    this.#oldestEpoch = epoch - EPOCH_TOLERANCE;
+    let retired = 0;
+    for (const kind of ['audio', 'video'] as const) {
+      for (const [kid, keyEpoch] of this.#epochs[kind]) {
+        if (keyEpoch >= this.#oldestEpoch) continue;
+        this.#contexts[kind].retireKey(kid);
+        this.#epochs[kind].delete(kid);
+        retired++;
+      }
+      this.#refused[kind].clear();
+    }
+    for (const kid of this.ownKids) if (epochFromBits(kidEpoch(kid), epoch) === undefined) this.ownKids.delete(kid);
+    return retired;
+  }
+
+  /** How many keys are held now, per kind (for tests and stats). */
+  keyCount(kind: MediaKind): number {
+    return this.#epochs[kind].size;
+  }
+
   /** Drops every key (the site was disabled or re-keyed): nothing is sent or decrypted until keys come back. */
   clear(): void {
     this.#contexts = freshContexts();
-    for (const map of [this.#requested.audio, this.#requested.video, this.#firstAsked.audio, this.#firstAsked.video]) {
-      map.clear();
+    for (const maps of [this.#requested, this.#firstAsked, this.#epochs, this.#refused]) {
+      maps.audio.clear();
+      maps.video.clear();
     }
+    this.#oldestEpoch = undefined;
     this.ownKids.clear();
     this.#generation++;
   }

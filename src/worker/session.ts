@@ -11,6 +11,7 @@ import {
   genericAudio,
   genericVideo,
   inspectFrame,
+  kidSenderId,
   makeKid,
   protectFrame,
   unprotectFrame,
@@ -134,6 +135,8 @@ abstract class Session {
 export class SendSession extends Session {
   #senderId: bigint | undefined;
   #generation = -1;
+  /** The newest epoch this session sent in: a clock stepping back below it gets a fresh sender id. */
+  #lastEpoch = -1;
   #waitingForKey = false;
 
   protected status(): TransformStats['status'] {
@@ -142,19 +145,37 @@ export class SendSession extends Session {
       : 'waiting';
   }
 
-  /** The KID for the current epoch: a fresh sender id per session (and per re-key), the epoch in its low bits. */
+  /**
+   * The KID for the current epoch: a fresh sender id per session, per re-key and whenever the epoch goes backwards
+   * (a clock stepped back: that epoch's KID may have sent before, and its counter must never restart), the epoch in
+   * its low bits.
+   */
   #currentKid(epoch: number): bigint {
     const { keyring } = this.host;
-    if (this.#senderId === undefined || this.#generation !== keyring.generation) {
+    if (this.#senderId === undefined || this.#generation !== keyring.generation || epoch < this.#lastEpoch) {
       this.#senderId = this.host.randomSenderId();
       this.#generation = keyring.generation;
     }
+    this.#lastEpoch = epoch;
     const kid = makeKid(epoch % 16, this.#senderId);
     if (kid !== this.kid) {
       this.kid = kid;
       keyring.ownKids.add(kid);
     }
     return kid;
+  }
+
+  /**
+   * A new epoch began: asks ahead for the key of the next one, so the switch at the coming boundary loses no frame.
+   * (The current epoch's key was asked for at the previous boundary.)
+   */
+  prepare(epoch: number): void {
+    if (this.#senderId === undefined || this.#generation !== this.host.keyring.generation) return;
+    if (epoch < this.#lastEpoch) return; // the next frame draws a new sender id
+    const next = makeKid((epoch + 1) % 16, this.#senderId);
+    this.host.keyring.ownKids.add(next);
+    this.host.keyring.ensure(this.kind, makeKid(epoch % 16, this.#senderId));
+    this.host.keyring.ensure(this.kind, next);
   }
 
   async process(frame: EncodedFrame): Promise<boolean> {
@@ -201,6 +222,10 @@ export class ReceiveSession extends Session {
   readonly #byKid = new Map<bigint, { protected: number; undecryptable: number }>();
   /** Set once a frame authenticated: from then on this track never accepts plaintext (an SFU cannot inject media). */
   #authenticated = false;
+  /** Remote sender ids that decrypted here lately (most recent last): their next-epoch keys are asked for ahead. */
+  readonly #senders = new Set<bigint>();
+  /** With a clock refusal: how many epochs the sender is from us. */
+  #clockSkew: number | undefined;
   #failureRun = 0;
   #lastKeyFrameRequest = -Infinity;
   readonly #now: () => number;
@@ -232,8 +257,17 @@ export class ReceiveSession extends Session {
     if (this.#byKid.size > MAX_KIDS_PER_TRACK) this.#byKid.delete(this.#byKid.keys().next().value as bigint);
   }
 
+  /** A new epoch began: asks ahead for the next epoch's keys of the senders that decrypted here. */
+  prepare(epoch: number): void {
+    for (const sender of this.#senders) {
+      this.host.keyring.ensure(this.kind, makeKid(epoch % 16, sender));
+      this.host.keyring.ensure(this.kind, makeKid((epoch + 1) % 16, sender));
+    }
+  }
+
   override snapshot(side: 'send' | 'receive'): TransformStats {
     const stats = super.snapshot(side);
+    if (this.#clockSkew !== undefined) stats.clockSkew = this.#clockSkew;
     if (this.#byKid.size > 0) {
       stats.byKid = [...this.#byKid].map(([kid, counts]) => ({ kid: kid.toString(), ...counts }));
     }
@@ -258,6 +292,11 @@ export class ReceiveSession extends Session {
         this.kid = seen.kid;
         if (keyring.ownKids.has(seen.kid)) this.count('echoed');
         if (!keyring.ensure(this.kind, seen.kid)) {
+          const refusal = keyring.refusal(this.kind, seen.kid);
+          if (refusal?.reason === 'epoch') {
+            this.#clockSkew = refusal.distance;
+            return this.#failed(`sent for an epoch ${refusal.distance} away from ours: a clock is off`, seen.kid);
+          }
           const since = keyring.pendingSince(this.kind, seen.kid) ?? this.#now();
           if (this.#now() - since >= KEY_GRACE_MS) return this.#failed('no key for this sender', seen.kid);
           this.#failureRun++;
@@ -271,7 +310,9 @@ export class ReceiveSession extends Session {
           setData(frame, result.frame);
           this.count('protected');
           this.#countKid(result.kid, 'protected');
+          this.#noteSender(result.kid);
           this.#authenticated = true;
+          this.#clockSkew = undefined;
           if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST) this.#requestKeyFrame();
           this.#failureRun = 0;
           return true;
@@ -302,6 +343,14 @@ export class ReceiveSession extends Session {
       this.count('dropped');
       return false;
     }
+  }
+
+  #noteSender(kid: bigint | undefined): void {
+    if (kid === undefined) return;
+    const sender = kidSenderId(kid);
+    this.#senders.delete(sender);
+    this.#senders.add(sender);
+    if (this.#senders.size > MAX_KIDS_PER_TRACK) this.#senders.delete(this.#senders.values().next().value as bigint);
   }
 
   #requestKeyFrame(): void {

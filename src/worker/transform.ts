@@ -50,17 +50,38 @@ async function onBridgeMessage(event: MessageEvent<BridgeToWorker>): Promise<voi
   if (typeof message !== 'object' || message === null) return;
   switch (message.type) {
     case 'epoch':
-      if (Number.isInteger(message.epoch) && message.epoch >= 0) epoch = message.epoch;
+      if (Number.isSafeInteger(message.epoch) && message.epoch >= 0) enterEpoch(message.epoch);
       break;
     case 'keys':
-      if (typeof message.kid === 'bigint' && isKind(message.kind))
-        await keyring.install(message.kind, message.kid, message.keys);
+      if (typeof message.kid === 'bigint' && isKind(message.kind) && Number.isSafeInteger(message.epoch)) {
+        await keyring.install(message.kind, message.kid, message.keys, message.epoch);
+      }
+      break;
+    case 'keys-refused':
+      if (
+        typeof message.kid === 'bigint' &&
+        isKind(message.kind) &&
+        (message.reason === 'epoch' || message.reason === 'rate')
+      ) {
+        const distance = Number.isInteger(message.distance) ? message.distance : undefined;
+        keyring.refuse(message.kind, message.kid, {
+          reason: message.reason,
+          ...(distance !== undefined ? { distance } : {}),
+        });
+      }
       break;
     case 'no-key':
       epoch = undefined;
       keyring.clear();
       break;
   }
+}
+
+/** A new epoch (at every boundary, by the bridge's clock): old keys go, the next epoch's are asked for ahead. */
+function enterEpoch(next: number): void {
+  epoch = next;
+  keyring.advance(next);
+  for (const { session } of sessions.values()) session.prepare(next);
 }
 
 function accept(event: MessageEvent): void {

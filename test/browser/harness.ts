@@ -42,7 +42,10 @@ import puppeteer, { type Browser, type Page, type Protocol, type Target, type We
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Where `npm run build` puts the unpacked extension. */
-export const DEFAULT_EXTENSION_PATH = path.join(REPO_ROOT, 'dist');
+/** The built extension the tests load: `dist/`, unless FRAMELOCK_EXTENSION_DIR names another build. */
+export const DEFAULT_EXTENSION_PATH = process.env.FRAMELOCK_EXTENSION_DIR ?? path.join(REPO_ROOT, 'dist');
+/** The rotation test build (`vite build --mode rotation-test`): 6-second epochs and a clock tests can shift. */
+export const ROTATION_TEST_EXTENSION_PATH = path.join(REPO_ROOT, 'dist-test');
 
 /** The Chromium binary the tests drive. CI installs it with apt; puppeteer never downloads its own. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -29,12 +29,21 @@ vi.mock('webextension-polyfill', () => ({
       getURL: (path: string) => `chrome-extension://abcdefghijklmnopabcdefghijklmnop/${path}`,
     },
     storage: { session: { get: async () => ({ ...fakes.session }) } },
+    tabs: {
+      get: async (tabId: number) => {
+        if (tabId !== 4) throw new Error('No tab with id');
+        return { id: 4, url: 'https://meet.example.org/call/1' };
+      },
+    },
   },
 }));
 
 vi.mock('../../src/background/bridge-port', () => ({
   notifySiteChanged: vi.fn(async (origin: string) => {
     fakes.calls.push(`notify ${origin}`);
+  }),
+  selectTabRoom: vi.fn(async (tabId: number, room: string) => {
+    fakes.calls.push(`tab ${tabId} room ${JSON.stringify(room)}`);
   }),
 }));
 
@@ -59,13 +68,15 @@ vi.mock('../../src/background/registration', () => ({
 vi.mock('../../src/background/keys', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../src/background/keys')>()),
   // The real derivation is tested in keys.test.ts; here it would only cost 0.3 s per call.
-  deriveRoomKey: vi.fn(async (origin: string) => {
-    fakes.calls.push(`derive ${origin}`);
-    return { fake: 'room key' };
+  deriveRoomKey: vi.fn(async (origin: string, room: string) => {
+    fakes.calls.push(`derive ${origin} ${JSON.stringify(room)}`);
+    return { fake: 'room key', room };
   }),
 }));
 
 vi.mock('../../src/background/sites', () => ({
+  MAX_ROOMS_PER_SITE: 3,
+  roomOf: (site: SiteRecord, label: string = site.activeRoom) => site.rooms.find((room) => room.label === label),
   withSitesLock: <T>(task: () => Promise<T>) => task(),
   listSites: async () => [...fakes.sites.values()],
   listRevoked: async () => [],
@@ -81,7 +92,7 @@ vi.mock('../../src/background/sites', () => ({
   forgetRevoked: async (origin: string) => {
     fakes.calls.push(`forget-revoked ${origin}`);
   },
-  toSiteInfo: (record: SiteRecord) => ({ origin: record.origin, enabledAt: record.enabledAt, problems: [] }),
+  toSiteInfo: async (record: SiteRecord) => ({ origin: record.origin, enabledAt: record.enabledAt, problems: [] }),
 }));
 
 const { handleUiMessage, isExtensionPageSender, isUiRequestMessage, parseUiRequest } = await import(
@@ -181,6 +192,20 @@ describe('parseUiRequest', () => {
       type: 'sites/enable',
       origin: 'https://meet.example.org',
       passphrase: 'p',
+      room: '',
+    });
+    expect(
+      parseUiRequest({ type: 'sites/enable', origin: 'https://a.org', passphrase: 'p', room: '  Team  A ' }),
+    ).toMatchObject({ room: 'team a' });
+    expect(parseUiRequest({ type: 'rooms/forget', origin: 'https://a.org', room: 'X' })).toEqual({
+      type: 'rooms/forget',
+      origin: 'https://a.org',
+      room: 'x',
+    });
+    expect(parseUiRequest({ type: 'tabs/select-room', tabId: 4, room: '' })).toEqual({
+      type: 'tabs/select-room',
+      tabId: 4,
+      room: '',
     });
     expect(parseUiRequest({ type: 'sites/disable', origin: 'http://127.0.0.1:8080' })).toEqual({
       type: 'sites/disable',
@@ -212,6 +237,13 @@ describe('parseUiRequest', () => {
     [{ type: 'sites/enable', origin: 'https://a.org' }, 'passphrase', /must be text/],
     [{ type: 'sites/enable', origin: 'https://a.org', passphrase: ['p'] }, 'passphrase', /must be text/],
     [{ type: 'sites/enable', origin: 'https://a.org', passphrase: '' }, 'passphrase', /Enter a passphrase/],
+    [{ type: 'sites/enable', origin: 'https://a.org', passphrase: ' \n ' }, 'passphrase', /Enter a passphrase/],
+    [{ type: 'sites/enable', origin: 'https://a.org', passphrase: 'p', room: 'a\u0000' }, 'room', /invisible/],
+    [{ type: 'sites/enable', origin: 'https://a.org', passphrase: 'p', room: 'r'.repeat(65) }, 'room', /too long/],
+    [{ type: 'sites/enable', origin: 'https://a.org', passphrase: 'p', room: 3 }, 'room', /must be text/],
+    [{ type: 'rooms/select', origin: 'https://a.org' }, 'room', /must be text/],
+    [{ type: 'tabs/select-room', tabId: -1, room: '' }, undefined, /Unknown tab/],
+    [{ type: 'tabs/select-room', tabId: '4', room: '' }, undefined, /Unknown tab/],
     [{ type: 'sites/enable', origin: 'https://a.org', passphrase: 'x'.repeat(1025) }, 'passphrase', /too long/],
     [{ type: 'sites/disable', origin: 'javascript:alert(1)' }, 'origin', /Only http/],
     [{ type: 'sites/disable' }, 'origin', /must be given as text/],
@@ -239,7 +271,7 @@ describe('handleUiMessage: enabling and disabling', () => {
     expect(await handleUiMessage(enable, OPTIONS_SENDER)).toEqual({ ok: true });
     expect(fakes.calls).toEqual([
       'permission? https://meet.example.org',
-      'derive https://meet.example.org',
+      'derive https://meet.example.org ""',
       'permission? https://meet.example.org', // again: it may have been removed during the derivation
       'put https://meet.example.org',
       'register https://meet.example.org',
@@ -248,8 +280,48 @@ describe('handleUiMessage: enabling and disabling', () => {
     ]);
     expect(fakes.sites.get('https://meet.example.org')).toMatchObject({
       origin: 'https://meet.example.org',
-      roomKey: { fake: 'room key' },
+      rooms: [{ label: '', roomKey: { fake: 'room key', room: '' } }],
+      activeRoom: '',
       problems: [],
+    });
+  });
+
+  it('adds rooms to a site, switches the active one, forgets one, and caps their number', async () => {
+    await handleUiMessage(enable, OPTIONS_SENDER);
+    await handleUiMessage({ ...enable, room: 'Team A' }, OPTIONS_SENDER);
+    const site = () => fakes.sites.get('https://meet.example.org') as SiteRecord;
+    expect(site().rooms.map((r) => r.label)).toEqual(['', 'team a']);
+    expect(site().activeRoom).toBe('team a');
+    const origin = 'https://meet.example.org';
+    expect(await handleUiMessage({ type: 'rooms/select', origin, room: '' }, OPTIONS_SENDER)).toEqual({ ok: true });
+    expect(site().activeRoom).toBe('');
+    expect(await handleUiMessage({ type: 'rooms/select', origin, room: 'nope' }, OPTIONS_SENDER)).toMatchObject({
+      ok: false,
+      field: 'room',
+    });
+    expect(await handleUiMessage({ type: 'rooms/forget', origin, room: '' }, OPTIONS_SENDER)).toEqual({ ok: true });
+    expect(site().rooms.map((r) => r.label)).toEqual(['team a']);
+    expect(site().activeRoom).toBe('team a'); // the only room left
+    await handleUiMessage({ ...enable, room: 'b' }, OPTIONS_SENDER);
+    await handleUiMessage({ ...enable, room: 'c' }, OPTIONS_SENDER);
+    expect(await handleUiMessage({ ...enable, room: 'd' }, OPTIONS_SENDER)).toMatchObject({ ok: false, field: 'room' });
+    expect(await handleUiMessage({ ...enable, room: 'c' }, OPTIONS_SENDER)).toEqual({ ok: true }); // re-key: fine
+    expect(fakes.calls.filter((c) => c === `notify ${origin}`).length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('lets a tab choose one of its site’s rooms', async () => {
+    await handleUiMessage({ ...enable, room: 'team a' }, OPTIONS_SENDER);
+    expect(await handleUiMessage({ type: 'tabs/select-room', tabId: 4, room: 'team a' }, OPTIONS_SENDER)).toEqual({
+      ok: true,
+    });
+    expect(fakes.calls).toContain('tab 4 room "team a"');
+    expect(await handleUiMessage({ type: 'tabs/select-room', tabId: 4, room: 'other' }, OPTIONS_SENDER)).toMatchObject({
+      ok: false,
+      field: 'room',
+    });
+    expect(await handleUiMessage({ type: 'tabs/select-room', tabId: 5, room: '' }, OPTIONS_SENDER)).toMatchObject({
+      ok: false,
+      error: 'That tab is gone.',
     });
   });
 
@@ -263,7 +335,13 @@ describe('handleUiMessage: enabling and disabling', () => {
   });
 
   it('restores the previous key when re-keying fails', async () => {
-    const previous = { origin: 'https://meet.example.org', enabledAt: 1, roomKey: { old: true }, problems: [] };
+    const previous = {
+      origin: 'https://meet.example.org',
+      enabledAt: 1,
+      rooms: [{ label: '', roomKey: { old: true }, keyedAt: 1 }],
+      activeRoom: '',
+      problems: [],
+    };
     fakes.sites.set(previous.origin, previous);
     fakes.failRegistration = true;
     expect(await handleUiMessage(enable, OPTIONS_SENDER)).toMatchObject({ ok: false });
@@ -283,7 +361,12 @@ describe('handleUiMessage: enabling and disabling', () => {
   });
 
   it('lists sites after reconciling', async () => {
-    fakes.sites.set('https://meet.example.org', { origin: 'https://meet.example.org', enabledAt: 5, roomKey: {} });
+    fakes.sites.set('https://meet.example.org', {
+      origin: 'https://meet.example.org',
+      enabledAt: 5,
+      rooms: [],
+      activeRoom: '',
+    });
     expect(await handleUiMessage({ type: 'sites/list' }, OPTIONS_SENDER)).toEqual({
       ok: true,
       sites: [{ origin: 'https://meet.example.org', enabledAt: 5, problems: [] }],

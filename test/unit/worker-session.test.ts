@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { inspectFrame, SUITE_FOR_KIND, vp8 } from '../../src/codecs';
+import { inspectFrame, kidEpoch, kidSenderId, SUITE_FOR_KIND, vp8 } from '../../src/codecs';
 import { deriveFrameKeys } from '../../src/sframe';
+import { epochDistance, epochFromBits } from '../../src/shared/epoch';
 import { Keyring, type MediaKind } from '../../src/worker/keyring';
 import { type EncodedFrame, ReceiveSession, SendSession, type SessionHost } from '../../src/worker/session';
 import { fixtures } from './fixtures';
@@ -8,28 +9,49 @@ import { fixtures } from './fixtures';
 const epochKey = new Uint8Array(16).fill(42);
 const otherKey = new Uint8Array(16).fill(7);
 
-/** A participant's worker: a keyring whose key requests are answered by a bridge holding `key`. */
+/** The epoch base key of `epoch` for a room whose keys all derive from `key` (a stand-in for the HKDF step). */
+function epochBaseKey(key: Uint8Array, epoch: number): Uint8Array {
+  return key.map((byte, i) => byte ^ ((epoch >> (8 * (i % 4))) & 0xff));
+}
+
+/**
+ * A participant's worker: a keyring whose key requests are answered as the bridge would, from a room key `key`, for
+ * the epochs around `epoch` (which the test moves with `enter`).
+ */
 function participant(key: Uint8Array | undefined, { epoch }: { epoch: number | undefined } = { epoch: 0 }) {
   const requests: { kid: bigint; kind: MediaKind }[] = [];
   const keyring = new Keyring((kid, kind) => requests.push({ kid, kind }));
   let keyFrameRequests = 0;
   let nextId = 1n;
+  let current = epoch;
   const host: SessionHost = {
     keyring,
-    epoch: () => epoch,
+    epoch: () => current,
     randomSenderId: () => 0x1000_0000_0000n + nextId++,
     requestKeyFrame: () => {
       keyFrameRequests++;
     },
   };
-  /** Answers every outstanding key request, as the bridge would. */
+  /** Answers every outstanding key request, as the bridge would (refusing epochs outside the window). */
   async function serve(): Promise<void> {
     if (key === undefined) return;
     for (const { kid, kind } of requests.splice(0)) {
-      await keyring.install(kind, kid, await deriveFrameKeys(SUITE_FOR_KIND[kind], key, kid));
+      const keyEpoch = epochFromBits(kidEpoch(kid), current ?? 0);
+      if (keyEpoch === undefined) {
+        keyring.refuse(kind, kid, { reason: 'epoch', distance: epochDistance(kidEpoch(kid), current ?? 0) });
+        continue;
+      }
+      const keys = await deriveFrameKeys(SUITE_FOR_KIND[kind], epochBaseKey(key, keyEpoch), kid);
+      await keyring.install(kind, kid, keys, keyEpoch);
     }
   }
-  return { keyring, host, serve, requests, keyFrames: () => keyFrameRequests };
+  /** A boundary: the bridge announces `next`, the worker retires old keys and its sessions ask ahead. */
+  function enter(next: number, ...sessions: (SendSession | ReceiveSession)[]): void {
+    current = next;
+    keyring.advance(next);
+    for (const session of sessions) session.prepare(next);
+  }
+  return { keyring, host, serve, enter, requests, keyFrames: () => keyFrameRequests };
 }
 
 function frame(data: Uint8Array, mimeType = 'video/VP8'): EncodedFrame {
@@ -210,6 +232,98 @@ describe('ReceiveSession', () => {
     const f = frame((await send(sender, vp8Frames[1] as Uint8Array)).data);
     expect(await echo.process(f)).toBe(true);
     expect(echo.snapshot('receive')).toMatchObject({ echoed: 1, protected: 1 });
+  });
+
+  it('crosses epoch boundaries without losing a frame when keys are asked for ahead', async () => {
+    const alice = participant(epochKey, { epoch: 100 });
+    const bob = participant(epochKey, { epoch: 100 });
+    const sender = new SendSession('s', 'video', alice.host);
+    const receiver = new ReceiveSession('r', 'video', bob.host);
+    await send(sender, vp8Frames[0] as Uint8Array);
+    await alice.serve();
+    const first = (await send(sender, vp8Frames[1] as Uint8Array)).data;
+    await receiver.process(frame(first));
+    await bob.serve();
+    const kids = new Set<bigint>();
+    let frameIndex = 2;
+    for (const epoch of [101, 102, 103, 104]) {
+      // Both sides entered the previous epoch a while ago and asked ahead: the keys are there at the boundary.
+      alice.enter(epoch - 1, sender);
+      bob.enter(epoch - 1, receiver);
+      await alice.serve();
+      await bob.serve();
+      for (let i = 0; i < 3; i++) {
+        const wire = (await send(sender, vp8Frames[frameIndex] as Uint8Array)).data;
+        const seen = inspectFrame(vp8, wire);
+        if (seen.protected) kids.add(seen.kid);
+        const f = frame(wire);
+        expect(await receiver.process(f), `epoch ${epoch - 1} frame ${i}`).toBe(true);
+        expect(new Uint8Array(f.data)).toEqual(vp8Frames[frameIndex]);
+        frameIndex++;
+      }
+    }
+    // One KID per epoch, all with the same sender id.
+    expect(kids.size).toBe(4);
+    expect(new Set([...kids].map(kidSenderId)).size).toBe(1);
+    expect(sender.snapshot('send')).toMatchObject({ dropped: 1 }); // only the very first frame, before any key
+    expect(receiver.snapshot('receive')).toMatchObject({ undecryptable: 0, protected: 12 }); // all but the one before any key
+    // Keys of epochs before current - 1 were erased: at most 3 epochs × (sender + receiver) keys remain.
+    expect(bob.keyring.keyCount('video')).toBeLessThanOrEqual(3);
+  });
+
+  it('refuses frames of a retired epoch, and says a clock is off for a sender two epochs away', async () => {
+    const alice = participant(epochKey, { epoch: 50 });
+    const bob = participant(epochKey, { epoch: 50 });
+    const sender = new SendSession('s', 'video', alice.host);
+    const receiver = new ReceiveSession('r', 'video', bob.host);
+    await send(sender, vp8Frames[0] as Uint8Array);
+    await alice.serve();
+    const old = (await send(sender, vp8Frames[1] as Uint8Array)).data;
+    await receiver.process(frame(old));
+    await bob.serve();
+    expect(await receiver.process(frame((await send(sender, vp8Frames[2] as Uint8Array)).data))).toBe(true);
+    receiver.snapshot('receive'); // a new period for the status
+    // Bob's clock moves on two epochs: the recorded frame of epoch 50 is refused, not decrypted.
+    bob.enter(52, receiver);
+    expect(await receiver.process(frame(old))).toBe(false);
+    await bob.serve();
+    expect(await receiver.process(frame(old))).toBe(false);
+    expect(receiver.snapshot('receive')).toMatchObject({ clockSkew: -2, status: 'undecryptable' });
+    expect(receiver.snapshot('receive').lastError).toMatch(/clock/);
+  });
+
+  it('never restarts a counter under a KID: a clock stepping back draws a new sender id', async () => {
+    const alice = participant(epochKey, { epoch: 10 });
+    const sender = new SendSession('s', 'audio', alice.host);
+    const opus = new Uint8Array([0xf8, 0xff, 0xfe, 1, 2, 3]);
+    await send(sender, opus, 'audio/opus');
+    await alice.serve();
+    await send(sender, opus, 'audio/opus');
+    const before = BigInt(sender.snapshot('send').kid ?? -1);
+    alice.enter(11, sender);
+    await alice.serve();
+    await send(sender, opus, 'audio/opus');
+    const after = BigInt(sender.snapshot('send').kid ?? -1);
+    expect(kidSenderId(after)).toBe(kidSenderId(before)); // stable across epochs
+    alice.enter(10, sender); // the clock stepped back
+    await send(sender, opus, 'audio/opus');
+    const stepped = BigInt(sender.snapshot('send').kid ?? -1);
+    expect(kidEpoch(stepped)).toBe(10);
+    expect(kidSenderId(stepped)).not.toBe(kidSenderId(before));
+  });
+
+  it('a frame whose epoch bits alias into the window (16 epochs old) fails authentication', async () => {
+    const alice = participant(epochKey, { epoch: 200 });
+    const bob = participant(epochKey, { epoch: 216 });
+    const sender = new SendSession('s', 'video', alice.host);
+    const receiver = new ReceiveSession('r', 'video', bob.host);
+    await send(sender, vp8Frames[0] as Uint8Array);
+    await alice.serve();
+    const recorded = (await send(sender, vp8Frames[1] as Uint8Array)).data;
+    await receiver.process(frame(recorded));
+    await bob.serve(); // keyed for epoch 216, whose bits are 200's
+    expect(await receiver.process(frame(recorded))).toBe(false);
+    expect(receiver.snapshot('receive')).toMatchObject({ protected: 0, undecryptable: 1 });
   });
 
   it('never throws on garbage', async () => {
