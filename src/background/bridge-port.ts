@@ -33,6 +33,8 @@ interface Connection {
   origin: string;
   tabId: number | undefined;
   frameId: number;
+  /** The document the bridge runs in (Chrome 106+): a new one in the top frame starts the tab's status afresh. */
+  documentId: string | undefined;
 }
 
 const connections = new Set<Connection>();
@@ -128,6 +130,8 @@ export async function notifySiteChanged(origin: string): Promise<void> {
 const tabKey = (tabId: number) => `tab:${tabId}`;
 
 type TabChange = {
+  /** A new top-level document connected: counters of the previous page load no longer describe the tab. */
+  document?: string;
   stats?: TransformStats[];
   problem?: SiteProblem;
   frameOrigin?: string;
@@ -155,7 +159,8 @@ function updateTab(connection: Connection, change: TabChange): Promise<void> {
 
 async function applyTabChange(connection: Connection, tabId: number, change: TabChange): Promise<void> {
   const key = tabKey(tabId);
-  const previous = (await browser.storage.session.get(key))[key] as TabStatus | undefined;
+  let previous = (await browser.storage.session.get(key))[key] as TabStatus | undefined;
+  if (change.document !== undefined && previous?.document !== change.document) previous = undefined;
   const status: TabStatus = previous ?? {
     tabId,
     origin: connection.origin,
@@ -169,6 +174,7 @@ async function applyTabChange(connection: Connection, tabId: number, change: Tab
     const freshIds = new Set(fresh.map((s) => s.id));
     status.transforms = [...status.transforms.filter((s) => !freshIds.has(s.id)), ...fresh].slice(-64);
   }
+  if (change.document !== undefined) status.document = change.document;
   if (change.problem && !status.problems.includes(change.problem)) status.problems.push(change.problem);
   if (change.room !== undefined) {
     status.room = change.room;
@@ -230,8 +236,12 @@ export function handleBridgePort(port: browser.Runtime.Port): void {
     origin: normalized.origin,
     tabId: sender.tab?.id,
     frameId: sender.frameId ?? 0,
+    documentId: (sender as { documentId?: string }).documentId,
   };
   connections.add(connection);
+  if (connection.frameId === 0 && connection.documentId !== undefined) {
+    void updateTab(connection, { document: connection.documentId });
+  }
   port.onDisconnect.addListener(() => connections.delete(connection));
   port.onMessage.addListener((message: unknown) => {
     const m = message as { type?: unknown; stats?: unknown; problem?: unknown; detail?: unknown; epochs?: unknown };

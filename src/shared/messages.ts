@@ -207,5 +207,7 @@ export interface TabStatus {
   clockSkew?: number;
   /** The room this tab's frames are keyed for, when the site has one. */
   room?: string;
+  /** The top-level document these counters are from (a reload or navigation starts over). */
+  document?: string;
   updatedAt: number;
 }

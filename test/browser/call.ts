@@ -26,7 +26,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type Frame, type Page } from 'puppeteer';
 import type { TabStatus, TransformStats } from '../../src/shared/messages';
-import { BASE_CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
+import {
+  BASE_CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  chromiumAvailable,
+  type ExtensionBrowser,
+  type LaunchOptions,
+  waitFor,
+} from './harness';
 import {
   describeSamples,
   PATTERN_COLOURS,
@@ -167,8 +174,9 @@ export async function launchExtensionParticipant(
   siteOrigin: string,
   passphrase: string,
   media: FakeMedia,
+  launch: Omit<LaunchOptions, 'args'> = {},
 ): Promise<ExtensionBrowser> {
-  const ext = await launchWithSiteGranted([siteOrigin], { args: callArgs(media) });
+  const ext = await launchWithSiteGranted([siteOrigin], { ...launch, args: callArgs(media) });
   try {
     await enableSiteThroughOptions(ext, siteOrigin, passphrase);
     return ext;
