@@ -90,11 +90,25 @@
     'keys-request',
     'epoch',
     'epoch-key',
+    'epoch-keys',
+    'epoch-keys-request',
+    'keys-refused',
     'no-key',
     'stats',
     'problem',
   ]);
-  const PROTOCOL_FIELDS = new NativeSet(['nonce', 'workerUrl', 'keys', 'key', 'authKey', 'salt', 'kid', 'epoch']);
+  const PROTOCOL_FIELDS = new NativeSet([
+    'nonce',
+    'workerUrl',
+    'keys',
+    'key',
+    'authKey',
+    'salt',
+    'kid',
+    'epoch',
+    'epochs',
+    'room',
+  ]);
   /** Buffer sizes of AES-128/256 keys, HMAC keys and HKDF outputs: worth an alarm whatever carries them. */
   const KEY_SIZES = new NativeSet([16, 32, 48]);
   const FRAMELOCK = /framelock/i;
@@ -1095,6 +1109,8 @@
       { type: 'keys-request', kid, kind: 'audio' },
       { type: 'stats', stats: [] },
       { type: 'epoch-key', epoch: 0, key: 'AAAAAAAAAAAAAAAAAAAAAA==' },
+      { type: 'epoch-keys', room: '', now: Date.now(), keys: [{ epoch: 0, key: 'AAAAAAAAAAAAAAAAAAAAAA==' }] },
+      { type: 'epoch-keys-request', epochs: [0, 1, 2] },
       'junk',
       42,
       null,
