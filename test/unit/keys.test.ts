@@ -202,6 +202,26 @@ describe('deriveRoomKey → epochKeyBytes / safetyWords', () => {
     expect(epochKeys[6]).toBe(epochKeys[5]);
   });
 
+  it('safety words: different room keys give different words, with every bit of each word unbiased', async () => {
+    const n = 3_000;
+    const seen = new Set<string>();
+    const ones = new Array<number>(55).fill(0);
+    const { wordlist } = await import('@scure/bip39/wordlists/english.js');
+    const position = new Map(wordlist.map((w, i) => [w, i]));
+    for (let i = 0; i < n; i++) {
+      const key = await crypto.subtle.importKey('raw', randomBytes(32), 'HKDF', false, ['deriveBits']);
+      const words = await safetyWords(key);
+      seen.add(words.join(' '));
+      for (const [w, word] of words.entries()) {
+        const value = position.get(word) as number;
+        for (let b = 0; b < 11; b++) if ((value >> (10 - b)) & 1) ones[w * 11 + b]++;
+      }
+    }
+    expect(seen.size).toBe(n); // 55 bits: a repeat among 3,000 has probability ~2^-33
+    // Each of the 55 bits is set in about half the samples: 6 standard deviations (sd = sqrt(n)/2 ≈ 27).
+    for (const count of ones) expect(Math.abs(count - n / 2)).toBeLessThan(6 * 27.4);
+  });
+
   it('refuses an origin or label that is not normalised, and passphrases out of bounds', async () => {
     await expect(deriveRoomKey('https://Meet.example.org/', '', PASSPHRASE)).rejects.toThrow(TypeError);
     await expect(deriveRoomKey('meet.example.org', '', PASSPHRASE)).rejects.toThrow(TypeError);
