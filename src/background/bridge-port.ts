@@ -271,4 +271,4 @@ export function handleBridgePort(port: browser.Runtime.Port): void {
   void keyConnection(connection);
 }
 
-browser.tabs?.onRemoved.addListener((tabId) => void browser.storage.session.remove(tabKey(tabId)));
+browser.tabs?.onRemoved.addListener((tabId) => void browser.storage.session.remove([tabKey(tabId), tabRoomKey(tabId)]));

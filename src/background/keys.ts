@@ -17,7 +17,8 @@
  * {@link deriveRoomKey}.
  */
 import { argon2id } from 'hash-wasm';
-import { PASSPHRASE_LENGTH, ROOM_LABEL_MAX_LENGTH } from '../shared/messages';
+import { PASSPHRASE_LENGTH } from '../shared/messages';
+import { normalizePassphrase, normalizeRoomLabel } from '../shared/normalize';
 import { isNormalizedOrigin } from '../shared/origin';
 import { SAFETY_WORD_COUNT, wordsFromBits } from '../shared/words';
 
@@ -51,38 +52,9 @@ export const SAFETY_WORDS_INFO_LABEL = 'Framelock v2 safety words';
 /** Hash of every HKDF in the hierarchy (RFC 5869); their salts are empty. */
 export const HKDF_HASH = 'SHA-256';
 
+export { normalizePassphrase, normalizeRoomLabel, type RoomLabelResult } from '../shared/normalize';
+
 const utf8 = new TextEncoder();
-
-/**
- * The passphrase as the KDF sees it: Unicode NFC (the same visible text typed on two systems gives the same bytes,
- * as RFC 8265's OpaqueString profile does), leading and trailing white space removed and every inner run of white
- * space made one U+0020 space (a generated passphrase pasted with a line break or a double space still matches).
- * Case is kept.
- */
-export function normalizePassphrase(passphrase: string): string {
-  return passphrase.normalize('NFC').trim().replace(/\s+/gu, ' ');
-}
-
-export type RoomLabelResult = { ok: true; label: string } | { ok: false; error: string };
-
-/**
- * The room label as the salt binds it: NFKC, white space trimmed and collapsed to single spaces, lower case
- * (`String.prototype.toLowerCase`, which does not depend on the locale). So "Team  Standup" and "team standup" name
- * the same room. The empty label is the site's default room. Control and format characters are refused (they are
- * invisible: two people could not tell their labels apart), and so is a label longer than
- * {@link ROOM_LABEL_MAX_LENGTH} characters after normalisation.
- */
-export function normalizeRoomLabel(label: unknown): RoomLabelResult {
-  if (typeof label !== 'string') return { ok: false, error: 'The room name must be text.' };
-  if (/[\p{Cc}\p{Cf}\p{Co}\p{Cn}]/u.test(label.replace(/[\t\n\r]/g, ' '))) {
-    return { ok: false, error: 'The room name contains an invisible or control character.' };
-  }
-  const normalized = label.normalize('NFKC').trim().replace(/\s+/gu, ' ').toLowerCase();
-  if ([...normalized].length > ROOM_LABEL_MAX_LENGTH) {
-    return { ok: false, error: `The room name is too long (at most ${ROOM_LABEL_MAX_LENGTH} characters).` };
-  }
-  return { ok: true, label: normalized };
-}
 
 /** The Argon2id salt of a room: UTF-8({@link ROOM_SALT_PREFIX} || origin || "\0" || normalised label). */
 export function roomSalt(origin: string, label: string): Uint8Array<ArrayBuffer> {

@@ -219,7 +219,7 @@ async function enableSite(origin: Origin, room: string, passphrase: string): Pro
     // Problems are reset: a fresh enable is how the user starts over; tabs report again what still holds.
     await putSite({
       origin,
-      enabledAt: now,
+      enabledAt: previous?.enabledAt ?? now,
       rooms: [...others, { label: room, roomKey, keyedAt: now }],
       activeRoom: room,
       problems: [],

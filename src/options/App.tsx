@@ -1,14 +1,15 @@
 /**
- * The options page: how Framelock works, the form to enable a site, the enabled sites, and notices about sites
- * Framelock turned off because their permission was removed.
+ * The options page: how Framelock works, the form to enable a site (or set a room's passphrase), the enabled sites
+ * with their rooms, and notices about sites Framelock turned off because their permission was removed.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import type { RevokedSite, SiteInfo } from '../shared/messages';
+import type { RevokedSite, SiteInfo, UiResponse } from '../shared/messages';
 import { matchPatternFor } from '../shared/origin';
 import { request } from './api';
 import { EnableForm } from './EnableForm';
-import { SiteList } from './SiteList';
+import { roomInSentence } from './rooms';
+import { type RoomAction, SiteList } from './SiteList';
 
 export function App() {
   const [sites, setSites] = useState<SiteInfo[] | undefined>(undefined);
@@ -16,6 +17,7 @@ export function App() {
   const [loadError, setLoadError] = useState<string | undefined>(undefined);
   const [status, setStatus] = useState('');
   const [disabling, setDisabling] = useState<string | undefined>(undefined);
+  const [roomBusy, setRoomBusy] = useState<RoomAction | undefined>(undefined);
   const sitesHeading = useRef<HTMLHeadingElement>(null);
 
   const reload = useCallback(async (): Promise<void> => {
@@ -46,14 +48,58 @@ export function App() {
     };
   }, [reload]);
 
-  const onEnabled = async (origin: string, rekeyed: boolean): Promise<void> => {
+  const onEnabled = async (origin: string, room: string, wasEnabled: boolean): Promise<void> => {
     await reload();
     setStatus(
-      rekeyed
-        ? `The passphrase for ${origin} is changed. Reload the site's tabs to use it.`
-        : `Framelock is on for ${origin}. Reload the site's open tabs to protect their calls.`,
+      wasEnabled
+        ? `The passphrase of ${roomInSentence(room)} on ${origin} is set, and that room is in use: open tabs of the ` +
+            'site switch to it. Compare its safety words below with the other participants.'
+        : `Framelock is on for ${origin}, in ${roomInSentence(room)}. Reload the site's open tabs to protect their ` +
+            'calls, and compare the safety words below with the other participants.',
     );
   };
+
+  /** Runs a room request, then reloads the list; focus goes to the room's name, or to its site if the room is gone. */
+  const changeRoom = async (
+    action: RoomAction,
+    run: () => Promise<UiResponse<'rooms/select' | 'rooms/forget'>>,
+    done: string,
+    failed: string,
+  ): Promise<void> => {
+    setRoomBusy(action);
+    try {
+      const response = await run();
+      if (!response.ok) {
+        setStatus(`${failed}: ${response.error}`);
+        return;
+      }
+      await reload();
+      setStatus(done);
+      const site = document.querySelector<HTMLElement>(`.site[data-origin="${CSS.escape(action.origin)}"]`);
+      const target =
+        site?.querySelector<HTMLElement>(`.room[data-room="${CSS.escape(action.room)}"] .room-label`) ??
+        site?.querySelector<HTMLElement>('.site-origin');
+      (target ?? sitesHeading.current)?.focus();
+    } finally {
+      setRoomBusy(undefined);
+    }
+  };
+
+  const onSelectRoom = (origin: string, room: string): Promise<void> =>
+    changeRoom(
+      { origin, room },
+      () => request({ type: 'rooms/select', origin, room }),
+      `${capitalize(roomInSentence(room))} is in use on ${origin} now: open tabs of the site switch to it.`,
+      `Could not switch to ${roomInSentence(room)} on ${origin}`,
+    );
+
+  const onForgetRoom = (origin: string, room: string): Promise<void> =>
+    changeRoom(
+      { origin, room },
+      () => request({ type: 'rooms/forget', origin, room }),
+      `Forgot ${roomInSentence(room)} on ${origin}: its key is erased. To use it again, enter its passphrase above.`,
+      `Could not forget ${roomInSentence(room)} on ${origin}`,
+    );
 
   const onDisable = async (origin: string): Promise<void> => {
     setDisabling(origin);
@@ -68,9 +114,9 @@ export function App() {
       await reload();
       setStatus(
         removed
-          ? `Framelock is off for ${origin}, and its permission for the site is removed.`
-          : `Framelock is off for ${origin}, but Chrome kept its permission for the site: you can remove it in ` +
-              "Chrome's extension settings.",
+          ? `Framelock is off for ${origin}: its room keys are erased, and its permission for the site is removed.`
+          : `Framelock is off for ${origin} and its room keys are erased, but Chrome kept its permission for the ` +
+              "site: you can remove it in Chrome's extension settings.",
       );
       // The button that had focus is gone: put focus somewhere predictable.
       sitesHeading.current?.focus();
@@ -120,19 +166,24 @@ export function App() {
         <h2 id="how-heading">How it works</h2>
         <p>
           Framelock encrypts your calls' audio and video in this browser before they leave it, so the site's servers and
-          anyone on the network carry only ciphertext. Everyone in the call needs Framelock and the same passphrase for
-          the site. Share the passphrase out of band: in person, by phone or in a messenger you trust, never in the
-          site's own chat. The site never sees the passphrase or the keys, and Framelock does not store the passphrase.
+          anyone on the network carry only ciphertext. Everyone in the call needs Framelock, and the same passphrase and
+          room name for the site. Let Framelock generate the passphrase, and share it out of band: in person, by phone
+          or in a messenger you trust, never in the site's own chat. The site never sees the passphrase or the keys, and
+          Framelock does not store the passphrase.
+        </p>
+        <p>
+          Each room then shows five safety words. Read them aloud together at the start of a call: if everyone sees the
+          same words, everyone entered the same passphrase and room.
         </p>
       </section>
 
       <EnableForm
         enabledOrigins={(sites ?? []).map((site) => site.origin)}
-        onEnabled={(origin, rekeyed) => void onEnabled(origin, rekeyed)}
+        onEnabled={(origin, room, wasEnabled) => void onEnabled(origin, room, wasEnabled)}
         announce={setStatus}
       />
 
-      <p class="status" role="status">
+      <p class="status" id="page-status" role="status">
         {status}
       </p>
       {loadError !== undefined && (
@@ -144,9 +195,16 @@ export function App() {
       <SiteList
         sites={sites}
         disabling={disabling}
+        roomBusy={roomBusy}
         onDisable={(origin) => void onDisable(origin)}
+        onSelectRoom={(origin, room) => void onSelectRoom(origin, room)}
+        onForgetRoom={(origin, room) => void onForgetRoom(origin, room)}
         headingRef={sitesHeading}
       />
     </main>
   );
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -1,47 +1,152 @@
 /**
- * The "enable a site" form: a site and a passphrase. On submit it checks both fields, asks Chrome for the site's
- * permission (synchronously, while the submit's user gesture lasts), then asks the background to derive the room
- * key and register the site's scripts.
+ * The "enable a site" form: a site, an optional room, and a passphrase (best generated here). On submit it checks
+ * the fields, asks Chrome for the site's permission (synchronously, while the submit's user gesture lasts), then
+ * asks the background to derive the room's key and register the site's scripts.
+ *
+ * The passphrase is never stored: it exists only in this form, so the form says so when it generates one, and
+ * offers to copy it. Passphrases people type get a strength estimate (zxcvbn, loaded on demand).
  */
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { PASSPHRASE_LENGTH } from '../shared/messages';
 import { matchPatternFor, normalizeOrigin } from '../shared/origin';
+import { BITS_PER_WORD, GENERATED_PASSPHRASE_WORDS, generatePassphrase } from '../shared/words';
 import { request } from './api';
+import { normalizeRoomInput, roomInputError } from './rooms';
+import type { StrengthEstimate } from './strength';
+
+type Field = 'origin' | 'room' | 'passphrase';
 
 interface Errors {
   origin?: string;
+  room?: string;
   passphrase?: string;
-  /** An error about neither field in particular. */
+  /** An error about no field in particular. */
   form?: string;
 }
 
 export interface EnableFormProps {
-  /** Sites enabled now: enabling one of them again only changes its passphrase. */
+  /** Sites enabled now: enabling one of them again sets the passphrase of one of its rooms. */
   enabledOrigins: readonly string[];
-  /** Called once a site is enabled (`rekeyed` if it was enabled already). */
-  onEnabled(origin: string, rekeyed: boolean): void;
+  /** Called once a room's passphrase is set (`wasEnabled` if the site was enabled already); `room` is normalised. */
+  onEnabled(origin: string, room: string, wasEnabled: boolean): void;
   /** Tells the page's live region what is going on. */
   announce(message: string): void;
 }
 
+/** How long typing must pause before a passphrase is estimated. */
+const STRENGTH_DEBOUNCE_MS = 150;
+/** zxcvbn scores below this get the warning. */
+const STRONG_SCORE = 3;
+const GENERATED_BITS = GENERATED_PASSPHRASE_WORDS * BITS_PER_WORD;
+
+/** The strength module, loaded once on first use (a failed load is tried again next time). */
+let strengthModule: Promise<typeof import('./strength')> | undefined;
+function loadStrength(): Promise<typeof import('./strength')> {
+  strengthModule ??= import('./strength').catch((error: unknown) => {
+    strengthModule = undefined;
+    throw error;
+  });
+  return strengthModule;
+}
+
+/** Words of the site's address and the room's name: an attacker tries those first. */
+function guessableInputs(site: string, room: string): string[] {
+  const words = `${site} ${room}`.toLowerCase().split(/[^\p{L}\p{N}]+/u);
+  return [...new Set(words.filter((word) => word.length >= 3 && !['http', 'https', 'www'].includes(word)))];
+}
+
+type Estimate = ({ ok: true } & StrengthEstimate) | { ok: false };
+
+function sameEstimate(a: Estimate | undefined, b: Estimate): boolean {
+  if (a === undefined || !a.ok || !b.ok) return a?.ok === b.ok;
+  return a.score === b.score && a.guessTime === b.guessTime && a.warning === b.warning;
+}
+
 export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormProps) {
   const [site, setSite] = useState('');
+  const [room, setRoom] = useState('');
   const [passphrase, setPassphrase] = useState('');
+  /** The passphrase "Generate passphrase" last put in the field (while the field still holds it, it is generated). */
+  const [generated, setGenerated] = useState<string | undefined>(undefined);
   const [showPassphrase, setShowPassphrase] = useState(false);
+  const [estimate, setEstimate] = useState<Estimate | undefined>(undefined);
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
   const siteField = useRef<HTMLInputElement>(null);
+  const roomField = useRef<HTMLInputElement>(null);
   const passphraseField = useRef<HTMLInputElement>(null);
+  /** The site and room as typed, for the estimate (which need not run again when only they change). */
+  const guessable = useRef({ site, room });
+  guessable.current = { site, room };
 
-  const focusField = (field: 'origin' | 'passphrase' | undefined): void => {
-    (field === 'passphrase' ? passphraseField : siteField).current?.focus();
+  const isGenerated = passphrase !== '' && passphrase === generated;
+
+  // Estimate typed passphrases once typing pauses. Generated ones need no estimate: they have 132 random bits.
+  useEffect(() => {
+    if (passphrase === '' || passphrase === generated) {
+      setEstimate(undefined);
+      return;
+    }
+    let current = true;
+    // An estimate like the last one changes nothing on the page: keep the old state, so nothing renders again.
+    const show = (next: Estimate): void => {
+      if (current) setEstimate((previous) => (sameEstimate(previous, next) ? previous : next));
+    };
+    const timer = setTimeout(() => {
+      loadStrength().then(
+        ({ estimateStrength }) => {
+          const { site: siteInput, room: roomInput } = guessable.current;
+          show({ ok: true, ...estimateStrength(passphrase, guessableInputs(siteInput, roomInput)) });
+        },
+        () => show({ ok: false }),
+      );
+    }, STRENGTH_DEBOUNCE_MS);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [passphrase, generated]);
+
+  const focusField = (field: Field): void => {
+    ({ origin: siteField, room: roomField, passphrase: passphraseField })[field].current?.focus();
+  };
+
+  /** Focuses the first field in `found` that has an error (in the form's order). */
+  const focusFirstError = (found: Errors): void => {
+    const first = (['origin', 'room', 'passphrase'] as const).find((field) => found[field] !== undefined);
+    if (first !== undefined) focusField(first);
   };
 
   const fail = (found: Errors): void => {
     setErrors(found);
     announce('');
-    if (found.form === undefined) focusField(found.passphrase !== undefined ? 'passphrase' : 'origin');
+    focusFirstError(found);
+  };
+
+  const onGenerate = (): void => {
+    const fresh = generatePassphrase();
+    setGenerated(fresh);
+    setPassphrase(fresh);
+    setShowPassphrase(true);
+    setErrors(({ passphrase: _, ...others }) => others);
+    announce(
+      `A new passphrase of ${GENERATED_PASSPHRASE_WORDS} words is in the field. Copy it now: Framelock does not ` +
+        'store it.',
+    );
+  };
+
+  const onCopy = async (): Promise<void> => {
+    if (passphrase === '') {
+      announce('There is no passphrase to copy yet: generate one or type one first.');
+      return;
+    }
+    try {
+      await navigator.clipboard.writeText(passphrase);
+      announce('Copied the passphrase. Send it to the others through another channel than this site.');
+    } catch {
+      announce('Could not copy the passphrase: show it, then select and copy it yourself.');
+    }
   };
 
   const onSubmit = (event: Event): void => {
@@ -49,29 +154,30 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
     if (busy) return;
     announce(''); // The last outcome no longer applies.
     const origin = normalizeOrigin(site);
-    const passphraseError =
-      passphrase.length < PASSPHRASE_LENGTH.min
-        ? 'Enter a passphrase. Everyone in the call needs the same one.'
-        : passphrase.length > PASSPHRASE_LENGTH.max
-          ? `The passphrase is too long (at most ${PASSPHRASE_LENGTH.max} characters).`
-          : undefined;
     const found: Errors = {};
     if (!origin.ok) found.origin = origin.error;
-    if (passphraseError !== undefined) found.passphrase = passphraseError;
+    const roomError = roomInputError(room);
+    if (roomError !== undefined) found.room = roomError;
+    if (passphrase.length < PASSPHRASE_LENGTH.min || passphrase.trim() === '') {
+      found.passphrase = 'Enter a passphrase, or generate one. Everyone in the call needs the same one.';
+    } else if (passphrase.length > PASSPHRASE_LENGTH.max) {
+      found.passphrase = `The passphrase is too long (at most ${PASSPHRASE_LENGTH.max} characters).`;
+    }
     setErrors(found);
-    if (!origin.ok || passphraseError !== undefined) {
-      focusField(origin.ok ? 'passphrase' : 'origin');
+    if (!origin.ok || Object.keys(found).length > 0) {
+      focusFirstError(found);
       return;
     }
     const pattern = matchPatternFor(origin.origin);
     // permissions.request() needs the user gesture of this submit: it must come before anything is awaited.
     const permission = browser.permissions.request({ origins: [pattern] });
-    void enable(origin.origin, pattern, passphrase, permission);
+    void enable(origin.origin, pattern, room, passphrase, permission);
   };
 
   const enable = async (
     origin: string,
     pattern: string,
+    roomInput: string,
     secret: string,
     permission: Promise<boolean>,
   ): Promise<void> => {
@@ -91,8 +197,8 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
         });
         return;
       }
-      announce(`Enabling ${origin}: deriving its key…`);
-      const response = await request({ type: 'sites/enable', origin, passphrase: secret });
+      announce(`Enabling ${origin}: deriving the room's key…`);
+      const response = await request({ type: 'sites/enable', origin, passphrase: secret, room: roomInput });
       if (!response.ok) {
         // Do not leave a permission behind for a site that is not enabled.
         if (!wasEnabled) await browser.permissions.remove({ origins: [pattern] }).catch(() => false);
@@ -100,15 +206,35 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
         return;
       }
       setPassphrase('');
+      setGenerated(undefined);
       setShowPassphrase(false);
       setSite('');
-      onEnabled(origin, wasEnabled);
+      setRoom('');
+      onEnabled(origin, normalizeRoomInput(roomInput), wasEnabled);
     } finally {
       setBusy(false);
     }
   };
 
   const describedBy = (...ids: (string | false)[]): string => ids.filter(Boolean).join(' ');
+
+  const level =
+    estimate?.ok !== true
+      ? undefined
+      : estimate.score >= STRONG_SCORE
+        ? 'strong'
+        : estimate.score === 2
+          ? 'fair'
+          : 'weak';
+  const strengthText = isGenerated
+    ? `Strength: strong (generated, ${GENERATED_BITS} bits).`
+    : estimate === undefined
+      ? ''
+      : estimate.ok
+        ? `Strength: ${level}. Someone with a recording of a call could guess it in ${estimate.guessTime}.` +
+          (estimate.warning !== undefined ? ` ${estimate.warning}` : '')
+        : 'Strength: could not be estimated.';
+  const weak = !isGenerated && estimate?.ok === true && estimate.score < STRONG_SCORE;
 
   const passphraseProps = {
     ref: passphraseField,
@@ -120,7 +246,12 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
     value: passphrase,
     onInput: (event: Event) => setPassphrase((event.currentTarget as HTMLInputElement).value),
     'aria-invalid': errors.passphrase !== undefined ? ('true' as const) : undefined,
-    'aria-describedby': describedBy('passphrase-hint', errors.passphrase !== undefined && 'passphrase-error'),
+    'aria-describedby': describedBy(
+      errors.passphrase !== undefined && 'passphrase-error',
+      strengthText !== '' && 'passphrase-strength',
+      isGenerated && 'generated-notice',
+      'passphrase-hint',
+    ),
   };
 
   return (
@@ -151,8 +282,38 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
           </p>
         )}
       </div>
+
       <div class="field">
-        <label for="passphrase">Passphrase</label>
+        <label for="room">Room</label>
+        <input
+          ref={roomField}
+          id="room"
+          name="room"
+          type="text"
+          autoComplete="off"
+          spellcheck={false}
+          value={room}
+          onInput={(event) => setRoom(event.currentTarget.value)}
+          aria-invalid={errors.room !== undefined ? 'true' : undefined}
+          aria-describedby={describedBy('room-hint', errors.room !== undefined && 'room-error')}
+        />
+        <p id="room-hint" class="hint">
+          Optional. Several rooms can share one site: everyone in a call must use the same room name and passphrase.
+        </p>
+        {errors.room !== undefined && (
+          <p id="room-error" class="error">
+            {errors.room}
+          </p>
+        )}
+      </div>
+
+      <div class="field">
+        <div class="label-row">
+          <label for="passphrase">Passphrase</label>
+          <button type="button" class="generate" onClick={onGenerate}>
+            Generate passphrase
+          </button>
+        </div>
         <div class="with-toggle">
           {/* Same element either way (Preact only flips its type), so focus and caret stay where they are. */}
           {showPassphrase ? <input {...passphraseProps} type="text" /> : <input {...passphraseProps} type="password" />}
@@ -165,16 +326,41 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
           >
             Show passphrase
           </button>
+          <button type="button" class="secondary" onClick={() => void onCopy()}>
+            Copy passphrase
+          </button>
         </div>
-        <p id="passphrase-hint" class="hint">
-          The same for everyone in the call. Use a long one (five random words or more): anyone who records a call can
-          try to guess it.
-        </p>
         {errors.passphrase !== undefined && (
           <p id="passphrase-error" class="error">
             {errors.passphrase}
           </p>
         )}
+        <p id="passphrase-strength" class="strength" data-level={isGenerated ? 'strong' : level}>
+          {strengthText}
+        </p>
+        {/* Always in the page, so that screen readers announce the warning when it appears. */}
+        <div id="passphrase-warning" class="strength-warning" role="status">
+          {weak && (
+            <p>
+              <strong>This passphrase is easy to guess.</strong> Anyone who records a call can test guesses offline, as
+              many as their computers allow, without anyone noticing. Use “Generate passphrase”, or at least five random
+              words.
+            </p>
+          )}
+        </div>
+        {isGenerated && (
+          <div id="generated-notice" class="notice generated-notice">
+            <p>
+              <strong>Copy this passphrase now.</strong> Framelock does not store it, and cannot show it again once the
+              site is enabled. Send it to everyone in the call through another channel than this site (in person, by
+              phone, or in a messenger you trust), never in the site’s own chat.
+            </p>
+          </div>
+        )}
+        <p id="passphrase-hint" class="hint">
+          The same for everyone in the call. Generating one is best; if you make one up, use five random words or more:
+          anyone who records a call can try to guess it.
+        </p>
       </div>
       {errors.form !== undefined && (
         <p class="error" role="alert">

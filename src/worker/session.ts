@@ -137,6 +137,8 @@ export class SendSession extends Session {
   #generation = -1;
   /** The newest epoch this session sent in: a clock stepping back below it gets a fresh sender id. */
   #lastEpoch = -1;
+  /** The epoch whose successor's key was last asked for ahead. */
+  #preparedEpoch = -1;
   #waitingForKey = false;
 
   protected status(): TransformStats['status'] {
@@ -197,6 +199,13 @@ export class SendSession extends Session {
         // Receivers missed everything so far: start them on a keyframe.
         this.#waitingForKey = false;
         this.host.requestKeyFrame();
+      }
+      if (this.#preparedEpoch !== epoch) {
+        // The next epoch's key, asked for now so the switch at the boundary loses no frame.
+        this.#preparedEpoch = epoch;
+        const next = makeKid((epoch + 1) % 16, this.#senderId as bigint);
+        this.host.keyring.ownKids.add(next);
+        this.host.keyring.ensure(this.kind, next);
       }
       const result = await protectFrame(this.host.keyring.context(this.kind), kid, framing, new Uint8Array(frame.data));
       if (result.status === 'unprotected') {
@@ -348,8 +357,13 @@ export class ReceiveSession extends Session {
   #noteSender(kid: bigint | undefined): void {
     if (kid === undefined) return;
     const sender = kidSenderId(kid);
-    this.#senders.delete(sender);
+    const known = this.#senders.delete(sender);
     this.#senders.add(sender);
+    const epoch = this.host.epoch();
+    if (!known && epoch !== undefined) {
+      // A new sender: ask now for its next epoch's key (later epochs are asked for at each boundary).
+      this.host.keyring.ensure(this.kind, makeKid((epoch + 1) % 16, sender));
+    }
     if (this.#senders.size > MAX_KIDS_PER_TRACK) this.#senders.delete(this.#senders.values().next().value as bigint);
   }
 

@@ -1,7 +1,8 @@
 /**
  * The options page and the background's site management, through the real UI of the built extension in headless
- * Chromium: enabling a site (host permission, room key, content script registration), input errors, disabling,
- * a permission removed outside Framelock, the sender check, and state surviving the service worker.
+ * Chromium: enabling a site (host permission, room key, content script registration), generated passphrases and
+ * their notice, strength warnings, rooms and their safety words, input errors, disabling, a permission removed
+ * outside Framelock, the sender check, and state surviving the service worker.
  */
 /// <reference types="chrome" />
 
@@ -9,9 +10,11 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Page } from 'puppeteer';
+import type { ElementHandle, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_TEXT } from '../../src/options/problems';
+import type { SiteInfo } from '../../src/shared/messages';
+import { GENERATED_PASSPHRASE_WORDS, generatePassphrase, isListWord, SAFETY_WORD_COUNT } from '../../src/shared/words';
 import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 import {
   enableSiteThroughOptions,
@@ -22,6 +25,73 @@ import {
 } from './permissions';
 
 const PASSPHRASE = 'correct horse battery staple';
+
+/** A room as the options page shows it. */
+interface ShownRoom {
+  name: string;
+  inUse: boolean;
+  words: string[];
+}
+
+/** The rooms the options page lists for `origin` (`undefined` if the site is not listed). */
+function roomsShown(page: Page, origin: string): Promise<ShownRoom[] | undefined> {
+  return page.$$eval(
+    '.site',
+    (sites, wanted) => {
+      const site = sites.find((node) => node.getAttribute('data-origin') === wanted);
+      if (site === undefined) return undefined;
+      return [...site.querySelectorAll('.room')].map((room) => ({
+        name: room.querySelector('.room-label')?.textContent ?? '',
+        inUse: room.querySelector('.room-in-use')?.textContent === 'In use',
+        words: (room.querySelector('.safety-words')?.textContent ?? '').split(' · '),
+      }));
+    },
+    origin,
+  );
+}
+
+/** The words of room `name` ("Default room" for the default room) of `origin` on the options page. */
+async function wordsShown(page: Page, origin: string, name: string): Promise<string[]> {
+  const room = (await roomsShown(page, origin))?.find((r) => r.name === name);
+  if (room === undefined) throw new Error(`the options page lists no room ${name} for ${origin}`);
+  return room.words;
+}
+
+/** The button matching `selector` in the row of room `name` of `origin`, found by its accessible description. */
+async function roomButton(page: Page, selector: string, origin: string, name: string): Promise<ElementHandle<Element>> {
+  for (const button of await page.$$(selector)) {
+    const [owner, description] = await button.evaluate((node) => [
+      node.closest('.site')?.getAttribute('data-origin'),
+      document.getElementById(node.getAttribute('aria-describedby') ?? '')?.textContent,
+    ]);
+    if (owner === origin && description === name) return button;
+    await button.dispose();
+  }
+  throw new Error(`no button ${selector} described by ${name} for ${origin}`);
+}
+
+/** The text of the page's live region (not the form's strength warning, which is a live region too). */
+const pageStatus = (page: Page): Promise<string> => page.$eval('#page-status', (node) => node.textContent ?? '');
+
+const passphraseValue = (page: Page): Promise<string> =>
+  page.$eval('#passphrase', (input) => (input as HTMLInputElement).value);
+
+/** Waits until the form has enabled `origin` (it is listed, and the form cleared the passphrase), or shows an error. */
+async function waitForEnabled(page: Page, origin: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const errors = await page.$$eval('.error', (nodes) => nodes.map((node) => node.textContent ?? ''));
+      if (errors.length > 0) throw new Error(`the options page refused: ${errors.join(' / ')}`);
+      return (await roomsShown(page, origin)) !== undefined && (await passphraseValue(page)) === '';
+    },
+    { description: `${origin} to be enabled`, timeoutMs: 30_000, intervalMs: 50 },
+  );
+}
+
+/** `passphrase` with its first letter replaced by another one. */
+function oneLetterOff(passphrase: string): string {
+  return (passphrase.startsWith('a') ? 'b' : 'a') + passphrase.slice(1);
+}
 
 interface RegisteredScript {
   id: string;
@@ -62,6 +132,10 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       'https://disable.example.org',
       'https://revoked.example.org',
       'http://[::1]:8443',
+      'https://generate.example.org',
+      'https://words.example.org',
+      'https://rooms.example.org',
+      'https://weak.example.org',
     ]);
   });
 
@@ -94,14 +168,17 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
     }
   }
 
-  async function siteList(): Promise<{ ok: boolean; sites: { origin: string; problems: string[] }[] }> {
-    return withOptionsPage(
-      async (page) =>
-        (await sendFromExtensionPage(page, { type: 'sites/list' })) as {
-          ok: boolean;
-          sites: { origin: string; problems: string[] }[];
-        },
-    );
+  async function siteList(browser: ExtensionBrowser = ext): Promise<{ ok: boolean; sites: SiteInfo[] }> {
+    const page = await browser.openExtensionPage(OPTIONS_PAGE);
+    try {
+      return (await sendFromExtensionPage(page, { type: 'sites/list' })) as { ok: boolean; sites: SiteInfo[] };
+    } finally {
+      await page.close();
+    }
+  }
+
+  async function siteInfo(origin: string, browser: ExtensionBrowser = ext): Promise<SiteInfo | undefined> {
+    return (await siteList(browser)).sites.find((site) => site.origin === origin);
   }
 
   it('enabling a granted site lists it and registers its two content scripts', async () => {
@@ -113,10 +190,12 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       const origin = await enableSiteThroughOptions(ext, 'HTTPS://Meet.Example.org/', PASSPHRASE, { page });
       expect(origin).toBe('https://meet.example.org');
       expect(await listedOrigins(page)).toContain('https://meet.example.org');
-      expect(await page.$eval('#passphrase', (input) => (input as HTMLInputElement).value)).toBe('');
-      expect(await page.$eval('[role="status"]', (node) => node.textContent)).toMatch(
-        /Framelock is on for https:\/\/meet\.example\.org/,
-      );
+      expect(await passphraseValue(page)).toBe('');
+      expect(await pageStatus(page)).toMatch(/Framelock is on for https:\/\/meet\.example\.org/);
+      // Its default room, in use, with the safety words the background derived from its key.
+      const rooms = await roomsShown(page, 'https://meet.example.org');
+      expect(rooms).toEqual([{ name: 'Default room', inUse: true, words: expect.any(Array) }]);
+      expect((await siteInfo('https://meet.example.org'))?.rooms[0]?.safetyWords).toEqual(rooms?.[0]?.words);
     });
 
     const scripts = await scriptsOf('https://meet.example.org');
@@ -142,8 +221,13 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
     expect(list.sites).toContainEqual({
       origin: 'https://meet.example.org',
       enabledAt: expect.any(Number),
+      rooms: [{ label: '', keyedAt: expect.any(Number), safetyWords: expect.any(Array) }],
+      activeRoom: '',
       problems: [],
     });
+    const words = list.sites.find((site) => site.origin === 'https://meet.example.org')?.rooms[0]?.safetyWords ?? [];
+    expect(words).toHaveLength(SAFETY_WORD_COUNT);
+    expect(words.every(isListWord), words.join(' ')).toBe(true);
   });
 
   it('bad input shows a message next to each offending field and enables nothing', async () => {
@@ -182,6 +266,24 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       expect(site.description).toMatch(/Not a site address/);
       expect(passphrase.invalid).toBeNull();
       expect(passphrase.description).not.toMatch(/Enter a passphrase/);
+      // The strength estimate of the passphrase arrives a moment later and renders the form again: let it come now.
+      // (locator.fill empties a field by setting its value, which a render in between would put back.)
+      await waitFor(
+        async () => /^Strength: /.test(await page.$eval('#passphrase-strength', (p) => p.textContent ?? '')),
+        {
+          description: 'the strength estimate',
+        },
+      );
+
+      // A room name that is too long: only the room is flagged.
+      await page.locator(OPTIONS_CONTROLS.site).fill('https://meet.example.org');
+      await page.locator(OPTIONS_CONTROLS.room).fill('r'.repeat(65));
+      await page.locator(OPTIONS_CONTROLS.enable).click();
+      const room = await fieldState('room');
+      expect(room).toMatchObject({ invalid: 'true', focused: true });
+      expect(room.description).toMatch(/too long \(at most 64 characters\)/);
+      expect((await fieldState('site')).invalid).toBeNull();
+      await page.locator(OPTIONS_CONTROLS.room).fill('standup');
 
       // Other schemes and wildcards.
       for (const [input, message] of [
@@ -236,13 +338,9 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       await waitFor(async () => !(await listedOrigins(page)).includes(origin), {
         description: `${origin} to leave the list`,
       });
-      await waitFor(
-        async () =>
-          /Framelock is off for https:\/\/disable\.example\.org/.test(
-            (await page.$eval('[role="status"]', (node) => node.textContent)) ?? '',
-          ),
-        { description: 'the status to say the site is off' },
-      );
+      await waitFor(async () => /Framelock is off for https:\/\/disable\.example\.org/.test(await pageStatus(page)), {
+        description: 'the status to say the site is off',
+      });
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('sites-heading');
     });
 
@@ -313,20 +411,28 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
       expect(outline).not.toBe('none');
 
+      const focused = () =>
+        page.evaluate(() => ({
+          id: document.activeElement?.id,
+          text: document.activeElement?.textContent,
+          pressed: document.activeElement?.getAttribute('aria-pressed') ?? undefined,
+        }));
       await page.keyboard.type('http://[::1]:8443');
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => document.activeElement?.id)).toBe('passphrase');
+      expect((await focused()).id).toBe('room');
+      await page.keyboard.press('Tab');
+      expect((await focused()).text).toBe('Generate passphrase');
+      await page.keyboard.press('Tab');
+      expect((await focused()).id).toBe('passphrase');
       await page.keyboard.type(PASSPHRASE);
       await page.keyboard.press('Tab');
-      const toggle = await page.evaluate(() => ({
-        text: document.activeElement?.textContent,
-        pressed: document.activeElement?.getAttribute('aria-pressed'),
-      }));
-      expect(toggle).toEqual({ text: 'Show passphrase', pressed: 'false' });
+      expect(await focused()).toMatchObject({ text: 'Show passphrase', pressed: 'false' });
       await page.keyboard.press('Space');
       expect(await page.$eval('#passphrase', (input) => (input as HTMLInputElement).type)).toBe('text');
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Enable');
+      expect((await focused()).text).toBe('Copy passphrase');
+      await page.keyboard.press('Tab');
+      expect((await focused()).text).toBe('Enable');
       await page.keyboard.press('Enter');
 
       await waitFor(async () => (await listedOrigins(page)).includes('http://[::1]:8443'), {
@@ -339,6 +445,211 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       ['http://[::1]:8443/*'],
       ['http://[::1]:8443/*'],
     ]);
+  });
+
+  it('"Generate passphrase" fills 12 random words, says they are not stored, and enabling shows 5 safety words', async () => {
+    const origin = 'https://generate.example.org';
+    // The clipboard needs a permission Chrome would grant the focused options page after a click.
+    await ext.browser
+      .defaultBrowserContext()
+      .overridePermissions(ext.extensionUrl('').slice(0, -1), ['clipboard-read', 'clipboard-sanitized-write']);
+    await withOptionsPage(async (page) => {
+      await page.bringToFront();
+      await page.locator(OPTIONS_CONTROLS.site).fill(origin);
+      expect(await page.$('#generated-notice')).toBeNull();
+      await page.locator(OPTIONS_CONTROLS.generatePassphrase).click();
+
+      const first = await passphraseValue(page);
+      expect(first).toMatch(/^[a-z]+( [a-z]+)*$/);
+      expect(first.split(' ')).toHaveLength(GENERATED_PASSPHRASE_WORDS);
+      expect(first.split(' ').every(isListWord), 'every word is a BIP-39 word').toBe(true);
+      // Shown, so it can be read out or copied.
+      expect(await page.$eval('#passphrase', (input) => (input as HTMLInputElement).type)).toBe('text');
+      expect(await page.$eval(OPTIONS_CONTROLS.showPassphrase, (button) => button.getAttribute('aria-pressed'))).toBe(
+        'true',
+      );
+      const notice = await page.$eval('#generated-notice', (node) => node.textContent ?? '');
+      expect(notice).toMatch(/Copy this passphrase now/);
+      expect(notice).toMatch(/does not store it, and cannot show it again/);
+      expect(notice).toMatch(/through another channel than this site/);
+      expect(notice).toMatch(/never in the site’s own chat/);
+      expect(await page.$eval('#passphrase', (input) => input.getAttribute('aria-describedby'))).toMatch(
+        /generated-notice/,
+      );
+      expect(await page.$eval('#passphrase-strength', (node) => node.textContent)).toBe(
+        'Strength: strong (generated, 132 bits).',
+      );
+      expect(await page.$eval('#passphrase-warning', (node) => node.textContent)).toBe('');
+
+      // Every click makes a new one.
+      await page.locator(OPTIONS_CONTROLS.generatePassphrase).click();
+      const passphrase = await passphraseValue(page);
+      expect(passphrase).not.toBe(first);
+      expect(passphrase.split(' ')).toHaveLength(GENERATED_PASSPHRASE_WORDS);
+
+      await page.locator(OPTIONS_CONTROLS.copyPassphrase).click();
+      await waitFor(async () => /Copied/.test(await pageStatus(page)), { description: 'the page to say Copied' });
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(passphrase);
+
+      await page.locator(OPTIONS_CONTROLS.enable).click();
+      await waitForEnabled(page, origin);
+      // The secret is gone from the page, and so is the notice about it.
+      expect(await page.$('#generated-notice')).toBeNull();
+      expect(await page.$eval('#passphrase', (input) => (input as HTMLInputElement).type)).toBe('password');
+      expect(await page.$eval('#passphrase-strength', (node) => node.textContent)).toBe('');
+
+      const rooms = await roomsShown(page, origin);
+      expect(rooms).toEqual([{ name: 'Default room', inUse: true, words: expect.any(Array) }]);
+      const words = rooms?.[0]?.words ?? [];
+      expect(words).toHaveLength(SAFETY_WORD_COUNT);
+      expect(words.every(isListWord), words.join(' ')).toBe(true);
+      expect((await siteInfo(origin))?.rooms).toEqual([{ label: '', keyedAt: expect.any(Number), safetyWords: words }]);
+      expect(await page.$eval('.site[data-origin="https://generate.example.org"]', (node) => node.textContent)).toMatch(
+        /same words = same passphrase and room/,
+      );
+    });
+  });
+
+  it('the same site, passphrase and room give the same safety words in another profile; any difference, others', async () => {
+    const origin = 'https://words.example.org';
+    const passphrase = generatePassphrase();
+    const almost = oneLetterOff(passphrase);
+    const words = await withOptionsPage(async (page) => {
+      await enableSiteThroughOptions(ext, origin, passphrase, { page, room: 'Team A' });
+      return wordsShown(page, origin, 'team a');
+    });
+    expect(words).toHaveLength(SAFETY_WORD_COUNT);
+
+    const other = await launchWithSiteGranted([origin]);
+    try {
+      const page = await other.openExtensionPage(OPTIONS_PAGE);
+      try {
+        // Another person, another browser: the room name typed differently, but the same once normalised.
+        await enableSiteThroughOptions(other, origin, passphrase, { page, room: '  TEAM   a ' });
+        expect(await wordsShown(page, origin, 'team a')).toEqual(words);
+
+        // Another room with the same passphrase.
+        await enableSiteThroughOptions(other, origin, passphrase, { page, room: 'Team B' });
+        const teamB = await wordsShown(page, origin, 'team b');
+        expect(teamB).toHaveLength(SAFETY_WORD_COUNT);
+        expect(teamB).not.toEqual(words);
+
+        // The same room with a passphrase one letter off.
+        await enableSiteThroughOptions(other, origin, almost, { page, room: 'Team A' });
+        const mistyped = await wordsShown(page, origin, 'team a');
+        expect(mistyped).toHaveLength(SAFETY_WORD_COUNT);
+        expect(mistyped).not.toEqual(words);
+        expect(mistyped).not.toEqual(teamB);
+      } finally {
+        await page.close();
+      }
+      expect((await siteInfo(origin, other))?.rooms.map((room) => room.label).sort()).toEqual(['team a', 'team b']);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('lists two rooms of one site: "Use this room" switches the room in use, "Forget" erases one', async () => {
+    const origin = 'https://rooms.example.org';
+    await withOptionsPage(async (page) => {
+      await enableSiteThroughOptions(ext, origin, generatePassphrase(), { page });
+      await enableSiteThroughOptions(ext, origin, generatePassphrase(), { page, room: 'Standup' });
+      expect(await pageStatus(page)).toMatch(
+        /The passphrase of room “standup” on https:\/\/rooms\.example\.org is set/,
+      );
+
+      // The room enabled last is in use; each room has its own words.
+      let rooms = await roomsShown(page, origin);
+      expect(rooms?.map(({ name, inUse }) => ({ name, inUse }))).toEqual([
+        { name: 'Default room', inUse: false },
+        { name: 'standup', inUse: true },
+      ]);
+      expect(rooms?.[0]?.words).not.toEqual(rooms?.[1]?.words);
+      expect((await siteInfo(origin))?.activeRoom).toBe('standup');
+      // Only rooms not in use can be switched to.
+      await expect(roomButton(page, OPTIONS_CONTROLS.useRoom, origin, 'standup')).rejects.toThrow(/no button/);
+
+      await (await roomButton(page, OPTIONS_CONTROLS.useRoom, origin, 'Default room')).click();
+      await waitFor(async () => (await roomsShown(page, origin))?.[0]?.inUse, {
+        description: 'the default room to be in use',
+      });
+      rooms = await roomsShown(page, origin);
+      expect(rooms?.map((room) => room.inUse)).toEqual([true, false]);
+      expect((await siteInfo(origin))?.activeRoom).toBe('');
+      expect(await pageStatus(page)).toMatch(/The default room is in use on https:\/\/rooms\.example\.org now/);
+      // The button that had focus is gone: focus is on the room's name.
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Default room');
+
+      await (await roomButton(page, OPTIONS_CONTROLS.forgetRoom, origin, 'standup')).click();
+      await waitFor(async () => (await roomsShown(page, origin))?.length === 1, {
+        description: 'the standup room to leave the list',
+      });
+      expect((await roomsShown(page, origin))?.map((room) => room.name)).toEqual(['Default room']);
+      expect((await siteInfo(origin))?.rooms.map((room) => room.label)).toEqual(['']);
+      expect(await pageStatus(page)).toMatch(/Forgot room “standup” on https:\/\/rooms\.example\.org/);
+
+      // Without any room the site stays enabled, and the page says its calls carry no media.
+      await (await roomButton(page, OPTIONS_CONTROLS.forgetRoom, origin, 'Default room')).click();
+      await waitFor(async () => (await roomsShown(page, origin))?.length === 0, {
+        description: 'the last room to leave the list',
+      });
+      expect(
+        await page.$eval('.site[data-origin="https://rooms.example.org"] .no-room', (node) => node.textContent),
+      ).toMatch(/No passphrase is set for this site, so calls on it carry no media until you enter one above/);
+      expect(await siteInfo(origin)).toMatchObject({ rooms: [], activeRoom: '' });
+    });
+  });
+
+  it('warns about a weak typed passphrase (loading the estimator only then), not about a generated one', async () => {
+    // Watch what the page loads from the start.
+    const page = await ext.browser.newPage();
+    try {
+      const requested: string[] = [];
+      page.on('request', (request) => void requested.push(request.url()));
+      await page.goto(ext.extensionUrl(OPTIONS_PAGE), { waitUntil: 'load' });
+      await page.waitForSelector('#passphrase');
+      const estimatorLoaded = () => requested.some((url) => /\/assets\/strength-[^/]*\.js$/.test(url));
+      const strength = () => page.$eval('#passphrase-strength', (node) => node.textContent ?? '');
+      const warning = () => page.$eval('#passphrase-warning', (node) => node.textContent ?? '');
+
+      expect(estimatorLoaded()).toBe(false);
+      expect(await strength()).toBe('');
+
+      await page.locator(OPTIONS_CONTROLS.passphrase).fill('password1');
+      await waitFor(async () => /easy to guess/.test(await warning()), { description: 'the weak passphrase warning' });
+      expect(estimatorLoaded()).toBe(true);
+      expect(await strength()).toMatch(/^Strength: weak\. Someone with a recording of a call could guess it in /);
+      expect(await warning()).toMatch(/Anyone who records a call can test guesses offline/);
+      expect(await warning()).toMatch(/Use “Generate passphrase”, or at least five random words/);
+      expect(await page.$eval('#passphrase-warning', (node) => node.getAttribute('role'))).toBe('status');
+
+      // A long typed passphrase is fine.
+      await page.locator(OPTIONS_CONTROLS.passphrase).fill('tangerine quarrel bicycle mosaic lantern');
+      await waitFor(async () => /^Strength: strong/.test(await strength()), { description: 'a strong estimate' });
+      expect(await warning()).toBe('');
+
+      // Back to weak, then generated: no warning, no estimate needed.
+      await page.locator(OPTIONS_CONTROLS.passphrase).fill('password1');
+      await waitFor(async () => /easy to guess/.test(await warning()), { description: 'the warning again' });
+      await page.locator(OPTIONS_CONTROLS.generatePassphrase).click();
+      expect(await strength()).toBe('Strength: strong (generated, 132 bits).');
+      expect(await warning()).toBe('');
+      // Changed by hand, it is a typed passphrase again (and still a strong one).
+      await page.locator(OPTIONS_CONTROLS.passphrase).click();
+      await page.keyboard.press('End');
+      await page.keyboard.type('x');
+      await waitFor(async () => /^Strength: strong\. /.test(await strength()), {
+        description: 'an estimate of the edited passphrase',
+      });
+      expect(await warning()).toBe('');
+      expect(await page.$('#generated-notice')).toBeNull();
+    } finally {
+      await page.close();
+    }
+
+    // The warning does not block: a weak passphrase can still be used.
+    const origin = await enableSiteThroughOptions(ext, 'https://weak.example.org', 'password1');
+    expect((await siteInfo(origin))?.rooms).toHaveLength(1);
   });
 
   it('Chrome holds the host permission for exactly the granted port', async () => {

@@ -29,11 +29,22 @@ export const OPTIONS_CONTROLS = {
   site: '::-p-aria(Site[role="textbox"])',
   // A password field has no ARIA role: match the name alone (the show/hide toggle is named "Show passphrase").
   passphrase: '::-p-aria([name="Passphrase"])',
+  room: '::-p-aria(Room[role="textbox"])',
+  generatePassphrase: '::-p-aria([name="Generate passphrase"][role="button"])',
+  copyPassphrase: '::-p-aria([name="Copy passphrase"][role="button"])',
+  showPassphrase: '::-p-aria([name="Show passphrase"][role="button"])',
   enable: '::-p-aria(Enable[role="button"])',
   disable: '::-p-aria(Disable[role="button"])',
+  /** One per room not in use; its description is the room's name. */
+  useRoom: '::-p-aria([name="Use this room"][role="button"])',
+  /** One per room; its description is the room's name. */
+  forgetRoom: '::-p-aria(Forget[role="button"])',
 } as const;
 
-/** How long enabling may take: PBKDF2 with 600,000 iterations on a slow CI core, plus the registration. */
+/**
+ * How long enabling may take: Argon2id (about 0.4-1 s on a desktop core, several seconds on a slow, busy CI core),
+ * plus the registration.
+ */
 const ENABLE_TIMEOUT_MS = 30_000;
 
 /**
@@ -112,12 +123,16 @@ async function grantInPreferences(
 export interface EnableThroughOptionsOptions {
   /** An options page to use (left open). Default: open a new one, and close it afterwards. */
   page?: Page;
+  /** The room to type into "Room". Default: none (the field is left empty: the site's default room). */
+  room?: string;
 }
 
 /**
- * Enables `origin` with `passphrase` through the real options page, as a person would: types into "Site" and
- * "Passphrase", clicks "Enable", and waits until the site is listed among the enabled sites. The site's permission
- * must be granted already (see {@link launchWithSiteGranted}), or the permission request never settles.
+ * Enables `origin` with `passphrase` (in `options.room`, if given) through the real options page, as a person
+ * would: types into "Site", "Room" and "Passphrase", clicks "Enable", and waits until the site is listed among the
+ * enabled sites and the form has cleared the passphrase. Enabling a site that is enabled already sets the
+ * passphrase of one of its rooms (and makes it the room in use). The site's permission must be granted already
+ * (see {@link launchWithSiteGranted}), or the permission request never settles.
  *
  * @returns the normalised origin as listed.
  * @throws with the page's own message if it shows an error instead.
@@ -133,6 +148,7 @@ export async function enableSiteThroughOptions(
   const page = options.page ?? (await ext.openExtensionPage(OPTIONS_PAGE));
   try {
     await page.locator(OPTIONS_CONTROLS.site).fill(origin);
+    await fillOrClear(page, OPTIONS_CONTROLS.room, options.room ?? '');
     await page.locator(OPTIONS_CONTROLS.passphrase).fill(passphrase);
     await page.locator(OPTIONS_CONTROLS.enable).click();
     const outcome = await page.waitForFunction(
@@ -154,6 +170,28 @@ export async function enableSiteThroughOptions(
     return normalized.origin;
   } finally {
     if (options.page === undefined) await page.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Sets a text field to `value` as a person would; for "" (which `locator.fill` leaves as it is), selects everything
+ * in the field and deletes it.
+ */
+async function fillOrClear(page: Page, selector: string, value: string): Promise<void> {
+  if (value !== '') {
+    await page.locator(selector).fill(value);
+    return;
+  }
+  const field = await page.locator(selector).waitHandle();
+  try {
+    if ((await field.evaluate((input) => (input as HTMLInputElement).value)) === '') return;
+    await field.click();
+    await page.keyboard.down('Control');
+    await page.keyboard.press('KeyA');
+    await page.keyboard.up('Control');
+    await page.keyboard.press('Backspace');
+  } finally {
+    await field.dispose();
   }
 }
 

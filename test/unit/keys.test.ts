@@ -214,7 +214,7 @@ describe('deriveRoomKey → epochKeyBytes / safetyWords', () => {
       seen.add(words.join(' '));
       for (const [w, word] of words.entries()) {
         const value = position.get(word) as number;
-        for (let b = 0; b < 11; b++) if ((value >> (10 - b)) & 1) ones[w * 11 + b]++;
+        for (let b = 0; b < 11; b++) if ((value >> (10 - b)) & 1) ones[w * 11 + b] = (ones[w * 11 + b] ?? 0) + 1;
       }
     }
     expect(seen.size).toBe(n); // 55 bits: a repeat among 3,000 has probability ~2^-33
