@@ -218,6 +218,70 @@ describe.skipIf(!chromiumAvailable)('the key lifecycle (rotation test build, hea
     await call.hangUp();
   });
 
+  it('migrates a version 1 database: the PBKDF2 key is erased, the site stays enabled and asks for the passphrase', async () => {
+    const ext = await launchExtensionParticipant(server.url, PASSPHRASE, media, {
+      extensionPath: ROTATION_TEST_EXTENSION_PATH,
+    });
+    try {
+      const origin = new URL(server.url).origin;
+      // Replace the database with what version 1 of the extension stored: one PBKDF2-derived key per site.
+      await ext.serviceWorker.evaluate(async (site: string) => {
+        await new Promise<void>((resolve, reject) => {
+          const request = indexedDB.deleteDatabase('framelock');
+          request.onsuccess = () => resolve();
+          request.onerror = () => reject(request.error);
+        });
+        const passphrase = await crypto.subtle.importKey('raw', new TextEncoder().encode('old'), 'PBKDF2', false, [
+          'deriveBits',
+        ]);
+        const bits = await crypto.subtle.deriveBits(
+          { name: 'PBKDF2', hash: 'SHA-256', salt: new Uint8Array(8), iterations: 1_000 },
+          passphrase,
+          256,
+        );
+        const roomKey = await crypto.subtle.importKey('raw', bits, 'HKDF', false, ['deriveBits']);
+        await new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('framelock', 1);
+          open.onupgradeneeded = () => {
+            const sites = open.result.createObjectStore('sites', { keyPath: 'origin' });
+            open.result.createObjectStore('revoked', { keyPath: 'origin' });
+            sites.put({ origin: site, enabledAt: 1_700_000_000_000, roomKey, problems: ['cross_origin_frame'] });
+          };
+          open.onsuccess = () => {
+            open.result.close();
+            resolve();
+          };
+          open.onerror = () => reject(open.error);
+        });
+      }, origin);
+      await ext.stopServiceWorker();
+      const worker = await ext.wakeServiceWorker();
+      const options = await ext.openExtensionPage(OPTIONS_PAGE);
+      const sites = (await options.evaluate(() => chrome.runtime.sendMessage({ type: 'sites/list' }))) as {
+        ok: boolean;
+        sites: { origin: string; enabledAt: number; rooms: unknown[]; problems: string[] }[];
+      };
+      expect(sites.ok).toBe(true);
+      expect(sites.sites).toEqual([
+        expect.objectContaining({ origin, enabledAt: 1_700_000_000_000, rooms: [], problems: ['cross_origin_frame'] }),
+      ]);
+      const version = await worker.evaluate(async () => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const open = indexedDB.open('framelock');
+          open.onsuccess = () => resolve(open.result);
+          open.onerror = () => reject(open.error);
+        });
+        db.close();
+        return db.version;
+      });
+      expect(version).toBe(2);
+      await options.waitForFunction(() => /no passphrase/i.test(document.body.textContent ?? ''), { timeout: 10_000 });
+      await options.close();
+    } finally {
+      await ext.close();
+    }
+  });
+
   it('IndexedDB holds only non-extractable keys and never the passphrase; no storage area holds it either', async () => {
     const found = (await alice.serviceWorker.evaluate(async (passphrase: string) => {
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
