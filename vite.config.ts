@@ -1,6 +1,26 @@
 import { crx } from '@crxjs/vite-plugin';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import manifest from './manifest.json' with { type: 'json' };
+import { mergeLocaleFragments } from './scripts/locales.ts';
+import { LOCALE_FRAGMENTS } from './src/ui/locales.ts';
+
+/** Emits `_locales/en/messages.json`, merged from the UI's `messages.en.json` fragments (src/ui/locales.ts). */
+function localesPlugin(): Plugin {
+  return {
+    name: 'framelock-locales',
+    buildStart() {
+      for (const fragment of LOCALE_FRAGMENTS) this.addWatchFile(fragment);
+    },
+    generateBundle() {
+      const messages = mergeLocaleFragments(process.cwd());
+      this.emitFile({
+        type: 'asset',
+        fileName: '_locales/en/messages.json',
+        source: `${JSON.stringify(messages, null, 2)}\n`,
+      });
+    },
+  };
+}
 
 /**
  * `vite build` makes the extension as shipped, into dist/. `vite build --mode rotation-test` makes the build the key
@@ -13,8 +33,9 @@ export default defineConfig(({ mode }) => {
   const rotationTest = mode === 'rotation-test';
   return {
     plugins: [
+      localesPlugin(),
       crx({
-        manifest: rotationTest ? { ...manifest, name: `${manifest.name} (rotation test build)` } : manifest,
+        manifest: rotationTest ? { ...manifest, name: 'Framelock (rotation test build)' } : manifest,
       }),
     ],
     define: rotationTest

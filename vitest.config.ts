@@ -13,6 +13,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'dom',
+          // Preact components of the popup and the options page, rendered in happy-dom with a fake extension API.
+          include: ['test/dom/**/*.test.tsx'],
+          environment: 'happy-dom',
+          setupFiles: ['test/dom/setup.ts'],
+        },
+      },
+      {
+        test: {
           name: 'browser',
           // Real Chromium driven by puppeteer against the built extension in dist/ (npm test builds first).
           include: ['test/browser/**/*.test.ts'],

@@ -97,6 +97,7 @@ async function keyConnection(connection: Connection): Promise<void> {
     send(connection.port, { type: 'no-key' });
     return;
   }
+  send(connection.port, { type: 'settings', strict: site.strict ?? false, indicator: site.indicator ?? true });
   if (room === undefined) {
     send(connection.port, { type: 'no-key' });
     await addProblem(connection.origin, 'no_room_key');

@@ -59,6 +59,10 @@ export interface SiteRecord {
   rooms: RoomRecord[];
   /** The room a tab of this site uses unless the user chose another for that tab. */
   activeRoom: string;
+  /** Strict mode (`SiteInfo.strict`); absent means off. */
+  strict?: boolean;
+  /** The in-page indicator (`SiteInfo.indicator`); absent means on. */
+  indicator?: boolean;
   /** What tabs of this site reported (`SITE_PROBLEMS` order, no duplicates). */
   problems: SiteProblem[];
 }
@@ -162,6 +166,8 @@ function isValidRecord(value: unknown): value is SiteRecord {
     record.rooms.every(isValidRoom) &&
     new Set(record.rooms.map((room) => room.label)).size === record.rooms.length &&
     typeof record.activeRoom === 'string' &&
+    (record.strict === undefined || typeof record.strict === 'boolean') &&
+    (record.indicator === undefined || typeof record.indicator === 'boolean') &&
     Array.isArray(record.problems) &&
     record.problems.every(isSiteProblem)
   );
@@ -228,6 +234,8 @@ export async function putSite(record: SiteRecord): Promise<void> {
     enabledAt: record.enabledAt,
     rooms: record.rooms.map(({ label, roomKey, keyedAt }) => ({ label, roomKey, keyedAt })),
     activeRoom: record.activeRoom,
+    strict: record.strict ?? false,
+    indicator: record.indicator ?? true,
     problems,
   });
 }
@@ -271,6 +279,8 @@ export async function toSiteInfo(record: SiteRecord): Promise<SiteInfo> {
     enabledAt: record.enabledAt,
     activeRoom: record.activeRoom,
     rooms,
+    strict: record.strict ?? false,
+    indicator: record.indicator ?? true,
     problems: [...record.problems],
   };
 }

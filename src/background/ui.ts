@@ -42,6 +42,7 @@ export const UI_REQUEST_TYPES: readonly UiRequest['type'][] = [
   'rooms/forget',
   'rooms/select',
   'tabs/select-room',
+  'sites/settings',
   'status/get',
 ];
 
@@ -120,6 +121,20 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
       const room = parseRoom(fields.room);
       return typeof room === 'string' ? { type, origin, room } : room;
     }
+    case 'sites/settings': {
+      const extra = unexpectedFields(fields, ['type', 'origin', 'strict', 'indicator']);
+      if (extra !== undefined) return extra;
+      const origin = parseOrigin(fields.origin);
+      if (typeof origin !== 'string') return origin;
+      const request: Extract<UiRequest, { type: 'sites/settings' }> = { type, origin };
+      for (const key of ['strict', 'indicator'] as const) {
+        const value = fields[key];
+        if (value === undefined) continue;
+        if (typeof value !== 'boolean') return invalid(`The setting ${key} must be true or false.`);
+        request[key] = value;
+      }
+      return request;
+    }
     case 'tabs/select-room': {
       const extra = unexpectedFields(fields, ['type', 'tabId', 'room']);
       if (extra !== undefined) return extra;
@@ -172,6 +187,12 @@ export async function handleUiMessage(message: unknown, sender: UiSender): Promi
         );
       case 'tabs/select-room':
         return await selectRoomForTab(request.tabId, request.room);
+      case 'sites/settings':
+        return await changeRooms(request.origin, (site) => ({
+          ...site,
+          ...(request.strict !== undefined ? { strict: request.strict } : {}),
+          ...(request.indicator !== undefined ? { indicator: request.indicator } : {}),
+        }));
       case 'sites/disable':
         return await disableSite(request.origin);
       case 'sites/dismiss-revoked':
@@ -218,6 +239,7 @@ async function enableSite(origin: Origin, room: string, passphrase: string): Pro
     const now = Date.now();
     // Problems are reset: a fresh enable is how the user starts over; tabs report again what still holds.
     await putSite({
+      ...(previous ?? {}),
       origin,
       enabledAt: previous?.enabledAt ?? now,
       rooms: [...others, { label: room, roomKey, keyedAt: now }],
@@ -243,7 +265,7 @@ async function enableSite(origin: Origin, room: string, passphrase: string): Pro
   return result;
 }
 
-/** Applies `change` to an enabled site's rooms, then re-keys its open frames. */
+/** Applies `change` to an enabled site (its rooms or settings), then re-keys its open frames. */
 async function changeRooms(origin: Origin, change: (site: SiteRecord) => SiteRecord | UiError): Promise<AnyUiResponse> {
   const result = await withSitesLock(async (): Promise<AnyUiResponse> => {
     const site = await getSite(origin);

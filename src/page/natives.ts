@@ -53,6 +53,7 @@ export const natives = {
   senderTrack: getDescriptor(globalThis.RTCRtpSender?.prototype ?? {}, 'track')?.get,
   receiverTrack: getDescriptor(globalThis.RTCRtpReceiver?.prototype ?? {}, 'track')?.get,
   trackKind: getDescriptor(globalThis.MediaStreamTrack?.prototype ?? {}, 'kind')?.get,
+  trackId: getDescriptor(globalThis.MediaStreamTrack?.prototype ?? {}, 'id')?.get,
   transceiverReceiverOf: getDescriptor(globalThis.RTCTrackEvent?.prototype ?? {}, 'receiver')?.get,
   transceiverOfTrackEvent: getDescriptor(globalThis.RTCTrackEvent?.prototype ?? {}, 'transceiver')?.get,
 } as const;

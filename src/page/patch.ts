@@ -82,7 +82,17 @@ export function installPatch(worker: Worker, report: Report): void {
     if (has(attached, target)) return;
     const setter = (side === 'send' ? N.senderTransform : N.receiverTransform)?.set;
     if (setter === undefined) return;
-    const transform = new Transform(worker, { side, kind, id: `${side}-${kind}-${++serial}` });
+    const id = `${side}-${kind}-${++serial}`;
+    // A receiver's track never changes: its id lets the in-page indicator find the <video> that shows it. (Object
+    // literals only: an assignment could run a setter the page put on Object.prototype.)
+    const trackId =
+      side === 'receive' && N.receiverTrack !== undefined && N.trackId !== undefined
+        ? apply(N.trackId, apply(N.receiverTrack, target, []), [])
+        : undefined;
+    const transform = new Transform(
+      worker,
+      typeof trackId === 'string' ? { side, kind, id, trackId } : { side, kind, id },
+    );
     add(ours, transform);
     apply(setter, target, [transform]);
     add(attached, target);

@@ -39,6 +39,8 @@ export type UiRequest =
   | { type: 'rooms/select'; origin: Origin; room: string }
   /** Make a room the one this tab uses (until the tab closes). */
   | { type: 'tabs/select-room'; tabId: number; room: string }
+  /** Change a site's settings (fields left out keep their value). */
+  | { type: 'sites/settings'; origin: Origin; strict?: boolean; indicator?: boolean }
   /** Dismiss the notice that a site was turned off because its host permission was removed. */
   | { type: 'sites/dismiss-revoked'; origin: Origin }
   | { type: 'status/get' };
@@ -75,6 +77,10 @@ export interface SiteInfo {
   rooms: RoomInfo[];
   /** The room the site's tabs use. */
   activeRoom: string;
+  /** Strict mode: incoming media that is not end-to-end encrypted is dropped, not shown with a warning. Default off. */
+  strict: boolean;
+  /** Draw the in-page indicator (lock status and per-video markers) on this site's pages. Default on. */
+  indicator: boolean;
   /** What we know about protecting calls on this site, from the tabs that ran it (worst first). */
   problems: SiteProblem[];
 }
@@ -134,7 +140,9 @@ export type BackgroundToBridge =
    */
   | { type: 'epoch-keys'; room: string; now: number; keys: { epoch: number; key: string }[] }
   /** The site is not enabled (or no longer), or its room has no key: the worker drops everything it would send. */
-  | { type: 'no-key' };
+  | { type: 'no-key' }
+  /** The site's settings (sent on connect and whenever they change). */
+  | { type: 'settings'; strict: boolean; indicator: boolean };
 
 export type BridgeToBackground =
   | { type: 'stats'; stats: TransformStats[] }
@@ -163,7 +171,9 @@ export type BridgeToWorker =
   /** The current epoch (at every boundary); the worker moves its senders to it and erases keys older than epoch - 1. */
   | { type: 'epoch'; epoch: number }
   /** No key material at all (site disabled): send nothing, decrypt nothing. */
-  | { type: 'no-key' };
+  | { type: 'no-key' }
+  /** Strict mode on or off for every receiver (see `SiteInfo.strict`). */
+  | { type: 'settings'; strict: boolean };
 
 /** Counters of one transform (one sender or receiver), as the worker keeps them. */
 export interface TransformStats {
@@ -190,6 +200,10 @@ export interface TransformStats {
   lastError?: string;
   /** Receive: the last remote sender keyed for an epoch this many epochs from ours (a clock off by more than one). */
   clockSkew?: number;
+  /** Receive: the id of the receiver's MediaStreamTrack, so the in-page indicator can find the `<video>` showing it. */
+  trackId?: string;
+  /** Receive: strict mode was on (plaintext dropped, not shown). */
+  strict?: boolean;
   /** Receive: counts per remote KID (an SFU may switch senders on one track), the most recent 16 KIDs. */
   byKid?: { kid: string; protected: number; undecryptable: number }[];
   /** Receive: the status a person should see. */

@@ -36,6 +36,9 @@ export function isTransformStats(value: unknown): value is TransformStats {
     (s.codec === undefined || isShortString(s.codec, 64)) &&
     (s.kid === undefined || isShortString(s.kid, 24)) &&
     (s.lastError === undefined || isShortString(s.lastError, 256)) &&
+    (s.clockSkew === undefined || (Number.isInteger(s.clockSkew) && Math.abs(s.clockSkew as number) <= 8)) &&
+    (s.trackId === undefined || isShortString(s.trackId, 64)) &&
+    (s.strict === undefined || typeof s.strict === 'boolean') &&
     (s.byKid === undefined || (Array.isArray(s.byKid) && s.byKid.length <= 16 && s.byKid.every(isKidCounts)))
   );
 }

@@ -240,6 +240,8 @@ export class ReceiveSession extends Session {
   readonly #now: () => number;
   /** Drop plaintext even before the track was protected (strict mode). */
   strict = false;
+  /** The receiver's MediaStreamTrack id, reported so the in-page indicator can find its `<video>`. */
+  trackId: string | undefined;
 
   constructor(id: string, kind: MediaKind, host: SessionHost, now: () => number = () => Date.now()) {
     super(id, kind, host);
@@ -277,6 +279,8 @@ export class ReceiveSession extends Session {
   override snapshot(side: 'send' | 'receive'): TransformStats {
     const stats = super.snapshot(side);
     if (this.#clockSkew !== undefined) stats.clockSkew = this.#clockSkew;
+    if (this.trackId !== undefined) stats.trackId = this.trackId;
+    if (this.strict) stats.strict = true;
     if (this.#byKid.size > 0) {
       stats.byKid = [...this.#byKid].map(([kid, counts]) => ({ kid: kid.toString(), ...counts }));
     }
@@ -330,12 +334,17 @@ export class ReceiveSession extends Session {
             this.count('passthrough');
             return true;
           }
-          if (this.#authenticated || this.strict) {
+          if (this.#authenticated) {
             this.lastError = 'plaintext on a protected track: dropped';
             this.count('dropped');
             return false;
           }
           this.count('unencrypted');
+          if (this.strict) {
+            // Still "not encrypted" to the user (it is who sends it), but nothing of it is shown or played.
+            this.lastError = 'not end-to-end encrypted: dropped (strict mode)';
+            return false;
+          }
           return true;
         case 'failed':
           if (result.reason === 'replay') {

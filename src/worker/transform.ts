@@ -26,6 +26,8 @@ const scope = globalThis as unknown as {
 
 let port: MessagePort | undefined;
 let epoch: number | undefined;
+/** Strict mode: receivers drop plaintext from the start. */
+let strict = false;
 
 function post(message: WorkerToBridge): void {
   port?.postMessage(message);
@@ -70,6 +72,12 @@ async function onBridgeMessage(event: MessageEvent<BridgeToWorker>): Promise<voi
         });
       }
       break;
+    case 'settings':
+      if (typeof message.strict === 'boolean') {
+        strict = message.strict;
+        for (const { session } of sessions.values()) if (session instanceof ReceiveSession) session.strict = strict;
+      }
+      break;
     case 'no-key':
       epoch = undefined;
       keyring.clear();
@@ -96,7 +104,7 @@ function accept(event: MessageEvent): void {
 }
 
 function startTransform(transformer: ScriptTransformer): void {
-  const options = transformer.options as { side?: unknown; kind?: unknown; id?: unknown } | null;
+  const options = transformer.options as { side?: unknown; kind?: unknown; id?: unknown; trackId?: unknown } | null;
   const side = options?.side;
   const kind = options?.kind;
   if ((side !== 'send' && side !== 'receive') || !isKind(kind)) return;
@@ -111,6 +119,10 @@ function startTransform(transformer: ScriptTransformer): void {
     },
   };
   const session = side === 'send' ? new SendSession(id, kind, host) : new ReceiveSession(id, kind, host);
+  if (session instanceof ReceiveSession) {
+    session.strict = strict;
+    if (typeof options?.trackId === 'string' && options.trackId.length <= 64) session.trackId = options.trackId;
+  }
   sessions.set(id, { side, session });
   transformer.readable
     .pipeThrough(

@@ -211,6 +211,7 @@ describe('ReceiveSession', () => {
     const { receiver, deliver } = await call(epochKey);
     receiver.strict = true;
     expect((await deliver(vp8Frames[1] as Uint8Array)).ok).toBe(false);
+    expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 1, status: 'unencrypted', strict: true });
   });
 
   it('asks for a keyframe when decryption resumes after a run of failures', async () => {
