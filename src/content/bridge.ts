@@ -19,9 +19,10 @@ import {
   msUntilNextEpoch,
 } from '../shared/epoch';
 import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT } from '../shared/handshake';
-import { type BackgroundToBridge, type BridgeToWorker, SITE_PROBLEMS } from '../shared/messages';
+import { type BackgroundToBridge, type BridgeToWorker, SITE_PROBLEMS, UNPROTECTING_PROBLEMS } from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
 import { isTransformStatsList } from '../shared/stats';
+import { Indicator } from './indicator';
 
 /**
  * At most this many new senders (56-bit sender ids) get keys per minute: an SFU cannot make us derive keys without
@@ -69,6 +70,9 @@ const pendingRequests: { kid: bigint; kind: 'audio' | 'video' }[] = [];
 const knownSenders = new Set<bigint>();
 let recentSenders: number[] = [];
 let lastClockReport = -Infinity;
+/** The site's settings, as the background last sent them. */
+let settings = { strict: false, indicator: true };
+const indicator = new Indicator();
 let background: browser.Runtime.Port | undefined;
 let reconnectDelay = RECONNECT_MS;
 
@@ -112,6 +116,7 @@ function onProblem(message: unknown): void {
   if (typeof m.problem !== 'string' || !(SITE_PROBLEMS as readonly string[]).includes(m.problem)) return;
   const checked = typeof m.origin === 'string' ? normalizeOrigin(m.origin) : undefined;
   toBackground({ type: 'problem', problem: m.problem, ...(checked?.ok ? { detail: checked.origin } : {}) });
+  if ((UNPROTECTING_PROBLEMS as readonly string[]).includes(m.problem)) indicator.noteProblem();
 }
 
 /**
@@ -149,6 +154,7 @@ async function onWorkerMessage(message: unknown): Promise<void> {
     // The first message must prove the worker is the one our page script made before any page script ran.
     if (m.type === 'hello' && m.nonce === nonce) {
       workerTrusted = true;
+      toWorker({ type: 'settings', strict: settings.strict });
       if (epoch !== undefined) toWorker({ type: 'epoch', epoch });
     }
     return;
@@ -157,6 +163,7 @@ async function onWorkerMessage(message: unknown): Promise<void> {
     await answerKeyRequest(m.kid, m.kind);
   } else if (m.type === 'stats' && isTransformStatsList(m.stats)) {
     toBackground({ type: 'stats', stats: m.stats });
+    indicator.update(m.stats);
   }
 }
 
@@ -292,6 +299,12 @@ async function onBackgroundMessage(message: unknown): Promise<void> {
     await onEpochKeys(message);
   } else if ((message as BackgroundToBridge | undefined)?.type === 'no-key') {
     dropKeys();
+  } else if ((message as BackgroundToBridge | undefined)?.type === 'settings') {
+    const m = message as Extract<BackgroundToBridge, { type: 'settings' }>;
+    if (typeof m.strict !== 'boolean' || typeof m.indicator !== 'boolean') return;
+    settings = { strict: m.strict, indicator: m.indicator };
+    toWorker({ type: 'settings', strict: settings.strict });
+    indicator.setEnabled(settings.indicator);
   }
 }
 

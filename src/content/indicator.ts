@@ -1,0 +1,218 @@
+/**
+ * @module The in-page indicator, drawn by the content bridge (ISOLATED world) from its worker's counters: a small
+ * lock status in a corner of the page while a call runs, and a marker over each `<video>` that shows a remote
+ * participant whose media is not protected (not encrypted, or cannot be decrypted) or our own media echoed back.
+ *
+ * Everything lives in a closed shadow root under a custom element fixed at the viewport's corner with no size of its
+ * own and `pointer-events: none` (no `contain`: it would make the host the containing block of the fixed parts): the site's CSS cannot restyle it by accident and it cannot move the site's layout or
+ * take its clicks. The page can still remove or imitate it; the toolbar badge and the popup are the authority (the
+ * options page's About section says so).
+ */
+import type { TransformStats } from '../shared/messages';
+import { t } from '../ui/i18n';
+
+/** A transform not reported for this long has ended (its worker session closed). */
+const STALE_MS = 5_000;
+
+type Overall = 'protected' | 'warning' | 'waiting';
+
+interface Marker {
+  kind: 'unencrypted' | 'undecryptable' | 'echoed';
+  element: HTMLElement;
+}
+
+const STYLE = `
+:host { all: initial; }
+.status {
+  position: fixed; right: 12px; bottom: 12px; max-width: calc(100vw - 24px); white-space: nowrap;
+  display: flex; gap: 6px; align-items: center;
+  padding: 4px 10px; border-radius: 999px;
+  font: 600 12px/1.4 system-ui, sans-serif; letter-spacing: 0.01em;
+  color: #fff; background: #1b6e3a; box-shadow: 0 1px 4px rgb(0 0 0 / 35%);
+  opacity: 0.92;
+}
+.status.warning { background: #b3261e; }
+.status.waiting { background: #3d4451; }
+.marker {
+  position: fixed; padding: 3px 8px; border-radius: 4px;
+  font: 700 12px/1.4 system-ui, sans-serif; color: #fff; background: #b3261e;
+  box-shadow: 0 1px 4px rgb(0 0 0 / 40%); white-space: nowrap;
+}
+.marker.echoed { background: #7a4f01; }
+[hidden] { display: none !important; }
+`;
+
+export class Indicator {
+  #enabled = true;
+  #host: HTMLElement | undefined;
+  #root: ShadowRoot | undefined;
+  #status: HTMLElement | undefined;
+  readonly #stats = new Map<string, { stats: TransformStats; at: number }>();
+  readonly #markers = new Map<HTMLVideoElement, Marker>();
+  #problem = false;
+  #frame = 0;
+  /** Closed in the extension; tests open it to read what it drew. */
+  readonly #shadowMode: ShadowRootMode;
+
+  constructor({ shadowMode = 'closed' }: { shadowMode?: ShadowRootMode } = {}) {
+    this.#shadowMode = shadowMode;
+    const reposition = (): void => {
+      if (this.#frame === 0) {
+        this.#frame = requestAnimationFrame(() => {
+          this.#frame = 0;
+          this.#placeMarkers();
+        });
+      }
+    };
+    addEventListener('scroll', reposition, { capture: true, passive: true });
+    addEventListener('resize', reposition, { passive: true });
+  }
+
+  /** Turns the indicator on or off (the site's setting). */
+  setEnabled(enabled: boolean): void {
+    this.#enabled = enabled;
+    this.#render();
+  }
+
+  /** A problem that leaves some media unprotected (worker blocked, unsafe frame…): the status turns to a warning. */
+  noteProblem(): void {
+    this.#problem = true;
+    this.#render();
+  }
+
+  /** New counters from the worker. */
+  update(stats: readonly TransformStats[]): void {
+    const now = Date.now();
+    for (const s of stats) this.#stats.set(s.id, { stats: s, at: now });
+    for (const [id, entry] of this.#stats) if (now - entry.at > STALE_MS) this.#stats.delete(id);
+    this.#render();
+  }
+
+  #overall(list: TransformStats[]): Overall {
+    const receiving = list.filter((s) => s.side === 'receive');
+    if (this.#problem || receiving.some((s) => s.status === 'unencrypted' || s.status === 'undecryptable')) {
+      return 'warning';
+    }
+    return list.some((s) => s.status === 'encrypted') ? 'protected' : 'waiting';
+  }
+
+  #render(): void {
+    const list = [...this.#stats.values()].map((entry) => entry.stats);
+    if (!this.#enabled || list.length === 0) {
+      this.#host?.remove();
+      this.#host = undefined;
+      this.#root = undefined;
+      this.#status = undefined;
+      this.#markers.clear();
+      return;
+    }
+    const root = this.#ensureRoot();
+    if (root === undefined || this.#status === undefined) return;
+    const overall = this.#overall(list);
+    const text =
+      overall === 'protected'
+        ? t('indicator_protected')
+        : overall === 'warning'
+          ? t('indicator_warning')
+          : t('indicator_waiting');
+    this.#status.className = `status ${overall}`;
+    this.#status.textContent = `${overall === 'protected' ? '🔒' : overall === 'warning' ? '⚠' : '…'} ${text}`;
+    this.#status.setAttribute('aria-label', t('indicator_label', text));
+    this.#updateMarkers(list);
+  }
+
+  #ensureRoot(): ShadowRoot | undefined {
+    if (this.#root !== undefined && this.#host?.isConnected) return this.#root;
+    const parent = document.documentElement;
+    if (parent === null) return undefined;
+    const host = document.createElement('framelock-indicator');
+    // Inline and !important: a page rule for the element would otherwise win by accident.
+    host.setAttribute(
+      'style',
+      'all: initial !important; position: fixed !important; inset: 0 !important; width: 0 !important; ' +
+        'height: 0 !important; z-index: 2147483647 !important; pointer-events: none !important; ' +
+        'display: block !important;',
+    );
+    const root = host.attachShadow({ mode: this.#shadowMode });
+    const style = document.createElement('style');
+    style.textContent = STYLE;
+    const status = document.createElement('div');
+    status.setAttribute('role', 'status');
+    root.append(style, status);
+    parent.append(host);
+    this.#host = host;
+    this.#root = root;
+    this.#status = status;
+    this.#markers.clear();
+    return root;
+  }
+
+  /** The `<video>` elements of this document that show the track with id `trackId`. */
+  #videosShowing(trackId: string): HTMLVideoElement[] {
+    const found: HTMLVideoElement[] = [];
+    for (const video of document.querySelectorAll('video')) {
+      const stream = video.srcObject;
+      if (stream instanceof MediaStream && stream.getTracks().some((track) => track.id === trackId)) found.push(video);
+    }
+    return found;
+  }
+
+  #updateMarkers(list: TransformStats[]): void {
+    const root = this.#root;
+    if (root === undefined) return;
+    const wanted = new Map<HTMLVideoElement, Marker['kind']>();
+    for (const s of list) {
+      if (s.side !== 'receive' || s.trackId === undefined) continue;
+      const kind: Marker['kind'] | undefined =
+        s.status === 'unencrypted'
+          ? 'unencrypted'
+          : s.status === 'undecryptable'
+            ? 'undecryptable'
+            : s.echoed > 0
+              ? 'echoed'
+              : undefined;
+      if (kind === undefined) continue;
+      for (const video of this.#videosShowing(s.trackId)) {
+        // A video with audio and video tracks: the worse state wins.
+        const previous = wanted.get(video);
+        if (previous === undefined || previous === 'echoed') wanted.set(video, kind);
+      }
+    }
+    for (const [video, marker] of this.#markers) {
+      if (wanted.get(video) !== marker.kind) {
+        marker.element.remove();
+        this.#markers.delete(video);
+      }
+    }
+    for (const [video, kind] of wanted) {
+      if (this.#markers.has(video)) continue;
+      const element = document.createElement('div');
+      element.className = `marker ${kind}`;
+      const text =
+        kind === 'unencrypted'
+          ? t('indicator_marker_unencrypted')
+          : kind === 'undecryptable'
+            ? t('indicator_marker_undecryptable')
+            : t('indicator_marker_echoed');
+      element.textContent = `${kind === 'echoed' ? '↩' : '⚠'} ${text}`;
+      element.setAttribute('role', 'note');
+      element.setAttribute('aria-label', t('indicator_label', text));
+      root.append(element);
+      this.#markers.set(video, { kind, element });
+    }
+    this.#placeMarkers();
+  }
+
+  /** Puts each marker on the top-left corner of its video (hidden while the video is not on screen). */
+  #placeMarkers(): void {
+    for (const [video, marker] of this.#markers) {
+      const box = video.isConnected ? video.getBoundingClientRect() : undefined;
+      const visible = box !== undefined && box.width > 0 && box.height > 0 && box.bottom > 0 && box.right > 0;
+      marker.element.hidden = !visible;
+      if (visible) {
+        marker.element.style.left = `${Math.max(0, box.left) + 6}px`;
+        marker.element.style.top = `${Math.max(0, box.top) + 6}px`;
+      }
+    }
+  }
+}

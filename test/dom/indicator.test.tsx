@@ -1,0 +1,129 @@
+/**
+ * The in-page indicator (src/content/indicator.ts) in happy-dom: what it says for each call state, which video tiles
+ * it marks, that its host takes no room and no clicks, and that it goes when switched off. The extension uses a
+ * closed shadow root; these tests open it to read what was drawn.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Indicator } from '../../src/content/indicator';
+import type { TransformStats } from '../../src/shared/messages';
+
+class FakeMediaStream {
+  readonly #tracks: { id: string }[];
+  constructor(tracks: { id: string }[]) {
+    this.#tracks = tracks;
+  }
+  getTracks() {
+    return this.#tracks;
+  }
+}
+
+beforeAll(() => {
+  (globalThis as unknown as { MediaStream: unknown }).MediaStream = FakeMediaStream;
+});
+
+afterEach(() => {
+  document.querySelector('framelock-indicator')?.remove();
+  document.body.innerHTML = '';
+});
+
+function stats(
+  id: string,
+  side: 'send' | 'receive',
+  status: TransformStats['status'],
+  extra: Partial<TransformStats> = {},
+): TransformStats {
+  return {
+    id,
+    side,
+    kind: 'video',
+    protected: 0,
+    unencrypted: 0,
+    undecryptable: 0,
+    dropped: 0,
+    passthrough: 0,
+    echoed: 0,
+    status,
+    ...extra,
+  };
+}
+
+function video(trackId: string): HTMLVideoElement {
+  const element = document.createElement('video');
+  Object.defineProperty(element, 'srcObject', { value: new FakeMediaStream([{ id: trackId }]) });
+  document.body.append(element);
+  return element;
+}
+
+function drawn() {
+  const host = document.querySelector('framelock-indicator') as HTMLElement | null;
+  const root = host?.shadowRoot;
+  return {
+    host,
+    status: root?.querySelector('[role="status"]')?.textContent ?? undefined,
+    markers: [...(root?.querySelectorAll('.marker') ?? [])].map((m) => m.textContent),
+  };
+}
+
+describe('Indicator', () => {
+  it('draws nothing before a call, then the call’s state in a host that takes no room and no clicks', () => {
+    const indicator = new Indicator({ shadowMode: 'open' });
+    expect(drawn().host).toBeNull();
+    indicator.update([stats('s', 'send', 'waiting')]);
+    expect(drawn().status).toBe('… Framelock: waiting for keys');
+    indicator.update([stats('s', 'send', 'encrypted'), stats('r', 'receive', 'encrypted')]);
+    const { host, status } = drawn();
+    expect(status).toBe('🔒 End-to-end encrypted');
+    expect(host?.getAttribute('style')).toMatch(/pointer-events: none !important/);
+    expect(host?.getAttribute('style')).toMatch(/width: 0 !important; height: 0 !important/);
+    expect(host?.parentElement).toBe(document.documentElement); // outside the site's body
+  });
+
+  it('the extension’s root is closed: the page gets no handle on it', () => {
+    new Indicator().update([stats('s', 'send', 'encrypted')]);
+    const host = document.querySelector('framelock-indicator') as HTMLElement;
+    expect(host).not.toBeNull();
+    expect(host.shadowRoot).toBeNull();
+  });
+
+  it('marks the tiles of unprotected and echoed remote tracks only, and unmarks them when they recover', () => {
+    const indicator = new Indicator({ shadowMode: 'open' });
+    video('track-plain');
+    video('track-ok');
+    video('track-echo');
+    video('track-wrong-key');
+    indicator.update([
+      stats('r1', 'receive', 'unencrypted', { trackId: 'track-plain' }),
+      stats('r2', 'receive', 'encrypted', { trackId: 'track-ok' }),
+      stats('r3', 'receive', 'encrypted', { trackId: 'track-echo', echoed: 5 }),
+      stats('r4', 'receive', 'undecryptable', { trackId: 'track-wrong-key' }),
+    ]);
+    expect(drawn().status).toBe('⚠ Some media is NOT end-to-end encrypted');
+    expect(drawn().markers.sort()).toEqual(
+      ['⚠ NOT encrypted', '↩ Your own media, echoed back', '⚠ Cannot decrypt (wrong passphrase?)'].sort(),
+    );
+    indicator.update([
+      stats('r1', 'receive', 'encrypted', { trackId: 'track-plain' }),
+      stats('r4', 'receive', 'encrypted', { trackId: 'track-wrong-key' }),
+    ]);
+    expect(drawn().markers).toEqual(['↩ Your own media, echoed back']);
+    expect(drawn().status).toBe('🔒 End-to-end encrypted');
+  });
+
+  it('turns to a warning on a problem that leaves media unprotected', () => {
+    const indicator = new Indicator({ shadowMode: 'open' });
+    indicator.update([stats('s', 'send', 'encrypted')]);
+    indicator.noteProblem();
+    expect(drawn().status).toBe('⚠ Some media is NOT end-to-end encrypted');
+  });
+
+  it('goes away when switched off, stays away while off, and comes back when switched on', () => {
+    const indicator = new Indicator({ shadowMode: 'open' });
+    indicator.update([stats('s', 'send', 'encrypted')]);
+    indicator.setEnabled(false);
+    expect(drawn().host).toBeNull();
+    indicator.update([stats('s', 'send', 'encrypted')]);
+    expect(drawn().host).toBeNull();
+    indicator.setEnabled(true);
+    expect(drawn().status).toBe('🔒 End-to-end encrypted');
+  });
+});
