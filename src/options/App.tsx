@@ -1,15 +1,19 @@
 /**
  * The options page: how Framelock works, the form to enable a site (or set a room's passphrase), the enabled sites
- * with their rooms, and notices about sites Framelock turned off because their permission was removed.
+ * with their rooms and settings, notices about sites Framelock turned off because their permission was removed, and
+ * what Framelock protects and what it does not (About).
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import type { RevokedSite, SiteInfo, UiResponse } from '../shared/messages';
 import { matchPatternFor } from '../shared/origin';
+import { t } from '../ui/i18n';
+import { About } from './About';
 import { request } from './api';
 import { EnableForm } from './EnableForm';
-import { roomInSentence } from './rooms';
-import { type RoomAction, SiteList } from './SiteList';
+import { roomAtSentenceStart, roomInSentence } from './rooms';
+import { type RoomAction, type SettingsChange, type SettingsNote, SiteList } from './SiteList';
+import { fillSlot, SLOT } from './slot';
 
 export function App() {
   const [sites, setSites] = useState<SiteInfo[] | undefined>(undefined);
@@ -18,12 +22,21 @@ export function App() {
   const [status, setStatus] = useState('');
   const [disabling, setDisabling] = useState<string | undefined>(undefined);
   const [roomBusy, setRoomBusy] = useState<RoomAction | undefined>(undefined);
+  /** Settings being saved, by site: what the page shows until the background has answered. */
+  const [settingsBusy, setSettingsBusy] = useState<Readonly<Record<string, SettingsChange>>>({});
+  const [settingsNote, setSettingsNote] = useState<SettingsNote | undefined>(undefined);
   const sitesHeading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    // index.html has the English title; the language of the page is the one its messages are in.
+    document.title = t('options_page_title');
+    document.documentElement.lang = t('options_html_lang');
+  }, []);
 
   const reload = useCallback(async (): Promise<void> => {
     const response = await request({ type: 'sites/list' });
     if (!response.ok) {
-      setLoadError(`Could not load the enabled sites: ${response.error}`);
+      setLoadError(t('options_load_error', response.error));
       return;
     }
     setLoadError(undefined);
@@ -52,10 +65,8 @@ export function App() {
     await reload();
     setStatus(
       wasEnabled
-        ? `The passphrase of ${roomInSentence(room)} on ${origin} is set, and that room is in use: open tabs of the ` +
-            'site switch to it. Compare its safety words below with the other participants.'
-        : `Framelock is on for ${origin}, in ${roomInSentence(room)}. Reload the site's open tabs to protect their ` +
-            'calls, and compare the safety words below with the other participants.',
+        ? t('options_enabled_rekeyed', roomInSentence(room), origin)
+        : t('options_enabled_new', origin, roomInSentence(room)),
     );
   };
 
@@ -64,13 +75,13 @@ export function App() {
     action: RoomAction,
     run: () => Promise<UiResponse<'rooms/select' | 'rooms/forget'>>,
     done: string,
-    failed: string,
+    failed: (error: string) => string,
   ): Promise<void> => {
     setRoomBusy(action);
     try {
       const response = await run();
       if (!response.ok) {
-        setStatus(`${failed}: ${response.error}`);
+        setStatus(failed(response.error));
         return;
       }
       await reload();
@@ -89,35 +100,58 @@ export function App() {
     changeRoom(
       { origin, room },
       () => request({ type: 'rooms/select', origin, room }),
-      `${capitalize(roomInSentence(room))} is in use on ${origin} now: open tabs of the site switch to it.`,
-      `Could not switch to ${roomInSentence(room)} on ${origin}`,
+      t('options_room_selected', roomAtSentenceStart(room), origin),
+      (error) => t('options_room_select_failed', roomInSentence(room), origin, error),
     );
 
   const onForgetRoom = (origin: string, room: string): Promise<void> =>
     changeRoom(
       { origin, room },
       () => request({ type: 'rooms/forget', origin, room }),
-      `Forgot ${roomInSentence(room)} on ${origin}: its key is erased. To use it again, enter its passphrase above.`,
-      `Could not forget ${roomInSentence(room)} on ${origin}`,
+      t('options_room_forgotten', roomInSentence(room), origin),
+      (error) => t('options_room_forget_failed', roomInSentence(room), origin, error),
     );
+
+  /**
+   * Saves one setting of a site. The control shows the new value while it is saved, then the stored one (the old
+   * one if saving failed); the outcome goes to the site's own status line, next to the control (nothing moves).
+   */
+  const onSettings = async (origin: string, change: SettingsChange): Promise<void> => {
+    setSettingsBusy((busy) => ({ ...busy, [origin]: { ...busy[origin], ...change } }));
+    setSettingsNote({ origin, text: t('options_saving'), error: false });
+    try {
+      const response = await request({ type: 'sites/settings', origin, ...change });
+      await reload();
+      if (!response.ok) {
+        setSettingsNote({ origin, text: t('options_settings_failed', response.error), error: true });
+        return;
+      }
+      const text =
+        change.strict !== undefined
+          ? change.strict
+            ? t('options_strict_on')
+            : t('options_strict_off')
+          : change.indicator
+            ? t('options_indicator_on')
+            : t('options_indicator_off');
+      setSettingsNote({ origin, text, error: false });
+    } finally {
+      setSettingsBusy(({ [origin]: _, ...others }) => others);
+    }
+  };
 
   const onDisable = async (origin: string): Promise<void> => {
     setDisabling(origin);
-    setStatus(`Disabling ${origin}…`);
+    setStatus(t('options_disabling', origin));
     try {
       const response = await request({ type: 'sites/disable', origin });
       if (!response.ok) {
-        setStatus(`Could not disable ${origin}: ${response.error}`);
+        setStatus(t('options_disable_failed', origin, response.error));
         return;
       }
       const removed = await browser.permissions.remove({ origins: [matchPatternFor(origin)] }).catch(() => false);
       await reload();
-      setStatus(
-        removed
-          ? `Framelock is off for ${origin}: its room keys are erased, and its permission for the site is removed.`
-          : `Framelock is off for ${origin} and its room keys are erased, but Chrome kept its permission for the ` +
-              "site: you can remove it in Chrome's extension settings.",
-      );
+      setStatus(removed ? t('options_disabled', origin) : t('options_disabled_permission_kept', origin));
       // The button that had focus is gone: put focus somewhere predictable.
       sitesHeading.current?.focus();
     } finally {
@@ -134,20 +168,19 @@ export function App() {
   return (
     <main class="page">
       <header>
-        <h1>Framelock</h1>
-        <p class="lede">End-to-end encryption for the audio and video of calls, on the sites you enable.</p>
+        <h1>{t('extensionName')}</h1>
+        <p class="lede">{t('options_lede')}</p>
       </header>
 
       {revoked.length > 0 && (
         <section class="notices" aria-labelledby="notices-heading">
           <h2 id="notices-heading" class="visually-hidden">
-            Notices
+            {t('options_notices_heading')}
           </h2>
           {revoked.map((entry, index) => (
             <div class="notice" key={entry.origin}>
               <p id={`revoked-${index}`}>
-                Framelock was turned off for <strong>{entry.origin}</strong> because its permission for the site was
-                removed in Chrome's extension settings. Calls there are not protected until you enable it again.
+                {fillSlot(t('options_revoked_notice', SLOT), <strong>{entry.origin}</strong>)}
               </p>
               <button
                 type="button"
@@ -155,7 +188,7 @@ export function App() {
                 aria-describedby={`revoked-${index}`}
                 onClick={() => void onDismiss(entry.origin)}
               >
-                Dismiss
+                {t('options_dismiss')}
               </button>
             </div>
           ))}
@@ -163,18 +196,9 @@ export function App() {
       )}
 
       <section class="how" aria-labelledby="how-heading">
-        <h2 id="how-heading">How it works</h2>
-        <p>
-          Framelock encrypts your calls' audio and video in this browser before they leave it, so the site's servers and
-          anyone on the network carry only ciphertext. Everyone in the call needs Framelock, and the same passphrase and
-          room name for the site. Let Framelock generate the passphrase, and share it out of band: in person, by phone
-          or in a messenger you trust, never in the site's own chat. The site never sees the passphrase or the keys, and
-          Framelock does not store the passphrase.
-        </p>
-        <p>
-          Each room then shows five safety words. Read them aloud together at the start of a call: if everyone sees the
-          same words, everyone entered the same passphrase and room.
-        </p>
+        <h2 id="how-heading">{t('options_how_heading')}</h2>
+        <p>{t('options_how_encrypts')}</p>
+        <p>{t('options_how_safety_words')}</p>
       </section>
 
       <EnableForm
@@ -196,15 +220,16 @@ export function App() {
         sites={sites}
         disabling={disabling}
         roomBusy={roomBusy}
+        settingsBusy={settingsBusy}
+        settingsNote={settingsNote}
         onDisable={(origin) => void onDisable(origin)}
         onSelectRoom={(origin, room) => void onSelectRoom(origin, room)}
         onForgetRoom={(origin, room) => void onForgetRoom(origin, room)}
+        onSettings={(origin, change) => void onSettings(origin, change)}
         headingRef={sitesHeading}
       />
+
+      <About />
     </main>
   );
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

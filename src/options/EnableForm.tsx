@@ -9,9 +9,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { PASSPHRASE_LENGTH } from '../shared/messages';
-import { matchPatternFor, normalizeOrigin } from '../shared/origin';
+import { matchPatternFor } from '../shared/origin';
 import { BITS_PER_WORD, GENERATED_PASSPHRASE_WORDS, generatePassphrase } from '../shared/words';
+import { t } from '../ui/i18n';
 import { request } from './api';
+import { parseSiteInput } from './origins';
 import { normalizeRoomInput, roomInputError } from './rooms';
 import type { StrengthEstimate } from './strength';
 
@@ -130,22 +132,19 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
     setPassphrase(fresh);
     setShowPassphrase(true);
     setErrors(({ passphrase: _, ...others }) => others);
-    announce(
-      `A new passphrase of ${GENERATED_PASSPHRASE_WORDS} words is in the field. Copy it now: Framelock does not ` +
-        'store it.',
-    );
+    announce(t('options_generated_announce', GENERATED_PASSPHRASE_WORDS));
   };
 
   const onCopy = async (): Promise<void> => {
     if (passphrase === '') {
-      announce('There is no passphrase to copy yet: generate one or type one first.');
+      announce(t('options_copy_nothing'));
       return;
     }
     try {
       await navigator.clipboard.writeText(passphrase);
-      announce('Copied the passphrase. Send it to the others through another channel than this site.');
+      announce(t('options_copied'));
     } catch {
-      announce('Could not copy the passphrase: show it, then select and copy it yourself.');
+      announce(t('options_copy_failed'));
     }
   };
 
@@ -153,15 +152,15 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
     event.preventDefault();
     if (busy) return;
     announce(''); // The last outcome no longer applies.
-    const origin = normalizeOrigin(site);
+    const origin = parseSiteInput(site);
     const found: Errors = {};
     if (!origin.ok) found.origin = origin.error;
     const roomError = roomInputError(room);
     if (roomError !== undefined) found.room = roomError;
     if (passphrase.length < PASSPHRASE_LENGTH.min || passphrase.trim() === '') {
-      found.passphrase = 'Enter a passphrase, or generate one. Everyone in the call needs the same one.';
+      found.passphrase = t('options_passphrase_missing');
     } else if (passphrase.length > PASSPHRASE_LENGTH.max) {
-      found.passphrase = `The passphrase is too long (at most ${PASSPHRASE_LENGTH.max} characters).`;
+      found.passphrase = t('options_passphrase_too_long', PASSPHRASE_LENGTH.max);
     }
     setErrors(found);
     if (!origin.ok || Object.keys(found).length > 0) {
@@ -188,16 +187,14 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
       try {
         granted = await permission;
       } catch (error) {
-        fail({ origin: `Chrome refused to ask for permission: ${error instanceof Error ? error.message : error}` });
+        fail({ origin: t('options_permission_error', error instanceof Error ? error.message : String(error)) });
         return;
       }
       if (!granted) {
-        fail({
-          origin: `Framelock needs permission for ${origin} to protect calls there. Click Enable again and allow it.`,
-        });
+        fail({ origin: t('options_permission_denied', origin, t('options_enable')) });
         return;
       }
-      announce(`Enabling ${origin}: deriving the room's key…`);
+      announce(t('options_enabling', origin));
       const response = await request({ type: 'sites/enable', origin, passphrase: secret, room: roomInput });
       if (!response.ok) {
         // Do not leave a permission behind for a site that is not enabled.
@@ -226,14 +223,20 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
         : estimate.score === 2
           ? 'fair'
           : 'weak';
+  const levelText =
+    level === 'strong'
+      ? t('options_strength_strong')
+      : level === 'fair'
+        ? t('options_strength_fair')
+        : t('options_strength_weak');
   const strengthText = isGenerated
-    ? `Strength: strong (generated, ${GENERATED_BITS} bits).`
+    ? t('options_strength_generated', GENERATED_BITS)
     : estimate === undefined
       ? ''
       : estimate.ok
-        ? `Strength: ${level}. Someone with a recording of a call could guess it in ${estimate.guessTime}.` +
+        ? t('options_strength_estimate', levelText, estimate.guessTime) +
           (estimate.warning !== undefined ? ` ${estimate.warning}` : '')
-        : 'Strength: could not be estimated.';
+        : t('options_strength_unknown');
   const weak = !isGenerated && estimate?.ok === true && estimate.score < STRONG_SCORE;
 
   const passphraseProps = {
@@ -256,9 +259,9 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
 
   return (
     <form class="enable-form" noValidate onSubmit={onSubmit} aria-labelledby="enable-heading">
-      <h2 id="enable-heading">Enable a site</h2>
+      <h2 id="enable-heading">{t('options_enable_heading')}</h2>
       <div class="field">
-        <label for="site">Site</label>
+        <label for="site">{t('options_site_label')}</label>
         <input
           ref={siteField}
           id="site"
@@ -274,7 +277,7 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
           aria-describedby={describedBy('site-hint', errors.origin !== undefined && 'site-error')}
         />
         <p id="site-hint" class="hint">
-          The site where you hold calls, like https://meet.example.org or http://127.0.0.1:8080.
+          {t('options_site_hint')}
         </p>
         {errors.origin !== undefined && (
           <p id="site-error" class="error">
@@ -284,7 +287,7 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
       </div>
 
       <div class="field">
-        <label for="room">Room</label>
+        <label for="room">{t('options_room_label')}</label>
         <input
           ref={roomField}
           id="room"
@@ -298,7 +301,7 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
           aria-describedby={describedBy('room-hint', errors.room !== undefined && 'room-error')}
         />
         <p id="room-hint" class="hint">
-          Optional. Several rooms can share one site: everyone in a call must use the same room name and passphrase.
+          {t('options_room_hint')}
         </p>
         {errors.room !== undefined && (
           <p id="room-error" class="error">
@@ -309,9 +312,9 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
 
       <div class="field">
         <div class="label-row">
-          <label for="passphrase">Passphrase</label>
+          <label for="passphrase">{t('options_passphrase_label')}</label>
           <button type="button" class="generate" onClick={onGenerate}>
-            Generate passphrase
+            {t('options_generate')}
           </button>
         </div>
         <div class="with-toggle">
@@ -324,10 +327,10 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
             aria-controls="passphrase"
             onClick={() => setShowPassphrase(!showPassphrase)}
           >
-            Show passphrase
+            {t('options_show_passphrase')}
           </button>
           <button type="button" class="secondary" onClick={() => void onCopy()}>
-            Copy passphrase
+            {t('options_copy_passphrase')}
           </button>
         </div>
         {errors.passphrase !== undefined && (
@@ -342,24 +345,19 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
         <div id="passphrase-warning" class="strength-warning" role="status">
           {weak && (
             <p>
-              <strong>This passphrase is easy to guess.</strong> Anyone who records a call can test guesses offline, as
-              many as their computers allow, without anyone noticing. Use “Generate passphrase”, or at least five random
-              words.
+              <strong>{t('options_weak_title')}</strong> {t('options_weak_body', t('options_generate'))}
             </p>
           )}
         </div>
         {isGenerated && (
           <div id="generated-notice" class="notice generated-notice">
             <p>
-              <strong>Copy this passphrase now.</strong> Framelock does not store it, and cannot show it again once the
-              site is enabled. Send it to everyone in the call through another channel than this site (in person, by
-              phone, or in a messenger you trust), never in the site’s own chat.
+              <strong>{t('options_generated_title')}</strong> {t('options_generated_body')}
             </p>
           </div>
         )}
         <p id="passphrase-hint" class="hint">
-          The same for everyone in the call. Generating one is best; if you make one up, use five random words or more:
-          anyone who records a call can try to guess it.
+          {t('options_passphrase_hint')}
         </p>
       </div>
       {errors.form !== undefined && (
@@ -368,7 +366,7 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
         </p>
       )}
       <button type="submit" class="primary" aria-disabled={busy ? 'true' : undefined}>
-        Enable
+        {t('options_enable')}
       </button>
     </form>
   );

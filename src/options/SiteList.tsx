@@ -1,17 +1,32 @@
 /**
- * The enabled sites, each with its rooms (their safety words, which one is in use), what its tabs reported, and a
- * "Disable" button (named just "Disable"; the site it belongs to is its accessible description). Each room has
- * "Use this room" (unless it is in use) and "Forget" buttons, described by the room's name.
+ * The enabled sites, each with its rooms (their safety words, which one is in use), its settings (strict mode, the
+ * in-page indicator), what its tabs reported, and a "Disable" button (named just "Disable"; the site it belongs to is
+ * its accessible description). Each room has "Use this room" (unless it is in use) and "Forget" buttons, described by
+ * the room's name.
  */
 import type { Ref } from 'preact';
 import type { RoomInfo, SiteInfo } from '../shared/messages';
-import { PROBLEM_TEXT } from './problems';
+import { t } from '../ui/i18n';
+import { PROBLEM_KEYS } from './problems';
 import { roomName } from './rooms';
 
 /** An action on one room that is under way. */
 export interface RoomAction {
   origin: string;
   room: string;
+}
+
+/** A change of a site's settings (`sites/settings`); settings left out keep their value. */
+export interface SettingsChange {
+  strict?: boolean;
+  indicator?: boolean;
+}
+
+/** What the last settings change of a site came to, shown in that site's status line. */
+export interface SettingsNote {
+  origin: string;
+  text: string;
+  error: boolean;
 }
 
 export interface SiteListProps {
@@ -21,9 +36,15 @@ export interface SiteListProps {
   disabling: string | undefined;
   /** The room being selected or forgotten, if any. */
   roomBusy: RoomAction | undefined;
+  /** Settings being saved, by site (the values asked for). Default: none. */
+  settingsBusy?: Readonly<Record<string, SettingsChange>>;
+  /** The outcome of the last settings change, if any. */
+  settingsNote?: SettingsNote | undefined;
   onDisable(origin: string): void;
   onSelectRoom(origin: string, room: string): void;
   onForgetRoom(origin: string, room: string): void;
+  /** Saves a setting. Default: settings are shown but cannot be changed. */
+  onSettings?(origin: string, change: SettingsChange): void;
   /** The heading, focused after a site's row (and its focused button) disappears. */
   headingRef: Ref<HTMLHeadingElement>;
 }
@@ -34,20 +55,23 @@ export function SiteList({
   sites,
   disabling,
   roomBusy,
+  settingsBusy = {},
+  settingsNote,
   onDisable,
   onSelectRoom,
   onForgetRoom,
+  onSettings,
   headingRef,
 }: SiteListProps) {
   return (
     <section class="sites" aria-labelledby="sites-heading">
       <h2 id="sites-heading" ref={headingRef} tabIndex={-1}>
-        Enabled sites
+        {t('options_sites_heading')}
       </h2>
       {sites === undefined ? (
-        <p class="muted">Loading…</p>
+        <p class="muted">{t('options_loading')}</p>
       ) : sites.length === 0 ? (
-        <p class="muted">No site is enabled yet: Framelock does not run on any site.</p>
+        <p class="muted">{t('options_no_sites')}</p>
       ) : (
         <ul class="site-list" aria-labelledby="sites-heading">
           {sites.map((site, index) => (
@@ -57,9 +81,12 @@ export function SiteList({
               id={`site-${index}`}
               busy={disabling === site.origin}
               busyRoom={roomBusy?.origin === site.origin ? roomBusy.room : undefined}
+              savingSettings={settingsBusy[site.origin]}
+              settingsNote={settingsNote?.origin === site.origin ? settingsNote : undefined}
               onDisable={onDisable}
               onSelectRoom={onSelectRoom}
               onForgetRoom={onForgetRoom}
+              onSettings={onSettings}
             />
           ))}
         </ul>
@@ -73,9 +100,12 @@ interface SiteItemProps {
   id: string;
   busy: boolean;
   busyRoom: string | undefined;
+  savingSettings: SettingsChange | undefined;
+  settingsNote: SettingsNote | undefined;
   onDisable(origin: string): void;
   onSelectRoom(origin: string, room: string): void;
   onForgetRoom(origin: string, room: string): void;
+  onSettings: ((origin: string, change: SettingsChange) => void) | undefined;
 }
 
 /** The default room first, then the others by name. */
@@ -83,7 +113,18 @@ function byName(a: RoomInfo, b: RoomInfo): number {
   return a.label === b.label ? 0 : a.label === '' ? -1 : b.label === '' ? 1 : a.label < b.label ? -1 : 1;
 }
 
-function SiteItem({ site, id, busy, busyRoom, onDisable, onSelectRoom, onForgetRoom }: SiteItemProps) {
+function SiteItem({
+  site,
+  id,
+  busy,
+  busyRoom,
+  savingSettings,
+  settingsNote,
+  onDisable,
+  onSelectRoom,
+  onForgetRoom,
+  onSettings,
+}: SiteItemProps) {
   const problemsId = `${id}-problems`;
   const rooms = [...site.rooms].sort(byName);
   return (
@@ -101,22 +142,18 @@ function SiteItem({ site, id, busy, busyRoom, onDisable, onSelectRoom, onForgetR
             if (!busy) onDisable(site.origin);
           }}
         >
-          Disable
+          {t('options_disable')}
         </button>
       </div>
-      <p class="muted">Enabled {dateFormat.format(new Date(site.enabledAt))}</p>
+      <p class="muted">{t('options_enabled_at', dateFormat.format(new Date(site.enabledAt)))}</p>
       {rooms.length === 0 ? (
-        <p class="no-room">
-          No passphrase is set for this site, so calls on it carry no media until you enter one above (in “Enable a
-          site”).
-        </p>
+        <p class="no-room">{t('options_no_room', t('options_enable_heading'))}</p>
       ) : (
         <>
           <p class="hint" id={`${id}-rooms-hint`}>
-            At the start of a call, read the safety words aloud with the other participants: same words = same
-            passphrase and room. If they differ, someone typed another passphrase or room name.
+            {t('options_rooms_hint')}
           </p>
-          <ul class="rooms" aria-label={`Rooms on ${site.origin}`}>
+          <ul class="rooms" aria-label={t('options_rooms_label', site.origin)}>
             {rooms.map((room, index) => (
               <RoomItem
                 key={room.label}
@@ -132,18 +169,85 @@ function SiteItem({ site, id, busy, busyRoom, onDisable, onSelectRoom, onForgetR
           </ul>
         </>
       )}
+      <SiteSettings site={site} id={id} saving={savingSettings} note={settingsNote} onChange={onSettings} />
       {site.problems.length === 0 ? (
-        <p class="site-ok">No problems reported so far.</p>
+        <p class="site-ok">{t('options_no_problems')}</p>
       ) : (
-        <ul class="problems" id={problemsId} aria-label={`Problems on ${site.origin}`}>
+        <ul class="problems" id={problemsId} aria-label={t('options_problems_label', site.origin)}>
           {site.problems.map((problem) => (
             <li key={problem} class="problem">
-              {PROBLEM_TEXT[problem]}
+              {t(PROBLEM_KEYS[problem])}
             </li>
           ))}
         </ul>
       )}
     </li>
+  );
+}
+
+interface SiteSettingsProps {
+  site: SiteInfo;
+  id: string;
+  /** The values being saved, if any: shown until the background answers. */
+  saving: SettingsChange | undefined;
+  note: SettingsNote | undefined;
+  onChange: ((origin: string, change: SettingsChange) => void) | undefined;
+}
+
+/**
+ * A site's settings: two checkboxes, each explained in a line of its own, and a status line (a live region, always
+ * there, so that what it says moves nothing). While a change is saved, both are marked busy and ignore clicks.
+ */
+function SiteSettings({ site, id, saving, note, onChange }: SiteSettingsProps) {
+  const busy = saving !== undefined || onChange === undefined;
+  const strict = saving?.strict ?? site.strict;
+  const indicator = saving?.indicator ?? site.indicator;
+  /** A click while busy would flip the box without saving anything: cancel it (the box stays as it was). */
+  const guard = (event: MouseEvent): void => {
+    if (busy) event.preventDefault();
+  };
+  const toggle = (change: SettingsChange): void => {
+    if (!busy) onChange?.(site.origin, change);
+  };
+  return (
+    <fieldset class="settings">
+      <legend>{t('options_settings_legend')}</legend>
+      <div class="setting">
+        <input
+          type="checkbox"
+          id={`${id}-strict`}
+          name="strict"
+          checked={strict}
+          aria-describedby={`${id}-strict-hint`}
+          aria-disabled={busy ? 'true' : undefined}
+          onClick={guard}
+          onChange={(event) => toggle({ strict: event.currentTarget.checked })}
+        />
+        <label for={`${id}-strict`}>{t('options_strict_label')}</label>
+        <p class="hint" id={`${id}-strict-hint`}>
+          {t('options_strict_hint')}
+        </p>
+      </div>
+      <div class="setting">
+        <input
+          type="checkbox"
+          id={`${id}-indicator`}
+          name="indicator"
+          checked={indicator}
+          aria-describedby={`${id}-indicator-hint`}
+          aria-disabled={busy ? 'true' : undefined}
+          onClick={guard}
+          onChange={(event) => toggle({ indicator: event.currentTarget.checked })}
+        />
+        <label for={`${id}-indicator`}>{t('options_indicator_label')}</label>
+        <p class="hint" id={`${id}-indicator-hint`}>
+          {t('options_indicator_hint')}
+        </p>
+      </div>
+      <p class={note?.error ? 'settings-status error' : 'settings-status'} role="status">
+        {note?.text ?? ''}
+      </p>
+    </fieldset>
   );
 }
 
@@ -166,7 +270,7 @@ function RoomItem({ origin, room, id, inUse, busy, onSelect, onForget }: RoomIte
           <span class="room-label" id={nameId} tabIndex={-1}>
             {roomName(room.label)}
           </span>
-          {inUse && <span class="room-in-use">In use</span>}
+          {inUse && <span class="room-in-use">{t('options_in_use')}</span>}
         </span>
         <span class="room-actions">
           {!inUse && (
@@ -179,7 +283,7 @@ function RoomItem({ origin, room, id, inUse, busy, onSelect, onForget }: RoomIte
                 if (!busy) onSelect(origin, room.label);
               }}
             >
-              Use this room
+              {t('options_use_room')}
             </button>
           )}
           <button
@@ -191,11 +295,11 @@ function RoomItem({ origin, room, id, inUse, busy, onSelect, onForget }: RoomIte
               if (!busy) onForget(origin, room.label);
             }}
           >
-            Forget
+            {t('options_forget_room')}
           </button>
         </span>
       </div>
-      <p class="safety-label">Safety words</p>
+      <p class="safety-label">{t('options_safety_words')}</p>
       <p class="safety-words">
         {room.safetyWords.map((word, index) => (
           <span key={`${index}:${word}`}>
@@ -204,7 +308,7 @@ function RoomItem({ origin, room, id, inUse, busy, onSelect, onForget }: RoomIte
           </span>
         ))}
       </p>
-      <p class="muted room-keyed">Passphrase set {dateFormat.format(new Date(room.keyedAt))}</p>
+      <p class="muted room-keyed">{t('options_keyed_at', dateFormat.format(new Date(room.keyedAt)))}</p>
     </li>
   );
 }

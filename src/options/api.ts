@@ -4,6 +4,7 @@
  */
 import browser from 'webextension-polyfill';
 import type { UiRequest, UiResponse } from '../shared/messages';
+import { t } from '../ui/i18n';
 
 export async function request<T extends UiRequest['type']>(
   message: Extract<UiRequest, { type: T }>,
@@ -14,11 +15,11 @@ export async function request<T extends UiRequest['type']>(
   } catch (error) {
     return {
       ok: false,
-      error: `Framelock's background did not answer (${error instanceof Error ? error.message : error}). Reload this page and try again.`,
+      error: t('options_api_no_answer', error instanceof Error ? error.message : String(error)),
     };
   }
   if (typeof response !== 'object' || response === null || typeof (response as { ok?: unknown }).ok !== 'boolean') {
-    return { ok: false, error: "Framelock's background gave no usable answer. Reload this page and try again." };
+    return { ok: false, error: t('options_api_bad_answer') };
   }
   return response as UiResponse<T>;
 }

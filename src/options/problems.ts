@@ -1,28 +1,50 @@
-/** What each `SiteProblem` means, in the words the options page shows. */
+/**
+ * What each `SiteProblem` means, in plain words (the `problem_*` messages of messages.en.json).
+ *
+ * UI code shows a problem with `t(PROBLEM_KEYS[problem])`. {@link problemText} and {@link PROBLEM_TEXT} give the same
+ * text without importing `webextension-polyfill` (which throws outside an extension): the real-browser tests import
+ * them in Node to compare what the page shows. They ask `chrome.i18n` where there is one (an extension page: the
+ * same answer `t()` gives), and fall back to the English messages elsewhere (Node, happy-dom).
+ */
 import type { SiteProblem } from '../shared/messages';
+import type { MessageKey } from '../ui/locales';
+import english from './messages.en.json';
 
-export const PROBLEM_TEXT: Readonly<Record<SiteProblem, string>> = {
-  no_transform_api:
-    'Calls on this site are NOT end-to-end encrypted: this browser cannot transform media, so Framelock blocks ' +
-    'them. Update the browser, or disable the site here to call without end-to-end encryption.',
-  worker_blocked:
-    "Calls on this site are NOT end-to-end encrypted: the site's security policy blocks Framelock's worker, so " +
-    'Framelock blocks them. Disable the site here to call without end-to-end encryption.',
-  no_room_key:
-    'This site has no passphrase (Framelock’s key derivation was upgraded, or its room was forgotten), so ' +
-    'Framelock sends no media in its calls. Enter the passphrase again below.',
-  clock_skew:
-    'Your clock is off, or another participant’s is: media arrived keyed for a time more than 10 minutes away ' +
-    'from this computer’s clock, and Framelock cannot decrypt it. Check that the date and time are set ' +
-    'automatically here, and ask the others to check theirs.',
-  cross_origin_frame:
-    'A call on this site ran in an embedded frame from another site, which is not enabled: that call is NOT ' +
-    'end-to-end encrypted. Enable the frame’s site too.',
-  unsafe_frame:
-    'A call on this site ran in an embedded frame or popup that the site’s own page could tamper with before ' +
-    'Framelock started there, so Framelock blocks its media rather than risk its keys. Calls in the main page ' +
-    'are not affected.',
-  site_processing_bypassed:
-    'This site processes call media itself (for example its own effects or encryption). Framelock kept its ' +
-    'end-to-end encryption, so the site’s own processing does not run; calls stay encrypted.',
-};
+/** The message of each problem. */
+export const PROBLEM_KEYS = {
+  no_transform_api: 'problem_no_transform_api',
+  worker_blocked: 'problem_worker_blocked',
+  no_room_key: 'problem_no_room_key',
+  clock_skew: 'problem_clock_skew',
+  cross_origin_frame: 'problem_cross_origin_frame',
+  unsafe_frame: 'problem_unsafe_frame',
+  site_processing_bypassed: 'problem_site_processing_bypassed',
+} as const satisfies Readonly<Record<SiteProblem, MessageKey & keyof typeof english>>;
+
+interface I18nLike {
+  getMessage(key: string): string;
+}
+
+/** What `problem` means, in the browser's language (English outside an extension). */
+export function problemText(problem: SiteProblem): string {
+  const key = PROBLEM_KEYS[problem];
+  const i18n = (globalThis as { chrome?: { i18n?: Partial<I18nLike> } }).chrome?.i18n;
+  if (typeof i18n?.getMessage === 'function') {
+    const text = i18n.getMessage(key);
+    return text === '' ? `⟦${key}⟧` : text;
+  }
+  return english[key].message;
+}
+
+/** {@link problemText} of each problem (each read when used, so always in the current language). */
+export const PROBLEM_TEXT: Readonly<Record<SiteProblem, string>> = Object.freeze(
+  Object.defineProperties(
+    {} as Record<SiteProblem, string>,
+    Object.fromEntries(
+      (Object.keys(PROBLEM_KEYS) as SiteProblem[]).map((problem) => [
+        problem,
+        { enumerable: true, get: () => problemText(problem) },
+      ]),
+    ),
+  ),
+);

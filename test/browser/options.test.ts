@@ -2,7 +2,7 @@
  * The options page and the background's site management, through the real UI of the built extension in headless
  * Chromium: enabling a site (host permission, room key, content script registration), generated passphrases and
  * their notice, strength warnings, rooms and their safety words, input errors, disabling, a permission removed
- * outside Framelock, the sender check, and state surviving the service worker.
+ * outside Framelock, per-site settings, the About section, the sender check, and state surviving the service worker.
  */
 /// <reference types="chrome" />
 
@@ -68,6 +68,30 @@ async function roomButton(page: Page, selector: string, origin: string, name: st
     await button.dispose();
   }
   throw new Error(`no button ${selector} described by ${name} for ${origin}`);
+}
+
+/** The settings `origin`'s entry on the options page shows (`undefined` if the site is not listed). */
+function settingsShown(page: Page, origin: string): Promise<{ strict: boolean; indicator: boolean } | undefined> {
+  return page.$$eval(
+    '.site',
+    (sites, wanted) => {
+      const site = sites.find((node) => node.getAttribute('data-origin') === wanted);
+      if (site === undefined) return undefined;
+      const box = (name: string) => site.querySelector<HTMLInputElement>(`input[type="checkbox"][name="${name}"]`);
+      return { strict: box('strict')?.checked ?? false, indicator: box('indicator')?.checked ?? false };
+    },
+    origin,
+  );
+}
+
+/** The checkbox matching `selector` (by its accessible name) in the entry of `origin`. */
+async function settingBox(page: Page, selector: string, origin: string): Promise<ElementHandle<Element>> {
+  await page.waitForSelector(selector);
+  for (const box of await page.$$(selector)) {
+    if ((await box.evaluate((node) => node.closest('.site')?.getAttribute('data-origin'))) === origin) return box;
+    await box.dispose();
+  }
+  throw new Error(`no checkbox ${selector} for ${origin}`);
 }
 
 /** The text of the page's live region (not the form's strength warning, which is a live region too). */
@@ -136,6 +160,7 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       'https://words.example.org',
       'https://rooms.example.org',
       'https://weak.example.org',
+      'https://settings.example.org',
     ]);
   });
 
@@ -223,6 +248,8 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       enabledAt: expect.any(Number),
       rooms: [{ label: '', keyedAt: expect.any(Number), safetyWords: expect.any(Array) }],
       activeRoom: '',
+      strict: false,
+      indicator: true,
       problems: [],
     });
     const words = list.sites.find((site) => site.origin === 'https://meet.example.org')?.rooms[0]?.safetyWords ?? [];
@@ -650,6 +677,93 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
     // The warning does not block: a weak passphrase can still be used.
     const origin = await enableSiteThroughOptions(ext, 'https://weak.example.org', 'password1');
     expect((await siteInfo(origin))?.rooms).toHaveLength(1);
+  });
+
+  it('strict mode and the in-page indicator are saved per site, across reloads and a stopped service worker', async () => {
+    const origin = 'https://settings.example.org';
+    const settingsStatus = (page: Page) =>
+      page.$eval(`.site[data-origin="${origin}"] .settings-status`, (node) => node.textContent ?? '');
+    await withOptionsPage(async (page) => {
+      await enableSiteThroughOptions(ext, origin, PASSPHRASE, { page });
+      // The defaults: strict mode off, the indicator on.
+      expect(await settingsShown(page, origin)).toEqual({ strict: false, indicator: true });
+      expect(await siteInfo(origin)).toMatchObject({ strict: false, indicator: true });
+
+      // Each box is labelled and explained.
+      const strict = await settingBox(page, OPTIONS_CONTROLS.strictMode, origin);
+      const explanation = (box: ElementHandle<Element>) =>
+        box.evaluate((node) => document.getElementById(node.getAttribute('aria-describedby') ?? '')?.textContent);
+      expect(await explanation(strict)).toMatch(/^Drop all incoming audio and video that is not end-to-end encrypted/);
+      await strict.click();
+      await waitFor(async () => (await siteInfo(origin))?.strict === true, { description: 'strict mode to be saved' });
+      await waitFor(async () => /^Saved: strict mode is on/.test(await settingsStatus(page)), {
+        description: 'the page to say strict mode is on',
+      });
+      expect(await settingsShown(page, origin)).toEqual({ strict: true, indicator: true });
+
+      // With the keyboard: Space on the focused box; the focus stays on it, visibly.
+      const indicator = await settingBox(page, OPTIONS_CONTROLS.indicator, origin);
+      expect(await explanation(indicator)).toMatch(/remove or fake .* toolbar badge and its popup are the authority/);
+      await indicator.focus();
+      await page.keyboard.press('Space');
+      await waitFor(async () => (await siteInfo(origin))?.indicator === false, {
+        description: 'the indicator setting to be saved',
+      });
+      await waitFor(async () => /^Saved: the in-page indicator is off/.test(await settingsStatus(page)), {
+        description: 'the page to say the indicator is off',
+      });
+      expect(await settingsShown(page, origin)).toEqual({ strict: true, indicator: false });
+      expect(await indicator.evaluate((node) => document.activeElement === node)).toBe(true);
+      expect(await indicator.evaluate((node) => getComputedStyle(node).outlineStyle)).not.toBe('none');
+
+      // Another site keeps its own settings.
+      expect(await settingsShown(page, 'https://meet.example.org')).toEqual({ strict: false, indicator: true });
+
+      // Reloading the page shows what was stored.
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForSelector(`.site[data-origin="${origin}"] input[name="strict"]`);
+      expect(await settingsShown(page, origin)).toEqual({ strict: true, indicator: false });
+    });
+
+    await ext.stopServiceWorker();
+    await ext.wakeServiceWorker();
+
+    expect(await siteInfo(origin)).toMatchObject({ strict: true, indicator: false });
+    await withOptionsPage(async (page) => {
+      await page.waitForSelector(`.site[data-origin="${origin}"] input[name="strict"]`);
+      expect(await settingsShown(page, origin)).toEqual({ strict: true, indicator: false });
+
+      // And back: off is saved too.
+      await (await settingBox(page, OPTIONS_CONTROLS.strictMode, origin)).click();
+      await waitFor(async () => (await siteInfo(origin))?.strict === false, {
+        description: 'strict mode off to be saved',
+      });
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForSelector(`.site[data-origin="${origin}"] input[name="strict"]`);
+      expect(await settingsShown(page, origin)).toEqual({ strict: false, indicator: false });
+    });
+  });
+
+  it('says what Framelock protects and what it does not (About), with every string from the locale', async () => {
+    await withOptionsPage(async (page) => {
+      const heading = await page.waitForSelector(OPTIONS_CONTROLS.about);
+      expect(await heading?.evaluate((node) => node.tagName)).toBe('H2');
+      const about = await page.$eval('section.about', (node) => node.textContent ?? '');
+      expect(about).toMatch(/the media server that relays the call \(SFU\)/);
+      expect(about).toMatch(/the site's code can capture it/);
+      expect(about).toMatch(/who talks when/);
+      expect(about).toMatch(/any participant can pretend to be another/);
+      expect(about).toMatch(/no forward secrecy yet/);
+      expect(about).toMatch(/server-side recording, transcription, live captions, noise suppression/);
+      expect(about).toMatch(/remove it or fake it\. Framelock's toolbar badge and its popup are the authority/);
+      expect(about).toMatch(/docs\/threat-model\.md/);
+
+      // chrome.i18n answered every message: no missing one shows as ⟦key⟧.
+      await page.waitForSelector('.site');
+      expect(await page.evaluate(() => document.body.textContent)).not.toContain('⟦');
+      expect(await page.title()).toBe('Framelock options');
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    });
   });
 
   it('Chrome holds the host permission for exactly the granted port', async () => {

@@ -39,6 +39,12 @@ export const OPTIONS_CONTROLS = {
   useRoom: '::-p-aria([name="Use this room"][role="button"])',
   /** One per room; its description is the room's name. */
   forgetRoom: '::-p-aria(Forget[role="button"])',
+  /** One per site (in the site's "Settings" group); its description explains it. */
+  strictMode: '::-p-aria([name="Strict mode"][role="checkbox"])',
+  /** One per site (in the site's "Settings" group), on by default; its description explains it. */
+  indicator: '::-p-aria([name="In-page indicator"][role="checkbox"])',
+  /** The heading of the section on what Framelock protects and what it does not. */
+  about: '::-p-aria([name="About Framelock"][role="heading"])',
 } as const;
 
 /**
