@@ -11,6 +11,7 @@
 import browser from 'webextension-polyfill';
 import type { Origin, TabStatus, UiError, UiRequest, UiResponse } from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
+import { t } from '../ui/i18n';
 import { notifySiteChanged, selectTabRoom } from './bridge-port';
 import {
   deriveRoomKey,
@@ -85,7 +86,7 @@ export function isExtensionPageSender(sender: UiSender, extensionId: string, ext
  */
 export function parseUiRequest(message: unknown): UiRequest | UiError {
   if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-    return invalid('The request is not an object.');
+    return invalid(t('bg_error_not_object'));
   }
   const fields = message as Record<string, unknown>;
   const type = fields.type;
@@ -101,12 +102,12 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
       const origin = parseOrigin(fields.origin);
       if (typeof origin !== 'string') return origin;
       const passphrase = fields.passphrase;
-      if (typeof passphrase !== 'string') return invalid('The passphrase must be text.', 'passphrase');
+      if (typeof passphrase !== 'string') return invalid(t('bg_error_passphrase_not_text'), 'passphrase');
       if (passphrase.length > PASSPHRASE_MAX_LENGTH) {
-        return invalid(`The passphrase is too long (at most ${PASSPHRASE_MAX_LENGTH} characters).`, 'passphrase');
+        return invalid(t('bg_error_passphrase_too_long', PASSPHRASE_MAX_LENGTH), 'passphrase');
       }
       if (normalizePassphrase(passphrase).length < PASSPHRASE_MIN_LENGTH) {
-        return invalid('Enter a passphrase.', 'passphrase');
+        return invalid(t('bg_error_passphrase_empty'), 'passphrase');
       }
       const room = parseRoom(fields.room ?? '');
       if (typeof room !== 'string') return room;
@@ -130,7 +131,7 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
       for (const key of ['strict', 'indicator'] as const) {
         const value = fields[key];
         if (value === undefined) continue;
-        if (typeof value !== 'boolean') return invalid(`The setting ${key} must be true or false.`);
+        if (typeof value !== 'boolean') return invalid(t('bg_error_setting_not_boolean', key));
         request[key] = value;
       }
       return request;
@@ -138,7 +139,8 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
     case 'tabs/select-room': {
       const extra = unexpectedFields(fields, ['type', 'tabId', 'room']);
       if (extra !== undefined) return extra;
-      if (!Number.isSafeInteger(fields.tabId) || (fields.tabId as number) < 0) return invalid('Unknown tab.');
+      if (!Number.isSafeInteger(fields.tabId) || (fields.tabId as number) < 0)
+        return invalid(t('bg_error_unknown_tab'));
       const room = parseRoom(fields.room);
       return typeof room === 'string' ? { type, tabId: fields.tabId as number, room } : room;
     }
@@ -151,7 +153,7 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
     }
     default:
       return invalid(
-        `Unknown request type: ${typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : typeof type}.`,
+        t('bg_error_unknown_request', typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : typeof type),
       );
   }
 }
@@ -162,7 +164,7 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
  */
 export async function handleUiMessage(message: unknown, sender: UiSender): Promise<AnyUiResponse> {
   if (!isExtensionPageSender(sender, browser.runtime.id, browser.runtime.getURL(''))) {
-    return { ok: false, error: "Refused: only Framelock's own pages may send this request." };
+    return { ok: false, error: t('bg_error_refused_sender') };
   }
   const request = parseUiRequest(message);
   if ('ok' in request) return request;
@@ -203,7 +205,7 @@ export async function handleUiMessage(message: unknown, sender: UiSender): Promi
     }
   } catch (error) {
     console.error(`Framelock: ${request.type} failed`, error);
-    return { ok: false, error: `Framelock could not do that: ${error instanceof Error ? error.message : error}` };
+    return { ok: false, error: t('bg_error_failed', error instanceof Error ? error.message : String(error)) };
   }
 }
 
@@ -234,7 +236,7 @@ async function enableSite(origin: Origin, room: string, passphrase: string): Pro
     const previous = await getSite(origin);
     const others = (previous?.rooms ?? []).filter((r) => r.label !== room);
     if (others.length >= MAX_ROOMS_PER_SITE) {
-      return invalid(`A site can have at most ${MAX_ROOMS_PER_SITE} rooms: forget one first.`, 'room');
+      return invalid(t('bg_error_too_many_rooms', MAX_ROOMS_PER_SITE), 'room');
     }
     const now = Date.now();
     // Problems are reset: a fresh enable is how the user starts over; tabs report again what still holds.
@@ -269,7 +271,7 @@ async function enableSite(origin: Origin, room: string, passphrase: string): Pro
 async function changeRooms(origin: Origin, change: (site: SiteRecord) => SiteRecord | UiError): Promise<AnyUiResponse> {
   const result = await withSitesLock(async (): Promise<AnyUiResponse> => {
     const site = await getSite(origin);
-    if (site === undefined) return invalid(`${origin} is not enabled.`, 'origin');
+    if (site === undefined) return invalid(t('bg_error_not_enabled', origin), 'origin');
     const changed = change(site);
     if ('ok' in changed) return changed;
     await putSite(changed);
@@ -294,7 +296,7 @@ async function selectRoomForTab(tabId: number, room: string): Promise<AnyUiRespo
   try {
     url = (await browser.tabs.get(tabId)).url;
   } catch {
-    return invalid('That tab is gone.');
+    return invalid(t('bg_error_tab_gone'));
   }
   let origin: ReturnType<typeof normalizeOrigin> | undefined;
   try {
@@ -303,14 +305,14 @@ async function selectRoomForTab(tabId: number, room: string): Promise<AnyUiRespo
     origin = undefined;
   }
   const site = origin?.ok ? await getSite(origin.origin) : undefined;
-  if (site === undefined) return invalid('Framelock is not enabled on the site of that tab.');
+  if (site === undefined) return invalid(t('bg_error_tab_not_enabled'));
   if (roomOf(site, room) === undefined) return noSuchRoom();
   await selectTabRoom(tabId, room);
   return { ok: true };
 }
 
 function noSuchRoom(): UiError {
-  return invalid('That room has no passphrase on this site.', 'room');
+  return invalid(t('bg_error_no_such_room'), 'room');
 }
 
 /** Forgets the site and its key, then unregisters its scripts. The page removes the permission afterwards. */
@@ -361,20 +363,18 @@ function parseRoom(value: unknown): string | UiError {
 }
 
 function parseOrigin(value: unknown): Origin | UiError {
-  if (typeof value !== 'string') return invalid('The site must be given as text.', 'origin');
+  if (typeof value !== 'string') return invalid(t('bg_error_origin_not_text'), 'origin');
   const result = normalizeOrigin(value);
   return result.ok ? result.origin : invalid(result.error, 'origin');
 }
 
 function unexpectedFields(fields: Record<string, unknown>, allowed: readonly string[]): UiError | undefined {
   const extra = Object.keys(fields).filter((key) => !allowed.includes(key));
-  return extra.length === 0
-    ? undefined
-    : invalid(`Unexpected field in the request: ${extra.join(', ').slice(0, 200)}.`);
+  return extra.length === 0 ? undefined : invalid(t('bg_error_unexpected_field', extra.join(', ').slice(0, 200)));
 }
 
 function needsPermission(origin: Origin): UiError {
-  return { ok: false, error: `Framelock needs permission for ${origin}`, field: 'origin' };
+  return { ok: false, error: t('bg_error_needs_permission', origin), field: 'origin' };
 }
 
 function invalid(error: string, field?: UiError['field']): UiError {

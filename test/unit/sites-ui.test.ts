@@ -22,8 +22,10 @@ const fakes = vi.hoisted(() => {
   };
 });
 
-vi.mock('webextension-polyfill', () => ({
+vi.mock('webextension-polyfill', async () => ({
   default: {
+    // The UI's English, from the same message fragments the build ships.
+    i18n: { getMessage: (await import('../dom/i18n')).getMessage },
     runtime: {
       id: 'abcdefghijklmnopabcdefghijklmnop',
       getURL: (path: string) => `chrome-extension://abcdefghijklmnopabcdefghijklmnop/${path}`,
