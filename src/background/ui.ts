@@ -9,7 +9,14 @@
  * has: the page asks for it, then sends `sites/enable`, and the background checks that it really holds it.
  */
 import browser from 'webextension-polyfill';
-import type { Origin, TabStatus, UiError, UiRequest, UiResponse } from '../shared/messages';
+import {
+  type Origin,
+  PERMISSION_WAIT_MS,
+  type TabStatus,
+  type UiError,
+  type UiRequest,
+  type UiResponse,
+} from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
 import { t } from '../ui/i18n';
 import { notifySiteChanged, selectTabRoom } from './bridge-port';
@@ -44,6 +51,7 @@ export const UI_REQUEST_TYPES: readonly UiRequest['type'][] = [
   'rooms/select',
   'tabs/select-room',
   'sites/settings',
+  'sites/cancel-enable',
   'status/get',
 ];
 
@@ -97,7 +105,7 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
       return extra ?? { type };
     }
     case 'sites/enable': {
-      const extra = unexpectedFields(fields, ['type', 'origin', 'passphrase', 'room']);
+      const extra = unexpectedFields(fields, ['type', 'origin', 'passphrase', 'room', 'waitForPermission']);
       if (extra !== undefined) return extra;
       const origin = parseOrigin(fields.origin);
       if (typeof origin !== 'string') return origin;
@@ -111,7 +119,12 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
       }
       const room = parseRoom(fields.room ?? '');
       if (typeof room !== 'string') return room;
-      return { type, origin, passphrase, room };
+      if (fields.waitForPermission !== undefined && typeof fields.waitForPermission !== 'boolean') {
+        return invalid(t('bg_error_setting_not_boolean', 'waitForPermission'));
+      }
+      return fields.waitForPermission === true
+        ? { type, origin, passphrase, room, waitForPermission: true }
+        : { type, origin, passphrase, room };
     }
     case 'rooms/forget':
     case 'rooms/select': {
@@ -145,6 +158,7 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
       return typeof room === 'string' ? { type, tabId: fields.tabId as number, room } : room;
     }
     case 'sites/disable':
+    case 'sites/cancel-enable':
     case 'sites/dismiss-revoked': {
       const extra = unexpectedFields(fields, ['type', 'origin']);
       if (extra !== undefined) return extra;
@@ -180,7 +194,7 @@ export async function handleUiMessage(message: unknown, sender: UiSender): Promi
           revoked: await listRevoked(),
         };
       case 'sites/enable':
-        return await enableSite(request.origin, request.room ?? '', request.passphrase);
+        return await enableSite(request.origin, request.room ?? '', request.passphrase, request.waitForPermission);
       case 'rooms/forget':
         return await changeRooms(request.origin, (site) => forgetRoom(site, request.room));
       case 'rooms/select':
@@ -197,6 +211,9 @@ export async function handleUiMessage(message: unknown, sender: UiSender): Promi
         }));
       case 'sites/disable':
         return await disableSite(request.origin);
+      case 'sites/cancel-enable':
+        cancelledWaits.add(request.origin);
+        return { ok: true };
       case 'sites/dismiss-revoked':
         await forgetRevoked(request.origin);
         return { ok: true };
@@ -226,8 +243,15 @@ export async function reconcileSites(): Promise<void> {
  * Derives and stores the key of room `room` of `origin` and makes it the active room, then registers the site's
  * scripts (or re-keys a site already enabled; its other rooms stay).
  */
-async function enableSite(origin: Origin, room: string, passphrase: string): Promise<AnyUiResponse> {
-  if (!(await hasSitePermission(origin))) return needsPermission(origin);
+async function enableSite(
+  origin: Origin,
+  room: string,
+  passphrase: string,
+  waitForPermission = false,
+): Promise<AnyUiResponse> {
+  if (!(await (waitForPermission ? waitForSitePermission(origin) : hasSitePermission(origin)))) {
+    return needsPermission(origin);
+  }
   // Outside the lock: Argon2id takes a while, and other requests need not wait for it.
   const roomKey = await deriveRoomKey(origin, room, passphrase);
   const result = await withSitesLock(async (): Promise<AnyUiResponse> => {
@@ -266,6 +290,24 @@ async function enableSite(origin: Origin, room: string, passphrase: string): Pro
   if (result.ok) await notifyFrames(origin);
   return result;
 }
+
+/**
+ * Whether `origin`'s permission is granted within {@link PERMISSION_WAIT_MS}. Polling calls an extension API every
+ * quarter second, which also keeps this service worker from being stopped as idle meanwhile.
+ */
+async function waitForSitePermission(origin: Origin): Promise<boolean> {
+  cancelledWaits.delete(origin);
+  const deadline = Date.now() + PERMISSION_WAIT_MS;
+  for (;;) {
+    if (await hasSitePermission(origin)) return true;
+    // Refused (the popup says so), or no answer in time: a later grant must not enable this passphrase.
+    if (cancelledWaits.delete(origin) || Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Origins whose `waitForPermission` wait the UI cancelled (the user refused the permission). */
+const cancelledWaits = new Set<Origin>();
 
 /** Applies `change` to an enabled site (its rooms or settings), then re-keys its open frames. */
 async function changeRooms(origin: Origin, change: (site: SiteRecord) => SiteRecord | UiError): Promise<AnyUiResponse> {

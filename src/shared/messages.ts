@@ -20,6 +20,8 @@ export type Origin = string;
 
 /** Bounds of `sites/enable`'s passphrase, in UTF-16 code units (checked by the UI, and again by the background). */
 export const PASSPHRASE_LENGTH = { min: 1, max: 1024 } as const;
+/** How long `sites/enable` with `waitForPermission` waits for the site's permission to be granted. */
+export const PERMISSION_WAIT_MS = 60_000;
 /** Longest room label, in code points after normalisation (`normalizeRoomLabel`). */
 export const ROOM_LABEL_MAX_LENGTH = 64;
 
@@ -28,9 +30,13 @@ export type UiRequest =
   /**
    * Enable a site, or set the passphrase of one of its rooms (`room`: a label, "" or absent for the default room),
    * which becomes the site's active room. The UI must already hold the host permission (permissions.request needs a
-   * user gesture).
+   * user gesture), or set `waitForPermission`: the popup sends the request together with `permissions.request()`,
+   * because Chrome may close the popup while its permission prompt is up, and the background then finishes alone
+   * once the permission is granted (within {@link PERMISSION_WAIT_MS}).
    */
-  | { type: 'sites/enable'; origin: Origin; passphrase: string; room?: string }
+  | { type: 'sites/enable'; origin: Origin; passphrase: string; room?: string; waitForPermission?: boolean }
+  /** Stop waiting for a permission the user refused (`sites/enable` with `waitForPermission`): nothing is enabled. */
+  | { type: 'sites/cancel-enable'; origin: Origin }
   /** Turn a site off: its scripts go and every room key it had is erased. */
   | { type: 'sites/disable'; origin: Origin }
   /** Erase one room's key. */

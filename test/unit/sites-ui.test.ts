@@ -288,6 +288,28 @@ describe('handleUiMessage: enabling and disabling', () => {
     });
   });
 
+  it('waitForPermission: finishes by itself once the permission comes (the popup may have closed)', async () => {
+    fakes.permission = false;
+    setTimeout(() => {
+      fakes.permission = true;
+    }, 400);
+    expect(await handleUiMessage({ ...enable, waitForPermission: true }, OPTIONS_SENDER)).toEqual({ ok: true });
+    expect(fakes.sites.has('https://meet.example.org')).toBe(true);
+  });
+
+  it('waitForPermission: a cancelled wait (permission refused) enables nothing, even if granted later', async () => {
+    fakes.permission = false;
+    const waiting = handleUiMessage({ ...enable, waitForPermission: true }, OPTIONS_SENDER);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(
+      await handleUiMessage({ type: 'sites/cancel-enable', origin: 'https://meet.example.org' }, OPTIONS_SENDER),
+    ).toEqual({ ok: true });
+    expect(await waiting).toMatchObject({ ok: false, field: 'origin' });
+    fakes.permission = true;
+    expect(fakes.sites.has('https://meet.example.org')).toBe(false);
+    expect(fakes.calls.some((c) => c.startsWith('derive'))).toBe(false);
+  });
+
   it('adds rooms to a site, switches the active one, forgets one, and caps their number', async () => {
     await handleUiMessage(enable, OPTIONS_SENDER);
     await handleUiMessage({ ...enable, room: 'Team A' }, OPTIONS_SENDER);

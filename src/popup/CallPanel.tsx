@@ -1,0 +1,134 @@
+/**
+ * The live call panel: a one-line verdict, then "Your media" (each local track: encrypting, or waiting for its key)
+ * and "Participants" (each remote track or sender: encrypted, cannot decrypt, NOT encrypted, blocked by strict mode,
+ * our own media echoed back), with frame counts. It refreshes every second, so every row has a fixed height and the
+ * numbers use tabular figures: nothing moves while they change. Only the verdict is a live region (it changes when
+ * the situation does, not with the counts).
+ */
+import type { TabStatus } from '../shared/messages';
+import { t } from '../ui/i18n';
+import { type CallSummary, type MediaRow, receiveRows, sendRows, summarize } from './calls';
+
+const numbers = new Intl.NumberFormat();
+const n = (value: number): string => numbers.format(value);
+
+export interface CallPanelProps {
+  status: TabStatus | undefined;
+  /** A problem of the tab or site leaves media unprotected. */
+  unprotectingProblem: boolean;
+}
+
+const SUMMARY_TEXT: Record<CallSummary, () => string> = {
+  none: () => t('popup_summary_none'),
+  waiting: () => t('popup_summary_waiting'),
+  protected: () => t('popup_summary_protected'),
+  unprotected: () => t('popup_summary_unprotected'),
+  blocked: () => t('popup_summary_blocked'),
+};
+
+export function CallPanel({ status, unprotectingProblem }: CallPanelProps) {
+  const transforms = status?.transforms ?? [];
+  const sent = sendRows(transforms);
+  const received = receiveRows(transforms);
+  const summary = summarize(status, unprotectingProblem);
+  return (
+    <section class="call" aria-labelledby="call-heading">
+      <h2 id="call-heading">{t('popup_call_heading')}</h2>
+      <p class="summary" data-summary={summary} role="status">
+        <span class="icon" aria-hidden="true">
+          {summary === 'protected' ? '✓' : summary === 'unprotected' || summary === 'blocked' ? '!' : '…'}
+        </span>
+        <span>{SUMMARY_TEXT[summary]()}</span>
+      </p>
+      {transforms.length > 0 && (
+        <>
+          <h3 id="sent-heading">{t('popup_your_media')}</h3>
+          {sent.length === 0 ? (
+            <p class="placeholder">{t('popup_no_sent_media')}</p>
+          ) : (
+            <ul class="rows" aria-labelledby="sent-heading">
+              {sent.map((row) => (
+                <Row key={row.key} row={row} side="send" label={kindLabel(row, sent)} />
+              ))}
+            </ul>
+          )}
+          <h3 id="received-heading">{t('popup_participants')}</h3>
+          {received.length === 0 ? (
+            <p class="placeholder">{t('popup_no_received_media')}</p>
+          ) : (
+            <ul class="rows" aria-labelledby="received-heading">
+              {received.map((row) => (
+                <Row key={row.key} row={row} side="receive" label={kindLabel(row, received)} />
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** "Video", or "Video 2" when the list has several video rows. */
+function kindLabel(row: MediaRow, rows: readonly MediaRow[]): string {
+  const same = rows.filter((r) => r.kind === row.kind);
+  const name = row.kind === 'video' ? t('popup_kind_video') : t('popup_kind_audio');
+  return same.length > 1 ? t('popup_kind_numbered', name, same.indexOf(row) + 1) : name;
+}
+
+function statusText(row: MediaRow, side: 'send' | 'receive'): string {
+  if (side === 'send') return row.status === 'encrypted' ? t('popup_send_encrypted') : t('popup_send_waiting');
+  switch (row.status) {
+    case 'encrypted':
+      return t('popup_receive_encrypted');
+    case 'undecryptable':
+      return row.clockSkew !== undefined ? t('popup_receive_clock') : t('popup_receive_undecryptable');
+    case 'unencrypted':
+      return t('popup_receive_unencrypted');
+    case 'blocked':
+      return t('popup_receive_blocked');
+    case 'waiting':
+      return t('popup_receive_waiting');
+  }
+}
+
+function countsText(row: MediaRow, side: 'send' | 'receive'): string {
+  if (side === 'send') {
+    const parts = [t('popup_count_encrypted', n(row.protected))];
+    if (row.dropped > 0) parts.push(t('popup_count_dropped', n(row.dropped)));
+    return parts.join(' · ');
+  }
+  const parts: string[] = [];
+  if (row.protected > 0) parts.push(t('popup_count_decrypted', n(row.protected)));
+  if (row.undecryptable > 0) parts.push(t('popup_count_undecryptable', n(row.undecryptable)));
+  if (row.unencrypted > 0) parts.push(t('popup_count_unencrypted', n(row.unencrypted)));
+  return parts.length === 0 ? t('popup_count_decrypted', n(0)) : parts.join(' · ');
+}
+
+/** A mark before what is wrong (what is right says ✓ in its own words). */
+const MARK: Partial<Record<MediaRow['status'], string>> = { undecryptable: '✕', unencrypted: '!', blocked: '⊘' };
+
+function Row({ row, side, label }: { row: MediaRow; side: 'send' | 'receive'; label: string }) {
+  const codec = row.codec?.replace(/^(audio|video)\//i, '');
+  const tone = row.status === 'encrypted' ? 'ok' : row.status === 'waiting' ? 'waiting' : 'bad';
+  const mark = side === 'receive' ? MARK[row.status] : undefined;
+  return (
+    <li class="row" data-status={row.status} data-tone={tone}>
+      <span class="row-head">
+        <span class="row-label">
+          {label}
+          {codec !== undefined && codec !== '' && <span class="codec"> · {codec}</span>}
+        </span>
+        <span class="row-counts">{countsText(row, side)}</span>
+      </span>
+      <span class="row-status">
+        {mark !== undefined && (
+          <span class="mark" aria-hidden="true">
+            {mark}{' '}
+          </span>
+        )}
+        {statusText(row, side)}
+      </span>
+      {row.echoed > 0 && <span class="row-note">{t('popup_receive_echoed', n(row.echoed))}</span>}
+    </li>
+  );
+}

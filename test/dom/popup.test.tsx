@@ -1,0 +1,657 @@
+/** @jsxImportSource preact */
+/**
+ * The popup (src/popup) rendered in happy-dom against a fake background: its states (not a site, not enabled,
+ * enabled with calls that are encrypted, undecryptable, unencrypted, blocked by strict mode, echoed), the order of
+ * the permission request and `sites/enable`, sharing a generated passphrase (QR code, invitation without the
+ * passphrase, clipboard), turning a site off, and the room chooser.
+ */
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { receiveRows, senderIdOf } from '../../src/popup/calls';
+import { invitationText, revealsPassphrase } from '../../src/popup/invitation';
+import { Popup } from '../../src/popup/Popup';
+import { qrMatrix } from '../../src/popup/qr';
+import type { SiteInfo, TabStatus, TransformStats, UiRequest } from '../../src/shared/messages';
+import { generatePassphrase } from '../../src/shared/words';
+import { fakeBrowser } from './fake-browser';
+
+const ORIGIN = 'https://meet.example.org';
+const PATTERN = 'https://meet.example.org:443/*';
+const TAB_ID = 7;
+const WORDS = ['apple', 'banana', 'cherry', 'delta', 'eagle'];
+
+const original = {
+  sendMessage: fakeBrowser.runtime.sendMessage,
+  request: fakeBrowser.permissions.request,
+  remove: fakeBrowser.permissions.remove,
+  query: fakeBrowser.tabs.query,
+  reload: fakeBrowser.tabs.reload,
+};
+
+/** What the fake background holds, and every call the popup made (extension API calls and requests, in order). */
+interface Backend {
+  sites: SiteInfo[];
+  status: TabStatus[];
+  calls: string[];
+  requests: UiRequest[];
+  /** Answer to `sites/enable` (default: ok, and the site is listed with one room). */
+  enableAnswer?: { ok: false; error: string; field?: 'passphrase' | 'room' | 'origin' };
+}
+
+let backend: Backend;
+let clipboard: string[];
+
+function site(overrides: Partial<SiteInfo> = {}): SiteInfo {
+  return {
+    origin: ORIGIN,
+    enabledAt: 1_700_000_000_000,
+    rooms: [{ label: '', keyedAt: 1_700_000_000_000, safetyWords: WORDS }],
+    activeRoom: '',
+    strict: false,
+    indicator: true,
+    problems: [],
+    ...overrides,
+  };
+}
+
+function stats(overrides: Partial<TransformStats> & Pick<TransformStats, 'id' | 'side' | 'kind'>): TransformStats {
+  return {
+    protected: 0,
+    unencrypted: 0,
+    undecryptable: 0,
+    dropped: 0,
+    passthrough: 0,
+    echoed: 0,
+    status: 'waiting',
+    ...overrides,
+  };
+}
+
+function tabStatus(transforms: TransformStats[], overrides: Partial<TabStatus> = {}): TabStatus {
+  return { tabId: TAB_ID, origin: ORIGIN, transforms, problems: [], room: '', updatedAt: Date.now(), ...overrides };
+}
+
+/** Our audio and video, encrypting. */
+const SENDING = [
+  stats({ id: '0/s1', side: 'send', kind: 'audio', protected: 500, status: 'encrypted', codec: 'audio/opus' }),
+  stats({ id: '0/s2', side: 'send', kind: 'video', protected: 300, status: 'encrypted', codec: 'video/VP8' }),
+];
+
+beforeEach(() => {
+  backend = { sites: [], status: [], calls: [], requests: [] };
+  clipboard = [];
+  fakeBrowser.runtime.sendMessage = async (message: unknown) => {
+    const request = message as UiRequest;
+    backend.requests.push(request);
+    backend.calls.push(request.type);
+    switch (request.type) {
+      case 'sites/list':
+        return { ok: true, sites: backend.sites, revoked: [] };
+      case 'status/get':
+        return { ok: true, tabs: backend.status };
+      case 'sites/enable':
+        if (backend.enableAnswer) return backend.enableAnswer;
+        backend.sites = [site({ rooms: [{ label: request.room ?? '', keyedAt: 1, safetyWords: WORDS }] })];
+        return { ok: true };
+      case 'sites/disable':
+        backend.sites = [];
+        return { ok: true };
+      default:
+        return { ok: true };
+    }
+  };
+  fakeBrowser.permissions.request = vi.fn(async (_: unknown) => {
+    backend.calls.push('permissions.request');
+    return true;
+  });
+  fakeBrowser.permissions.remove = vi.fn(async (_: unknown) => {
+    backend.calls.push('permissions.remove');
+    return true;
+  });
+  fakeBrowser.tabs.query = async () => [{ id: TAB_ID, url: `${ORIGIN}/call/42?x=1` }];
+  fakeBrowser.tabs.reload = vi.fn(async (_: unknown) => undefined);
+  Object.defineProperty(navigator, 'clipboard', {
+    configurable: true,
+    value: {
+      writeText: vi.fn(async (text: string) => {
+        clipboard.push(text);
+      }),
+    },
+  });
+});
+
+afterEach(() => {
+  cleanup();
+  Object.assign(fakeBrowser.runtime, { sendMessage: original.sendMessage });
+  Object.assign(fakeBrowser.permissions, { request: original.request, remove: original.remove });
+  Object.assign(fakeBrowser.tabs, { query: original.query, reload: original.reload });
+  delete (fakeBrowser.tabs as { get?: unknown }).get;
+  delete (fakeBrowser.runtime as { openOptionsPage?: unknown }).openOptionsPage;
+});
+
+function renderPopup(search = '') {
+  return render(<Popup search={search} transformSupported refreshMs={50} />);
+}
+
+const theSwitch = () => screen.findByRole('switch', { name: 'Encrypt calls on this site' });
+
+describe('popup: tabs and sites', () => {
+  it('a page that is not a web site: says Framelock only works on web sites, offers no switch', async () => {
+    fakeBrowser.tabs.query = async () => [{ id: TAB_ID, url: 'chrome://extensions/' }];
+    renderPopup();
+    expect(await screen.findByText(/only works on web sites/)).toBeTruthy();
+    expect(screen.queryByRole('switch')).toBeNull();
+    expect(screen.getByRole('button', { name: 'All settings' })).toBeTruthy();
+  });
+
+  it('a site that is not enabled: the switch is off and says so; no call panel', async () => {
+    renderPopup();
+    const toggle = await theSwitch();
+    expect(toggle.getAttribute('aria-checked')).toBe('false');
+    expect(screen.getByText(ORIGIN)).toBeTruthy();
+    expect(screen.getByText(/^Off:/)).toBeTruthy();
+    expect(screen.queryByRole('heading', { name: 'Call in this tab' })).toBeNull();
+  });
+
+  it('?tabId=<n> is about tab n (tabs.get), not the active tab', async () => {
+    const get = vi.fn(async (id: number) => ({ id, url: 'http://127.0.0.1:8080/?room=x' }));
+    Object.assign(fakeBrowser.tabs, { get });
+    renderPopup('?tabId=42');
+    await theSwitch();
+    expect(get).toHaveBeenCalledWith(42);
+    expect(screen.getByText('http://127.0.0.1:8080')).toBeTruthy();
+  });
+
+  it('?tabId=<n> without tabs.get (or without the URL): says it cannot read the address', async () => {
+    renderPopup('?tabId=42');
+    expect(await screen.findByText(/cannot read the address/)).toBeTruthy();
+    expect(screen.queryByRole('switch')).toBeNull();
+  });
+
+  it('"All settings" opens the options page', async () => {
+    const openOptionsPage = vi.fn(async () => undefined);
+    Object.assign(fakeBrowser.runtime, { openOptionsPage });
+    renderPopup();
+    await theSwitch();
+    fireEvent.click(screen.getByRole('button', { name: 'All settings' }));
+    expect(openOptionsPage).toHaveBeenCalledOnce();
+  });
+
+  it('warns when this browser cannot transform media at all', async () => {
+    render(<Popup search="" transformSupported={false} refreshMs={50} />);
+    expect(await screen.findByText(/cannot encrypt call media/)).toBeTruthy();
+  });
+});
+
+describe('popup: enabling a site', () => {
+  it('turning the switch on opens the setup with the same control names as the options page', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    expect((await theSwitch()).getAttribute('aria-checked')).toBe('true');
+    expect(screen.getByLabelText('Passphrase')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Show passphrase' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Generate passphrase' })).toBeTruthy();
+    expect(screen.getByRole('textbox', { name: 'Room' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Enable' })).toBeTruthy();
+    // Nothing to share before a passphrase exists.
+    expect(screen.queryByRole('button', { name: 'Copy invitation' })).toBeNull();
+    // Turning it off again closes the setup without asking the background anything.
+    fireEvent.click(await theSwitch());
+    expect(screen.queryByLabelText('Passphrase')).toBeNull();
+    expect(backend.calls).not.toContain('sites/disable');
+  });
+
+  it('Enable asks for the permission synchronously in the click, before any await, then sends sites/enable', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    fireEvent.click(screen.getByRole('button', { name: 'Generate passphrase' }));
+    const passphrase = (screen.getByLabelText('Passphrase') as HTMLInputElement).value;
+    expect(passphrase.split(' ')).toHaveLength(12);
+    fireEvent.input(screen.getByRole('textbox', { name: 'Room' }), { target: { value: '  Team  Standup ' } });
+
+    const before = backend.calls.length;
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    // Synchronously, in the click: the permission request, and the request to the background, which waits for the
+    // permission (Chrome may close the popup while its prompt is up).
+    expect(backend.calls.slice(before)).toEqual(['permissions.request', 'sites/enable']);
+    expect(fakeBrowser.permissions.request).toHaveBeenCalledWith({ origins: [PATTERN] });
+
+    await screen.findByRole('button', { name: 'Reload the tab' });
+    expect(backend.calls.slice(before, before + 2)).toEqual(['permissions.request', 'sites/enable']);
+    expect(backend.requests.find((r) => r.type === 'sites/enable')).toEqual({
+      type: 'sites/enable',
+      origin: ORIGIN,
+      passphrase,
+      room: 'team standup',
+      waitForPermission: true,
+    });
+    expect(backend.calls).not.toContain('permissions.remove');
+    expect((await theSwitch()).getAttribute('aria-checked')).toBe('true');
+    expect(screen.getByText(/Framelock is on for this site/)).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Reload the tab' }));
+    expect(fakeBrowser.tabs.reload).toHaveBeenCalledWith(TAB_ID);
+    // The passphrase can still be shared while the popup is open.
+    expect(screen.getByRole('button', { name: 'Copy passphrase' })).toBeTruthy();
+  });
+
+  it('a typed passphrase: Enable still asks for the permission first; the share offer follows', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    fireEvent.input(screen.getByLabelText('Passphrase'), { target: { value: 'correct horse battery staple' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(backend.calls.slice(-2)).toEqual(['permissions.request', 'sites/enable']);
+    await screen.findByRole('button', { name: 'Copy invitation' });
+    expect(backend.requests.find((r) => r.type === 'sites/enable')).toMatchObject({
+      passphrase: 'correct horse battery staple',
+      room: '',
+    });
+  });
+
+  it('an empty passphrase is refused before the permission is asked for', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(await screen.findByText(/Enter the passphrase, or generate one/)).toBeTruthy();
+    expect(fakeBrowser.permissions.request).not.toHaveBeenCalled();
+    expect(document.activeElement).toBe(screen.getByLabelText('Passphrase'));
+  });
+
+  it('a refused permission cancels the background’s wait: nothing is enabled', async () => {
+    fakeBrowser.permissions.request = vi.fn(async () => false);
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    fireEvent.click(screen.getByRole('button', { name: 'Generate passphrase' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(await screen.findByText(/needs permission for https:\/\/meet.example.org/)).toBeTruthy();
+    await waitFor(() => expect(backend.calls).toContain('sites/cancel-enable'));
+    expect(backend.requests.find((r) => r.type === 'sites/cancel-enable')).toEqual({
+      type: 'sites/cancel-enable',
+      origin: ORIGIN,
+    });
+  });
+
+  it('when the background refuses, the permission just added is removed again', async () => {
+    backend.enableAnswer = { ok: false, error: 'Storage is full.' };
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    fireEvent.click(screen.getByRole('button', { name: 'Generate passphrase' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(await screen.findByText(/Storage is full/)).toBeTruthy();
+    await waitFor(() => expect(fakeBrowser.permissions.remove).toHaveBeenCalledWith({ origins: [PATTERN] }));
+    expect(backend.calls.slice(-3)).toEqual(['permissions.request', 'sites/enable', 'permissions.remove']);
+  });
+
+  it('a site enabled whose room has no key shows the passphrase form with a plain explanation', async () => {
+    backend.sites = [site({ rooms: [], problems: ['no_room_key'] })];
+    renderPopup();
+    const toggle = await theSwitch();
+    expect(toggle.getAttribute('aria-checked')).toBe('true');
+    expect(await screen.findByText(/default room has no passphrase/)).toBeTruthy();
+    expect(screen.getByLabelText('Passphrase')).toBeTruthy();
+    fireEvent.input(screen.getByLabelText('Passphrase'), { target: { value: 'correct horse battery staple' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    await screen.findByText(/The passphrase of the default room is set/);
+    // The site was enabled already: no reload needed, and a failure would not have removed its permission.
+    expect(screen.queryByRole('button', { name: 'Reload the tab' })).toBeNull();
+  });
+});
+
+describe('popup: sharing a passphrase', () => {
+  /** Generates a passphrase in the popup (in `room`), and enables the site with it. */
+  async function generateAndEnable(room = ''): Promise<string> {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    fireEvent.click(screen.getByRole('button', { name: 'Generate passphrase' }));
+    const passphrase = (screen.getByLabelText('Passphrase') as HTMLInputElement).value;
+    fireEvent.input(screen.getByRole('textbox', { name: 'Room' }), { target: { value: room } });
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    await screen.findByRole('region', { name: 'Share the passphrase' });
+    return passphrase;
+  }
+
+  it('Generate says to share the passphrase now (it is not stored), and offers to copy it at once', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    fireEvent.click(screen.getByRole('button', { name: 'Generate passphrase' }));
+    const passphrase = (screen.getByLabelText('Passphrase') as HTMLInputElement).value;
+    expect(screen.getByText(/Framelock does not store it/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Copy passphrase' }));
+    await waitFor(() => expect(clipboard).toEqual([passphrase]));
+    expect(await screen.findByText(/Copied the passphrase/)).toBeTruthy();
+  });
+
+  it('once enabled, the share says the passphrase is not stored and must travel by another channel', async () => {
+    await generateAndEnable();
+    const share = screen.getByRole('region', { name: 'Share the passphrase' });
+    expect(within(share).getByText(/another channel than this site/)).toBeTruthy();
+    expect(within(share).getByText(/does not store it and cannot show it again/)).toBeTruthy();
+    expect(within(share).getByText(/never in the site's own chat/)).toBeTruthy();
+    // The heading of the panel that replaced the form has focus (the Enable button is gone).
+    expect(document.activeElement?.textContent).toBe('Framelock is on for this site');
+  });
+
+  it('"Show QR code" renders the passphrase as a labelled QR code, with a warning about shared screens', async () => {
+    const passphrase = await generateAndEnable();
+    expect(screen.queryByRole('img', { name: 'QR code of the passphrase' })).toBeNull();
+    const button = screen.getByRole('button', { name: 'Show QR code' });
+    fireEvent.click(button);
+    expect(button.getAttribute('aria-pressed')).toBe('true');
+    const qr = screen.getByRole('img', { name: 'QR code of the passphrase' });
+    expect(qr.tagName.toLowerCase()).toBe('svg');
+    expect(qr.querySelector('path')?.getAttribute('d')).toBe(qrMatrix(passphrase).path);
+    expect(screen.getByText(/never show it on a shared screen/)).toBeTruthy();
+    fireEvent.click(button);
+    expect(screen.queryByRole('img', { name: 'QR code of the passphrase' })).toBeNull();
+  });
+
+  it('"Copy passphrase" copies the passphrase; "Copy invitation" copies the site and room, never the passphrase', async () => {
+    const passphrase = await generateAndEnable('Standup');
+    const share = screen.getByRole('region', { name: 'Share the passphrase' });
+    fireEvent.click(within(share).getByRole('button', { name: 'Copy passphrase' }));
+    await waitFor(() => expect(clipboard).toEqual([passphrase]));
+    expect(await within(share).findByText(/Copied the passphrase/)).toBeTruthy();
+
+    fireEvent.click(within(share).getByRole('button', { name: 'Copy invitation' }));
+    await waitFor(() => expect(clipboard).toHaveLength(2));
+    const invitation = clipboard[1] as string;
+    expect(invitation).toContain(ORIGIN);
+    expect(invitation).toContain('“standup”');
+    expect(invitation).toMatch(/Install the Framelock browser extension/);
+    expect(invitation).toMatch(/separately, by another channel/);
+    expect(invitation).not.toContain(passphrase);
+    // Not even three of its words in a row.
+    const words = passphrase.split(' ');
+    for (let i = 0; i + 3 <= words.length; i++) expect(invitation).not.toContain(words.slice(i, i + 3).join(' '));
+    expect(await within(share).findByText(/Copied the invitation/)).toBeTruthy();
+  });
+
+  it('the invitation is refused when the room name holds the passphrase', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    fireEvent.input(screen.getByLabelText('Passphrase'), { target: { value: 'blue lagoon' } });
+    fireEvent.input(screen.getByRole('textbox', { name: 'Room' }), { target: { value: 'Blue  Lagoon' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Copy invitation' }));
+    expect(await screen.findByText(/Not copied: the invitation would contain the passphrase/)).toBeTruthy();
+    expect(clipboard).toEqual([]);
+  });
+
+  it('a failing clipboard is reported', async () => {
+    Object.defineProperty(navigator, 'clipboard', {
+      configurable: true,
+      value: { writeText: vi.fn(async () => Promise.reject(new Error('denied'))) },
+    });
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    fireEvent.click(screen.getByRole('button', { name: 'Generate passphrase' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Copy passphrase' }));
+    expect(await screen.findByText(/Could not copy/)).toBeTruthy();
+  });
+});
+
+describe('invitation text', () => {
+  it('never contains the passphrase, whatever the site and room', () => {
+    for (let i = 0; i < 50; i++) {
+      const passphrase = generatePassphrase();
+      for (const room of ['', 'standup', 'équipe 42']) {
+        const text = invitationText(ORIGIN, room);
+        expect(text).not.toContain(passphrase);
+        expect(revealsPassphrase(text, passphrase)).toBe(false);
+        expect(text).toContain(ORIGIN);
+        if (room !== '') expect(text).toContain(room);
+      }
+    }
+  });
+
+  it('flags a text that holds the passphrase, in any case or spacing', () => {
+    expect(revealsPassphrase('join room Correct  Horse battery staple', 'correct horse battery staple')).toBe(true);
+    expect(revealsPassphrase('join room standup', 'correct horse battery staple')).toBe(false);
+    expect(revealsPassphrase('anything', '   ')).toBe(false);
+  });
+});
+
+describe('popup: the call panel', () => {
+  function enabledWith(transforms: TransformStats[], overrides: Partial<TabStatus> = {}, siteInfo = site()) {
+    backend.sites = [siteInfo];
+    backend.status = [tabStatus(transforms, overrides), tabStatus([], { tabId: 99 })];
+    renderPopup();
+  }
+
+  const rows = (name: string): HTMLElement[] =>
+    within(screen.getByRole('list', { name })).getAllByRole('listitem') as HTMLElement[];
+
+  it('enabled, no call yet: safety words and the room; the panel says there is no call', async () => {
+    enabledWith([]);
+    expect((await theSwitch()).getAttribute('aria-checked')).toBe('true');
+    expect(await screen.findByText(/No call in this tab yet/)).toBeTruthy();
+    expect(screen.getByText(/^The words of the default room./)).toBeTruthy();
+    const words = document.querySelector('.safety-words')?.textContent;
+    expect(words).toBe(WORDS.join(' · '));
+  });
+
+  it('an encrypted call: your media encrypting, participants encrypted, with frame counts', async () => {
+    enabledWith([
+      ...SENDING,
+      stats({ id: '0/r1', side: 'receive', kind: 'audio', protected: 480, status: 'encrypted' }),
+      stats({ id: '0/r2', side: 'receive', kind: 'video', protected: 1234, status: 'encrypted' }),
+    ]);
+    expect(await screen.findByText(/End-to-end encrypted: the site sees only ciphertext/)).toBeTruthy();
+    const sent = rows('Your media');
+    expect(sent).toHaveLength(2);
+    expect(sent.map((r) => r.textContent)).toEqual([
+      expect.stringMatching(/^Audio · opusFrames encrypted: 500Encrypting ✓$/),
+      expect.stringMatching(/^Video · VP8Frames encrypted: 300Encrypting ✓$/),
+    ]);
+    const received = rows('Participants');
+    expect(received.map((r) => r.textContent)).toEqual([
+      expect.stringMatching(/^AudioFrames decrypted: 480Encrypted ✓$/),
+      expect.stringMatching(/^VideoFrames decrypted: 1,234Encrypted ✓$/),
+    ]);
+  });
+
+  it('our media waiting for its key', async () => {
+    enabledWith([stats({ id: '0/s1', side: 'send', kind: 'video', dropped: 12, status: 'waiting' })]);
+    await screen.findByText(/Waiting for key: nothing is sent/);
+    expect(rows('Your media')[0]?.textContent).toMatch(/Frames encrypted: 0 · Dropped: 12/);
+  });
+
+  it('one undecryptable peer: "cannot decrypt (wrong passphrase?)" and a warning', async () => {
+    enabledWith([
+      ...SENDING,
+      stats({ id: '0/r1', side: 'receive', kind: 'video', undecryptable: 90, status: 'undecryptable' }),
+    ]);
+    expect(await screen.findByText('Cannot decrypt (wrong passphrase?)')).toBeTruthy();
+    expect(rows('Participants')[0]?.textContent).toMatch(/^VideoUndecryptable: 90/);
+    expect(screen.getByText(/not all media in this call is end-to-end encrypted/)).toBeTruthy();
+  });
+
+  it('an undecryptable peer whose clock is off says so, and the clock problem is explained', async () => {
+    enabledWith(
+      [stats({ id: '0/r1', side: 'receive', kind: 'video', undecryptable: 9, status: 'undecryptable', clockSkew: 3 })],
+      { problems: ['clock_skew'], clockSkew: 3 },
+    );
+    expect(await screen.findByText('Cannot decrypt: a clock is off')).toBeTruthy();
+    expect(screen.getByText(/about 30 minutes away/)).toBeTruthy();
+  });
+
+  it('one unencrypted peer: "NOT encrypted (no Framelock)"', async () => {
+    enabledWith([
+      ...SENDING,
+      stats({ id: '0/r1', side: 'receive', kind: 'video', unencrypted: 77, status: 'unencrypted' }),
+    ]);
+    expect(await screen.findByText('NOT encrypted (no Framelock)')).toBeTruthy();
+    expect(rows('Participants')[0]?.textContent).toMatch(/^VideoNot encrypted: 77/);
+    expect(screen.getByText(/not all media in this call is end-to-end encrypted/)).toBeTruthy();
+  });
+
+  it('strict mode: the unencrypted peer is "blocked (strict mode)"', async () => {
+    enabledWith(
+      [
+        ...SENDING,
+        stats({
+          id: '0/r1',
+          side: 'receive',
+          kind: 'video',
+          unencrypted: 50,
+          dropped: 50,
+          status: 'unencrypted',
+          strict: true,
+        }),
+      ],
+      {},
+      site({ strict: true }),
+    );
+    expect(await screen.findByText('NOT encrypted: blocked (strict mode)')).toBeTruthy();
+    expect(screen.getByText(/^Strict mode blocks media here/)).toBeTruthy();
+  });
+
+  it('our own media echoed back is pointed out', async () => {
+    enabledWith([
+      stats({ id: '0/r1', side: 'receive', kind: 'audio', protected: 20, echoed: 15, status: 'encrypted' }),
+    ]);
+    expect(await screen.findByText('Your own media echoed back: 15 frames')).toBeTruthy();
+  });
+
+  it('several remote senders on one track get a row each; one sender across epochs is one row', async () => {
+    const kid = (epoch: number, sender: bigint) => ((0b1011n << 60n) | (BigInt(epoch) << 56n) | sender).toString();
+    enabledWith([
+      stats({
+        id: '0/r1',
+        side: 'receive',
+        kind: 'video',
+        protected: 30,
+        undecryptable: 5,
+        status: 'encrypted',
+        byKid: [
+          { kid: kid(1, 5n), protected: 10, undecryptable: 0 },
+          { kid: kid(2, 5n), protected: 20, undecryptable: 0 },
+          { kid: kid(2, 9n), protected: 0, undecryptable: 5 },
+        ],
+      }),
+      stats({
+        id: '0/r2',
+        side: 'receive',
+        kind: 'audio',
+        protected: 30,
+        status: 'encrypted',
+        byKid: [
+          { kid: kid(1, 7n), protected: 10, undecryptable: 0 },
+          { kid: kid(2, 7n), protected: 20, undecryptable: 0 },
+        ],
+      }),
+    ]);
+    await screen.findByText(/not all media in this call/);
+    expect(rows('Participants').map((r) => r.textContent)).toEqual([
+      expect.stringMatching(/^Video 1Frames decrypted: 30Encrypted ✓$/),
+      expect.stringMatching(/^Video 2Undecryptable: 5✕ Cannot decrypt/),
+      expect.stringMatching(/^AudioFrames decrypted: 30Encrypted ✓$/),
+    ]);
+    expect(senderIdOf(kid(3, 5n))).toBe(5n);
+    expect(senderIdOf('not a kid')).toBeUndefined();
+  });
+
+  it('tab problems appear as a plain warning', async () => {
+    enabledWith([], { problems: ['worker_blocked'] });
+    expect(await screen.findByText(/security policy blocks Framelock's worker/)).toBeTruthy();
+    expect(screen.getByText(/not all media in this call is end-to-end encrypted/)).toBeTruthy();
+  });
+
+  it('follows the tab status as it changes (polling)', async () => {
+    enabledWith([]);
+    await screen.findByText(/No call in this tab yet/);
+    backend.status = [
+      tabStatus([stats({ id: '0/r1', side: 'receive', kind: 'audio', protected: 3, status: 'encrypted' })]),
+    ];
+    expect(await screen.findByText('Encrypted ✓')).toBeTruthy();
+  });
+
+  it('ignores other tabs', () => {
+    const rowsOf = receiveRows([stats({ id: '1/a', side: 'receive', kind: 'audio', status: 'unencrypted' })]);
+    expect(rowsOf[0]?.status).toBe('unencrypted');
+  });
+});
+
+describe('popup: rooms and turning a site off', () => {
+  it('a site with several rooms offers a room chooser for this tab (tabs/select-room)', async () => {
+    backend.sites = [
+      site({
+        rooms: [
+          { label: '', keyedAt: 1, safetyWords: WORDS },
+          { label: 'standup', keyedAt: 2, safetyWords: ['one', 'two', 'three', 'four', 'five'] },
+        ],
+      }),
+    ];
+    renderPopup();
+    const chooser = (await screen.findByRole('combobox', { name: 'Room for this tab' })) as HTMLSelectElement;
+    expect(chooser.value).toBe('');
+    fireEvent.change(chooser, { target: { value: 'standup' } });
+    await screen.findByText('This tab uses room “standup” now.');
+    expect(backend.requests).toContainEqual({ type: 'tabs/select-room', tabId: TAB_ID, room: 'standup' });
+    expect(document.querySelector('.safety-words')?.textContent).toBe('one · two · three · four · five');
+  });
+
+  it('turning the switch off asks first, then disables the site and removes its permission', async () => {
+    backend.sites = [site()];
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    expect(await screen.findByText(/Its room keys are erased/)).toBeTruthy();
+    expect(backend.calls).not.toContain('sites/disable');
+    fireEvent.click(screen.getByRole('button', { name: 'Turn off' }));
+    await waitFor(() => expect(screen.getByRole('switch').getAttribute('aria-checked')).toBe('false'));
+    const order = backend.calls.filter((c) => c === 'sites/disable' || c === 'permissions.remove');
+    expect(order).toEqual(['sites/disable', 'permissions.remove']);
+    expect(fakeBrowser.permissions.remove).toHaveBeenCalledWith({ origins: [PATTERN] });
+    expect(document.activeElement).toBe(screen.getByRole('switch'));
+    fireEvent.click(screen.getByRole('button', { name: 'Reload the tab' }));
+    expect(await screen.findByText(/Framelock no longer runs in it/)).toBeTruthy();
+    expect(fakeBrowser.tabs.reload).toHaveBeenCalledWith(TAB_ID);
+    expect(document.activeElement).toBe(screen.getByRole('switch'));
+  });
+
+  it('Cancel keeps the site on', async () => {
+    backend.sites = [site()];
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    fireEvent.click(await screen.findByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('button', { name: 'Turn off' })).toBeNull();
+    expect(backend.calls).not.toContain('sites/disable');
+    expect(screen.getByRole('switch').getAttribute('aria-checked')).toBe('true');
+  });
+});
+
+describe('popup: keyboard', () => {
+  it('works with the keyboard alone: Tab to the switch, Space turns it on, Tab and Enter generate', async () => {
+    const user = userEvent.setup();
+    renderPopup();
+    await theSwitch();
+    await user.tab();
+    expect(document.activeElement).toBe(screen.getByRole('switch'));
+    await user.keyboard(' ');
+    expect(screen.getByRole('switch').getAttribute('aria-checked')).toBe('true');
+    await user.tab();
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Generate passphrase' }));
+    await user.keyboard('{Enter}');
+    expect((screen.getByLabelText('Passphrase') as HTMLInputElement).value.split(' ')).toHaveLength(12);
+  });
+
+  it('"New passphrase or room…" opens the form below the safety words and moves focus to it', async () => {
+    backend.sites = [site()];
+    renderPopup();
+    fireEvent.click(await screen.findByRole('button', { name: 'New passphrase or room…' }));
+    const heading = await screen.findByRole('heading', { name: 'New passphrase or room' });
+    await waitFor(() => expect(document.activeElement).toBe(heading));
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('heading', { name: 'New passphrase or room' })).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('switch'));
+  });
+});
+
+describe('QR code', () => {
+  it('encodes UTF-8 text, and refuses what no QR code holds', () => {
+    expect(qrMatrix('correct horse battery staple').size).toBeGreaterThanOrEqual(21);
+    expect(qrMatrix('mot de passe très sûr ✓').path).toMatch(/^M\d+ \d+h1v1h-1z/);
+    expect(() => qrMatrix('é'.repeat(1500))).toThrow();
+  });
+});
