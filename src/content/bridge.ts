@@ -76,8 +76,9 @@ const indicator = new Indicator();
 let background: browser.Runtime.Port | undefined;
 let reconnectDelay = RECONNECT_MS;
 
+/** Posts to the worker; nothing at all in a realm the page may control (`unsafeRealm`): it may hold the port. */
 function toWorker(message: BridgeToWorker): void {
-  if (workerTrusted) workerPort?.postMessage(message);
+  if (workerTrusted && !unsafeRealm) workerPort?.postMessage(message);
 }
 
 function toBackground(message: unknown): void {
