@@ -1,0 +1,215 @@
+/**
+ * Multiparty calls through a real SFU: Debian's Janus with its unmodified videoroom demo page, driven like a person
+ * would (Start, a name, Join), each participant in their own Chromium profile with Framelock enabled for the demo
+ * site. Assertions are on decoded pixels of every remote tile, on received audio energy, and on Framelock's own
+ * per-track status.
+ */
+import type { Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createFakeMedia,
+  expectNoRemotePattern,
+  type FakeMedia,
+  framelockTransforms,
+  launchExtensionParticipant,
+  launchPlainChromium,
+  type PlainBrowser,
+  waitForRemotePattern,
+} from './call';
+import { chromiumAvailable, type ExtensionBrowser, isCI, waitFor } from './harness';
+import { type Janus, janusAvailable, startJanus } from './janus';
+
+const PASSPHRASE = 'correct horse battery staple';
+const WRONG_PASSPHRASE = 'incorrect horse battery staple';
+
+if (!janusAvailable && !isCI) {
+  console.warn(
+    '\n*** Janus is not installed: the SFU tests are SKIPPED (apt-get install janus janus-demos libjs-janus-gateway). ***\n',
+  );
+}
+if (!janusAvailable && isCI) {
+  throw new Error('CI=true but Janus is not installed: .ci/run must install janus and janus-demos');
+}
+
+/** Opens the videoroom demo in `page`, starts it and joins `room` as `name` (alphanumeric). */
+async function joinVideoroom(janus: Janus, page: Page, room: number, name: string, query: Record<string, string> = {}) {
+  await page.goto(janus.demoUrl('videoroomtest.html', { room, ...query }), { waitUntil: 'load' });
+  await page.locator('#start').click();
+  await page.locator('#username').fill(name);
+  await page.locator('#register').click();
+  await page.waitForSelector('#videolocal video', { timeout: 15_000 });
+}
+
+/** Selectors of the remote video tiles the demo shows (`#videoremote1` … `#videoremote5`). */
+async function remoteTiles(page: Page): Promise<string[]> {
+  return (await namedTiles(page)).map((tile) => tile.selector);
+}
+
+/** The remote video tiles with the display name the demo labels each with (`#remoteN` above `#videoremoteN`). */
+async function namedTiles(page: Page): Promise<{ selector: string; name: string }[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('[id^="videoremote"] video')].map((video) => {
+      const index = video.closest('[id^="videoremote"]')?.id.replace('videoremote', '') ?? '';
+      return { selector: `#${video.id}`, name: document.getElementById(`remote${index}`)?.textContent ?? '' };
+    }),
+  );
+}
+
+async function waitForTiles(page: Page, count: number): Promise<string[]> {
+  return waitFor(
+    async () => {
+      const tiles = await remoteTiles(page);
+      return tiles.length >= count ? tiles : undefined;
+    },
+    { description: `${count} remote video tiles`, timeoutMs: 20_000 },
+  );
+}
+
+/**
+ * Audio energy received so far, summed over the demo's subscriber connections (videoroomtest.js keeps its remote
+ * feeds' plugin handles in the page-global `feeds`): it grows while decoded audio with sound in it arrives, and stays
+ * flat when frames are dropped.
+ */
+async function receivedAudioEnergy(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    type Handle = { webrtcStuff?: { pc?: RTCPeerConnection } } | null;
+    const feeds = (window as unknown as { feeds?: Handle[] }).feeds ?? [];
+    let energy = 0;
+    for (const feed of feeds) {
+      const pc = feed?.webrtcStuff?.pc;
+      if (pc === undefined) continue;
+      (await pc.getStats()).forEach((report: { type?: string; kind?: string; totalAudioEnergy?: number }) => {
+        if (report.type === 'inbound-rtp' && report.kind === 'audio') energy += report.totalAudioEnergy ?? 0;
+      });
+    }
+    return energy;
+  });
+}
+
+async function expectAudioFlowing(page: Page): Promise<void> {
+  const before = await receivedAudioEnergy(page);
+  await waitFor(async () => (await receivedAudioEnergy(page)) > before + 0.01, {
+    description: 'received audio energy rising',
+    timeoutMs: 10_000,
+  });
+}
+
+describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus (unmodified videoroom demo)', () => {
+  let janus: Janus;
+  let media: FakeMedia;
+  const people: ExtensionBrowser[] = [];
+
+  beforeAll(async () => {
+    janus = await startJanus();
+    media = await createFakeMedia();
+    const origin = new URL(janus.demosUrl).origin;
+    for (let i = 0; i < 3; i++) people.push(await launchExtensionParticipant(origin, PASSPHRASE, media));
+  });
+
+  afterAll(async () => {
+    await Promise.all(people.map((p) => p.close()));
+    await janus?.stop();
+    await media?.cleanup();
+  });
+
+  it('three participants with the same passphrase see every other participant’s pattern and hear them', async () => {
+    const room = await janus.createRoom({ videocodec: 'vp8' });
+    const pages: Page[] = [];
+    for (const [i, person] of people.entries()) {
+      const page = await person.browser.newPage();
+      pages.push(page);
+      await joinVideoroom(janus, page, room, `p${i + 1}`);
+    }
+    for (const page of pages) {
+      const tiles = await waitForTiles(page, 2);
+      for (const selector of tiles) await waitForRemotePattern(page, 20_000, { selector });
+      await expectAudioFlowing(page);
+    }
+    // Framelock says so too: every receiver of every participant decrypts, none fails.
+    for (const person of people) {
+      // (The publisher's own connection has receivers too, which never get media: they stay "waiting".)
+      const received = (await framelockTransforms(person, String(room))).filter(
+        (s) => s.side === 'receive' && s.status !== 'waiting',
+      );
+      expect(received.length).toBeGreaterThanOrEqual(4); // 2 remote publishers × audio and video
+      for (const s of received) {
+        expect(s.status, `${s.kind} ${s.lastError ?? ''}`).toBe('encrypted');
+        expect(s.undecryptable).toBe(0);
+      }
+    }
+    await Promise.all(pages.map((p) => p.close()));
+    await janus.destroyRoom(room);
+  });
+
+  describe('participants without the key', () => {
+    let wrong: ExtensionBrowser;
+    let plain: PlainBrowser;
+
+    beforeAll(async () => {
+      const origin = new URL(janus.demosUrl).origin;
+      wrong = await launchExtensionParticipant(origin, WRONG_PASSPHRASE, media);
+      plain = await launchPlainChromium({ media });
+    });
+
+    afterAll(async () => {
+      await Promise.all([wrong?.close(), plain?.close()]);
+    });
+
+    it('a wrong passphrase shows nobody’s pattern and says "cannot decrypt"; a browser without Framelock neither, and is flagged "not encrypted"', async () => {
+      const room = await janus.createRoom({ videocodec: 'vp8' });
+      const pages: Page[] = [];
+      for (const [i, person] of [...people.slice(0, 2), wrong].entries()) {
+        const page = await person.browser.newPage();
+        pages.push(page);
+        await joinVideoroom(janus, page, room, `k${i + 1}`);
+      }
+      const plainPage = await plain.browser.newPage();
+      await joinVideoroom(janus, plainPage, room, 'plain');
+      const wrongPage = pages[2] as Page;
+      // The wrong passphrase: three remote tiles (two encrypted, one plain), none ever shows an encrypted pattern.
+      const wrongTiles = await waitForTiles(wrongPage, 3);
+      await waitFor(
+        async () => {
+          const received = (await framelockTransforms(wrong, String(room))).filter(
+            (s) => s.side === 'receive' && s.kind === 'video',
+          );
+          return received.filter((s) => s.status === 'undecryptable').length >= 2 ? received : undefined;
+        },
+        { description: 'the wrong passphrase: 2 video receivers undecryptable', timeoutMs: 20_000 },
+      );
+      // The plain browser sees the two encrypted publishers as nothing (and the wrong-key one too).
+      const plainTiles = await waitForTiles(plainPage, 3);
+      for (const selector of plainTiles) await expectNoRemotePattern(plainPage, 1_500, { selector });
+      // The encrypted participants see each other, and the plain one flagged as not encrypted.
+      for (const [i, page] of pages.slice(0, 2).entries()) {
+        const person = people[i] as ExtensionBrowser;
+        await waitForTiles(page, 3);
+        await waitFor(
+          async () => {
+            const received = (await framelockTransforms(person, String(room))).filter(
+              (s) => s.side === 'receive' && s.kind === 'video',
+            );
+            const statuses = received.map((s) => s.status).sort();
+            return statuses.includes('encrypted') &&
+              statuses.includes('unencrypted') &&
+              statuses.includes('undecryptable')
+              ? statuses
+              : undefined;
+          },
+          { description: 'encrypted / not encrypted / cannot decrypt, one publisher each', timeoutMs: 20_000 },
+        );
+      }
+      // Pixels: for the wrong passphrase, the tiles of the two encrypted publishers never show the pattern, while the
+      // plain publisher's does (positive control: it is not encrypted, and Framelock shows it, flagged).
+      const tiles = await namedTiles(wrongPage);
+      expect(tiles.map((tile) => tile.name).sort()).toEqual(['k1', 'k2', 'plain']);
+      expect(wrongTiles).toHaveLength(3);
+      for (const tile of tiles) {
+        if (tile.name === 'plain') await waitForRemotePattern(wrongPage, 20_000, { selector: tile.selector });
+        else await expectNoRemotePattern(wrongPage, 2_000, { selector: tile.selector });
+      }
+      await Promise.all([...pages, plainPage].map((p) => p.close()));
+      await janus.destroyRoom(room);
+    });
+  });
+});

@@ -1,0 +1,346 @@
+/**
+ * A real SFU for the browser tests: Debian's Janus (1.1.2), started in the foreground from a configuration this file
+ * writes (HTTP transport only, the videoroom and echotest plugins only, no STUN/TURN, ports chosen per run), its
+ * unmodified demo pages (`/usr/share/janus/demos`) served from a local static server, and a small client for the
+ * Janus HTTP API (throw-away rooms, `rtp_forward`).
+ *
+ * ```ts
+ * const janus = await startJanus();            // throws if Janus is not installed
+ * const room = await janus.createRoom({ videocodec: 'vp8' });
+ * await page.goto(janus.demoUrl('videoroomtest.html', { room }));
+ * await janus.stop();                           // by PID, always
+ * ```
+ *
+ * Outside CI the Janus tests skip loudly when Janus is missing (`janusAvailable`); under CI a missing Janus fails.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const JANUS_BINARY = process.env.JANUS_PATH ?? '/usr/bin/janus';
+export const JANUS_DEMOS = '/usr/share/janus/demos';
+const JANUS_LIB = '/usr/lib/x86_64-linux-gnu/janus';
+export const janusAvailable: boolean =
+  existsSync(JANUS_BINARY) && existsSync(path.join(JANUS_DEMOS, 'videoroomtest.html'));
+
+const KEPT_PLUGINS = ['libjanus_videoroom.so', 'libjanus_echotest.so'];
+const KEPT_TRANSPORTS = ['libjanus_http.so'];
+
+export interface RoomOptions {
+  /** `vp8`, `vp9`, `h264`, `av1` (or a comma-separated list). Default: vp8. */
+  videocodec?: string;
+  /** Default: opus. */
+  audiocodec?: string;
+  /** Publishers allowed in the room (default 16). */
+  publishers?: number;
+  /** Opus DTX negotiated for publishers. */
+  opusDtx?: boolean;
+}
+
+export interface RtpForwardTarget {
+  host: string;
+  audioPort?: number;
+  videoPort?: number;
+  /** Simulcast substreams 1 and 2 (substream 0 goes to `videoPort`). */
+  videoPort2?: number;
+  videoPort3?: number;
+}
+
+export interface Publisher {
+  id: number;
+  display?: string;
+}
+
+export interface Janus {
+  /** `http://127.0.0.1:<port>/janus` */
+  readonly apiUrl: string;
+  /** Base URL of the static server with the demo pages. */
+  readonly demosUrl: string;
+  /** A demo page's URL with query parameters (e.g. `{ room: 1234, vcodec: 'vp9' }`). */
+  demoUrl(page: string, query?: Record<string, string | number>): string;
+  /** Creates a throw-away videoroom (`permanent: false`, a keyframe request every second). Returns its id. */
+  createRoom(options?: RoomOptions): Promise<number>;
+  destroyRoom(room: number): Promise<void>;
+  /** The publishers in a room. */
+  listParticipants(room: number): Promise<Publisher[]>;
+  /** Copies a publisher's RTP to local UDP ports (the server's view of the media). */
+  rtpForward(room: number, publisherId: number, target: RtpForwardTarget): Promise<void>;
+  /** Janus's own log so far (for failure messages). */
+  log(): string;
+  /** Stops Janus (SIGTERM, then SIGKILL) and the static server, and removes the configuration. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function janusConfig(dir: string, httpPort: number, rtpBase: number): Promise<void> {
+  const disabled = async (kind: 'plugins' | 'transports', kept: string[]): Promise<string> => {
+    const { readdir } = await import('node:fs/promises');
+    const all = (await readdir(path.join(JANUS_LIB, kind))).filter((f) => f.endsWith('.so'));
+    return all.filter((f) => !kept.includes(f)).join(',');
+  };
+  await writeFile(
+    path.join(dir, 'janus.jcfg'),
+    `general: {
+  configs_folder = "${dir}"
+  plugins_folder = "${JANUS_LIB}/plugins"
+  transports_folder = "${JANUS_LIB}/transports"
+  events_folder = "${JANUS_LIB}/events"
+  loggers_folder = "${JANUS_LIB}/loggers"
+  debug_level = 4
+  log_to_stdout = true
+  server_name = "framelock-test"
+}
+certificates: {
+}
+media: {
+  rtp_port_range = "${rtpBase}-${rtpBase + 999}"
+}
+nat: {
+  nice_debug = false
+  ignore_mdns = true
+}
+plugins: {
+  disable = "${await disabled('plugins', KEPT_PLUGINS)}"
+}
+transports: {
+  disable = "${await disabled('transports', KEPT_TRANSPORTS)}"
+}
+events: {
+  broadcast = false
+}
+loggers: {
+  disable = "libjanus_jsonlog.so"
+}
+`,
+  );
+  await writeFile(
+    path.join(dir, 'janus.transport.http.jcfg'),
+    `general: {
+  json = "indented"
+  base_path = "/janus"
+  http = true
+  port = ${httpPort}
+  ip = "127.0.0.1"
+  https = false
+}
+admin: {
+  admin_http = false
+}
+cors: {
+}
+`,
+  );
+  await writeFile(path.join(dir, 'janus.plugin.videoroom.jcfg'), 'general: {\n}\n');
+  await writeFile(path.join(dir, 'janus.plugin.echotest.jcfg'), 'general: {\n}\n');
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.map': 'application/json',
+};
+
+/**
+ * Serves the demo pages as Debian ships them, except `settings.js`: Debian's leaves `token` and `apisecret`
+ * undeclared (the page throws on Start), so it is replaced by one that declares `server`, `iceServers`, `token` and
+ * `apisecret`, as the file itself says deployments do.
+ */
+async function serveDemos(apiPort: number): Promise<{ server: Server; url: string }> {
+  const settings = `var server = "http://" + window.location.hostname + ":${apiPort}/janus";
+var iceServers = [];
+var token = null;
+var apisecret = null;
+`;
+  const root = await realpath(JANUS_DEMOS);
+  const server = createServer((request, response) => {
+    void (async () => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const relative = decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html';
+      if (relative === 'settings.js') {
+        response.writeHead(200, { 'content-type': CONTENT_TYPES['.js'] as string });
+        response.end(settings);
+        return;
+      }
+      const file = path.resolve(root, relative);
+      // Symbolic links inside the demos (fonts, popper.js) point to sibling Debian packages: allow /usr/share only.
+      const real = await realpath(file).catch(() => undefined);
+      if (!file.startsWith(`${root}/`) || real === undefined || !real.startsWith('/usr/share/')) {
+        response.writeHead(404).end();
+        return;
+      }
+      const body = await readFile(real).catch(() => undefined);
+      if (body === undefined) {
+        response.writeHead(404).end();
+        return;
+      }
+      response.writeHead(200, {
+        'content-type': CONTENT_TYPES[path.extname(real)] ?? 'application/octet-stream',
+        'cache-control': 'no-store',
+      });
+      response.end(body);
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${port}/` };
+}
+
+type Json = Record<string, unknown>;
+
+/** Starts Janus and the demo server; resolves once `/janus/info` answers. */
+export async function startJanus(): Promise<Janus> {
+  if (!janusAvailable) throw new Error(`Janus is not installed (${JANUS_BINARY}, ${JANUS_DEMOS})`);
+  const dir = await mkdtemp(path.join(tmpdir(), 'framelock-janus-'));
+  const httpPort = await freePort();
+  // A media port range of its own per run (tests may run Janus more than once).
+  const rtpBase = 20_000 + Math.floor(Math.random() * 40) * 1_000;
+  await janusConfig(dir, httpPort, rtpBase);
+  const output: string[] = [];
+  const child: ChildProcess = spawn(JANUS_BINARY, ['-F', dir, '-C', path.join(dir, 'janus.jcfg')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 2_000) output.splice(0, 1_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  const apiUrl = `http://127.0.0.1:${httpPort}/janus`;
+  const demos = await serveDemos(httpPort);
+
+  const stop = async (): Promise<void> => {
+    if (!exited && child.pid !== undefined) {
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await gone;
+      clearTimeout(timer);
+    }
+    await new Promise<void>((resolve) => demos.server.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`Janus exited at start:\n${output.join('').slice(-4_000)}`);
+    }
+    const info = await fetch(`${apiUrl}/info`).catch(() => undefined);
+    if (info?.ok) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`Janus did not answer ${apiUrl}/info within 10 s:\n${output.join('').slice(-4_000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  const post = async (url: string, body: Json): Promise<Json> => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...body, transaction: Math.random().toString(36).slice(2) }),
+    });
+    const answer = (await response.json()) as Json;
+    if (answer.janus === 'error') throw new Error(`Janus: ${JSON.stringify(answer.error)}`);
+    return answer;
+  };
+
+  /** One admin-like session with the videoroom attached, created on first use. */
+  let handleUrl: Promise<string> | undefined;
+  const videoroom = (): Promise<string> => {
+    handleUrl ??= (async () => {
+      const session = (await post(apiUrl, { janus: 'create' })).data as { id: number };
+      const handle = (await post(`${apiUrl}/${session.id}`, { janus: 'attach', plugin: 'janus.plugin.videoroom' }))
+        .data as { id: number };
+      // Keep the session alive (Janus drops idle HTTP sessions after 60 s).
+      const keepAlive = setInterval(
+        () => void post(`${apiUrl}/${session.id}`, { janus: 'keepalive' }).catch(() => {}),
+        20_000,
+      );
+      keepAlive.unref();
+      return `${apiUrl}/${session.id}/${handle.id}`;
+    })();
+    return handleUrl;
+  };
+  const message = async (body: Json): Promise<Json> => {
+    const answer = await post(await videoroom(), { janus: 'message', body });
+    const data = (answer.plugindata as { data?: Json } | undefined)?.data ?? {};
+    if (typeof data.error === 'string') throw new Error(`videoroom: ${data.error}`);
+    return data;
+  };
+
+  return {
+    apiUrl,
+    demosUrl: demos.url,
+    demoUrl(page, query = {}) {
+      const url = new URL(page, demos.url);
+      for (const [key, value] of Object.entries(query)) url.searchParams.set(key, String(value));
+      return url.href;
+    },
+    async createRoom(options = {}) {
+      const room = 100_000 + Math.floor(Math.random() * 800_000);
+      await message({
+        request: 'create',
+        room,
+        permanent: false,
+        description: `framelock test ${room}`,
+        publishers: options.publishers ?? 16,
+        videocodec: options.videocodec ?? 'vp8',
+        audiocodec: options.audiocodec ?? 'opus',
+        fir_freq: 1,
+        ...(options.opusDtx ? { opus_dtx: true } : {}),
+      });
+      return room;
+    },
+    async destroyRoom(room) {
+      await message({ request: 'destroy', room, permanent: false }).catch(() => undefined);
+    },
+    async listParticipants(room) {
+      const data = await message({ request: 'listparticipants', room });
+      return ((data.participants as Publisher[] | undefined) ?? []).filter(
+        (p) => (p as { publisher?: boolean }).publisher !== false,
+      );
+    },
+    async rtpForward(room, publisherId, target) {
+      await message({
+        request: 'rtp_forward',
+        room,
+        publisher_id: publisherId,
+        host: target.host,
+        ...(target.audioPort !== undefined ? { audio_port: target.audioPort } : {}),
+        ...(target.videoPort !== undefined ? { video_port: target.videoPort } : {}),
+        ...(target.videoPort2 !== undefined ? { video_port_2: target.videoPort2 } : {}),
+        ...(target.videoPort3 !== undefined ? { video_port_3: target.videoPort3 } : {}),
+      });
+    },
+    log: () => output.join(''),
+    stop,
+  };
+}
