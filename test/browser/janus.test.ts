@@ -141,6 +141,99 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
     await janus.destroyRoom(room);
   });
 
+  /** Two participants in a room configured for `videocodec`, joined with the demo's query parameters. */
+  async function twoInRoom(options: { videocodec: string; opusDtx?: boolean }, query: Record<string, string>) {
+    const room = await janus.createRoom(options);
+    const pages: Page[] = [];
+    for (const [i, person] of people.slice(0, 2).entries()) {
+      const page = await person.browser.newPage();
+      pages.push(page);
+      await joinVideoroom(janus, page, room, `c${i + 1}`, query);
+    }
+    return { room, pages };
+  }
+
+  // Every codec this Chromium publishes through the videoroom, Opus with DTX, and simulcast: the SFU keeps forwarding,
+  // switching layers and asking for keyframes on protected frames, and the far side decodes the pattern.
+  const configs: {
+    name: string;
+    room: { videocodec: string; opusDtx?: boolean };
+    query: Record<string, string>;
+    mime: string;
+  }[] = [
+    { name: 'VP9', room: { videocodec: 'vp9' }, query: { vcodec: 'vp9' }, mime: 'video/VP9' },
+    { name: 'H.264', room: { videocodec: 'h264' }, query: { vcodec: 'h264' }, mime: 'video/H264' },
+    { name: 'AV1', room: { videocodec: 'av1' }, query: { vcodec: 'av1' }, mime: 'video/AV1' },
+    { name: 'VP8 simulcast', room: { videocodec: 'vp8' }, query: { simulcast: 'yes' }, mime: 'video/VP8' },
+    { name: 'Opus with DTX', room: { videocodec: 'vp8', opusDtx: true }, query: { dtx: 'yes' }, mime: 'video/VP8' },
+  ];
+  for (const config of configs) {
+    it(`${config.name}: both sides decode each other’s pattern and audio through the SFU`, async () => {
+      const { room, pages } = await twoInRoom(config.room, config.query);
+      for (const page of pages) {
+        const [tile] = await waitForTiles(page, 1);
+        await waitForRemotePattern(page, 20_000, { selector: tile as string });
+        await expectAudioFlowing(page);
+      }
+      for (const person of people.slice(0, 2)) {
+        // Counters reach the background once a second: wait for both kinds to be reported.
+        const received = await waitFor(
+          async () => {
+            const list = (await framelockTransforms(person, String(room))).filter(
+              (s) => s.side === 'receive' && s.status !== 'waiting',
+            );
+            return list.some((s) => s.kind === 'video') && list.some((s) => s.kind === 'audio') ? list : undefined;
+          },
+          { description: 'audio and video receivers reported', timeoutMs: 10_000 },
+        );
+        const video = received.find((s) => s.kind === 'video');
+        expect(video?.codec, `the codec actually received: ${JSON.stringify(received)}`).toBe(config.mime);
+        for (const s of received) {
+          expect(s.status, `${s.kind} ${s.lastError ?? ''}`).toBe('encrypted');
+          expect(s.undecryptable).toBe(0);
+        }
+      }
+      if (config.query.simulcast) {
+        // Switch the first page's subscription to the lowest layer with the demo's own button: the SFU changes layers
+        // on protected frames (the picture gets smaller) and the pattern stays decodable.
+        const page = pages[0] as Page;
+        const [tile] = await remoteTiles(page);
+        const width = () =>
+          page.evaluate(
+            (sel: string) => document.querySelector<HTMLVideoElement>(sel)?.videoWidth ?? 0,
+            tile as string,
+          );
+        const high = await width();
+        await page.locator('#sl1-0').click();
+        const low = await waitFor(
+          async () => {
+            const w = await width();
+            return w > 0 && w < high ? w : undefined;
+          },
+          { description: 'a smaller picture after switching to substream 0', timeoutMs: 15_000 },
+        );
+        await waitForRemotePattern(page, 15_000, { selector: tile as string });
+        // (Switching back up is not asserted: on these shared 2-core machines Chromium's bandwidth and CPU adaptation
+        // often stops sending the top layer, and Janus then waits for it; that is not about encryption.)
+        expect(low).toBeLessThan(high);
+      }
+      if (config.room.opusDtx) {
+        // DTX really was on: the demo's publisher offered usedtx=1. (The fake tone never falls silent, so no DTX
+        // frame is sent here; Framelock's handling of DTX frames is tested on real DTX encodings in the unit tests.)
+        for (const page of pages) {
+          const sdp = await page.evaluate(
+            () =>
+              (window as unknown as { sfutest?: { webrtcStuff?: { pc?: RTCPeerConnection } } }).sfutest?.webrtcStuff?.pc
+                ?.localDescription?.sdp ?? '',
+          );
+          expect(sdp).toMatch(/usedtx=1/);
+        }
+      }
+      await Promise.all(pages.map((p) => p.close()));
+      await janus.destroyRoom(room);
+    });
+  }
+
   describe('participants without the key', () => {
     let wrong: ExtensionBrowser;
     let plain: PlainBrowser;
