@@ -18,6 +18,9 @@ import {
 } from './call';
 import { chromiumAvailable, type ExtensionBrowser, isCI, waitFor } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
+import { showsPattern } from './media';
+import { depacketize, type RtpVideoCodec, startRtpSink } from './rtp';
+import { decodeAudio, decodeVideo } from './rtp-decode';
 
 const PASSPHRASE = 'correct horse battery staple';
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
@@ -328,6 +331,76 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
       { description: 'the echoed-back marker', timeoutMs: 10_000 },
     );
     await page.close();
+  });
+
+  describe('what the server sees (rtp_forward, decoded with WebCodecs)', () => {
+    let plain: PlainBrowser;
+    let decoder: Page;
+
+    beforeAll(async () => {
+      plain = await launchPlainChromium({ media });
+      decoder = await plain.browser.newPage();
+      await decoder.goto(janus.demosUrl, { waitUntil: 'load' }); // any page on loopback: a secure context
+    });
+
+    afterAll(async () => {
+      await plain?.close();
+    });
+
+    /** Forwards `name`'s RTP from `room` for `ms` and tries to decode it as the server would have to. */
+    async function serverView(room: number, name: string, codec: RtpVideoCodec, ms = 3_000) {
+      const publisher = await waitFor(
+        async () => (await janus.listParticipants(room)).find((p) => p.display === name),
+        { description: `publisher ${name} in the room`, timeoutMs: 15_000 },
+      );
+      const sink = await startRtpSink();
+      try {
+        await janus.rtpForward(room, publisher.id, {
+          host: sink.host,
+          audioPort: sink.audioPort,
+          videoPort: sink.videoPort,
+        });
+        await sink.waitForPackets('video', 20, 10_000);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        const frames = depacketize(codec, sink.packets('video'), { skipToKeyframeAfterLoss: true });
+        const video = await decodeVideo(decoder, codec, frames);
+        const audio = await decodeAudio(decoder, depacketize('opus', sink.packets('audio')));
+        return { frames: frames.length, video, audio };
+      } finally {
+        await sink.close();
+      }
+    }
+
+    for (const codec of ['vp8', 'vp9', 'h264', 'av1'] as const) {
+      it(`${codec}: the SFU forwards a decodable pattern and tone without Framelock, and neither with it`, async () => {
+        const room = await janus.createRoom({ videocodec: codec });
+        const encrypted = await (people[0] as ExtensionBrowser).browser.newPage();
+        const clear = await plain.browser.newPage();
+        await joinVideoroom(janus, encrypted, room, 'enc', { vcodec: codec });
+        await joinVideoroom(janus, clear, room, 'clear', { vcodec: codec });
+        // Positive control: the same media, unencrypted, decodes to the pattern and the 440 Hz tone.
+        const control = await serverView(room, 'clear', codec);
+        expect(control.video.errors, 'control decodes cleanly').toEqual([]);
+        expect(control.video.decoded).toBeGreaterThan(10);
+        expect(control.video.samples && showsPattern(control.video.samples), 'control shows the pattern').toBe(true);
+        expect(Math.abs((control.audio.toneHz ?? 0) - 440)).toBeLessThan(5);
+        expect(control.audio.tonePurity ?? 0).toBeGreaterThan(0.5);
+        // Framelock: the server gets frames (it routes them) but they decode to no pattern and no tone.
+        const protectedView = await serverView(room, 'enc', codec);
+        expect(protectedView.frames, 'the SFU still forwards whole frames').toBeGreaterThan(10);
+        expect(protectedView.video.samples !== undefined && showsPattern(protectedView.video.samples)).toBe(false);
+        expect(protectedView.video.decoded === 0 || protectedView.video.errors.length > 0).toBe(true);
+        expect(protectedView.audio.tonePurity ?? 0).toBeLessThan(0.5);
+        console.log(
+          `janus ${codec}: server view clear ${control.video.decoded} frames decoded (tone ${control.audio.toneHz?.toFixed(0)} Hz, ` +
+            `purity ${control.audio.tonePurity?.toFixed(2)}); protected ${protectedView.video.decoded} of ${protectedView.frames} ` +
+            `decoded, ${protectedView.video.errors.length} errors (${protectedView.video.errors[0] ?? '-'}), audio purity ` +
+            `${protectedView.audio.tonePurity?.toFixed(3)}`,
+        );
+        await Promise.all([encrypted.close(), clear.close()]);
+        await janus.destroyRoom(room);
+      });
+    }
   });
 
   describe('participants without the key', () => {
