@@ -87,7 +87,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function janusConfig(dir: string, httpPort: number, rtpBase: number): Promise<void> {
+async function janusConfig(dir: string, httpPort: number, rtpBase: number, wsPort?: number): Promise<void> {
+  const keptTransports = wsPort === undefined ? KEPT_TRANSPORTS : [...KEPT_TRANSPORTS, 'libjanus_websockets.so'];
   const disabled = async (kind: 'plugins' | 'transports', kept: string[]): Promise<string> => {
     const { readdir } = await import('node:fs/promises');
     const all = (await readdir(path.join(JANUS_LIB, kind))).filter((f) => f.endsWith('.so'));
@@ -118,7 +119,7 @@ plugins: {
   disable = "${await disabled('plugins', KEPT_PLUGINS)}"
 }
 transports: {
-  disable = "${await disabled('transports', KEPT_TRANSPORTS)}"
+  disable = "${await disabled('transports', keptTransports)}"
 }
 events: {
   broadcast = false
@@ -145,6 +146,12 @@ cors: {
 }
 `,
   );
+  if (wsPort !== undefined) {
+    await writeFile(
+      path.join(dir, 'janus.transport.websockets.jcfg'),
+      `general: {\n  ws = true\n  ws_port = ${wsPort}\n  ws_ip = "127.0.0.1"\n  wss = false\n}\nadmin: {\n  admin_ws = false\n}\n`,
+    );
+  }
   await writeFile(path.join(dir, 'janus.plugin.videoroom.jcfg'), 'general: {\n}\n');
   await writeFile(path.join(dir, 'janus.plugin.echotest.jcfg'), 'general: {\n}\n');
 }
@@ -167,8 +174,16 @@ const CONTENT_TYPES: Record<string, string> = {
  * undeclared (the page throws on Start), so it is replaced by one that declares `server`, `iceServers`, `token` and
  * `apisecret`, as the file itself says deployments do.
  */
-async function serveDemos(apiPort: number): Promise<{ server: Server; url: string }> {
-  const settings = `var server = "http://" + window.location.hostname + ":${apiPort}/janus";
+async function serveDemos(
+  apiPort: number,
+  extraPages: Readonly<Record<string, string>>,
+  wsPort?: number,
+): Promise<{ server: Server; url: string }> {
+  const settings = `var server = ${
+    wsPort === undefined
+      ? `"http://" + window.location.hostname + ":${apiPort}/janus"`
+      : `"ws://" + window.location.hostname + ":${wsPort}"`
+  };
 var iceServers = [];
 var token = null;
 var apisecret = null;
@@ -178,6 +193,13 @@ var apisecret = null;
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       const relative = decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html';
+      const extra = extraPages[relative];
+      if (extra !== undefined) {
+        const body = await readFile(extra).catch(() => undefined);
+        response.writeHead(body === undefined ? 404 : 200, { 'content-type': CONTENT_TYPES['.html'] as string });
+        response.end(body);
+        return;
+      }
       if (relative === 'settings.js') {
         response.writeHead(200, { 'content-type': CONTENT_TYPES['.js'] as string });
         response.end(settings);
@@ -209,14 +231,28 @@ var apisecret = null;
 
 type Json = Record<string, unknown>;
 
+export interface JanusOptions {
+  /**
+   * Pages of our own served next to the demos (same origin), by path: e.g. the scale run's audio-only participant.
+   * The demos themselves are always served unmodified.
+   */
+  extraPages?: Record<string, string>;
+  /**
+   * Pages talk to Janus over WebSockets instead of HTTP long polling. Needed past ~5 participants in one browser:
+   * every page holds a long-poll request open, and Chromium allows 6 connections per host.
+   */
+  websockets?: boolean;
+}
+
 /** Starts Janus and the demo server; resolves once `/janus/info` answers. */
-export async function startJanus(): Promise<Janus> {
+export async function startJanus(options: JanusOptions = {}): Promise<Janus> {
   if (!janusAvailable) throw new Error(`Janus is not installed (${JANUS_BINARY}, ${JANUS_DEMOS})`);
   const dir = await mkdtemp(path.join(tmpdir(), 'framelock-janus-'));
   const httpPort = await freePort();
   // A media port range of its own per run (tests may run Janus more than once).
   const rtpBase = 20_000 + Math.floor(Math.random() * 40) * 1_000;
-  await janusConfig(dir, httpPort, rtpBase);
+  const wsPort = options.websockets ? await freePort() : undefined;
+  await janusConfig(dir, httpPort, rtpBase, wsPort);
   const output: string[] = [];
   const child: ChildProcess = spawn(JANUS_BINARY, ['-F', dir, '-C', path.join(dir, 'janus.jcfg')], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -232,7 +268,7 @@ export async function startJanus(): Promise<Janus> {
     exited = true;
   });
   const apiUrl = `http://127.0.0.1:${httpPort}/janus`;
-  const demos = await serveDemos(httpPort);
+  const demos = await serveDemos(httpPort, options.extraPages ?? {}, wsPort);
 
   const stop = async (): Promise<void> => {
     if (!exited && child.pid !== undefined) {
