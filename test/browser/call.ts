@@ -42,6 +42,7 @@ import {
   type Quadrant,
   type Rgb,
   samplePattern,
+  type ToneOptions,
   writeTestPatternY4m,
   writeToneWav,
 } from './media';
@@ -104,13 +105,16 @@ export interface FakeMedia {
   cleanup(): Promise<void>;
 }
 
-/** Writes the quadrant pattern (640×480, 30 frames at 30 fps) and a 440 Hz tone to a temporary folder. */
-export async function createFakeMedia(): Promise<FakeMedia> {
+/**
+ * Writes the quadrant pattern (640×480, 30 frames at 30 fps) and a 440 Hz tone to a temporary folder; `tone` changes
+ * the tone (e.g. `{ seconds: 1, silentSeconds: 2 }` for speech with pauses, so Opus DTX has silences to skip).
+ */
+export async function createFakeMedia(tone: ToneOptions = {}): Promise<FakeMedia> {
   const dir = await mkdtemp(path.join(tmpdir(), 'framelock-media-'));
   const videoPath = path.join(dir, 'pattern.y4m');
   const audioPath = path.join(dir, 'tone.wav');
   await writeTestPatternY4m(videoPath, { width: 640, height: 480, frames: 30, fps: 30 });
-  await writeToneWav(audioPath, { hz: 440, seconds: 2, rate: 48_000 });
+  await writeToneWav(audioPath, { hz: 440, seconds: 2, rate: 48_000, ...tone });
   return {
     videoPath,
     audioPath,

@@ -333,6 +333,44 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
     await page.close();
   });
 
+  it('Opus DTX in silences: the silent stretches pass as DTX frames, speech decrypts, nothing fails', async () => {
+    // Speech with pauses (1 s of tone, 2 s of silence), so the encoder really stops sending speech frames.
+    const pausing = await createFakeMedia({ seconds: 1, silentSeconds: 2 });
+    const origin = new URL(janus.demosUrl).origin;
+    const speakers = [
+      await launchExtensionParticipant(origin, PASSPHRASE, pausing),
+      await launchExtensionParticipant(origin, PASSPHRASE, pausing),
+    ];
+    try {
+      const room = await janus.createRoom({ videocodec: 'vp8', opusDtx: true });
+      const pages: Page[] = [];
+      for (const [i, speaker] of speakers.entries()) {
+        const page = await speaker.browser.newPage();
+        pages.push(page);
+        await joinVideoroom(janus, page, room, `dtx${i + 1}`, { dtx: 'yes' });
+      }
+      for (const page of pages) await expectAudioFlowing(page);
+      for (const speaker of speakers) {
+        const audio = await waitFor(
+          async () => {
+            const list = (await framelockTransforms(speaker, String(room))).filter(
+              (s) => s.side === 'receive' && s.kind === 'audio' && s.passthrough > 0 && s.protected > 0,
+            );
+            return list[0];
+          },
+          { description: 'a receiver that saw DTX frames and decrypted speech', timeoutMs: 15_000 },
+        );
+        expect(audio.undecryptable).toBe(0);
+        expect(audio.status).toBe('encrypted');
+        console.log(`janus DTX: ${audio.protected} speech frames decrypted, ${audio.passthrough} DTX frames passed`);
+      }
+      await janus.destroyRoom(room);
+    } finally {
+      await Promise.all(speakers.map((s) => s.close()));
+      await pausing.cleanup();
+    }
+  });
+
   describe('what the server sees (rtp_forward, decoded with WebCodecs)', () => {
     let plain: PlainBrowser;
     let decoder: Page;

@@ -151,12 +151,15 @@ export interface ToneOptions {
   rate?: number;
   /** Peak amplitude, 0-1. */
   amplitude?: number;
+  /** Silence after the tone (the capture loops the file): lets Opus DTX stop sending speech frames. */
+  silentSeconds?: number;
 }
 
 /** Writes a mono 16-bit PCM WAV file of a sine tone. */
 export async function writeToneWav(filePath: string, options: ToneOptions = {}): Promise<void> {
-  const { hz = 440, seconds = 2, rate = 48_000, amplitude = 0.5 } = options;
-  const samples = Math.round(seconds * rate);
+  const { hz = 440, seconds = 2, rate = 48_000, amplitude = 0.5, silentSeconds = 0 } = options;
+  const toneSamples = Math.round(seconds * rate);
+  const samples = toneSamples + Math.round(silentSeconds * rate);
   const dataSize = samples * 2;
   const out = Buffer.alloc(44 + dataSize);
   out.write('RIFF', 0, 'latin1');
@@ -172,9 +175,10 @@ export async function writeToneWav(filePath: string, options: ToneOptions = {}):
   out.writeUInt16LE(16, 34); // bits per sample
   out.write('data', 36, 'latin1');
   out.writeUInt32LE(dataSize, 40);
-  for (let i = 0; i < samples; i++) {
+  for (let i = 0; i < toneSamples; i++) {
     out.writeInt16LE(Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + 2 * i);
   }
+  // The rest stays zero: silence.
   await writeFile(filePath, out);
 }
 
