@@ -232,6 +232,10 @@ var apisecret = null;
 type Json = Record<string, unknown>;
 
 export interface JanusOptions {
+  /** The HTTP API's port (default: a free one; env JANUS_HTTP_PORT). */
+  httpPort?: number;
+  /** The first of 1,000 media (RTP) ports (default: a random block in 20000-59999; env JANUS_RTP_BASE). */
+  rtpBase?: number;
   /**
    * Pages of our own served next to the demos (same origin), by path: e.g. the scale run's audio-only participant.
    * The demos themselves are always served unmodified.
@@ -248,9 +252,10 @@ export interface JanusOptions {
 export async function startJanus(options: JanusOptions = {}): Promise<Janus> {
   if (!janusAvailable) throw new Error(`Janus is not installed (${JANUS_BINARY}, ${JANUS_DEMOS})`);
   const dir = await mkdtemp(path.join(tmpdir(), 'framelock-janus-'));
-  const httpPort = await freePort();
+  const httpPort = options.httpPort ?? (Number(process.env.JANUS_HTTP_PORT) || (await freePort()));
   // A media port range of its own per run (tests may run Janus more than once).
-  const rtpBase = 20_000 + Math.floor(Math.random() * 40) * 1_000;
+  const rtpBase =
+    options.rtpBase ?? (Number(process.env.JANUS_RTP_BASE) || 20_000 + Math.floor(Math.random() * 40) * 1_000);
   const wsPort = options.websockets ? await freePort() : undefined;
   await janusConfig(dir, httpPort, rtpBase, wsPort);
   const output: string[] = [];
