@@ -195,7 +195,7 @@ async function answerKeyRequest(kid: bigint, kind: 'audio' | 'video'): Promise<v
   if (base === undefined) {
     // The background has not sent that epoch's key yet (it was asleep): ask, and answer when it comes.
     if (pendingRequests.length < 64) pendingRequests.push({ kid, kind });
-    toBackground({ type: 'epoch-keys-request', epochs: [keyEpoch] });
+    requestEpochKeys([keyEpoch]);
     return;
   }
   const sender = kidSenderId(kid);
@@ -207,9 +207,11 @@ async function answerKeyRequest(kid: bigint, kind: 'audio' | 'video'): Promise<v
     knownSenders.add(sender);
     if (knownSenders.size > MAX_KNOWN_SENDERS) knownSenders.delete(knownSenders.values().next().value as bigint);
   }
+  const room = roomName;
   const keys = await deriveFrameKeys(SUITE_FOR_KIND[kind], base, kid);
-  // The room may have changed while deriving: never hand out a key of a room we left.
-  if (epochKeys.get(keyEpoch) !== base) return;
+  // The room may have changed while deriving: never hand out a key of a room we left. (The same room's keys may
+  // have been re-sent meanwhile, e.g. after the background restarted: those are the same keys.)
+  if (roomName !== room) return;
   toWorker({ type: 'keys', kid, kind, epoch: keyEpoch, keys });
 }
 
@@ -221,6 +223,23 @@ function reportClockSkew(distance: number): void {
 }
 
 // ---- the background -------------------------------------------------------------------------------------------------
+
+/** When each epoch's key was last asked for: at most once per {@link EPOCH_REQUEST_RETRY_MS} each. */
+const epochRequests = new Map<number, number>();
+const EPOCH_REQUEST_RETRY_MS = 2_000;
+
+/**
+ * Asks the background for epoch keys we lack. Throttled per epoch: the background sends only epochs near its own
+ * clock, so an epoch just outside it (a boundary crossed a moment apart) must not turn into a request loop.
+ */
+function requestEpochKeys(epochs: number[]): void {
+  const now = Date.now();
+  for (const [known, at] of epochRequests) if (now - at >= EPOCH_REQUEST_RETRY_MS) epochRequests.delete(known);
+  const wanted = epochs.filter((e) => !epochRequests.has(e));
+  if (wanted.length === 0) return;
+  for (const e of wanted) epochRequests.set(e, now);
+  toBackground({ type: 'epoch-keys-request', epochs: wanted });
+}
 
 /** Our view of the background's clock. */
 const clock = (): number => Date.now() + clockOffset;
@@ -285,8 +304,7 @@ function onBoundary(): void {
   const current = epochAt(now);
   const window = acceptedEpochs(current);
   for (const known of [...epochKeys.keys()]) if (!window.includes(known)) epochKeys.delete(known);
-  const missing = window.filter((e) => !epochKeys.has(e));
-  if (missing.length > 0) toBackground({ type: 'epoch-keys-request', epochs: missing });
+  requestEpochKeys(window.filter((e) => !epochKeys.has(e)));
   if (current !== epoch) {
     epoch = current;
     toWorker({ type: 'epoch', epoch });
