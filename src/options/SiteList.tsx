@@ -212,38 +212,26 @@ function SiteSettings({ site, id, saving, note, onChange }: SiteSettingsProps) {
   return (
     <fieldset class="settings">
       <legend>{t('options_settings_legend')}</legend>
-      <div class="setting">
-        <input
-          type="checkbox"
-          id={`${id}-strict`}
-          name="strict"
-          checked={strict}
-          aria-describedby={`${id}-strict-hint`}
-          aria-disabled={busy ? 'true' : undefined}
-          onClick={guard}
-          onChange={(event) => toggle({ strict: event.currentTarget.checked })}
-        />
-        <label for={`${id}-strict`}>{t('options_strict_label')}</label>
-        <p class="hint" id={`${id}-strict-hint`}>
-          {t('options_strict_hint')}
-        </p>
-      </div>
-      <div class="setting">
-        <input
-          type="checkbox"
-          id={`${id}-indicator`}
-          name="indicator"
-          checked={indicator}
-          aria-describedby={`${id}-indicator-hint`}
-          aria-disabled={busy ? 'true' : undefined}
-          onClick={guard}
-          onChange={(event) => toggle({ indicator: event.currentTarget.checked })}
-        />
-        <label for={`${id}-indicator`}>{t('options_indicator_label')}</label>
-        <p class="hint" id={`${id}-indicator-hint`}>
-          {t('options_indicator_hint')}
-        </p>
-      </div>
+      <SettingBox
+        id={`${id}-strict`}
+        name="strict"
+        checked={strict}
+        busy={busy}
+        label={t('options_strict_label')}
+        hint={t('options_strict_hint')}
+        onClick={guard}
+        onToggle={(checked) => toggle({ strict: checked })}
+      />
+      <SettingBox
+        id={`${id}-indicator`}
+        name="indicator"
+        checked={indicator}
+        busy={busy}
+        label={t('options_indicator_label')}
+        hint={t('options_indicator_hint')}
+        onClick={guard}
+        onToggle={(checked) => toggle({ indicator: checked })}
+      />
       <p class={note?.error ? 'settings-status error' : 'settings-status'} role="status">
         {note?.text ?? ''}
       </p>
@@ -310,5 +298,38 @@ function RoomItem({ origin, room, id, inUse, busy, onSelect, onForget }: RoomIte
       </p>
       <p class="muted room-keyed">{t('options_keyed_at', dateFormat.format(new Date(room.keyedAt)))}</p>
     </li>
+  );
+}
+
+interface SettingBoxProps {
+  id: string;
+  name: string;
+  checked: boolean;
+  busy: boolean;
+  label: string;
+  hint: string;
+  onClick(event: MouseEvent): void;
+  onToggle(checked: boolean): void;
+}
+
+/** One per-site setting: a checkbox, its label, and the hint that describes it. */
+function SettingBox({ id, name, checked, busy, label, hint, onClick, onToggle }: SettingBoxProps) {
+  return (
+    <div class="setting">
+      <input
+        type="checkbox"
+        id={id}
+        name={name}
+        checked={checked}
+        aria-describedby={`${id}-hint`}
+        aria-disabled={busy ? 'true' : undefined}
+        onClick={onClick}
+        onChange={(event) => onToggle(event.currentTarget.checked)}
+      />
+      <label for={id}>{label}</label>
+      <p class="hint" id={`${id}-hint`}>
+        {hint}
+      </p>
+    </div>
   );
 }

@@ -18,6 +18,7 @@
  * - Opus: the payload.
  */
 import dgram from 'node:dgram';
+import { concatBytes } from '../../src/shared/bytes';
 
 export type RtpCodec = 'vp8' | 'vp9' | 'h264' | 'av1' | 'opus';
 export type RtpVideoCodec = Exclude<RtpCodec, 'opus'>;
@@ -354,18 +355,6 @@ function order(packets: readonly RtpPacket[]): Ordered[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Small byte helpers
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
 function leb128(value: number): number[] {
   const out: number[] = [];
   let v = value;
@@ -418,7 +407,7 @@ const START_CODE = Uint8Array.of(0, 0, 0, 1);
 
 /** Annex B with 4-byte start codes. */
 export function joinAnnexB(nals: readonly Uint8Array[]): Uint8Array {
-  return concat(nals.flatMap((n) => [START_CODE, n]));
+  return concatBytes(...nals.flatMap((n) => [START_CODE, n]));
 }
 
 /** One AV1 OBU of a low-overhead bitstream. */
@@ -475,7 +464,7 @@ export function writeAv1Obus(obus: readonly Av1Obu[]): Uint8Array {
     head.push(...leb128(obu.payload.length));
     parts.push(Uint8Array.from(head), obu.payload);
   }
-  return concat(parts);
+  return concatBytes(...parts);
 }
 
 const AV1_OBU_SEQUENCE_HEADER = 1;
@@ -550,7 +539,7 @@ export function vp9Superframe(frames: readonly Uint8Array[]): Uint8Array {
   const index: number[] = [marker];
   for (const f of frames) for (let b = 0; b < mag; b++) index.push((f.length >>> (8 * b)) & 0xff);
   index.push(marker);
-  return concat([...frames, Uint8Array.from(index)]);
+  return concatBytes(...frames, Uint8Array.from(index));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -614,7 +603,7 @@ const VP8: CodecRtp = {
       }
       parts.push(p.subarray(d.headerLength));
     }
-    const data = concat(parts);
+    const data = concatBytes(...parts);
     return { data, keyframe: data.length > 0 && (data[0]! & 0x01) === 0, ok };
   },
 };
@@ -695,7 +684,7 @@ const VP9: CodecRtp = {
       if (d.end) open = false;
     });
     if (open || layerFrames.length === 0 || layerFrames.length > 8) ok = false;
-    const frames = layerFrames.map(concat).filter((f) => f.length > 0);
+    const frames = layerFrames.map((parts) => concatBytes(...parts)).filter((f) => f.length > 0);
     return { data: frames.length === 0 ? new Uint8Array(0) : vp9Superframe(frames.slice(0, 8)), keyframe, ok };
   },
 };
@@ -745,7 +734,7 @@ const H264: CodecRtp = {
         }
         fu.push(p.subarray(2));
         if (fuHeader & 0x40) {
-          nals.push(concat(fu));
+          nals.push(concatBytes(...fu));
           fu = undefined;
         }
       } else ok = false; // STAP-B, MTAP, FU-B (not in packetization mode 1), reserved, or a truncated FU-A
@@ -819,14 +808,14 @@ const AV1: CodecRtp = {
         if (!continues && !continued) finish(element);
         else if (!continues && continued) fragment = [element];
         else if (continues && !continued && fragment) {
-          finish(concat(fragment));
+          finish(concatBytes(...fragment));
           fragment = undefined;
         }
       });
       if (elements.length === 0 && (Z || Y)) ok = false;
     });
     if (fragment) ok = false;
-    return { data: concat([AV1_TEMPORAL_DELIMITER, writeAv1Obus(obus)]), keyframe, ok };
+    return { data: concatBytes(AV1_TEMPORAL_DELIMITER, writeAv1Obus(obus)), keyframe, ok };
   },
 };
 
@@ -1013,7 +1002,7 @@ function payloadsFor(
       return [data];
     case 'vp8':
       return chunks(data, maxPayload - 4).map((chunk, k) =>
-        concat([Uint8Array.of(k === 0 ? 0x90 : 0x80, 0x80, 0x80 | (pictureId >> 8), pictureId & 0xff), chunk]),
+        concatBytes(Uint8Array.of(k === 0 ? 0x90 : 0x80, 0x80, 0x80 | (pictureId >> 8), pictureId & 0xff), chunk),
       );
     case 'vp9': {
       const header = vp9Header(data);
@@ -1037,7 +1026,7 @@ function payloadsFor(
         const head = [b0, 0x80 | (pictureId >> 8), pictureId & 0xff, 0x00];
         if (!keyframe) head.push(0x01 << 1); // P_DIFF 1, N 0
         if (first && keyframe) head.push(...ss);
-        return concat([Uint8Array.from(head), chunk]);
+        return concatBytes(Uint8Array.from(head), chunk);
       });
     }
     case 'h264':
@@ -1062,7 +1051,7 @@ function h264Payloads(nals: readonly Uint8Array[], maxPayload: number): Uint8Arr
       }
       const parts: Uint8Array[] = [Uint8Array.of(f | nri | H264_STAP_A)];
       for (const n of pending) parts.push(Uint8Array.of(n.length >> 8, n.length & 0xff), n);
-      out.push(concat(parts));
+      out.push(concatBytes(...parts));
     }
     pending = [];
     pendingSize = 1;
@@ -1074,7 +1063,7 @@ function h264Payloads(nals: readonly Uint8Array[], maxPayload: number): Uint8Arr
       const body = chunks(nal.subarray(1), maxPayload - 2);
       body.forEach((chunk, k) => {
         const fuHeader = (k === 0 ? 0x80 : 0) | (k === body.length - 1 ? 0x40 : 0) | (header & 0x1f);
-        out.push(concat([Uint8Array.of((header & 0xe0) | H264_FU_A, fuHeader), chunk]));
+        out.push(concatBytes(Uint8Array.of((header & 0xe0) | H264_FU_A, fuHeader), chunk));
       });
       continue;
     }
@@ -1092,10 +1081,10 @@ function av1Payloads(data: Uint8Array, keyframe: boolean, maxPayload: number): U
   const elements = obus
     .filter((o) => o.type !== AV1_OBU_TEMPORAL_DELIMITER && o.type !== AV1_OBU_TILE_LIST)
     .map((o) =>
-      concat([
+      concatBytes(
         Uint8Array.from(o.extension === undefined ? [o.header & ~0x02] : [o.header & ~0x02, o.extension]),
         o.payload,
-      ]),
+      ),
     );
   interface Element {
     bytes: Uint8Array;
@@ -1142,6 +1131,6 @@ function av1Payloads(data: Uint8Array, keyframe: boolean, maxPayload: number): U
       if (!(w !== 0 && i === p.elements.length - 1)) parts.push(Uint8Array.from(leb128(e.bytes.length)));
       parts.push(e.bytes);
     });
-    return concat(parts);
+    return concatBytes(...parts);
   });
 }
