@@ -165,6 +165,7 @@ async function onWorkerMessage(message: unknown): Promise<void> {
   } else if (m.type === 'stats' && isTransformStatsList(m.stats)) {
     toBackground({ type: 'stats', stats: m.stats });
     indicator.update(m.stats);
+    for (const stats of m.stats) if (stats.clockSkew !== undefined) reportClockSkew(stats.clockSkew);
   }
 }
 
@@ -187,8 +188,9 @@ async function answerKeyRequest(kid: bigint, kind: 'audio' | 'video'): Promise<v
   if (keyEpoch === undefined) {
     // Outside the window: an old recording replayed, or a clock (ours or the sender's) off by more than one epoch.
     const distance = epochDistance(bits, epoch);
+    // The clock problem is reported once the worker saw this KID recur (its stats carry clockSkew): one frame under a
+    // far epoch may be plaintext that only looks like a trailer.
     toWorker({ type: 'keys-refused', kid, kind, reason: 'epoch', distance });
-    reportClockSkew(distance);
     return;
   }
   const base = epochKeys.get(keyEpoch);

@@ -225,6 +225,13 @@ export class SendSession extends Session {
 
 /** Remote KIDs a receiver keeps counts for. */
 const MAX_KIDS_PER_TRACK = 16;
+/**
+ * A receiver believes a KID only once it recurs: plaintext from a participant without Framelock matches the 8 marker
+ * bits of a v1 trailer once in 256 frames, and then carries a random KID (random epoch bits, random sender id) that
+ * never comes back. A real sender repeats its KID on every frame of an epoch.
+ */
+const SIGHTINGS_TO_BELIEVE_KID = 2;
+const MAX_KID_SIGHTINGS = 32;
 
 export class ReceiveSession extends Session {
   /** Counts per remote KID, most recently seen last. */
@@ -236,6 +243,8 @@ export class ReceiveSession extends Session {
   /** With a clock refusal: how many epochs the sender is from us. */
   #clockSkew: number | undefined;
   #failureRun = 0;
+  /** How many frames carried each KID not yet keyed here (bounded, oldest forgotten first). */
+  readonly #sightings = new Map<bigint, number>();
   #lastKeyFrameRequest = -Infinity;
   readonly #now: () => number;
   /** Drop plaintext even before the track was protected (strict mode). */
@@ -302,13 +311,25 @@ export class ReceiveSession extends Session {
       const { keyring } = this.host;
       const seen = inspectFrame(framing, data);
       if (seen.protected) {
+        const sightings = this.#sight(seen.kid);
+        if (sightings === 1 && this.#plaintextSoFar() && !keyring.has(this.kind, seen.kid)) {
+          // A track that has carried plaintext, and a KID never seen before: almost surely plaintext that happens to
+          // end like a trailer. Asking for its key would burn the new-sender budget and could cry "clock off".
+          return this.#plaintext();
+        }
         this.kid = seen.kid;
         if (keyring.ownKids.has(seen.kid)) this.count('echoed');
         if (!keyring.ensure(this.kind, seen.kid)) {
           const refusal = keyring.refusal(this.kind, seen.kid);
-          if (refusal?.reason === 'epoch') {
+          if (refusal?.reason === 'epoch' && sightings >= SIGHTINGS_TO_BELIEVE_KID) {
             this.#clockSkew = refusal.distance;
             return this.#failed(`sent for an epoch ${refusal.distance} away from ours: a clock is off`, seen.kid);
+          }
+          if (refusal !== undefined) {
+            // One frame under a refused KID proves nothing (it may be plaintext that looks like a trailer).
+            this.#failureRun++;
+            this.count('dropped');
+            return false;
           }
           const since = keyring.pendingSince(this.kind, seen.kid) ?? this.#now();
           if (this.#now() - since >= KEY_GRACE_MS) return this.#failed('no key for this sender', seen.kid);
@@ -334,18 +355,7 @@ export class ReceiveSession extends Session {
             this.count('passthrough');
             return true;
           }
-          if (this.#authenticated) {
-            this.lastError = 'plaintext on a protected track: dropped';
-            this.count('dropped');
-            return false;
-          }
-          this.count('unencrypted');
-          if (this.strict) {
-            // Still "not encrypted" to the user (it is who sends it), but nothing of it is shown or played.
-            this.lastError = 'not end-to-end encrypted: dropped (strict mode)';
-            return false;
-          }
-          return true;
+          return this.#plaintext();
         case 'failed':
           if (result.reason === 'replay') {
             // A frame we already accepted (a late retransmission re-assembled it) or an old one: drop it, but it is
@@ -361,6 +371,36 @@ export class ReceiveSession extends Session {
       this.count('dropped');
       return false;
     }
+  }
+
+  /** A frame that is not Framelock's: shown flagged, or dropped on a protected track or in strict mode. */
+  #plaintext(): boolean {
+    if (this.#authenticated) {
+      this.lastError = 'plaintext on a protected track: dropped';
+      this.count('dropped');
+      return false;
+    }
+    this.count('unencrypted');
+    if (this.strict) {
+      // Still "not encrypted" to the user (it is who sends it), but nothing of it is shown or played.
+      this.lastError = 'not end-to-end encrypted: dropped (strict mode)';
+      return false;
+    }
+    return true;
+  }
+
+  /** Whether this track has carried plaintext and never an authenticated frame. */
+  #plaintextSoFar(): boolean {
+    return !this.#authenticated && this.total.unencrypted > 0;
+  }
+
+  /** Counts one more frame under `kid` and returns how many there were; forgets the key-less KID seen longest ago. */
+  #sight(kid: bigint): number {
+    const count = (this.#sightings.get(kid) ?? 0) + 1;
+    this.#sightings.delete(kid);
+    this.#sightings.set(kid, Math.min(count, SIGHTINGS_TO_BELIEVE_KID));
+    if (this.#sightings.size > MAX_KID_SIGHTINGS) this.#sightings.delete(this.#sightings.keys().next().value as bigint);
+    return count;
   }
 
   #noteSender(kid: bigint | undefined): void {

@@ -53,6 +53,8 @@ interface Panel {
   summary: string | null;
   sent: string[];
   received: string[];
+  /** The problems and notices listed above the panel (named in failures). */
+  problems: string[];
 }
 
 function readPanel(popup: Page): Promise<Panel> {
@@ -62,6 +64,7 @@ function readPanel(popup: Page): Promise<Panel> {
     received: [...document.querySelectorAll('[aria-labelledby="received-heading"] .row')].map(
       (r) => r.textContent ?? '',
     ),
+    problems: [...document.querySelectorAll('.problem-block, .notice')].map((r) => r.textContent ?? ''),
   }));
 }
 

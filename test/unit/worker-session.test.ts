@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inspectFrame, kidEpoch, kidSenderId, SUITE_FOR_KIND, vp8 } from '../../src/codecs';
+import { inspectFrame, kidEpoch, kidSenderId, makeKid, SUITE_FOR_KIND, vp8 } from '../../src/codecs';
 import { deriveFrameKeys } from '../../src/sframe';
 import { epochDistance, epochFromBits } from '../../src/shared/epoch';
 import { Keyring, type MediaKind } from '../../src/worker/keyring';
@@ -160,13 +160,16 @@ describe('ReceiveSession', () => {
     const plain = vp8Frames[1] as Uint8Array;
     expect((await deliver(plain)).ok).toBe(true);
     expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 1, status: 'unencrypted' });
-    const wire = (await send(sender, vp8Frames[2] as Uint8Array)).data;
-    await deliver(wire);
+    // The peer turns Framelock on. On a track that carried plaintext, a KID is believed from its second frame on
+    // (the first could be plaintext that looks like a trailer): that frame goes on as it is, ciphertext to the decoder.
+    expect((await deliver((await send(sender, vp8Frames[2] as Uint8Array)).data)).ok).toBe(true);
+    expect(bob.requests).toHaveLength(0);
+    expect((await deliver((await send(sender, vp8Frames[3] as Uint8Array)).data)).ok).toBe(false);
     await bob.serve();
-    expect((await deliver((await send(sender, vp8Frames[3] as Uint8Array)).data)).ok).toBe(true);
+    expect((await deliver((await send(sender, vp8Frames[4] as Uint8Array)).data)).ok).toBe(true);
     // An SFU injecting plaintext into the protected track is refused.
     expect((await deliver(plain)).ok).toBe(false);
-    expect(receiver.snapshot('receive')).toMatchObject({ dropped: 2, status: 'encrypted' });
+    expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 2, dropped: 2, status: 'encrypted' });
   });
 
   it('drops duplicates without calling them undecryptable', async () => {
@@ -325,6 +328,46 @@ describe('ReceiveSession', () => {
     await bob.serve(); // keyed for epoch 216, whose bits are 200's
     expect(await receiver.process(frame(recorded))).toBe(false);
     expect(receiver.snapshot('receive')).toMatchObject({ protected: 0, undecryptable: 1 });
+  });
+
+  /**
+   * Plaintext that happens to end like a v1 trailer (1 frame in 256 does): config byte 0xF0 (CTR in 1 byte), a KID
+   * with the Framelock marker, a far epoch and a random sender id.
+   */
+  function trailerLookalike(plain: Uint8Array, epochBits: number, senderId: bigint): Uint8Array {
+    const kid = makeKid(epochBits, senderId);
+    const out = new Uint8Array(plain.length + 16 + 1 + 8 + 1);
+    out.set(plain);
+    const view = new DataView(out.buffer);
+    view.setBigUint64(out.length - 9, kid);
+    out[out.length - 1] = 0xf0;
+    return out;
+  }
+
+  it('takes plaintext that looks like a trailer for plaintext: no key request, no clock alarm', async () => {
+    const { bob, receiver, deliver } = await call(epochKey);
+    for (const data of vp8Frames.slice(1, 5)) expect((await deliver(data)).ok).toBe(true);
+    for (let i = 0; i < 20; i++) {
+      const lookalike = trailerLookalike(vp8Frames[5 + (i % 4)] as Uint8Array, 8, 0x5000_0000_0000n + BigInt(i));
+      expect(inspectFrame(vp8, lookalike)).toMatchObject({ protected: true });
+      expect((await deliver(lookalike)).ok).toBe(true);
+      await bob.serve();
+    }
+    expect(bob.requests).toHaveLength(0);
+    const stats = receiver.snapshot('receive');
+    expect(stats).toMatchObject({ unencrypted: 24, undecryptable: 0, status: 'unencrypted' });
+    expect(stats.clockSkew).toBeUndefined();
+  });
+
+  it('says a clock is off only for a KID that recurs, not for one stray frame', async () => {
+    const { bob, receiver, deliver } = await call(epochKey);
+    const stray = trailerLookalike(vp8Frames[1] as Uint8Array, 8, 0x6000_0000_0000n);
+    expect((await deliver(stray)).ok).toBe(false); // never shown: nothing proves it is plaintext
+    await bob.serve(); // the bridge refuses epoch 8 (we are at 0)
+    expect(receiver.snapshot('receive')).toMatchObject({ undecryptable: 0, dropped: 1 });
+    expect(receiver.snapshot('receive').clockSkew).toBeUndefined();
+    expect((await deliver(stray)).ok).toBe(false);
+    expect(receiver.snapshot('receive')).toMatchObject({ clockSkew: -8, status: 'undecryptable' });
   });
 
   it('never throws on garbage', async () => {
