@@ -1,0 +1,381 @@
+/**
+ * @module The page side of the loopback-call benchmark: one call per mode, from a 720p/30 fps camera and a microphone
+ * (Chromium's fake devices) through one RTCPeerConnection to another in the same page, each side with its own
+ * transform worker, as two participants' browsers would have. Driven by bench/call.bench.ts through page.evaluate.
+ */
+import { SUITE_FOR_KIND } from '../../src/codecs/format';
+import { deriveFrameKeys } from '../../src/sframe';
+import type { BenchTransformOptions, WorkerSamples } from './hook';
+
+export type Mode = 'none' | 'passthrough' | 'bare' | 'livekit' | 'framelock';
+type Side = 'send' | 'receive';
+type Kind = 'audio' | 'video';
+
+export interface CallConfig {
+  mode: Mode;
+  /** URLs the runner serves: the hook for the built-in modes, the wrappers for ours and LiveKit's. */
+  urls: { hook: string; framelock: string; livekit: string };
+}
+
+export interface CallMark {
+  at: number;
+  video: { framesDecoded: number; framesDropped: number; framesReceived: number; framesEncoded: number };
+  audio: { totalSamplesReceived: number; concealedSamples: number; packetsReceived: number };
+  presented: number;
+}
+
+export interface CallSnapshot {
+  start: CallMark;
+  end: CallMark;
+  samples: { send: WorkerSamples; receive: WorkerSamples };
+  resolution: string;
+  codec: string | undefined;
+}
+
+interface Call {
+  mode: Mode;
+  pcs: [RTCPeerConnection, RTCPeerConnection];
+  workers: Partial<Record<Side, Worker>>;
+  controls: Partial<Record<Side, MessagePort>>;
+  stream: MediaStream;
+  video: HTMLVideoElement;
+  /** performance.timeOrigin-based times at which the receiving <video> presented a frame. */
+  presentedAt: number[];
+  startedAt: number;
+  /** Framelock only: moves both workers to the next key epoch. */
+  setEpoch?: (side: Side, epoch: number) => void;
+  epoch?: number;
+}
+
+let call: Call | undefined;
+
+const EPOCH_MS = 600_000;
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Plays the key bridge for one Framelock worker: the same key derivation the content bridge does. */
+function framelockBridge(worker: Worker, baseKeys: (epoch: number) => Promise<Uint8Array>): (epoch: number) => void {
+  const channel = new MessageChannel();
+  const nonce = crypto.randomUUID();
+  let epoch = Math.floor(Date.now() / EPOCH_MS);
+  channel.port1.onmessage = async (event: MessageEvent) => {
+    const m = event.data as { type: string; kid?: bigint; kind?: Kind; nonce?: string };
+    if (m.type === 'hello' && m.nonce === nonce) channel.port1.postMessage({ type: 'epoch', epoch });
+    if (m.type === 'keys-request' && typeof m.kid === 'bigint' && (m.kind === 'audio' || m.kind === 'video')) {
+      const bits = Number((m.kid >> 56n) & 0xfn);
+      // The epoch this KID names, among ours and our neighbours (as the bridge's epoch window does).
+      const keyEpoch = [epoch - 1, epoch, epoch + 1].find((e) => e % 16 === bits);
+      if (keyEpoch === undefined) return;
+      const keys = await deriveFrameKeys(SUITE_FOR_KIND[m.kind], await baseKeys(keyEpoch), m.kid);
+      channel.port1.postMessage({ type: 'keys', kid: m.kid, kind: m.kind, epoch: keyEpoch, keys });
+    }
+  };
+  worker.postMessage({ type: 'framelock/port', nonce }, [channel.port2]);
+  return (next: number) => {
+    epoch = next;
+    channel.port1.postMessage({ type: 'epoch', epoch });
+  };
+}
+
+async function epochBaseKey(epoch: number): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`bench room, epoch ${epoch}`)));
+}
+
+/** LiveKit's E2EE worker in shared-key mode, set up as its SDK does (init, setKey, enable). */
+async function livekitSetup(worker: Worker): Promise<void> {
+  const waitFor = (kind: string) =>
+    new Promise<void>((resolve, reject) => {
+      setTimeout(() => reject(new Error(`LiveKit's worker did not answer ${kind} in 10 s`)), 10_000);
+      const listener = (event: MessageEvent) => {
+        if ((event.data as { kind?: string })?.kind === kind) {
+          worker.removeEventListener('message', listener);
+          resolve();
+        }
+      };
+      worker.addEventListener('message', listener);
+    });
+  const initAck = waitFor('initAck');
+  worker.postMessage({
+    kind: 'init',
+    data: {
+      keyProviderOptions: {
+        sharedKey: true,
+        ratchetSalt: 'LKFrameEncryptionKey',
+        ratchetWindowSize: 0,
+        failureTolerance: -1,
+        keyringSize: 16,
+        keySize: 128,
+      },
+      loglevel: 'warn',
+    },
+  });
+  await initAck;
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode('bench passphrase'), 'PBKDF2', false, [
+    'deriveBits',
+    'deriveKey',
+  ]);
+  worker.postMessage({ kind: 'setKey', data: { key, keyIndex: 0, updateCurrentKeyIndex: true } });
+  const enabled = waitFor('enable');
+  worker.postMessage({ kind: 'enable', data: { participantIdentity: 'alice', enabled: true } });
+  await enabled;
+}
+
+function makeWorker(mode: Mode, urls: CallConfig['urls'], side: Side): Worker {
+  const worker = createWorker(mode, urls, side);
+  worker.addEventListener('error', (event) => console.error(`${mode} ${side} worker: ${event.message}`));
+  return worker;
+}
+
+function createWorker(mode: Mode, urls: CallConfig['urls'], side: Side): Worker {
+  switch (mode) {
+    case 'livekit':
+      return new Worker(urls.livekit, { type: 'module', name: `livekit-${side}` });
+    case 'framelock':
+      return new Worker(urls.framelock, { name: `framelock-${side}` });
+    default:
+      return new Worker(urls.hook, { name: mode });
+  }
+}
+
+function transformOptions(mode: Mode, side: Side, kind: Kind, trackId: string): BenchTransformOptions & Record<string, unknown> {
+  const bench = { side, kind };
+  switch (mode) {
+    case 'livekit':
+      return {
+        bench,
+        kind: side === 'send' ? 'encode' : 'decode',
+        participantIdentity: 'alice',
+        trackId,
+        ...(kind === 'video' ? { codec: 'vp8' } : {}),
+      };
+    case 'framelock':
+      return { bench, side, kind, id: `${side}-${kind}`, trackId };
+    default:
+      return { bench };
+  }
+}
+
+/** Starts a call in `config.mode` and resolves once the receiver presented its first video frame. */
+export async function startCall(config: CallConfig): Promise<{ firstFrameMs: number }> {
+  if (call) throw new Error('a call is already running');
+  const { mode, urls } = config;
+  const stream = await navigator.mediaDevices.getUserMedia({
+    video: { width: 1280, height: 720, frameRate: 30 },
+    audio: true,
+  });
+  const workers: Call['workers'] = {};
+  const controls: Call['controls'] = {};
+  let setEpoch: Call['setEpoch'];
+  if (mode !== 'none') {
+    for (const side of ['send', 'receive'] as const) {
+      const worker = makeWorker(mode, urls, side);
+      const channel = new MessageChannel();
+      worker.postMessage({ benchControl: channel.port2 }, [channel.port2]);
+      workers[side] = worker;
+      controls[side] = channel.port1;
+      if (mode === 'livekit') await livekitSetup(worker);
+    }
+    if (mode === 'framelock') {
+      const send = framelockBridge(workers.send as Worker, epochBaseKey);
+      const receive = framelockBridge(workers.receive as Worker, epochBaseKey);
+      setEpoch = (side, epoch) => (side === 'send' ? send : receive)(epoch);
+    }
+  }
+  const startedAt = now();
+  const pcs: [RTCPeerConnection, RTCPeerConnection] = [new RTCPeerConnection(), new RTCPeerConnection()];
+  const [a, b] = pcs;
+  a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
+  b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate);
+  for (const track of stream.getTracks()) {
+    const { sender } = a.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    if (track.kind === 'video') {
+      const vp8 = RTCRtpSender.getCapabilities('video')?.codecs.filter((c) => c.mimeType === 'video/VP8') ?? [];
+      a.getTransceivers().at(-1)?.setCodecPreferences(vp8);
+    }
+    const worker = workers.send;
+    if (worker) {
+      sender.transform = new RTCRtpScriptTransform(
+        worker,
+        transformOptions(mode, 'send', track.kind as Kind, track.id),
+      );
+    }
+  }
+  const video = document.createElement('video');
+  video.muted = true;
+  video.autoplay = true;
+  video.playsInline = true;
+  document.body.append(video);
+  const presentedAt: number[] = [];
+  const firstFrame = new Promise<number>((resolve) => {
+    const onFrame = () => {
+      presentedAt.push(now());
+      if (presentedAt.length === 1) resolve(now());
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  });
+  const remote = new MediaStream();
+  b.ontrack = (event) => {
+    const worker = workers.receive;
+    if (worker) {
+      event.receiver.transform = new RTCRtpScriptTransform(
+        worker,
+        transformOptions(mode, 'receive', event.track.kind as Kind, event.track.id),
+      );
+    }
+    remote.addTrack(event.track);
+    if (event.track.kind === 'video') video.srcObject = remote;
+    if (event.track.kind === 'audio') {
+      const audio = new Audio();
+      audio.srcObject = new MediaStream([event.track]);
+      void audio.play().catch(() => {});
+    }
+  };
+  await a.setLocalDescription();
+  await b.setRemoteDescription(a.localDescription as RTCSessionDescription);
+  await b.setLocalDescription();
+  await a.setRemoteDescription(b.localDescription as RTCSessionDescription);
+  // Keep 720p: a loopback call starts at a low bitrate estimate and would begin at a fraction of the resolution.
+  // (Set only now: before negotiation there are no encodings, and awaiting it earlier delays the sender's transform.)
+  for (const sender of a.getSenders()) {
+    if (sender.track?.kind !== 'video') continue;
+    const parameters = sender.getParameters();
+    parameters.degradationPreference = 'maintain-resolution';
+    await sender.setParameters(parameters);
+  }
+  call = {
+    mode,
+    pcs,
+    workers,
+    controls,
+    stream,
+    video,
+    presentedAt,
+    startedAt,
+    ...(setEpoch ? { setEpoch, epoch: Math.floor(Date.now() / EPOCH_MS) } : {}),
+  };
+  const first = await Promise.race([
+    firstFrame,
+    new Promise<number>((_, reject) =>
+      setTimeout(async () => {
+        const [send, receive] = await Promise.all([workerSamples('send'), workerSamples('receive')]);
+        reject(
+          new Error(
+            `${mode}: no video frame in 20 s; transforms saw ${JSON.stringify({ send, receive }, (k, v) => (k === 'times' ? v.length : v))}`,
+          ),
+        );
+      }, 20_000),
+    ),
+  ]);
+  return { firstFrameMs: first - startedAt };
+}
+
+async function workerSamples(side: Side): Promise<WorkerSamples> {
+  const port = call?.controls[side];
+  if (!port) return {};
+  return new Promise((resolve) => {
+    port.onmessage = (event) => resolve(event.data as WorkerSamples);
+    port.postMessage('stats');
+  });
+}
+
+async function mark(): Promise<CallMark> {
+  if (!call) throw new Error('no call');
+  const [a, b] = call.pcs;
+  const mark: CallMark = {
+    at: now(),
+    video: { framesDecoded: 0, framesDropped: 0, framesReceived: 0, framesEncoded: 0 },
+    audio: { totalSamplesReceived: 0, concealedSamples: 0, packetsReceived: 0 },
+    presented: call.presentedAt.length,
+  };
+  for (const report of (await a.getStats()).values()) {
+    if (report.type === 'outbound-rtp' && report.kind === 'video') mark.video.framesEncoded = report.framesEncoded ?? 0;
+  }
+  for (const report of (await b.getStats()).values()) {
+    if (report.type !== 'inbound-rtp') continue;
+    if (report.kind === 'video') {
+      mark.video.framesDecoded = report.framesDecoded ?? 0;
+      mark.video.framesDropped = report.framesDropped ?? 0;
+      mark.video.framesReceived = report.framesReceived ?? 0;
+    } else {
+      mark.audio.totalSamplesReceived = report.totalSamplesReceived ?? 0;
+      mark.audio.concealedSamples = report.concealedSamples ?? 0;
+      mark.audio.packetsReceived = report.packetsReceived ?? 0;
+    }
+  }
+  return mark;
+}
+
+let started: CallMark | undefined;
+
+/** Starts a measurement window: worker samples so far are discarded. */
+export async function begin(): Promise<void> {
+  await Promise.all([workerSamples('send'), workerSamples('receive')]);
+  started = await mark();
+}
+
+/** Ends the measurement window. */
+export async function end(): Promise<CallSnapshot> {
+  if (!call || !started) throw new Error('no measurement window');
+  const [send, receive] = await Promise.all([workerSamples('send'), workerSamples('receive')]);
+  const finished = await mark();
+  const { video } = call;
+  let codec: string | undefined;
+  for (const report of (await call.pcs[1].getStats()).values()) {
+    if (report.type === 'codec' && String(report.mimeType).startsWith('video/')) codec = report.mimeType;
+  }
+  return {
+    start: started,
+    end: finished,
+    samples: { send, receive },
+    resolution: `${video.videoWidth}x${video.videoHeight}`,
+    codec,
+  };
+}
+
+/**
+ * A key rotation (Framelock: the next epoch, the receiver's clock `skewMs` behind the sender's) or, in other modes,
+ * nothing at the same moment. Resolves after `afterMs` with the largest gap between presented frames from `beforeMs`
+ * before the rotation to the end, and the same over an equal window just before it (the call's own jitter).
+ */
+export async function rotate(
+  skewMs: number,
+  beforeMs: number,
+  afterMs: number,
+): Promise<{ gapMs: number; quietGapMs: number; rotated: boolean }> {
+  if (!call) throw new Error('no call');
+  const at = now();
+  const c = call;
+  const rotated = c.setEpoch !== undefined && c.epoch !== undefined;
+  if (c.setEpoch && c.epoch !== undefined) {
+    const next = c.epoch + 1;
+    c.epoch = next;
+    c.setEpoch('send', next);
+    setTimeout(() => c.setEpoch?.('receive', next), skewMs);
+  }
+  await new Promise((r) => setTimeout(r, afterMs));
+  const maxGap = (from: number, to: number) => {
+    const times = c.presentedAt.filter((t) => t >= from && t <= to);
+    let gap = 0;
+    for (let i = 1; i < times.length; i++) gap = Math.max(gap, (times[i] as number) - (times[i - 1] as number));
+    return gap;
+  };
+  const window = beforeMs + afterMs;
+  return {
+    gapMs: maxGap(at - beforeMs, at + afterMs),
+    quietGapMs: maxGap(at - beforeMs - window, at - beforeMs),
+    rotated,
+  };
+}
+
+export function hangUp(): void {
+  if (!call) return;
+  for (const pc of call.pcs) pc.close();
+  for (const track of call.stream.getTracks()) track.stop();
+  for (const worker of Object.values(call.workers)) worker?.terminate();
+  call.video.remove();
+  call = undefined;
+  started = undefined;
+}
