@@ -139,7 +139,12 @@ function createWorker(mode: Mode, urls: CallConfig['urls'], side: Side): Worker 
   }
 }
 
-function transformOptions(mode: Mode, side: Side, kind: Kind, trackId: string): BenchTransformOptions & Record<string, unknown> {
+function transformOptions(
+  mode: Mode,
+  side: Side,
+  kind: Kind,
+  trackId: string,
+): BenchTransformOptions & Record<string, unknown> {
   const bench = { side, kind };
   switch (mode) {
     case 'livekit':

@@ -95,30 +95,38 @@ function locate(framing: Framing, frame: Uint8Array): Located | 'not_protected' 
   return { layout, kid, ctr };
 }
 
+/** What {@link inspectFrame} found; hand it to {@link unprotectFrame} so the frame is not parsed twice. */
+export type Inspection =
+  | { protected: false; found: 'not_protected' | 'dtx' | SFrameErrorReason }
+  | { protected: true; kid: bigint; ctr: bigint; found: Located };
+
 /**
  * Classifies a received frame without decrypting it: whether it is shaped like a Framelock frame and under which KID.
  * Lets the caller spot its own media echoed back (its own KID on a remote track) before spending any crypto.
  */
-export function inspectFrame(
-  framing: Framing,
-  frame: Uint8Array,
-): { protected: false } | { protected: true; kid: bigint; ctr: bigint } {
-  if (!(frame instanceof Uint8Array) || isDtx(framing, frame)) return { protected: false };
+export function inspectFrame(framing: Framing, frame: Uint8Array): Inspection {
+  if (!(frame instanceof Uint8Array)) return { protected: false, found: 'invalid_input' };
+  if (isDtx(framing, frame)) return { protected: false, found: 'dtx' };
   const found = locate(framing, frame);
-  return typeof found === 'object' ? { protected: true, kid: found.kid, ctr: found.ctr } : { protected: false };
+  return typeof found === 'object'
+    ? { protected: true, kid: found.kid, ctr: found.ctr, found }
+    : { protected: false, found };
 }
 
-/** Unprotects one received frame. Never rejects: every outcome is a result. */
+/**
+ * Unprotects one received frame. Never rejects: every outcome is a result. `inspected` is this same frame's
+ * {@link inspectFrame} result, when the caller has one.
+ */
 export async function unprotectFrame(
   ctx: SFrameContext,
   framing: Framing,
   frame: Uint8Array,
+  inspected?: Inspection,
 ): Promise<UnprotectResult> {
   try {
     checkSuite(ctx, framing);
-    if (!(frame instanceof Uint8Array)) return { status: 'failed', reason: 'invalid_input' };
-    if (isDtx(framing, frame)) return { status: 'clear', reason: 'dtx' };
-    const found = locate(framing, frame);
+    const found = inspected?.found ?? inspectFrame(framing, frame).found;
+    if (found === 'dtx') return { status: 'clear', reason: 'dtx' };
     if (found === 'not_protected') return { status: 'clear', reason: 'not_protected' };
     if (typeof found === 'string') return { status: 'failed', reason: found };
     const { layout, kid, ctr } = found;

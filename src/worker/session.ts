@@ -43,6 +43,8 @@ const FAILURES_BEFORE_KEYFRAME_REQUEST = 3;
  * are only dropped: every receiver misses a sender's first frames while the bridge derives its key.
  */
 const KEY_GRACE_MS = 3_000;
+/** Audio frames between two reads of the codec from the frame's metadata (50 = once a second with Opus). */
+const AUDIO_CODEC_RECHECK = 50;
 /** At most one keyframe request per this many milliseconds. */
 const KEYFRAME_REQUEST_INTERVAL_MS = 1_000;
 
@@ -79,6 +81,9 @@ abstract class Session {
   protected kid: bigint | undefined;
   protected lastError: string | undefined;
   #framings = new Map<string, Framing>();
+  /** The framing of the last frame whose metadata was read. */
+  #framing: Framing | undefined;
+  #sinceCodecCheck = 0;
 
   constructor(id: string, kind: MediaKind, host: SessionHost) {
     this.id = id;
@@ -94,7 +99,18 @@ abstract class Session {
     this.recent[counter]++;
   }
 
+  /**
+   * The framing for this frame's codec. `getMetadata()` builds a whole dictionary per call (a fifth of our per-frame
+   * time on 720p video), so it is read only where the codec can change: on a video keyframe (a new encoder always
+   * starts with one) and every {@link AUDIO_CODEC_RECHECK} audio frames (audio has no keyframes).
+   */
   protected framing(frame: EncodedFrame): Framing {
+    const type = (frame as { type?: unknown }).type;
+    const recheck =
+      this.#framing === undefined ||
+      (type === undefined ? ++this.#sinceCodecCheck >= AUDIO_CODEC_RECHECK : type === 'key');
+    if (!recheck) return this.#framing as Framing;
+    this.#sinceCodecCheck = 0;
     let mime: string | undefined;
     try {
       mime = frame.getMetadata().mimeType;
@@ -110,6 +126,7 @@ abstract class Session {
       if (framing.kind !== this.kind) framing = this.kind === 'audio' ? genericAudio : genericVideo;
       this.#framings.set(key, framing);
     }
+    this.#framing = framing;
     return framing;
   }
 
@@ -154,6 +171,8 @@ export class SendSession extends Session {
    */
   #currentKid(epoch: number): bigint {
     const { keyring } = this.host;
+    // The common case, every frame of an epoch: nothing changed since the last frame.
+    if (epoch === this.#lastEpoch && this.#generation === keyring.generation && this.kid !== undefined) return this.kid;
     if (this.#senderId === undefined || this.#generation !== keyring.generation || epoch < this.#lastEpoch) {
       this.#senderId = this.host.randomSenderId();
       this.#generation = keyring.generation;
@@ -338,7 +357,7 @@ export class ReceiveSession extends Session {
           return false;
         }
       }
-      const result = await unprotectFrame(keyring.context(this.kind), framing, data);
+      const result = await unprotectFrame(keyring.context(this.kind), framing, data, seen);
       switch (result.status) {
         case 'decrypted':
           setData(frame, result.frame);
