@@ -39,8 +39,10 @@ export interface KindFigures {
   frames: number;
   /** Frames the transforms took in but did not write (send + receive). */
   transformDropped: number;
-  /** Bytes the sending transform added per frame. */
+  /** Bytes the sending transform added per protected frame (frames it let through unchanged, such as DTX, aside). */
   addedBytes: number;
+  /** The same averaged over every frame sent. */
+  addedBytesAllFrames: number;
 }
 
 export interface CallRun {
@@ -77,7 +79,8 @@ function kindFigures(samples: { send: WorkerSamples; receive: WorkerSamples }, k
     frames: times.length,
     transformDropped:
       (send ? send.framesIn - send.framesOut : 0) + (receive ? receive.framesIn - receive.framesOut : 0),
-    addedBytes: send && send.framesOut > 0 ? (send.bytesOut - send.bytesInOfOut) / send.framesOut : 0,
+    addedBytes: send && send.grown > 0 ? send.bytesAddedToGrown / send.grown : 0,
+    addedBytesAllFrames: send && send.framesOut > 0 ? (send.bytesOut - send.bytesInOfOut) / send.framesOut : 0,
   };
 }
 
@@ -93,7 +96,7 @@ function shippedWorker(): string {
   return readFileSync(join(root, 'dist', path), 'utf8');
 }
 
-async function routes(): Promise<Record<string, Route>> {
+export async function routes(): Promise<Record<string, Route>> {
   const js = 'text/javascript';
   return {
     '/': { type: 'text/html', body: '<!doctype html><title>Framelock call bench</title><body></body>' },
@@ -114,7 +117,7 @@ async function routes(): Promise<Record<string, Route>> {
 type Bench = typeof import('./call/page.ts');
 
 /** Calls one of bench/call/page.ts's exports in the page. */
-function inPage<K extends keyof Bench>(
+export function inPage<K extends keyof Bench>(
   page: Page,
   method: K,
   ...args: Parameters<Bench[K]>
@@ -129,7 +132,9 @@ function inPage<K extends keyof Bench>(
   ) as Promise<Awaited<ReturnType<Bench[K]>>>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const URLS = { hook: '/hook.js', framelock: '/framelock-worker.js', livekit: '/livekit-worker.mjs' };
 
 export async function runCallBench(
   options: CallOptions,
@@ -152,8 +157,7 @@ export async function runCallBench(
           await page.goto(`${origin}/`);
           if (!(await page.evaluate(() => crossOriginIsolated))) throw new Error('bench page is not isolated');
           await page.addScriptTag({ url: '/page.js' });
-          const urls = { hook: '/hook.js', framelock: '/framelock-worker.js', livekit: '/livekit-worker.mjs' };
-          const { firstFrameMs } = await inPage(page, 'startCall', { mode, urls });
+          const { firstFrameMs } = await inPage(page, 'startCall', { mode, urls: URLS });
           await sleep(options.warmupMs);
           await inPage(page, 'begin');
           const cpuStart = sampleCpu(pid);

@@ -8,6 +8,8 @@
  * last call and starts new ones.
  */
 
+import { type CapturedFrame, ScaleDriver, type ScaleStream } from './scale';
+
 type Side = 'send' | 'receive';
 type Kind = 'audio' | 'video';
 
@@ -38,6 +40,9 @@ export interface StreamSamples {
   /** Bytes of the frames that came out, and what those same frames weighed going in. */
   bytesOut: number;
   bytesInOfOut: number;
+  /** Frames that came out larger than they went in (protected; not DTX passed as it is), and what they gained. */
+  grown: number;
+  bytesAddedToGrown: number;
   /** performance.timeOrigin + now() of the first frame out (for time to first frame). */
   firstOutAt?: number;
 }
@@ -57,7 +62,16 @@ const samples: WorkerSamples = {};
 function streamSamples(key: string): StreamSamples {
   let s = samples[key];
   if (s === undefined) {
-    s = { times: [], framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, bytesInOfOut: 0 };
+    s = {
+      times: [],
+      framesIn: 0,
+      framesOut: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      bytesInOfOut: 0,
+      grown: 0,
+      bytesAddedToGrown: 0,
+    };
     samples[key] = s;
   }
   return s;
@@ -76,6 +90,7 @@ function timed(transformer: Transformer): Transformer {
         s.framesIn++;
         s.bytesIn += frame.data.byteLength;
         stamps.set(frame, { at: performance.now(), bytes: frame.data.byteLength });
+        if (bench?.side === 'send') capture(bench.kind, frame);
         controller.enqueue(frame);
       },
     }),
@@ -88,6 +103,10 @@ function timed(transformer: Transformer): Transformer {
       if (stamp !== undefined) {
         s.times.push(now - stamp.at);
         s.bytesInOfOut += stamp.bytes;
+        if (frame.data.byteLength > stamp.bytes) {
+          s.grown++;
+          s.bytesAddedToGrown += frame.data.byteLength - stamp.bytes;
+        }
       }
       s.framesOut++;
       s.bytesOut += frame.data.byteLength;
@@ -103,6 +122,26 @@ function timed(transformer: Transformer): Transformer {
     generateKeyFrame: (rid?: string) => transformer.generateKeyFrame?.(rid) ?? Promise.resolve(),
     sendKeyFrameRequest: () => transformer.sendKeyFrameRequest?.() ?? Promise.resolve(),
   };
+}
+
+// ---- capturing real encoded frames, for the scale replay ---------------------------------------------------------------
+
+let capturing: { want: number; frames: Record<Kind, CapturedFrame[]>; done: () => void } | undefined;
+
+function capture(kind: Kind, frame: EncodedFrameLike): void {
+  if (capturing === undefined || capturing.frames[kind].length >= capturing.want) return;
+  const metadata = (frame as unknown as { getMetadata(): Partial<CapturedFrame> }).getMetadata();
+  capturing.frames[kind].push({
+    data: frame.data.slice(0),
+    ...(frame.type !== undefined ? { type: frame.type } : {}),
+    timestamp: (frame as unknown as { timestamp: number }).timestamp,
+    mimeType: metadata.mimeType ?? '',
+    synchronizationSource: metadata.synchronizationSource ?? 0,
+    payloadType: metadata.payloadType ?? 0,
+  });
+  if (capturing.frames.audio.length >= capturing.want && capturing.frames.video.length >= capturing.want) {
+    capturing.done();
+  }
 }
 
 // ---- hand every rtctransform event to the transform under test, with a timed transformer -----------------------------
@@ -131,10 +170,58 @@ realAdd('rtctransform', (event: Event) => {
   handler?.call(scope, proxied);
 });
 
+/** Hands a transformer to the transform under test as Chromium would, untimed (the scale replay counts CPU). */
+function dispatch(transformer: object): void {
+  const event = { type: 'rtctransform', transformer: transformer as Transformer };
+  for (const listener of listeners) listener.call(scope, event);
+  handler?.call(scope, event);
+}
+
+const driver = new ScaleDriver(dispatch);
+
+type Control =
+  | { capture: number }
+  | { scale: 'protect'; streams: ScaleStream[]; captured: Record<Kind, CapturedFrame[]>; count: Record<Kind, number> }
+  | { scale: 'load'; streams: ScaleStream[]; frames: CapturedFrame[][] }
+  | { scale: 'warm' }
+  | { scale: 'run'; seconds: number };
+
+async function control(message: Control): Promise<unknown> {
+  if ('capture' in message) {
+    return new Promise((resolve) => {
+      const frames: Record<Kind, CapturedFrame[]> = { audio: [], video: [] };
+      capturing = {
+        want: message.capture,
+        frames,
+        done: () => {
+          capturing = undefined;
+          resolve(frames);
+        },
+      };
+    });
+  }
+  switch (message.scale) {
+    case 'protect':
+      return driver.protect(message.streams, message.captured, message.count);
+    case 'load':
+      driver.load(message.streams, message.frames);
+      return true;
+    case 'warm':
+      await driver.warm();
+      return true;
+    case 'run':
+      return driver.run(message.seconds);
+  }
+}
+
 realAdd('message', (event: MessageEvent) => {
   const port = (event.data as { benchControl?: unknown } | null)?.benchControl;
   if (!(port instanceof MessagePort)) return;
   port.onmessage = (e: MessageEvent) => {
+    if (typeof e.data === 'object' && e.data !== null) {
+      void control(e.data as Control).then((answer) => port.postMessage({ answer }));
+      return;
+    }
     if (e.data === 'stats') {
       port.postMessage({ ...structuredClone(samples), ...(lastError ? { error: lastError } : {}), seen });
       for (const key of Object.keys(samples)) delete samples[key];

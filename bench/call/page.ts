@@ -6,6 +6,7 @@
 import { SUITE_FOR_KIND } from '../../src/codecs/format';
 import { deriveFrameKeys } from '../../src/sframe';
 import type { BenchTransformOptions, WorkerSamples } from './hook';
+import type { CapturedFrame, ScaleRunResult, ScaleStream } from './scale';
 
 export type Mode = 'none' | 'passthrough' | 'bare' | 'livekit' | 'framelock';
 type Side = 'send' | 'receive';
@@ -277,13 +278,20 @@ export async function startCall(config: CallConfig): Promise<{ firstFrameMs: num
   return { firstFrameMs: first - startedAt };
 }
 
-async function workerSamples(side: Side): Promise<WorkerSamples> {
-  const port = call?.controls[side];
-  if (!port) return {};
+/** One request on a worker's bench control port (the hook answers each in turn). */
+function ask<T>(port: MessagePort | undefined, message: unknown): Promise<T | undefined> {
+  if (!port) return Promise.resolve(undefined);
   return new Promise((resolve) => {
-    port.onmessage = (event) => resolve(event.data as WorkerSamples);
-    port.postMessage('stats');
+    port.onmessage = (event) => {
+      const data = event.data as { answer?: T } | T;
+      resolve(typeof message === 'string' ? (data as T) : (data as { answer: T }).answer);
+    };
+    port.postMessage(message);
   });
+}
+
+async function workerSamples(side: Side): Promise<WorkerSamples> {
+  return (await ask<WorkerSamples>(call?.controls[side], 'stats')) ?? {};
 }
 
 async function mark(): Promise<CallMark> {
@@ -383,4 +391,100 @@ export function hangUp(): void {
   call.video.remove();
   call = undefined;
   started = undefined;
+}
+
+// ---- the scale replay (see scale.ts) -----------------------------------------------------------------------------------
+
+let captured: Record<Kind, CapturedFrame[]> | undefined;
+
+/** Copies `count` encoded frames of each kind as the running call's sender produces them (before any transform). */
+export async function captureFrames(count: number): Promise<{ audio: number; video: number; videoBytes: number }> {
+  captured = await ask<Record<Kind, CapturedFrame[]>>(call?.controls.send, { capture: count });
+  if (!captured) throw new Error('no call to capture from');
+  return {
+    audio: captured.audio.length,
+    video: captured.video.length,
+    videoBytes: captured.video.reduce((n, f) => n + f.data.byteLength, 0) / captured.video.length,
+  };
+}
+
+let scale: { workers: Worker[]; receive: MessagePort } | undefined;
+
+function streamOptions(mode: Mode, side: Side, kind: Kind, i: number): Record<string, unknown> {
+  const bench = { side, kind };
+  switch (mode) {
+    case 'livekit':
+      return {
+        bench,
+        kind: side === 'send' ? 'encode' : 'decode',
+        participantIdentity: `p${i}`,
+        trackId: `t${i}`,
+        ...(kind === 'video' ? { codec: 'vp8' } : {}),
+      };
+    case 'framelock':
+      return { bench, side, kind, id: `${side}-${i}`, trackId: `t${i}` };
+    default:
+      return { bench };
+  }
+}
+
+/**
+ * Sets up the receive load of a call with `audio` audio and `video` video streams in `mode`: one worker protects
+ * `seconds` worth of fresh frames per stream, another (the receiver's) loads them and fetches its keys.
+ */
+export async function scaleSetup(
+  mode: Mode,
+  urls: CallConfig['urls'],
+  audio: number,
+  video: number,
+  seconds: number,
+): Promise<number> {
+  if (!captured) throw new Error('capture frames first');
+  const streams: ScaleStream[] = [];
+  for (let i = 0; i < audio + video; i++) {
+    const kind: Kind = i < audio ? 'audio' : 'video';
+    streams.push({
+      id: i,
+      kind,
+      sendOptions: streamOptions(mode, 'send', kind, i),
+      receiveOptions: streamOptions(mode, 'receive', kind, i),
+    });
+  }
+  const ports: MessagePort[] = [];
+  const workers: Worker[] = [];
+  for (const side of ['send', 'receive'] as const) {
+    const worker = makeWorker(mode, urls, side);
+    const channel = new MessageChannel();
+    worker.postMessage({ benchControl: channel.port2 }, [channel.port2]);
+    if (mode === 'livekit') {
+      await livekitSetup(worker);
+      for (const stream of streams) {
+        worker.postMessage({ kind: 'enable', data: { participantIdentity: `p${stream.id}`, enabled: true } });
+      }
+    }
+    if (mode === 'framelock') framelockBridge(worker, epochBaseKey);
+    workers.push(worker);
+    ports.push(channel.port1);
+  }
+  const [sendPort, receivePort] = ports as [MessagePort, MessagePort];
+  // A little more than the run needs: the warm-up takes one frame per stream.
+  const count = { audio: Math.ceil(seconds * 50) + 5, video: Math.ceil(seconds * 30) + 5 };
+  const frames = await ask<CapturedFrame[][]>(sendPort, { scale: 'protect', streams, captured, count });
+  if (!frames) throw new Error('the sending worker protected nothing');
+  await ask(receivePort, { scale: 'load', streams, frames });
+  await ask(receivePort, { scale: 'warm' });
+  workers[0]?.terminate(); // the senders' worker is done: only the receiver's load is measured
+  scale = { workers, receive: receivePort };
+  return frames.reduce((n, f) => n + f.length, 0);
+}
+
+export async function scaleRun(seconds: number): Promise<ScaleRunResult> {
+  const result = await ask<ScaleRunResult>(scale?.receive, { scale: 'run', seconds });
+  if (!result) throw new Error('no scale setup');
+  return result;
+}
+
+export function scaleStop(): void {
+  for (const worker of scale?.workers ?? []) worker.terminate();
+  scale = undefined;
 }
