@@ -1,6 +1,7 @@
 import { crx } from '@crxjs/vite-plugin';
 import { defineConfig, type Plugin } from 'vite';
 import manifest from './manifest.json' with { type: 'json' };
+import { DOCS_OUTPUT_DIR, renderDocs } from './scripts/docs.ts';
 import { mergeLocaleFragments } from './scripts/locales.ts';
 import { LOCALE_FRAGMENTS } from './src/ui/locales.ts';
 
@@ -22,6 +23,18 @@ function localesPlugin(): Plugin {
   };
 }
 
+/** Emits docs/*.md as static pages under `docs/` (scripts/docs.ts): the options page links to the threat model. */
+function docsPlugin(): Plugin {
+  return {
+    name: 'framelock-docs',
+    generateBundle() {
+      for (const [fileName, source] of renderDocs(process.cwd())) {
+        this.emitFile({ type: 'asset', fileName: `${DOCS_OUTPUT_DIR}/${fileName}`, source });
+      }
+    },
+  };
+}
+
 /**
  * `vite build` makes the extension as shipped, into dist/. `vite build --mode rotation-test` makes the build the key
  * rotation tests load, into dist-test/: 6-second key epochs (so a test crosses several boundaries) and a clock that
@@ -34,6 +47,7 @@ export default defineConfig(({ mode }) => {
   return {
     plugins: [
       localesPlugin(),
+      docsPlugin(),
       crx({
         manifest: rotationTest ? { ...manifest, name: 'Framelock (rotation test build)' } : manifest,
       }),

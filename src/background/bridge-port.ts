@@ -12,16 +12,17 @@ import { bytesToBase64, wipe } from '../shared/bytes';
 import { acceptedEpochs, EPOCH_TOLERANCE, epochAt } from '../shared/epoch';
 import {
   type BackgroundToBridge,
-  SITE_PROBLEMS,
+  type BridgeRejectionReason,
   type SiteProblem,
   type TabStatus,
   type TransformStats,
   UNPROTECTING_PROBLEMS,
 } from '../shared/messages';
-import { normalizeOrigin } from '../shared/origin';
-import { isTransformStatsList } from '../shared/stats';
+import { isNormalizedOrigin } from '../shared/origin';
+import { parseBridgeMessage } from './bridge-messages';
 import { clockNow } from './clock';
 import { epochKeyBytes } from './keys';
+import { countRejection } from './rejections';
 import { addProblem, getSite, type RoomRecord, roomOf, type SiteRecord } from './sites';
 
 export const BRIDGE_PORT_NAME = 'framelock-bridge';
@@ -35,6 +36,8 @@ interface Connection {
   frameId: number;
   /** The document the bridge runs in (Chrome 106+): a new one in the top frame starts the tab's status afresh. */
   documentId: string | undefined;
+  /** The port's messages are handled one after another, in the order they came. */
+  queue: Promise<void>;
 }
 
 const connections = new Set<Connection>();
@@ -95,6 +98,8 @@ async function keyConnection(connection: Connection): Promise<void> {
   const { site, room } = await roomFor(connection);
   if (site === undefined) {
     send(connection.port, { type: 'no-key' });
+    // Its counters no longer describe protected media (and its further reports are refused): off the badge.
+    await updateTab(connection, { dropFrame: true });
     return;
   }
   send(connection.port, { type: 'settings', strict: site.strict ?? false, indicator: site.indicator ?? true });
@@ -110,15 +115,13 @@ async function keyConnection(connection: Connection): Promise<void> {
 }
 
 /** Answers a bridge that asks ahead for the keys of coming epochs (they must be near the background's clock). */
-async function answerEpochKeysRequest(connection: Connection, epochs: unknown): Promise<void> {
-  if (!Array.isArray(epochs) || epochs.length === 0 || epochs.length > 4) return;
-  if (!epochs.every((e) => Number.isSafeInteger(e) && e >= 0)) return;
+async function answerEpochKeysRequest(connection: Connection, epochs: readonly number[]): Promise<void> {
   const { room } = await roomFor(connection);
   if (room === undefined) {
     send(connection.port, { type: 'no-key' });
     return;
   }
-  await sendEpochKeys(connection, room, epochs as number[]);
+  await sendEpochKeys(connection, room, epochs);
 }
 
 /** Re-keys (or un-keys) every open frame of `origin`: after enabling with a new passphrase, or disabling. */
@@ -138,6 +141,8 @@ type TabChange = {
   frameOrigin?: string;
   clockSkew?: number;
   room?: string;
+  /** The frame's site is no longer enabled: forget its counters (a tab with no status stays without one). */
+  dropFrame?: true;
 };
 
 /** One chain of updates per tab: each is a read-modify-write of storage.session, so two at once could lose one. */
@@ -162,6 +167,7 @@ async function applyTabChange(connection: Connection, tabId: number, change: Tab
   const key = tabKey(tabId);
   let previous = (await browser.storage.session.get(key))[key] as TabStatus | undefined;
   if (change.document !== undefined && previous?.document !== change.document) previous = undefined;
+  if (change.dropFrame && previous === undefined) return;
   const status: TabStatus = previous ?? {
     tabId,
     origin: connection.origin,
@@ -169,6 +175,10 @@ async function applyTabChange(connection: Connection, tabId: number, change: Tab
     problems: [],
     updatedAt: 0,
   };
+  if (change.dropFrame) {
+    const prefix = `${connection.frameId}/`;
+    status.transforms = status.transforms.filter((s) => !s.id.startsWith(prefix));
+  }
   if (change.stats) {
     const prefix = `${connection.frameId}/`;
     const fresh = change.stats.map((s) => ({ ...s, id: `${prefix}${s.id}` }));
@@ -219,25 +229,40 @@ async function updateBadge(tabId: number, status: TabStatus): Promise<void> {
   }
 }
 
-/** Handles a new runtime port; ignores ports that are not a bridge's. */
+/**
+ * Handles a new runtime port. Only our content bridges may connect: our extension id, a frame of a tab, and an
+ * http(s) origin that the browser reports (never one the page says). Anything else is disconnected and counted.
+ */
 export function handleBridgePort(port: browser.Runtime.Port): void {
-  if (port.name !== BRIDGE_PORT_NAME) return;
+  if (port.name !== BRIDGE_PORT_NAME) {
+    countRejection('port_name');
+    port.disconnect();
+    return;
+  }
   const sender = port.sender;
   // The origin comes from the browser, never from the page: sender.origin is the frame's (for about:blank and
   // srcdoc frames, the origin they inherit).
-  const claimed =
-    (sender as { origin?: string } | undefined)?.origin ?? (sender?.url ? new URL(sender.url).origin : '');
-  const normalized = normalizeOrigin(claimed);
-  if (sender?.id !== browser.runtime.id || !normalized.ok) {
+  // Chrome serialises it in the normal form already: anything else (an opaque origin's "null", which the lenient
+  // `normalizeOrigin` would read as the host name "null") is not a frame we serve.
+  const origin = senderOrigin(sender);
+  const tabId = sender?.tab?.id;
+  if (
+    sender?.id !== browser.runtime.id ||
+    !isNormalizedOrigin(origin) ||
+    !Number.isSafeInteger(tabId) ||
+    (tabId as number) < 0
+  ) {
+    countRejection('port_sender');
     port.disconnect();
     return;
   }
   const connection: Connection = {
     port,
-    origin: normalized.origin,
-    tabId: sender.tab?.id,
-    frameId: sender.frameId ?? 0,
+    origin,
+    tabId,
+    frameId: Number.isSafeInteger(sender.frameId) ? (sender.frameId as number) : 0,
     documentId: (sender as { documentId?: string }).documentId,
+    queue: Promise.resolve(),
   };
   connections.add(connection);
   if (connection.frameId === 0 && connection.documentId !== undefined) {
@@ -245,31 +270,65 @@ export function handleBridgePort(port: browser.Runtime.Port): void {
   }
   port.onDisconnect.addListener(() => connections.delete(connection));
   port.onMessage.addListener((message: unknown) => {
-    const m = message as { type?: unknown; stats?: unknown; problem?: unknown; detail?: unknown; epochs?: unknown };
-    if (m?.type === 'stats' && isTransformStatsList(m.stats)) {
-      void updateTab(connection, { stats: m.stats });
-    } else if (m?.type === 'epoch-keys-request') {
-      void answerEpochKeysRequest(connection, m.epochs);
-    } else if (m?.type === 'problem' && m.problem === 'clock_skew') {
-      const distance = typeof m.detail === 'string' && /^-?\d$/.test(m.detail) ? Number(m.detail) : undefined;
-      if (distance === undefined || Math.abs(distance) <= EPOCH_TOLERANCE) return;
-      void (async () => {
-        await addProblem(connection.origin, 'clock_skew');
-        await updateTab(connection, { problem: 'clock_skew', clockSkew: distance });
-      })();
-    } else if (m?.type === 'problem' && (SITE_PROBLEMS as readonly unknown[]).includes(m.problem)) {
-      const problem = m.problem as SiteProblem;
-      const frame =
-        problem === 'cross_origin_frame' && typeof m.detail === 'string' ? normalizeOrigin(m.detail) : undefined;
-      // A frame origin that is enabled is protected by its own scripts: nothing to report.
-      void (async () => {
-        if (frame?.ok && (await getSite(frame.origin)) !== undefined) return;
-        await addProblem(connection.origin, problem);
-        await updateTab(connection, { problem, ...(frame?.ok ? { frameOrigin: frame.origin } : {}) });
-      })();
-    }
+    connection.queue = connection.queue
+      .then(() => onBridgeMessage(connection, message))
+      .catch((error: unknown) => {
+        console.error('Framelock: a bridge message failed', error);
+      });
   });
   void keyConnection(connection);
+}
+
+/** The frame's origin as the browser reports it (`sender.origin`, Chrome 80+), else its URL's. */
+function senderOrigin(sender: browser.Runtime.MessageSender | undefined): string {
+  const origin = (sender as { origin?: unknown } | undefined)?.origin;
+  if (typeof origin === 'string') return origin;
+  try {
+    return sender?.url ? new URL(sender.url).origin : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * One message of a bridge: checked (shape, size, type: bridge-messages.ts), then accepted only while the bridge's
+ * origin is enabled (a tab opened before the site was disabled keeps its bridge, and reports, until it reloads).
+ */
+async function onBridgeMessage(connection: Connection, message: unknown): Promise<void> {
+  const m = parseBridgeMessage(message, EPOCH_TOLERANCE);
+  if (m === undefined) {
+    countRejection('port_invalid');
+    return;
+  }
+  if ((await getSite(connection.origin)) === undefined) {
+    countRejection('port_not_enabled');
+    return;
+  }
+  switch (m.type) {
+    case 'stats':
+      await updateTab(connection, { stats: m.stats });
+      return;
+    case 'epoch-keys-request':
+      await answerEpochKeysRequest(connection, m.epochs);
+      return;
+    case 'rejections':
+      for (const [reason, n] of Object.entries(m.counts)) countRejection(reason as BridgeRejectionReason, n);
+      return;
+    case 'problem': {
+      if (m.problem === 'clock_skew') {
+        const distance = Number(m.detail);
+        await addProblem(connection.origin, 'clock_skew');
+        await updateTab(connection, { problem: 'clock_skew', clockSkew: distance });
+        return;
+      }
+      const frame = m.problem === 'cross_origin_frame' ? m.detail : undefined;
+      // A frame origin that is enabled is protected by its own scripts: nothing to report.
+      if (frame !== undefined && (await getSite(frame)) !== undefined) return;
+      await addProblem(connection.origin, m.problem);
+      await updateTab(connection, { problem: m.problem, ...(frame !== undefined ? { frameOrigin: frame } : {}) });
+      return;
+    }
+  }
 }
 
 browser.tabs?.onRemoved.addListener((tabId) => void browser.storage.session.remove([tabKey(tabId), tabRoomKey(tabId)]));

@@ -28,6 +28,7 @@ import {
   PASSPHRASE_MIN_LENGTH,
 } from './keys';
 import { hasSitePermission, reconcile, registerSite, unregisterSite } from './registration';
+import { countRejection, rejectionCounts } from './rejections';
 import {
   deleteSite,
   forgetRevoked,
@@ -53,6 +54,7 @@ export const UI_REQUEST_TYPES: readonly UiRequest['type'][] = [
   'sites/settings',
   'sites/cancel-enable',
   'status/get',
+  'diagnostics/get',
 ];
 
 /** What a response to any request looks like. */
@@ -100,7 +102,8 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
   const type = fields.type;
   switch (type) {
     case 'sites/list':
-    case 'status/get': {
+    case 'status/get':
+    case 'diagnostics/get': {
       const extra = unexpectedFields(fields, ['type']);
       return extra ?? { type };
     }
@@ -178,10 +181,14 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
  */
 export async function handleUiMessage(message: unknown, sender: UiSender): Promise<AnyUiResponse> {
   if (!isExtensionPageSender(sender, browser.runtime.id, browser.runtime.getURL(''))) {
+    countRejection('ui_sender');
     return { ok: false, error: t('bg_error_refused_sender') };
   }
   const request = parseUiRequest(message);
-  if ('ok' in request) return request;
+  if ('ok' in request) {
+    countRejection('ui_invalid');
+    return request;
+  }
   try {
     switch (request.type) {
       case 'sites/list':
@@ -219,6 +226,8 @@ export async function handleUiMessage(message: unknown, sender: UiSender): Promi
         return { ok: true };
       case 'status/get':
         return { ok: true, tabs: await tabStatuses() };
+      case 'diagnostics/get':
+        return { ok: true, rejections: await rejectionCounts() };
     }
   } catch (error) {
     console.error(`Framelock: ${request.type} failed`, error);

@@ -19,9 +19,14 @@ import {
   msUntilNextEpoch,
 } from '../shared/epoch';
 import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT } from '../shared/handshake';
-import { type BackgroundToBridge, type BridgeToWorker, SITE_PROBLEMS, UNPROTECTING_PROBLEMS } from '../shared/messages';
+import {
+  type BackgroundToBridge,
+  type BridgeToBackground,
+  type BridgeToWorker,
+  UNPROTECTING_PROBLEMS,
+} from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
-import { isTransformStatsList } from '../shared/stats';
+import { parsePageReport, parseWorkerMessage, RejectionTally, sameNonce } from './checks';
 import { Indicator } from './indicator';
 
 /**
@@ -75,13 +80,15 @@ let settings = { strict: false, indicator: true };
 const indicator = new Indicator();
 let background: browser.Runtime.Port | undefined;
 let reconnectDelay = RECONNECT_MS;
+/** Messages refused from the page side, reported to the background (which counts them for `diagnostics/get`). */
+const rejections = new RejectionTally((counts) => toBackground({ type: 'rejections', counts }));
 
 /** Posts to the worker; nothing at all in a realm the page may control (`unsafeRealm`): it may hold the port. */
 function toWorker(message: BridgeToWorker): void {
   if (workerTrusted && !unsafeRealm) workerPort?.postMessage(message);
 }
 
-function toBackground(message: unknown): void {
+function toBackground(message: BridgeToBackground): void {
   try {
     background?.postMessage(message);
   } catch {
@@ -113,11 +120,15 @@ function onPort(event: Event): void {
 /** A problem the page script reports over its private port (the page cannot forge these). */
 function onProblem(message: unknown): void {
   if (unsafeRealm) return; // the page may control the page script here: its reports mean nothing
-  const m = typeof message === 'object' && message !== null ? (message as { problem?: unknown; origin?: unknown }) : {};
-  if (typeof m.problem !== 'string' || !(SITE_PROBLEMS as readonly string[]).includes(m.problem)) return;
-  const checked = typeof m.origin === 'string' ? normalizeOrigin(m.origin) : undefined;
-  toBackground({ type: 'problem', problem: m.problem, ...(checked?.ok ? { detail: checked.origin } : {}) });
-  if ((UNPROTECTING_PROBLEMS as readonly string[]).includes(m.problem)) indicator.noteProblem();
+  const report = parsePageReport(message);
+  if (!report.ok) {
+    rejections.count(report.reason);
+    return;
+  }
+  const { problem, origin } = report.message;
+  const checked = origin === undefined ? undefined : normalizeOrigin(origin);
+  toBackground({ type: 'problem', problem, ...(checked?.ok ? { detail: checked.origin } : {}) });
+  if (UNPROTECTING_PROBLEMS.includes(problem)) indicator.noteProblem();
 }
 
 /**
@@ -149,23 +160,31 @@ sayHello();
 // ---- the worker -----------------------------------------------------------------------------------------------------
 
 async function onWorkerMessage(message: unknown): Promise<void> {
-  if (typeof message !== 'object' || message === null) return;
-  const m = message as { type?: unknown; nonce?: unknown; kid?: unknown; kind?: unknown; stats?: unknown };
+  const checked = parseWorkerMessage(message);
+  if (!checked.ok) {
+    rejections.count(workerTrusted ? checked.reason : 'worker_unproven');
+    return;
+  }
+  const m = checked.message;
   if (!workerTrusted) {
     // The first message must prove the worker is the one our page script made before any page script ran.
-    if (m.type === 'hello' && m.nonce === nonce) {
+    if (m.type === 'hello' && sameNonce(m.nonce, nonce)) {
       workerTrusted = true;
       toWorker({ type: 'settings', strict: settings.strict });
       if (epoch !== undefined) toWorker({ type: 'epoch', epoch });
+    } else {
+      rejections.count('worker_unproven');
     }
     return;
   }
-  if (m.type === 'keys-request' && typeof m.kid === 'bigint' && (m.kind === 'audio' || m.kind === 'video')) {
+  if (m.type === 'keys-request') {
     await answerKeyRequest(m.kid, m.kind);
-  } else if (m.type === 'stats' && isTransformStatsList(m.stats)) {
+  } else if (m.type === 'stats') {
     toBackground({ type: 'stats', stats: m.stats });
     indicator.update(m.stats);
     for (const stats of m.stats) if (stats.clockSkew !== undefined) reportClockSkew(stats.clockSkew);
+  } else {
+    rejections.count('worker_invalid'); // a second hello: the worker says it once
   }
 }
 

@@ -6,6 +6,9 @@
 import { t } from '../ui/i18n';
 import { fillSlot, SLOT } from './slot';
 
+/** The threat model page in the build (vite.config.ts emits docs/threat-model.md there). */
+const THREAT_MODEL_PAGE = '/docs/threat-model.html';
+
 export function About() {
   return (
     <section class="about" aria-labelledby="about-heading">
@@ -37,7 +40,16 @@ export function About() {
       <h3>{t('options_about_indicator_heading')}</h3>
       <p>{t('options_about_indicator')}</p>
 
-      <p class="hint">{fillSlot(t('options_about_docs', SLOT), <code>docs/threat-model.md</code>)}</p>
+      <p class="hint">
+        {fillSlot(
+          t('options_about_docs', SLOT),
+          // Shipped with the extension (docs/*.md rendered at build time, scripts/docs.ts): it works offline and
+          // shows the threat model of this very version. An absolute path resolves within our own origin.
+          <a href={THREAT_MODEL_PAGE} target="_blank" rel="noopener">
+            {t('options_about_docs_link')}
+          </a>,
+        )}
+      </p>
     </section>
   );
 }

@@ -3,8 +3,15 @@
  * the built-ins it needs, makes the transform worker, hands the bridge a private channel to that worker, and patches
  * RTCPeerConnection. It never touches a key and never awaits (DESIGN.md §2).
  */
-import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT } from '../shared/handshake';
-import type { SiteProblem } from '../shared/messages';
+import {
+  BRIDGE_HELLO,
+  type BridgeHelloDetail,
+  isBridgeHelloDetail,
+  PAGE_HELLO,
+  type PageReport,
+  type PageReportedProblem,
+  PORT_EVENT,
+} from '../shared/handshake';
 import { natives as N } from './natives';
 import { installBlock, installPatch } from './patch';
 
@@ -15,14 +22,15 @@ const INSTALLED = Symbol.for('framelock.page');
 /** The private port to the bridge for problem reports, handed over with the worker's (the page cannot forge them). */
 let reports: MessagePort | undefined;
 
-function problem(what: SiteProblem, origin?: string): void {
+function problem(what: PageReportedProblem, origin?: string): void {
   if (reports !== undefined && N.portPostMessage !== undefined) {
-    apply(N.portPostMessage, reports, [{ problem: what, ...(origin === undefined ? {} : { origin }) }]);
+    const report: PageReport = origin === undefined ? { problem: what } : { problem: what, origin };
+    apply(N.portPostMessage, reports, [report]);
   }
 }
 
 /** Tells the user (through the bridge) and makes new connections fail rather than carry media in clear. */
-function failClosed(what: SiteProblem, why: string): void {
+function failClosed(what: PageReportedProblem, why: string): void {
   problem(what);
   installBlock(`Framelock: calls on this site cannot be end-to-end encrypted (${why}), so they are blocked.`);
 }
@@ -108,8 +116,9 @@ function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
 function start(): void {
   let started = false;
   const onHello = (event: Event) => {
-    const detail = (event as CustomEvent<BridgeHelloDetail>).detail;
-    if (started || typeof detail?.workerUrl !== 'string' || typeof detail.nonce !== 'string') return;
+    const detail: unknown = (event as CustomEvent<BridgeHelloDetail>).detail;
+    // Runs at document_start, before any page script could have replaced the RegExp and String built-ins it uses.
+    if (started || !isBridgeHelloDetail(detail)) return;
     started = true;
     apply(N.removeEventListener, window, [BRIDGE_HELLO, onHello]);
     begin({ workerUrl: detail.workerUrl, nonce: detail.nonce });

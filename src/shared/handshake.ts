@@ -25,3 +25,38 @@ export interface BridgeHelloDetail {
   workerUrl: string;
   nonce: string;
 }
+
+/** The nonce: 16 random bytes as 32 lower-case hex digits (the bridge draws it, the worker repeats it). */
+const NONCE = /^[0-9a-f]{32}$/;
+/**
+ * The worker script's URL as the bridge reads it from the manifest: a `.js` file of an extension (32 letters a-p is
+ * Chrome's extension id alphabet). The page script turns it into `importScripts(<url>)`, so nothing else may pass.
+ */
+const WORKER_URL = /^chrome-extension:\/\/[a-p]{32}\/[\w./-]+\.js$/;
+
+/**
+ * Whether a bridge hello's detail has the shape the bridge sends. The page script checks it before it builds the
+ * worker: a hello the page forged (possible only in a realm the page reached before our scripts, where the bridge
+ * serves no keys anyway) must not make it load another script into our worker.
+ */
+export function isBridgeHelloDetail(detail: unknown): detail is BridgeHelloDetail {
+  if (typeof detail !== 'object' || detail === null) return false;
+  const { workerUrl, nonce } = detail as { workerUrl?: unknown; nonce?: unknown };
+  return typeof workerUrl === 'string' && WORKER_URL.test(workerUrl) && typeof nonce === 'string' && NONCE.test(nonce);
+}
+
+/** The problems the page script reports over its private port (src/page/main.ts); the bridge accepts no others. */
+export const PAGE_REPORTED_PROBLEMS = [
+  'no_transform_api',
+  'worker_blocked',
+  'cross_origin_frame',
+  'site_processing_bypassed',
+] as const;
+export type PageReportedProblem = (typeof PAGE_REPORTED_PROBLEMS)[number];
+
+/** A problem report of the page script, as the bridge receives it over the private port. */
+export interface PageReport {
+  problem: PageReportedProblem;
+  /** For `cross_origin_frame`: the origin of the frame (the page script's `URL(...).origin`). */
+  origin?: string;
+}

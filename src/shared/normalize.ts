@@ -14,6 +14,12 @@ export function normalizePassphrase(passphrase: string): string {
   return passphrase.normalize('NFC').trim().replace(/\s+/gu, ' ');
 }
 
+/**
+ * Longest room label accepted before normalisation, in UTF-16 code units. Generous (a label may shrink a lot: white
+ * space collapses, NFKC folds), but bounded, so an oversized message costs no regex or NFKC pass over megabytes.
+ */
+export const ROOM_LABEL_INPUT_MAX_LENGTH = 1024;
+
 export type RoomLabelResult = { ok: true; label: string } | { ok: false; error: string };
 
 /**
@@ -25,6 +31,9 @@ export type RoomLabelResult = { ok: true; label: string } | { ok: false; error: 
  */
 export function normalizeRoomLabel(label: unknown): RoomLabelResult {
   if (typeof label !== 'string') return { ok: false, error: 'The room name must be text.' };
+  if (label.length > ROOM_LABEL_INPUT_MAX_LENGTH) {
+    return { ok: false, error: `The room name is too long (at most ${ROOM_LABEL_MAX_LENGTH} characters).` };
+  }
   if (/[\p{Cc}\p{Cf}\p{Co}\p{Cn}]/u.test(label.replace(/[\t\n\r]/g, ' '))) {
     return { ok: false, error: 'The room name contains an invisible or control character.' };
   }

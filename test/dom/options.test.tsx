@@ -556,7 +556,13 @@ describe('About', () => {
     ]) {
       expect(text).toMatch(expected);
     }
-    expect(section.querySelector('code')?.textContent).toBe('docs/threat-model.md');
+    // The full threat model ships with the extension (test/unit/docs.test.ts checks the page the build emits).
+    const link = within(section).getByRole('link', { name: 'the full threat model' });
+    expect(link.getAttribute('href')).toBe('/docs/threat-model.html');
+    expect(link.getAttribute('rel')).toBe('noopener');
+    expect(link.closest('p')?.textContent).toBe(
+      'Everything Framelock protects and does not protect, and every check between its parts, is in the full threat model.',
+    );
     expect(
       within(section)
         .getAllByRole('heading', { level: 3 })

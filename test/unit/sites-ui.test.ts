@@ -190,6 +190,7 @@ describe('parseUiRequest', () => {
   it('accepts well-formed requests and normalises origins', () => {
     expect(parseUiRequest({ type: 'sites/list' })).toEqual({ type: 'sites/list' });
     expect(parseUiRequest({ type: 'status/get' })).toEqual({ type: 'status/get' });
+    expect(parseUiRequest({ type: 'diagnostics/get' })).toEqual({ type: 'diagnostics/get' });
     expect(parseUiRequest({ type: 'sites/enable', origin: 'Meet.Example.org/', passphrase: 'p' })).toEqual({
       type: 'sites/enable',
       origin: 'https://meet.example.org',
@@ -242,6 +243,9 @@ describe('parseUiRequest', () => {
     [{ type: 'sites/enable', origin: 'https://a.org', passphrase: ' \n ' }, 'passphrase', /Enter a passphrase/],
     [{ type: 'sites/enable', origin: 'https://a.org', passphrase: 'p', room: 'a\u0000' }, 'room', /invisible/],
     [{ type: 'sites/enable', origin: 'https://a.org', passphrase: 'p', room: 'r'.repeat(65) }, 'room', /too long/],
+    // Longer than any label could be even after white space collapses: refused before NFKC runs over it.
+    [{ type: 'sites/enable', origin: 'https://a.org', passphrase: 'p', room: ' '.repeat(1025) }, 'room', /too long/],
+    [{ type: 'diagnostics/get', reset: true }, undefined, /Unexpected field.*reset/],
     [{ type: 'sites/enable', origin: 'https://a.org', passphrase: 'p', room: 3 }, 'room', /must be text/],
     [{ type: 'rooms/select', origin: 'https://a.org' }, 'room', /must be text/],
     [{ type: 'tabs/select-room', tabId: -1, room: '' }, undefined, /Unknown tab/],

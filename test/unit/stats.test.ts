@@ -37,6 +37,12 @@ describe('transform counters from the page side', () => {
     ['byKid not an array', { ...valid, byKid: {} }],
     ['too many KIDs', { ...valid, byKid: Array.from({ length: 17 }, () => valid.byKid?.[0]) }],
     ['a bad KID entry', { ...valid, byKid: [{ kid: 5, protected: 1, undecryptable: 0 }] }],
+    ['a KID that is not decimal', { ...valid, kid: '0xdeadbeef' }],
+    ['a KID over 20 digits', { ...valid, kid: '1'.repeat(21) }],
+    ['an extra field (stored as it came otherwise)', { ...valid, junk: 'x'.repeat(1 << 20) }],
+    ['an extra field in a KID entry', { ...valid, byKid: [{ kid: '1', protected: 1, undecryptable: 0, x: 1 }] }],
+    ['a KID entry whose KID is not decimal', { ...valid, byKid: [{ kid: 'k', protected: 1, undecryptable: 0 }] }],
+    ['an array', Object.assign([], valid)],
   ])('refuses %s', (_, value) => {
     expect(isTransformStats(value)).toBe(false);
     expect(isTransformStatsList([value])).toBe(false);

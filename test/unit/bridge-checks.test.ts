@@ -1,0 +1,161 @@
+/**
+ * What the content bridge accepts from the page side (src/content/checks.ts) and what the page script accepts as the
+ * bridge's hello (src/shared/handshake.ts): malformed, oversized, wrongly typed and forged messages are refused with
+ * the reason the bridge counts. The bridge itself runs in real Chromium in test/browser/hostile.test.ts.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parsePageReport, parseWorkerMessage, RejectionTally, sameNonce } from '../../src/content/checks';
+import { isBridgeHelloDetail } from '../../src/shared/handshake';
+import { MAX_REPORTED_REJECTIONS } from '../../src/shared/messages';
+
+const NONCE = '00112233445566778899aabbccddeeff';
+const KID = 0xf2a0_1234_5678_9abcn;
+const stats = {
+  id: 'send-audio-1',
+  side: 'send',
+  kind: 'audio',
+  protected: 5,
+  unencrypted: 0,
+  undecryptable: 0,
+  dropped: 0,
+  passthrough: 0,
+  echoed: 0,
+  status: 'encrypted',
+};
+
+describe('parseWorkerMessage', () => {
+  it('accepts what the worker sends, as exactly those fields', () => {
+    expect(parseWorkerMessage({ type: 'hello', nonce: NONCE })).toEqual({
+      ok: true,
+      message: { type: 'hello', nonce: NONCE },
+    });
+    expect(parseWorkerMessage({ type: 'keys-request', kid: KID, kind: 'video' })).toEqual({
+      ok: true,
+      message: { type: 'keys-request', kid: KID, kind: 'video' },
+    });
+    expect(parseWorkerMessage({ type: 'stats', stats: [stats] })).toEqual({
+      ok: true,
+      message: { type: 'stats', stats: [stats] },
+    });
+    expect(parseWorkerMessage({ type: 'keys-request', kid: (1n << 64n) - 1n, kind: 'audio' }).ok).toBe(true);
+  });
+
+  it.each([
+    ['undefined', undefined],
+    ['a string', 'hello'],
+    ['an array', [{ type: 'hello', nonce: NONCE }]],
+    ['an unknown type', { type: 'keys', kid: KID }],
+    ['no type', { nonce: NONCE }],
+    ['a hello with an extra field', { type: 'hello', nonce: NONCE, keys: [] }],
+    ['a hello with a short nonce', { type: 'hello', nonce: NONCE.slice(1) }],
+    ['a hello with an oversized nonce', { type: 'hello', nonce: NONCE.repeat(100_000) }],
+    ['a hello with a number as nonce', { type: 'hello', nonce: 1234 }],
+    ['a key request with a number KID', { type: 'keys-request', kid: 5, kind: 'video' }],
+    ['a key request with a text KID', { type: 'keys-request', kid: '5', kind: 'video' }],
+    ['a key request with a negative KID', { type: 'keys-request', kid: -1n, kind: 'video' }],
+    ['a key request with a KID over 64 bits', { type: 'keys-request', kid: 1n << 64n, kind: 'video' }],
+    ['a key request of another kind', { type: 'keys-request', kid: KID, kind: 'data' }],
+    ['a key request with an extra field', { type: 'keys-request', kid: KID, kind: 'video', epoch: 3 }],
+    ['stats that are not a list', { type: 'stats', stats }],
+    ['stats with an extra field', { type: 'stats', stats: [{ ...stats, junk: 'x'.repeat(1 << 20) }] }],
+    ['too many stats', { type: 'stats', stats: Array.from({ length: 257 }, () => stats) }],
+  ])('refuses %s as worker_invalid', (_, message) => {
+    expect(parseWorkerMessage(message)).toEqual({ ok: false, reason: 'worker_invalid' });
+  });
+});
+
+describe('sameNonce', () => {
+  it('is true only for the same nonce', () => {
+    expect(sameNonce(NONCE, NONCE)).toBe(true);
+    expect(sameNonce(`${NONCE.slice(0, 31)}0`, NONCE)).toBe(false);
+    expect(sameNonce(`1${NONCE.slice(1)}`, NONCE)).toBe(false);
+    expect(sameNonce(NONCE.slice(1), NONCE)).toBe(false);
+    expect(sameNonce('', NONCE)).toBe(false);
+  });
+});
+
+describe('parsePageReport', () => {
+  it('accepts the problems the page script reports', () => {
+    for (const problem of ['no_transform_api', 'worker_blocked', 'site_processing_bypassed'] as const) {
+      expect(parsePageReport({ problem })).toEqual({ ok: true, message: { problem } });
+    }
+    expect(parsePageReport({ problem: 'cross_origin_frame', origin: 'https://video.example.com' })).toEqual({
+      ok: true,
+      message: { problem: 'cross_origin_frame', origin: 'https://video.example.com' },
+    });
+  });
+
+  it.each([
+    ['null', null],
+    ['a string', 'worker_blocked'],
+    ['an unknown problem', { problem: 'all_good' }],
+    ['a problem only the bridge may claim', { problem: 'unsafe_frame' }],
+    ['a problem only the background may claim', { problem: 'no_room_key' }],
+    ['a clock problem (the worker’s counters say that)', { problem: 'clock_skew' }],
+    ['an origin on another problem', { problem: 'worker_blocked', origin: 'https://a.example' }],
+    ['an origin that is not text', { problem: 'cross_origin_frame', origin: ['https://a.example'] }],
+    ['an oversized origin', { problem: 'cross_origin_frame', origin: `https://${'a'.repeat(400)}` }],
+    ['an extra field', { problem: 'worker_blocked', detail: 'x' }],
+  ])('refuses %s as page_report_invalid', (_, message) => {
+    expect(parsePageReport(message)).toEqual({ ok: false, reason: 'page_report_invalid' });
+  });
+});
+
+describe('RejectionTally', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('reports the counts at most once per interval, then starts over', () => {
+    vi.useFakeTimers();
+    const reports: unknown[] = [];
+    const tally = new RejectionTally((counts) => reports.push(counts), 5_000);
+    for (let i = 0; i < 1000; i++) tally.count('worker_unproven');
+    tally.count('page_report_invalid');
+    expect(reports).toEqual([]);
+    vi.advanceTimersByTime(5_000);
+    expect(reports).toEqual([{ worker_unproven: 1000, page_report_invalid: 1 }]);
+    vi.advanceTimersByTime(60_000);
+    expect(reports).toHaveLength(1); // nothing new, nothing sent
+    tally.count('worker_invalid');
+    vi.advanceTimersByTime(5_000);
+    expect(reports).toEqual([{ worker_unproven: 1000, page_report_invalid: 1 }, { worker_invalid: 1 }]);
+  });
+
+  it('caps a count at what the background accepts', () => {
+    const reports: Record<string, number>[] = [];
+    const tally = new RejectionTally((counts) => reports.push(counts), 5_000);
+    for (let i = 0; i < MAX_REPORTED_REJECTIONS + 5; i++) tally.count('worker_invalid');
+    tally.flush();
+    expect(reports).toEqual([{ worker_invalid: MAX_REPORTED_REJECTIONS }]);
+  });
+});
+
+describe('isBridgeHelloDetail (the page script’s check of the bridge’s hello)', () => {
+  const workerUrl = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop/assets/transform.ts-Bx_9-a1.js';
+
+  it('accepts the bridge’s hello', () => {
+    expect(isBridgeHelloDetail({ workerUrl, nonce: NONCE })).toBe(true);
+  });
+
+  it.each([
+    ['null', null],
+    ['no nonce', { workerUrl }],
+    ['a nonce that is not hex', { workerUrl, nonce: 'z'.repeat(32) }],
+    ['an upper-case nonce', { workerUrl, nonce: NONCE.toUpperCase() }],
+    ['a worker on the web', { workerUrl: 'https://evil.example/worker.js', nonce: NONCE }],
+    ['a data: worker', { workerUrl: 'data:text/javascript,postMessage(1)', nonce: NONCE }],
+    [
+      'a URL that breaks out of importScripts',
+      { workerUrl: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop/a.js");fetch("x', nonce: NONCE },
+    ],
+    [
+      'another scheme’s extension',
+      { workerUrl: 'moz-extension://abcdefghijklmnopabcdefghijklmnop/a.js', nonce: NONCE },
+    ],
+    ['an id that is not an extension id', { workerUrl: 'chrome-extension://evil/a.js', nonce: NONCE }],
+    ['not a script', { workerUrl: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop/a.html', nonce: NONCE }],
+  ])('refuses %s', (_, detail) => {
+    expect(isBridgeHelloDetail(detail)).toBe(false);
+  });
+});
