@@ -1,5 +1,5 @@
 /**
- * @module Framelock frame format v1: the constants every participant must agree on, the KID layout and the trailer.
+ * @module Framelock frame format v2: the constants every participant must agree on, the KID layout and the trailer.
  * See docs/frame-format.md for the whole picture. Every magic number of the format lives here, with its reason.
  *
  * A protected frame keeps the codec's own layout (clear bytes in place, ciphertext in place of the protected bytes)
@@ -17,18 +17,20 @@
  */
 import { headerLengthFromConfig } from '../sframe';
 
-export const FORMAT_VERSION = 1;
+/** 2: audio moved from suite 2 to 0xF001 (v1 frames cannot be read by v2 receivers, nor the reverse). */
+export const FORMAT_VERSION = 2;
 
 export type MediaKind = 'audio' | 'video';
 
 /**
  * One cipher suite per media kind, fixed by the format version so receivers never guess (docs/frame-format.md has the
- * byte counts behind the choice):
+ * byte counts and the measurements behind the choice):
  * - video: AES_128_GCM_SHA256_128 (4): one WebCrypto call per frame and a full 128-bit tag, 25-27 bytes per frame.
- * - audio: AES_128_CTR_HMAC_SHA256_64 (2): GCM's 16-byte tag would make audio frames 28 bytes heavier; a 64-bit tag
- *   keeps them at 17-20 bytes and still leaves a forger 2^-64 per try.
+ * - audio: FRAMELOCK_AES_128_GCM_SHA256_64 (0xF001, RFC 9605's private-use range): GCM's 16-byte tag would make audio
+ *   frames 8 bytes heavier; a 64-bit tag keeps them at 17-20 bytes. Unlike suite 2 (AES-CTR + HMAC, also 64 bits) it
+ *   takes one WebCrypto call per frame, not two: at 99 audio streams that halves the receive path's crypto calls.
  */
-export const SUITE_FOR_KIND: Readonly<Record<MediaKind, 2 | 4>> = { audio: 2, video: 4 };
+export const SUITE_FOR_KIND: Readonly<Record<MediaKind, 0xf001 | 4>> = { audio: 0xf001, video: 4 };
 
 /** Tag length Nt of each kind's suite (RFC 9605 §4.5). */
 export const TAG_LENGTH: Readonly<Record<MediaKind, number>> = { audio: 8, video: 16 };
@@ -41,7 +43,7 @@ export const TAG_LENGTH: Readonly<Record<MediaKind, number>> = { audio: 8, video
  * | 0b1011 | epoch|              random sender id (56 bits)               |
  * +--------+------+-------------------------------------------------------+
  * ```
- * - The top nibble marks a Framelock v1 frame. Its top bit also keeps the KID at 8 bytes, so the header's config
+ * - The top nibble marks a Framelock frame (versions 1 and 2 share the layout). Its top bit also keeps the KID at 8 bytes, so the header's config
  *   byte always reads 1 111 Y CCC: together that is 8 fixed bits a receiver checks before any crypto.
  * - epoch: the key epoch mod 16 (the key hierarchy defines epochs; receivers accept only neighbours of their own).
  * - sender id: fresh and random per page load and track. 56 bits, not 48: with 300 tracks in one epoch, two share an
@@ -54,7 +56,7 @@ export const SENDER_ID_BITS = 56;
 const SENDER_ID_MASK = (1n << BigInt(SENDER_ID_BITS)) - 1n;
 const EPOCH_MASK = (1 << EPOCH_BITS) - 1;
 
-/** Config byte bits that must match for a v1 trailer: X = 1 and K = 7 (KID in 8 bytes), RFC 9605 §4.3. */
+/** Config byte bits that must match for our trailer: X = 1 and K = 7 (KID in 8 bytes), RFC 9605 §4.3. */
 export const CONFIG_MASK = 0xf0;
 export const CONFIG_EXPECTED = 0xf0;
 

@@ -43,7 +43,7 @@ function frameMetadata(codec: CodecName, described: Uint8Array): Uint8Array {
 function checkSuite(ctx: SFrameContext, framing: Framing): void {
   if (ctx.suite.id !== SUITE_FOR_KIND[framing.kind]) {
     throw new RangeError(
-      `Framelock v1 protects ${framing.kind} with suite ${SUITE_FOR_KIND[framing.kind]}, not ${ctx.suite.id}`,
+      `Framelock format v${FORMAT_VERSION} protects ${framing.kind} with suite ${SUITE_FOR_KIND[framing.kind]}, not ${ctx.suite.id}`,
     );
   }
 }

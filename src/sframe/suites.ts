@@ -1,21 +1,32 @@
 /**
- * @module The five RFC 9605 cipher suites (§4.5, §8.1) and their AEADs, on WebCrypto only.
+ * @module The five RFC 9605 cipher suites (§4.5, §8.1), one private-use suite of ours, and their AEADs, on WebCrypto
+ * only.
  *
- * | value | name                         | hash    | Nk | Nn | Nt |
- * |-------|------------------------------|---------|----|----|----|
+ * | value  | name                         | hash    | Nk | Nn | Nt |
+ * |--------|------------------------------|---------|----|----|----|
  * | 1     | AES_128_CTR_HMAC_SHA256_80   | SHA-256 | 48 | 12 | 10 |
  * | 2     | AES_128_CTR_HMAC_SHA256_64   | SHA-256 | 48 | 12 |  8 |
  * | 3     | AES_128_CTR_HMAC_SHA256_32   | SHA-256 | 48 | 12 |  4 |
  * | 4     | AES_128_GCM_SHA256_128       | SHA-256 | 16 | 12 | 16 |
  * | 5     | AES_256_GCM_SHA512_128       | SHA-512 | 32 | 12 | 16 |
+ * | 0xF001 | FRAMELOCK_AES_128_GCM_SHA256_64 | SHA-256 | 16 | 12 | 8 |
+ *
+ * 0xF001 is in RFC 9605's private-use range (§8.1: 0xF000-0xFFFF). It is suite 4 with GCM's tag truncated to 64 bits
+ * (NIST SP 800-38D §5.2.1.2), for audio: one WebCrypto call per frame where suite 2's 64-bit tag takes two (AES-CTR,
+ * then HMAC). SP 800-38D Appendix C bounds 64-bit tags: ciphertext plus AAD at most 2^15 bytes per frame (enforced
+ * here) and at most 2^32 decryptions per key (a per-sender key lives one 10-minute epoch). docs/frame-format.md has
+ * the reasoning and the measurements.
  *
  * For the CTR-HMAC suites the 48-byte sframe_key splits into a 16-byte AES key and a 32-byte HMAC key (§4.5.1).
  */
 import { asBufferSource, concatBytes, constantTimeEqual, u64BE } from '../shared/bytes';
 import { SFrameError } from './errors';
 
+/** RFC 9605's suites 1..5 and Framelock's private-use 0xF001. */
+export type CipherSuiteId = 1 | 2 | 3 | 4 | 5 | 0xf001;
+
 export interface CipherSuite {
-  readonly id: 1 | 2 | 3 | 4 | 5;
+  readonly id: CipherSuiteId;
   readonly name: string;
   readonly hash: 'SHA-256' | 'SHA-512';
   /** sframe_key length (§4.4.2). */
@@ -30,7 +41,7 @@ export interface CipherSuite {
   readonly aesKeyLength: 16 | 32;
 }
 
-export const CIPHER_SUITES: Readonly<Record<1 | 2 | 3 | 4 | 5, CipherSuite>> = {
+export const CIPHER_SUITES: Readonly<Record<CipherSuiteId, CipherSuite>> = {
   1: {
     id: 1,
     name: 'AES_128_CTR_HMAC_SHA256_80',
@@ -63,14 +74,36 @@ export const CIPHER_SUITES: Readonly<Record<1 | 2 | 3 | 4 | 5, CipherSuite>> = {
   },
   4: { id: 4, name: 'AES_128_GCM_SHA256_128', hash: 'SHA-256', nk: 16, nn: 12, nt: 16, aead: 'gcm', aesKeyLength: 16 },
   5: { id: 5, name: 'AES_256_GCM_SHA512_128', hash: 'SHA-512', nk: 32, nn: 12, nt: 16, aead: 'gcm', aesKeyLength: 32 },
+  61441: {
+    // 0xF001
+    id: 0xf001,
+    name: 'FRAMELOCK_AES_128_GCM_SHA256_64',
+    hash: 'SHA-256',
+    nk: 16,
+    nn: 12,
+    nt: 8,
+    aead: 'gcm',
+    aesKeyLength: 16,
+  },
 };
 
-/** @throws RangeError unless `suite` is one of RFC 9605's five cipher suites (1..5). */
+/**
+ * NIST SP 800-38D Appendix C, table 2: with a 64-bit GCM tag, ciphertext plus AAD of one message at most 2^15 bytes.
+ * (Opus frames are at most 1,275 bytes per 20 ms, a few KB per packet.) Longer GCM tags have no such bound here.
+ */
+const MAX_SHORT_TAG_GCM_BYTES = 2 ** 15;
+
+/** @throws RangeError unless `suite` is one of RFC 9605's five cipher suites (1..5) or ours (0xF001). */
 export function getCipherSuite(suite: number): CipherSuite {
-  if (!Number.isInteger(suite) || suite < 1 || suite > 5) {
-    throw new RangeError(`SFrame: unsupported cipher suite ${String(suite)} (RFC 9605 defines 1..5)`);
+  if (!Number.isInteger(suite) || !((suite >= 1 && suite <= 5) || suite === 0xf001)) {
+    throw new RangeError(`SFrame: unsupported cipher suite ${String(suite)} (RFC 9605 defines 1..5; ours is 0xF001)`);
   }
-  return CIPHER_SUITES[suite as 1 | 2 | 3 | 4 | 5];
+  return CIPHER_SUITES[suite as CipherSuiteId];
+}
+
+/** Refuses a GCM input over the bound a short tag allows (see {@link MAX_SHORT_TAG_GCM_BYTES}). */
+function checkGcmLength(suite: CipherSuite, aadLength: number, textLength: number): boolean {
+  return suite.nt >= 16 || aadLength + textLength <= MAX_SHORT_TAG_GCM_BYTES;
 }
 
 /** Frame keys for one KID: what encryption and decryption need, and nothing that derives more. */
@@ -145,8 +178,11 @@ export async function aeadSeal(
   plaintext: Uint8Array,
 ): Promise<Uint8Array> {
   if (suite.aead === 'gcm') {
+    if (!checkGcmLength(suite, aad.length, plaintext.length)) {
+      throw new RangeError(`SFrame: ${suite.name} seals at most ${MAX_SHORT_TAG_GCM_BYTES} bytes of AAD and plaintext`);
+    }
     const sealed = await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: 128 },
+      { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: suite.nt * 8 },
       keys.key,
       asBufferSource(plaintext),
     );
@@ -181,10 +217,12 @@ export async function aeadOpen(
 ): Promise<Uint8Array> {
   if (sealed.length < suite.nt) throw new SFrameError('frame_too_short');
   if (suite.aead === 'gcm') {
+    // Over the bound, a short tag no longer gives its forgery bound: refused like a forgery, before any crypto.
+    if (!checkGcmLength(suite, aad.length, sealed.length - suite.nt)) throw new SFrameError('auth_failure');
     let opened: ArrayBuffer;
     try {
       opened = await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: 128 },
+        { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: suite.nt * 8 },
         keys.key,
         asBufferSource(sealed),
       );

@@ -8,9 +8,11 @@ import {
   SFrameError,
   type SFrameErrorReason,
 } from '../../src/sframe';
+import { aeadOpen, aeadSeal, frameNonce } from '../../src/sframe/suites';
 import { concatBytes, MAX_U64 } from '../../src/shared/bytes';
 
-const SUITES = [1, 2, 3, 4, 5] as const;
+/** RFC 9605's five suites and Framelock's private-use audio suite 0xF001 (AES-128-GCM, 64-bit tag). */
+const SUITES = [1, 2, 3, 4, 5, 0xf001] as const;
 const baseKey = new Uint8Array(16).map((_, i) => i);
 const otherKey = new Uint8Array(16).map((_, i) => 0xf0 ^ i);
 const metadata = new TextEncoder().encode('codec header bytes');
@@ -40,10 +42,10 @@ function flip(bytes: Uint8Array, index: number, mask = 0x01): Uint8Array {
 }
 
 describe('SFrameContext construction', () => {
-  it.each([0, 6, -1, 1.5, Number.NaN, 256])('rejects cipher suite %s with RangeError', (suite) => {
+  it.each([0, 6, -1, 1.5, Number.NaN, 256, 0xf000, 0xf002])('rejects cipher suite %s with RangeError', (suite) => {
     expect(() => new SFrameContext(suite)).toThrow(RangeError);
   });
-  it('accepts the five RFC suites', () => {
+  it('accepts the five RFC suites and 0xF001', () => {
     for (const suite of SUITES) expect(new SFrameContext(suite).suite.id).toBe(suite);
   });
 });
@@ -268,5 +270,49 @@ describe('header decoding rejects malformed encodings', () => {
       frame.subarray(header.length),
     );
     expect(await reasonOf(receiver.decrypt(metadata, padded))).toBe('header_non_minimal');
+  });
+});
+
+describe('suite 0xF001: AES-128-GCM with its tag truncated to 64 bits', () => {
+  const nonce = frameNonce(new Uint8Array(12).fill(3), 41n);
+  const aad = new TextEncoder().encode('header and codec metadata');
+
+  it('is suite 4 with the tag cut to its first 8 bytes (NIST truncation, nothing of our own)', async () => {
+    const keys = await deriveFrameKeys(4, baseKey, 7n);
+    for (const length of [0, 1, 15, 16, 17, 100, 1275]) {
+      const plaintext = new Uint8Array(length).map((_, i) => (i * 31) & 0xff);
+      const full = await aeadSeal(CIPHER_SUITES[4], keys, nonce, aad, plaintext);
+      const short = await aeadSeal(CIPHER_SUITES[0xf001], keys, nonce, aad, plaintext);
+      expect(short).toEqual(full.subarray(0, length + 8));
+      expect(await aeadOpen(CIPHER_SUITES[0xf001], keys, nonce, aad, short)).toEqual(plaintext);
+    }
+  });
+
+  it('derives keys of its own: the suite id is in the key schedule (RFC 9605 §4.4.2)', async () => {
+    const ours = await deriveFrameKeys(0xf001, baseKey, 7n);
+    const suite4 = await deriveFrameKeys(4, baseKey, 7n);
+    expect(ours.salt).not.toEqual(suite4.salt);
+    const sealed = await aeadSeal(CIPHER_SUITES[0xf001], ours, nonce, aad, payload);
+    await expect(aeadOpen(CIPHER_SUITES[0xf001], suite4, nonce, aad, sealed)).rejects.toMatchObject({
+      reason: 'auth_failure',
+    });
+  });
+
+  it('stays inside NIST SP 800-38D Appendix C: at most 2^15 bytes of AAD and text per frame', async () => {
+    const keys = await deriveFrameKeys(0xf001, baseKey, 7n);
+    const suite = CIPHER_SUITES[0xf001];
+    const fits = new Uint8Array(2 ** 15 - aad.length);
+    const sealed = await aeadSeal(suite, keys, nonce, aad, fits);
+    expect(await aeadOpen(suite, keys, nonce, aad, sealed)).toEqual(fits);
+    await expect(aeadSeal(suite, keys, nonce, aad, new Uint8Array(fits.length + 1))).rejects.toBeInstanceOf(RangeError);
+    // A receiver refuses an oversized frame as a forgery, before any crypto.
+    const oversized = concatBytes(new Uint8Array(2 ** 15), sealed.subarray(-8));
+    await expect(aeadOpen(suite, keys, nonce, aad, oversized)).rejects.toMatchObject({ reason: 'auth_failure' });
+    // Suite 4's full tag has no such bound.
+    const video = await deriveFrameKeys(4, baseKey, 7n);
+    const big = new Uint8Array(2 ** 16);
+    expect(
+      await aeadOpen(CIPHER_SUITES[4], video, nonce, aad, await aeadSeal(CIPHER_SUITES[4], video, nonce, aad, big)),
+    ).toEqual(big);
   });
 });
