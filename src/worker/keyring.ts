@@ -1,5 +1,5 @@
 /**
- * @module The worker's keys: one SFrameContext per media kind (format v1 fixes the suite per kind), fed with frame
+ * @module The worker's keys: one SFrameContext per media kind (the frame format fixes the suite per kind), fed with frame
  * keys by the bridge. The worker never holds a base key; it asks the bridge for each KID it needs, at most once per
  * KID while a request is outstanding. As epochs pass, keys older than the previous epoch are retired: their KIDs can
  * never be keyed again in this worker, so a replayed old frame is refused and a counter never restarts.
@@ -61,9 +61,19 @@ export class Keyring {
     return this.#contexts[kind].hasKey(kid);
   }
 
+  /**
+   * The KID `ensure` last found keyed, per kind: a sender's every frame asks for the same one, and a BigInt-keyed map
+   * lookup per frame is measurable. Forgotten whenever a key can go (advance, clear).
+   */
+  #lastKeyed: Record<MediaKind, bigint | undefined> = { audio: undefined, video: undefined };
+
   /** True if the key is there; otherwise asks the bridge for it (once per retry period) and returns false. */
   ensure(kind: MediaKind, kid: bigint): boolean {
-    if (this.#contexts[kind].hasKey(kid)) return true;
+    if (kid === this.#lastKeyed[kind]) return true;
+    if (this.#contexts[kind].hasKey(kid)) {
+      this.#lastKeyed[kind] = kid;
+      return true;
+    }
     const asked = this.#requested[kind].get(kid);
     const now = this.#now();
     if (!this.#firstAsked[kind].has(kid)) this.#firstAsked[kind].set(kid, now);
@@ -120,6 +130,7 @@ export class Keyring {
   advance(epoch: number): number {
     // Not kept monotonic: after a clock stepped back, senders draw new ids (never-keyed KIDs) for the older epoch.
     this.#oldestEpoch = epoch - EPOCH_TOLERANCE;
+    this.#lastKeyed = { audio: undefined, video: undefined };
     let retired = 0;
     for (const kind of ['audio', 'video'] as const) {
       for (const [kid, keyEpoch] of this.#epochs[kind]) {
@@ -142,6 +153,7 @@ export class Keyring {
   /** Drops every key (the site was disabled or re-keyed): nothing is sent or decrypted until keys come back. */
   clear(): void {
     this.#contexts = freshContexts();
+    this.#lastKeyed = { audio: undefined, video: undefined };
     for (const maps of [this.#requested, this.#firstAsked, this.#epochs, this.#refused]) {
       maps.audio.clear();
       maps.video.clear();

@@ -246,7 +246,7 @@ export class SendSession extends Session {
 const MAX_KIDS_PER_TRACK = 16;
 /**
  * A receiver believes a KID only once it recurs: plaintext from a participant without Framelock matches the 8 marker
- * bits of a v1 trailer once in 256 frames, and then carries a random KID (random epoch bits, random sender id) that
+ * bits of our trailer once in 256 frames, and then carries a random KID (random epoch bits, random sender id) that
  * never comes back. A real sender repeats its KID on every frame of an epoch.
  */
 const SIGHTINGS_TO_BELIEVE_KID = 2;
@@ -255,6 +255,14 @@ const MAX_KID_SIGHTINGS = 32;
 export class ReceiveSession extends Session {
   /** Counts per remote KID, most recently seen last. */
   readonly #byKid = new Map<bigint, { protected: number; undecryptable: number }>();
+  /** The last KID counted, and its entry in #byKid (every frame of a sender's epoch skips the map). */
+  #lastKid: bigint | undefined;
+  #lastKidEntry: { protected: number; undecryptable: number } | undefined;
+  /** The last KID sighted and the last sender noted: the same on almost every frame. */
+  #lastSighted: bigint | undefined;
+  /** Whether `kid` (the last KID seen) is one of our own senders' (our media echoed back). */
+  #echoed = false;
+  #lastNoted: bigint | undefined;
   /** Set once a frame authenticated: from then on this track never accepts plaintext (an SFU cannot inject media). */
   #authenticated = false;
   /** Remote sender ids that decrypted here lately (most recent last): their next-epoch keys are asked for ahead. */
@@ -289,11 +297,22 @@ export class ReceiveSession extends Session {
 
   #countKid(kid: bigint | undefined, outcome: 'protected' | 'undecryptable'): void {
     if (kid === undefined) return;
+    // The common case: the same sender as the last frame, already the most recent entry.
+    if (kid === this.#lastKid && this.#lastKidEntry !== undefined) {
+      this.#lastKidEntry[outcome]++;
+      return;
+    }
     const entry = this.#byKid.get(kid) ?? { protected: 0, undecryptable: 0 };
+    this.#lastKid = kid;
+    this.#lastKidEntry = entry;
     entry[outcome]++;
     this.#byKid.delete(kid); // re-insert: most recent last
     this.#byKid.set(kid, entry);
-    if (this.#byKid.size > MAX_KIDS_PER_TRACK) this.#byKid.delete(this.#byKid.keys().next().value as bigint);
+    if (this.#byKid.size > MAX_KIDS_PER_TRACK) {
+      const oldest = this.#byKid.keys().next().value as bigint;
+      this.#byKid.delete(oldest);
+      if (oldest === this.#lastKid) this.#lastKidEntry = undefined;
+    }
   }
 
   /** A new epoch began: asks ahead for the next epoch's keys of the senders that decrypted here. */
@@ -336,8 +355,11 @@ export class ReceiveSession extends Session {
           // end like a trailer. Asking for its key would burn the new-sender budget and could cry "clock off".
           return this.#plaintext();
         }
-        this.kid = seen.kid;
-        if (keyring.ownKids.has(seen.kid)) this.count('echoed');
+        if (seen.kid !== this.kid) {
+          this.kid = seen.kid;
+          this.#echoed = keyring.ownKids.has(seen.kid);
+        }
+        if (this.#echoed) this.count('echoed');
         if (!keyring.ensure(this.kind, seen.kid)) {
           const refusal = keyring.refusal(this.kind, seen.kid);
           if (refusal?.reason === 'epoch' && sightings >= SIGHTINGS_TO_BELIEVE_KID) {
@@ -415,15 +437,18 @@ export class ReceiveSession extends Session {
 
   /** Counts one more frame under `kid` and returns how many there were; forgets the key-less KID seen longest ago. */
   #sight(kid: bigint): number {
+    if (kid === this.#lastSighted) return SIGHTINGS_TO_BELIEVE_KID;
     const count = (this.#sightings.get(kid) ?? 0) + 1;
     this.#sightings.delete(kid);
     this.#sightings.set(kid, Math.min(count, SIGHTINGS_TO_BELIEVE_KID));
     if (this.#sightings.size > MAX_KID_SIGHTINGS) this.#sightings.delete(this.#sightings.keys().next().value as bigint);
+    this.#lastSighted = kid;
     return count;
   }
 
   #noteSender(kid: bigint | undefined): void {
-    if (kid === undefined) return;
+    if (kid === undefined || kid === this.#lastNoted) return;
+    this.#lastNoted = kid;
     const sender = kidSenderId(kid);
     const known = this.#senders.delete(sender);
     this.#senders.add(sender);
