@@ -93,7 +93,7 @@ const mutation = fc.oneof(
 ) as fc.Arbitrary<Mutation>;
 
 function apply(frame: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
-  let out = frame.slice();
+  let out: Uint8Array = frame.slice();
   for (const m of mutations) {
     const at = (f: number) => Math.min(out.length - 1, Math.floor(f * out.length));
     switch (m.kind) {
