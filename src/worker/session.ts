@@ -36,13 +36,20 @@ export interface SessionHost {
   requestKeyFrame(): void;
 }
 
-/** Receive: consecutive failures after which a recovery asks the sender for a keyframe. */
-const FAILURES_BEFORE_KEYFRAME_REQUEST = 3;
+/**
+ * Receive: failed or dropped frames after which the first decrypted one asks the sender for a keyframe. One is enough:
+ * a video decoder that missed a frame cannot decode the ones that refer to it, and shows a frozen picture until the
+ * next keyframe, which the encoder may send only seconds later (the soak test saw 3 s at a new sender id). Requests
+ * are rate-limited anyway ({@link KEYFRAME_REQUEST_INTERVAL_MS}).
+ */
+const FAILURES_BEFORE_KEYFRAME_REQUEST = 1;
 /**
  * Receive: how long frames of a sender may wait for their key before they count as undecryptable. Before that they
  * are only dropped: every receiver misses a sender's first frames while the bridge derives its key.
  */
 const KEY_GRACE_MS = 3_000;
+/** A KID holds its epoch mod 16: a sender id serves 16 epochs (2 h 40 min), then a new one is drawn. */
+const EPOCHS_PER_SENDER_ID = 16;
 /** Audio frames between two reads of the codec from the frame's metadata (50 = once a second with Opus). */
 const AUDIO_CODEC_RECHECK = 50;
 /** At most one keyframe request per this many milliseconds. */
@@ -154,6 +161,10 @@ export class SendSession extends Session {
   #generation = -1;
   /** The newest epoch this session sent in: a clock stepping back below it gets a fresh sender id. */
   #lastEpoch = -1;
+  /** The epoch #senderId was drawn in: it serves {@link EPOCHS_PER_SENDER_ID} epochs, then a new one takes over. */
+  #idSince = -1;
+  /** The sender id that takes over after #senderId's last epoch, drawn early so its key is asked for ahead. */
+  #nextSenderId: bigint | undefined;
   /** The epoch whose successor's key was last asked for ahead. */
   #preparedEpoch = -1;
   #waitingForKey = false;
@@ -176,6 +187,14 @@ export class SendSession extends Session {
     if (this.#senderId === undefined || this.#generation !== keyring.generation || epoch < this.#lastEpoch) {
       this.#senderId = this.host.randomSenderId();
       this.#generation = keyring.generation;
+      this.#idSince = epoch;
+      this.#nextSenderId = undefined;
+    } else if (epoch >= this.#idSince + EPOCHS_PER_SENDER_ID) {
+      // The KID holds the epoch mod 16: from here on this id would name KIDs it already used, which no context keys
+      // twice. A new id (drawn, and keyed, ahead by prepare()) continues the track.
+      this.#senderId = this.#nextSenderId ?? this.host.randomSenderId();
+      this.#idSince = epoch;
+      this.#nextSenderId = undefined;
     }
     this.#lastEpoch = epoch;
     const kid = makeKid(epoch % 16, this.#senderId);
@@ -186,6 +205,13 @@ export class SendSession extends Session {
     return kid;
   }
 
+  /** The sender id that will send in `epoch` (the current one, or the one that takes over after 16 epochs). */
+  #idFor(epoch: number): bigint {
+    if (epoch < this.#idSince + EPOCHS_PER_SENDER_ID) return this.#senderId as bigint;
+    this.#nextSenderId ??= this.host.randomSenderId();
+    return this.#nextSenderId;
+  }
+
   /**
    * A new epoch began: asks ahead for the key of the next one, so the switch at the coming boundary loses no frame.
    * (The current epoch's key was asked for at the previous boundary.)
@@ -193,7 +219,7 @@ export class SendSession extends Session {
   prepare(epoch: number): void {
     if (this.#senderId === undefined || this.#generation !== this.host.keyring.generation) return;
     if (epoch < this.#lastEpoch) return; // the next frame draws a new sender id
-    const next = makeKid((epoch + 1) % 16, this.#senderId);
+    const next = makeKid((epoch + 1) % 16, this.#idFor(epoch + 1));
     this.host.keyring.ownKids.add(next);
     this.host.keyring.ensure(this.kind, makeKid(epoch % 16, this.#senderId));
     this.host.keyring.ensure(this.kind, next);
@@ -222,7 +248,7 @@ export class SendSession extends Session {
       if (this.#preparedEpoch !== epoch) {
         // The next epoch's key, asked for now so the switch at the boundary loses no frame.
         this.#preparedEpoch = epoch;
-        const next = makeKid((epoch + 1) % 16, this.#senderId as bigint);
+        const next = makeKid((epoch + 1) % 16, this.#idFor(epoch + 1));
         this.host.keyring.ownKids.add(next);
         this.host.keyring.ensure(this.kind, next);
       }

@@ -316,6 +316,42 @@ describe('ReceiveSession', () => {
     expect(kidSenderId(stepped)).not.toBe(kidSenderId(before));
   });
 
+  it('keeps a call going past 16 epochs: a new sender id takes over, keyed ahead, so no KID is ever keyed twice', async () => {
+    // Found by the soak test: the KID holds the epoch mod 16, so after 16 epochs a sender id would name a KID it used
+    // before; no context keys a KID twice, and the sender went silent (fail closed, but a frozen call).
+    const alice = participant(epochKey, { epoch: 1000 });
+    const bob = participant(epochKey, { epoch: 1000 });
+    const sender = new SendSession('s', 'video', alice.host);
+    const receiver = new ReceiveSession('r', 'video', bob.host);
+    await send(sender, vp8Frames[0] as Uint8Array);
+    await alice.serve();
+    await receiver.process(frame((await send(sender, vp8Frames[1] as Uint8Array)).data));
+    await bob.serve();
+    const kids = new Set<bigint>();
+    const lost: number[] = [];
+    for (let epoch = 1000; epoch < 1040; epoch++) {
+      alice.enter(epoch, sender);
+      bob.enter(epoch, receiver);
+      await alice.serve();
+      await bob.serve();
+      for (let i = 0; i < 3; i++) {
+        const out = await send(sender, vp8Frames[2 + i] as Uint8Array);
+        if (!out.ok) lost.push(epoch);
+        const seen = inspectFrame(vp8, out.data);
+        if (seen.protected) kids.add(seen.kid);
+        const f = frame(out.data);
+        if (!(await receiver.process(f))) {
+          await bob.serve(); // a new sender id: the receiver fetches its key, as the bridge would answer
+          expect(await receiver.process(frame((await send(sender, vp8Frames[2] as Uint8Array)).data))).toBe(true);
+        }
+      }
+    }
+    expect(lost).toEqual([]); // the sender never dropped a frame: the next id's key was there at its first epoch
+    expect(kids.size).toBe(40); // 40 epochs, 40 distinct KIDs
+    expect(new Set([...kids].map(kidSenderId)).size).toBe(3); // epochs 1000-1015, 1016-1031, 1032-1039
+    expect(receiver.snapshot('receive')).toMatchObject({ undecryptable: 0 });
+  });
+
   it('a frame whose epoch bits alias into the window (16 epochs old) fails authentication', async () => {
     const alice = participant(epochKey, { epoch: 200 });
     const bob = participant(epochKey, { epoch: 216 });
