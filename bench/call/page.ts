@@ -140,11 +140,15 @@ function createWorker(mode: Mode, urls: CallConfig['urls'], side: Side): Worker 
   }
 }
 
+/**
+ * The options each mode's transform reads, plus the hook's `bench` field. `stream` names the track: its id, the
+ * participant that sends it (LiveKit keys and enables per participant) and Framelock's per-transform id.
+ */
 function transformOptions(
   mode: Mode,
   side: Side,
   kind: Kind,
-  trackId: string,
+  stream: { trackId: string; participant: string; id: string },
 ): BenchTransformOptions & Record<string, unknown> {
   const bench = { side, kind };
   switch (mode) {
@@ -152,12 +156,12 @@ function transformOptions(
       return {
         bench,
         kind: side === 'send' ? 'encode' : 'decode',
-        participantIdentity: 'alice',
-        trackId,
+        participantIdentity: stream.participant,
+        trackId: stream.trackId,
         ...(kind === 'video' ? { codec: 'vp8' } : {}),
       };
     case 'framelock':
-      return { bench, side, kind, id: `${side}-${kind}`, trackId };
+      return { bench, side, kind, id: `${side}-${stream.id}`, trackId: stream.trackId };
     default:
       return { bench };
   }
@@ -204,7 +208,7 @@ export async function startCall(config: CallConfig): Promise<{ firstFrameMs: num
     if (worker) {
       sender.transform = new RTCRtpScriptTransform(
         worker,
-        transformOptions(mode, 'send', track.kind as Kind, track.id),
+        transformOptions(mode, 'send', track.kind as Kind, { trackId: track.id, participant: 'alice', id: track.kind }),
       );
     }
   }
@@ -228,7 +232,11 @@ export async function startCall(config: CallConfig): Promise<{ firstFrameMs: num
     if (worker) {
       event.receiver.transform = new RTCRtpScriptTransform(
         worker,
-        transformOptions(mode, 'receive', event.track.kind as Kind, event.track.id),
+        transformOptions(mode, 'receive', event.track.kind as Kind, {
+          trackId: event.track.id,
+          participant: 'alice',
+          id: event.track.kind,
+        }),
       );
     }
     remote.addTrack(event.track);
@@ -410,24 +418,6 @@ export async function captureFrames(count: number): Promise<{ audio: number; vid
 
 let scale: { workers: Worker[]; receive: MessagePort } | undefined;
 
-function streamOptions(mode: Mode, side: Side, kind: Kind, i: number): Record<string, unknown> {
-  const bench = { side, kind };
-  switch (mode) {
-    case 'livekit':
-      return {
-        bench,
-        kind: side === 'send' ? 'encode' : 'decode',
-        participantIdentity: `p${i}`,
-        trackId: `t${i}`,
-        ...(kind === 'video' ? { codec: 'vp8' } : {}),
-      };
-    case 'framelock':
-      return { bench, side, kind, id: `${side}-${i}`, trackId: `t${i}` };
-    default:
-      return { bench };
-  }
-}
-
 /**
  * Sets up the receive load of a call with `audio` audio and `video` video streams in `mode`: one worker protects
  * `seconds` worth of fresh frames per stream, another (the receiver's) loads them and fetches its keys.
@@ -446,8 +436,12 @@ export async function scaleSetup(
     streams.push({
       id: i,
       kind,
-      sendOptions: streamOptions(mode, 'send', kind, i),
-      receiveOptions: streamOptions(mode, 'receive', kind, i),
+      sendOptions: transformOptions(mode, 'send', kind, { trackId: `t${i}`, participant: `p${i}`, id: String(i) }),
+      receiveOptions: transformOptions(mode, 'receive', kind, {
+        trackId: `t${i}`,
+        participant: `p${i}`,
+        id: String(i),
+      }),
     });
   }
   const ports: MessagePort[] = [];
