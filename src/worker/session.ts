@@ -37,9 +37,8 @@ export interface SessionHost {
 }
 
 /**
- * Receive: consecutive failures after which a recovery asks the sender for a keyframe. (1 would also end the ~3 s
- * freeze the soak test sees when a sender id rolls over, every 16 epochs; it is held back until a CI failure in the
- * call test that ran with it is understood.)
+ * Receive: consecutive failures after which a recovery asks the sender for a keyframe. (Frames missed on a track that
+ * already decrypted, waiting for a new sender id's key, ask at once: see ReceiveSession.process.)
  */
 const FAILURES_BEFORE_KEYFRAME_REQUEST = 3;
 /**
@@ -295,6 +294,8 @@ export class ReceiveSession extends Session {
   /** With a clock refusal: how many epochs the sender is from us. */
   #clockSkew: number | undefined;
   #failureRun = 0;
+  /** Ask for a keyframe at the next decrypted frame (frames were missed waiting for a new sender id's key). */
+  #keyFrameOnResume = false;
   /** How many frames carried each KID not yet keyed here (bounded, oldest forgotten first). */
   readonly #sightings = new Map<bigint, number>();
   #lastKeyFrameRequest = -Infinity;
@@ -400,6 +401,10 @@ export class ReceiveSession extends Session {
           const since = keyring.pendingSince(this.kind, seen.kid) ?? this.#now();
           if (this.#now() - since >= KEY_GRACE_MS) return this.#failed('no key for this sender', seen.kid);
           this.#failureRun++;
+          // A track that already decrypted meets a sender id it has no key for yet (a sender's id rolled over, or it
+          // reloaded): the frames missed meanwhile leave the decoder frozen until a keyframe, so ask for one as soon
+          // as decryption resumes, however few were missed.
+          if (this.#authenticated) this.#keyFrameOnResume = true;
           this.count('dropped');
           return false;
         }
@@ -413,7 +418,8 @@ export class ReceiveSession extends Session {
           this.#noteSender(result.kid);
           this.#authenticated = true;
           this.#clockSkew = undefined;
-          if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST) this.#requestKeyFrame();
+          if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST || this.#keyFrameOnResume) this.#requestKeyFrame();
+          this.#keyFrameOnResume = false;
           this.#failureRun = 0;
           return true;
         case 'clear':

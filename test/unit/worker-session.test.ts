@@ -350,6 +350,9 @@ describe('ReceiveSession', () => {
     expect(kids.size).toBe(40); // 40 epochs, 40 distinct KIDs
     expect(new Set([...kids].map(kidSenderId)).size).toBe(3); // epochs 1000-1015, 1016-1031, 1032-1039
     expect(receiver.snapshot('receive')).toMatchObject({ undecryptable: 0 });
+    // Each new sender id cost the receiver one frame while its key came, and it asked for a keyframe at once (both
+    // rollovers fall within one second of this test's clock, so the rate limit lets one request through).
+    expect(bob.keyFrames()).toBe(1);
   });
 
   it('a frame whose epoch bits alias into the window (16 epochs old) fails authentication', async () => {
