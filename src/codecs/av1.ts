@@ -13,7 +13,7 @@
  * ```
  * The sender writes every OBU with a minimal size field and drops temporal delimiters, as the RTP path would.
  */
-import { readTrailer, TAG_LENGTH, trailerLength, writeTrailer } from './format';
+import { TAG_LENGTH, trailerLength, writeTrailer } from './format';
 import { type Framing, genericVideo, type ReceivedLayout, type SenderLayout } from './framing';
 import { leb128Length, pushLeb128, readLeb128, writeLeb128 } from './leb128';
 
@@ -170,7 +170,7 @@ function parse(frame: Uint8Array): ReceivedLayout | undefined {
   const plan = obus.map((obu, index) =>
     planObu(obu, obu.payloadEnd - obu.payloadStart - (index === obus.length - 1 ? total : 0)),
   );
-  const { header, tag } = readTrailer(frame.subarray(frame.length - total), tagLength);
+  const trailer = frame.subarray(frame.length - total);
   let ctLength = 0;
   for (const p of plan) ctLength += p.encrypted;
   const sealed = new Uint8Array(ctLength + tagLength);
@@ -179,11 +179,11 @@ function parse(frame: Uint8Array): ReceivedLayout | undefined {
     sealed.set(frame.subarray(obu.payloadStart + clear, obu.payloadStart + clear + encrypted), at);
     at += encrypted;
   }
-  sealed.set(tag, at);
+  sealed.set(trailer.subarray(0, tagLength), at);
   return {
     codec: 'av1',
     metadata: describe(frame, plan),
-    header,
+    trailer,
     sealed,
     restore(plaintext) {
       let ptAt = 0;

@@ -2,7 +2,7 @@
  * @module The contract between the frame protector and each codec's framing, and the framing for codecs whose clear
  * bytes are one prefix of the frame (VP8, VP9, Opus, and the generic fallback).
  */
-import { type CodecName, type MediaKind, readTrailer, TAG_LENGTH, trailerLength, writeTrailer } from './format';
+import { type CodecName, type MediaKind, TAG_LENGTH, trailerLength, writeTrailer } from './format';
 import { pushLeb128 } from './leb128';
 
 /** The sender's view of one frame: what stays clear (described canonically), what is encrypted, and the layout. */
@@ -22,8 +22,8 @@ export interface ReceivedLayout {
   codec: CodecName;
   /** Recomputed from what arrived; equal to the sender's only if nothing was altered. */
   metadata: Uint8Array;
-  /** SFrame header (config || KID || CTR) rebuilt from the trailer. */
-  header: Uint8Array;
+  /** The trailer as sent, unescaped: tag || CTR || KID || config (format.ts). Its tag is also `sealed`'s last bytes. */
+  trailer: Uint8Array;
   /** ciphertext || tag, ready for AEAD.Decrypt. */
   sealed: Uint8Array;
   /** Puts the decrypted bytes back where the sender took them from. */
@@ -47,6 +47,13 @@ export interface Framing {
 export type ClearPrefixLength = (frame: Uint8Array) => number;
 
 function prefixMetadata(prefix: Uint8Array): Uint8Array {
+  if (prefix.length < 0x80) {
+    // The common case (every VP8 and Opus frame): the length is one LEB128 byte.
+    const out = new Uint8Array(1 + prefix.length);
+    out[0] = prefix.length;
+    out.set(prefix, 1);
+    return out;
+  }
   const head: number[] = [];
   pushLeb128(head, prefix.length);
   const out = new Uint8Array(head.length + prefix.length);
@@ -92,11 +99,10 @@ export function prefixParse(
   const body = frame.subarray(0, bodyEnd);
   const p = Math.min(clearLength(body), bodyEnd);
   const prefix = body.subarray(0, p);
-  const { header } = readTrailer(frame.subarray(bodyEnd), tagLength);
   return {
     codec: name,
     metadata: prefixMetadata(prefix),
-    header,
+    trailer: frame.subarray(bodyEnd),
     // The ciphertext and tag are adjacent in the frame: no copy.
     sealed: frame.subarray(p, bodyEnd + tagLength),
     restore(plaintext) {

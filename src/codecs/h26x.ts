@@ -22,7 +22,7 @@
 import { concatBytes } from '../shared/bytes';
 import { BitReader } from './bits';
 import { escapeNal, isEscapeByte, trailingZeros, unescapeNal } from './escape';
-import { readTrailer, TAG_LENGTH, trailerLength, writeTrailer } from './format';
+import { TAG_LENGTH, trailerLength, writeTrailer } from './format';
 import { type Framing, genericVideo, type ReceivedLayout, type SenderLayout } from './framing';
 import { pushLeb128 } from './leb128';
 
@@ -260,7 +260,7 @@ function parse(rules: H26xRules, frame: Uint8Array): ReceivedLayout | undefined 
       plan.push({ unit, clear, encrypted: raw.length - 1, suffix: raw[raw.length - 1] ?? 0 });
     }
   });
-  const { header, tag } = readTrailer(found.trailer, tagLength);
+  const { trailer } = found;
   let ctLength = 0;
   for (const ct of ciphertexts) ctLength += ct.length;
   const sealed = new Uint8Array(ctLength + tagLength);
@@ -269,11 +269,11 @@ function parse(rules: H26xRules, frame: Uint8Array): ReceivedLayout | undefined 
     sealed.set(ct, at);
     at += ct.length;
   }
-  sealed.set(tag, at);
+  sealed.set(trailer.subarray(0, tagLength), at);
   return {
     codec: rules.name,
     metadata: describe(frame, plan),
-    header,
+    trailer,
     sealed,
     restore(plaintext) {
       let length = 0;

@@ -13,7 +13,14 @@ export * from './format';
 export { type Framing, genericAudio, genericVideo, type ReceivedLayout, type SenderLayout } from './framing';
 export { h264, h265 } from './h26x';
 export { opus } from './opus';
-export { inspectFrame, type ProtectResult, protectFrame, type UnprotectResult, unprotectFrame } from './protect';
+export {
+  inspectFrame,
+  KidMemo,
+  type ProtectResult,
+  protectFrame,
+  type UnprotectResult,
+  unprotectFrame,
+} from './protect';
 export { vp8 } from './vp8';
 export { vp9 } from './vp9';
 

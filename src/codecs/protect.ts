@@ -9,19 +9,26 @@ import {
   type CodecName,
   FORMAT_VERSION,
   isFramelockKid,
+  KID_BYTES,
+  KID_MARKER,
   MAX_UNPROTECTED_AUDIO_FRAME,
   type MediaKind,
+  readTrailer,
   SUITE_FOR_KIND,
+  TAG_LENGTH,
 } from './format';
 import { type Framing, genericAudio, genericVideo, type ReceivedLayout } from './framing';
 
+/** The Framelock marker, the KID's top nibble, as a Number. */
+const KID_MARKER_NIBBLE = Number(KID_MARKER);
+
 export type ProtectResult =
-  | { status: 'protected'; frame: Uint8Array; kid: bigint; ctr: bigint; codec: CodecName }
+  | { status: 'protected'; frame: Uint8Array; kid: bigint; codec: CodecName }
   /** Opus DTX / comfort noise (≤ 3 bytes) is sent as it is. */
   | { status: 'unprotected'; frame: Uint8Array; reason: 'dtx' };
 
 export type UnprotectResult =
-  | { status: 'decrypted'; frame: Uint8Array; kid: bigint; ctr: bigint; codec: CodecName }
+  | { status: 'decrypted'; frame: Uint8Array; kid: bigint; codec: CodecName }
   /** Not a Framelock frame: plaintext from a participant without Framelock, or DTX (≤ 3 bytes of audio). */
   | { status: 'clear'; reason: 'not_protected' | 'dtx' }
   /** A Framelock frame this receiver cannot accept: no key (wrong passphrase, unknown epoch), altered, replayed. */
@@ -64,53 +71,132 @@ export async function protectFrame(
   frame: Uint8Array,
 ): Promise<ProtectResult> {
   checkSuite(ctx, framing);
-  if (!isFramelockKid(kid)) throw new RangeError('not a Framelock KID: build it with makeKid()');
+  if (kid !== lastCheckedKid) {
+    if (!isFramelockKid(kid)) throw new RangeError('not a Framelock KID: build it with makeKid()');
+    lastCheckedKid = kid;
+  }
   if (isDtx(framing, frame)) return { status: 'unprotected', frame, reason: 'dtx' };
   const layout = framing.layout(frame);
-  const { header, sealed, ctr } = await ctx.seal(kid, frameMetadata(layout.codec, layout.metadata), layout.plaintext);
+  const { header, sealed } = await ctx.sealNext(kid, frameMetadata(layout.codec, layout.metadata), layout.plaintext);
   const ctLength = sealed.length - ctx.suite.nt;
   const out = layout.write(sealed.subarray(0, ctLength), header, sealed.subarray(ctLength));
-  return { status: 'protected', frame: out, kid, ctr, codec: layout.codec };
+  return { status: 'protected', frame: out, kid, codec: layout.codec };
 }
 
 interface Located {
   layout: ReceivedLayout;
   kid: bigint;
-  ctr: bigint;
+  /** The counter, when it is a safe integer (every real one); otherwise -1 and `bigCtr` holds it. */
+  ctr: number;
+  bigCtr?: bigint;
 }
 
-/** Finds the trailer and checks the v1 markers; no crypto. */
-function locate(framing: Framing, frame: Uint8Array): Located | 'not_protected' | SFrameErrorReason {
+/**
+ * The last KID a receiver parsed, as the two 32-bit halves it was read from: a sender repeats its KID on every frame
+ * of an epoch, so the next frame's KID is almost always this one, and no BigInt is built for it.
+ */
+export class KidMemo {
+  hi = -1;
+  lo = -1;
+  kid = 0n;
+}
+
+/** The last KID protectFrame checked: a sender's KID changes once an epoch. */
+let lastCheckedKid: bigint | undefined;
+
+/** For callers without a memo of their own. */
+const sharedMemo = new KidMemo();
+
+/**
+ * Reads the SFrame header's fields straight from the trailer (tag || CTR || KID || config, format.ts), with Numbers
+ * only. The framing already checked the config byte's top 4 bits (X = 1, K = 7: the KID is 8 bytes). Minimal encoding
+ * is enforced as decodeHeader does, then the Framelock marker. Returns the reason when it does not parse.
+ */
+function readHeader(
+  trailer: Uint8Array,
+  tagLength: number,
+  memo: KidMemo,
+): { kid: bigint; ctr: number; bigCtr?: bigint } | 'not_protected' | SFrameErrorReason {
+  const end = trailer.length - 1; // the config byte
+  const config = trailer[end] ?? 0;
+  const k = end - KID_BYTES; // the KID's first byte
+  if (trailer[k] === 0) return 'header_non_minimal'; // KID with a leading zero byte
+  let ctr = config & 0x7;
+  let bigCtr: bigint | undefined;
+  if (config & 0x08) {
+    const length = ctr + 1;
+    if (trailer[tagLength] === 0) return 'header_non_minimal'; // CTR with a leading zero byte
+    if (length > 6) {
+      // Above 2^48: not a counter we send; BigInt, as the generic decoder does.
+      try {
+        bigCtr = decodeHeader(readTrailer(trailer, tagLength).header).ctr;
+      } catch (error) {
+        return error instanceof SFrameError ? error.reason : 'invalid_input';
+      }
+      ctr = -1;
+    } else {
+      ctr = 0;
+      for (let i = tagLength; i < k; i++) ctr = ctr * 256 + (trailer[i] ?? 0);
+      if (ctr < 8) return 'header_non_minimal'; // CTR < 8 in extended form
+    }
+  }
+  const t = trailer;
+  const hi = (((t[k] ?? 0) << 24) | ((t[k + 1] ?? 0) << 16) | ((t[k + 2] ?? 0) << 8) | (t[k + 3] ?? 0)) >>> 0;
+  if (hi >>> 28 !== KID_MARKER_NIBBLE) return 'not_protected';
+  const lo = (((t[k + 4] ?? 0) << 24) | ((t[k + 5] ?? 0) << 16) | ((t[k + 6] ?? 0) << 8) | (t[k + 7] ?? 0)) >>> 0;
+  if (hi !== memo.hi || lo !== memo.lo) {
+    memo.kid = (BigInt(hi) << 32n) | BigInt(lo);
+    memo.hi = hi;
+    memo.lo = lo;
+  }
+  return bigCtr === undefined ? { kid: memo.kid, ctr } : { kid: memo.kid, ctr, bigCtr };
+}
+
+/**
+ * AAD (RFC 9605 §4.4.3) = SFrame header (config || KID || CTR, §4.3) || format version || codec id || metadata, laid
+ * out in one buffer straight from the trailer.
+ */
+function receivedAad(layout: ReceivedLayout, tagLength: number): Uint8Array {
+  const { trailer, metadata } = layout;
+  const end = trailer.length - 1;
+  const headerLength = trailer.length - tagLength;
+  const aad = new Uint8Array(headerLength + 2 + metadata.length);
+  aad[0] = trailer[end] ?? 0;
+  let o = 1;
+  for (let i = end - KID_BYTES; i < end; i++) aad[o++] = trailer[i] ?? 0; // KID
+  for (let i = tagLength; i < end - KID_BYTES; i++) aad[o++] = trailer[i] ?? 0; // CTR
+  aad[o++] = FORMAT_VERSION;
+  aad[o++] = CODEC_ID[layout.codec];
+  aad.set(metadata, o);
+  return aad;
+}
+
+/** Finds the trailer and checks the format's markers; no crypto. */
+function locate(framing: Framing, frame: Uint8Array, memo: KidMemo): Located | 'not_protected' | SFrameErrorReason {
   const layout =
     framing.parse(frame) ?? (framing.name === 'generic' ? undefined : genericFor(framing.kind).parse(frame));
   if (layout === undefined) return 'not_protected';
-  let kid: bigint;
-  let ctr: bigint;
-  try {
-    ({ kid, ctr } = decodeHeader(layout.header));
-  } catch (error) {
-    return error instanceof SFrameError ? error.reason : 'invalid_input';
-  }
-  if (!isFramelockKid(kid)) return 'not_protected';
-  return { layout, kid, ctr };
+  const read = readHeader(layout.trailer, TAG_LENGTH[framing.kind], memo);
+  if (typeof read === 'string') return read;
+  return read.bigCtr === undefined
+    ? { layout, kid: read.kid, ctr: read.ctr }
+    : { layout, kid: read.kid, ctr: read.ctr, bigCtr: read.bigCtr };
 }
 
 /** What {@link inspectFrame} found; hand it to {@link unprotectFrame} so the frame is not parsed twice. */
 export type Inspection =
   | { protected: false; found: 'not_protected' | 'dtx' | SFrameErrorReason }
-  | { protected: true; kid: bigint; ctr: bigint; found: Located };
+  | { protected: true; kid: bigint; found: Located };
 
 /**
  * Classifies a received frame without decrypting it: whether it is shaped like a Framelock frame and under which KID.
  * Lets the caller spot its own media echoed back (its own KID on a remote track) before spending any crypto.
  */
-export function inspectFrame(framing: Framing, frame: Uint8Array): Inspection {
+export function inspectFrame(framing: Framing, frame: Uint8Array, memo: KidMemo = sharedMemo): Inspection {
   if (!(frame instanceof Uint8Array)) return { protected: false, found: 'invalid_input' };
   if (isDtx(framing, frame)) return { protected: false, found: 'dtx' };
-  const found = locate(framing, frame);
-  return typeof found === 'object'
-    ? { protected: true, kid: found.kid, ctr: found.ctr, found }
-    : { protected: false, found };
+  const found = locate(framing, frame, memo);
+  return typeof found === 'object' ? { protected: true, kid: found.kid, found } : { protected: false, found };
 }
 
 /**
@@ -129,16 +215,18 @@ export async function unprotectFrame(
     if (found === 'dtx') return { status: 'clear', reason: 'dtx' };
     if (found === 'not_protected') return { status: 'clear', reason: 'not_protected' };
     if (typeof found === 'string') return { status: 'failed', reason: found };
-    const { layout, kid, ctr } = found;
+    const { layout, kid, ctr, bigCtr } = found;
     try {
-      const { plaintext } = await ctx.open(
-        layout.header,
-        kid,
-        ctr,
-        frameMetadata(layout.codec, layout.metadata),
-        layout.sealed,
-      );
-      return { status: 'decrypted', frame: layout.restore(plaintext), kid, ctr, codec: layout.codec };
+      let plaintext: Uint8Array;
+      const tagLength = TAG_LENGTH[framing.kind];
+      if (bigCtr === undefined) {
+        plaintext = await ctx.openAt(kid, ctr, receivedAad(layout, tagLength), layout.sealed);
+      } else {
+        const { header } = readTrailer(layout.trailer, tagLength);
+        const metadata = frameMetadata(layout.codec, layout.metadata);
+        ({ plaintext } = await ctx.open(header, kid, bigCtr, metadata, layout.sealed));
+      }
+      return { status: 'decrypted', frame: layout.restore(plaintext), kid, codec: layout.codec };
     } catch (error) {
       return { status: 'failed', reason: error instanceof SFrameError ? error.reason : 'crypto_failure', kid };
     }

@@ -10,11 +10,21 @@
  * one, and a context never wraps past 2^64 - 1. Receiving: a replay window per KID, advanced after the tag verifies.
  */
 import { MAX_U64, minimalByteLength, writeUintBE } from '../shared/bytes';
-import { SFrameError } from './errors';
+import { SFrameError, type SFrameErrorReason } from './errors';
 import { decodeHeader, encodeHeader } from './header';
 import { deriveFrameKeys } from './key-schedule';
 import { ReplayWindow } from './replay';
-import { aeadOpen, aeadSeal, type CipherSuite, type FrameKeys, frameNonce, getCipherSuite } from './suites';
+import {
+  aeadOpen,
+  aeadSeal,
+  type CipherSuite,
+  type FrameKeys,
+  frameNonce,
+  frameNonceAt,
+  getCipherSuite,
+} from './suites';
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Counters a receiver tolerates below the highest one it accepted (out-of-order delivery, retransmissions). */
 export const DEFAULT_REPLAY_WINDOW = 256;
@@ -29,9 +39,13 @@ interface KeyState {
   /** This KID's part of every header: its config nibble (high 4 bits) and encoded bytes, computed once. */
   readonly kidConfig: number;
   readonly kidBytes: Uint8Array;
-  /** Last counter this context encrypted under this KID; -1n before the first frame. */
-  lastSentCtr: bigint;
+  /** Last counter this context encrypted under this KID while a safe integer; -1 before the first frame. */
+  lastSent: number;
+  /** The last counter once above 2^53 - 1 (explicit counters only: no sender counts that far). */
+  lastSentBig: bigint | undefined;
   readonly window: ReplayWindow;
+  /** Set when the KID is retired: a decryption that was in flight then fails as `unknown_kid`. */
+  retired: boolean;
 }
 
 export interface DecryptedFrame {
@@ -65,6 +79,9 @@ export class SFrameContext {
   readonly #keys = new Map<bigint, KeyState>();
   /** KIDs that had a key: never keyed again, so a counter can never restart under an old (KID, key). */
   readonly #used = new Set<bigint>();
+  /** The KID looked up last and its state: almost every frame has the previous frame's KID (no Map lookup then). */
+  #lastKid: bigint | undefined;
+  #lastState: KeyState | undefined;
 
   /** @throws RangeError unless suite is 1..5 (RFC 9605 §4.5) and the replay window is valid. */
   constructor(suite: number, options: SFrameContextOptions = {}) {
@@ -115,7 +132,15 @@ export class SFrameContext {
    * again in this context. Returns false if it had no key.
    */
   retireKey(kid: bigint): boolean {
-    return this.#keys.delete(kid);
+    const state = this.#keys.get(kid);
+    if (state === undefined) return false;
+    state.retired = true;
+    this.#keys.delete(kid);
+    if (this.#lastState === state) {
+      this.#lastKid = undefined;
+      this.#lastState = undefined;
+    }
+    return true;
   }
 
   /** KIDs that currently have keys. */
@@ -151,11 +176,12 @@ export class SFrameContext {
     checkKid(kid);
     checkBytes('metadata', metadata);
     checkBytes('plaintext', plaintext);
-    const state = this.#keys.get(kid);
+    const state = this.#state(kid);
     if (state === undefined) throw new SFrameError('unknown_kid', `SFrame: no key for KID ${kid}`);
     const ctr = this.#nextCounter(state, options?.ctr);
     // Reserve the counter before the first await: two concurrent frames must never share a nonce.
-    state.lastSentCtr = ctr;
+    if (ctr <= MAX_SAFE) state.lastSent = Number(ctr);
+    else state.lastSentBig = ctr;
     // RFC 9605 §4.3, with the KID part precomputed: the header is written straight into the AAD buffer.
     const ctrLength = ctr < 8n ? 0 : minimalByteLength(ctr);
     const hlen = 1 + state.kidBytes.length + ctrLength;
@@ -166,6 +192,39 @@ export class SFrameContext {
     aad.set(metadata, hlen);
     const sealed = await aeadSeal(this.suite, state.keys, frameNonce(state.keys.salt, ctr), aad, plaintext);
     return { kid, ctr, header: aad.subarray(0, hlen), sealed };
+  }
+
+  /**
+   * The per-frame send path: `seal` under the KID's next counter, without BigInt work while counters are safe integers
+   * (past 2^53 - 1 it takes `seal`'s path). Resolves to the header and ciphertext || tag; rejects as `seal` does.
+   */
+  sealNext(
+    kid: bigint,
+    metadata: Uint8Array,
+    plaintext: Uint8Array,
+  ): Promise<{ header: Uint8Array; sealed: Uint8Array }> {
+    const state = this.#state(kid);
+    if (state === undefined || state.lastSentBig !== undefined || state.lastSent >= Number.MAX_SAFE_INTEGER) {
+      return this.seal(kid, metadata, plaintext);
+    }
+    if (!(metadata instanceof Uint8Array) || !(plaintext instanceof Uint8Array)) {
+      return Promise.reject(new TypeError('metadata and plaintext must be Uint8Arrays'));
+    }
+    // Reserved before anything can wait: two concurrent frames must never share a nonce.
+    const ctr = ++state.lastSent;
+    let ctrLength = 0;
+    if (ctr >= 8) for (let v = ctr; v > 0; v = Math.floor(v / 256)) ctrLength++;
+    const kidLength = state.kidBytes.length;
+    const hlen = 1 + kidLength + ctrLength;
+    const aad = new Uint8Array(hlen + metadata.length);
+    aad[0] = state.kidConfig | (ctrLength === 0 ? ctr : 0x08 | (ctrLength - 1));
+    aad.set(state.kidBytes, 1);
+    for (let i = hlen - 1, v = ctr; i > kidLength; i--, v = Math.floor(v / 256)) aad[i] = v % 256;
+    aad.set(metadata, hlen);
+    return aeadSeal(this.suite, state.keys, frameNonceAt(state.keys.salt, ctr), aad, plaintext).then((sealed) => ({
+      header: aad.subarray(0, hlen),
+      sealed,
+    }));
   }
 
   /**
@@ -189,40 +248,78 @@ export class SFrameContext {
     metadata: Uint8Array,
     sealed: Uint8Array,
   ): Promise<DecryptedFrame> {
-    try {
-      if (!(metadata instanceof Uint8Array) || !(sealed instanceof Uint8Array) || !(header instanceof Uint8Array)) {
-        throw new SFrameError('invalid_input', 'SFrame: metadata and frame must be Uint8Arrays');
-      }
-      if (sealed.length < this.suite.nt) throw new SFrameError('frame_too_short');
-      const state = this.#keys.get(kid);
-      if (state === undefined) throw new SFrameError('unknown_kid', `SFrame: no key for KID ${kid}`);
-      if (state.window.isReplay(ctr)) throw new SFrameError('replay');
-      const aad = new Uint8Array(header.length + metadata.length);
-      aad.set(header, 0);
-      aad.set(metadata, header.length);
-      const plaintext = await aeadOpen(this.suite, state.keys, frameNonce(state.keys.salt, ctr), aad, sealed);
-      // Re-check after the await: the key may have been retired, or a duplicate may have won the race.
-      if (this.#keys.get(kid) !== state) throw new SFrameError('unknown_kid', `SFrame: KID ${kid} was retired`);
-      if (state.window.isReplay(ctr)) throw new SFrameError('replay');
-      state.window.accept(ctr);
-      return { kid, ctr, plaintext };
-    } catch (error) {
-      if (error instanceof SFrameError) throw error;
-      throw new SFrameError('crypto_failure', `SFrame: ${String(error)}`);
+    if (!(metadata instanceof Uint8Array) || !(sealed instanceof Uint8Array) || !(header instanceof Uint8Array)) {
+      throw new SFrameError('invalid_input', 'SFrame: metadata and frame must be Uint8Arrays');
     }
+    const aad = new Uint8Array(header.length + metadata.length);
+    aad.set(header, 0);
+    aad.set(metadata, header.length);
+    const plaintext = await this.#open(kid, ctr, aad, sealed);
+    return { kid, ctr, plaintext };
+  }
+
+  /**
+   * The per-frame receive path: `open` for a frame whose AAD the caller already laid out (its SFrame header, then the
+   * metadata: §4.4.3) and whose counter is a safe integer (a larger one goes through `open`). No BigInt work, and
+   * the only wait is WebCrypto's. Rejects only with SFrameError, as `open`; resolves to the plaintext.
+   */
+  openAt(kid: bigint, ctr: number, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
+    return this.#open(kid, ctr, aad, sealed);
+  }
+
+  #open(kid: bigint, ctr: bigint | number, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
+    const fail = (reason: SFrameErrorReason, message?: string) => Promise.reject(new SFrameError(reason, message));
+    if (sealed.length < this.suite.nt) return fail('frame_too_short');
+    const state = this.#state(kid);
+    if (state === undefined) return fail('unknown_kid', `SFrame: no key for KID ${kid}`);
+    const small = typeof ctr === 'number';
+    const window = state.window;
+    if (small ? window.isReplayAt(ctr) : window.isReplay(ctr)) return fail('replay');
+    const nonce = small ? frameNonceAt(state.keys.salt, ctr) : frameNonce(state.keys.salt, ctr);
+    let opening: Promise<Uint8Array>;
+    try {
+      opening = aeadOpen(this.suite, state.keys, nonce, aad, sealed);
+    } catch (error) {
+      return fail('crypto_failure', `SFrame: ${String(error)}`);
+    }
+    return opening.then(
+      (plaintext) => {
+        // Re-check after the wait: the key may have been retired, or a duplicate may have won the race.
+        if (state.retired) throw new SFrameError('unknown_kid', `SFrame: KID ${kid} was retired`);
+        if (small ? window.isReplayAt(ctr) : window.isReplay(ctr)) throw new SFrameError('replay');
+        if (small) window.acceptAt(ctr);
+        else window.accept(ctr);
+        return plaintext;
+      },
+      (error: unknown) => {
+        throw error instanceof SFrameError ? error : new SFrameError('crypto_failure', `SFrame: ${String(error)}`);
+      },
+    );
+  }
+
+  /** The state of `kid`, if it has keys. */
+  #state(kid: bigint): KeyState | undefined {
+    if (kid === this.#lastKid) return this.#lastState;
+    const state = this.#keys.get(kid);
+    if (state !== undefined) {
+      this.#lastKid = kid;
+      this.#lastState = state;
+    }
+    return state;
   }
 
   #nextCounter(state: KeyState, explicit: bigint | undefined): bigint {
+    const last = state.lastSentBig ?? BigInt(state.lastSent);
     if (explicit === undefined) {
-      if (state.lastSentCtr >= MAX_U64) {
+      if (last >= MAX_U64) {
         throw new SFrameError('counter_exhausted', 'SFrame: counter space exhausted for this KID; use a new KID');
       }
-      return state.lastSentCtr + 1n;
+      return last + 1n;
     }
     if (typeof explicit !== 'bigint') throw new TypeError('ctr must be a bigint');
     if (explicit < 0n || explicit > MAX_U64) throw new RangeError('ctr must be in [0, 2^64 - 1]');
-    if (explicit <= state.lastSentCtr) {
-      throw new RangeError(`SFrame: counter ${explicit} is not above the last one used (${state.lastSentCtr})`);
+    if (explicit <= last) {
+      throw new RangeError(`SFrame: counter ${explicit} is not above the last one used (${last})`);
     }
     return explicit;
   }
@@ -238,8 +335,10 @@ export class SFrameContext {
       keys,
       kidConfig: (probe[0] ?? 0) & 0xf0,
       kidBytes: probe.subarray(1),
-      lastSentCtr: -1n,
+      lastSent: -1,
+      lastSentBig: undefined,
       window: new ReplayWindow(this.#replayWindow),
+      retired: false,
     });
   }
 

@@ -120,23 +120,24 @@ const MAX_SAFE_CTR = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Nonce = sframe_salt XOR CTR, the counter big-endian and right-aligned in Nn bytes (RFC 9605 §4.4.3). */
 export function frameNonce(salt: Uint8Array, ctr: bigint): Uint8Array<ArrayBuffer> {
-  // The 64-bit counter covers the last 8 of the 12 nonce bytes; XOR it as two 32-bit halves, in Numbers when the
-  // counter fits (every real one does: 2^53 frames is 9 million years of video).
-  let hi: number;
-  let lo: number;
-  if (ctr <= MAX_SAFE_CTR) {
-    const n = Number(ctr);
-    hi = Math.floor(n / 0x100000000);
-    lo = n >>> 0;
-  } else {
-    hi = Number((ctr >> 32n) & 0xffffffffn);
-    lo = Number(ctr & 0xffffffffn);
-  }
+  if (ctr <= MAX_SAFE_CTR) return frameNonceAt(salt, Number(ctr));
   const nonce = new Uint8Array(12);
+  xorCounter(nonce, salt, Number((ctr >> 32n) & 0xffffffffn), Number(ctr & 0xffffffffn));
+  return nonce;
+}
+
+/** {@link frameNonce} for a counter that is a safe integer (every real one: 2^53 frames is millions of years). */
+export function frameNonceAt(salt: Uint8Array, ctr: number): Uint8Array<ArrayBuffer> {
+  const nonce = new Uint8Array(12);
+  xorCounter(nonce, salt, Math.floor(ctr / 0x100000000), ctr >>> 0);
+  return nonce;
+}
+
+/** The 64-bit counter covers the last 8 of the 12 nonce bytes: XORed in as two 32-bit halves. */
+function xorCounter(nonce: Uint8Array, salt: Uint8Array, hi: number, lo: number): void {
   for (let i = 0; i < 4; i++) nonce[i] = salt[i] ?? 0;
   for (let i = 0; i < 4; i++) nonce[4 + i] = (salt[4 + i] ?? 0) ^ ((hi >>> (24 - 8 * i)) & 0xff);
   for (let i = 0; i < 4; i++) nonce[8 + i] = (salt[8 + i] ?? 0) ^ ((lo >>> (24 - 8 * i)) & 0xff);
-  return nonce;
 }
 
 /** AES-CTR's initial counter block: nonce || 0x00000000, incremented in its low 32 bits (RFC 9605 §4.5.1). */
@@ -170,7 +171,7 @@ async function computeTag(
  * AEAD.Encrypt (RFC 9605 §4.4.3 with §4.5): returns ciphertext || tag.
  * Rejects only on a WebCrypto failure (wrong key type), which callers turn into an error of their own.
  */
-export async function aeadSeal(
+export function aeadSeal(
   suite: CipherSuite,
   keys: FrameKeys,
   nonce: Uint8Array<ArrayBuffer>,
@@ -179,15 +180,30 @@ export async function aeadSeal(
 ): Promise<Uint8Array> {
   if (suite.aead === 'gcm') {
     if (!checkGcmLength(suite, aad.length, plaintext.length)) {
-      throw new RangeError(`SFrame: ${suite.name} seals at most ${MAX_SHORT_TAG_GCM_BYTES} bytes of AAD and plaintext`);
+      return Promise.reject(
+        new RangeError(`SFrame: ${suite.name} seals at most ${MAX_SHORT_TAG_GCM_BYTES} bytes of AAD and plaintext`),
+      );
     }
-    const sealed = await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: suite.nt * 8 },
-      keys.key,
-      asBufferSource(plaintext),
-    );
-    return new Uint8Array(sealed);
+    // Not an async function: the frame path waits for WebCrypto's promise and nothing else.
+    return crypto.subtle
+      .encrypt(
+        { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: suite.nt * 8 },
+        keys.key,
+        asBufferSource(plaintext),
+      )
+      .then((sealed) => new Uint8Array(sealed));
   }
+  return ctrHmacSeal(suite, keys, nonce, aad, plaintext);
+}
+
+/** AEAD.Encrypt of the CTR-HMAC suites (§4.5.1). */
+async function ctrHmacSeal(
+  suite: CipherSuite,
+  keys: FrameKeys,
+  nonce: Uint8Array<ArrayBuffer>,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+): Promise<Uint8Array> {
   if (keys.authKey === undefined) throw new TypeError('SFrame: CTR-HMAC suite without an auth key');
   const ct = new Uint8Array(
     await crypto.subtle.encrypt(
@@ -208,31 +224,46 @@ export async function aeadSeal(
  * byte leaves unless it matches.
  * @throws SFrameError `auth_failure` when the tag does not verify, `crypto_failure` for any other WebCrypto error.
  */
-export async function aeadOpen(
+export function aeadOpen(
   suite: CipherSuite,
   keys: FrameKeys,
   nonce: Uint8Array<ArrayBuffer>,
   aad: Uint8Array,
   sealed: Uint8Array,
 ): Promise<Uint8Array> {
-  if (sealed.length < suite.nt) throw new SFrameError('frame_too_short');
+  if (sealed.length < suite.nt) return Promise.reject(new SFrameError('frame_too_short'));
   if (suite.aead === 'gcm') {
     // Over the bound, a short tag no longer gives its forgery bound: refused like a forgery, before any crypto.
-    if (!checkGcmLength(suite, aad.length, sealed.length - suite.nt)) throw new SFrameError('auth_failure');
-    let opened: ArrayBuffer;
-    try {
-      opened = await crypto.subtle.decrypt(
+    if (!checkGcmLength(suite, aad.length, sealed.length - suite.nt)) {
+      return Promise.reject(new SFrameError('auth_failure'));
+    }
+    // Not an async function: the frame path waits for WebCrypto's promise and nothing else.
+    return crypto.subtle
+      .decrypt(
         { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: suite.nt * 8 },
         keys.key,
         asBufferSource(sealed),
+      )
+      .then(
+        (opened) => new Uint8Array(opened),
+        (error: unknown) => {
+          // WebCrypto reports a failed tag as OperationError; anything else means our key or inputs were wrong.
+          if (error instanceof Error && error.name === 'OperationError') throw new SFrameError('auth_failure');
+          throw new SFrameError('crypto_failure', `SFrame: AES-GCM failed: ${String(error)}`);
+        },
       );
-    } catch (error) {
-      // WebCrypto reports a failed tag as OperationError; anything else means our key or inputs were wrong.
-      if (error instanceof Error && error.name === 'OperationError') throw new SFrameError('auth_failure');
-      throw new SFrameError('crypto_failure', `SFrame: AES-GCM failed: ${String(error)}`);
-    }
-    return new Uint8Array(opened);
   }
+  return ctrHmacOpen(suite, keys, nonce, aad, sealed);
+}
+
+/** AEAD.Decrypt of the CTR-HMAC suites (§4.5.1). */
+async function ctrHmacOpen(
+  suite: CipherSuite,
+  keys: FrameKeys,
+  nonce: Uint8Array<ArrayBuffer>,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+): Promise<Uint8Array> {
   if (keys.authKey === undefined) throw new SFrameError('crypto_failure', 'SFrame: CTR-HMAC suite without an auth key');
   const ctLength = sealed.length - suite.nt;
   const ct = sealed.subarray(0, ctLength);

@@ -11,6 +11,7 @@ import {
   genericAudio,
   genericVideo,
   inspectFrame,
+  KidMemo,
   kidSenderId,
   makeKid,
   protectFrame,
@@ -300,6 +301,8 @@ export class ReceiveSession extends Session {
   readonly #sightings = new Map<bigint, number>();
   #lastKeyFrameRequest = -Infinity;
   readonly #now: () => number;
+  /** The KID of the last frame parsed, so the next frame with the same KID builds no BigInt. */
+  readonly #kidMemo = new KidMemo();
   /** Drop plaintext even before the track was protected (strict mode). */
   strict = false;
   /** The receiver's MediaStreamTrack id, reported so the in-page indicator can find its `<video>`. */
@@ -373,7 +376,7 @@ export class ReceiveSession extends Session {
       const framing = this.framing(frame);
       const data = new Uint8Array(frame.data);
       const { keyring } = this.host;
-      const seen = inspectFrame(framing, data);
+      const seen = inspectFrame(framing, data, this.#kidMemo);
       if (seen.protected) {
         const sightings = this.#sight(seen.kid);
         if (sightings === 1 && this.#plaintextSoFar() && !keyring.has(this.kind, seen.kid)) {

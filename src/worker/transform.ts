@@ -124,20 +124,35 @@ function startTransform(transformer: ScriptTransformer): void {
     if (typeof options?.trackId === 'string' && options.trackId.length <= 64) session.trackId = options.trackId;
   }
   sessions.set(id, { side, session });
-  transformer.readable
-    .pipeThrough(
-      new TransformStream<EncodedFrame, EncodedFrame>({
-        async transform(frame, controller) {
-          if (await session.process(frame)) controller.enqueue(frame);
-        },
-      }),
-    )
-    .pipeTo(transformer.writable)
-    .catch(() => {})
-    .finally(() => {
-      post({ type: 'stats', stats: [session.snapshot(side)] });
-      sessions.delete(id);
-    });
+  void run(transformer, session).finally(() => {
+    post({ type: 'stats', stats: [session.snapshot(side)] });
+    sessions.delete(id);
+  });
+}
+
+/**
+ * Moves frames from the transformer's readable to its writable through the session, one at a time and in order. A
+ * reader and a writer of our own rather than pipeThrough(new TransformStream(...)): per frame that is one pipe and
+ * one stream queue fewer, whose promise hops cost more than the rest of our JavaScript on a received video frame.
+ */
+async function run(transformer: ScriptTransformer, session: SendSession | ReceiveSession): Promise<void> {
+  const reader = transformer.readable.getReader();
+  const writer = transformer.writable.getWriter();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      if (await session.process(value)) {
+        // Not awaited: the sink is native and takes frames at once. A failed write loses that frame only.
+        writer.write(value).catch(() => {});
+      }
+    }
+  } catch {
+    // the transform was detached or the connection closed
+  } finally {
+    reader.releaseLock();
+    writer.releaseLock();
+  }
 }
 
 scope.addEventListener('message', accept);

@@ -9,7 +9,7 @@ import {
   type SFrameErrorReason,
 } from '../../src/sframe';
 import { aeadOpen, aeadSeal, frameNonce } from '../../src/sframe/suites';
-import { concatBytes, MAX_U64 } from '../../src/shared/bytes';
+import { bytesToHex, concatBytes, MAX_U64 } from '../../src/shared/bytes';
 
 /** RFC 9605's five suites and Framelock's private-use audio suite 0xF001 (AES-128-GCM, 64-bit tag). */
 const SUITES = [1, 2, 3, 4, 5, 0xf001] as const;
@@ -145,6 +145,58 @@ describe.each(SUITES)('suite %i', (suite) => {
     expect(await reasonOf(receiver.decrypt(metadata, at(4)))).toBe('replay');
     expect((await receiver.decrypt(metadata, at(8))).ctr).toBe(8n);
     expect(await reasonOf(receiver.decrypt(metadata, at(8)))).toBe('replay');
+  });
+
+  it('keeps its replay window across 2^53, where counters stop fitting a Number exactly', async () => {
+    const sender = new SFrameContext(suite);
+    const receiver = new SFrameContext(suite, { replayWindow: 32 });
+    await sender.addKey(7n, baseKey);
+    await receiver.addKey(7n, baseKey);
+    const edge = BigInt(Number.MAX_SAFE_INTEGER); // 2^53 - 1
+    const frames = new Map<bigint, Uint8Array>();
+    for (const ctr of [edge - 40n, edge - 3n, edge - 1n, edge, edge + 1n, edge + 2n, edge + 5n, edge + 40n]) {
+      frames.set(ctr, await sender.encrypt(7n, metadata, payload, { ctr }));
+    }
+    const at = (ctr: bigint) => frames.get(ctr) as Uint8Array;
+    const open = (ctr: bigint) => reasonOf(receiver.decrypt(metadata, at(ctr)));
+    expect(await open(edge - 3n)).toBe('resolved');
+    expect(await open(edge + 2n)).toBe('resolved'); // the highest now needs BigInt
+    expect(await open(edge - 1n)).toBe('resolved'); // below it, in the window, once
+    expect(await open(edge - 1n)).toBe('replay');
+    expect(await open(edge - 3n)).toBe('replay');
+    expect(await open(edge)).toBe('resolved');
+    expect(await open(edge + 1n)).toBe('resolved');
+    expect(await open(edge + 2n)).toBe('replay');
+    expect(await open(edge - 40n)).toBe('replay'); // older than the window
+    expect(await open(edge + 5n)).toBe('resolved');
+    expect(await open(edge + 40n)).toBe('resolved'); // a jump of more than the window clears it
+    expect(await open(edge + 5n)).toBe('replay'); // now older than the window
+  });
+
+  it('sealNext (the per-frame path) writes the same minimal headers as seal, across byte lengths and 2^53', async () => {
+    const { sender, receiver, kid } = await pair(suite);
+    const check = async (expected: bigint) => {
+      const { header, sealed } = await sender.sealNext(kid, metadata, payload);
+      expect(bytesToHex(header)).toBe(bytesToHex(encodeHeader(kid, expected)));
+      const opened = await receiver.decrypt(metadata, concatBytes(header, sealed));
+      expect(opened.ctr).toBe(expected);
+      expect(opened.plaintext).toEqual(payload);
+    };
+    for (let ctr = 0n; ctr < 10n; ctr++) await check(ctr);
+    for (const start of [254n, 65_534n, BigInt(Number.MAX_SAFE_INTEGER) - 2n]) {
+      await sender.seal(kid, metadata, payload, { ctr: start });
+      await check(start + 1n);
+      await check(start + 2n);
+      await check(start + 3n); // past 2^53 - 1 for the last start: the BigInt path takes over
+    }
+  });
+
+  it('a key retired while a frame is being decrypted fails that frame as unknown_kid', async () => {
+    const { sender, receiver, kid } = await pair(suite);
+    const frame = await sender.encrypt(kid, metadata, payload);
+    const opening = reasonOf(receiver.decrypt(metadata, frame));
+    receiver.retireKey(kid);
+    expect(await opening).toBe('unknown_kid');
   });
 
   it('a forged frame with a huge CTR does not silence the sender', async () => {
