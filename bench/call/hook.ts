@@ -242,6 +242,21 @@ const seen: string[] = [];
 /** The bare transform's last failure, reported with the samples (`bare-error`). */
 let lastError: string | undefined;
 
+/**
+ * Moves frames from a transformer's readable to its writable through `step` (false drops the frame), one at a time and
+ * in order, with a reader and a writer: the plumbing Framelock's worker uses, so that the baselines pay no more for
+ * it than Framelock does.
+ */
+async function pump(transformer: Transformer, step: (frame: EncodedFrameLike) => Promise<boolean> | boolean) {
+  const reader = transformer.readable.getReader();
+  const writer = transformer.writable.getWriter();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    if (await step(value)) writer.write(value).catch(() => {});
+  }
+}
+
 async function bareAesGcm(transformer: Transformer, key: CryptoKey): Promise<void> {
   const { side, kind } = (transformer.options as BenchTransformOptions).bench;
   // IV = 4 random bytes per stream || 8-byte counter, sent as a trailer.
@@ -249,48 +264,43 @@ async function bareAesGcm(transformer: Transformer, key: CryptoKey): Promise<voi
   crypto.getRandomValues(iv.subarray(0, 4));
   const ivView = new DataView(iv.buffer);
   let counter = 0n;
-  await transformer.readable
-    .pipeThrough(
-      new TransformStream<EncodedFrameLike, EncodedFrameLike>({
-        async transform(frame, controller) {
-          const data = new Uint8Array(frame.data);
-          try {
-            if (side === 'send') {
-              const clear = Math.min(clearBytes(frame, kind), data.length);
-              ivView.setBigUint64(4, counter++);
-              const ivNow = iv.slice();
-              const ct = await crypto.subtle.encrypt(
-                { name: 'AES-GCM', iv: ivNow, additionalData: data.subarray(0, clear) },
-                key,
-                data.subarray(clear),
-              );
-              const out = new Uint8Array(clear + ct.byteLength + IV_BYTES);
-              out.set(data.subarray(0, clear));
-              out.set(new Uint8Array(ct), clear);
-              out.set(ivNow, clear + ct.byteLength);
-              frame.data = out.buffer;
-            } else {
-              const clear = Math.min(clearBytes(frame, kind), data.length);
-              const ivAt = data.length - IV_BYTES;
-              const pt = await crypto.subtle.decrypt(
-                { name: 'AES-GCM', iv: data.subarray(ivAt), additionalData: data.subarray(0, clear) },
-                key,
-                data.subarray(clear, ivAt),
-              );
-              const out = new Uint8Array(clear + pt.byteLength);
-              out.set(data.subarray(0, clear));
-              out.set(new Uint8Array(pt), clear);
-              frame.data = out.buffer;
-            }
-            controller.enqueue(frame);
-          } catch (error) {
-            // Dropped: counted as frames in minus frames out.
-            lastError = String(error);
-          }
-        },
-      }),
-    )
-    .pipeTo(transformer.writable);
+  await pump(transformer, async (frame) => {
+    const data = new Uint8Array(frame.data);
+    try {
+      if (side === 'send') {
+        const clear = Math.min(clearBytes(frame, kind), data.length);
+        ivView.setBigUint64(4, counter++);
+        const ivNow = iv.slice();
+        const ct = await crypto.subtle.encrypt(
+          { name: 'AES-GCM', iv: ivNow, additionalData: data.subarray(0, clear) },
+          key,
+          data.subarray(clear),
+        );
+        const out = new Uint8Array(clear + ct.byteLength + IV_BYTES);
+        out.set(data.subarray(0, clear));
+        out.set(new Uint8Array(ct), clear);
+        out.set(ivNow, clear + ct.byteLength);
+        frame.data = out.buffer;
+      } else {
+        const clear = Math.min(clearBytes(frame, kind), data.length);
+        const ivAt = data.length - IV_BYTES;
+        const pt = await crypto.subtle.decrypt(
+          { name: 'AES-GCM', iv: data.subarray(ivAt), additionalData: data.subarray(0, clear) },
+          key,
+          data.subarray(clear, ivAt),
+        );
+        const out = new Uint8Array(clear + pt.byteLength);
+        out.set(data.subarray(0, clear));
+        out.set(new Uint8Array(pt), clear);
+        frame.data = out.buffer;
+      }
+      return true;
+    } catch (error) {
+      // Dropped: counted as frames in minus frames out.
+      lastError = String(error);
+      return false;
+    }
+  });
 }
 
 if (scope.name === 'passthrough' || scope.name === 'bare') {
@@ -301,17 +311,8 @@ if (scope.name === 'passthrough' || scope.name === 'bare') {
   scope.addEventListener('rtctransform', (event: { transformer: Transformer }) => {
     const { transformer } = event;
     if (scope.name === 'passthrough') {
-      // The same plumbing as the others (a TransformStream with a transform function), doing nothing.
-      transformer.readable
-        .pipeThrough(
-          new TransformStream<EncodedFrameLike, EncodedFrameLike>({
-            transform(frame, controller) {
-              controller.enqueue(frame);
-            },
-          }),
-        )
-        .pipeTo(transformer.writable)
-        .catch(() => {});
+      // The same plumbing as bare AES-GCM and Framelock (a reader and a writer), doing nothing.
+      void pump(transformer, () => true).catch(() => {});
     } else {
       void keyPromise.then((key) => bareAesGcm(transformer, key)).catch(() => {});
     }

@@ -64,6 +64,10 @@ export interface SealedFrame {
   sealed: Uint8Array;
 }
 
+function rejected(reason: SFrameErrorReason, message?: string): Promise<never> {
+  return Promise.reject(new SFrameError(reason, message));
+}
+
 function checkBytes(name: string, value: unknown): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
 }
@@ -268,19 +272,18 @@ export class SFrameContext {
   }
 
   #open(kid: bigint, ctr: bigint | number, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
-    const fail = (reason: SFrameErrorReason, message?: string) => Promise.reject(new SFrameError(reason, message));
-    if (sealed.length < this.suite.nt) return fail('frame_too_short');
+    if (sealed.length < this.suite.nt) return rejected('frame_too_short');
     const state = this.#state(kid);
-    if (state === undefined) return fail('unknown_kid', `SFrame: no key for KID ${kid}`);
+    if (state === undefined) return rejected('unknown_kid', `SFrame: no key for KID ${kid}`);
     const small = typeof ctr === 'number';
     const window = state.window;
-    if (small ? window.isReplayAt(ctr) : window.isReplay(ctr)) return fail('replay');
+    if (small ? window.isReplayAt(ctr) : window.isReplay(ctr)) return rejected('replay');
     const nonce = small ? frameNonceAt(state.keys.salt, ctr) : frameNonce(state.keys.salt, ctr);
     let opening: Promise<Uint8Array>;
     try {
       opening = aeadOpen(this.suite, state.keys, nonce, aad, sealed);
     } catch (error) {
-      return fail('crypto_failure', `SFrame: ${String(error)}`);
+      return rejected('crypto_failure', `SFrame: ${String(error)}`);
     }
     return opening.then(
       (plaintext) => {
