@@ -201,6 +201,8 @@ export interface StartCallOptions {
   names?: [string, string];
   /** Extra query parameters for both pages, e.g. `{ send: 'addTransceiver' }` or `{ iframe: '1' }`. */
   query?: Record<string, string>;
+  /** Extra query parameters per page, after `query`: e.g. a hostile script for the first participant only. */
+  queries?: [Record<string, string>, Record<string, string>];
   /** How long to wait for both pages to reach `connected` (default {@link CALL_TIMEOUTS.connect}). */
   timeoutMs?: number;
 }
@@ -221,9 +223,10 @@ export interface Call {
 export async function startCall(options: StartCallOptions): Promise<Call> {
   const { browsers, url, names = ['alice', 'bob'], query = {}, timeoutMs = CALL_TIMEOUTS.connect } = options;
   const room = options.room ?? `room-${Math.random().toString(36).slice(2, 10)}`;
-  const urls = names.map((name) => {
+  const urls = names.map((name, i) => {
     const pageUrl = new URL('/', url);
-    for (const [key, value] of Object.entries({ room, name, ...query })) pageUrl.searchParams.set(key, value);
+    const own = options.queries?.[i] ?? {};
+    for (const [key, value] of Object.entries({ room, name, ...query, ...own })) pageUrl.searchParams.set(key, value);
     return pageUrl.href;
   }) as [string, string];
 
