@@ -107,13 +107,18 @@ export interface FakeMedia {
 
 /**
  * Writes the quadrant pattern (640×480, 30 frames at 30 fps) and a 440 Hz tone to a temporary folder; `tone` changes
- * the tone (e.g. `{ seconds: 1, silentSeconds: 2 }` for speech with pauses, so Opus DTX has silences to skip).
+ * the tone (e.g. `{ seconds: 1, silentSeconds: 2 }` for speech with pauses, so Opus DTX has silences to skip), and
+ * `video.colours` the quadrants' colours (e.g. `ROTATED_COLOURS` of ./media, for a second camera that never shows
+ * the first one's picture).
  */
-export async function createFakeMedia(tone: ToneOptions = {}): Promise<FakeMedia> {
+export async function createFakeMedia(
+  tone: ToneOptions = {},
+  video: { colours?: Readonly<Record<Quadrant, Rgb>> } = {},
+): Promise<FakeMedia> {
   const dir = await mkdtemp(path.join(tmpdir(), 'framelock-media-'));
   const videoPath = path.join(dir, 'pattern.y4m');
   const audioPath = path.join(dir, 'tone.wav');
-  await writeTestPatternY4m(videoPath, { width: 640, height: 480, frames: 30, fps: 30 });
+  await writeTestPatternY4m(videoPath, { width: 640, height: 480, frames: 30, fps: 30, ...video });
   await writeToneWav(audioPath, { hz: 440, seconds: 2, rate: 48_000, ...tone });
   return {
     videoPath,
