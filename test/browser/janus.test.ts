@@ -118,6 +118,16 @@ async function expectAudioFlowing(page: Page): Promise<void> {
   });
 }
 
+/** The accessible name of the in-page indicator's marker over a video that is not encrypted. */
+const MARKER_UNENCRYPTED = 'Framelock: NOT encrypted';
+
+/** How many nodes of the page's accessibility tree (closed shadow roots included) are named `name`. */
+async function countNamed(page: Page, name: string): Promise<number> {
+  const handles = await page.$$(`::-p-aria([name="${name}"])`);
+  await Promise.all(handles.map((h) => h.dispose()));
+  return handles.length;
+}
+
 /** The subscription the videoroom demo made to one publisher, as its page knows it (plugin handle, connection). */
 interface Subscription {
   /** The Janus session of the page, and the subscriber's plugin handle. */
@@ -598,6 +608,8 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
     let aliceReceiverId: string;
     /** Bob's receiver of alice's video, and his decoder's counters, once the injected frames arrive. */
     let atSwitch: { transform: TransformStats; video: { packets: number; decoded: number } };
+    /** The in-page indicator's "NOT encrypted" markers on bob's page before the switch (mallory's tile only). */
+    let unencryptedMarkers: number;
 
     const aliceReceiver = async (): Promise<TransformStats | undefined> =>
       (await framelockTransforms(people[1] as ExtensionBrowser, String(room))).find((s) => s.id === aliceReceiverId);
@@ -641,6 +653,13 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
         { description: 'bob to decrypt alice’s video', timeoutMs: 15_000 },
       );
       aliceReceiverId = receiver.id;
+      // The in-page indicator has had a second or two of counters to mark mallory's tile.
+      await waitFor(async () => (await countNamed(bobPage, MARKER_UNENCRYPTED)) > 0, {
+        description: 'a "NOT encrypted" marker on bob’s page',
+        timeoutMs: 10_000,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      unencryptedMarkers = await countNamed(bobPage, MARKER_UNENCRYPTED);
       const before = (await aliceReceiver()) as TransformStats;
       const injected = await publishedVideo(bobPage, 'mallory');
       await janus.switchStreams(target.session, target.handle, [{ ...injected, sub_mid: target.videoMid }]);
@@ -686,6 +705,15 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
     // `ReceiveSession.#plaintext()` on an authenticated track counts the frame as `unencrypted` too and marks the
     // snapshot like strict mode's (`strict: true`, or a new `injected: true`), so the row says "blocked" and the
     // verdict and badge warn that someone sends plaintext into a protected stream.
+    // KNOWN BUG (src/content/indicator.ts): the in-page indicator finds the `<video>` of a flagged receiver by its
+    // track id, and Janus gives every subscription's tracks the same ids (`janus0`, `janus1`): mallory's "NOT
+    // encrypted" marker goes on every remote tile, alice's (decrypted) included. Fix: place a marker only when no other
+    // receiver reports the same track id (else warn in the status pill alone), or have the page script, which sees
+    // which receiver's track each `<video>` gets, name the tile for the bridge.
+    knownBug('KNOWN BUG: bob’s page marks only mallory’s tile as not encrypted', () => {
+      expect(unencryptedMarkers).toBe(1);
+    });
+
     knownBug('KNOWN BUG: bob’s popup flags alice’s track while plaintext replaces her frames', async () => {
       const transform = (await aliceReceiver()) as TransformStats;
       const [row] = receiveRows([transform]);
