@@ -205,7 +205,7 @@ describe.skipIf(!chromiumAvailable)('faults (headless Chromium, built extension)
             const seen = await verdict(alice, c.room);
             return seen.summary !== 'protected' && seen.badge !== 'E2E' ? seen : undefined;
           },
-          { description: 'alice’s popup and badge to stop saying "protected"', timeoutMs: 10_000 },
+          { description: 'alice’s popup and badge to stop saying "protected"', timeoutMs: 8_000 },
         );
         expect(now.summary).toBe('unprotected');
       });
@@ -220,7 +220,7 @@ describe.skipIf(!chromiumAvailable)('faults (headless Chromium, built extension)
         const before = received(await decoded(), 'video', 'protected');
         await waitFor(async () => received(await decoded(), 'video', 'protected') > before + 30, {
           description: 'bob to decrypt alice’s video again',
-          timeoutMs: 15_000,
+          timeoutMs: 10_000,
         });
         expect(await videoFlowing(c.pages[1])).toBe(true);
         await waitForRemotePattern(c.pages[1]);

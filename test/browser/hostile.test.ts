@@ -458,28 +458,32 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
         return log;
       }
 
-      it('its own transform on every sender and receiver, whenever it gets one before media flows: refused and reported, and dave sees nothing', async () => {
-        const call = await callDaveFrom({ hostile: 'worker', worker: 'patched' });
-        const sent = total(await framelockTransforms(alice, call.room), 'send', 'video');
-        await expectDaveSeesNothing(call);
-        const log = await expectPageGotNoFrame(call.pages[0]);
-        // It tried right after addTrack, on negotiationneeded, in its first track listener, after each description.
-        expect(new Set(log.attempts.map((a) => `${a.where}: ${a.side}`))).toEqual(
-          new Set([
-            'after addTrack: sender',
-            'negotiationneeded: sender',
-            'track event: receiver',
-            'after setRemoteDescription: sender',
-            'after setRemoteDescription: receiver',
-            'after setLocalDescription: sender',
-            'after setLocalDescription: receiver',
-          ]),
-        );
-        expect(log.attempts.filter((a) => a.stuck)).toEqual([]);
-        await countersGrow(alice, call.room, 'send', 'video', sent);
-        expect(await tabProblems(alice, call.room)).toContain('site_processing_bypassed');
-        await call.hangUp();
-      });
+      for (const send of ['addTrack', 'addTransceiver'] as const) {
+        it(`send=${send}: its own transform on every sender and receiver, whenever it gets one before media flows: refused and reported, and dave sees nothing`, async () => {
+          const call = await callDaveFrom({ hostile: 'worker', worker: 'patched', send });
+          const sent = total(await framelockTransforms(alice, call.room), 'send', 'video');
+          await expectDaveSeesNothing(call);
+          const log = await expectPageGotNoFrame(call.pages[0]);
+          // It tried right after addTrack / addTransceiver, on negotiationneeded, in its first track listener, and
+          // after each description.
+          expect(new Set(log.attempts.map((a) => `${a.where}: ${a.side}`))).toEqual(
+            new Set([
+              `after ${send}: sender`,
+              ...(send === 'addTransceiver' ? ['after addTransceiver: receiver'] : []),
+              'negotiationneeded: sender',
+              'track event: receiver',
+              'after setRemoteDescription: sender',
+              'after setRemoteDescription: receiver',
+              'after setLocalDescription: sender',
+              'after setLocalDescription: receiver',
+            ]),
+          );
+          expect(log.attempts.filter((a) => a.stuck)).toEqual([]);
+          await countersGrow(alice, call.room, 'send', 'video', sent);
+          expect(await tabProblems(alice, call.room)).toContain('site_processing_bypassed');
+          await call.hangUp();
+        });
+      }
 
       it('its own transform on a transceiver Framelock has not seen yet (a child realm’s native addTransceiver): Framelock’s replaces it before media flows, and dave sees nothing', async () => {
         const call = await callDaveFrom({ hostile: 'worker', worker: 'early' });
