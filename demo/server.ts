@@ -17,6 +17,9 @@
  * ?csp=<preset>                  the page is served with that Content-Security-Policy header (see CSP_PRESETS)
  * ```
  *
+ * And `startDemoServer({ rewriteSignal })` lets a test rewrite or drop signalling messages on their way (e.g. ICE
+ * candidates pointed at a lossy relay: test/browser/relay.ts).
+ *
  * SSE events: `event: presence` with `{"type":"welcome","peers":[...]}` (the others present when the stream opens),
  * `{"type":"joined","peer":"bob"}` and `{"type":"left","peer":"bob"}`; plain `data:` events carry
  * `{"from":"alice","message":<the posted JSON>}`.
@@ -95,6 +98,11 @@ export interface DemoServerOptions {
   host?: string;
   /** Log each request and signalling event to stderr. */
   verbose?: boolean;
+  /**
+   * Tests: sees every signalling message before it is delivered, and returns what to deliver instead, or `undefined`
+   * to drop it (e.g. to make the peers' ICE candidates point at a relay that impairs the path between them).
+   */
+  rewriteSignal?: (message: unknown) => unknown | Promise<unknown>;
 }
 
 export interface DemoServer {
@@ -307,6 +315,12 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       throw new HttpError(400, 'body is not JSON');
     }
     const { room } = join(roomName, name);
+    if (options.rewriteSignal !== undefined) message = await options.rewriteSignal(message);
+    if (message === undefined) {
+      res.writeHead(204, { 'Cache-Control': 'no-store' });
+      res.end();
+      return;
+    }
     const event = sseEvent(undefined, { from: name, message });
     const recipients = [...room.peers.values()].filter((p) => p.name !== name);
     if (recipients.length === 0) {

@@ -107,13 +107,18 @@ export interface FakeMedia {
 
 /**
  * Writes the quadrant pattern (640×480, 30 frames at 30 fps) and a 440 Hz tone to a temporary folder; `tone` changes
- * the tone (e.g. `{ seconds: 1, silentSeconds: 2 }` for speech with pauses, so Opus DTX has silences to skip).
+ * the tone (e.g. `{ seconds: 1, silentSeconds: 2 }` for speech with pauses, so Opus DTX has silences to skip), and
+ * `video.colours` the quadrants' colours (e.g. `ROTATED_COLOURS` of ./media, for a second camera that never shows
+ * the first one's picture).
  */
-export async function createFakeMedia(tone: ToneOptions = {}): Promise<FakeMedia> {
+export async function createFakeMedia(
+  tone: ToneOptions = {},
+  video: { colours?: Readonly<Record<Quadrant, Rgb>> } = {},
+): Promise<FakeMedia> {
   const dir = await mkdtemp(path.join(tmpdir(), 'framelock-media-'));
   const videoPath = path.join(dir, 'pattern.y4m');
   const audioPath = path.join(dir, 'tone.wav');
-  await writeTestPatternY4m(videoPath, { width: 640, height: 480, frames: 30, fps: 30 });
+  await writeTestPatternY4m(videoPath, { width: 640, height: 480, frames: 30, fps: 30, ...video });
   await writeToneWav(audioPath, { hz: 440, seconds: 2, rate: 48_000, ...tone });
   return {
     videoPath,
@@ -201,6 +206,8 @@ export interface StartCallOptions {
   names?: [string, string];
   /** Extra query parameters for both pages, e.g. `{ send: 'addTransceiver' }` or `{ iframe: '1' }`. */
   query?: Record<string, string>;
+  /** Extra query parameters per page, after `query`: e.g. a hostile script for the first participant only. */
+  queries?: [Record<string, string>, Record<string, string>];
   /** How long to wait for both pages to reach `connected` (default {@link CALL_TIMEOUTS.connect}). */
   timeoutMs?: number;
 }
@@ -221,9 +228,10 @@ export interface Call {
 export async function startCall(options: StartCallOptions): Promise<Call> {
   const { browsers, url, names = ['alice', 'bob'], query = {}, timeoutMs = CALL_TIMEOUTS.connect } = options;
   const room = options.room ?? `room-${Math.random().toString(36).slice(2, 10)}`;
-  const urls = names.map((name) => {
+  const urls = names.map((name, i) => {
     const pageUrl = new URL('/', url);
-    for (const [key, value] of Object.entries({ room, name, ...query })) pageUrl.searchParams.set(key, value);
+    const own = options.queries?.[i] ?? {};
+    for (const [key, value] of Object.entries({ room, name, ...query, ...own })) pageUrl.searchParams.set(key, value);
     return pageUrl.href;
   }) as [string, string];
 

@@ -134,6 +134,41 @@ async function countersGrow(
   );
 }
 
+/** What demo/public/hostile-worker.js keeps on `window.__ownWorker` (a page that processes media itself). */
+interface OwnWorkerLog {
+  mode: string;
+  early: { reached: boolean; patchedWhenReached: boolean | null };
+  attempts: { where: string; side: 'sender' | 'receiver'; kind: string; stuck: boolean }[];
+  /** Frames each of the page's own transforms or encoded streams got: frames it got are frames in clear. */
+  frames: Record<string, number>;
+  errors: string[];
+  /** Now, for every sender and receiver of the call: whose transform it carries. */
+  now: { side: string; kind: string; carries: 'own' | 'other' | 'none' }[];
+}
+
+type OwnWorkerWindow = Window & { __ownWorker: Omit<OwnWorkerLog, 'now'> & { check(): OwnWorkerLog['now'] } };
+
+async function ownWorkerLog(page: Page): Promise<OwnWorkerLog> {
+  return page.evaluate(() => {
+    const log = (window as unknown as OwnWorkerWindow).__ownWorker;
+    return JSON.parse(JSON.stringify({ ...log, now: log.check() })) as OwnWorkerLog;
+  });
+}
+
+/** Inbound video packets of the page, all streams. */
+async function videoPacketsIn(page: Page): Promise<number> {
+  return (await callStats(page)).inbound.filter((s) => s.kind === 'video').reduce((n, s) => n + s.packetsReceived, 0);
+}
+
+/** The problems the background keeps for the tab that runs `room` (what the badge, popup and options page show). */
+async function tabProblems(ext: ExtensionBrowser, room: string): Promise<string[]> {
+  return ext.serviceWorker.evaluate(async (roomId: string) => {
+    const tab = (await chrome.tabs.query({})).find((t) => t.url?.includes(`room=${roomId}`));
+    const key = `tab:${tab?.id}`;
+    return ((await chrome.storage.session.get(key))[key] as { problems: string[] } | undefined)?.problems ?? [];
+  }, room);
+}
+
 describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built extension)', () => {
   let server: DemoServer;
   let media: FakeMedia;
@@ -378,6 +413,178 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
     knownBug('KNOWN BUG: nor can a setter taken from a child realm before Framelock runs there', () =>
       replaceFromAnotherRealm('early'),
     );
+
+    /**
+     * Alice's page, with `query` (a hostile script), calls dave's plain page; returns once alice's video reaches dave,
+     * so that "dave shows nothing" is about media that arrives.
+     */
+    async function callDaveFrom(query: Record<string, string>): Promise<Call> {
+      const call = await startCall({
+        browsers: [await newPage(alice.browser), await newPage(dave.browser)],
+        url: server.url,
+        queries: [query, {}],
+      });
+      await waitFor(async () => (await videoPacketsIn(call.pages[1])) > 30, {
+        description: 'alice’s video to reach dave',
+        timeoutMs: 15_000,
+      });
+      return call;
+    }
+
+    /** Dave never shows alice's picture, while her video keeps arriving (at least 3 packets a second; ~30 do). */
+    async function expectDaveSeesNothing(call: Call): Promise<void> {
+      const before = await videoPacketsIn(call.pages[1]);
+      await expectNoRemotePattern(call.pages[1], NEGATIVE_WATCH_MS);
+      const received = (await videoPacketsIn(call.pages[1])) - before;
+      expect(received, 'video packets dave received while watched').toBeGreaterThanOrEqual(
+        (3 * NEGATIVE_WATCH_MS) / 1_000,
+      );
+    }
+
+    // demo/public/hostile-worker.js: the page makes a transform worker of its own (a pass-through that counts the
+    // frames it gets: any frame it gets is a frame in clear), or takes the legacy encoded streams, and tries to run it
+    // on the call's senders and receivers before Framelock's transforms can. ('set own transform' above covers the
+    // same after the call connected.)
+    describe('a page that processes the media itself, with its own worker or encoded streams', () => {
+      /** Alice's page got not one frame, in any transform or streams of its own, and nothing threw. */
+      async function expectPageGotNoFrame(page: Page): Promise<OwnWorkerLog> {
+        const log = await ownWorkerLog(page);
+        expect(log.errors).toEqual([]);
+        expect(Object.keys(log.frames).length).toBeGreaterThan(0);
+        expect(log.frames).toEqual(Object.fromEntries(Object.keys(log.frames).map((key) => [key, 0])));
+        // Every sender and receiver carries a transform that is not the page's: Framelock's.
+        expect(log.now.length).toBeGreaterThanOrEqual(4);
+        expect(log.now.filter((endpoint) => endpoint.carries !== 'other')).toEqual([]);
+        return log;
+      }
+
+      for (const send of ['addTrack', 'addTransceiver'] as const) {
+        it(`send=${send}: its own transform on every sender and receiver, whenever it gets one before media flows: refused and reported, and dave sees nothing`, async () => {
+          const call = await callDaveFrom({ hostile: 'worker', worker: 'patched', send });
+          const sent = total(await framelockTransforms(alice, call.room), 'send', 'video');
+          await expectDaveSeesNothing(call);
+          const log = await expectPageGotNoFrame(call.pages[0]);
+          // It tried right after addTrack / addTransceiver, on negotiationneeded, in its first track listener, and
+          // after each description.
+          expect(new Set(log.attempts.map((a) => `${a.where}: ${a.side}`))).toEqual(
+            new Set([
+              `after ${send}: sender`,
+              ...(send === 'addTransceiver' ? ['after addTransceiver: receiver'] : []),
+              'negotiationneeded: sender',
+              'track event: receiver',
+              'after setRemoteDescription: sender',
+              'after setRemoteDescription: receiver',
+              'after setLocalDescription: sender',
+              'after setLocalDescription: receiver',
+            ]),
+          );
+          expect(log.attempts.filter((a) => a.stuck)).toEqual([]);
+          await countersGrow(alice, call.room, 'send', 'video', sent);
+          expect(await tabProblems(alice, call.room)).toContain('site_processing_bypassed');
+          await call.hangUp();
+        });
+      }
+
+      it('its own transform on a transceiver Framelock has not seen yet (a child realm’s native addTransceiver): Framelock’s replaces it before media flows, and dave sees nothing', async () => {
+        const call = await callDaveFrom({ hostile: 'worker', worker: 'early' });
+        const sent = total(await framelockTransforms(alice, call.room), 'send', 'video');
+        await expectDaveSeesNothing(call);
+        const log = await expectPageGotNoFrame(call.pages[0]);
+        // The page's transform was on both senders first: Framelock found them at its next sweep.
+        expect(log.early).toEqual({ reached: true, patchedWhenReached: false });
+        expect(log.attempts.map((a) => `${a.kind}: ${a.stuck}`)).toEqual(['audio: true', 'video: true']);
+        await countersGrow(alice, call.room, 'send', 'video', sent);
+        await call.hangUp();
+      });
+
+      // Chromium 156: a connection made with `encodedInsertableStreams: true` still runs Framelock's transforms, and
+      // streams the page takes from a sender, before or after Framelock's transform went on, get no frame. (Receivers
+      // whose streams the page took after ours get no frame either, ours included: the site broke its own receiving,
+      // which is a notice, not a leak.)
+      it('encoded streams (encodedInsertableStreams: true) taken after Framelock’s transforms went on: they get no frame, reported, and dave sees nothing', async () => {
+        const call = await callDaveFrom({ hostile: 'worker', worker: 'streams-after' });
+        const sent = total(await framelockTransforms(alice, call.room), 'send', 'video');
+        await expectDaveSeesNothing(call);
+        const log = await expectPageGotNoFrame(call.pages[0]);
+        expect(log.attempts.map((a) => `${a.side} ${a.kind}: ${a.stuck}`).sort()).toEqual([
+          'receiver audio: true',
+          'receiver video: true',
+          'sender audio: true',
+          'sender video: true',
+        ]);
+        await countersGrow(alice, call.room, 'send', 'video', sent);
+        expect(await tabProblems(alice, call.room)).toContain('site_processing_bypassed');
+        await call.hangUp();
+      });
+
+      it('encoded streams taken before Framelock saw the sender (a child realm’s native addTransceiver): Framelock’s transform still gets every frame, and dave sees nothing', async () => {
+        const call = await callDaveFrom({ hostile: 'worker', worker: 'streams-before' });
+        const sent = total(await framelockTransforms(alice, call.room), 'send', 'video');
+        await expectDaveSeesNothing(call);
+        const log = await expectPageGotNoFrame(call.pages[0]);
+        expect(log.early).toEqual({ reached: true, patchedWhenReached: false });
+        expect(log.attempts.map((a) => `${a.kind}: ${a.stuck}`)).toEqual(['audio: true', 'video: true']);
+        await countersGrow(alice, call.room, 'send', 'video', sent);
+        await call.hangUp();
+      });
+
+      // KNOWN BUG, the one above seen wider: the page takes the whole RTCPeerConnection (its constructor and every
+      // method) from a srcdoc frame before Framelock's page script runs there, and calls with it. Framelock never sees
+      // that connection: no transform, no counters (the tab shows no call at all; its badge says "!" only because the
+      // srcdoc frame is reported as `unsafe_frame`), and the page's own worker gets alice's frames in clear and sends
+      // them on: dave shows her. Guarding the setter cannot fix this; the page script
+      // must reach every same-origin realm before the page does (or the page's access to child realms must be
+      // patched: contentWindow, frames[], window.open...). Make it a plain `it` then.
+      knownBug(
+        'KNOWN BUG: nor a connection made with a child realm’s RTCPeerConnection taken before Framelock runs there',
+        async () => {
+          const call = await callDaveFrom({ hostile: 'worker', worker: 'early-pc' });
+          try {
+            await expectDaveSeesNothing(call);
+            // If no picture reached dave, it is because Framelock protected that connection too.
+            expect(total(await framelockTransforms(alice, call.room), 'send', 'video')).toBeGreaterThan(0);
+          } finally {
+            await call.hangUp();
+          }
+        },
+      );
+    });
+
+    it('event handlers that all throw (connection, tracks, streams, window errors) do not keep Framelock from attaching: the call works encrypted, and dave sees nothing', async () => {
+      const good = await startCall({
+        browsers: [await newPage(alice.browser), await newPage(bob.browser)],
+        url: server.url,
+        query: { hostile: 'throwing' },
+      });
+      await Promise.all(good.pages.map((p) => waitForRemotePattern(p)));
+      for (const p of good.pages) expect((await measureAudio(p)).flowing).toBe(true);
+      for (const received of await waitForProtectedCall([alice, bob], good.room)) {
+        expect(received.status).toBe('encrypted');
+      }
+      const thrown = await good.pages[0].evaluate(
+        () => (window as unknown as { __throwing: { thrown: Record<string, number>; errors: number } }).__throwing,
+      );
+      for (const where of [
+        'ontrack',
+        'track listener',
+        'track listener (tracks)',
+        'onnegotiationneeded',
+        'negotiationneeded listener',
+        'onicecandidate',
+        'onconnectionstatechange',
+        'onsignalingstatechange',
+        'unmute handler',
+      ]) {
+        expect(thrown.thrown[where] ?? 0, `${where} never threw`).toBeGreaterThan(0);
+      }
+      expect(thrown.errors, 'window.onerror saw the errors').toBeGreaterThan(0);
+      await good.hangUp();
+
+      const bad = await callDaveFrom({ hostile: 'throwing' });
+      await waitForRemotePattern(bad.pages[0]); // dave's plaintext reaches alice (flagged): her page works
+      await expectDaveSeesNothing(bad);
+      await bad.hangUp();
+    });
   });
 
   // "Before our script": a same-origin browsing context the page opens (srcdoc, a same-origin URL or a blob: document

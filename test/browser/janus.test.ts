@@ -6,6 +6,8 @@
  */
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { receiveRows } from '../../src/popup/calls';
+import type { TransformStats } from '../../src/shared/messages';
 import {
   createFakeMedia,
   expectNoRemotePattern,
@@ -18,12 +20,19 @@ import {
 } from './call';
 import { chromiumAvailable, type ExtensionBrowser, isCI, waitFor } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
-import { showsPattern } from './media';
+import { ROTATED_COLOURS, showsPattern } from './media';
 import { depacketize, type RtpVideoCodec, startRtpSink } from './rtp';
 import { decodeAudio, decodeVideo } from './rtp-decode';
 
 const PASSPHRASE = 'correct horse battery staple';
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
+/**
+ * Tests of known bugs are expected to fail (`it.fails`) until the bug is fixed: then they fail the run, and the
+ * `.fails` goes. `FRAMELOCK_SHOW_KNOWN_BUGS=1` runs them as plain tests, to read why they fail.
+ */
+const knownBug = process.env.FRAMELOCK_SHOW_KNOWN_BUGS ? it : it.fails;
+/** How long a tile that must not show a picture is watched: several keyframe intervals. */
+const NEGATIVE_WATCH_MS = 6_000;
 
 if (!janusAvailable && !isCI) {
   console.warn(
@@ -107,6 +116,71 @@ async function expectAudioFlowing(page: Page): Promise<void> {
     description: 'received audio energy rising',
     timeoutMs: 10_000,
   });
+}
+
+/** The accessible name of the in-page indicator's marker over a video that is not encrypted. */
+const MARKER_UNENCRYPTED = 'Framelock: NOT encrypted';
+
+/** How many nodes of the page's accessibility tree (closed shadow roots included) are named `name`. */
+async function countNamed(page: Page, name: string): Promise<number> {
+  const handles = await page.$$(`::-p-aria([name="${name}"])`);
+  await Promise.all(handles.map((h) => h.dispose()));
+  return handles.length;
+}
+
+/** The subscription the videoroom demo made to one publisher, as its page knows it (plugin handle, connection). */
+interface Subscription {
+  /** The Janus session of the page, and the subscriber's plugin handle. */
+  session: number;
+  handle: number;
+  /** The subscriber connection's video mid. */
+  videoMid: string;
+}
+
+/** Bob's subscription to `display`'s feed, read from videoroomtest.js's page globals (`janus`, `feeds`). */
+async function subscription(page: Page, display: string): Promise<Subscription> {
+  return page.evaluate((name: string) => {
+    type Feed = { rfdisplay: string; getId(): number; webrtcStuff: { pc: RTCPeerConnection } } | null;
+    const w = window as unknown as { janus: { getSessionId(): number }; feeds: Feed[] };
+    const feed = w.feeds.find((f) => f?.rfdisplay === name);
+    const video = feed?.webrtcStuff.pc.getTransceivers().find((t) => t.receiver.track.kind === 'video');
+    if (!feed || !video?.mid) throw new Error(`no video subscription to ${name}`);
+    return {
+      session: w.janus.getSessionId(),
+      handle: feed.getId(),
+      videoMid: video.mid,
+      trackId: video.receiver.track.id,
+    };
+  }, display);
+}
+
+/** `display`'s publisher id and the mid of its video, as the page learnt them (`feedStreams`). */
+async function publishedVideo(page: Page, display: string): Promise<{ feed: number; mid: string }> {
+  return page.evaluate((name: string) => {
+    type Stream = { type: string; mid: string; display?: string };
+    const streams = (window as unknown as { feedStreams: Record<string, Stream[]> }).feedStreams;
+    for (const [feed, list] of Object.entries(streams)) {
+      const video = list.find((s) => s.type === 'video' && s.display === name);
+      if (video) return { feed: Number(feed), mid: video.mid };
+    }
+    throw new Error(`${name} publishes no video`);
+  }, display);
+}
+
+/** Inbound video of the page's subscription to `display`: packets, and frames the decoder decoded. */
+async function subscriptionVideo(page: Page, display: string): Promise<{ packets: number; decoded: number }> {
+  return page.evaluate(async (name: string) => {
+    type Feed = { rfdisplay: string; webrtcStuff: { pc: RTCPeerConnection } } | null;
+    const feed = (window as unknown as { feeds: Feed[] }).feeds.find((f) => f?.rfdisplay === name);
+    const out = { packets: 0, decoded: 0 };
+    for (const s of (await feed?.webrtcStuff.pc.getStats())?.values() ?? []) {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        out.packets += s.packetsReceived ?? 0;
+        out.decoded += s.framesDecoded ?? 0;
+      }
+    }
+    return out;
+  }, display);
 }
 
 describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus (unmodified videoroom demo)', () => {
@@ -518,6 +592,132 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
       }
       await Promise.all([...pages, plainPage].map((p) => p.close()));
       await janus.destroyRoom(room);
+    });
+  });
+  // The SFU turns against a protected stream: bob receives alice's video (decrypted), then the server sends him, on the
+  // same subscription and track, the video of a publisher without Framelock (another picture: the pattern turned a
+  // quarter, so the two never pass for each other). A track that delivered authenticated frames must not show it.
+  describe('an SFU that injects plaintext into a protected track', () => {
+    let otherCamera: FakeMedia;
+    let mallory: PlainBrowser;
+    const pages: Page[] = [];
+    let room: number;
+    let bobPage: Page;
+    let aliceTile: string;
+    /** Framelock's id of bob's receiver of alice's video. (Janus names every subscription's tracks alike: `janus1`.) */
+    let aliceReceiverId: string;
+    /** Bob's receiver of alice's video, and his decoder's counters, once the injected frames arrive. */
+    let atSwitch: { transform: TransformStats; video: { packets: number; decoded: number } };
+    /** The in-page indicator's "NOT encrypted" markers on bob's page before the switch (mallory's tile only). */
+    let unencryptedMarkers: number;
+
+    const aliceReceiver = async (): Promise<TransformStats | undefined> =>
+      (await framelockTransforms(people[1] as ExtensionBrowser, String(room))).find((s) => s.id === aliceReceiverId);
+
+    beforeAll(async () => {
+      otherCamera = await createFakeMedia({}, { colours: ROTATED_COLOURS });
+      mallory = await launchPlainChromium({ media: otherCamera });
+      room = await janus.createRoom({ videocodec: 'vp8' });
+      for (const [browser, name] of [
+        [people[0] as ExtensionBrowser, 'alice'],
+        [mallory, 'mallory'],
+        [people[1] as ExtensionBrowser, 'bob'],
+      ] as const) {
+        const page = await browser.browser.newPage();
+        pages.push(page);
+        await joinVideoroom(janus, page, room, name);
+      }
+      bobPage = pages[2] as Page;
+      await waitForTiles(bobPage, 2);
+      const tiles = await namedTiles(bobPage);
+      const tileOf = (name: string) => tiles.find((t) => t.name === name)?.selector as string;
+      aliceTile = tileOf('alice');
+      // Bob shows alice's pattern, decrypted, and mallory's picture (plaintext, flagged): the control that mallory's
+      // video decodes and shows wherever Framelock lets it through.
+      await waitForRemotePattern(bobPage, 20_000, { selector: aliceTile });
+      await waitForRemotePattern(bobPage, 20_000, { selector: tileOf('mallory'), colours: ROTATED_COLOURS });
+      const target = await subscription(bobPage, 'alice');
+      // Bob's receiver of alice's video is the one that decrypts her video sender's KID.
+      const aliceKid = await waitFor(
+        async () =>
+          (await framelockTransforms(people[0] as ExtensionBrowser, String(room))).find(
+            (s) => s.side === 'send' && s.kind === 'video' && s.protected > 0,
+          )?.kid,
+        { description: 'alice to encrypt her video' },
+      );
+      const receiver = await waitFor(
+        async () =>
+          (await framelockTransforms(people[1] as ExtensionBrowser, String(room))).find(
+            (s) => s.side === 'receive' && s.protected > 30 && s.byKid?.some((k) => k.kid === aliceKid),
+          ),
+        { description: 'bob to decrypt alice’s video', timeoutMs: 15_000 },
+      );
+      aliceReceiverId = receiver.id;
+      // The in-page indicator has had a second or two of counters to mark mallory's tile.
+      await waitFor(async () => (await countNamed(bobPage, MARKER_UNENCRYPTED)) > 0, {
+        description: 'a "NOT encrypted" marker on bob’s page',
+        timeoutMs: 10_000,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      unencryptedMarkers = await countNamed(bobPage, MARKER_UNENCRYPTED);
+      const before = (await aliceReceiver()) as TransformStats;
+      const injected = await publishedVideo(bobPage, 'mallory');
+      await janus.switchStreams(target.session, target.handle, [{ ...injected, sub_mid: target.videoMid }]);
+      // Mallory's frames arrive on alice's track, and are not authentic: wait for some, and for the decoder to drain.
+      const notAuthentic = (s: TransformStats | undefined) => (s === undefined ? 0 : s.dropped + s.unencrypted);
+      const transform = await waitFor(
+        async () => {
+          const now = await aliceReceiver();
+          return notAuthentic(now) > notAuthentic(before) + 30 ? now : undefined;
+        },
+        { description: 'the injected frames to reach bob’s receiver of alice’s video', timeoutMs: 15_000 },
+      );
+      atSwitch = { transform, video: await subscriptionVideo(bobPage, 'alice') };
+    });
+
+    afterAll(async () => {
+      await Promise.all(pages.map((p) => p.close().catch(() => undefined)));
+      if (room !== undefined) await janus.destroyRoom(room);
+      await mallory?.close();
+      await otherCamera?.cleanup();
+    });
+
+    it('the server switches bob’s subscription to alice’s video over to a publisher without Framelock: bob drops and counts every injected frame, and alice’s tile never shows it', async () => {
+      await expectNoRemotePattern(bobPage, NEGATIVE_WATCH_MS, { selector: aliceTile, colours: ROTATED_COLOURS });
+      const transform = (await aliceReceiver()) as TransformStats;
+      const video = await subscriptionVideo(bobPage, 'alice');
+      // The injected video kept arriving (≥ 3 packets a second) and not one frame of it reached the decoder.
+      expect(video.packets - atSwitch.video.packets).toBeGreaterThanOrEqual((3 * NEGATIVE_WATCH_MS) / 1_000);
+      expect(video.decoded).toBe(atSwitch.video.decoded);
+      // Framelock dropped each one, as plaintext on a protected track, and decrypted none.
+      expect(transform.dropped - atSwitch.transform.dropped).toBeGreaterThan(30);
+      expect(transform.protected).toBe(atSwitch.transform.protected);
+      expect(transform.lastError).toBe('plaintext on a protected track: dropped');
+      console.log(
+        `SFU injection: bob decrypted ${transform.protected} frames of alice, then dropped ${transform.dropped} ` +
+          `(${transform.dropped - atSwitch.transform.dropped} while watched, from ` +
+          `${video.packets - atSwitch.video.packets} injected packets); decoded none of them`,
+      );
+    });
+
+    // KNOWN BUG (src/worker/session.ts): the injected frames are counted only as `dropped`, which no status reads, so
+    // bob's popup keeps saying "encrypted" (✓) for alice's frozen tile, and the in-page marker stays off. Fix:
+    // `ReceiveSession.#plaintext()` on an authenticated track counts the frame as `unencrypted` too and marks the
+    // snapshot like strict mode's (`strict: true`, or a new `injected: true`), so the row says "blocked" and the
+    // verdict and badge warn that someone sends plaintext into a protected stream.
+    // KNOWN BUG (src/content/indicator.ts): the in-page indicator finds the `<video>` of a flagged receiver by its
+    // track id, and Janus gives every subscription's tracks the same ids (`janus0`, `janus1`): mallory's "NOT
+    // encrypted" marker goes on every remote tile, alice's (decrypted) included. Fix: place a marker only when no other
+    // receiver reports the same track id (else warn in the status pill alone), or have the page script, which sees
+    // which receiver's track each `<video>` gets, name the tile for the bridge.
+    knownBug('KNOWN BUG: bob’s page marks only mallory’s tile as not encrypted', () => {
+      expect(unencryptedMarkers).toBe(1);
+    });
+
+    knownBug('KNOWN BUG: bob’s popup flags alice’s track while plaintext replaces her frames', async () => {
+      const transform = (await aliceReceiver()) as TransformStats;
+      const [row] = receiveRows([transform]);
+      expect(['unencrypted', 'blocked']).toContain(row?.status);
     });
   });
 });

@@ -50,6 +50,13 @@ export interface RtpForwardTarget {
   videoPort3?: number;
 }
 
+/** In a videoroom `switch`: publisher `feed`'s stream `mid` now feeds the subscription's stream `sub_mid`. */
+export interface SwitchedStream {
+  feed: number;
+  mid: string;
+  sub_mid: string;
+}
+
 export interface Publisher {
   id: number;
   display?: string;
@@ -69,6 +76,12 @@ export interface Janus {
   listParticipants(room: number): Promise<Publisher[]>;
   /** Copies a publisher's RTP to local UDP ports (the server's view of the media). */
   rtpForward(room: number, publisherId: number, target: RtpForwardTarget): Promise<void>;
+  /**
+   * What the server can do to any subscription, unasked: the subscriber handle `handle` of session `session` gets
+   * another publisher's stream in place of one it receives (videoroom `switch`: no renegotiation, the subscriber's
+   * track stays the same). Resolves once Janus acknowledged the request.
+   */
+  switchStreams(session: number, handle: number, streams: SwitchedStream[]): Promise<void>;
   /** Janus's own log so far (for failure messages). */
   log(): string;
   /** Stops Janus (SIGTERM, then SIGKILL) and the static server, and removes the configuration. Safe to call twice. */
@@ -380,6 +393,9 @@ export async function startJanus(options: JanusOptions = {}): Promise<Janus> {
         ...(target.videoPort2 !== undefined ? { video_port_2: target.videoPort2 } : {}),
         ...(target.videoPort3 !== undefined ? { video_port_3: target.videoPort3 } : {}),
       });
+    },
+    async switchStreams(session, handle, streams) {
+      await post(`${apiUrl}/${session}/${handle}`, { janus: 'message', body: { request: 'switch', streams } });
     },
     log: () => output.join(''),
     stop,

@@ -54,6 +54,17 @@ export const SCREEN_COLOURS: Readonly<Record<Quadrant, Rgb>> = {
 };
 
 /**
+ * The same four colours turned a quarter clockwise: a second camera whose picture can never pass for the first one
+ * (every quadrant is at least 255 away from the pattern's in one channel). What a test injects as another sender.
+ */
+export const ROTATED_COLOURS: Readonly<Record<Quadrant, Rgb>> = {
+  topLeft: PATTERN_COLOURS.bottomLeft,
+  topRight: PATTERN_COLOURS.topLeft,
+  bottomLeft: PATTERN_COLOURS.bottomRight,
+  bottomRight: PATTERN_COLOURS.topRight,
+};
+
+/**
  * How far a decoded quadrant may be from its colour and still count.
  *
  * - `maxChannelError`: the largest |decoded − expected| over R, G and B of a quadrant's mean. Measured through real
@@ -92,6 +103,8 @@ export interface Y4mOptions {
   height?: number;
   frames?: number;
   fps?: number;
+  /** The quadrants' colours (default {@link PATTERN_COLOURS}). */
+  colours?: Readonly<Record<Quadrant, Rgb>>;
 }
 
 /**
@@ -101,7 +114,7 @@ export interface Y4mOptions {
  * @throws RangeError if width or height is odd or smaller than 64, or frames/fps is not a positive integer.
  */
 export async function writeTestPatternY4m(filePath: string, options: Y4mOptions = {}): Promise<void> {
-  const { width = 640, height = 480, frames = 30, fps = 30 } = options;
+  const { width = 640, height = 480, frames = 30, fps = 30, colours = PATTERN_COLOURS } = options;
   if (width % 2 !== 0 || height % 2 !== 0 || width < 64 || height < 64) {
     throw new RangeError(`y4m size must be even and ≥ 64 × 64, got ${width} × ${height}`);
   }
@@ -115,7 +128,7 @@ export async function writeTestPatternY4m(filePath: string, options: Y4mOptions 
   const out = Buffer.alloc(header.length + frames * frameSize);
   let offset = out.write(header, 0, 'latin1');
 
-  const yuv = Object.fromEntries(QUADRANTS.map((q) => [q, rgbToYuv601(PATTERN_COLOURS[q])])) as Record<
+  const yuv = Object.fromEntries(QUADRANTS.map((q) => [q, rgbToYuv601(colours[q])])) as Record<
     Quadrant,
     [number, number, number]
   >;
