@@ -86,6 +86,8 @@ function statusText(row: MediaRow, side: 'send' | 'receive'): string {
       return t('popup_receive_unencrypted');
     case 'blocked':
       return t('popup_receive_blocked');
+    case 'injected':
+      return t('popup_receive_injected');
     case 'waiting':
       return t('popup_receive_waiting');
   }
@@ -105,7 +107,12 @@ function countsText(row: MediaRow, side: 'send' | 'receive'): string {
 }
 
 /** A mark before what is wrong (what is right says ✓ in its own words). */
-const MARK: Partial<Record<MediaRow['status'], string>> = { undecryptable: '✕', unencrypted: '!', blocked: '⊘' };
+const MARK: Partial<Record<MediaRow['status'], string>> = {
+  undecryptable: '✕',
+  unencrypted: '!',
+  blocked: '⊘',
+  injected: '⊘',
+};
 
 function Row({ row, side, label }: { row: MediaRow; side: 'send' | 'receive'; label: string }) {
   const codec = row.codec?.replace(/^(audio|video)\//i, '');

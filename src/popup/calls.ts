@@ -9,8 +9,11 @@
  */
 import type { TabStatus, TransformStats } from '../shared/messages';
 
-/** What a row says: `blocked` is plaintext that strict mode dropped (not shown). */
-export type RowStatus = 'encrypted' | 'undecryptable' | 'unencrypted' | 'blocked' | 'waiting';
+/**
+ * What a row says: `blocked` is plaintext that strict mode dropped (not shown); `injected` is plaintext that arrived on
+ * a track that had carried this participant's encrypted media, dropped too (someone else is putting media in it).
+ */
+export type RowStatus = 'encrypted' | 'undecryptable' | 'unencrypted' | 'blocked' | 'injected' | 'waiting';
 
 export interface MediaRow {
   /** Stable across refreshes (the transform id, and the sender id when a receiver has several). */
@@ -65,6 +68,7 @@ export function sendRows(transforms: readonly TransformStats[]): MediaRow[] {
 }
 
 function receiveStatus(stats: TransformStats): RowStatus {
+  if (stats.status === 'unencrypted' && stats.injected === true) return 'injected';
   if (stats.status === 'unencrypted' && stats.strict === true) return 'blocked';
   return stats.status;
 }

@@ -265,6 +265,11 @@ export interface TransformStats {
   trackId?: string;
   /** Receive: strict mode was on (plaintext dropped, not shown). */
   strict?: boolean;
+  /**
+   * Receive: plaintext arrived on a track that had delivered authenticated frames (an SFU or the site putting other
+   * media into a protected stream) since the last report. It was dropped, not shown, and counted as unencrypted.
+   */
+  injected?: boolean;
   /** Receive: counts per remote KID (an SFU may switch senders on one track), the most recent 16 KIDs. */
   byKid?: { kid: string; protected: number; undecryptable: number }[];
   /** Receive: the status a person should see. */

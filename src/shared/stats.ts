@@ -23,6 +23,7 @@ const STATS_FIELDS: ReadonlySet<string> = new Set([
   'clockSkew',
   'trackId',
   'strict',
+  'injected',
   'byKid',
   'status',
 ]);
@@ -73,6 +74,7 @@ export function isTransformStats(value: unknown): value is TransformStats {
     (s.clockSkew === undefined || (Number.isInteger(s.clockSkew) && Math.abs(s.clockSkew as number) <= 8)) &&
     (s.trackId === undefined || isShortString(s.trackId, 64)) &&
     (s.strict === undefined || typeof s.strict === 'boolean') &&
+    (s.injected === undefined || typeof s.injected === 'boolean') &&
     (s.byKid === undefined || (Array.isArray(s.byKid) && s.byKid.length <= 16 && s.byKid.every(isKidCounts)))
   );
 }

@@ -303,6 +303,8 @@ export class ReceiveSession extends Session {
   readonly #now: () => number;
   /** The KID of the last frame parsed, so the next frame with the same KID builds no BigInt. */
   readonly #kidMemo = new KidMemo();
+  /** Plaintext arrived on this authenticated track since the last snapshot (someone injects media): reported. */
+  #injected = false;
   /** Drop plaintext even before the track was protected (strict mode). */
   strict = false;
   /** The receiver's MediaStreamTrack id, reported so the in-page indicator can find its `<video>`. */
@@ -357,6 +359,8 @@ export class ReceiveSession extends Session {
     if (this.#clockSkew !== undefined) stats.clockSkew = this.#clockSkew;
     if (this.trackId !== undefined) stats.trackId = this.trackId;
     if (this.strict) stats.strict = true;
+    if (this.#injected) stats.injected = true;
+    this.#injected = false;
     if (this.#byKid.size > 0) {
       stats.byKid = [...this.#byKid].map(([kid, counts]) => ({ kid: kid.toString(), ...counts }));
     }
@@ -451,8 +455,10 @@ export class ReceiveSession extends Session {
   /** A frame that is not Framelock's: shown flagged, or dropped on a protected track or in strict mode. */
   #plaintext(): boolean {
     if (this.#authenticated) {
+      // An SFU (or the site) puts other media into a protected stream: never shown, and the person is told.
       this.lastError = 'plaintext on a protected track: dropped';
-      this.count('dropped');
+      this.count('unencrypted');
+      this.#injected = true;
       return false;
     }
     this.count('unencrypted');

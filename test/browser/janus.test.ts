@@ -689,22 +689,17 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
       // The injected video kept arriving (≥ 3 packets a second) and not one frame of it reached the decoder.
       expect(video.packets - atSwitch.video.packets).toBeGreaterThanOrEqual((3 * NEGATIVE_WATCH_MS) / 1_000);
       expect(video.decoded).toBe(atSwitch.video.decoded);
-      // Framelock dropped each one, as plaintext on a protected track, and decrypted none.
-      expect(transform.dropped - atSwitch.transform.dropped).toBeGreaterThan(30);
+      // Framelock dropped each one, as plaintext on a protected track (counted unencrypted), and decrypted none.
+      expect(transform.unencrypted - atSwitch.transform.unencrypted).toBeGreaterThan(30);
       expect(transform.protected).toBe(atSwitch.transform.protected);
       expect(transform.lastError).toBe('plaintext on a protected track: dropped');
       console.log(
-        `SFU injection: bob decrypted ${transform.protected} frames of alice, then dropped ${transform.dropped} ` +
-          `(${transform.dropped - atSwitch.transform.dropped} while watched, from ` +
+        `SFU injection: bob decrypted ${transform.protected} frames of alice, then dropped ${transform.unencrypted} ` +
+          `(${transform.unencrypted - atSwitch.transform.unencrypted} while watched, from ` +
           `${video.packets - atSwitch.video.packets} injected packets); decoded none of them`,
       );
     });
 
-    // KNOWN BUG (src/worker/session.ts): the injected frames are counted only as `dropped`, which no status reads, so
-    // bob's popup keeps saying "encrypted" (✓) for alice's frozen tile, and the in-page marker stays off. Fix:
-    // `ReceiveSession.#plaintext()` on an authenticated track counts the frame as `unencrypted` too and marks the
-    // snapshot like strict mode's (`strict: true`, or a new `injected: true`), so the row says "blocked" and the
-    // verdict and badge warn that someone sends plaintext into a protected stream.
     // KNOWN BUG (src/content/indicator.ts): the in-page indicator finds the `<video>` of a flagged receiver by its
     // track id, and Janus gives every subscription's tracks the same ids (`janus0`, `janus1`): mallory's "NOT
     // encrypted" marker goes on every remote tile, alice's (decrypted) included. Fix: place a marker only when no other
@@ -714,10 +709,13 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
       expect(unencryptedMarkers).toBe(1);
     });
 
-    knownBug('KNOWN BUG: bob’s popup flags alice’s track while plaintext replaces her frames', async () => {
+    // The injected frames count as unencrypted and the worker's report says they were injected: bob's popup flags
+    // alice's track (plaintext sent into an encrypted stream, blocked) instead of a ✓ on a frozen tile.
+    it('bob’s popup flags alice’s track while plaintext replaces her frames', async () => {
       const transform = (await aliceReceiver()) as TransformStats;
+      expect(transform.injected).toBe(true);
       const [row] = receiveRows([transform]);
-      expect(['unencrypted', 'blocked']).toContain(row?.status);
+      expect(row?.status).toBe('injected');
     });
   });
 });

@@ -507,6 +507,24 @@ describe('popup: the call panel', () => {
     expect(screen.getByText(/^Strict mode blocks media here/)).toBeTruthy();
   });
 
+  it('plaintext injected into an encrypted stream is flagged, blocked, and the verdict warns', async () => {
+    enabledWith([
+      ...SENDING,
+      stats({
+        id: '0/r1',
+        side: 'receive',
+        kind: 'video',
+        protected: 300,
+        unencrypted: 40,
+        status: 'unencrypted',
+        injected: true,
+        byKid: [{ kid: '13402468251357003012', protected: 300, undecryptable: 0 }],
+      }),
+    ]);
+    expect(await screen.findByText('NOT encrypted media sent into this encrypted stream: blocked')).toBeTruthy();
+    expect(screen.getByText(/not all media in this call is end-to-end encrypted/)).toBeTruthy();
+  });
+
   it('our own media echoed back is pointed out', async () => {
     enabledWith([
       stats({ id: '0/r1', side: 'receive', kind: 'audio', protected: 20, echoed: 15, status: 'encrypted' }),

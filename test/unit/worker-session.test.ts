@@ -169,7 +169,14 @@ describe('ReceiveSession', () => {
     expect((await deliver((await send(sender, vp8Frames[4] as Uint8Array)).data)).ok).toBe(true);
     // An SFU injecting plaintext into the protected track is refused.
     expect((await deliver(plain)).ok).toBe(false);
-    expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 2, dropped: 2, status: 'encrypted' });
+    // It counts as unencrypted, and the report says it was injected (the popup's row: blocked, not shown).
+    expect(receiver.snapshot('receive')).toMatchObject({
+      unencrypted: 3,
+      dropped: 1,
+      status: 'encrypted',
+      injected: true,
+    });
+    expect(receiver.snapshot('receive').injected).toBeUndefined(); // per report: only while it happens
   });
 
   it('drops duplicates without calling them undecryptable', async () => {
