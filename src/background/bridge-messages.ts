@@ -17,7 +17,12 @@ import { MAX_ORIGIN_INPUT_LENGTH, normalizeOrigin } from '../shared/origin';
 import { isTransformStatsList } from '../shared/stats';
 
 /** Problems a bridge reports: those of its page script, its own `unsafe_frame`, and `clock_skew` from the counters. */
-export const BRIDGE_PROBLEMS: readonly string[] = [...PAGE_REPORTED_PROBLEMS, 'unsafe_frame', 'clock_skew'];
+export const BRIDGE_PROBLEMS: readonly string[] = [
+  ...PAGE_REPORTED_PROBLEMS,
+  'unsafe_frame',
+  'clock_skew',
+  'worker_stopped',
+];
 /** A bridge asks ahead for at most this many epochs at once (it asks for the window around its clock: 3). */
 export const MAX_EPOCHS_PER_REQUEST = 4;
 

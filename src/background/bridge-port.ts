@@ -321,6 +321,11 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
         await updateTab(connection, { problem: 'clock_skew', clockSkew: distance });
         return;
       }
+      if (m.problem === 'worker_stopped') {
+        // This page load's problem, not the site's: its counters no longer describe any media (none flows).
+        await updateTab(connection, { problem: 'worker_stopped', dropFrame: true });
+        return;
+      }
       const frame = m.problem === 'cross_origin_frame' ? m.detail : undefined;
       // A frame origin that is enabled is protected by its own scripts: nothing to report.
       if (frame !== undefined && (await getSite(frame)) !== undefined) return;

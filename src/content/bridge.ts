@@ -166,10 +166,13 @@ async function onWorkerMessage(message: unknown): Promise<void> {
     return;
   }
   const m = checked.message;
+  if (workerTrusted) lastWorkerMessage = Date.now();
   if (!workerTrusted) {
     // The first message must prove the worker is the one our page script made before any page script ran.
     if (m.type === 'hello' && sameNonce(m.nonce, nonce)) {
       workerTrusted = true;
+      lastWorkerMessage = Date.now();
+      setInterval(checkWorkerAlive, WORKER_SILENCE_MS / 4);
       toWorker({ type: 'settings', strict: settings.strict });
       if (epoch !== undefined) toWorker({ type: 'epoch', epoch });
     } else {
@@ -180,12 +183,28 @@ async function onWorkerMessage(message: unknown): Promise<void> {
   if (m.type === 'keys-request') {
     await answerKeyRequest(m.kid, m.kind);
   } else if (m.type === 'stats') {
-    toBackground({ type: 'stats', stats: m.stats });
+    // Every second, even with no transforms (the worker's heartbeat): the background hears of counters only.
+    if (m.stats.length > 0) toBackground({ type: 'stats', stats: m.stats });
     indicator.update(m.stats);
     for (const stats of m.stats) if (stats.clockSkew !== undefined) reportClockSkew(stats.clockSkew);
   } else {
     rejections.count('worker_invalid'); // a second hello: the worker says it once
   }
+}
+
+/**
+ * The worker reports every second. Silence this long means it is gone (killed, or crashed): its transforms then
+ * carry no media (Chromium does not fall back to sending frames untransformed), and the user is told once.
+ */
+const WORKER_SILENCE_MS = 4_000;
+let lastWorkerMessage = 0;
+let workerStopped = false;
+
+function checkWorkerAlive(): void {
+  if (workerStopped || Date.now() - lastWorkerMessage < WORKER_SILENCE_MS) return;
+  workerStopped = true;
+  toBackground({ type: 'problem', problem: 'worker_stopped' });
+  indicator.noteProblem();
 }
 
 function allowNewSender(): boolean {

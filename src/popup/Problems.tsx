@@ -31,6 +31,8 @@ function problemText(problem: SiteProblem, clockSkew: number | undefined, frames
         : t('popup_problem_cross_origin_frame_origins', frames.join(', '));
     case 'unsafe_frame':
       return t('popup_problem_unsafe_frame');
+    case 'worker_stopped':
+      return t('popup_problem_worker_stopped');
     case 'site_processing_bypassed':
       return t('popup_problem_site_processing_bypassed');
   }

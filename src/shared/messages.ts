@@ -105,6 +105,9 @@ export interface SiteInfo {
  *   more than the tolerance (one epoch, 10 minutes), and that media cannot be decrypted until a clock is fixed.
  * - `no_room_key`: the site is enabled but its room has no passphrase (e.g. after an upgrade of the key derivation):
  *   calls carry no media until one is entered.
+ * - `worker_stopped`: the page's transform worker stopped answering mid-call (it was killed, or crashed). Its
+ *   transforms carry no media any more (Chromium does not send frames untransformed), so the call is broken, not
+ *   leaking: the user is told, and the tab's counters of that frame are dropped so nothing says "protected".
  * - `site_processing_bypassed`: the site set its own transform or encoded streams on a protected sender or receiver;
  *   Framelock kept its encryption, so the site's own media processing (its effects or its own encryption) does not
  *   run. A notice: media stays protected.
@@ -116,6 +119,7 @@ export const SITE_PROBLEMS = [
   'clock_skew',
   'cross_origin_frame',
   'unsafe_frame',
+  'worker_stopped',
   'site_processing_bypassed',
 ] as const;
 export type SiteProblem = (typeof SITE_PROBLEMS)[number];
@@ -128,6 +132,7 @@ export const UNPROTECTING_PROBLEMS: readonly SiteProblem[] = [
   'clock_skew',
   'cross_origin_frame',
   'unsafe_frame',
+  'worker_stopped',
 ];
 
 export type UiResponse<T extends UiRequest['type']> =

@@ -160,8 +160,8 @@ scope.addEventListener('rtctransform', (event) => {
   if (event.transformer) startTransform(event.transformer);
 });
 
+// Every second, even with no transform: the bridge takes a silence of several seconds as this worker gone.
 setInterval(() => {
-  if (sessions.size === 0) return;
   const stats: TransformStats[] = [];
   for (const { side, session } of sessions.values()) stats.push(session.snapshot(side));
   post({ type: 'stats', stats });

@@ -193,13 +193,10 @@ describe.skipIf(!chromiumAvailable)('faults (headless Chromium, built extension)
         await end(c);
       });
 
-      // KNOWN BUG: nobody notices that the worker is gone. Media stops both ways (alice sends nothing; what bob sends
-      // her is not decrypted), but the background keeps her last counters, so her badge keeps saying E2E and her popup
-      // "protected" while bob's picture is frozen and hers is gone. Fix (src/content/bridge.ts, src/page/main.ts):
-      // the bridge, which receives the worker's counters every second while it has transforms, reports a
-      // `worker_stopped` problem when they stop (and the background drops that frame's counters), and the page script
-      // reports the worker's `error` event as that too rather than as `worker_blocked`.
-      knownBug('KNOWN BUG: alice is told: her badge and popup stop saying the call is protected', async () => {
+      // Media stops both ways (alice sends nothing; what bob sends her is not decrypted). The worker reports every
+      // second; the bridge takes its silence as the worker gone and reports `worker_stopped`, and the background drops
+      // that frame's counters: alice's badge and popup stop saying the call is protected.
+      it('alice is told: her badge and popup stop saying the call is protected', async () => {
         const now = await waitFor(
           async () => {
             const seen = await verdict(alice, c.room);
@@ -208,6 +205,8 @@ describe.skipIf(!chromiumAvailable)('faults (headless Chromium, built extension)
           { description: 'alice’s popup and badge to stop saying "protected"', timeoutMs: 8_000 },
         );
         expect(now.summary).toBe('unprotected');
+        // In words: the worker stopped, and the page must be reloaded.
+        expect((await shown(alice, c.room)).status.problems).toContain('worker_stopped');
       });
 
       // KNOWN BUG: nor does Framelock start over. Fix: once the bridge sees the counters stop, it asks the page script
