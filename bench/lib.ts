@@ -64,7 +64,11 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     userDataDir,
-    args: [...BASE_CHROMIUM_ARGS, '--use-fake-device-for-media-stream=fps=30', ...(process.env.BENCH_EXTRA_ARGS?.split(' ').filter(Boolean) ?? [])],
+    args: [
+      ...BASE_CHROMIUM_ARGS,
+      '--use-fake-device-for-media-stream=fps=30',
+      ...(process.env.BENCH_EXTRA_ARGS?.split(' ').filter(Boolean) ?? []),
+    ],
     protocolTimeout: 300_000,
   });
   return {
