@@ -47,11 +47,38 @@ function stats(
   };
 }
 
-function video(trackId: string): HTMLVideoElement {
-  const element = document.createElement('video');
-  Object.defineProperty(element, 'srcObject', { value: new FakeMediaStream([{ id: trackId }]) });
+/** A `<video>` showing a stream of `tracks` (a new track for each id given as a string). */
+function video(...tracks: (string | { id: string })[]): HTMLVideoElement {
+  return media('video', tracks) as HTMLVideoElement;
+}
+
+let nextLeft = 0;
+
+/**
+ * A media element showing a stream of `tracks`, laid out at its own place (happy-dom has no layout): a marker is put
+ * at its video's corner, so its position says which video it marks.
+ */
+function media(tag: 'video' | 'audio', tracks: (string | { id: string })[]): HTMLMediaElement {
+  const element = document.createElement(tag);
+  const stream = new FakeMediaStream(tracks.map((track) => (typeof track === 'string' ? { id: track } : track)));
+  Object.defineProperty(element, 'srcObject', { value: stream });
+  nextLeft += 200;
+  const left = nextLeft;
+  element.getBoundingClientRect = () => DOMRect.fromRect({ x: left, y: 10, width: 160, height: 90 });
   document.body.append(element);
   return element;
+}
+
+/** The text of the marker on each of `videos` (undefined: none). */
+function markersOn(...videos: HTMLVideoElement[]): (string | undefined)[] {
+  const root = (document.querySelector('framelock-indicator') as HTMLElement | null)?.shadowRoot;
+  const markers = [...(root?.querySelectorAll<HTMLElement>('.marker') ?? [])];
+  return videos.map((v) => {
+    const left = `${v.getBoundingClientRect().left + 6}px`;
+    const on = markers.filter((m) => m.style.left === left);
+    expect(on.length).toBeLessThanOrEqual(1);
+    return on[0]?.textContent ?? undefined;
+  });
 }
 
 function drawn() {
@@ -87,10 +114,7 @@ describe('Indicator', () => {
 
   it('marks the tiles of unprotected and echoed remote tracks only, and unmarks them when they recover', () => {
     const indicator = new Indicator({ shadowMode: 'open' });
-    video('track-plain');
-    video('track-ok');
-    video('track-echo');
-    video('track-wrong-key');
+    const tiles = [video('track-plain'), video('track-ok'), video('track-echo'), video('track-wrong-key')];
     indicator.update([
       stats('r1', 'receive', 'unencrypted', { trackId: 'track-plain' }),
       stats('r2', 'receive', 'encrypted', { trackId: 'track-ok' }),
@@ -98,15 +122,30 @@ describe('Indicator', () => {
       stats('r4', 'receive', 'undecryptable', { trackId: 'track-wrong-key' }),
     ]);
     expect(drawn().status).toBe('⚠ Some media is NOT end-to-end encrypted');
-    expect(drawn().markers.sort()).toEqual(
-      ['⚠ NOT encrypted', '↩ Your own media, echoed back', '⚠ Cannot decrypt (wrong passphrase?)'].sort(),
-    );
+    expect(markersOn(...tiles)).toEqual([
+      '⚠ NOT encrypted',
+      undefined,
+      '↩ Your own media, echoed back',
+      '⚠ Cannot decrypt (wrong passphrase?)',
+    ]);
     indicator.update([
       stats('r1', 'receive', 'encrypted', { trackId: 'track-plain' }),
       stats('r4', 'receive', 'encrypted', { trackId: 'track-wrong-key' }),
     ]);
     expect(drawn().markers).toEqual(['↩ Your own media, echoed back']);
     expect(drawn().status).toBe('🔒 End-to-end encrypted');
+  });
+
+  it('marks every tile that shows one unprotected track (a large view and a thumbnail), and only those', () => {
+    const indicator = new Indicator({ shadowMode: 'open' });
+    const track = { id: 'track-plain' };
+    const tiles = [video(track), video('track-ok'), video(track)];
+    indicator.update([
+      stats('r1', 'receive', 'unencrypted', { trackId: 'track-plain' }),
+      stats('r2', 'receive', 'encrypted', { trackId: 'track-ok' }),
+    ]);
+    expect(markersOn(...tiles)).toEqual(['⚠ NOT encrypted', undefined, '⚠ NOT encrypted']);
+    expect(drawn().status).toBe('⚠ Some media is NOT end-to-end encrypted');
   });
 
   it('turns to a warning on a problem that leaves media unprotected', () => {
