@@ -148,6 +148,82 @@ describe('Indicator', () => {
     expect(drawn().status).toBe('⚠ Some media is NOT end-to-end encrypted');
   });
 
+  describe('when receivers’ track ids repeat (Janus names every subscription’s tracks janus0 and janus1)', () => {
+    const UNPLACED = '⚠ Some participants are NOT end-to-end encrypted; their tiles cannot be marked';
+
+    it('marks no tile, not the decrypted one and not the plaintext one, and says so in the status', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const alice = video('janus0', 'janus1');
+      const mallory = video('janus0', 'janus1');
+      indicator.update([
+        stats('alice-audio', 'receive', 'encrypted', { kind: 'audio', trackId: 'janus0' }),
+        stats('alice-video', 'receive', 'encrypted', { trackId: 'janus1' }),
+        stats('mallory-audio', 'receive', 'unencrypted', { kind: 'audio', trackId: 'janus0' }),
+        stats('mallory-video', 'receive', 'unencrypted', { trackId: 'janus1' }),
+      ]);
+      expect(markersOn(alice, mallory)).toEqual([undefined, undefined]);
+      expect(drawn().markers).toEqual([]);
+      expect(drawn().status).toBe(UNPLACED);
+    });
+
+    it('marks no tile while only one of the receivers has reported, if the page shows two tracks of that id', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const alice = video('janus1');
+      const mallory = video('janus1');
+      indicator.update([stats('mallory-video', 'receive', 'unencrypted', { trackId: 'janus1' })]);
+      expect(markersOn(alice, mallory)).toEqual([undefined, undefined]);
+      expect(drawn().status).toBe(UNPLACED);
+    });
+
+    it('counts a track of that id in an <audio> element too', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const tile = video('janus0', 'janus1');
+      media('audio', ['janus0']);
+      indicator.update([stats('mallory-audio', 'receive', 'unencrypted', { kind: 'audio', trackId: 'janus0' })]);
+      expect(markersOn(tile)).toEqual([undefined]);
+      expect(drawn().status).toBe(UNPLACED);
+    });
+
+    it('keeps an id that once repeated unmarked after the other tile and receiver are gone', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const alice = video('janus1');
+      const mallory = video('janus1');
+      indicator.update([
+        stats('alice-video', 'receive', 'encrypted', { trackId: 'janus1' }),
+        stats('mallory-video', 'receive', 'unencrypted', { trackId: 'janus1' }),
+      ]);
+      mallory.remove();
+      // A new receiver reuses the id before the page shows its track: which receiver's track the tile holds, the id
+      // cannot say.
+      indicator.update([stats('dave-video', 'receive', 'unencrypted', { trackId: 'janus1' })]);
+      expect(markersOn(alice)).toEqual([undefined]);
+      expect(drawn().status).toBe(UNPLACED);
+    });
+
+    it('puts no echo marker on such a tile either, and an echo alone is no warning', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const tiles = [video('janus1'), video('janus1')];
+      indicator.update([
+        stats('alice-video', 'receive', 'encrypted', { trackId: 'janus1' }),
+        stats('echo-video', 'receive', 'encrypted', { trackId: 'janus1', echoed: 5 }),
+      ]);
+      expect(markersOn(...tiles)).toEqual([undefined, undefined]);
+      expect(drawn().status).toBe('🔒 End-to-end encrypted');
+    });
+
+    it('still marks the tile of a track whose id is unique, next to the ambiguous ones', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const tiles = [video('janus1'), video('janus1'), video('dave-video-track')];
+      indicator.update([
+        stats('alice-video', 'receive', 'encrypted', { trackId: 'janus1' }),
+        stats('mallory-video', 'receive', 'unencrypted', { trackId: 'janus1' }),
+        stats('dave-video', 'receive', 'unencrypted', { trackId: 'dave-video-track' }),
+      ]);
+      expect(markersOn(...tiles)).toEqual([undefined, undefined, '⚠ NOT encrypted']);
+      expect(drawn().status).toBe(UNPLACED);
+    });
+  });
+
   it('turns to a warning on a problem that leaves media unprotected', () => {
     const indicator = new Indicator({ shadowMode: 'open' });
     indicator.update([stats('s', 'send', 'encrypted')]);
