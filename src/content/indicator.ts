@@ -3,6 +3,13 @@
  * lock status in a corner of the page while a call runs, and a marker over each `<video>` that shows a remote
  * participant whose media is not protected (not encrypted, or cannot be decrypted) or our own media echoed back.
  *
+ * A marker goes only on a tile that surely shows that receiver's media. The worker knows a receiver by the id of its
+ * track, and this isolated world sees the tracks each element's `srcObject` holds (its own wrappers of the same
+ * objects, so two elements holding one track hold the same object); but ids need not be unique: Janus names every
+ * subscription's tracks `janus0` and `janus1`. An id that two receivers or two tracks on the page have carried names
+ * no tile, so it gets no marker (a wrong one, on a decrypted tile, would be worse than none) and the status says that
+ * some participants are not encrypted without saying which.
+ *
  * Everything lives in a closed shadow root under a custom element fixed at the viewport's corner with no size of its
  * own and `pointer-events: none` (no `contain`: it would make the host the containing block of the fixed parts): the site's CSS cannot restyle it by accident and it cannot move the site's layout or
  * take its clicks. The page can still remove or imitate it; the toolbar badge and the popup are the authority (the
@@ -13,6 +20,8 @@ import { t } from '../ui/i18n';
 
 /** A transform not reported for this long has ended (its worker session closed). */
 const STALE_MS = 5_000;
+/** Track ids remembered with their first receiver, to notice an id that repeats (oldest forgotten first). */
+const MAX_TRACK_IDS = 4_096;
 
 type Overall = 'protected' | 'warning' | 'waiting';
 
@@ -49,6 +58,13 @@ export class Indicator {
   #status: HTMLElement | undefined;
   readonly #stats = new Map<string, { stats: TransformStats; at: number }>();
   readonly #markers = new Map<HTMLVideoElement, Marker>();
+  /** The receiver that first reported each track id. */
+  readonly #trackOwners = new Map<string, string>();
+  /**
+   * Track ids that two receivers, or two distinct tracks shown on the page, have carried. Remembered for the page's
+   * life: a receiver may report before another's track with the same id is on the page, or after it left.
+   */
+  readonly #repeated = new Set<string>();
   #problem = false;
   #frame = 0;
   /** Closed in the extension; tests open it to read what it drew. */
@@ -83,7 +99,10 @@ export class Indicator {
   /** New counters from the worker. */
   update(stats: readonly TransformStats[]): void {
     const now = Date.now();
-    for (const s of stats) this.#stats.set(s.id, { stats: s, at: now });
+    for (const s of stats) {
+      this.#stats.set(s.id, { stats: s, at: now });
+      if (s.side === 'receive' && s.trackId !== undefined) this.#noteOwner(s.trackId, s.id);
+    }
     for (const [id, entry] of this.#stats) if (now - entry.at > STALE_MS) this.#stats.delete(id);
     this.#render();
   }
@@ -108,17 +127,19 @@ export class Indicator {
     }
     const root = this.#ensureRoot();
     if (root === undefined || this.#status === undefined) return;
+    const unplaced = this.#updateMarkers(list);
     const overall = this.#overall(list);
     const text =
       overall === 'protected'
         ? t('indicator_protected')
         : overall === 'warning'
-          ? t('indicator_warning')
+          ? unplaced
+            ? t('indicator_warning_unplaced')
+            : t('indicator_warning')
           : t('indicator_waiting');
     this.#status.className = `status ${overall}`;
     this.#status.textContent = `${overall === 'protected' ? '🔒' : overall === 'warning' ? '⚠' : '…'} ${text}`;
     this.#status.setAttribute('aria-label', t('indicator_label', text));
-    this.#updateMarkers(list);
   }
 
   #ensureRoot(): ShadowRoot | undefined {
@@ -147,19 +168,53 @@ export class Indicator {
     return root;
   }
 
-  /** The `<video>` elements of this document that show the track with id `trackId`. */
-  #videosShowing(trackId: string): HTMLVideoElement[] {
-    const found: HTMLVideoElement[] = [];
-    for (const video of document.querySelectorAll('video')) {
-      const stream = video.srcObject;
-      if (stream instanceof MediaStream && stream.getTracks().some((track) => track.id === trackId)) found.push(video);
+  /**
+   * The tracks that the media elements of this document hold, by id, and the `<video>` elements that show each id.
+   * (An `<audio>` element gets no marker, but a track in it with a repeated id makes that id ambiguous.)
+   */
+  #tracksOnPage(): Map<string, { tracks: Set<MediaStreamTrack>; videos: HTMLVideoElement[] }> {
+    const byId = new Map<string, { tracks: Set<MediaStreamTrack>; videos: HTMLVideoElement[] }>();
+    for (const element of document.querySelectorAll('video, audio')) {
+      const stream = (element as HTMLMediaElement).srcObject;
+      if (!(stream instanceof MediaStream)) continue;
+      for (const track of stream.getTracks()) {
+        const entry = byId.get(track.id) ?? { tracks: new Set(), videos: [] };
+        byId.set(track.id, entry);
+        entry.tracks.add(track);
+        if (element instanceof HTMLVideoElement && !entry.videos.includes(element)) entry.videos.push(element);
+      }
     }
-    return found;
+    return byId;
   }
 
-  #updateMarkers(list: TransformStats[]): void {
+  /** Notes that receiver `receiverId` reports track id `trackId`; an id a second receiver reports is repeated. */
+  #noteOwner(trackId: string, receiverId: string): void {
+    const owner = this.#trackOwners.get(trackId);
+    if (owner === undefined) {
+      this.#trackOwners.set(trackId, receiverId);
+      if (this.#trackOwners.size > MAX_TRACK_IDS) {
+        this.#trackOwners.delete(this.#trackOwners.keys().next().value as string);
+      }
+    } else if (owner !== receiverId) {
+      this.#noteRepeated(trackId);
+    }
+  }
+
+  #noteRepeated(trackId: string): void {
+    this.#repeated.add(trackId);
+    if (this.#repeated.size > MAX_TRACK_IDS) this.#repeated.delete(this.#repeated.values().next().value as string);
+  }
+
+  /**
+   * Puts a marker on each tile that shows an unprotected or echoed remote track, and on no other. Returns true when an
+   * unprotected track could not be told apart from another by its id, so no tile says which one it is.
+   */
+  #updateMarkers(list: TransformStats[]): boolean {
     const root = this.#root;
-    if (root === undefined) return;
+    if (root === undefined) return false;
+    const onPage = this.#tracksOnPage();
+    for (const [trackId, { tracks }] of onPage) if (tracks.size > 1) this.#noteRepeated(trackId);
+    let unplaced = false;
     const wanted = new Map<HTMLVideoElement, Marker['kind']>();
     for (const s of list) {
       if (s.side !== 'receive' || s.trackId === undefined) continue;
@@ -172,7 +227,13 @@ export class Indicator {
               ? 'echoed'
               : undefined;
       if (kind === undefined) continue;
-      for (const video of this.#videosShowing(s.trackId)) {
+      if (this.#repeated.has(s.trackId)) {
+        // The id names no single tile: no marker rather than maybe one on another participant's tile (fail safe).
+        // For unprotected media the status says that some participants are not encrypted.
+        if (kind !== 'echoed') unplaced = true;
+        continue;
+      }
+      for (const video of onPage.get(s.trackId)?.videos ?? []) {
         // A video with audio and video tracks: the worse state wins.
         const previous = wanted.get(video);
         if (previous === undefined || previous === 'echoed') wanted.set(video, kind);
@@ -201,6 +262,7 @@ export class Indicator {
       this.#markers.set(video, { kind, element });
     }
     this.#placeMarkers();
+    return unplaced;
   }
 
   /** Puts each marker on the top-left corner of its video (hidden while the video is not on screen). */

@@ -47,11 +47,38 @@ function stats(
   };
 }
 
-function video(trackId: string): HTMLVideoElement {
-  const element = document.createElement('video');
-  Object.defineProperty(element, 'srcObject', { value: new FakeMediaStream([{ id: trackId }]) });
+/** A `<video>` showing a stream of `tracks` (a new track for each id given as a string). */
+function video(...tracks: (string | { id: string })[]): HTMLVideoElement {
+  return media('video', tracks) as HTMLVideoElement;
+}
+
+let nextLeft = 0;
+
+/**
+ * A media element showing a stream of `tracks`, laid out at its own place (happy-dom has no layout): a marker is put
+ * at its video's corner, so its position says which video it marks.
+ */
+function media(tag: 'video' | 'audio', tracks: (string | { id: string })[]): HTMLMediaElement {
+  const element = document.createElement(tag);
+  const stream = new FakeMediaStream(tracks.map((track) => (typeof track === 'string' ? { id: track } : track)));
+  Object.defineProperty(element, 'srcObject', { value: stream });
+  nextLeft += 200;
+  const left = nextLeft;
+  element.getBoundingClientRect = () => DOMRect.fromRect({ x: left, y: 10, width: 160, height: 90 });
   document.body.append(element);
   return element;
+}
+
+/** The text of the marker on each of `videos` (undefined: none). */
+function markersOn(...videos: HTMLVideoElement[]): (string | undefined)[] {
+  const root = (document.querySelector('framelock-indicator') as HTMLElement | null)?.shadowRoot;
+  const markers = [...(root?.querySelectorAll<HTMLElement>('.marker') ?? [])];
+  return videos.map((v) => {
+    const left = `${v.getBoundingClientRect().left + 6}px`;
+    const on = markers.filter((m) => m.style.left === left);
+    expect(on.length).toBeLessThanOrEqual(1);
+    return on[0]?.textContent ?? undefined;
+  });
 }
 
 function drawn() {
@@ -87,10 +114,7 @@ describe('Indicator', () => {
 
   it('marks the tiles of unprotected and echoed remote tracks only, and unmarks them when they recover', () => {
     const indicator = new Indicator({ shadowMode: 'open' });
-    video('track-plain');
-    video('track-ok');
-    video('track-echo');
-    video('track-wrong-key');
+    const tiles = [video('track-plain'), video('track-ok'), video('track-echo'), video('track-wrong-key')];
     indicator.update([
       stats('r1', 'receive', 'unencrypted', { trackId: 'track-plain' }),
       stats('r2', 'receive', 'encrypted', { trackId: 'track-ok' }),
@@ -98,15 +122,106 @@ describe('Indicator', () => {
       stats('r4', 'receive', 'undecryptable', { trackId: 'track-wrong-key' }),
     ]);
     expect(drawn().status).toBe('⚠ Some media is NOT end-to-end encrypted');
-    expect(drawn().markers.sort()).toEqual(
-      ['⚠ NOT encrypted', '↩ Your own media, echoed back', '⚠ Cannot decrypt (wrong passphrase?)'].sort(),
-    );
+    expect(markersOn(...tiles)).toEqual([
+      '⚠ NOT encrypted',
+      undefined,
+      '↩ Your own media, echoed back',
+      '⚠ Cannot decrypt (wrong passphrase?)',
+    ]);
     indicator.update([
       stats('r1', 'receive', 'encrypted', { trackId: 'track-plain' }),
       stats('r4', 'receive', 'encrypted', { trackId: 'track-wrong-key' }),
     ]);
     expect(drawn().markers).toEqual(['↩ Your own media, echoed back']);
     expect(drawn().status).toBe('🔒 End-to-end encrypted');
+  });
+
+  it('marks every tile that shows one unprotected track (a large view and a thumbnail), and only those', () => {
+    const indicator = new Indicator({ shadowMode: 'open' });
+    const track = { id: 'track-plain' };
+    const tiles = [video(track), video('track-ok'), video(track)];
+    indicator.update([
+      stats('r1', 'receive', 'unencrypted', { trackId: 'track-plain' }),
+      stats('r2', 'receive', 'encrypted', { trackId: 'track-ok' }),
+    ]);
+    expect(markersOn(...tiles)).toEqual(['⚠ NOT encrypted', undefined, '⚠ NOT encrypted']);
+    expect(drawn().status).toBe('⚠ Some media is NOT end-to-end encrypted');
+  });
+
+  describe('when receivers’ track ids repeat (Janus names every subscription’s tracks janus0 and janus1)', () => {
+    const UNPLACED = '⚠ Some participants are NOT end-to-end encrypted; their tiles cannot be marked';
+
+    it('marks no tile, not the decrypted one and not the plaintext one, and says so in the status', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const alice = video('janus0', 'janus1');
+      const mallory = video('janus0', 'janus1');
+      indicator.update([
+        stats('alice-audio', 'receive', 'encrypted', { kind: 'audio', trackId: 'janus0' }),
+        stats('alice-video', 'receive', 'encrypted', { trackId: 'janus1' }),
+        stats('mallory-audio', 'receive', 'unencrypted', { kind: 'audio', trackId: 'janus0' }),
+        stats('mallory-video', 'receive', 'unencrypted', { trackId: 'janus1' }),
+      ]);
+      expect(markersOn(alice, mallory)).toEqual([undefined, undefined]);
+      expect(drawn().markers).toEqual([]);
+      expect(drawn().status).toBe(UNPLACED);
+    });
+
+    it('marks no tile while only one of the receivers has reported, if the page shows two tracks of that id', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const alice = video('janus1');
+      const mallory = video('janus1');
+      indicator.update([stats('mallory-video', 'receive', 'unencrypted', { trackId: 'janus1' })]);
+      expect(markersOn(alice, mallory)).toEqual([undefined, undefined]);
+      expect(drawn().status).toBe(UNPLACED);
+    });
+
+    it('counts a track of that id in an <audio> element too', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const tile = video('janus0', 'janus1');
+      media('audio', ['janus0']);
+      indicator.update([stats('mallory-audio', 'receive', 'unencrypted', { kind: 'audio', trackId: 'janus0' })]);
+      expect(markersOn(tile)).toEqual([undefined]);
+      expect(drawn().status).toBe(UNPLACED);
+    });
+
+    it('keeps an id that once repeated unmarked after the other tile and receiver are gone', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const alice = video('janus1');
+      const mallory = video('janus1');
+      indicator.update([
+        stats('alice-video', 'receive', 'encrypted', { trackId: 'janus1' }),
+        stats('mallory-video', 'receive', 'unencrypted', { trackId: 'janus1' }),
+      ]);
+      mallory.remove();
+      // A new receiver reuses the id before the page shows its track: which receiver's track the tile holds, the id
+      // cannot say.
+      indicator.update([stats('dave-video', 'receive', 'unencrypted', { trackId: 'janus1' })]);
+      expect(markersOn(alice)).toEqual([undefined]);
+      expect(drawn().status).toBe(UNPLACED);
+    });
+
+    it('puts no echo marker on such a tile either, and an echo alone is no warning', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const tiles = [video('janus1'), video('janus1')];
+      indicator.update([
+        stats('alice-video', 'receive', 'encrypted', { trackId: 'janus1' }),
+        stats('echo-video', 'receive', 'encrypted', { trackId: 'janus1', echoed: 5 }),
+      ]);
+      expect(markersOn(...tiles)).toEqual([undefined, undefined]);
+      expect(drawn().status).toBe('🔒 End-to-end encrypted');
+    });
+
+    it('still marks the tile of a track whose id is unique, next to the ambiguous ones', () => {
+      const indicator = new Indicator({ shadowMode: 'open' });
+      const tiles = [video('janus1'), video('janus1'), video('dave-video-track')];
+      indicator.update([
+        stats('alice-video', 'receive', 'encrypted', { trackId: 'janus1' }),
+        stats('mallory-video', 'receive', 'unencrypted', { trackId: 'janus1' }),
+        stats('dave-video', 'receive', 'unencrypted', { trackId: 'dave-video-track' }),
+      ]);
+      expect(markersOn(...tiles)).toEqual([undefined, undefined, '⚠ NOT encrypted']);
+      expect(drawn().status).toBe(UNPLACED);
+    });
   });
 
   it('turns to a warning on a problem that leaves media unprotected', () => {
