@@ -16,6 +16,8 @@ export { opus } from './opus';
 export {
   inspectFrame,
   KidMemo,
+  type Located,
+  openLocated,
   type ProtectResult,
   protectFrame,
   type UnprotectResult,

@@ -17,7 +17,7 @@ import {
   SUITE_FOR_KIND,
   TAG_LENGTH,
 } from './format';
-import { type Framing, genericAudio, genericVideo, type ReceivedLayout } from './framing';
+import { type Framing, genericAudio, genericVideo, type ReceivedLayout, type SenderLayout } from './framing';
 
 /** The Framelock marker, the KID's top nibble, as a Number. */
 const KID_MARKER_NIBBLE = Number(KID_MARKER);
@@ -64,26 +64,35 @@ function isDtx(framing: Framing, frame: Uint8Array): boolean {
  * @throws RangeError if the context's suite is not the one format v1 fixes for the framing's media kind, or `kid` is
  * not a Framelock KID (format.ts); SFrameError `unknown_kid` / `counter_exhausted` from the context.
  */
-export async function protectFrame(
+export function protectFrame(
   ctx: SFrameContext,
   kid: bigint,
   framing: Framing,
   frame: Uint8Array,
 ): Promise<ProtectResult> {
-  checkSuite(ctx, framing);
-  if (kid !== lastCheckedKid) {
-    if (!isFramelockKid(kid)) throw new RangeError('not a Framelock KID: build it with makeKid()');
-    lastCheckedKid = kid;
+  let layout: SenderLayout;
+  let sealing: Promise<{ header: Uint8Array; sealed: Uint8Array }>;
+  try {
+    checkSuite(ctx, framing);
+    if (kid !== lastCheckedKid) {
+      if (!isFramelockKid(kid)) throw new RangeError('not a Framelock KID: build it with makeKid()');
+      lastCheckedKid = kid;
+    }
+    if (isDtx(framing, frame)) return Promise.resolve({ status: 'unprotected', frame, reason: 'dtx' });
+    layout = framing.layout(frame);
+    sealing = ctx.sealNext(kid, frameMetadata(layout.codec, layout.metadata), layout.plaintext);
+  } catch (error) {
+    return Promise.reject(error);
   }
-  if (isDtx(framing, frame)) return { status: 'unprotected', frame, reason: 'dtx' };
-  const layout = framing.layout(frame);
-  const { header, sealed } = await ctx.sealNext(kid, frameMetadata(layout.codec, layout.metadata), layout.plaintext);
-  const ctLength = sealed.length - ctx.suite.nt;
-  const out = layout.write(sealed.subarray(0, ctLength), header, sealed.subarray(ctLength));
-  return { status: 'protected', frame: out, kid, codec: layout.codec };
+  // Not an async function: a frame waits for the encryption and one hop after it (SFrameContext.sealNext), then this.
+  return sealing.then(({ header, sealed }) => {
+    const ctLength = sealed.length - ctx.suite.nt;
+    const out = layout.write(sealed.subarray(0, ctLength), header, sealed.subarray(ctLength));
+    return { status: 'protected', frame: out, kid, codec: layout.codec };
+  });
 }
 
-interface Located {
+export interface Located {
   layout: ReceivedLayout;
   kid: bigint;
   /** The counter, when it is a safe integer (every real one); otherwise -1 and `bigCtr` holds it. */
@@ -200,6 +209,21 @@ export function inspectFrame(framing: Framing, frame: Uint8Array, memo: KidMemo 
 }
 
 /**
+ * Decrypts what {@link inspectFrame} located (an Inspection's `found` when `protected`), and resolves to the bytes to
+ * put back with `found.layout.restore`. Rejects only with SFrameError. Not an async function: on the per-frame path a
+ * frame waits for WebCrypto's promise and one hop after it, nothing more.
+ */
+export function openLocated(ctx: SFrameContext, framing: Framing, found: Located): Promise<Uint8Array> {
+  if (ctx.suite.id !== SUITE_FOR_KIND[framing.kind]) return Promise.reject(new SFrameError('invalid_input'));
+  const { layout, kid, ctr, bigCtr } = found;
+  const tagLength = TAG_LENGTH[framing.kind];
+  if (bigCtr === undefined) return ctx.openAt(kid, ctr, receivedAad(layout, tagLength), layout.sealed);
+  const { header } = readTrailer(layout.trailer, tagLength);
+  const metadata = frameMetadata(layout.codec, layout.metadata);
+  return ctx.open(header, kid, bigCtr, metadata, layout.sealed).then((opened) => opened.plaintext);
+}
+
+/**
  * Unprotects one received frame. Never rejects: every outcome is a result. `inspected` is this same frame's
  * {@link inspectFrame} result, when the caller has one.
  */
@@ -215,17 +239,9 @@ export async function unprotectFrame(
     if (found === 'dtx') return { status: 'clear', reason: 'dtx' };
     if (found === 'not_protected') return { status: 'clear', reason: 'not_protected' };
     if (typeof found === 'string') return { status: 'failed', reason: found };
-    const { layout, kid, ctr, bigCtr } = found;
+    const { layout, kid } = found;
     try {
-      let plaintext: Uint8Array;
-      const tagLength = TAG_LENGTH[framing.kind];
-      if (bigCtr === undefined) {
-        plaintext = await ctx.openAt(kid, ctr, receivedAad(layout, tagLength), layout.sealed);
-      } else {
-        const { header } = readTrailer(layout.trailer, tagLength);
-        const metadata = frameMetadata(layout.codec, layout.metadata);
-        ({ plaintext } = await ctx.open(header, kid, bigCtr, metadata, layout.sealed));
-      }
+      const plaintext = await openLocated(ctx, framing, found);
       return { status: 'decrypted', frame: layout.restore(plaintext), kid, codec: layout.codec };
     } catch (error) {
       return { status: 'failed', reason: error instanceof SFrameError ? error.reason : 'crypto_failure', kid };

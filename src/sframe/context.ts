@@ -18,9 +18,13 @@ import {
   aeadOpen,
   aeadSeal,
   type CipherSuite,
+  checkGcmLength,
   type FrameKeys,
   frameNonce,
   frameNonceAt,
+  gcmDecrypt,
+  gcmEncrypt,
+  gcmFailure,
   getCipherSuite,
 } from './suites';
 
@@ -225,10 +229,16 @@ export class SFrameContext {
     aad.set(state.kidBytes, 1);
     for (let i = hlen - 1, v = ctr; i > kidLength; i--, v = Math.floor(v / 256)) aad[i] = v % 256;
     aad.set(metadata, hlen);
-    return aeadSeal(this.suite, state.keys, frameNonceAt(state.keys.salt, ctr), aad, plaintext).then((sealed) => ({
-      header: aad.subarray(0, hlen),
-      sealed,
-    }));
+    const nonce = frameNonceAt(state.keys.salt, ctr);
+    const header = aad.subarray(0, hlen);
+    if (this.suite.aead === 'gcm' && checkGcmLength(this.suite, aad.length, plaintext.length)) {
+      // WebCrypto's own promise and one hop after it.
+      return gcmEncrypt(this.suite, state.keys, nonce, aad, plaintext).then((sealed) => ({
+        header,
+        sealed: new Uint8Array(sealed),
+      }));
+    }
+    return aeadSeal(this.suite, state.keys, nonce, aad, plaintext).then((sealed) => ({ header, sealed }));
   }
 
   /**
@@ -279,22 +289,27 @@ export class SFrameContext {
     const window = state.window;
     if (small ? window.isReplayAt(ctr) : window.isReplay(ctr)) return rejected('replay');
     const nonce = small ? frameNonceAt(state.keys.salt, ctr) : frameNonce(state.keys.salt, ctr);
-    let opening: Promise<Uint8Array>;
+    // GCM: WebCrypto's own promise, so that a frame waits for one promise hop after the decryption, not two.
+    const gcm = this.suite.aead === 'gcm';
+    let opening: Promise<ArrayBuffer | Uint8Array>;
     try {
-      opening = aeadOpen(this.suite, state.keys, nonce, aad, sealed);
+      opening = gcm
+        ? gcmDecrypt(this.suite, state.keys, nonce, aad, sealed)
+        : aeadOpen(this.suite, state.keys, nonce, aad, sealed);
     } catch (error) {
       return rejected('crypto_failure', `SFrame: ${String(error)}`);
     }
     return opening.then(
-      (plaintext) => {
+      (opened) => {
         // Re-check after the wait: the key may have been retired, or a duplicate may have won the race.
         if (state.retired) throw new SFrameError('unknown_kid', `SFrame: KID ${kid} was retired`);
         if (small ? window.isReplayAt(ctr) : window.isReplay(ctr)) throw new SFrameError('replay');
         if (small) window.acceptAt(ctr);
         else window.accept(ctr);
-        return plaintext;
+        return opened instanceof Uint8Array ? opened : new Uint8Array(opened);
       },
       (error: unknown) => {
+        if (gcm) throw gcmFailure(error);
         throw error instanceof SFrameError ? error : new SFrameError('crypto_failure', `SFrame: ${String(error)}`);
       },
     );

@@ -102,7 +102,7 @@ export function getCipherSuite(suite: number): CipherSuite {
 }
 
 /** Refuses a GCM input over the bound a short tag allows (see {@link MAX_SHORT_TAG_GCM_BYTES}). */
-function checkGcmLength(suite: CipherSuite, aadLength: number, textLength: number): boolean {
+export function checkGcmLength(suite: CipherSuite, aadLength: number, textLength: number): boolean {
   return suite.nt >= 16 || aadLength + textLength <= MAX_SHORT_TAG_GCM_BYTES;
 }
 
@@ -184,16 +184,27 @@ export function aeadSeal(
         new RangeError(`SFrame: ${suite.name} seals at most ${MAX_SHORT_TAG_GCM_BYTES} bytes of AAD and plaintext`),
       );
     }
-    // Not an async function: the frame path waits for WebCrypto's promise and nothing else.
-    return crypto.subtle
-      .encrypt(
-        { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: suite.nt * 8 },
-        keys.key,
-        asBufferSource(plaintext),
-      )
-      .then((sealed) => new Uint8Array(sealed));
+    return gcmEncrypt(suite, keys, nonce, aad, plaintext).then((sealed) => new Uint8Array(sealed));
   }
   return ctrHmacSeal(suite, keys, nonce, aad, plaintext);
+}
+
+/**
+ * AES-GCM encryption as WebCrypto answers it (ciphertext || tag), for the per-frame path (SFrameContext.sealNext).
+ * The caller checked the suite is a GCM one and the input within {@link checkGcmLength}'s bound.
+ */
+export function gcmEncrypt(
+  suite: CipherSuite,
+  keys: FrameKeys,
+  nonce: Uint8Array<ArrayBuffer>,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+): Promise<ArrayBuffer> {
+  return crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: suite.nt * 8 },
+    keys.key,
+    asBufferSource(plaintext),
+  );
 }
 
 /** AEAD.Encrypt of the CTR-HMAC suites (§4.5.1). */
@@ -233,27 +244,43 @@ export function aeadOpen(
 ): Promise<Uint8Array> {
   if (sealed.length < suite.nt) return Promise.reject(new SFrameError('frame_too_short'));
   if (suite.aead === 'gcm') {
-    // Over the bound, a short tag no longer gives its forgery bound: refused like a forgery, before any crypto.
-    if (!checkGcmLength(suite, aad.length, sealed.length - suite.nt)) {
-      return Promise.reject(new SFrameError('auth_failure'));
-    }
-    // Not an async function: the frame path waits for WebCrypto's promise and nothing else.
-    return crypto.subtle
-      .decrypt(
-        { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: suite.nt * 8 },
-        keys.key,
-        asBufferSource(sealed),
-      )
-      .then(
-        (opened) => new Uint8Array(opened),
-        (error: unknown) => {
-          // WebCrypto reports a failed tag as OperationError; anything else means our key or inputs were wrong.
-          if (error instanceof Error && error.name === 'OperationError') throw new SFrameError('auth_failure');
-          throw new SFrameError('crypto_failure', `SFrame: AES-GCM failed: ${String(error)}`);
-        },
-      );
+    return gcmDecrypt(suite, keys, nonce, aad, sealed).then(
+      (opened) => new Uint8Array(opened),
+      (error: unknown) => {
+        throw gcmFailure(error);
+      },
+    );
   }
   return ctrHmacOpen(suite, keys, nonce, aad, sealed);
+}
+
+/**
+ * AES-GCM decryption as WebCrypto answers it: the per-frame path waits for this promise and nothing else (see
+ * SFrameContext.openAt). Failures are WebCrypto's; {@link gcmFailure} says what they mean. The caller checked
+ * that `sealed` holds a tag and that the suite is a GCM one.
+ */
+export function gcmDecrypt(
+  suite: CipherSuite,
+  keys: FrameKeys,
+  nonce: Uint8Array<ArrayBuffer>,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+): Promise<ArrayBuffer> {
+  // Over the bound, a short tag no longer gives its forgery bound: refused like a forgery, before any crypto.
+  if (!checkGcmLength(suite, aad.length, sealed.length - suite.nt))
+    return Promise.reject(new SFrameError('auth_failure'));
+  return crypto.subtle.decrypt(
+    { name: 'AES-GCM', iv: nonce, additionalData: asBufferSource(aad), tagLength: suite.nt * 8 },
+    keys.key,
+    asBufferSource(sealed),
+  );
+}
+
+/** What a failed {@link gcmDecrypt} means: a tag that does not verify (OperationError), or our own mistake. */
+export function gcmFailure(error: unknown): SFrameError {
+  if (error instanceof SFrameError) return error;
+  if (error instanceof Error && error.name === 'OperationError') return new SFrameError('auth_failure');
+  return new SFrameError('crypto_failure', `SFrame: AES-GCM failed: ${String(error)}`);
 }
 
 /** AEAD.Decrypt of the CTR-HMAC suites (§4.5.1). */

@@ -14,9 +14,10 @@ import {
   KidMemo,
   kidSenderId,
   makeKid,
+  openLocated,
   protectFrame,
-  unprotectFrame,
 } from '../codecs';
+import { SFrameError } from '../sframe';
 import type { TransformStats } from '../shared/messages';
 import type { Keyring, MediaKind } from './keyring';
 
@@ -381,70 +382,72 @@ export class ReceiveSession extends Session {
       const data = new Uint8Array(frame.data);
       const { keyring } = this.host;
       const seen = inspectFrame(framing, data, this.#kidMemo);
-      if (seen.protected) {
-        const sightings = this.#sight(seen.kid);
-        if (sightings === 1 && this.#plaintextSoFar() && !keyring.has(this.kind, seen.kid)) {
-          // A track that has carried plaintext, and a KID never seen before: almost surely plaintext that happens to
-          // end like a trailer. Asking for its key would burn the new-sender budget and could cry "clock off".
-          return this.#plaintext();
+      if (!seen.protected) {
+        if (seen.found === 'dtx') {
+          this.count('passthrough');
+          return true;
         }
-        if (seen.kid !== this.kid) {
-          this.kid = seen.kid;
-          this.#echoed = keyring.ownKids.has(seen.kid);
+        if (seen.found === 'not_protected') return this.#plaintext();
+        return this.#failed(seen.found); // shaped like our frame, but its header does not parse
+      }
+      const sightings = this.#sight(seen.kid);
+      if (sightings === 1 && this.#plaintextSoFar() && !keyring.has(this.kind, seen.kid)) {
+        // A track that has carried plaintext, and a KID never seen before: almost surely plaintext that happens to
+        // end like a trailer. Asking for its key would burn the new-sender budget and could cry "clock off".
+        return this.#plaintext();
+      }
+      if (seen.kid !== this.kid) {
+        this.kid = seen.kid;
+        this.#echoed = keyring.ownKids.has(seen.kid);
+      }
+      if (this.#echoed) this.count('echoed');
+      if (!keyring.ensure(this.kind, seen.kid)) {
+        const refusal = keyring.refusal(this.kind, seen.kid);
+        if (refusal?.reason === 'epoch' && sightings >= SIGHTINGS_TO_BELIEVE_KID) {
+          this.#clockSkew = refusal.distance;
+          return this.#failed(`sent for an epoch ${refusal.distance} away from ours: a clock is off`, seen.kid);
         }
-        if (this.#echoed) this.count('echoed');
-        if (!keyring.ensure(this.kind, seen.kid)) {
-          const refusal = keyring.refusal(this.kind, seen.kid);
-          if (refusal?.reason === 'epoch' && sightings >= SIGHTINGS_TO_BELIEVE_KID) {
-            this.#clockSkew = refusal.distance;
-            return this.#failed(`sent for an epoch ${refusal.distance} away from ours: a clock is off`, seen.kid);
-          }
-          if (refusal !== undefined) {
-            // One frame under a refused KID proves nothing (it may be plaintext that looks like a trailer).
-            this.#failureRun++;
-            this.count('dropped');
-            return false;
-          }
-          const since = keyring.pendingSince(this.kind, seen.kid) ?? this.#now();
-          if (this.#now() - since >= KEY_GRACE_MS) return this.#failed('no key for this sender', seen.kid);
+        if (refusal !== undefined) {
+          // One frame under a refused KID proves nothing (it may be plaintext that looks like a trailer).
           this.#failureRun++;
-          // A track that already decrypted meets a sender id it has no key for yet (a sender's id rolled over, or it
-          // reloaded): the frames missed meanwhile leave the decoder frozen until a keyframe, so ask for one as soon
-          // as decryption resumes, however few were missed.
-          if (this.#authenticated) this.#keyFrameOnResume = true;
           this.count('dropped');
           return false;
         }
+        const since = keyring.pendingSince(this.kind, seen.kid) ?? this.#now();
+        if (this.#now() - since >= KEY_GRACE_MS) return this.#failed('no key for this sender', seen.kid);
+        this.#failureRun++;
+        // A track that already decrypted meets a sender id it has no key for yet (a sender's id rolled over, or it
+        // reloaded): the frames missed meanwhile leave the decoder frozen until a keyframe, so ask for one as soon
+        // as decryption resumes, however few were missed.
+        if (this.#authenticated) this.#keyFrameOnResume = true;
+        this.count('dropped');
+        return false;
       }
-      const result = await unprotectFrame(keyring.context(this.kind), framing, data, seen);
-      switch (result.status) {
-        case 'decrypted':
-          setData(frame, result.frame);
-          this.count('protected');
-          this.#countKid(result.kid, 'protected');
-          this.#noteSender(result.kid);
-          this.#authenticated = true;
-          this.#clockSkew = undefined;
-          if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST || this.#keyFrameOnResume) this.#requestKeyFrame();
-          this.#keyFrameOnResume = false;
-          this.#failureRun = 0;
-          return true;
-        case 'clear':
-          if (result.reason === 'dtx') {
-            this.count('passthrough');
-            return true;
-          }
-          return this.#plaintext();
-        case 'failed':
-          if (result.reason === 'replay') {
-            // A frame we already accepted (a late retransmission re-assembled it) or an old one: drop it, but it is
-            // no sign of a wrong key.
-            this.lastError = 'duplicate or replayed frame: dropped';
-            this.count('dropped');
-            return false;
-          }
-          return this.#failed(result.reason, result.kid);
+      // One wait: WebCrypto's decryption, then one hop (SFrameContext.openAt), then on here.
+      let plaintext: Uint8Array;
+      try {
+        plaintext = await openLocated(keyring.context(this.kind), framing, seen.found);
+      } catch (error) {
+        const reason = error instanceof SFrameError ? error.reason : 'crypto_failure';
+        if (reason === 'replay') {
+          // A frame we already accepted (a late retransmission re-assembled it) or an old one: drop it, but it is no
+          // sign of a wrong key.
+          this.lastError = 'duplicate or replayed frame: dropped';
+          this.count('dropped');
+          return false;
+        }
+        return this.#failed(reason, seen.kid);
       }
+      setData(frame, seen.found.layout.restore(plaintext));
+      this.count('protected');
+      this.#countKid(seen.kid, 'protected');
+      this.#noteSender(seen.kid);
+      this.#authenticated = true;
+      this.#clockSkew = undefined;
+      if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST || this.#keyFrameOnResume) this.#requestKeyFrame();
+      this.#keyFrameOnResume = false;
+      this.#failureRun = 0;
+      return true;
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
       this.count('dropped');
