@@ -9,8 +9,8 @@
  *
  * When it checks (measured on Chromium 156, docs/threat-model.md):
  * - when one of our transforms stops: Chromium ends a detached transformer's streams in the worker within about a
- *   millisecond, and the worker tells us (src/worker/transform.ts). That is the trigger that wins the race: a restore
- *   that fast lets out no frame of most attacks, and one of a few percent;
+ *   millisecond, and the worker tells us (src/worker/transform.ts). That is the trigger that wins the race, or loses
+ *   it by a frame or two: our check runs in the first task the page leaves us;
  * - at every patched call of the site (patch.ts sweeps its connection);
  * - every {@link CHECK_INTERVAL_MS}, in case a browser version stops ending detached streams.
  *
