@@ -25,7 +25,7 @@
 //   storage{}                localStorage, sessionStorage, cookies, IndexedDB (every record), Cache Storage keys
 //   errors[]                 anything that went wrong in here (a hook must never break the page)
 // Callable by tests: forge(waitMs), forgeProblem(problem), search(needle), dumpStorage(), walkTransforms(),
-// attackTransforms(), crossRealmClear(replacement, source), prehookChild(kind, waitMs), ownTransform(label).
+// attackTransforms(), crossRealmClear(replacement, source), replacedNow(), prehookChild(kind, waitMs), ownTransform(label).
 (() => {
   // ---- built-ins saved before anything is hooked (this script's own work must not trip its hooks) ------------------
 
@@ -845,15 +845,20 @@
     return walked;
   }
 
-  /** A pass-through transform worker of the page's own, counting the frames it gets (to see whether it ever runs). */
+  /**
+   * A pass-through transform worker of the page's own, counting the frames it gets (to see whether it ever runs; on a
+   * sender, each is a frame that left without Framelock's encryption). `started` once its worker holds the transformer.
+   */
   function ownTransform(label) {
-    const code = `let n = 0; onrtctransform = (e) => { const t = e.transformer; t.readable.pipeThrough(new TransformStream({
-      transform(frame, c) { n++; c.enqueue(frame); } })).pipeTo(t.writable); };
-      setInterval(() => postMessage({ label: ${JSON.stringify(label)}, frames: n }), 500);`;
+    const code = `let n = 0; const report = () => postMessage({ label: ${JSON.stringify(label)}, frames: n });
+      onrtctransform = (e) => { const t = e.transformer; self.kept = t; t.readable.pipeThrough(new TransformStream({
+      transform(frame, c) { n++; c.enqueue(frame); } })).pipeTo(t.writable).catch(() => {}); report(); };
+      setInterval(report, 500);`;
     const worker = new Worker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
-    const state = { frames: 0 };
+    const state = { frames: 0, started: false };
     worker.onmessage = (event) => {
       state.frames = event.data.frames;
+      state.started = true;
     };
     return { transform: new RTCRtpScriptTransform(worker, { label }), state };
   }
@@ -908,13 +913,27 @@
 
   /**
    * Clears every transform (`replacement` null), or replaces it with a pass-through transform of the page's own
-   * (`replacement` 'own'), with the native setter of another realm of this page: `source` 'blank', a fresh
-   * about:blank frame, where Framelock's page script has run (with its own bookkeeping); or 'early', a srcdoc frame
-   * whose setter it takes before Framelock's page script runs there. Returns whether that realm was patched when its
-   * setter was taken, which endpoints kept their transform, and the frame counts of the page's own transforms.
+   * (`replacement` 'own'; 'ready': made ahead, and swapped in only once its worker runs, so that it takes frames at
+   * once), with the native setter of another realm of this page: `source` 'blank', a fresh about:blank frame, where
+   * Framelock's page script has run (with its own bookkeeping); or 'early', a srcdoc frame whose setter it takes
+   * before Framelock's page script runs there. Returns whether that realm was patched when its setter was taken, which
+   * endpoints kept their transform right after the attempt, and the frame counts of the page's own transforms
+   * (`replacedNow()` says later which still carry what the page set).
    */
   async function crossRealmClear(replacement = null, source = 'blank') {
     const endpoints = senderAndReceivers();
+    const own = {};
+    const made = {};
+    if (replacement === 'ready') {
+      for (const [side, endpoint] of endpoints) {
+        const label = `${side}-${endpoint.track?.kind}`;
+        made[label] = ownTransform(label);
+        own[label] = made[label].state;
+      }
+      for (let i = 0; i < 100 && !Object.values(own).every((state) => state.started); i++) {
+        await new NativePromise((resolve) => nativeSetTimeout(resolve, 50));
+      }
+    }
     let realm;
     let close = () => {};
     if (source === 'early') {
@@ -932,26 +951,43 @@
       sender: getDescriptor(realm.RTCRtpSender.prototype, 'transform')?.set,
       receiver: getDescriptor(realm.RTCRtpReceiver.prototype, 'transform')?.set,
     };
-    const own = {};
     result.ownTransformFrames = own;
+    H.lastOwn = own;
+    H.replaced = [];
     for (const [side, endpoint] of endpoints) {
+      const label = `${side}-${endpoint.track?.kind}`;
       const before = endpoint.transform;
       let value = null;
       if (replacement === 'own') {
-        const made = ownTransform(`${side}-${endpoint.track?.kind}`);
-        own[`${side}-${endpoint.track?.kind}`] = made.state;
-        value = made.transform;
+        made[label] = ownTransform(label);
+        own[label] = made[label].state;
       }
+      if (made[label]) value = made[label].transform;
       try {
         apply(setters[side], endpoint, [value]);
       } catch (e) {
         error('crossRealmClear', e);
       }
-      result.kept[`${side}-${endpoint.track?.kind}`] = endpoint.transform === before;
+      result.kept[label] = endpoint.transform === before;
+      push(H.replaced, [label, endpoint, value]);
     }
     close();
     H.attacks[`crossRealmClear ${source}`] = result;
     return result;
+  }
+
+  /**
+   * After crossRealmClear: each endpoint's label, whether it still carries what the page set there, and whether it
+   * carries a transform at all; and how many frames each of the page's own transforms got so far.
+   */
+  function replacedNow() {
+    const endpoints = (H.replaced ?? []).map(([label, endpoint, value]) => ({
+      label,
+      stillReplaced: endpoint.transform === value,
+      hasTransform: endpoint.transform instanceof RTCRtpScriptTransform,
+    }));
+    const frames = O.fromEntries(O.entries(H.lastOwn ?? {}).map(([label, state]) => [label, state.frames]));
+    return { endpoints, frames };
   }
 
   /**
@@ -1266,6 +1302,7 @@
   H.walkTransforms = walkTransforms;
   H.attackTransforms = attackTransforms;
   H.crossRealmClear = crossRealmClear;
+  H.replacedNow = replacedNow;
   H.prehookChild = prehookChild;
   H.ownTransform = ownTransform;
   H.mine = (value) => apply(weakAdd, mine, [value]);

@@ -12,6 +12,8 @@ import english from './messages.en.json';
 
 /** The message of each problem. */
 export const PROBLEM_KEYS = {
+  tampering_blocked: 'problem_tampering_blocked',
+  encryption_removed: 'problem_encryption_removed',
   no_transform_api: 'problem_no_transform_api',
   worker_blocked: 'problem_worker_blocked',
   no_room_key: 'problem_no_room_key',

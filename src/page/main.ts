@@ -18,6 +18,12 @@ import { installBlock, installPatch } from './patch';
 const { apply } = N;
 /** Marks this realm as patched, so a second injection (e.g. re-registration) changes nothing. */
 const INSTALLED = Symbol.for('framelock.page');
+/**
+ * The check that finds our encryption removed for the second time closes the page's calls (watch.ts restores ours
+ * each time, but a removal may let a frame or two out before the restore; a site that does it again is not confused,
+ * it is fighting Framelock, and every round is another chance for plaintext).
+ */
+const REMOVALS_BEFORE_BLOCK = 2;
 
 /** The private port to the bridge for problem reports, handed over with the worker's (the page cannot forge them). */
 let reports: MessagePort | undefined;
@@ -104,7 +110,18 @@ function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
   apply(N.workerAddEventListener, worker, ['error', () => problem('worker_blocked')]);
   apply(N.workerPostMessage, worker, [{ type: 'framelock/port', nonce }, [keysChannel.port1]]);
   let reported = false;
-  installPatch(worker, () => {
+  let removals = 0;
+  const patch = installPatch(worker, (what) => {
+    if (what === 'transform_removed') {
+      // Ours is back already; what left in between may have been in clear. Tell the user (not the page).
+      removals++;
+      if (removals === 1) problem('encryption_removed');
+      if (removals === REMOVALS_BEFORE_BLOCK) {
+        problem('tampering_blocked');
+        patch?.block('Framelock: this page kept removing end-to-end encryption from its calls, so they are blocked.');
+      }
+      return;
+    }
     // The site tried to process protected media itself; ours stays. Tell the user once (not the page).
     if (reported) return;
     reported = true;

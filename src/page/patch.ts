@@ -2,14 +2,22 @@
  * @module The RTCPeerConnection patch: every sender and receiver of every connection gets exactly one Framelock
  * transform, whatever path the site takes (addTrack, addTransceiver with or without a track, transceivers from a
  * remote offer, renegotiation). replaceTrack, setParameters and restartIce keep the sender, so its transform stays.
+ * Where the site still removes one (through another realm's native setter), watch.ts puts ours back.
  *
  * Patches are Proxies of the native functions: `instanceof`, `toString()` and prototypes look native to the site.
  * Everything runs on built-ins saved before any page script (natives.ts).
  */
 import { natives as N } from './natives';
+import { createTransformWatch, type Side } from './watch';
 
-type Side = 'send' | 'receive';
 type Kind = 'audio' | 'video';
+/** What the worker gets with each transform (src/worker/transform.ts): a restored transform gets the same. */
+interface TransformOptions {
+  side: Side;
+  kind: Kind;
+  id: string;
+  trackId?: string;
+}
 
 const { apply } = N;
 
@@ -50,18 +58,28 @@ function proxyOf<T extends object>(native: T, handler: ProxyHandler<T>): T {
 
 /**
  * Reports that the site tried to process protected media itself: it set its own transform (ours stays) or created
- * encoded streams (they receive no frames while ours runs).
+ * encoded streams (they receive no frames while ours runs); or that it removed our transform from a sender or receiver
+ * anyway (`transform_removed`, once per check that found any: ours is back, but media may have left unprotected).
  */
-export type Report = (what: 'transform_replaced' | 'encoded_streams') => void;
+export type Report = (what: 'transform_replaced' | 'encoded_streams' | 'transform_removed') => void;
+
+/** What the page script can still do with a patched realm. */
+export interface Patch {
+  /**
+   * Fail closed for good: closes every connection we know and makes new ones throw `message`. For a site that keeps
+   * removing our encryption (each removal may let a frame out before the restore).
+   */
+  block(message: string): void;
+}
 
 function isKind(value: unknown): value is Kind {
   return value === 'audio' || value === 'video';
 }
 
-export function installPatch(worker: Worker, report: Report): void {
+export function installPatch(worker: Worker, report: Report): Patch | undefined {
   const NativePC = N.RTCPeerConnection;
   const ScriptTransform = N.RTCRtpScriptTransform;
-  if (NativePC === undefined || ScriptTransform === undefined || N.getTransceivers === undefined) return;
+  if (NativePC === undefined || ScriptTransform === undefined || N.getTransceivers === undefined) return undefined;
   const Transform: NonNullable<typeof ScriptTransform> = ScriptTransform;
   const proto = NativePC.prototype;
   /** Senders and receivers that carry our transform. */
@@ -71,6 +89,56 @@ export function installPatch(worker: Worker, report: Report): void {
   const has = (set: WeakSet<object>, value: unknown) => apply(N.weakSetHas, set, [value]) as boolean;
   const add = (set: WeakSet<object>, value: object) => apply(N.weakSetAdd, set, [value]);
   let serial = 0;
+  /** Every connection we saw (weakly): a check sweeps them all, and {@link Patch.block} closes them. */
+  const connections = new N.Map<object, WeakRef<object>>();
+  const seen = new N.WeakSet<object>();
+  /** Set by {@link Patch.block}: new connections throw this. */
+  let blocked: string | undefined;
+
+  function setterOf(side: Side) {
+    return (side === 'send' ? N.senderTransform : N.receiverTransform)?.set;
+  }
+
+  /** A new transform of ours, attached to `target` with the saved native setter (which throws for a foreign object). */
+  function attachNew(target: object, side: Side, options: TransformOptions): object {
+    const transform = new Transform(worker, options);
+    add(ours, transform);
+    apply(setterOf(side) as (value: unknown) => void, target, [transform]);
+    return transform;
+  }
+
+  const watch = createTransformWatch<TransformOptions>({
+    current: (endpoint, side) => {
+      const get = (side === 'send' ? N.senderTransform : N.receiverTransform)?.get;
+      return get === undefined ? undefined : apply(get, endpoint, []);
+    },
+    // The same options, id included: the worker goes on with the same session (same KID and counter for a sender; a
+    // receiver that delivered authenticated frames keeps refusing plaintext).
+    reattach: attachNew,
+  });
+
+  function remember(pc: unknown): void {
+    if (pc === null || typeof pc !== 'object' || has(seen, pc)) return;
+    add(seen, pc);
+    const ref = new N.WeakRef(pc);
+    apply(N.mapSet, connections, [ref, ref]);
+  }
+
+  /** Re-checks everything: our transforms still attached, every sender and receiver of every connection protected. */
+  function check(): void {
+    let removed = watch.verifyAll();
+    apply(N.mapForEach, connections, [
+      (ref: WeakRef<object>) => {
+        const pc = apply(N.weakRefDeref, ref, []) as object | undefined;
+        if (pc === undefined) apply(N.mapDelete, connections, [ref]);
+        else if (sweep(pc)) removed = true;
+      },
+    ]);
+    if (removed) report('transform_removed');
+  }
+  // Any message of the worker means one of our transforms stopped (src/worker/transform.ts); its data says nothing
+  // more, so it is never read (MessageEvent.prototype.data is the page's to hook).
+  apply(N.workerAddEventListener, worker, ['message', check]);
 
   function trackKind(track: unknown): Kind | undefined {
     if (track === null || track === undefined || N.trackKind === undefined) return undefined;
@@ -78,10 +146,10 @@ export function installPatch(worker: Worker, report: Report): void {
     return isKind(kind) ? kind : undefined;
   }
 
-  function attach(target: object, side: Side, kind: Kind): void {
-    if (has(attached, target)) return;
-    const setter = (side === 'send' ? N.senderTransform : N.receiverTransform)?.set;
-    if (setter === undefined) return;
+  /** Attaches ours to `target` if it has none of ours yet, or again if the site removed it (then returns true). */
+  function attach(target: object, side: Side, kind: Kind): boolean {
+    if (has(attached, target)) return watch.verify(target);
+    if (setterOf(side) === undefined) return false;
     const id = `${side}-${kind}-${++serial}`;
     // A receiver's track never changes: its id lets the in-page indicator find the <video> that shows it. (Object
     // literals only: an assignment could run a setter the page put on Object.prototype.)
@@ -89,36 +157,45 @@ export function installPatch(worker: Worker, report: Report): void {
       side === 'receive' && N.receiverTrack !== undefined && N.trackId !== undefined
         ? apply(N.trackId, apply(N.receiverTrack, target, []), [])
         : undefined;
-    const transform = new Transform(
-      worker,
-      typeof trackId === 'string' ? { side, kind, id, trackId } : { side, kind, id },
-    );
-    add(ours, transform);
-    apply(setter, target, [transform]);
+    const options: TransformOptions = typeof trackId === 'string' ? { side, kind, id, trackId } : { side, kind, id };
+    watch.add(target, side, attachNew(target, side, options), options);
     add(attached, target);
+    watch.every(check);
+    return false;
   }
 
-  function attachTransceiver(transceiver: unknown): void {
-    if (N.transceiverSender === undefined || N.transceiverReceiver === undefined) return;
+  /** Attaches ours to the transceiver's sender and receiver. Returns whether the site had removed one of ours. */
+  function attachTransceiver(transceiver: unknown): boolean {
+    if (N.transceiverSender === undefined || N.transceiverReceiver === undefined) return false;
     const sender = apply(N.transceiverSender, transceiver, []) as object;
     const receiver = apply(N.transceiverReceiver, transceiver, []) as object;
     // A receiver always has a track of the transceiver's kind; a sender may have none yet.
     const kind =
       trackKind(N.receiverTrack ? apply(N.receiverTrack, receiver, []) : undefined) ??
       trackKind(N.senderTrack ? apply(N.senderTrack, sender, []) : undefined);
-    if (kind === undefined) return;
-    attach(sender, 'send', kind);
-    attach(receiver, 'receive', kind);
+    if (kind === undefined) return false;
+    const sent = attach(sender, 'send', kind);
+    return attach(receiver, 'receive', kind) || sent;
   }
 
-  function sweep(pc: unknown): void {
+  /** Protects every sender and receiver of `pc`. Returns whether the site had removed one of our transforms. */
+  function sweep(pc: unknown): boolean {
+    let removed = false;
     try {
       const transceivers = apply(N.getTransceivers as () => RTCRtpTransceiver[], pc, []);
+      remember(pc);
       // Index loop: the page may have replaced Array.prototype[Symbol.iterator].
-      for (let i = 0; i < transceivers.length; i++) attachTransceiver(transceivers[i]);
+      for (let i = 0; i < transceivers.length; i++) {
+        if (attachTransceiver(transceivers[i])) removed = true;
+      }
     } catch {
       // not a real RTCPeerConnection, or closed: nothing to attach
     }
+    return removed;
+  }
+
+  function sweepAndReport(pc: unknown): void {
+    if (sweep(pc)) report('transform_removed');
   }
 
   /** Replaces proto[name] with a Proxy that sweeps the connection after the native call (and after its promise). */
@@ -129,9 +206,9 @@ export function installPatch(worker: Worker, report: Report): void {
     const wrapped = proxyOf(native, {
       apply(target, thisArg, args) {
         const result = apply(target, thisArg, args);
-        sweep(thisArg);
+        sweepAndReport(thisArg);
         if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
-          apply(N.promiseThen, result, [() => sweep(thisArg), () => {}]);
+          apply(N.promiseThen, result, [() => sweepAndReport(thisArg), () => {}]);
         }
         return result;
       },
@@ -202,15 +279,17 @@ export function installPatch(worker: Worker, report: Report): void {
   const onTrack = (event: Event) => {
     try {
       const transceiver = N.transceiverOfTrackEvent ? apply(N.transceiverOfTrackEvent, event, []) : undefined;
-      if (transceiver) attachTransceiver(transceiver);
+      if (transceiver && attachTransceiver(transceiver)) report('transform_removed');
     } catch {
       // a synthetic event: nothing to attach
     }
   };
   const PatchedPC = proxyOf(NativePC, {
     construct(target, args, newTarget) {
+      if (blocked !== undefined) throw new N.DOMException(blocked, 'NotSupportedError');
       const pc = N.construct(target, args, newTarget) as RTCPeerConnection;
       apply(N.addEventListener, pc, ['track', onTrack]);
+      remember(pc);
       return pc;
     },
   });
@@ -220,6 +299,24 @@ export function installPatch(worker: Worker, report: Report): void {
   }
   const constructorDescriptor = N.getDescriptor(proto, 'constructor');
   if (constructorDescriptor) N.defineProperty(proto, 'constructor', { ...constructorDescriptor, value: PatchedPC });
+
+  return {
+    block(message) {
+      blocked = message;
+      const close = N.closeConnection;
+      if (close === undefined) return;
+      apply(N.mapForEach, connections, [
+        (ref: WeakRef<object>) => {
+          const pc = apply(N.weakRefDeref, ref, []);
+          try {
+            if (pc !== undefined) apply(close, pc, []);
+          } catch {
+            // already closed
+          }
+        },
+      ]);
+    },
+  };
 }
 
 /**

@@ -15,6 +15,10 @@ export interface ProblemsProps {
 
 function problemText(problem: SiteProblem, clockSkew: number | undefined, frames: readonly string[] = []): string {
   switch (problem) {
+    case 'tampering_blocked':
+      return t('popup_problem_tampering_blocked');
+    case 'encryption_removed':
+      return t('popup_problem_encryption_removed');
     case 'no_transform_api':
       return t('popup_problem_no_transform_api');
     case 'worker_blocked':

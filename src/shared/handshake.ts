@@ -51,6 +51,8 @@ export const PAGE_REPORTED_PROBLEMS = [
   'worker_blocked',
   'cross_origin_frame',
   'site_processing_bypassed',
+  'encryption_removed',
+  'tampering_blocked',
 ] as const;
 export type PageReportedProblem = (typeof PAGE_REPORTED_PROBLEMS)[number];
 

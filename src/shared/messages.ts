@@ -94,7 +94,12 @@ export interface SiteInfo {
 }
 
 /**
- * What keeps calls on a site from being protected as the user expects, shown plainly to the user:
+ * What keeps calls on a site from being protected as the user expects, shown plainly to the user (worst first):
+ * - `tampering_blocked`: the page removed Framelock's transform a second time, so Framelock closed its calls and
+ *   blocks new ones until the page is reloaded (fail closed).
+ * - `encryption_removed`: the page removed Framelock's transform from a sender or receiver (through a native setter of
+ *   another realm, which no guard of ours sees); Framelock attached its own again at once, but some media may have
+ *   left unencrypted in between.
  * - `no_transform_api`: the browser has no RTCRtpScriptTransform (calls are blocked: fail closed).
  * - `worker_blocked`: the site's Content-Security-Policy blocked our worker (calls are blocked: fail closed).
  * - `cross_origin_frame`: a call may run in a cross-origin frame whose origin is not enabled (not protected).
@@ -113,6 +118,8 @@ export interface SiteInfo {
  *   run. A notice: media stays protected.
  */
 export const SITE_PROBLEMS = [
+  'tampering_blocked',
+  'encryption_removed',
   'no_transform_api',
   'worker_blocked',
   'no_room_key',
@@ -126,6 +133,8 @@ export type SiteProblem = (typeof SITE_PROBLEMS)[number];
 
 /** Problems that mean some media on the page is not protected (a warning badge); the others are notices. */
 export const UNPROTECTING_PROBLEMS: readonly SiteProblem[] = [
+  'tampering_blocked',
+  'encryption_removed',
   'no_transform_api',
   'worker_blocked',
   'no_room_key',

@@ -19,9 +19,16 @@ interface ScriptTransformer {
 
 /** How often counters go to the bridge (and from there to the badge and the UI). */
 const STATS_INTERVAL_MS = 1_000;
+/**
+ * How long a session outlives its transform. The page script attaches a fresh transform with the same id where the
+ * site removed ours (src/page/watch.ts), usually within milliseconds; the session then goes on.
+ */
+const SESSION_GRACE_MS = 10_000;
 
 const scope = globalThis as unknown as {
   addEventListener(type: string, listener: (event: MessageEvent & { transformer?: ScriptTransformer }) => void): void;
+  /** To the page script's Worker object, which the site never gets. */
+  postMessage(message: unknown): void;
 };
 
 let port: MessagePort | undefined;
@@ -34,7 +41,21 @@ function post(message: WorkerToBridge): void {
 }
 
 const keyring = new Keyring((kid, kind) => post({ type: 'keys-request', kid, kind }));
-const sessions = new Map<string, { side: 'send' | 'receive'; session: SendSession | ReceiveSession }>();
+
+interface Running {
+  side: 'send' | 'receive';
+  session: SendSession | ReceiveSession;
+  /**
+   * The transformer now feeding the session. Held here on purpose: Chromium ends a detached transformer's streams
+   * through a weak handle, so a transformer nobody holds could be collected and its end never seen.
+   */
+  transformer: ScriptTransformer;
+  /** When its transformer ended (Date.now()), if it did; the session is forgotten SESSION_GRACE_MS later. */
+  endedAt?: number;
+}
+const sessions = new Map<string, Running>();
+/** Transforms without an id (our page script always gives one). */
+let unnamed = 0;
 
 function randomSenderId(): bigint {
   const bytes = crypto.getRandomValues(new Uint8Array(7));
@@ -108,25 +129,42 @@ function startTransform(transformer: ScriptTransformer): void {
   const side = options?.side;
   const kind = options?.kind;
   if ((side !== 'send' && side !== 'receive') || !isKind(kind)) return;
-  const id = typeof options?.id === 'string' ? options.id : `${side}-${sessions.size}`;
-  const host: SessionHost = {
-    keyring,
-    epoch: () => epoch,
-    randomSenderId,
-    requestKeyFrame: () => {
-      const request = side === 'send' ? transformer.generateKeyFrame?.() : transformer.sendKeyFrameRequest?.();
-      request?.catch(() => {}); // not every frame type or state allows it: best effort
-    },
-  };
-  const session = side === 'send' ? new SendSession(id, kind, host) : new ReceiveSession(id, kind, host);
-  if (session instanceof ReceiveSession) {
-    session.strict = strict;
-    if (typeof options?.trackId === 'string' && options.trackId.length <= 64) session.trackId = options.trackId;
+  const id = typeof options?.id === 'string' ? options.id : `${side}-unnamed-${++unnamed}`;
+  const previous = sessions.get(id);
+  let running: Running;
+  if (previous !== undefined && previous.side === side && previous.session.kind === kind) {
+    // The page script put a transform back where the site had removed ours: the same session goes on, so a sender
+    // keeps its KID and counter, and a receiver that delivered authenticated frames keeps refusing plaintext.
+    running = previous;
+    running.transformer = transformer;
+    delete running.endedAt;
+  } else {
+    const host: SessionHost = {
+      keyring,
+      epoch: () => epoch,
+      randomSenderId,
+      requestKeyFrame: () => {
+        const current = running.transformer;
+        const request = side === 'send' ? current.generateKeyFrame?.() : current.sendKeyFrameRequest?.();
+        request?.catch(() => {}); // not every frame type or state allows it: best effort
+      },
+    };
+    const session = side === 'send' ? new SendSession(id, kind, host) : new ReceiveSession(id, kind, host);
+    if (session instanceof ReceiveSession) {
+      session.strict = strict;
+      if (typeof options?.trackId === 'string' && options.trackId.length <= 64) session.trackId = options.trackId;
+    }
+    running = { side, session, transformer };
+    sessions.set(id, running);
   }
-  sessions.set(id, { side, session });
+  const { session } = running;
   void run(transformer, session).finally(() => {
+    // Tell the page script that a transform of ours stopped: it checks that ours are all still attached (a site that
+    // replaced ours through another realm's setter is caught here within milliseconds). Nothing in it.
+    scope.postMessage(null);
+    if (running.transformer !== transformer) return; // already restored: the session goes on
     post({ type: 'stats', stats: [session.snapshot(side)] });
-    sessions.delete(id);
+    running.endedAt = Date.now();
   });
 }
 
@@ -134,6 +172,7 @@ function startTransform(transformer: ScriptTransformer): void {
  * Moves frames from the transformer's readable to its writable through the session, one at a time and in order. A
  * reader and a writer of our own rather than pipeThrough(new TransformStream(...)): per frame that is one pipe and
  * one stream queue fewer, whose promise hops cost more than the rest of our JavaScript on a received video frame.
+ * Ends when the transform is detached (its streams error) or the connection closes.
  */
 async function run(transformer: ScriptTransformer, session: SendSession | ReceiveSession): Promise<void> {
   const reader = transformer.readable.getReader();
@@ -163,6 +202,10 @@ scope.addEventListener('rtctransform', (event) => {
 // Every second, even with no transform: the bridge takes a silence of several seconds as this worker gone.
 setInterval(() => {
   const stats: TransformStats[] = [];
-  for (const { side, session } of sessions.values()) stats.push(session.snapshot(side));
+  const now = Date.now();
+  for (const [id, { side, session, endedAt }] of sessions) {
+    if (endedAt === undefined) stats.push(session.snapshot(side));
+    else if (now - endedAt >= SESSION_GRACE_MS) sessions.delete(id);
+  }
   post({ type: 'stats', stats });
 }, STATS_INTERVAL_MS);
