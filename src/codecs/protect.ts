@@ -17,7 +17,7 @@ import {
   SUITE_FOR_KIND,
   TAG_LENGTH,
 } from './format';
-import { type Framing, genericAudio, genericVideo, type ReceivedLayout, type SenderLayout } from './framing';
+import { type Framing, genericAudio, genericVideo, type ReceivedLayout } from './framing';
 
 /** The Framelock marker, the KID's top nibble, as a Number. */
 const KID_MARKER_NIBBLE = Number(KID_MARKER);
@@ -70,8 +70,6 @@ export function protectFrame(
   framing: Framing,
   frame: Uint8Array,
 ): Promise<ProtectResult> {
-  let layout: SenderLayout;
-  let sealing: Promise<{ header: Uint8Array; sealed: Uint8Array }>;
   try {
     checkSuite(ctx, framing);
     if (kid !== lastCheckedKid) {
@@ -79,17 +77,22 @@ export function protectFrame(
       lastCheckedKid = kid;
     }
     if (isDtx(framing, frame)) return Promise.resolve({ status: 'unprotected', frame, reason: 'dtx' });
-    layout = framing.layout(frame);
-    sealing = ctx.sealNext(kid, frameMetadata(layout.codec, layout.metadata), layout.plaintext);
+    const layout = framing.layout(frame);
+    const nt = ctx.suite.nt;
+    // Not an async function: a frame waits for the encryption and one hop after it, in which it is laid out.
+    return ctx.sealNext(
+      kid,
+      frameMetadata(layout.codec, layout.metadata),
+      layout.plaintext,
+      (header, sealed): ProtectResult => {
+        const ctLength = sealed.length - nt;
+        const out = layout.write(sealed.subarray(0, ctLength), header, sealed.subarray(ctLength));
+        return { status: 'protected', frame: out, kid, codec: layout.codec };
+      },
+    );
   } catch (error) {
     return Promise.reject(error);
   }
-  // Not an async function: a frame waits for the encryption and one hop after it (SFrameContext.sealNext), then this.
-  return sealing.then(({ header, sealed }) => {
-    const ctLength = sealed.length - ctx.suite.nt;
-    const out = layout.write(sealed.subarray(0, ctLength), header, sealed.subarray(ctLength));
-    return { status: 'protected', frame: out, kid, codec: layout.codec };
-  });
 }
 
 export interface Located {

@@ -204,16 +204,19 @@ export class SFrameContext {
 
   /**
    * The per-frame send path: `seal` under the KID's next counter, without BigInt work while counters are safe integers
-   * (past 2^53 - 1 it takes `seal`'s path). Resolves to the header and ciphertext || tag; rejects as `seal` does.
+   * (past 2^53 - 1 it takes `seal`'s path). Hands the header and ciphertext || tag to `finish` as soon as WebCrypto
+   * answers, and resolves to what `finish` returns: a frame waits for the encryption and one hop after it. Rejects as
+   * `seal` does, or with what `finish` throws.
    */
-  sealNext(
+  sealNext<T>(
     kid: bigint,
     metadata: Uint8Array,
     plaintext: Uint8Array,
-  ): Promise<{ header: Uint8Array; sealed: Uint8Array }> {
+    finish: (header: Uint8Array, sealed: Uint8Array) => T,
+  ): Promise<T> {
     const state = this.#state(kid);
     if (state === undefined || state.lastSentBig !== undefined || state.lastSent >= Number.MAX_SAFE_INTEGER) {
-      return this.seal(kid, metadata, plaintext);
+      return this.seal(kid, metadata, plaintext).then(({ header, sealed }) => finish(header, sealed));
     }
     if (!(metadata instanceof Uint8Array) || !(plaintext instanceof Uint8Array)) {
       return Promise.reject(new TypeError('metadata and plaintext must be Uint8Arrays'));
@@ -232,13 +235,11 @@ export class SFrameContext {
     const nonce = frameNonceAt(state.keys.salt, ctr);
     const header = aad.subarray(0, hlen);
     if (this.suite.aead === 'gcm' && checkGcmLength(this.suite, aad.length, plaintext.length)) {
-      // WebCrypto's own promise and one hop after it.
-      return gcmEncrypt(this.suite, state.keys, nonce, aad, plaintext).then((sealed) => ({
-        header,
-        sealed: new Uint8Array(sealed),
-      }));
+      return gcmEncrypt(this.suite, state.keys, nonce, aad, plaintext).then((sealed) =>
+        finish(header, new Uint8Array(sealed)),
+      );
     }
-    return aeadSeal(this.suite, state.keys, nonce, aad, plaintext).then((sealed) => ({ header, sealed }));
+    return aeadSeal(this.suite, state.keys, nonce, aad, plaintext).then((sealed) => finish(header, sealed));
   }
 
   /**
