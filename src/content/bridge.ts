@@ -172,7 +172,8 @@ async function onWorkerMessage(message: unknown): Promise<void> {
     if (m.type === 'hello' && sameNonce(m.nonce, nonce)) {
       workerTrusted = true;
       lastWorkerMessage = Date.now();
-      setInterval(checkWorkerAlive, WORKER_SILENCE_MS / 4);
+      lastWorkerCheck = lastWorkerMessage;
+      setInterval(checkWorkerAlive, WORKER_CHECK_MS);
       toWorker({ type: 'settings', strict: settings.strict });
       if (epoch !== undefined) toWorker({ type: 'epoch', epoch });
     } else {
@@ -197,11 +198,18 @@ async function onWorkerMessage(message: unknown): Promise<void> {
  * carry no media (Chromium does not fall back to sending frames untransformed), and the user is told once.
  */
 const WORKER_SILENCE_MS = 4_000;
+const WORKER_CHECK_MS = WORKER_SILENCE_MS / 4;
 let lastWorkerMessage = 0;
+let lastWorkerCheck = 0;
 let workerStopped = false;
 
 function checkWorkerAlive(): void {
-  if (workerStopped || Date.now() - lastWorkerMessage < WORKER_SILENCE_MS) return;
+  const now = Date.now();
+  // This check itself was held back (a frozen page, a machine asleep, timers throttled in a hidden tab without a
+  // call): the worker was held back as well, so its silence proves nothing yet. It gets a full period from now.
+  if (now - lastWorkerCheck > 2 * WORKER_CHECK_MS) lastWorkerMessage = Math.max(lastWorkerMessage, now);
+  lastWorkerCheck = now;
+  if (workerStopped || now - lastWorkerMessage < WORKER_SILENCE_MS) return;
   workerStopped = true;
   toBackground({ type: 'problem', problem: 'worker_stopped' });
   indicator.noteProblem();
