@@ -121,8 +121,8 @@ function onPort(event: Event): void {
 function onProblem(message: unknown): void {
   if (unsafeRealm) return; // the page may control the page script here: its reports mean nothing
   const report = parsePageReport(message);
-  if (!report.ok) {
-    rejections.count(report.reason);
+  if (!report.ok || 'type' in report.message) {
+    rejections.count('page_report_invalid'); // a worker port, which nothing asked for yet
     return;
   }
   const { problem, origin } = report.message;
