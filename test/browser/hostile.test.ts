@@ -349,11 +349,21 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
     await alicePage.waitForFunction(() => (window as unknown as HostileWindow).__hostile.stage === 'connected');
     const workers = () => alicePage.workers().map((w) => w.url());
     const first = workers();
+    // A page that blocks its main thread (where the bridge's check runs too) longer than the silence that means a dead
+    // worker: the worker's counters queued meanwhile count, and ours is not replaced.
+    await alicePage.evaluate(() => {
+      const end = Date.now() + 6_000;
+      while (Date.now() < end) {
+        // busy
+      }
+    });
     // Everything the page can say (hellos, its own ports and messages on window, junk) starts no worker.
     const forged = await alicePage.evaluate(() => (window as unknown as HostileWindow).__hostile.forge(5_000));
     expect(forged.posted.length).toBeGreaterThan(5);
     expect(workers()).toEqual(first);
-    expect(await tabProblems(alice, call.room)).not.toContain('worker_restarted');
+    const problems = await tabProblems(alice, call.room);
+    expect(problems).not.toContain('worker_restarted');
+    expect(problems).not.toContain('worker_stopped');
 
     // Our worker dies (DevTools closes it, as a crash would): the bridge asks the page script for a new one, while the
     // page's hooks on every built-in (array iteration, MessageEvent data and ports, postMessage…) are live.
