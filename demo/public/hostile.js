@@ -96,6 +96,8 @@
     'no-key',
     'stats',
     'problem',
+    'restart-worker',
+    'worker-port',
   ]);
   const PROTOCOL_FIELDS = new NativeSet([
     'nonce',

@@ -22,6 +22,7 @@ export const BRIDGE_PROBLEMS: readonly string[] = [
   'unsafe_frame',
   'clock_skew',
   'worker_stopped',
+  'worker_restarted',
 ];
 /** A bridge asks ahead for at most this many epochs at once (it asks for the window around its clock: 3). */
 export const MAX_EPOCHS_PER_REQUEST = 4;

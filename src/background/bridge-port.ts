@@ -38,6 +38,8 @@ interface Connection {
   documentId: string | undefined;
   /** The port's messages are handled one after another, in the order they came. */
   queue: Promise<void>;
+  /** The frame's transform worker stopped and no new one has taken over yet (`worker_stopped`). */
+  workerStopped?: boolean;
 }
 
 const connections = new Set<Connection>();
@@ -138,6 +140,8 @@ type TabChange = {
   document?: string;
   stats?: TransformStats[];
   problem?: SiteProblem;
+  /** A problem that no longer holds for this tab (a new transform worker took over: `worker_stopped`). */
+  solved?: SiteProblem;
   frameOrigin?: string;
   clockSkew?: number;
   room?: string;
@@ -186,6 +190,7 @@ async function applyTabChange(connection: Connection, tabId: number, change: Tab
     status.transforms = [...status.transforms.filter((s) => !freshIds.has(s.id)), ...fresh].slice(-64);
   }
   if (change.document !== undefined) status.document = change.document;
+  if (change.solved) status.problems = status.problems.filter((p) => p !== change.solved);
   if (change.problem && !status.problems.includes(change.problem)) status.problems.push(change.problem);
   if (change.room !== undefined) {
     status.room = change.room;
@@ -323,7 +328,21 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
       }
       if (m.problem === 'worker_stopped') {
         // This page load's problem, not the site's: its counters no longer describe any media (none flows).
+        connection.workerStopped = true;
         await updateTab(connection, { problem: 'worker_stopped', dropFrame: true });
+        return;
+      }
+      if (m.problem === 'worker_restarted') {
+        // A new worker took over in this frame: encryption did not stop for good, so the tab keeps a notice, and its
+        // counters say "protected" again once they flow. `worker_stopped` stays while another frame's worker is gone.
+        connection.workerStopped = false;
+        const othersStopped = [...connections].some(
+          (c) => c !== connection && c.tabId === connection.tabId && c.workerStopped === true,
+        );
+        await updateTab(connection, {
+          problem: 'worker_restarted',
+          ...(othersStopped ? {} : { solved: 'worker_stopped' }),
+        });
         return;
       }
       const frame = m.problem === 'cross_origin_frame' ? m.detail : undefined;

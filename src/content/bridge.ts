@@ -18,7 +18,14 @@ import {
   epochFromBits,
   msUntilNextEpoch,
 } from '../shared/epoch';
-import { BRIDGE_HELLO, type BridgeHelloDetail, PAGE_HELLO, PORT_EVENT } from '../shared/handshake';
+import {
+  BRIDGE_HELLO,
+  type BridgeHelloDetail,
+  type BridgeToPage,
+  MAX_WORKER_RESTARTS,
+  PAGE_HELLO,
+  PORT_EVENT,
+} from '../shared/handshake';
 import {
   type BackgroundToBridge,
   type BridgeToBackground,
@@ -42,7 +49,10 @@ const CLOCK_REPORT_INTERVAL_MS = 10_000;
 /** Reconnect to the background (it may have been stopped) after this long, doubling up to a minute. */
 const RECONNECT_MS = 500;
 
-const nonce = bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
+/** A fresh nonce: 16 random bytes as 32 hex digits (src/shared/handshake.ts). */
+const newNonce = (): string => bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
+/** The nonce of the document_start hand-off (in the hello events, before any page script runs). */
+const nonce = newNonce();
 const workerUrl = browser.runtime.getURL(workerPath());
 
 /**
@@ -68,8 +78,16 @@ let epoch: number | undefined;
 let clockOffset = 0;
 let boundaryTimer: ReturnType<typeof setTimeout> | undefined;
 let workerPort: MessagePort | undefined;
+/** The page script's reports port: its problem reports come in, restart requests go out (the page never sees it). */
+let reportsPort: MessagePort | undefined;
+/** The nonce the worker on `workerPort` must repeat: the hand-off's, then a fresh one for each new worker. */
+let workerNonce = nonce;
 /** The worker proved it is ours (it knew the nonce). */
 let workerTrusted = false;
+/** A new worker was asked for and its port has not come yet. */
+let awaitingWorkerPort = false;
+/** New workers asked for in this page load (at most MAX_WORKER_RESTARTS). */
+let restarts = 0;
 const pendingRequests: { kid: bigint; kind: 'audio' | 'video' }[] = [];
 /** Sender ids keyed so far (their next epochs are not rate-limited). */
 const knownSenders = new Set<bigint>();
@@ -113,19 +131,40 @@ function onPort(event: Event): void {
   workerPort = port;
   window.removeEventListener(PORT_EVENT, onPort, true);
   window.removeEventListener(PAGE_HELLO, sayHello, true);
-  port.onmessage = (e: MessageEvent) => void onWorkerMessage(e.data);
-  if (reports !== undefined) reports.onmessage = (e: MessageEvent) => onProblem(e.data);
+  listenToWorker(port);
+  if (reports !== undefined) {
+    reportsPort = reports;
+    reports.onmessage = (e: MessageEvent) => onPageMessage(e.data, e.ports);
+  }
 }
 
-/** A problem the page script reports over its private port (the page cannot forge these). */
-function onProblem(message: unknown): void {
+function listenToWorker(port: MessagePort): void {
+  port.onmessage = (e: MessageEvent) => {
+    // Only the current worker's port: a stopped worker's messages still queued mean nothing.
+    if (port === workerPort) void onWorkerMessage(e.data);
+  };
+}
+
+/**
+ * A message of the page script over its private port (the page cannot forge these): a problem report, or the port of
+ * the new worker we asked for.
+ */
+function onPageMessage(message: unknown, ports: readonly MessagePort[]): void {
   if (unsafeRealm) return; // the page may control the page script here: its reports mean nothing
-  const report = parsePageReport(message);
-  if (!report.ok) {
-    rejections.count(report.reason);
+  const parsed = parsePageReport(message, ports);
+  if (!parsed.ok || ('type' in parsed.message && !awaitingWorkerPort)) {
+    rejections.count('page_report_invalid'); // a malformed message, or a worker port nobody asked for
+    for (const port of ports) port.close();
     return;
   }
-  const { problem, origin } = report.message;
+  if ('type' in parsed.message) {
+    // Served keys only once the worker behind it repeats the fresh nonce (onWorkerMessage), like the first.
+    awaitingWorkerPort = false;
+    workerPort = ports[0] as MessagePort;
+    listenToWorker(workerPort);
+    return;
+  }
+  const { problem, origin } = parsed.message;
   const checked = origin === undefined ? undefined : normalizeOrigin(origin);
   toBackground({ type: 'problem', problem, ...(checked?.ok ? { detail: checked.origin } : {}) });
   if (UNPROTECTING_PROBLEMS.includes(problem)) indicator.noteProblem();
@@ -168,14 +207,24 @@ async function onWorkerMessage(message: unknown): Promise<void> {
   const m = checked.message;
   if (workerTrusted) lastWorkerMessage = Date.now();
   if (!workerTrusted) {
-    // The first message must prove the worker is the one our page script made before any page script ran.
-    if (m.type === 'hello' && sameNonce(m.nonce, nonce)) {
+    // The first message must prove the worker is the one our page script made before any page script ran (or, for a
+    // new worker, the one it made when we asked, with the fresh nonce only the page script's private port carried).
+    if (m.type === 'hello' && sameNonce(m.nonce, workerNonce)) {
       workerTrusted = true;
       lastWorkerMessage = Date.now();
       lastWorkerCheck = lastWorkerMessage;
-      setInterval(checkWorkerAlive, WORKER_CHECK_MS);
+      if (!watching) {
+        watching = true;
+        setInterval(checkWorkerAlive, WORKER_CHECK_MS);
+      }
       toWorker({ type: 'settings', strict: settings.strict });
       if (epoch !== undefined) toWorker({ type: 'epoch', epoch });
+      if (workerStopped) {
+        // A new worker took over: media flows again (new sender KIDs, keyframes on their first key). The background
+        // turns `worker_stopped` into the notice `worker_restarted`.
+        workerStopped = false;
+        toBackground({ type: 'problem', problem: 'worker_restarted' });
+      }
     } else {
       rejections.count('worker_unproven');
     }
@@ -195,24 +244,57 @@ async function onWorkerMessage(message: unknown): Promise<void> {
 
 /**
  * The worker reports every second. Silence this long means it is gone (killed, or crashed): its transforms then
- * carry no media (Chromium does not fall back to sending frames untransformed), and the user is told once.
+ * carry no media (Chromium does not fall back to sending frames untransformed), and the user is told. A new worker
+ * (asked for at once) gets as long to prove itself before the next one is asked for.
  */
 const WORKER_SILENCE_MS = 4_000;
 const WORKER_CHECK_MS = WORKER_SILENCE_MS / 4;
 let lastWorkerMessage = 0;
 let lastWorkerCheck = 0;
 let workerStopped = false;
+/** checkWorkerAlive runs (from the first worker's hello on). */
+let watching = false;
 
 function checkWorkerAlive(): void {
   const now = Date.now();
-  // This check itself was held back (a frozen page, a machine asleep, timers throttled in a hidden tab without a
-  // call): the worker was held back as well, so its silence proves nothing yet. It gets a full period from now.
+  // This check itself was held back (the page kept the main thread busy, a frozen page, a machine asleep): the
+  // worker's counters may be waiting behind it in the queue, or the worker was held back as well, so its silence
+  // proves nothing yet. It gets a full period from now: a page that blocks its own thread must not make us replace a
+  // live worker. (Chromium 156 ran the queued counters before this timer after a 6 s block in
+  // test/browser/hostile.test.ts, but the order of the two task sources is not specified.)
   if (now - lastWorkerCheck > 2 * WORKER_CHECK_MS) lastWorkerMessage = Math.max(lastWorkerMessage, now);
   lastWorkerCheck = now;
-  if (workerStopped || now - lastWorkerMessage < WORKER_SILENCE_MS) return;
-  workerStopped = true;
-  toBackground({ type: 'problem', problem: 'worker_stopped' });
-  indicator.noteProblem();
+  if (now - lastWorkerMessage < WORKER_SILENCE_MS) return;
+  if (!workerStopped) {
+    workerStopped = true;
+    toBackground({ type: 'problem', problem: 'worker_stopped' });
+  }
+  if (!restartWorker() && !gaveUp) {
+    gaveUp = true;
+    indicator.noteProblem();
+  }
+}
+
+let gaveUp = false;
+
+/**
+ * Asks the page script for a new worker over the private reports port, with a fresh nonce (never through `window`:
+ * page scripts run by now). The stopped worker's port is closed first: from now on only the new one may speak, and
+ * only after it repeats the new nonce. Returns false when no new worker may be asked for (the bound is reached).
+ */
+function restartWorker(): boolean {
+  if (restarts >= MAX_WORKER_RESTARTS || reportsPort === undefined || unsafeRealm) return false;
+  restarts++;
+  workerPort?.close();
+  workerPort = undefined;
+  workerTrusted = false;
+  pendingRequests.length = 0; // the stopped worker's; the new one asks for what it needs
+  workerNonce = newNonce();
+  awaitingWorkerPort = true;
+  lastWorkerMessage = Date.now();
+  const request: BridgeToPage = { type: 'restart-worker', nonce: workerNonce };
+  reportsPort.postMessage(request);
+  return true;
 }
 
 function allowNewSender(): boolean {

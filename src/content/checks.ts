@@ -1,11 +1,12 @@
 /**
  * @module What the content bridge accepts from the page side, checked at runtime: messages of the transform worker
- * (it runs in the page's origin, and the page's realm is not ours) and problem reports of the page script. Each check
+ * (it runs in the page's origin, and the page's realm is not ours) and the page script's problem reports and worker
+ * ports. Each check
  * returns the typed message or the reason it was refused, which the bridge counts and reports to the background.
  * No DOM and no extension API here, so the checks are unit-tested on their own (test/unit/bridge-checks.test.ts).
  */
 import { MAX_U64 } from '../shared/bytes';
-import { PAGE_REPORTED_PROBLEMS, type PageReport, type PageReportedProblem } from '../shared/handshake';
+import { PAGE_REPORTED_PROBLEMS, type PageReportedProblem, type PageToBridge } from '../shared/handshake';
 import { type BridgeRejectionReason, MAX_REPORTED_REJECTIONS, type WorkerToBridge } from '../shared/messages';
 import { MAX_ORIGIN_INPUT_LENGTH } from '../shared/origin';
 import { isTransformStatsList } from '../shared/stats';
@@ -64,15 +65,22 @@ export function sameNonce(received: string, expected: string): boolean {
 }
 
 /**
- * Checks a problem report of the page script: only the problems it reports (`PAGE_REPORTED_PROBLEMS`, so a report
- * cannot claim, say, `unsafe_frame` or `no_room_key`), and an origin only with `cross_origin_frame`, as a bounded
- * string (the background normalises it again).
+ * Checks a message of the page script on its reports port, with the ports that came with it (`MessageEvent.ports`):
+ * - a problem report: only the problems it reports (`PAGE_REPORTED_PROBLEMS`, so a report cannot claim, say,
+ *   `unsafe_frame` or `no_room_key`), an origin only with `cross_origin_frame`, as a bounded string (the background
+ *   normalises it again), and no port;
+ * - `worker-port` (the answer to a restart request): exactly that field, and exactly one port, the new worker's.
+ * Whether a `worker-port` was asked for is the bridge's to decide.
  */
-export function parsePageReport(message: unknown): Checked<PageReport> {
+export function parsePageReport(message: unknown, ports: readonly unknown[] = []): Checked<PageToBridge> {
   const invalid: Checked<never> = { ok: false, reason: 'page_report_invalid' };
   if (typeof message !== 'object' || message === null || Array.isArray(message)) return invalid;
   const m = message as Record<string, unknown>;
-  if (!hasOnly(m, ['problem', 'origin'])) return invalid;
+  if (m.type !== undefined) {
+    if (m.type !== 'worker-port' || !hasOnly(m, ['type']) || ports.length !== 1) return invalid;
+    return { ok: true, message: { type: 'worker-port' } };
+  }
+  if (ports.length !== 0 || !hasOnly(m, ['problem', 'origin'])) return invalid;
   const problem = m.problem;
   if (!(PAGE_REPORTED_PROBLEMS as readonly unknown[]).includes(problem)) return invalid;
   const known = problem as PageReportedProblem;

@@ -21,6 +21,7 @@ export const PROBLEM_KEYS = {
   cross_origin_frame: 'problem_cross_origin_frame',
   unsafe_frame: 'problem_unsafe_frame',
   worker_stopped: 'problem_worker_stopped',
+  worker_restarted: 'problem_worker_restarted',
   site_processing_bypassed: 'problem_site_processing_bypassed',
 } as const satisfies Readonly<Record<SiteProblem, MessageKey & keyof typeof english>>;
 

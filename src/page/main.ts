@@ -7,13 +7,15 @@ import {
   BRIDGE_HELLO,
   type BridgeHelloDetail,
   isBridgeHelloDetail,
+  MAX_WORKER_RESTARTS,
   PAGE_HELLO,
   type PageReport,
   type PageReportedProblem,
+  type PageWorkerPort,
   PORT_EVENT,
 } from '../shared/handshake';
 import { natives as N } from './natives';
-import { installBlock, installPatch } from './patch';
+import { installBlock, installPatch, type Patch } from './patch';
 
 const { apply } = N;
 /** Marks this realm as patched, so a second injection (e.g. re-registration) changes nothing. */
@@ -83,6 +85,69 @@ function watchCallFrames(): void {
   observer.observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['src', 'allow'] });
 }
 
+/**
+ * What it takes to start a transform worker, made at document_start: later the page may have replaced the built-ins
+ * that build it (JSON.stringify, array iteration inside `new Blob([...])`, Object.prototype getters read by `new
+ * Worker`'s options), and a Blob whose content the page chose would get the bridge's fresh nonce.
+ */
+interface WorkerRecipe {
+  /** The Blob URL of `importScripts(<extension worker URL>)` (never revoked: every new worker starts from it). */
+  url: string;
+  /** `{ name: 'framelock' }` without a prototype: reading its absent fields asks nothing of the page. */
+  options: WorkerOptions;
+}
+
+/** The running worker, and what a new one needs, once begin() made the first. */
+let running: { worker: Worker; recipe: WorkerRecipe; patch: Patch } | undefined;
+let restarts = 0;
+
+/**
+ * Makes a worker from `recipe` and gives it `keysPort` with `nonce` (throws if the site's CSP forbids blob: workers).
+ * A worker whose importScripts is blocked later reports `worker_blocked`; its transforms then carry no media.
+ */
+function startWorker(recipe: WorkerRecipe, keysPort: MessagePort, nonce: string): Worker {
+  const { Worker: NativeWorker, workerPostMessage } = N;
+  if (NativeWorker === undefined || workerPostMessage === undefined)
+    throw new N.DOMException('no Worker', 'NotSupportedError');
+  const worker = new NativeWorker(recipe.url, recipe.options);
+  apply(N.workerAddEventListener, worker, ['error', () => problem('worker_blocked')]);
+  // (Blink converts an array's transfer list by index, not through the page's Array.prototype[Symbol.iterator].)
+  apply(workerPostMessage, worker, [{ type: 'framelock/port', nonce }, [keysPort]]);
+  return worker;
+}
+
+/**
+ * The bridge asks for a new worker (the one we run stopped answering), over the reports port: only it holds the other
+ * end, so the page can neither ask nor see the nonce. Runs after page scripts: only saved natives (`MessageEvent`
+ * data and `MessageChannel` ports through their saved getters), nothing the page could have hooked, and no await.
+ */
+function onBridgeRequest(event: MessageEvent): void {
+  const data: unknown = N.messageEventData === undefined ? undefined : apply(N.messageEventData, event, []);
+  if (running === undefined || restarts >= MAX_WORKER_RESTARTS || typeof data !== 'object' || data === null) return;
+  // Own data fields of a structured clone: reading them calls nothing of the page's.
+  const { type, nonce } = data as { type?: unknown; nonce?: unknown };
+  if (type !== 'restart-worker' || typeof nonce !== 'string' || reports === undefined) return;
+  if (N.channelPort1 === undefined || N.channelPort2 === undefined || N.portPostMessage === undefined) return;
+  restarts++;
+  const channel = new N.MessageChannel();
+  const toWorker = apply(N.channelPort1, channel, []) as MessagePort;
+  const toBridge = apply(N.channelPort2, channel, []) as MessagePort;
+  let worker: Worker;
+  try {
+    worker = startWorker(running.recipe, toWorker, nonce);
+  } catch {
+    problem('worker_blocked');
+    return;
+  }
+  const answer: PageWorkerPort = { type: 'worker-port' };
+  apply(N.portPostMessage, reports, [answer, [toBridge]]);
+  const stopped = running.worker;
+  running.worker = worker;
+  running.patch.restart(worker);
+  // Gone already, most likely; if it only stalled, it must not go on with transforms of ours.
+  if (N.workerTerminate !== undefined) apply(N.workerTerminate, stopped, []);
+}
+
 function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
   // First the hand-off, whatever follows: the bridge then stops listening on window at once. One port for the
   // worker, one for our problem reports.
@@ -98,17 +163,19 @@ function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
     return;
   }
   let worker: Worker;
+  let recipe: WorkerRecipe;
   try {
     // `new Worker('chrome-extension://…')` from a page is a SecurityError: a Blob URL in the page's origin loads ours.
     const source = new N.Blob([`importScripts(${JSON.stringify(workerUrl)});`], { type: 'text/javascript' });
-    worker = new N.Worker(apply(N.createObjectURL, URL, [source]) as string, { name: 'framelock' });
+    const options: WorkerOptions = { name: 'framelock' };
+    N.setPrototypeOf(options, null);
+    recipe = { url: apply(N.createObjectURL, URL, [source]) as string, options };
+    // Blocked later (CSP on importScripts): our transforms then have no worker and carry no media (fail closed).
+    worker = startWorker(recipe, keysChannel.port1, nonce);
   } catch {
     failClosed('worker_blocked', "the site's security policy blocks its worker"); // CSP forbids blob: workers
     return;
   }
-  // Blocked later (CSP on importScripts): our transforms then have no worker and carry no media, which fails closed.
-  apply(N.workerAddEventListener, worker, ['error', () => problem('worker_blocked')]);
-  apply(N.workerPostMessage, worker, [{ type: 'framelock/port', nonce }, [keysChannel.port1]]);
   let reported = false;
   let removals = 0;
   const patch = installPatch(worker, (what) => {
@@ -127,6 +194,11 @@ function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
     reported = true;
     problem('site_processing_bypassed');
   });
+  if (patch !== undefined) {
+    running = { worker, recipe, patch };
+    // Set now, at document_start, with the native setter: the bridge's restart requests come in here.
+    reports.onmessage = onBridgeRequest;
+  }
   watchCallFrames();
 }
 

@@ -70,13 +70,21 @@ export interface Patch {
    * removing our encryption (each removal may let a frame out before the restore).
    */
   block(message: string): void;
+  /**
+   * Moves every sender and receiver we attached to `next`, a new worker that replaces one that stopped: each gets a
+   * fresh transform of ours on `next`, with the same options (a new worker has no sessions, so its senders start with
+   * new KIDs and counters), and new transforms from now on run there.
+   */
+  restart(next: Worker): void;
 }
 
 function isKind(value: unknown): value is Kind {
   return value === 'audio' || value === 'video';
 }
 
-export function installPatch(worker: Worker, report: Report): Patch | undefined {
+export function installPatch(first: Worker, report: Report): Patch | undefined {
+  /** The worker our transforms run in: the first, then each that replaced a stopped one ({@link Patch.restart}). */
+  let worker = first;
   const NativePC = N.RTCPeerConnection;
   const ScriptTransform = N.RTCRtpScriptTransform;
   if (NativePC === undefined || ScriptTransform === undefined || N.getTransceivers === undefined) return undefined;
@@ -301,6 +309,11 @@ export function installPatch(worker: Worker, report: Report): Patch | undefined 
   if (constructorDescriptor) N.defineProperty(proto, 'constructor', { ...constructorDescriptor, value: PatchedPC });
 
   return {
+    restart(next) {
+      worker = next;
+      apply(N.workerAddEventListener, next, ['message', check]);
+      watch.renewAll();
+    },
     block(message) {
       blocked = message;
       const close = N.closeConnection;

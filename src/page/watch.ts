@@ -40,6 +40,11 @@ export interface TransformWatch<Options> {
   verify(endpoint: object): boolean;
   /** {@link verify} of every sender and receiver we attached that still exists. Returns whether any was removed. */
   verifyAll(): boolean;
+  /**
+   * Attaches a fresh transform of ours to every sender and receiver we attached that still exists, whatever it carries
+   * now: for a new worker, after the one that ran the old transforms stopped.
+   */
+  renewAll(): void;
   /** Calls `check` every {@link CHECK_INTERVAL_MS} from now on (once; later calls do nothing). */
   every(check: () => void): void;
 }
@@ -68,25 +73,33 @@ export function createTransformWatch<Options>(deps: WatchDeps<Options>): Transfo
       return false; // not a sender or receiver any more: nothing to keep
     }
     if (current === mine) return false;
-    try {
-      apply(N.weakMapSet, ours, [endpoint, deps.reattach(endpoint, entry.side, entry.options)]);
-    } catch {
-      // The browser refused (it should not): the site's transform stays, and the user is told all the same.
-    }
+    // If the browser refused (it should not), the site's transform stays, and the user is told all the same.
+    renew(endpoint, entry);
     return true;
   }
 
-  function verifySide(side: Side): boolean {
-    let removed = false;
+  /** Attaches a fresh transform of ours to `endpoint`. Returns false if the browser refused. */
+  function renew(endpoint: object, entry: Entry<Options>): boolean {
+    try {
+      apply(N.weakMapSet, ours, [endpoint, deps.reattach(endpoint, entry.side, entry.options)]);
+      return true;
+    } catch {
+      return false; // not a sender or receiver any more (or the browser refused: the one it carries stays)
+    }
+  }
+
+  /** Runs `each` on every watched endpoint of `side` that still exists (forgetting those that went). */
+  function forSide(side: Side, each: (endpoint: object, entry: Entry<Options>) => boolean): boolean {
+    let any = false;
     apply(N.mapForEach, entries, [
       (entry: Entry<Options>) => {
         if (entry.side !== side) return;
         const endpoint = apply(N.weakRefDeref, entry.ref, []) as object | undefined;
         if (endpoint === undefined) apply(N.mapDelete, entries, [entry]);
-        else if (verifyEntry(endpoint, entry)) removed = true;
+        else if (each(endpoint, entry)) any = true;
       },
     ]);
-    return removed;
+    return any;
   }
 
   return {
@@ -105,8 +118,13 @@ export function createTransformWatch<Options>(deps: WatchDeps<Options>): Transfo
     verifyAll() {
       // Senders first: a sender without ours sends in clear; a receiver without ours only shows undecrypted frames.
       // (Two calls, not a loop over a list: the page may have replaced Array.prototype[Symbol.iterator].)
-      const sent = verifySide('send');
-      return verifySide('receive') || sent;
+      const sent = forSide('send', verifyEntry);
+      return forSide('receive', verifyEntry) || sent;
+    },
+    renewAll() {
+      // Senders first, as above.
+      forSide('send', renew);
+      forSide('receive', renew);
     },
     every(check) {
       if (timer) return;

@@ -37,6 +37,8 @@ function problemText(problem: SiteProblem, clockSkew: number | undefined, frames
       return t('popup_problem_unsafe_frame');
     case 'worker_stopped':
       return t('popup_problem_worker_stopped');
+    case 'worker_restarted':
+      return t('popup_problem_worker_restarted');
     case 'site_processing_bypassed':
       return t('popup_problem_site_processing_bypassed');
   }

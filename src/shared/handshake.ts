@@ -12,6 +12,14 @@
  *   |                                             |   script's problem reports (never window events)
  *   | <========== p: worker proves the nonce ===> |   the bridge serves keys only after that
  * ```
+ * When the worker dies mid-call (the bridge hears no counters for a few seconds), the bridge asks for a new one over
+ * the reports port, which only it and the page script hold (never through `window`, which page scripts see):
+ * ```
+ *   | -- r: BridgeToPage {restart-worker, nonce'} -> |  a fresh nonce, drawn by the bridge for this worker only
+ *   |                                                  |  new worker (same Blob URL), new MessageChannel p':
+ *   | <- r: PageWorkerPort {worker-port}, ports:[p'] - |  one end to the worker with nonce', the other to the bridge
+ *   | <========== p': worker proves nonce' =========> |  then keys as before; at most MAX_WORKER_RESTARTS times
+ * ```
  * The nonce makes a port the page could forge later (if the page script never ran) worthless: only the worker that the
  * page script created before any page script ran knows it. The page script hands over its ports first thing, so the
  * bridge stops listening on window at once. In a frame that page script could reach before ours ran (below a
@@ -62,3 +70,27 @@ export interface PageReport {
   /** For `cross_origin_frame`: the origin of the frame (the page script's `URL(...).origin`). */
   origin?: string;
 }
+
+/** A message of the page script over its reports port: a problem, or the port of a worker it started on request. */
+export type PageToBridge = PageReport | PageWorkerPort;
+
+/**
+ * The page script's answer to {@link BridgeToPage} `restart-worker`: it started a new worker and gave it the nonce;
+ * the bridge's end of that worker's channel travels as the message's only port.
+ */
+export interface PageWorkerPort {
+  type: 'worker-port';
+}
+
+/**
+ * The bridge's requests to the page script, over the reports port (the page never sees them): `restart-worker` asks
+ * for a new transform worker, which must repeat `nonce` (32 hex digits, fresh for each worker) to be served keys.
+ */
+export type BridgeToPage = { type: 'restart-worker'; nonce: string };
+
+/**
+ * How many times per page load a transform worker that stopped is replaced by a new one. Beyond that, its calls stay
+ * without media (fail closed) and the user is told to reload: a worker that keeps dying is a bug or an attack, and
+ * each new worker runs with new sender KIDs, so nothing is lost by stopping.
+ */
+export const MAX_WORKER_RESTARTS = 3;

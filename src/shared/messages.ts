@@ -113,6 +113,10 @@ export interface SiteInfo {
  * - `worker_stopped`: the page's transform worker stopped answering mid-call (it was killed, or crashed). Its
  *   transforms carry no media any more (Chromium does not send frames untransformed), so the call is broken, not
  *   leaking: the user is told, and the tab's counters of that frame are dropped so nothing says "protected".
+ *   Framelock then starts a new worker by itself (at most `MAX_WORKER_RESTARTS` times per page load); the problem
+ *   stays only when it could not.
+ * - `worker_restarted`: the page's transform worker stopped and Framelock started a new one: the call carried no media
+ *   for a few seconds and is protected again (with new sender keys). A notice: nothing left unprotected.
  * - `site_processing_bypassed`: the site set its own transform or encoded streams on a protected sender or receiver;
  *   Framelock kept its encryption, so the site's own media processing (its effects or its own encryption) does not
  *   run. A notice: media stays protected.
@@ -127,6 +131,7 @@ export const SITE_PROBLEMS = [
   'cross_origin_frame',
   'unsafe_frame',
   'worker_stopped',
+  'worker_restarted',
   'site_processing_bypassed',
 ] as const;
 export type SiteProblem = (typeof SITE_PROBLEMS)[number];

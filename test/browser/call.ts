@@ -469,3 +469,24 @@ export async function waitForProtectedCall(
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Ends Framelock's transform worker of `page` (the dedicated worker named `framelock`) from inside, as DevTools can:
+ * `Target.closeTarget` does not close dedicated workers, and the page itself cannot reach ours. Returns the worker's
+ * URL (a new worker of ours starts from the same Blob URL).
+ */
+export async function killTransformWorker(page: Page): Promise<string> {
+  const cdp = await page.createCDPSession();
+  try {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const urls = new Set(targetInfos.filter((t) => t.type === 'worker' && t.title === 'framelock').map((t) => t.url));
+    const ours = page.workers().filter((w) => urls.has(w.url()));
+    const [worker] = ours;
+    if (worker === undefined || ours.length !== 1) throw new Error(`the page has ${ours.length} Framelock workers`);
+    await worker.evaluate(() => self.close()).catch(() => undefined);
+    await waitFor(() => !page.workers().includes(worker), { description: 'the transform worker to be gone' });
+    return worker.url();
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
+}

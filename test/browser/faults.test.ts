@@ -13,13 +13,16 @@ import type { Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
 import { summarize } from '../../src/popup/calls';
+import { MAX_WORKER_RESTARTS } from '../../src/shared/handshake';
 import { type TabStatus, type TransformStats, UNPROTECTING_PROBLEMS } from '../../src/shared/messages';
 import {
   type Call,
+  callStats,
   createFakeMedia,
   expectNoRemotePattern,
   type FakeMedia,
   framelockTransforms,
+  killTransformWorker,
   launchExtensionParticipant,
   launchPlainChromium,
   measureAudio,
@@ -33,11 +36,6 @@ import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 import { type LossyRelay, startLossyRelay } from './relay';
 
 const PASSPHRASE = 'correct horse battery staple';
-/**
- * Tests of known bugs are expected to fail (`it.fails`) until the bug is fixed: then they fail the run, and the
- * `.fails` goes. `FRAMELOCK_SHOW_KNOWN_BUGS=1` runs them as plain tests, to read why they fail.
- */
-const knownBug = process.env.FRAMELOCK_SHOW_KNOWN_BUGS ? it : it.fails;
 /** How long a peer without the key is watched: several keyframe intervals. */
 const NEGATIVE_WATCH_MS = 6_000;
 
@@ -59,26 +57,6 @@ async function verdict(ext: ExtensionBrowser, room: string): Promise<{ summary: 
   return { summary: summarize(status, unprotecting), badge };
 }
 
-/**
- * Ends Framelock's transform worker of `page` (the dedicated worker named `framelock`) from inside, as DevTools can:
- * `Target.closeTarget` does not close dedicated workers, and the page itself cannot reach ours.
- */
-async function killTransformWorker(page: Page): Promise<void> {
-  const cdp = await page.createCDPSession();
-  try {
-    const { targetInfos } = await cdp.send('Target.getTargets');
-    const urls = new Set(targetInfos.filter((t) => t.type === 'worker' && t.title === 'framelock').map((t) => t.url));
-    const ours = page.workers().filter((w) => urls.has(w.url()));
-    expect(ours, 'the page has one Framelock worker').toHaveLength(1);
-    const [worker] = ours;
-    if (worker === undefined) return;
-    await worker.evaluate(() => self.close()).catch(() => undefined);
-    await waitFor(() => !page.workers().includes(worker), { description: 'the transform worker to be gone' });
-  } finally {
-    await cdp.detach().catch(() => undefined);
-  }
-}
-
 /** Inbound RTP counters of the demo page's connection, by kind (what `demo.stats()` leaves out). */
 async function inbound(page: Page): Promise<Record<'audio' | 'video', { packetsReceived: number; nackCount: number }>> {
   return page.evaluate(async () => {
@@ -92,6 +70,19 @@ async function inbound(page: Page): Promise<Record<'audio' | 'video', { packetsR
     }
     return out;
   });
+}
+
+/** Video frames the page decoded, all inbound streams. */
+async function framesDecoded(page: Page): Promise<number> {
+  return (await callStats(page)).inbound.filter((s) => s.kind === 'video').reduce((n, s) => n + s.framesDecoded, 0);
+}
+
+/** The KIDs of a participant's senders, as Framelock counts them (decimal). */
+async function senderKids(ext: ExtensionBrowser, room: string): Promise<string[]> {
+  return (await framelockTransforms(ext, room))
+    .filter((s) => s.side === 'send')
+    .map((s) => s.kid ?? '')
+    .sort();
 }
 
 /** Sums a counter over the receivers of one kind. */
@@ -178,6 +169,10 @@ describe.skipIf(!chromiumAvailable)('faults (headless Chromium, built extension)
 
     describe('between two Framelock peers', () => {
       let c: Call;
+      let kidsBefore: string[];
+      let workerUrl: string;
+      /** When alice's worker was killed, and bob's decoded video frames then (Date.now(), framesDecoded). */
+      let killed: { at: number; decoded: number };
 
       beforeAll(async () => {
         c = await call(alice, bob);
@@ -186,17 +181,94 @@ describe.skipIf(!chromiumAvailable)('faults (headless Chromium, built extension)
         // Before: both say the call is protected.
         await waitFor(async () => (await verdict(alice, c.room)).badge === 'E2E', { description: 'alice’s badge E2E' });
         expect(await verdict(alice, c.room)).toEqual({ summary: 'protected', badge: 'E2E' });
-        await killTransformWorker(c.pages[0]);
+        kidsBefore = await senderKids(alice, c.room);
+        expect(kidsBefore.filter((k) => k !== '')).toHaveLength(2);
+        killed = { at: Date.now(), decoded: await framesDecoded(c.pages[1]) };
+        workerUrl = await killTransformWorker(c.pages[0]);
       });
 
       afterAll(async () => {
         await end(c);
       });
 
+      /** Waits for a new Framelock worker in alice's page (it starts from the same Blob URL as the one that died). */
+      async function newWorker(): Promise<void> {
+        await waitFor(() => c.pages[0].workers().some((w) => w.url() === workerUrl), {
+          description: 'a new transform worker in alice’s page',
+          timeoutMs: 10_000,
+        });
+      }
+
       // Media stops both ways (alice sends nothing; what bob sends her is not decrypted). The worker reports every
-      // second; the bridge takes its silence as the worker gone and reports `worker_stopped`, and the background drops
-      // that frame's counters: alice's badge and popup stop saying the call is protected.
-      it('alice is told: her badge and popup stop saying the call is protected', async () => {
+      // second; the bridge takes 4 s of silence as the worker gone, reports `worker_stopped` (the background drops that
+      // frame's counters), and asks the page script, over its private port, for a new worker with a fresh nonce. Once
+      // that worker proves the nonce, the bridge reports `worker_restarted`, which replaces `worker_stopped`.
+      it('bob shows alice’s live picture again, decrypted, under new KIDs: Framelock starts over by itself', async () => {
+        // Bob's decoder stalls (alice sends nothing), then decodes again: the gap is the time to recover.
+        let stalledAt: number | undefined;
+        let last = killed.decoded;
+        let lastChange = killed.at;
+        const resumedAt = await waitFor(
+          async () => {
+            const now = Date.now();
+            const decoded = await framesDecoded(c.pages[1]);
+            if (decoded !== last) {
+              if (stalledAt !== undefined && decoded > last) return now;
+              last = decoded;
+              lastChange = now;
+            } else if (stalledAt === undefined && now - lastChange >= 1_000) {
+              stalledAt = lastChange;
+            }
+            return false;
+          },
+          { description: 'bob to decode alice’s video again', timeoutMs: 15_000, intervalMs: 50 },
+        );
+        console.log(
+          `worker killed: bob decoded alice’s video until ${(stalledAt ?? killed.at) - killed.at} ms after, and again ` +
+            `${resumedAt - killed.at} ms after the kill`,
+        );
+        const decrypted = async () => received(await framelockTransforms(bob, c.room), 'video', 'protected');
+        const before = await decrypted();
+        await waitFor(async () => (await decrypted()) > before + 30, {
+          description: 'bob to decrypt alice’s video again',
+          timeoutMs: 10_000,
+        });
+        expect(await videoFlowing(c.pages[1])).toBe(true);
+        await waitForRemotePattern(c.pages[1]);
+        // The new worker's senders drew new sender ids: no KID (and so no key and counter) of the dead worker is reused.
+        const kidsAfter = await senderKids(alice, c.room);
+        expect(kidsAfter.filter((k) => k !== '')).toHaveLength(2);
+        for (const kid of kidsAfter) expect(kidsBefore).not.toContain(kid);
+        const bobSees = (await framelockTransforms(bob, c.room))
+          .filter((s) => s.side === 'receive' && s.status === 'encrypted')
+          .map((s) => s.kid);
+        for (const kid of bobSees) expect(kidsAfter).toContain(kid);
+        // Alice decodes bob again too.
+        await waitForRemotePattern(c.pages[0]);
+      });
+
+      it('alice is told encryption stopped and started again: a notice, and her badge and popup say protected again', async () => {
+        const status = await waitFor(
+          async () => {
+            const { status: now } = await shown(alice, c.room);
+            return now.problems.includes('worker_restarted') ? now : undefined;
+          },
+          { description: 'alice’s tab status to say the worker was restarted', timeoutMs: 10_000 },
+        );
+        expect(status.problems).not.toContain('worker_stopped');
+        await waitFor(async () => (await verdict(alice, c.room)).badge === 'E2E', { description: 'alice’s badge E2E' });
+        expect(await verdict(alice, c.room)).toEqual({ summary: 'protected', badge: 'E2E' });
+      });
+
+      it(`starts over at most ${MAX_WORKER_RESTARTS} times per page load; then alice stays failed closed and is told`, async () => {
+        // The first restart happened above; kill the new workers until none comes.
+        for (let restart = 2; restart <= MAX_WORKER_RESTARTS; restart++) {
+          await newWorker();
+          await killTransformWorker(c.pages[0]);
+        }
+        await newWorker();
+        await waitFor(async () => (await verdict(alice, c.room)).badge === 'E2E', { description: 'alice’s badge E2E' });
+        await killTransformWorker(c.pages[0]);
         const now = await waitFor(
           async () => {
             const seen = await verdict(alice, c.room);
@@ -207,22 +279,13 @@ describe.skipIf(!chromiumAvailable)('faults (headless Chromium, built extension)
         expect(now.summary).toBe('unprotected');
         // In words: the worker stopped, and the page must be reloaded.
         expect((await shown(alice, c.room)).status.problems).toContain('worker_stopped');
-      });
-
-      // KNOWN BUG: nor does Framelock start over. Fix: once the bridge sees the counters stop, it asks the page script
-      // (over the private reports port) to start a new worker; the page script makes it from its saved Blob URL, hands
-      // the new worker's port to the bridge over that same private port (never through `window`, which the page sees
-      // once its scripts run), and puts new transforms on every sender and receiver it attached (kept as WeakRefs),
-      // through the native setter. The bridge then checks the new worker's nonce as it did the first one's.
-      knownBug('KNOWN BUG: Framelock starts over: bob shows alice’s live picture again, decrypted', async () => {
-        const decoded = async () => (await framelockTransforms(bob, c.room)).filter((s) => s.side === 'receive');
-        const before = received(await decoded(), 'video', 'protected');
-        await waitFor(async () => received(await decoded(), 'video', 'protected') > before + 30, {
-          description: 'bob to decrypt alice’s video again',
-          timeoutMs: 10_000,
-        });
-        expect(await videoFlowing(c.pages[1])).toBe(true);
-        await waitForRemotePattern(c.pages[1]);
+        // No new worker comes, and bob shows no new picture of alice.
+        const decoded = await framesDecoded(c.pages[1]);
+        await new Promise((resolve) => setTimeout(resolve, 6_000));
+        expect(c.pages[0].workers().filter((w) => w.url() === workerUrl)).toHaveLength(0);
+        expect(await framesDecoded(c.pages[1])).toBeLessThanOrEqual(decoded + 5);
+        expect((await shown(alice, c.room)).status.problems).toContain('worker_stopped');
+        expect(await verdict(alice, c.room)).toEqual({ summary: 'unprotected', badge: '!' });
       });
     });
   });

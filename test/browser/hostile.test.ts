@@ -18,6 +18,7 @@ import {
   expectNoRemotePattern,
   type FakeMedia,
   framelockTransforms,
+  killTransformWorker,
   launchExtensionParticipant,
   launchPlainChromium,
   measureAudio,
@@ -339,6 +340,44 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
     await countersGrow(bob, call.room, 'receive', 'video', before);
     await decodesVideo(call.pages[1]);
     await waitForRemotePattern(call.pages[1]);
+    await call.hangUp();
+  });
+
+  it('cannot start a new worker of ours, and when ours dies, sees neither the fresh nonce nor the new ports, and the call recovers', async () => {
+    const call = await hostileCall();
+    const alicePage = call.pages[0];
+    await alicePage.waitForFunction(() => (window as unknown as HostileWindow).__hostile.stage === 'connected');
+    const workers = () => alicePage.workers().map((w) => w.url());
+    const first = workers();
+    // A page that blocks its main thread (where the bridge's check runs too) longer than the silence that means a dead
+    // worker: the worker's counters queued meanwhile count, and ours is not replaced.
+    await alicePage.evaluate(() => {
+      const end = Date.now() + 6_000;
+      while (Date.now() < end) {
+        // busy
+      }
+    });
+    // Everything the page can say (hellos, its own ports and messages on window, junk) starts no worker.
+    const forged = await alicePage.evaluate(() => (window as unknown as HostileWindow).__hostile.forge(5_000));
+    expect(forged.posted.length).toBeGreaterThan(5);
+    expect(workers()).toEqual(first);
+    const problems = await tabProblems(alice, call.room);
+    expect(problems).not.toContain('worker_restarted');
+    expect(problems).not.toContain('worker_stopped');
+
+    // Our worker dies (DevTools closes it, as a crash would): the bridge asks the page script for a new one, while the
+    // page's hooks on every built-in (array iteration, MessageEvent data and ports, postMessage…) are live.
+    const before = total(await framelockTransforms(bob, call.room), 'receive', 'video');
+    await killTransformWorker(alicePage);
+    await problemShown(alice, call.room, 'worker_restarted');
+    await countersGrow(bob, call.room, 'receive', 'video', before);
+    await decodesVideo(call.pages[1]);
+    await waitForRemotePattern(call.pages[1]);
+    const log = await hostileLog(alicePage);
+    expect(log.alarms, describeAlarms(log)).toEqual([]);
+    expect(log.framelockEvents).toEqual([]);
+    expect(log.errors).toEqual([]);
+    expect(log.counts['Array iterator'] ?? 0, 'the page’s array iterator hook ran').toBeGreaterThan(0);
     await call.hangUp();
   });
 

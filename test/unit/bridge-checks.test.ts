@@ -99,6 +99,27 @@ describe('parsePageReport', () => {
   ])('refuses %s as page_report_invalid', (_, message) => {
     expect(parsePageReport(message)).toEqual({ ok: false, reason: 'page_report_invalid' });
   });
+
+  // A port stands in for MessageEvent.ports here: the check only counts them, the bridge takes the first.
+  const port = { postMessage() {} };
+
+  it('accepts a new worker’s port: exactly { type: "worker-port" } with exactly one port', () => {
+    expect(parsePageReport({ type: 'worker-port' }, [port])).toEqual({ ok: true, message: { type: 'worker-port' } });
+  });
+
+  it.each([
+    ['a worker port without its port', { type: 'worker-port' }, []],
+    ['a worker port with two ports', { type: 'worker-port' }, [port, port]],
+    ['a worker port with an extra field', { type: 'worker-port', nonce: NONCE }, [port]],
+    ['a worker port with a problem', { type: 'worker-port', problem: 'worker_blocked' }, [port]],
+    ['another type', { type: 'restart-worker', nonce: NONCE }, [port]],
+    ['a type that is not text', { type: ['worker-port'] }, [port]],
+    ['a problem report with a port', { problem: 'worker_blocked' }, [port]],
+    ['a problem report with an empty type', { problem: 'worker_blocked', type: '' }, []],
+    ['a port with nothing', {}, [port]],
+  ])('refuses %s as page_report_invalid', (_, message, ports) => {
+    expect(parsePageReport(message, ports)).toEqual({ ok: false, reason: 'page_report_invalid' });
+  });
 });
 
 describe('RejectionTally', () => {
