@@ -217,6 +217,9 @@ async function onWorkerMessage(message: unknown): Promise<void> {
         watching = true;
         setInterval(checkWorkerAlive, WORKER_CHECK_MS);
       }
+      // A worker that replaced a stopped one learns first which receivers were protected: they go on refusing
+      // plaintext (until then it drops all plaintext).
+      if (workerStopped) toWorker({ type: 'resume', authenticated: [...authenticatedReceivers] });
       toWorker({ type: 'settings', strict: settings.strict });
       if (epoch !== undefined) toWorker({ type: 'epoch', epoch });
       if (workerStopped) {
@@ -235,6 +238,7 @@ async function onWorkerMessage(message: unknown): Promise<void> {
   } else if (m.type === 'stats') {
     // Every second, even with no transforms (the worker's heartbeat): the background hears of counters only.
     if (m.stats.length > 0) toBackground({ type: 'stats', stats: m.stats });
+    for (const stats of m.stats) if (stats.side === 'receive' && stats.protected > 0) noteAuthenticated(stats.id);
     indicator.update(m.stats);
     for (const stats of m.stats) if (stats.clockSkew !== undefined) reportClockSkew(stats.clockSkew);
   } else {
@@ -295,6 +299,21 @@ function restartWorker(): boolean {
   const request: BridgeToPage = { type: 'restart-worker', nonce: workerNonce };
   reportsPort.postMessage(request);
   return true;
+}
+
+/**
+ * Receivers (by transform id) that delivered authenticated frames: a worker that replaces a stopped one is told, so
+ * that restarting our worker never reopens a protected track to plaintext. Bounded; the oldest is forgotten first.
+ */
+const authenticatedReceivers = new Set<string>();
+const MAX_AUTHENTICATED_RECEIVERS = 256;
+
+function noteAuthenticated(id: string): void {
+  if (authenticatedReceivers.has(id)) return;
+  authenticatedReceivers.add(id);
+  if (authenticatedReceivers.size > MAX_AUTHENTICATED_RECEIVERS) {
+    authenticatedReceivers.delete(authenticatedReceivers.values().next().value as string);
+  }
 }
 
 function allowNewSender(): boolean {

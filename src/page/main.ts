@@ -105,14 +105,17 @@ let restarts = 0;
  * Makes a worker from `recipe` and gives it `keysPort` with `nonce` (throws if the site's CSP forbids blob: workers).
  * A worker whose importScripts is blocked later reports `worker_blocked`; its transforms then carry no media.
  */
-function startWorker(recipe: WorkerRecipe, keysPort: MessagePort, nonce: string): Worker {
+function startWorker(recipe: WorkerRecipe, keysPort: MessagePort, nonce: string, replacing = false): Worker {
   const { Worker: NativeWorker, workerPostMessage } = N;
   if (NativeWorker === undefined || workerPostMessage === undefined)
     throw new N.DOMException('no Worker', 'NotSupportedError');
   const worker = new NativeWorker(recipe.url, recipe.options);
   apply(N.workerAddEventListener, worker, ['error', () => problem('worker_blocked')]);
   // (Blink converts an array's transfer list by index, not through the page's Array.prototype[Symbol.iterator].)
-  apply(workerPostMessage, worker, [{ type: 'framelock/port', nonce }, [keysPort]]);
+  // `resumed`: this worker replaces a stopped one, so its receivers drop plaintext until the bridge says which tracks
+  // were protected. (Object literals only: an assignment could run a setter the page put on Object.prototype.)
+  const hello = replacing ? { type: 'framelock/port', nonce, resumed: true } : { type: 'framelock/port', nonce };
+  apply(workerPostMessage, worker, [hello, [keysPort]]);
   return worker;
 }
 
@@ -134,7 +137,7 @@ function onBridgeRequest(event: MessageEvent): void {
   const toBridge = apply(N.channelPort2, channel, []) as MessagePort;
   let worker: Worker;
   try {
-    worker = startWorker(running.recipe, toWorker, nonce);
+    worker = startWorker(running.recipe, toWorker, nonce, true);
   } catch {
     problem('worker_blocked');
     return;

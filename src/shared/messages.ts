@@ -253,7 +253,13 @@ export type BridgeToWorker =
   /** No key material at all (site disabled): send nothing, decrypt nothing. */
   | { type: 'no-key' }
   /** Strict mode on or off for every receiver (see `SiteInfo.strict`). */
-  | { type: 'settings'; strict: boolean };
+  | { type: 'settings'; strict: boolean }
+  /**
+   * To a worker that replaced a stopped one, before anything else: the ids of the receivers that had delivered
+   * authenticated frames under the stopped worker. They go on refusing plaintext (an SFU must not inject media into a
+   * protected track because our worker restarted); until this message, a replacing worker's receivers drop plaintext.
+   */
+  | { type: 'resume'; authenticated: string[] };
 
 /** Counters of one transform (one sender or receiver), as the worker keeps them. */
 export interface TransformStats {

@@ -308,6 +308,11 @@ export class ReceiveSession extends Session {
   #injected = false;
   /** Drop plaintext even before the track was protected (strict mode). */
   strict = false;
+  /**
+   * Drop plaintext for now: this worker replaced a stopped one, and has not yet heard which tracks were protected
+   * (the `resume` message). Cleared then; a track that was protected is marked with {@link markAuthenticated}.
+   */
+  holdPlaintext = false;
   /** The receiver's MediaStreamTrack id, reported so the in-page indicator can find its `<video>`. */
   trackId: string | undefined;
 
@@ -464,6 +469,11 @@ export class ReceiveSession extends Session {
       this.#injected = true;
       return false;
     }
+    if (this.holdPlaintext) {
+      this.lastError = 'plaintext held while Framelock restarts: dropped';
+      this.count('dropped');
+      return false;
+    }
     this.count('unencrypted');
     if (this.strict) {
       // Still "not encrypted" to the user (it is who sends it), but nothing of it is shown or played.
@@ -471,6 +481,11 @@ export class ReceiveSession extends Session {
       return false;
     }
     return true;
+  }
+
+  /** This track delivered authenticated frames under a worker this one replaced: it never accepts plaintext again. */
+  markAuthenticated(): void {
+    this.#authenticated = true;
   }
 
   /** Whether this track has carried plaintext and never an authenticated frame. */

@@ -32,6 +32,12 @@ const scope = globalThis as unknown as {
 };
 
 let port: MessagePort | undefined;
+/** This worker replaced a stopped one and has not yet had the bridge's `resume` message. */
+let resumed = false;
+/** Receivers that delivered authenticated frames under the worker this one replaced (from `resume`). */
+let authenticatedBefore = new Set<string>();
+/** At most this many receiver ids in `resume` (the bridge keeps no more). */
+const MAX_RESUMED_IDS = 256;
 let epoch: number | undefined;
 /** Strict mode: receivers drop plaintext from the start. */
 let strict = false;
@@ -93,6 +99,22 @@ async function onBridgeMessage(event: MessageEvent<BridgeToWorker>): Promise<voi
         });
       }
       break;
+    case 'resume':
+      if (
+        resumed &&
+        Array.isArray(message.authenticated) &&
+        message.authenticated.length <= MAX_RESUMED_IDS &&
+        message.authenticated.every((id) => typeof id === 'string' && id.length <= 64)
+      ) {
+        resumed = false;
+        authenticatedBefore = new Set(message.authenticated);
+        for (const [id, { session }] of sessions) {
+          if (!(session instanceof ReceiveSession)) continue;
+          if (authenticatedBefore.has(id)) session.markAuthenticated();
+          session.holdPlaintext = false;
+        }
+      }
+      break;
     case 'settings':
       if (typeof message.strict === 'boolean') {
         strict = message.strict;
@@ -119,6 +141,9 @@ function accept(event: MessageEvent): void {
   const nonce = event.data?.nonce;
   if (event.data?.type !== 'framelock/port' || first === undefined || typeof nonce !== 'string') return;
   port = first;
+  // A worker that replaces a stopped one (the page script says so; the page cannot reach us): its receivers drop
+  // plaintext until the bridge says which tracks were protected.
+  resumed = event.data?.resumed === true;
   port.onmessage = (e: MessageEvent<BridgeToWorker>) => void onBridgeMessage(e);
   // Prove to the bridge that we are the worker its page script made: only that script saw the nonce.
   post({ type: 'hello', nonce });
@@ -153,6 +178,8 @@ function startTransform(transformer: ScriptTransformer): void {
     if (session instanceof ReceiveSession) {
       session.strict = strict;
       if (typeof options?.trackId === 'string' && options.trackId.length <= 64) session.trackId = options.trackId;
+      session.holdPlaintext = resumed;
+      if (authenticatedBefore.has(id)) session.markAuthenticated();
     }
     running = { side, session, transformer };
     sessions.set(id, running);

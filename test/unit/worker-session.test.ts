@@ -179,6 +179,34 @@ describe('ReceiveSession', () => {
     expect(receiver.snapshot('receive').injected).toBeUndefined(); // per report: only while it happens
   });
 
+  it('after a worker restart: plaintext is held until the bridge says which tracks were protected, and those stay closed to it', async () => {
+    const { bob, sender, receiver, deliver } = await call(epochKey);
+    const plain = vp8Frames[1] as Uint8Array;
+    // A replacing worker's receiver, before the bridge's `resume`: plaintext is dropped, not shown.
+    receiver.holdPlaintext = true;
+    expect((await deliver(plain)).ok).toBe(false);
+    expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 0, dropped: 1 });
+    // `resume` named it as protected under the stopped worker: it never accepts plaintext, and says it was injected.
+    receiver.holdPlaintext = false;
+    receiver.markAuthenticated();
+    expect((await deliver(plain)).ok).toBe(false);
+    expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 1, injected: true });
+    // Its sender's frames decrypt as ever.
+    const wire = (await send(sender, vp8Frames[2] as Uint8Array)).data;
+    await deliver(wire);
+    await bob.serve();
+    expect((await deliver((await send(sender, vp8Frames[3] as Uint8Array)).data)).ok).toBe(true);
+  });
+
+  it('after a worker restart, a track that was never protected shows plaintext again once the bridge has answered', async () => {
+    const { receiver, deliver } = await call(epochKey);
+    receiver.holdPlaintext = true;
+    expect((await deliver(vp8Frames[1] as Uint8Array)).ok).toBe(false);
+    receiver.holdPlaintext = false; // `resume` did not name it
+    expect((await deliver(vp8Frames[1] as Uint8Array)).ok).toBe(true);
+    expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 1, status: 'unencrypted' });
+  });
+
   it('drops duplicates without calling them undecryptable', async () => {
     const { bob, sender, receiver, deliver } = await call(epochKey);
     const wire = (await send(sender, vp8Frames[1] as Uint8Array)).data;
