@@ -298,6 +298,8 @@ export class ReceiveSession extends Session {
   #failureRun = 0;
   /** Ask for a keyframe at the next decrypted frame (frames were missed waiting for a new sender id's key). */
   #keyFrameOnResume = false;
+  /** A keyframe request is due, held back by the rate limit: sent with the next decrypted frame it allows. */
+  #keyFrameWanted = false;
   /** How many frames carried each KID not yet keyed here (bounded, oldest forgotten first). */
   readonly #sightings = new Map<bigint, number>();
   #lastKeyFrameRequest = -Infinity;
@@ -449,9 +451,12 @@ export class ReceiveSession extends Session {
       this.#noteSender(seen.kid);
       this.#authenticated = true;
       this.#clockSkew = undefined;
-      if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST || this.#keyFrameOnResume) this.#requestKeyFrame();
+      // Frames were missed: the decoder waits for a keyframe. A request the rate limit holds back is kept, and sent
+      // with a later frame once the limit allows: it is never lost (a lost one left the picture frozen ~1.3 s).
+      if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST || this.#keyFrameOnResume) this.#keyFrameWanted = true;
       this.#keyFrameOnResume = false;
       this.#failureRun = 0;
+      if (this.#keyFrameWanted && this.#requestKeyFrame()) this.#keyFrameWanted = false;
       return true;
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
@@ -518,10 +523,12 @@ export class ReceiveSession extends Session {
     if (this.#senders.size > MAX_KIDS_PER_TRACK) this.#senders.delete(this.#senders.values().next().value as bigint);
   }
 
-  #requestKeyFrame(): void {
+  /** Asks the sender for a keyframe, at most once per {@link KEYFRAME_REQUEST_INTERVAL_MS}. Returns whether it did. */
+  #requestKeyFrame(): boolean {
     const now = this.#now();
-    if (now - this.#lastKeyFrameRequest < KEYFRAME_REQUEST_INTERVAL_MS) return;
+    if (now - this.#lastKeyFrameRequest < KEYFRAME_REQUEST_INTERVAL_MS) return false;
     this.#lastKeyFrameRequest = now;
     this.host.requestKeyFrame();
+    return true;
   }
 }

@@ -207,6 +207,43 @@ describe('ReceiveSession', () => {
     expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 1, status: 'unencrypted' });
   });
 
+  it('a keyframe request the rate limit holds back is sent with a later frame, not lost', async () => {
+    const alice = participant(epochKey);
+    const bob = participant(epochKey);
+    const sender = new SendSession('send-video-1', 'video', alice.host);
+    await send(sender, vp8Frames[0] as Uint8Array);
+    await alice.serve();
+    let now = 0;
+    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host, () => now);
+    const deliver = async (data: Uint8Array) => receiver.process(frame(data));
+    const next = async (i: number) => (await send(sender, vp8Frames[i % vp8Frames.length] as Uint8Array)).data;
+    // Three frames missed while the key came: a keyframe is asked for with the first that decrypts.
+    for (let i = 0; i < 3; i++) await deliver(await next(1 + i));
+    await bob.serve();
+    expect(await deliver(await next(4))).toBe(true);
+    expect(bob.keyFrames()).toBe(1);
+    // 200 ms later, three frames fail (altered in transit), then one decrypts: a keyframe is due, but the limit (one a
+    // second) holds it back...
+    now = 200;
+    for (let i = 5; i < 8; i++) {
+      const altered = await next(i);
+      altered[0] = (altered[0] ?? 0) ^ 0x10; // a clear byte: authenticated, so the tag fails
+      expect(await deliver(altered)).toBe(false);
+    }
+    expect(await deliver(await next(8))).toBe(true);
+    expect(bob.keyFrames()).toBe(1);
+    // ...and the first frame after the limit allows it carries the request.
+    now = 900;
+    expect(await deliver(await next(9))).toBe(true);
+    expect(bob.keyFrames()).toBe(1);
+    now = 1_000;
+    expect(await deliver(await next(10))).toBe(true);
+    expect(bob.keyFrames()).toBe(2);
+    now = 2_500;
+    expect(await deliver(await next(11))).toBe(true);
+    expect(bob.keyFrames()).toBe(2); // nothing more was due
+  });
+
   it('drops duplicates without calling them undecryptable', async () => {
     const { bob, sender, receiver, deliver } = await call(epochKey);
     const wire = (await send(sender, vp8Frames[1] as Uint8Array)).data;
