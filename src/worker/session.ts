@@ -472,6 +472,8 @@ export class ReceiveSession extends Session {
       this.lastError = 'plaintext on a protected track: dropped';
       this.count('unencrypted');
       this.#injected = true;
+      // The decoder misses these frames: when the sender's come back, it needs a keyframe.
+      this.#keyFrameWanted = true;
       return false;
     }
     if (this.holdPlaintext) {
@@ -486,6 +488,14 @@ export class ReceiveSession extends Session {
       return false;
     }
     return true;
+  }
+
+  /**
+   * The decoder was fed frames that were not ours, or missed some (our transform was put back after the site removed
+   * it): ask the sender for a keyframe with the next frame that decrypts.
+   */
+  expectGap(): void {
+    this.#keyFrameWanted = true;
   }
 
   /** This track delivered authenticated frames under a worker this one replaced: it never accepts plaintext again. */

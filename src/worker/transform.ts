@@ -163,6 +163,8 @@ function startTransform(transformer: ScriptTransformer): void {
     running = previous;
     running.transformer = transformer;
     delete running.endedAt;
+    // Meanwhile the decoder got frames that were not ours (the site's transform's), or none: start it on a keyframe.
+    if (running.session instanceof ReceiveSession) running.session.expectGap();
   } else {
     const host: SessionHost = {
       keyring,

@@ -191,11 +191,13 @@ describe('ReceiveSession', () => {
     receiver.markAuthenticated();
     expect((await deliver(plain)).ok).toBe(false);
     expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 1, injected: true });
-    // Its sender's frames decrypt as ever.
+    // Its sender's frames decrypt as ever, and the first asks for a keyframe (the decoder missed frames meanwhile).
     const wire = (await send(sender, vp8Frames[2] as Uint8Array)).data;
     await deliver(wire);
     await bob.serve();
+    expect(bob.keyFrames()).toBe(0);
     expect((await deliver((await send(sender, vp8Frames[3] as Uint8Array)).data)).ok).toBe(true);
+    expect(bob.keyFrames()).toBe(1);
   });
 
   it('after a worker restart, a track that was never protected shows plaintext again once the bridge has answered', async () => {
