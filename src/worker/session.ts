@@ -296,9 +296,9 @@ export class ReceiveSession extends Session {
   /** With a clock refusal: how many epochs the sender is from us. */
   #clockSkew: number | undefined;
   #failureRun = 0;
-  /** Ask for a keyframe at the next decrypted frame (frames were missed waiting for a new sender id's key). */
-  #keyFrameOnResume = false;
-  /** A keyframe request is due, held back by the rate limit: sent with the next decrypted frame it allows. */
+  /**
+   * A keyframe request is due (frames were missed): sent with the next decrypted frame the rate limit allows.
+   */
   #keyFrameWanted = false;
   /** How many frames carried each KID not yet keyed here (bounded, oldest forgotten first). */
   readonly #sightings = new Map<bigint, number>();
@@ -426,7 +426,7 @@ export class ReceiveSession extends Session {
         // A track that already decrypted meets a sender id it has no key for yet (a sender's id rolled over, or it
         // reloaded): the frames missed meanwhile leave the decoder frozen until a keyframe, so ask for one as soon
         // as decryption resumes, however few were missed.
-        if (this.#authenticated) this.#keyFrameOnResume = true;
+        if (this.#authenticated) this.#keyFrameWanted = true;
         this.count('dropped');
         return false;
       }
@@ -454,8 +454,7 @@ export class ReceiveSession extends Session {
       // Frames were missed: the decoder waits for a keyframe. A request the rate limit holds back is kept, and sent
       // with a later frame once the limit allows: it is never lost (a lost one is the likely cause of the ~1.3 s
       // freezes the soak test saw at 2 of 18 sender-id rollovers).
-      if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST || this.#keyFrameOnResume) this.#keyFrameWanted = true;
-      this.#keyFrameOnResume = false;
+      if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST) this.#keyFrameWanted = true;
       this.#failureRun = 0;
       if (this.#keyFrameWanted && this.#requestKeyFrame()) this.#keyFrameWanted = false;
       return true;
