@@ -105,6 +105,23 @@ async function tileFlowing(page: Page, selector: string, windowMs = 1_000): Prom
   return (await frames()) > before;
 }
 
+/** The widths of the simulcast layers the demo's publisher on `page` is encoding now (its own outbound stats). */
+async function encodedLayerWidths(page: Page): Promise<number[]> {
+  return page.evaluate(async () => {
+    const pc = (window as unknown as { sfutest?: { webrtcStuff?: { pc?: RTCPeerConnection } } }).sfutest?.webrtcStuff
+      ?.pc;
+    const widths: number[] = [];
+    (await pc?.getStats())?.forEach(
+      (s: { type: string; kind?: string; frameWidth?: number; framesEncoded?: number }) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video' && (s.framesEncoded ?? 0) > 0 && s.frameWidth) {
+          widths.push(s.frameWidth);
+        }
+      },
+    );
+    return widths.sort((a, b) => a - b);
+  });
+}
+
 async function expectAudioFlowing(page: Page): Promise<void> {
   const before = await receivedAudioEnergy(page);
   await waitFor(async () => (await receivedAudioEnergy(page)) > before + 0.01, {
@@ -313,10 +330,12 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
         }
       }
       if (config.query.simulcast) {
-        // Switch the first page's subscription between layers with the demo's own buttons: the SFU changes layers on
-        // protected frames (the picture's size changes once the new layer's protected keyframe arrives), and the
-        // pattern stays decodable. Which layers Chromium sends depends on its bandwidth estimate: go down when the
-        // subscription is on a larger layer, else up.
+        // Switch the first page's subscription to another layer and back with the demo's own buttons: the SFU
+        // changes layers on protected frames (the picture's size changes once the new layer's protected keyframe
+        // arrives), and the pattern stays decodable. Which layers the publisher encodes depends on Chromium: at 640x480
+        // its simulcast layer limit allows two (320 and 640 px; the 160 px layer is never encoded), and the top one
+        // only once its bandwidth estimate allows. So read the layers it encodes: go down when the subscription is
+        // above the smallest, else up.
         const page = pages[0] as Page;
         const [tile] = await remoteTiles(page);
         const width = () =>
@@ -324,23 +343,30 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
             (sel: string) => document.querySelector<HTMLVideoElement>(sel)?.videoWidth ?? 0,
             tile as string,
           );
+        const switchLayer = async (from: number): Promise<number> => {
+          // Each click sends the demo's `configure` again, and Janus asks the publisher for a keyframe of that layer:
+          // under load the first request can be lost, so click again every 8 s (four times at most).
+          const tried: string[] = [];
+          for (let attempt = 0; attempt < 4; attempt++) {
+            const encoded = await encodedLayerWidths(pages[1] as Page);
+            const down = from > Math.min(...encoded);
+            tried.push(`${down ? 'down' : 'up'} with ${encoded.join(' and ')} px encoded`);
+            await page.locator(down ? '#sl1-0' : '#sl1-2').click();
+            const switched = await waitFor(
+              async () => {
+                const w = await width();
+                return w > 0 && (down ? w < from : w > from) ? w : undefined;
+              },
+              { description: `a ${down ? 'smaller' : 'larger'} picture after switching layers`, timeoutMs: 8_000 },
+            ).catch(() => undefined);
+            if (switched !== undefined) return switched;
+          }
+          throw new Error(`the picture (${from} px wide) did not change size after switching layers: ${tried}`);
+        };
         const initial = await width();
-        const down = initial > 160;
-        // Each click sends the demo's `configure` again, and Janus asks the publisher for a keyframe of that layer:
-        // under load the first request can be lost, so click again every 8 s (four times at most).
-        let switched: number | undefined;
-        for (let attempt = 0; attempt < 4 && switched === undefined; attempt++) {
-          await page.locator(down ? '#sl1-0' : '#sl1-2').click();
-          switched = await waitFor(
-            async () => {
-              const w = await width();
-              return w > 0 && (down ? w < initial : w > initial) ? w : undefined;
-            },
-            { description: `a ${down ? 'smaller' : 'larger'} picture after switching layers`, timeoutMs: 8_000 },
-          ).catch(() => undefined);
-        }
-        expect(switched, `the picture (${initial} px wide) changed size after switching layers`).toBeDefined();
-        expect(switched).not.toBe(initial);
+        const switched = await switchLayer(initial);
+        await waitForRemotePattern(page, 15_000, { selector: tile as string });
+        expect(await switchLayer(switched)).toBe(initial);
         await waitForRemotePattern(page, 15_000, { selector: tile as string });
         expect(await tileFlowing(page, tile as string)).toBe(true);
       }
