@@ -27,6 +27,7 @@ import {
   waitForDemoState,
   waitForProtectedCall,
   waitForRemotePattern,
+  waitForTransform,
 } from './call';
 import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 
@@ -695,6 +696,30 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
           }
         },
       );
+
+      // What the known bug above leaves the user: the leak is not silent. Bob's Framelock shows alice's media as not
+      // encrypted, and alice's own tab says a frame of the page could not be protected.
+      it('a connection made with a child realm’s RTCPeerConnection taken before Framelock runs there is shown: bob’s Framelock flags alice’s media not encrypted, and alice is told', async () => {
+        const call = await startCall({
+          browsers: [await newPage(alice.browser), await newPage(bob.browser)],
+          url: server.url,
+          queries: [{ hostile: 'worker', worker: 'early-pc' }, {}],
+        });
+        const log = await ownWorkerLog(call.pages[0]);
+        expect(log.early).toEqual({ reached: true, patchedWhenReached: false });
+        for (const kind of ['audio', 'video'] as const) {
+          const flagged = await waitForTransform(bob, call.room, `bob's ${kind} receiver to flag alice`, (s) => {
+            return s.side === 'receive' && s.kind === kind && s.status === 'unencrypted';
+          });
+          expect(flagged.protected).toBe(0);
+          expect(flagged.unencrypted).toBeGreaterThan(0);
+        }
+        // Alice's page shows no Framelock-protected sender for it (Framelock never saw that connection), but her tab
+        // carries the notice.
+        expect(total(await framelockTransforms(alice, call.room), 'send', 'video')).toBe(0);
+        expect(await problemShown(alice, call.room, 'unsafe_frame')).toContain('unsafe_frame');
+        await call.hangUp();
+      });
     });
 
     it('event handlers that all throw (connection, tracks, streams, window errors) do not keep Framelock from attaching: the call works encrypted, and dave sees nothing', async () => {
