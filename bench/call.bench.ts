@@ -25,6 +25,11 @@ export interface CallOptions {
   rounds: number;
   warmupMs: number;
   measureMs: number;
+  /**
+   * A second window of `measureMs`, this long after the call started: a call's steady state, once V8 has compiled the
+   * transform's code at its higher tiers (the first window sees its first seconds). Omitted: one window only.
+   */
+  steadyAfterMs?: number;
 }
 
 type Kind = 'audio' | 'video';
@@ -61,6 +66,8 @@ export interface CallRun {
   browserCpuMsPerS: number;
   workerCpuMsPerS: number;
   kinds: Partial<Record<Kind, KindFigures>>;
+  /** The same figures in the steady-state window (`steadyAfterMs`), when there is one. */
+  steady?: Partial<Record<Kind, KindFigures>>;
   /** Largest gap between presented frames around a key rotation (Framelock) or the same moment (others). */
   rotation?: { gapMs: number; quietGapMs: number; rotated: boolean };
 }
@@ -166,6 +173,18 @@ export async function runCallBench(
           const cpuEnd = sampleCpu(pid);
           const seconds = (Date.now() - t0) / 1000;
           const snapshot = await inPage(page, 'end');
+          let steady: CallRun['steady'];
+          if (options.steadyAfterMs !== undefined) {
+            await sleep(Math.max(0, t0 + options.steadyAfterMs - options.warmupMs - Date.now()));
+            await inPage(page, 'begin');
+            await sleep(options.measureMs);
+            const later = await inPage(page, 'end');
+            steady = {};
+            for (const kind of ['audio', 'video'] as const) {
+              const figures = kindFigures(later.samples, kind);
+              if (figures) steady[kind] = figures;
+            }
+          }
           const rotation = await inPage(page, 'rotate', 250, 1_000, 2_000);
           const cpu = cpuBetween(cpuStart, cpuEnd);
           const { start, end } = snapshot;
@@ -184,6 +203,7 @@ export async function runCallBench(
             browserCpuMsPerS: cpu.browserMs / seconds,
             workerCpuMsPerS: cpu.workerMs / seconds,
             kinds: {},
+            ...(steady ? { steady } : {}),
             rotation,
           };
           for (const kind of ['audio', 'video'] as const) {
@@ -198,7 +218,10 @@ export async function runCallBench(
               (v ? `  video p50 ${(v.p50 * 1000).toFixed(0)} µs +${v.addedBytes.toFixed(1)} B` : '') +
               (a ? `  audio p50 ${(a.p50 * 1000).toFixed(0)} µs +${a.addedBytes.toFixed(1)} B` : '') +
               `  cpu ${run.browserCpuMsPerS.toFixed(0)} ms/s (workers ${run.workerCpuMsPerS.toFixed(0)})` +
-              `  first frame ${firstFrameMs.toFixed(0)} ms  rotation gap ${rotation.gapMs.toFixed(0)} ms`,
+              `  first frame ${firstFrameMs.toFixed(0)} ms  rotation gap ${rotation.gapMs.toFixed(0)} ms` +
+              (steady?.video && steady.audio
+                ? `  steady: video p50 ${(steady.video.p50 * 1000).toFixed(0)} µs audio p50 ${(steady.audio.p50 * 1000).toFixed(0)} µs`
+                : ''),
           );
         } finally {
           await inPage(page, 'hangUp').catch(() => {});

@@ -3,7 +3,8 @@
  * E2EE worker, side by side in one browser: a 720p loopback call per mode (per-frame time, frame rate, bytes, CPU,
  * time to first frame, the gap at a key rotation) and the receive load of a 100-participant call.
  * Writes bench/results/bench.json (every run), bench/results/latest.json (the tracked figures) and
- * bench/results/chart.svg. `--quick`: fewer and shorter rounds (under 3 minutes). See docs/performance.md.
+ * bench/results/chart.svg. `--quick`: fewer and shorter rounds (under 3 minutes). `--steady`: each call measured
+ * again 45 s in, its steady state (twice as long). See docs/performance.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -17,9 +18,11 @@ import { runScaleBench, SCALE_MODES, type ScaleRun } from './scale.bench.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
+/** `--steady`: measure each call a second time, 45 s in (its steady state); doubles the run's length. */
+const steady = !quick && process.argv.includes('--steady');
 const callOptions = quick
   ? { rounds: 2, warmupMs: 1_500, measureMs: 3_000 }
-  : { rounds: 3, warmupMs: 2_000, measureMs: 8_000 };
+  : { rounds: 3, warmupMs: 2_000, measureMs: 8_000, ...(steady ? { steadyAfterMs: 45_000 } : {}) };
 const scaleOptions = quick
   ? { rounds: 1, seconds: 3, audio: 99, video: 25 }
   : { rounds: 3, seconds: 8, audio: 99, video: 25 };
@@ -53,6 +56,17 @@ function pairedRatio<R extends { round: number; mode: Mode }>(
 }
 
 const p50 = (kind: Kind) => (r: CallRun) => r.kinds[kind]?.p50 ?? Number.NaN;
+const steadyP50 = (kind: Kind) => (r: CallRun) => r.steady?.[kind]?.p50 ?? Number.NaN;
+/** Per-frame figures of the steady-state window (45 s into each call), by mode. */
+const steadyRow = (mode: Mode) => {
+  const k = (kind: Kind, key: 'p50' | 'p95' | 'p99') =>
+    med(runsOf(mode).map((r) => r.steady?.[kind]?.[key] ?? Number.NaN));
+  return {
+    label: MODE_LABEL[mode],
+    video: { p50: k('video', 'p50'), p95: k('video', 'p95'), p99: k('video', 'p99') },
+    audio: { p50: k('audio', 'p50'), p95: k('audio', 'p95'), p99: k('audio', 'p99') },
+  };
+};
 const row = (mode: Mode) => {
   const runs = runsOf(mode);
   const fig = (f: (r: CallRun) => number) => med(runs.map(f));
@@ -123,6 +137,15 @@ const latest = {
   first_frame_ms_baseline: none.firstFrameMs,
   rotation_gap_ms: framelock.rotationGapMs,
   rotation_gap_ms_baseline: none.rotationGapMs,
+  // The same per-frame ratios 45 s into each call (full runs only): the call's steady state.
+  ...(callOptions.steadyAfterMs === undefined
+    ? {}
+    : {
+        steady_ratio_vs_bare_p50_video: pairedRatio(call.runs, 'bare', steadyP50('video')),
+        steady_ratio_vs_bare_p50_audio: pairedRatio(call.runs, 'bare', steadyP50('audio')),
+        steady_ratio_vs_livekit_p50_video: pairedRatio(call.runs, 'livekit', steadyP50('video')),
+        steady_ratio_vs_livekit_p50_audio: pairedRatio(call.runs, 'livekit', steadyP50('audio')),
+      }),
 };
 
 const us = (ms: number) => (Number.isFinite(ms) ? `${(ms * 1000).toFixed(0)}` : '–');
@@ -140,6 +163,19 @@ for (const r of table) {
       `${num(r.video.addedBytes, 1)} | ${num(r.audio.addedBytes, 1)} | ${num(r.fps, 1)} | ${num(r.framesDecoded)} | ${num(r.framesDropped)} | ` +
       `${num(r.audioConcealed * 100, 2)} % | ${num(r.browserCpuMsPerS)} | ${num(r.workerCpuMsPerS)} | ${num(r.firstFrameMs)} | ${num(r.rotationGapMs)} |`,
   );
+}
+const steadyTable = callOptions.steadyAfterMs === undefined ? [] : MODES.filter((m) => m !== 'none').map(steadyRow);
+if (steadyTable.length > 0) {
+  console.log(
+    `\nThe same calls ${(callOptions.steadyAfterMs ?? 0) / 1000} s in (steady state), per-frame time, medians over ${callOptions.rounds} rounds:`,
+  );
+  console.log('| mode | video p50/p95/p99 µs | audio p50/p95/p99 µs |');
+  console.log('|---|---|---|');
+  for (const r of steadyTable) {
+    console.log(
+      `| ${r.label} | ${us(r.video.p50)} / ${us(r.video.p95)} / ${us(r.video.p99)} | ${us(r.audio.p50)} / ${us(r.audio.p95)} / ${us(r.audio.p99)} |`,
+    );
+  }
 }
 console.log(
   `\nScale: ${scaleOptions.audio} audio streams at 50 fps + ${scaleOptions.video} video streams at 30 fps, ${scaleOptions.seconds} s, medians over ${scaleOptions.rounds} rounds:`,
@@ -160,7 +196,7 @@ const results = join(root, 'bench/results');
 mkdirSync(results, { recursive: true });
 writeFileSync(
   join(results, 'bench.json'),
-  `${JSON.stringify({ ...latest, callOptions, scaleOptions, table, scaleTable, runs: call.runs, scaleRuns: scale.runs }, null, 2)}\n`,
+  `${JSON.stringify({ ...latest, callOptions, scaleOptions, table, steadyTable, scaleTable, runs: call.runs, scaleRuns: scale.runs }, null, 2)}\n`,
 );
 writeFileSync(join(results, 'latest.json'), `${JSON.stringify(latest, null, 2)}\n`);
 writeFileSync(join(results, 'chart.svg'), chart(call.runs, scale.runs, latest.machine));
