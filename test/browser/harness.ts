@@ -164,6 +164,15 @@ export interface ExtensionBrowser {
   close(): Promise<void>;
 }
 
+/** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Polls `check` until it returns something other than `undefined`, `null` or `false`, and returns that. Errors
  * thrown by `check` count as "not yet" (the service worker may be restarting), but the last one is reported if the
@@ -178,7 +187,9 @@ export async function waitFor<T>(
   let lastError: unknown;
   for (;;) {
     try {
-      const value = await check();
+      // A check that never settles (a page.evaluate in a hung renderer, a request nobody answers) must not hang the
+      // test past its deadline without saying what it waited for.
+      const value = await within(Promise.resolve().then(check), Math.max(deadline - Date.now(), 0) + 5_000, 'a check');
       if (value !== undefined && value !== null && value !== false) return value;
     } catch (error) {
       lastError = error;

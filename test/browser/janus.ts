@@ -306,7 +306,7 @@ export async function startJanus(options: JanusOptions = {}): Promise<Janus> {
       await stop();
       throw new Error(`Janus exited at start:\n${output.join('').slice(-4_000)}`);
     }
-    const info = await fetch(`${apiUrl}/info`).catch(() => undefined);
+    const info = await fetch(`${apiUrl}/info`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
     if (info?.ok) break;
     if (Date.now() > deadline) {
       await stop();
@@ -320,6 +320,7 @@ export async function startJanus(options: JanusOptions = {}): Promise<Janus> {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ...body, transaction: Math.random().toString(36).slice(2) }),
+      signal: AbortSignal.timeout(10_000), // a request Janus never answers fails the test, saying so
     });
     const answer = (await response.json()) as Json;
     if (answer.janus === 'error') throw new Error(`Janus: ${JSON.stringify(answer.error)}`);
