@@ -26,8 +26,8 @@ export interface CallOptions {
   warmupMs: number;
   measureMs: number;
   /**
-   * A second window of `measureMs`, this long after the call started: a call's steady state, once V8 has compiled the
-   * transform's code at its higher tiers (the first window sees its first seconds). Omitted: one window only.
+   * A second window of `measureMs`, this long after the call started: a call's steady state (the first window sees its
+   * first seconds), to tell warm-up effects from lasting costs. Omitted: one window only.
    */
   steadyAfterMs?: number;
 }
