@@ -164,15 +164,6 @@ export interface ExtensionBrowser {
   close(): Promise<void>;
 }
 
-/** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Polls `check` until it returns something other than `undefined`, `null` or `false`, and returns that. Errors
  * thrown by `check` count as "not yet" (the service worker may be restarting), but the last one is reported if the
@@ -189,7 +180,11 @@ export async function waitFor<T>(
     try {
       // A check that never settles (a page.evaluate in a hung renderer, a request nobody answers) must not hang the
       // test past its deadline without saying what it waited for.
-      const value = await within(Promise.resolve().then(check), Math.max(deadline - Date.now(), 0) + 5_000, 'a check');
+      const value = await withTimeout(
+        Promise.resolve().then(check),
+        Math.max(deadline - Date.now(), 0) + 5_000,
+        'one check',
+      );
       if (value !== undefined && value !== null && value !== false) return value;
     } catch (error) {
       lastError = error;
@@ -451,7 +446,7 @@ async function shutdown(browser: Browser | undefined, userDataDir: string, keepP
 }
 
 /** Resolves like `promise`, or rejects if it takes longer than `timeoutMs`. */
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, description: string): Promise<T> {
+export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, description: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(

@@ -18,7 +18,7 @@ import {
   type PlainBrowser,
   waitForRemotePattern,
 } from './call';
-import { chromiumAvailable, type ExtensionBrowser, isCI, waitFor, within } from './harness';
+import { chromiumAvailable, type ExtensionBrowser, isCI, waitFor, withTimeout } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
 import { ROTATED_COLOURS, showsPattern } from './media';
 import { depacketize, type RtpVideoCodec, startRtpSink } from './rtp';
@@ -399,7 +399,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
     for (const page of [pageA, pageB, pageC]) await waitForTiles(page, 2);
     // C leaves as a person would (the demo's Stop button, then closing the tab); a newcomer joins later.
     await pageC.locator('#start').click();
-    await within(pageC.close(), 15_000, "closing c's page");
+    await withTimeout(pageC.close(), 15_000, "c's page to close");
     await waitFor(async () => ((await janus.listParticipants(room)).length === 2 ? true : undefined), {
       description: 'the room down to 2 publishers',
       timeoutMs: 20_000,
