@@ -256,6 +256,8 @@ const WORKER_CHECK_MS = WORKER_SILENCE_MS / 4;
 let lastWorkerMessage = 0;
 let lastWorkerCheck = 0;
 let workerStopped = false;
+/** No new worker may be asked for any more (the bound is reached): the user was told. */
+let gaveUp = false;
 /** checkWorkerAlive runs (from the first worker's hello on). */
 let watching = false;
 
@@ -278,8 +280,6 @@ function checkWorkerAlive(): void {
     indicator.noteProblem();
   }
 }
-
-let gaveUp = false;
 
 /**
  * Asks the page script for a new worker over the private reports port, with a fresh nonce (never through `window`:
