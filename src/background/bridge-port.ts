@@ -23,7 +23,7 @@ import { parseBridgeMessage } from './bridge-messages';
 import { clockNow } from './clock';
 import { epochKeyBytes } from './keys';
 import { countRejection } from './rejections';
-import { addProblem, getSite, type RoomRecord, roomOf, type SiteRecord } from './sites';
+import { addProblem, getSite, isBlocked, type RoomRecord, roomOf, type SiteRecord } from './sites';
 
 export const BRIDGE_PORT_NAME = 'framelock-bridge';
 /** A bridge may ask ahead for keys up to this many epochs past the background's current one. */
@@ -105,6 +105,12 @@ async function keyConnection(connection: Connection): Promise<void> {
     return;
   }
   send(connection.port, { type: 'settings', strict: site.strict ?? false, indicator: site.indicator ?? true });
+  if (isBlocked(site)) {
+    // A page of this site removed our encryption twice: no key, and no call, until the user allows them again.
+    send(connection.port, { type: 'blocked' });
+    await updateTab(connection, { problem: 'tampering_blocked' });
+    return;
+  }
   if (room === undefined) {
     send(connection.port, { type: 'no-key' });
     await addProblem(connection.origin, 'no_room_key');
@@ -118,7 +124,11 @@ async function keyConnection(connection: Connection): Promise<void> {
 
 /** Answers a bridge that asks ahead for the keys of coming epochs (they must be near the background's clock). */
 async function answerEpochKeysRequest(connection: Connection, epochs: readonly number[]): Promise<void> {
-  const { room } = await roomFor(connection);
+  const { site, room } = await roomFor(connection);
+  if (site !== undefined && isBlocked(site)) {
+    send(connection.port, { type: 'blocked' });
+    return;
+  }
   if (room === undefined) {
     send(connection.port, { type: 'no-key' });
     return;
@@ -350,6 +360,8 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
       if (frame !== undefined && (await getSite(frame)) !== undefined) return;
       await addProblem(connection.origin, m.problem);
       await updateTab(connection, { problem: m.problem, ...(frame !== undefined ? { frameOrigin: frame } : {}) });
+      // A site that fights our encryption in one tab is the same site in the others: block them all now.
+      if (m.problem === 'tampering_blocked') await notifySiteChanged(connection.origin);
       return;
     }
   }

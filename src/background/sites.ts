@@ -268,6 +268,25 @@ export async function addProblem(origin: Origin, problem: SiteProblem): Promise<
   return record !== undefined;
 }
 
+/** Forgets every problem recorded for `origin` (the user read them). Returns whether the site is enabled. */
+export async function clearProblems(origin: Origin): Promise<boolean> {
+  if (!isNormalizedOrigin(origin)) return false;
+  const db = await database();
+  const transaction = db.transaction('sites', 'readwrite');
+  const record = checked(await transaction.store.get(origin));
+  if (record !== undefined && record.problems.length > 0) await transaction.store.put({ ...record, problems: [] });
+  await transaction.done;
+  return record !== undefined;
+}
+
+/**
+ * Whether the site's calls are blocked: one of its pages removed our encryption twice (`tampering_blocked`), and the
+ * user has not allowed its calls again since.
+ */
+export function isBlocked(site: SiteRecord): boolean {
+  return site.problems.includes('tampering_blocked');
+}
+
 /** The public view of a site (everything but the keys; each room's safety words instead), as the UI gets it. */
 export async function toSiteInfo(record: SiteRecord): Promise<SiteInfo> {
   const rooms: RoomInfo[] = [];

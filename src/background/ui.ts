@@ -30,6 +30,7 @@ import {
 import { hasSitePermission, reconcile, registerSite, unregisterSite } from './registration';
 import { countRejection, rejectionCounts } from './rejections';
 import {
+  clearProblems,
   deleteSite,
   forgetRevoked,
   getSite,
@@ -48,6 +49,7 @@ export const UI_REQUEST_TYPES: readonly UiRequest['type'][] = [
   'sites/enable',
   'sites/disable',
   'sites/dismiss-revoked',
+  'sites/clear-problems',
   'rooms/forget',
   'rooms/select',
   'tabs/select-room',
@@ -162,7 +164,8 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
     }
     case 'sites/disable':
     case 'sites/cancel-enable':
-    case 'sites/dismiss-revoked': {
+    case 'sites/dismiss-revoked':
+    case 'sites/clear-problems': {
       const extra = unexpectedFields(fields, ['type', 'origin']);
       if (extra !== undefined) return extra;
       const origin = parseOrigin(fields.origin);
@@ -224,6 +227,8 @@ export async function handleUiMessage(message: unknown, sender: UiSender): Promi
       case 'sites/dismiss-revoked':
         await forgetRevoked(request.origin);
         return { ok: true };
+      case 'sites/clear-problems':
+        return await clearSiteProblems(request.origin);
       case 'status/get':
         return { ok: true, tabs: await tabStatuses() };
       case 'diagnostics/get':
@@ -233,6 +238,17 @@ export async function handleUiMessage(message: unknown, sender: UiSender): Promi
     console.error(`Framelock: ${request.type} failed`, error);
     return { ok: false, error: t('bg_error_failed', error instanceof Error ? error.message : String(error)) };
   }
+}
+
+/**
+ * Forgets the site's problems. A page blocked for tampering stays blocked until it reloads (its connections are
+ * closed already); its next load, and every other page of the site, gets keys again.
+ */
+async function clearSiteProblems(origin: Origin): Promise<AnyUiResponse> {
+  const cleared = await clearProblems(origin); // one transaction: no lock needed
+  if (!cleared) return invalid(t('bg_error_not_enabled', origin), 'origin');
+  await notifySiteChanged(origin);
+  return { ok: true };
 }
 
 /**

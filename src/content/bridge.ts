@@ -93,6 +93,11 @@ const pendingRequests: { kid: bigint; kind: 'audio' | 'video' }[] = [];
 const knownSenders = new Set<bigint>();
 let recentSenders: number[] = [];
 let lastClockReport = -Infinity;
+/**
+ * The background said the site is blocked (`tampering_blocked`): no key for the rest of this page load, and the page
+ * script is told to close its calls (as soon as its reports port is here, if it is not yet).
+ */
+let siteBlocked = false;
 /** The site's settings, as the background last sent them. */
 let settings = { strict: false, indicator: true };
 const indicator = new Indicator();
@@ -135,7 +140,14 @@ function onPort(event: Event): void {
   if (reports !== undefined) {
     reportsPort = reports;
     reports.onmessage = (e: MessageEvent) => onPageMessage(e.data, e.ports);
+    if (siteBlocked) blockPage();
   }
+}
+
+/** Asks the page script to close the page's calls and refuse new ones (over the private port: the page cannot). */
+function blockPage(): void {
+  const request: BridgeToPage = { type: 'block' };
+  reportsPort?.postMessage(request);
 }
 
 function listenToWorker(port: MessagePort): void {
@@ -463,7 +475,13 @@ function onBoundary(): void {
 
 async function onBackgroundMessage(message: unknown): Promise<void> {
   if (unsafeRealm) return; // never take a key into a frame the page may control
-  if (isEpochKeys(message)) {
+  // Blocked for the rest of this load, even if the user allows the site again meanwhile: its calls are closed.
+  if (siteBlocked) return;
+  if ((message as BackgroundToBridge | undefined)?.type === 'blocked') {
+    siteBlocked = true;
+    dropKeys();
+    blockPage();
+  } else if (isEpochKeys(message)) {
     await onEpochKeys(message);
   } else if ((message as BackgroundToBridge | undefined)?.type === 'no-key') {
     dropKeys();

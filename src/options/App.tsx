@@ -159,6 +159,19 @@ export function App() {
     }
   };
 
+  const onClearProblems = async (origin: string): Promise<void> => {
+    const blocked = sites?.find((site) => site.origin === origin)?.problems.includes('tampering_blocked') ?? false;
+    const response = await request({ type: 'sites/clear-problems', origin });
+    await reload();
+    if (!response.ok) {
+      setStatus(t('options_clear_problems_failed', origin, response.error));
+      return;
+    }
+    setStatus(blocked ? t('options_calls_allowed_again', origin) : t('options_problems_cleared', origin));
+    // The button that had focus is gone with the list: put focus somewhere predictable.
+    sitesHeading.current?.focus();
+  };
+
   const onDismiss = async (origin: string): Promise<void> => {
     await request({ type: 'sites/dismiss-revoked', origin });
     await reload();
@@ -226,6 +239,7 @@ export function App() {
         onSelectRoom={(origin, room) => void onSelectRoom(origin, room)}
         onForgetRoom={(origin, room) => void onForgetRoom(origin, room)}
         onSettings={(origin, change) => void onSettings(origin, change)}
+        onClearProblems={(origin) => void onClearProblems(origin)}
         headingRef={sitesHeading}
       />
 

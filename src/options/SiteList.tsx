@@ -45,6 +45,8 @@ export interface SiteListProps {
   onForgetRoom(origin: string, room: string): void;
   /** Saves a setting. Default: settings are shown but cannot be changed. */
   onSettings?(origin: string, change: SettingsChange): void;
+  /** Forgets a site's problems (and lifts its block for tampering). Default: problems cannot be cleared. */
+  onClearProblems?(origin: string): void;
   /** The heading, focused after a site's row (and its focused button) disappears. */
   headingRef: Ref<HTMLHeadingElement>;
 }
@@ -61,6 +63,7 @@ export function SiteList({
   onSelectRoom,
   onForgetRoom,
   onSettings,
+  onClearProblems,
   headingRef,
 }: SiteListProps) {
   return (
@@ -87,6 +90,7 @@ export function SiteList({
               onSelectRoom={onSelectRoom}
               onForgetRoom={onForgetRoom}
               onSettings={onSettings}
+              onClearProblems={onClearProblems}
             />
           ))}
         </ul>
@@ -106,6 +110,7 @@ interface SiteItemProps {
   onSelectRoom(origin: string, room: string): void;
   onForgetRoom(origin: string, room: string): void;
   onSettings: ((origin: string, change: SettingsChange) => void) | undefined;
+  onClearProblems: ((origin: string) => void) | undefined;
 }
 
 /** The default room first, then the others by name. */
@@ -124,6 +129,7 @@ function SiteItem({
   onSelectRoom,
   onForgetRoom,
   onSettings,
+  onClearProblems,
 }: SiteItemProps) {
   const problemsId = `${id}-problems`;
   const rooms = [...site.rooms].sort(byName);
@@ -173,13 +179,27 @@ function SiteItem({
       {site.problems.length === 0 ? (
         <p class="site-ok">{t('options_no_problems')}</p>
       ) : (
-        <ul class="problems" id={problemsId} aria-label={t('options_problems_label', site.origin)}>
-          {site.problems.map((problem) => (
-            <li key={problem} class="problem">
-              {t(PROBLEM_KEYS[problem])}
-            </li>
-          ))}
-        </ul>
+        <>
+          <ul class="problems" id={problemsId} aria-label={t('options_problems_label', site.origin)}>
+            {site.problems.map((problem) => (
+              <li key={problem} class="problem">
+                {t(PROBLEM_KEYS[problem])}
+              </li>
+            ))}
+          </ul>
+          {onClearProblems !== undefined && (
+            <button
+              type="button"
+              class="secondary"
+              aria-describedby={problemsId}
+              onClick={() => onClearProblems(site.origin)}
+            >
+              {site.problems.includes('tampering_blocked')
+                ? t('options_allow_calls_again')
+                : t('options_clear_problems')}
+            </button>
+          )}
+        </>
       )}
     </li>
   );

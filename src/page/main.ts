@@ -26,6 +26,9 @@ const INSTALLED = Symbol.for('framelock.page');
  * it is fighting Framelock, and every round is another chance for plaintext).
  */
 const REMOVALS_BEFORE_BLOCK = 2;
+/** Why new connections throw on a site blocked for that (the bridge asks for the block at the start of each load). */
+const BLOCKED_SITE =
+  'Framelock: this site removed end-to-end encryption from its calls, so they are blocked until you allow them again in Framelock.';
 
 /** The private port to the bridge for problem reports, handed over with the worker's (the page cannot forge them). */
 let reports: MessagePort | undefined;
@@ -120,16 +123,22 @@ function startWorker(recipe: WorkerRecipe, keysPort: MessagePort, nonce: string,
 }
 
 /**
- * The bridge asks for a new worker (the one we run stopped answering), over the reports port: only it holds the other
- * end, so the page can neither ask nor see the nonce. Runs after page scripts: only saved natives (`MessageEvent`
- * data and `MessageChannel` ports through their saved getters), nothing the page could have hooked, and no await.
+ * The bridge asks for a new worker (the one we run stopped answering), or for the site's block, over the reports port:
+ * only it holds the other end, so the page can neither ask nor see the nonce. Runs after page scripts: only saved
+ * natives (`MessageEvent` data and `MessageChannel` ports through their saved getters), nothing the page could have
+ * hooked, and no await.
  */
 function onBridgeRequest(event: MessageEvent): void {
   const data: unknown = N.messageEventData === undefined ? undefined : apply(N.messageEventData, event, []);
-  if (running === undefined || restarts >= MAX_WORKER_RESTARTS || typeof data !== 'object' || data === null) return;
+  if (running === undefined || typeof data !== 'object' || data === null) return;
   // Own data fields of a structured clone: reading them calls nothing of the page's.
   const { type, nonce } = data as { type?: unknown; nonce?: unknown };
-  if (type !== 'restart-worker' || typeof nonce !== 'string' || reports === undefined) return;
+  if (type === 'block') {
+    running.patch.block(BLOCKED_SITE);
+    return;
+  }
+  if (type !== 'restart-worker' || restarts >= MAX_WORKER_RESTARTS || typeof nonce !== 'string') return;
+  if (reports === undefined) return;
   if (N.channelPort1 === undefined || N.channelPort2 === undefined || N.portPostMessage === undefined) return;
   restarts++;
   const channel = new N.MessageChannel();

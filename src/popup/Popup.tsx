@@ -75,6 +75,8 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
   const [mode, setMode] = useState<Mode>('idle');
   const [enabled, setEnabled] = useState<Enabled | undefined>(undefined);
   const [disabled, setDisabled] = useState(false);
+  /** The user allowed the site's calls again (after a tampering block): the tab needs a reload to call. */
+  const [allowedAgain, setAllowedAgain] = useState(false);
   const [busy, setBusy] = useState(false);
   const [chosenRoom, setChosenRoom] = useState<string | undefined>(undefined);
   const [message, setMessage] = useState('');
@@ -253,9 +255,27 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
       }
     };
 
+    const onAllowCalls = async (): Promise<void> => {
+      if (busy) return;
+      setBusy(true);
+      try {
+        const response = await request({ type: 'sites/clear-problems', origin });
+        if (!response.ok) {
+          announce(t('popup_allow_failed', response.error));
+          return;
+        }
+        setAllowedAgain(true);
+        await loadSites();
+        announce(t('popup_allowed_again'));
+      } finally {
+        setBusy(false);
+      }
+    };
+
     const onReload = (): void => {
       void browser.tabs.reload(tab.id).then(
         () => {
+          setAllowedAgain(false);
           // The button goes away with its notice: focus what stays.
           pendingFocus.current = enabled !== undefined ? 'done' : 'switch';
           setDisabled(false);
@@ -393,6 +413,32 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
 
         {site !== undefined && (
           <Problems problems={problems} clockSkew={status?.clockSkew} frames={status?.unprotectedFrames} />
+        )}
+
+        {site?.problems.includes('tampering_blocked') && (
+          <div class="allow-calls">
+            <p class="hint" id="allow-calls-hint">
+              {t('popup_allow_calls_hint')}
+            </p>
+            <button
+              type="button"
+              class="secondary"
+              aria-describedby="allow-calls-hint"
+              aria-disabled={busy ? 'true' : undefined}
+              onClick={() => void onAllowCalls()}
+            >
+              {t('popup_allow_calls')}
+            </button>
+          </div>
+        )}
+
+        {site !== undefined && allowedAgain && !site.problems.includes('tampering_blocked') && (
+          <div class="done">
+            <p>{t('popup_allowed_reload')}</p>
+            <button type="button" class="primary" onClick={onReload}>
+              {t('popup_reload')}
+            </button>
+          </div>
         )}
 
         {site !== undefined && (

@@ -84,9 +84,10 @@ export interface PageWorkerPort {
 
 /**
  * The bridge's requests to the page script, over the reports port (the page never sees them): `restart-worker` asks
- * for a new transform worker, which must repeat `nonce` (32 hex digits, fresh for each worker) to be served keys.
+ * for a new transform worker, which must repeat `nonce` (32 hex digits, fresh for each worker) to be served keys;
+ * `block` closes the page's calls and refuses new ones for the rest of the load (the site is blocked for tampering).
  */
-export type BridgeToPage = { type: 'restart-worker'; nonce: string };
+export type BridgeToPage = { type: 'restart-worker'; nonce: string } | { type: 'block' };
 
 /**
  * How many times per page load a transform worker that stopped is replaced by a new one. Beyond that, its calls stay

@@ -49,6 +49,11 @@ export type UiRequest =
   | { type: 'sites/settings'; origin: Origin; strict?: boolean; indicator?: boolean }
   /** Dismiss the notice that a site was turned off because its host permission was removed. */
   | { type: 'sites/dismiss-revoked'; origin: Origin }
+  /**
+   * Forget the problems a site's tabs ran into (the user read them). For `tampering_blocked` this is the user's
+   * decision to allow the site's calls again, from its next page load: until then every page of the site is blocked.
+   */
+  | { type: 'sites/clear-problems'; origin: Origin }
   | { type: 'status/get' }
   /** How many messages each boundary refused, by reason (`RejectionCounts`): for diagnosis, not shown in the UI. */
   | { type: 'diagnostics/get' };
@@ -96,7 +101,8 @@ export interface SiteInfo {
 /**
  * What keeps calls on a site from being protected as the user expects, shown plainly to the user (worst first):
  * - `tampering_blocked`: the page removed Framelock's transform a second time, so Framelock closed its calls and
- *   blocks new ones until the page is reloaded (fail closed).
+ *   blocks new ones, in every tab of the site and after reloads too, until the user allows calls again
+ *   (`sites/clear-problems`): a page that reloads itself must not get two more attacks each time (fail closed).
  * - `encryption_removed`: the page removed Framelock's transform from a sender or receiver (through a native setter of
  *   another realm, which no guard of ours sees); Framelock attached its own again at once, but some media may have
  *   left unencrypted in between.
@@ -220,7 +226,12 @@ export type BackgroundToBridge =
   /** The site is not enabled (or no longer), or its room has no key: the worker drops everything it would send. */
   | { type: 'no-key' }
   /** The site's settings (sent on connect and whenever they change). */
-  | { type: 'settings'; strict: boolean; indicator: boolean };
+  | { type: 'settings'; strict: boolean; indicator: boolean }
+  /**
+   * The site removed our encryption before (`tampering_blocked`) and the user has not allowed its calls again: the
+   * frame gets no key, and its page script closes every connection and refuses new ones for the rest of the load.
+   */
+  | { type: 'blocked' };
 
 export type BridgeToBackground =
   | { type: 'stats'; stats: TransformStats[] }

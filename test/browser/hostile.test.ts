@@ -30,6 +30,7 @@ import {
   waitForTransform,
 } from './call';
 import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
+import { OPTIONS_PAGE, sendFromExtensionPage } from './permissions';
 
 /** Distinctive, so that finding it anywhere in the page means it leaked (no common words). */
 const PASSPHRASE = 'tangerine-orbit 7 quietly folds ultraviolet';
@@ -163,6 +164,39 @@ async function replaceFromEarlyRealm(page: Page, replacement: 'own' | 'ready'): 
     },
     { description: 'Framelock to put its transforms back' },
   );
+}
+
+/**
+ * Makes an RTCPeerConnection in `page` and keeps it (`window.__made`): 'made', or the name of the error it threw
+ * (a blocked site's page refuses with NotSupportedError).
+ */
+function newConnection(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    try {
+      (window as unknown as { __made: RTCPeerConnection[] }).__made ??= [];
+      (window as unknown as { __made: RTCPeerConnection[] }).__made.push(new RTCPeerConnection());
+      return 'made';
+    } catch (error) {
+      return (error as DOMException).name;
+    }
+  });
+}
+
+/**
+ * The page of a blocked site: every connection it made is closed, and new ones are refused (the block comes from the
+ * background a moment after the page starts, so a connection made before it must be closed when it comes).
+ */
+async function expectBlocked(page: Page): Promise<void> {
+  await waitFor(async () => (await newConnection(page)) === 'NotSupportedError', {
+    description: `${page.url()} to refuse new connections`,
+  });
+  const open = await page.evaluate(
+    () =>
+      ((window as unknown as { __made?: RTCPeerConnection[] }).__made ?? []).filter(
+        (pc) => pc.signalingState !== 'closed',
+      ).length,
+  );
+  expect(open, 'connections of the blocked page still open').toBe(0);
 }
 
 /** Waits until the page decodes more remote video frames (a frozen last frame would still show the pattern). */
@@ -531,35 +565,67 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
       await call.hangUp();
     });
 
-    it('a page that does it again gets its calls closed and new ones refused, and the user is told', async () => {
-      const call = await callDave();
-      await expectNoRemotePattern(call.pages[1], 2_000);
-      await replaceFromEarlyRealm(call.pages[0], 'own');
-      await problemShown(alice, call.room, 'encryption_removed');
-      await call.pages[0].evaluate(() =>
-        (window as unknown as HostileWindow).__hostile.crossRealmClear('own', 'early'),
-      );
-      const problems = await problemShown(alice, call.room, 'tampering_blocked');
-      expect(problems).toContain('encryption_removed');
-      // Alice's connection is closed, and the page cannot make another.
-      await waitFor(
-        () =>
-          call.pages[0].evaluate(
-            () => (window as unknown as { demo: { pc: RTCPeerConnection } }).demo.pc.signalingState === 'closed',
-          ),
-        { description: "alice's connection to close" },
-      );
-      const again = await call.pages[0].evaluate(() => {
-        try {
-          new RTCPeerConnection();
-          return 'made';
-        } catch (e) {
-          return (e as DOMException).name;
-        }
-      });
-      expect(again).toBe('NotSupportedError');
-      await expectNoRemotePattern(call.pages[1], NEGATIVE_WATCH_MS);
-      await call.hangUp();
+    it('a page that does it again gets its calls closed and new ones refused, in every tab of the site and after reloads, until the user allows calls again', async () => {
+      const origin = new URL(server.url).origin;
+      // Another tab of the same site, open before the attack, with no call in it yet.
+      const bystander = await newPage(alice.browser);
+      const bystanderRoom = `bystander-${Math.random().toString(36).slice(2, 10)}`;
+      await bystander.goto(`${server.url}/blank.html?room=${bystanderRoom}`, { waitUntil: 'load' });
+      expect(await newConnection(bystander)).toBe('made');
+      const options = await alice.openExtensionPage(OPTIONS_PAGE);
+      try {
+        const call = await callDave();
+        await expectNoRemotePattern(call.pages[1], 2_000);
+        await replaceFromEarlyRealm(call.pages[0], 'own');
+        await problemShown(alice, call.room, 'encryption_removed');
+        await call.pages[0].evaluate(() =>
+          (window as unknown as HostileWindow).__hostile.crossRealmClear('own', 'early'),
+        );
+        const problems = await problemShown(alice, call.room, 'tampering_blocked');
+        expect(problems).toContain('encryption_removed');
+        // Alice's connection is closed, and the page cannot make another.
+        await waitFor(
+          () =>
+            call.pages[0].evaluate(
+              () => (window as unknown as { demo: { pc: RTCPeerConnection } }).demo.pc.signalingState === 'closed',
+            ),
+          { description: "alice's connection to close" },
+        );
+        expect(await newConnection(call.pages[0])).toBe('NotSupportedError');
+        await expectNoRemotePattern(call.pages[1], NEGATIVE_WATCH_MS);
+        await call.hangUp();
+
+        // The other tab of the site is blocked at once, and stays blocked when it reloads: a page that reloads itself
+        // gets no new attempts.
+        await expectBlocked(bystander);
+        await problemShown(alice, bystanderRoom, 'tampering_blocked');
+        await bystander.reload({ waitUntil: 'load' });
+        await expectBlocked(bystander);
+        await problemShown(alice, bystanderRoom, 'tampering_blocked');
+
+        // The user allows the site's calls again on the options page (opened now: it lists the site's problems as they
+        // are when it loads): from the next load, calls are protected again.
+        // (In front: puppeteer's waitForSelector polls on animation frames, which a background tab does not get.)
+        await options.bringToFront();
+        await options.reload({ waitUntil: 'load' });
+        const allow = await options.waitForSelector(
+          `.site[data-origin="${origin}"] ::-p-text(Allow calls on this site again and clear these problems)`,
+        );
+        await allow?.click();
+        await options.waitForSelector(`.site[data-origin="${origin}"] .site-ok`);
+        await bystander.reload({ waitUntil: 'load' });
+        expect(await newConnection(bystander)).toBe('made');
+        const again = await callDave();
+        const sent = total(await framelockTransforms(alice, again.room), 'send', 'video');
+        await countersGrow(alice, again.room, 'send', 'video', sent);
+        await expectNoRemotePattern(again.pages[1], 2_000);
+        expect(await tabProblems(alice, again.room)).not.toContain('tampering_blocked');
+        await again.hangUp();
+      } finally {
+        // Later tests call on the same site.
+        await sendFromExtensionPage(options, { type: 'sites/clear-problems', origin });
+        await options.close();
+      }
     });
 
     /**

@@ -102,6 +102,8 @@ class FakeBackground {
       case 'sites/disable':
         this.sites = this.sites.filter((s) => s.origin !== request.origin);
         return { ok: true };
+      case 'sites/clear-problems':
+        return this.update(request.origin, (s) => ({ ...s, problems: [] }));
       case 'sites/enable': {
         const room = (request.room ?? '').trim().toLowerCase();
         const existing = this.sites.find((s) => s.origin === request.origin);
@@ -445,6 +447,33 @@ describe('site list', () => {
         `Could not switch to the default room on ${MEET}: That room has no passphrase on this site.`,
       ),
     );
+  });
+
+  it('a site’s problems can be cleared; for a site blocked for tampering, the button says it allows calls again', async () => {
+    await renderPage([
+      site(MEET, { problems: ['tampering_blocked', 'encryption_removed'] }),
+      site(OTHER, { problems: ['worker_blocked'] }),
+    ]);
+    const user = userEvent.setup();
+    const allow = within(siteItem(MEET)).getByRole('button', {
+      name: 'Allow calls on this site again and clear these problems',
+    });
+    expect(allow.getAttribute('aria-describedby')).toBe('site-0-problems');
+    expect(within(siteItem(OTHER)).getByRole('button', { name: 'Clear these problems' })).toBeTruthy();
+    await user.click(allow);
+    await waitFor(() =>
+      expect(pageStatus()).toBe(
+        `Calls on ${MEET} are allowed again from the next time its pages load. If it removes the encryption again, Framelock blocks it again.`,
+      ),
+    );
+    expect(background.sent('sites/clear-problems')).toEqual([{ type: 'sites/clear-problems', origin: MEET }]);
+    expect(siteItem(MEET).querySelector('.site-ok')?.textContent).toBe('No problems reported so far.');
+    expect(document.activeElement?.id).toBe('sites-heading');
+
+    background.overrides['sites/clear-problems'] = () => ({ ok: false, error: 'Storage failed.' });
+    await user.click(within(siteItem(OTHER)).getByRole('button', { name: 'Clear these problems' }));
+    await waitFor(() => expect(pageStatus()).toBe(`Could not clear the problems of ${OTHER}: Storage failed.`));
+    expect(siteItem(OTHER).querySelector('.problem')?.textContent).toBe(PROBLEM_TEXT.worker_blocked);
   });
 
   it('Disable sends sites/disable, removes the permission and says so', async () => {

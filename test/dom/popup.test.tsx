@@ -97,6 +97,9 @@ beforeEach(() => {
       case 'sites/disable':
         backend.sites = [];
         return { ok: true };
+      case 'sites/clear-problems':
+        backend.sites = backend.sites.map((s) => ({ ...s, problems: [] }));
+        return { ok: true };
       default:
         return { ok: true };
     }
@@ -574,6 +577,33 @@ describe('popup: the call panel', () => {
     enabledWith([], { problems: ['worker_blocked'] });
     expect(await screen.findByText(/security policy blocks Framelock's worker/)).toBeTruthy();
     expect(screen.getByText(/not all media in this call is end-to-end encrypted/)).toBeTruthy();
+  });
+
+  it('a site blocked for removing the encryption: says so, and the user can allow its calls again, then reload', async () => {
+    backend.sites = [site({ problems: ['tampering_blocked', 'encryption_removed'] })];
+    backend.status = [tabStatus([], { problems: ['tampering_blocked'] })];
+    renderPopup();
+    expect(await screen.findByText(/blocks them on every page of the site, reloads included/)).toBeTruthy();
+    const allow = screen.getByRole('button', { name: 'Allow calls on this site again' });
+    expect(allow.getAttribute('aria-describedby')).toBe('allow-calls-hint');
+    expect(screen.getByText(/Only if you trust this site again/).id).toBe('allow-calls-hint');
+    expect(backend.calls).not.toContain('sites/clear-problems');
+    fireEvent.click(allow);
+    expect(await screen.findByText(/reload the tab to call/)).toBeTruthy();
+    expect(backend.requests).toContainEqual({ type: 'sites/clear-problems', origin: ORIGIN });
+    expect(screen.queryByRole('button', { name: 'Allow calls on this site again' })).toBeNull();
+    // This page's calls stay ended: the tab's own problem stays listed until it reloads.
+    expect(screen.getByText(/blocks them on every page of the site/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Reload the tab' }));
+    await waitFor(() => expect(fakeBrowser.tabs.reload).toHaveBeenCalledWith(TAB_ID));
+    await waitFor(() => expect(screen.queryByText(/reload the tab to call/)).toBeNull());
+  });
+
+  it('no "allow again" button for problems that block nothing', async () => {
+    backend.sites = [site({ problems: ['encryption_removed'] })];
+    renderPopup();
+    await screen.findByText(/Framelock restored it at once/);
+    expect(screen.queryByRole('button', { name: 'Allow calls on this site again' })).toBeNull();
   });
 
   it('follows the tab status as it changes (polling)', async () => {

@@ -22,6 +22,8 @@ const fakes = vi.hoisted(() => ({
   session: new Map<string, unknown>(),
   /** Origins the fake sites store holds, with a room key each. */
   enabled: new Set<string>(),
+  /** Origins blocked for tampering (`tampering_blocked` among their problems). */
+  blocked: new Set<string>(),
   problems: [] as string[],
 }));
 
@@ -63,15 +65,17 @@ vi.mock('../../src/background/sites', () => {
     enabledAt: 1,
     rooms: [{ label: '', roomKey: { fake: true }, keyedAt: 1 }],
     activeRoom: '',
-    problems: [],
+    problems: fakes.blocked.has(origin) ? ['tampering_blocked'] : [],
   });
   return {
     MAX_ROOMS_PER_SITE: 16,
+    isBlocked: (s: { problems: string[] }) => s.problems.includes('tampering_blocked'),
     getSite: async (origin: string) => (fakes.enabled.has(origin) ? site(origin) : undefined),
     roomOf: (s: { rooms: { label: string }[]; activeRoom: string }, label = s.activeRoom) =>
       s.rooms.find((room) => room.label === label),
     addProblem: async (origin: string, problem: string) => {
       fakes.problems.push(`${origin} ${problem}`);
+      if (problem === 'tampering_blocked' && fakes.enabled.has(origin)) fakes.blocked.add(origin);
       return fakes.enabled.has(origin);
     },
     withSitesLock: <T>(task: () => Promise<T>) => task(),
@@ -168,6 +172,7 @@ beforeEach(async () => {
   await flushRejections();
   fakes.session.clear();
   fakes.enabled = new Set([ENABLED]);
+  fakes.blocked.clear();
   fakes.problems.length = 0;
 });
 
@@ -347,6 +352,31 @@ describe('bridge ports: only our content scripts, in tabs of enabled origins', (
     expect(port.posted.length).toBe(posted); // no answer (no key sent for a malformed request)
     expect(fakes.problems).toEqual([]);
     expect((fakes.session.get('tab:7') as { transforms?: unknown[] } | undefined)?.transforms ?? []).toEqual([]);
+  });
+
+  it('gives a tab of a site blocked for tampering no key, even when it asks, but a block', async () => {
+    fakes.blocked.add(ENABLED);
+    const port = connect(contentSender(ENABLED));
+    await vi.waitFor(() => expect(port.posted).toContainEqual({ type: 'blocked' }));
+    port.send({ type: 'epoch-keys-request', epochs: [1, 2] });
+    await vi.waitFor(() =>
+      expect(port.posted.filter((m) => (m as { type: string }).type === 'blocked')).toHaveLength(2),
+    );
+    expect(port.posted.map((m) => (m as { type: string }).type)).toEqual(['settings', 'blocked', 'blocked']);
+    expect(fakes.session.get('tab:7')).toMatchObject({ problems: ['tampering_blocked'] });
+  });
+
+  it('blocks every open tab of a site at once when one of them reports tampering', async () => {
+    const first = connect(contentSender(ENABLED));
+    const second = connect(contentSender(ENABLED, { tab: { id: 8 } }));
+    for (const port of [first, second]) {
+      await vi.waitFor(() => expect(port.posted).toContainEqual(expect.objectContaining({ type: 'epoch-keys' })));
+    }
+    first.send({ type: 'problem', problem: 'tampering_blocked' });
+    await vi.waitFor(() => expect(second.posted).toContainEqual({ type: 'blocked' }));
+    expect(first.posted).toContainEqual({ type: 'blocked' });
+    expect(fakes.problems).toEqual([`${ENABLED} tampering_blocked`]);
+    expect(fakes.session.get('tab:8')).toMatchObject({ problems: ['tampering_blocked'] });
   });
 
   it('adds the refusals a bridge reports to the counts', async () => {

@@ -94,6 +94,10 @@ vi.mock('../../src/background/sites', () => ({
   forgetRevoked: async (origin: string) => {
     fakes.calls.push(`forget-revoked ${origin}`);
   },
+  clearProblems: async (origin: string) => {
+    fakes.calls.push(`clear-problems ${origin}`);
+    return fakes.sites.has(origin);
+  },
   toSiteInfo: async (record: SiteRecord) => ({ origin: record.origin, enabledAt: record.enabledAt, problems: [] }),
 }));
 
@@ -218,6 +222,10 @@ describe('parseUiRequest', () => {
       type: 'sites/dismiss-revoked',
       origin: 'https://meet.example.org',
     });
+    expect(parseUiRequest({ type: 'sites/clear-problems', origin: 'Meet.Example.org' })).toEqual({
+      type: 'sites/clear-problems',
+      origin: 'https://meet.example.org',
+    });
     expect(
       parseUiRequest({ type: 'sites/enable', origin: 'https://a.org', passphrase: 'x'.repeat(1024) }),
     ).toMatchObject({ type: 'sites/enable' });
@@ -253,6 +261,8 @@ describe('parseUiRequest', () => {
     [{ type: 'sites/enable', origin: 'https://a.org', passphrase: 'x'.repeat(1025) }, 'passphrase', /too long/],
     [{ type: 'sites/disable', origin: 'javascript:alert(1)' }, 'origin', /Only http/],
     [{ type: 'sites/disable' }, 'origin', /must be given as text/],
+    [{ type: 'sites/clear-problems' }, 'origin', /must be given as text/],
+    [{ type: 'sites/clear-problems', origin: 'https://a.org', problem: 'tampering_blocked' }, undefined, /Unexpected/],
   ])('refuses %j', (message, field, error) => {
     const result = parseUiRequest(message);
     expect(result).toMatchObject({ ok: false, error: expect.stringMatching(error) });
@@ -386,6 +396,20 @@ describe('handleUiMessage: enabling and disabling', () => {
       'unregister http://127.0.0.1:8080',
       'notify http://127.0.0.1:8080',
     ]);
+  });
+
+  it('clears a site’s problems (lifting a block for tampering), then re-keys its open frames', async () => {
+    fakes.sites.set('https://meet.example.org', { origin: 'https://meet.example.org' });
+    expect(
+      await handleUiMessage({ type: 'sites/clear-problems', origin: 'https://meet.example.org' }, OPTIONS_SENDER),
+    ).toEqual({ ok: true });
+    expect(fakes.calls).toEqual(['clear-problems https://meet.example.org', 'notify https://meet.example.org']);
+  });
+
+  it('refuses to clear the problems of a site that is not enabled, and tells no frame', async () => {
+    const response = await handleUiMessage({ type: 'sites/clear-problems', origin: 'https://a.org' }, OPTIONS_SENDER);
+    expect(response).toMatchObject({ ok: false, field: 'origin', error: expect.stringContaining('https://a.org') });
+    expect(fakes.calls).toEqual(['clear-problems https://a.org']);
   });
 
   it('lists sites after reconciling', async () => {
