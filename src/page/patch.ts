@@ -1,7 +1,8 @@
 /**
- * @module The RTCPeerConnection patch: every sender and receiver of every connection gets exactly one Framelock
- * transform, whatever path the site takes (addTrack, addTransceiver with or without a track, transceivers from a
- * remote offer, renegotiation). replaceTrack, setParameters and restartIce keep the sender, so its transform stays.
+ * @module The RTCPeerConnection patch: every sender and receiver of every connection built with this realm's
+ * constructor gets exactly one Framelock transform, whatever path the site takes (addTrack, addTransceiver with or
+ * without a track, transceivers from a remote offer, renegotiation); another realm's connections are left to the
+ * patch of that realm. replaceTrack, setParameters and restartIce keep the sender, so its transform stays.
  * Where the site still removes one (through another realm's native setter), watch.ts puts ours back.
  *
  * Patches are Proxies of the native functions: `instanceof`, `toString()` and prototypes look native to the site.
@@ -97,8 +98,14 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
   const has = (set: WeakSet<object>, value: unknown) => apply(N.weakSetHas, set, [value]) as boolean;
   const add = (set: WeakSet<object>, value: object) => apply(N.weakSetAdd, set, [value]);
   let serial = 0;
-  /** Every connection we saw (weakly): a check sweeps them all, and {@link Patch.block} closes them. */
+  /** Every connection this realm's constructor built (weakly): a check sweeps them all, {@link Patch.block} closes them. */
   const connections = new N.Map<object, WeakRef<object>>();
+  /**
+   * The same connections, to tell them apart: only these get our transforms here. Another realm of the page runs its
+   * own patch, with its own worker, for the connections its constructor built; a site that calls one realm's methods on
+   * the other's connection (a same-origin frame's `getTransceivers` on the page's connection) must not make both attach
+   * their transforms in turn, each seeing the other's as a removal (and the site blocked for tampering).
+   */
   const seen = new N.WeakSet<object>();
   /** Set by {@link Patch.block}: new connections throw this. */
   let blocked: string | undefined;
@@ -125,8 +132,7 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
     reattach: attachNew,
   });
 
-  function remember(pc: unknown): void {
-    if (pc === null || typeof pc !== 'object' || has(seen, pc)) return;
+  function remember(pc: object): void {
     add(seen, pc);
     const ref = new N.WeakRef(pc);
     apply(N.mapSet, connections, [ref, ref]);
@@ -186,12 +192,15 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
     return attach(receiver, 'receive', kind) || sent;
   }
 
-  /** Protects every sender and receiver of `pc`. Returns whether the site had removed one of our transforms. */
+  /**
+   * Protects every sender and receiver of `pc`, if this realm's constructor built it. Returns whether the site had
+   * removed one of our transforms.
+   */
   function sweep(pc: unknown): boolean {
+    if (!has(seen, pc)) return false; // not a connection, or another realm's (its own patch protects it)
     let removed = false;
     try {
       const transceivers = apply(N.getTransceivers as () => RTCRtpTransceiver[], pc, []);
-      remember(pc);
       // Index loop: the page may have replaced Array.prototype[Symbol.iterator].
       for (let i = 0; i < transceivers.length; i++) {
         if (attachTransceiver(transceivers[i])) removed = true;

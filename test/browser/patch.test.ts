@@ -136,6 +136,60 @@ describe.skipIf(!chromiumAvailable)('the RTCPeerConnection patch, as the site se
     expect(result.stillOurs).toBe('RTCRtpScriptTransform');
   });
 
+  // A same-origin frame runs its own patch, with its own worker. A site that calls one realm's methods on the other's
+  // connection must not make the two patches take turns replacing each other's transform: each would see the other's
+  // as a removal, and the site would be blocked for tampering.
+  it('a site that mixes realms (a frame’s methods on the page’s connection, and back) keeps one transform per endpoint, and nothing is reported as removed', async () => {
+    const mixed = await ext.browser.newPage();
+    try {
+      await mixed.goto(`${origin}/?mixed`);
+      const result = await mixed.evaluate(async () => {
+        const frame = document.createElement('iframe');
+        document.body.append(frame);
+        const child = frame.contentWindow as unknown as typeof window;
+        const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+        const ours = new RTCPeerConnection();
+        const theirs = new child.RTCPeerConnection();
+        for (const track of stream.getTracks()) {
+          ours.addTrack(track, stream);
+          theirs.addTrack(track, stream);
+        }
+        const senderTransform = Object.getOwnPropertyDescriptor(RTCRtpSender.prototype, 'transform')?.get;
+        const endpoints = [...ours.getSenders(), ...theirs.getSenders()];
+        const transforms = () => endpoints.map((sender) => senderTransform?.call(sender));
+        const first = transforms();
+        // Every method of the other realm, on each connection, then time for any watch to react (it checks every
+        // 500 ms, and whenever one of its transforms ends).
+        child.RTCPeerConnection.prototype.getTransceivers.call(ours);
+        child.RTCPeerConnection.prototype.getSenders.call(ours);
+        RTCPeerConnection.prototype.getTransceivers.call(theirs);
+        RTCPeerConnection.prototype.getReceivers.call(theirs);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        const last = transforms();
+        const out = {
+          childPatched: (child as unknown as Record<symbol, unknown>)[Symbol.for('framelock.page')] === true,
+          endpoints: endpoints.length,
+          allSet: first.every((t) => t !== null && t !== undefined),
+          unchanged: last.every((t, i) => t === first[i]),
+        };
+        ours.close();
+        theirs.close();
+        for (const track of stream.getTracks()) track.stop();
+        return out;
+      });
+      expect(result).toEqual({ childPatched: true, endpoints: 4, allSet: true, unchanged: true });
+      const problems = await ext.serviceWorker.evaluate(async () => {
+        const tab = (await chrome.tabs.query({})).find((t) => t.url?.endsWith('/?mixed'));
+        const key = `tab:${tab?.id}`;
+        return ((await chrome.storage.session.get(key))[key] as { problems: string[] } | undefined)?.problems ?? [];
+      });
+      expect(problems).not.toContain('encryption_removed');
+      expect(problems).not.toContain('tampering_blocked');
+    } finally {
+      await mixed.close();
+    }
+  });
+
   it('changes nothing when injected a second time', async () => {
     const manifest = JSON.parse(readFileSync(path.join(DEFAULT_EXTENSION_PATH, 'manifest.json'), 'utf8')) as {
       web_accessible_resources: { resources: string[] }[];
