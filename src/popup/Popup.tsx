@@ -234,10 +234,19 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
       await loadSites();
     };
 
-    const onDisable = async (): Promise<void> => {
+    /** Runs `task` unless another is running, marking the popup busy meanwhile (its buttons ignore clicks). */
+    const whileBusy = async (task: () => Promise<void>): Promise<void> => {
       if (busy) return;
       setBusy(true);
       try {
+        await task();
+      } finally {
+        setBusy(false);
+      }
+    };
+
+    const onDisable = (): Promise<void> =>
+      whileBusy(async () => {
         const response = await request({ type: 'sites/disable', origin });
         if (!response.ok) {
           announce(t('popup_disable_failed', response.error));
@@ -250,15 +259,10 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
         await loadSites();
         announce(removed ? t('popup_disabled', origin) : t('popup_disabled_permission_kept', origin));
         switchRef.current?.focus();
-      } finally {
-        setBusy(false);
-      }
-    };
+      });
 
-    const onAllowCalls = async (): Promise<void> => {
-      if (busy) return;
-      setBusy(true);
-      try {
+    const onAllowCalls = (): Promise<void> =>
+      whileBusy(async () => {
         const response = await request({ type: 'sites/clear-problems', origin });
         if (!response.ok) {
           announce(t('popup_allow_failed', response.error));
@@ -267,10 +271,7 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
         setAllowedAgain(true);
         await loadSites();
         announce(t('popup_allowed_again'));
-      } finally {
-        setBusy(false);
-      }
-    };
+      });
 
     const onReload = (): void => {
       void browser.tabs.reload(tab.id).then(
