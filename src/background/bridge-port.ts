@@ -13,6 +13,7 @@ import { acceptedEpochs, EPOCH_TOLERANCE, epochAt } from '../shared/epoch';
 import {
   type BackgroundToBridge,
   type BridgeRejectionReason,
+  isSiteBlocked,
   type SiteProblem,
   type TabStatus,
   type TransformStats,
@@ -23,7 +24,7 @@ import { parseBridgeMessage } from './bridge-messages';
 import { clockNow } from './clock';
 import { epochKeyBytes } from './keys';
 import { countRejection } from './rejections';
-import { addProblem, getSite, isBlocked, type RoomRecord, roomOf, type SiteRecord } from './sites';
+import { addProblem, getSite, type RoomRecord, roomOf, type SiteRecord } from './sites';
 
 export const BRIDGE_PORT_NAME = 'framelock-bridge';
 /** A bridge may ask ahead for keys up to this many epochs past the background's current one. */
@@ -105,7 +106,7 @@ async function keyConnection(connection: Connection): Promise<void> {
     return;
   }
   send(connection.port, { type: 'settings', strict: site.strict ?? false, indicator: site.indicator ?? true });
-  if (isBlocked(site)) {
+  if (isSiteBlocked(site.problems)) {
     // A page of this site removed our encryption twice: no key, and no call, until the user allows them again.
     send(connection.port, { type: 'blocked' });
     await updateTab(connection, { problem: 'tampering_blocked' });
@@ -125,7 +126,7 @@ async function keyConnection(connection: Connection): Promise<void> {
 /** Answers a bridge that asks ahead for the keys of coming epochs (they must be near the background's clock). */
 async function answerEpochKeysRequest(connection: Connection, epochs: readonly number[]): Promise<void> {
   const { site, room } = await roomFor(connection);
-  if (site !== undefined && isBlocked(site)) {
+  if (site !== undefined && isSiteBlocked(site.problems)) {
     send(connection.port, { type: 'blocked' });
     return;
   }

@@ -279,14 +279,6 @@ export async function clearProblems(origin: Origin): Promise<boolean> {
   return record !== undefined;
 }
 
-/**
- * Whether the site's calls are blocked: one of its pages removed our encryption twice (`tampering_blocked`), and the
- * user has not allowed its calls again since.
- */
-export function isBlocked(site: SiteRecord): boolean {
-  return site.problems.includes('tampering_blocked');
-}
-
 /** The public view of a site (everything but the keys; each room's safety words instead), as the UI gets it. */
 export async function toSiteInfo(record: SiteRecord): Promise<SiteInfo> {
   const rooms: RoomInfo[] = [];

@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import type { RevokedSite, SiteInfo, UiResponse } from '../shared/messages';
+import { isSiteBlocked, type RevokedSite, type SiteInfo, type UiResponse } from '../shared/messages';
 import { matchPatternFor } from '../shared/origin';
 import { t } from '../ui/i18n';
 import { About } from './About';
@@ -160,7 +160,8 @@ export function App() {
   };
 
   const onClearProblems = async (origin: string): Promise<void> => {
-    const blocked = sites?.find((site) => site.origin === origin)?.problems.includes('tampering_blocked') ?? false;
+    const site = sites?.find((candidate) => candidate.origin === origin);
+    const blocked = site !== undefined && isSiteBlocked(site.problems);
     const response = await request({ type: 'sites/clear-problems', origin });
     await reload();
     if (!response.ok) {

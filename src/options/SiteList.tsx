@@ -5,7 +5,7 @@
  * the room's name.
  */
 import type { Ref } from 'preact';
-import type { RoomInfo, SiteInfo } from '../shared/messages';
+import { isSiteBlocked, type RoomInfo, type SiteInfo } from '../shared/messages';
 import { t } from '../ui/i18n';
 import { PROBLEM_KEYS } from './problems';
 import { roomName } from './rooms';
@@ -194,9 +194,7 @@ function SiteItem({
               aria-describedby={problemsId}
               onClick={() => onClearProblems(site.origin)}
             >
-              {site.problems.includes('tampering_blocked')
-                ? t('options_allow_calls_again')
-                : t('options_clear_problems')}
+              {isSiteBlocked(site.problems) ? t('options_allow_calls_again') : t('options_clear_problems')}
             </button>
           )}
         </>

@@ -11,6 +11,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preac
 import browser from 'webextension-polyfill';
 import { request } from '../options/api';
 import {
+  isSiteBlocked,
   type RevokedSite,
   type SiteInfo,
   type SiteProblem,
@@ -416,7 +417,7 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
           <Problems problems={problems} clockSkew={status?.clockSkew} frames={status?.unprotectedFrames} />
         )}
 
-        {site?.problems.includes('tampering_blocked') && (
+        {site !== undefined && isSiteBlocked(site.problems) && (
           <div class="allow-calls">
             <p class="hint" id="allow-calls-hint">
               {t('popup_allow_calls_hint')}
@@ -433,7 +434,7 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
           </div>
         )}
 
-        {site !== undefined && allowedAgain && !site.problems.includes('tampering_blocked') && (
+        {site !== undefined && allowedAgain && !isSiteBlocked(site.problems) && (
           <div class="done">
             <p>{t('popup_allowed_reload')}</p>
             <button type="button" class="primary" onClick={onReload}>

@@ -144,6 +144,14 @@ export const SITE_PROBLEMS = [
 ] as const;
 export type SiteProblem = (typeof SITE_PROBLEMS)[number];
 
+/**
+ * Whether a site with these problems has its calls blocked: one of its pages removed our encryption twice
+ * (`tampering_blocked`), and the user has not allowed its calls again since (`sites/clear-problems`).
+ */
+export function isSiteBlocked(problems: readonly SiteProblem[]): boolean {
+  return problems.includes('tampering_blocked');
+}
+
 /** Problems that mean some media on the page is not protected (a warning badge); the others are notices. */
 export const UNPROTECTING_PROBLEMS: readonly SiteProblem[] = [
   'tampering_blocked',

@@ -69,7 +69,6 @@ vi.mock('../../src/background/sites', () => {
   });
   return {
     MAX_ROOMS_PER_SITE: 16,
-    isBlocked: (s: { problems: string[] }) => s.problems.includes('tampering_blocked'),
     getSite: async (origin: string) => (fakes.enabled.has(origin) ? site(origin) : undefined),
     roomOf: (s: { rooms: { label: string }[]; activeRoom: string }, label = s.activeRoom) =>
       s.rooms.find((room) => room.label === label),
