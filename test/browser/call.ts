@@ -424,6 +424,19 @@ export async function framelockTransforms(ext: ExtensionBrowser, room: string): 
   return statuses.flatMap((status) => status.transforms);
 }
 
+/**
+ * The background's status of the first tab whose URL contains `urlPart` (what the popup and the badge show), or null
+ * when there is no such tab or it has no status yet (so that a lookup gone wrong cannot pass for "no problem").
+ */
+export async function tabStatus(ext: ExtensionBrowser, urlPart: string): Promise<TabStatus | null> {
+  return ext.serviceWorker.evaluate(async (part: string) => {
+    const tab = (await chrome.tabs.query({})).find((t) => t.url?.includes(part));
+    if (tab?.id === undefined) return null;
+    const key = `tab:${tab.id}`;
+    return ((await chrome.storage.session.get(key))[key] as TabStatus | undefined) ?? null;
+  }, urlPart) as Promise<TabStatus | null>;
+}
+
 /** Waits until a transform of the call in `room` satisfies `test`, and returns it. */
 export async function waitForTransform(
   ext: ExtensionBrowser,

@@ -24,6 +24,7 @@ import {
   measureAudio,
   type PlainBrowser,
   startCall,
+  tabStatus,
   waitForDemoState,
   waitForProtectedCall,
   waitForRemotePattern,
@@ -119,12 +120,7 @@ function total(transforms: TransformStats[], side: 'send' | 'receive', kind: 'au
 
 /** The problems in the tab status of the tab that runs `room` (what the popup and the badge show). */
 async function tabProblems(ext: ExtensionBrowser, room: string): Promise<string[]> {
-  return ext.serviceWorker.evaluate(async (r: string) => {
-    const tab = (await chrome.tabs.query({})).find((t) => t.url?.includes(`room=${r}`));
-    const key = `tab:${tab?.id}`;
-    const status = (await chrome.storage.session.get(key))[key] as { problems: string[] } | undefined;
-    return status?.problems ?? [];
-  }, room);
+  return (await tabStatus(ext, `room=${room}`))?.problems ?? [];
 }
 
 /** Waits until the tab that runs `room` shows `problem`, and returns all its problems. */
@@ -489,17 +485,7 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
     const quiet = await page.evaluate(() => (window as unknown as { __quiet: string[] }).__quiet);
     // Reports travel over a private port now: the page does not even see them.
     expect(quiet).toEqual([]);
-    const problems = await waitFor(
-      () =>
-        alice.serviceWorker.evaluate(async (r: string) => {
-          const tab = (await chrome.tabs.query({})).find((t) => t.url?.includes(`room=${r}`));
-          const key = `tab:${tab?.id}`;
-          const status = (await chrome.storage.session.get(key))[key] as { problems: string[] } | undefined;
-          return status?.problems.includes('site_processing_bypassed') ? status.problems : false;
-        }, roomId),
-      { description: 'the report to reach the background' },
-    );
-    expect(problems).toEqual(['site_processing_bypassed']);
+    expect(await problemShown(alice, roomId, 'site_processing_bypassed')).toEqual(['site_processing_bypassed']);
   });
 
   describe('with a peer who has no Framelock', () => {

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFakeMedia, type FakeMedia, launchExtensionParticipant } from './call';
+import { createFakeMedia, type FakeMedia, launchExtensionParticipant, tabStatus } from './call';
 import { chromiumAvailable, DEFAULT_EXTENSION_PATH, type ExtensionBrowser } from './harness';
 
 /** The first inline script records what it sees before any other page code runs. */
@@ -41,17 +41,9 @@ describe.skipIf(!chromiumAvailable)('the RTCPeerConnection patch, as the site se
     await page.goto(`${origin}/`);
   });
 
-  /**
-   * The problems in the tab status of the tab whose URL ends with `suffix` (what the popup and the badge show); null if
-   * that tab has no status (so that a lookup gone wrong cannot pass as "no problem").
-   */
-  function tabProblems(suffix: string): Promise<string[] | null> {
-    return ext.serviceWorker.evaluate(async (end: string) => {
-      const tab = (await chrome.tabs.query({})).find((t) => t.url?.endsWith(end));
-      if (tab?.id === undefined) return null;
-      const key = `tab:${tab.id}`;
-      return ((await chrome.storage.session.get(key))[key] as { problems: string[] } | undefined)?.problems ?? null;
-    }, suffix);
+  /** The problems of the tab whose URL contains `urlPart`; null if it has no status (see `tabStatus`). */
+  async function tabProblems(urlPart: string): Promise<string[] | null> {
+    return (await tabStatus(ext, urlPart))?.problems ?? null;
   }
 
   afterAll(async () => {
