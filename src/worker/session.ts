@@ -297,7 +297,9 @@ export class ReceiveSession extends Session {
   #clockSkew: number | undefined;
   #failureRun = 0;
   /**
-   * A keyframe request is due (frames were missed): sent with the next decrypted frame the rate limit allows.
+   * The decoder needs a keyframe (frames were missed or garbled). On video it stays wanted until a keyframe decrypts:
+   * asked for with decrypted frames and every second by {@link retryKeyFrame}, at most once a second, because a
+   * request can be lost, and the decoder stays frozen until one is answered. On audio (no keyframes) one request.
    */
   #keyFrameWanted = false;
   /** How many frames carried each KID not yet keyed here (bounded, oldest forgotten first). */
@@ -456,7 +458,11 @@ export class ReceiveSession extends Session {
       // freezes the soak test saw at 2 of 18 sender-id rollovers).
       if (this.#failureRun >= FAILURES_BEFORE_KEYFRAME_REQUEST) this.#keyFrameWanted = true;
       this.#failureRun = 0;
-      if (this.#keyFrameWanted && this.#requestKeyFrame()) this.#keyFrameWanted = false;
+      if (this.#keyFrameWanted) {
+        // A keyframe restarts the decoder: nothing more to ask for.
+        if ((frame as { type?: unknown }).type === 'key') this.#keyFrameWanted = false;
+        else if (this.#requestKeyFrame() && this.kind === 'audio') this.#keyFrameWanted = false;
+      }
       return true;
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
@@ -496,6 +502,15 @@ export class ReceiveSession extends Session {
    */
   expectGap(): void {
     this.#keyFrameWanted = true;
+  }
+
+  /**
+   * Called every second: asks again for a keyframe still wanted on an authenticated video track, even when no frame
+   * arrives to carry the request (after our transform was put back, frames may wait for a keyframe before they reach
+   * it).
+   */
+  retryKeyFrame(): void {
+    if (this.#keyFrameWanted && this.#authenticated && this.kind === 'video') this.#requestKeyFrame();
   }
 
   /** This track delivered authenticated frames under a worker this one replaced: it never accepts plaintext again. */

@@ -233,8 +233,10 @@ setInterval(() => {
   const stats: TransformStats[] = [];
   const now = Date.now();
   for (const [id, { side, session, endedAt }] of sessions) {
-    if (endedAt === undefined) stats.push(session.snapshot(side));
-    else if (now - endedAt >= SESSION_GRACE_MS) sessions.delete(id);
+    if (endedAt === undefined) {
+      stats.push(session.snapshot(side));
+      if (session instanceof ReceiveSession) session.retryKeyFrame();
+    } else if (now - endedAt >= SESSION_GRACE_MS) sessions.delete(id);
   }
   post({ type: 'stats', stats });
 }, STATS_INTERVAL_MS);

@@ -54,8 +54,9 @@ function participant(key: Uint8Array | undefined, { epoch }: { epoch: number | u
   return { keyring, host, serve, enter, requests, keyFrames: () => keyFrameRequests };
 }
 
-function frame(data: Uint8Array, mimeType = 'video/VP8'): EncodedFrame {
-  return { data: data.slice().buffer, getMetadata: () => ({ mimeType }) };
+function frame(data: Uint8Array, mimeType = 'video/VP8', type?: 'key' | 'delta'): EncodedFrame {
+  const encoded: EncodedFrame = { data: data.slice().buffer, getMetadata: () => ({ mimeType }) };
+  return type === undefined ? encoded : Object.assign(encoded, { type });
 }
 
 const vp8Frames = fixtures.find((f) => f.name === 'vp8-320x180')?.frames.map((f) => f.data) ?? [];
@@ -241,9 +242,63 @@ describe('ReceiveSession', () => {
     now = 1_000;
     expect(await deliver(await next(10))).toBe(true);
     expect(bob.keyFrames()).toBe(2);
+    // The keyframe it asked for decrypts: the decoder restarts there, so nothing more is due.
+    now = 1_500;
+    expect(await receiver.process(frame(await next(11), 'video/VP8', 'key'))).toBe(true);
     now = 2_500;
-    expect(await deliver(await next(11))).toBe(true);
+    expect(await deliver(await next(12))).toBe(true);
+    receiver.retryKeyFrame();
     expect(bob.keyFrames()).toBe(2); // nothing more was due
+  });
+
+  it('a request that goes unanswered is asked again every second (with frames, or without any), until a keyframe decrypts', async () => {
+    const alice = participant(epochKey);
+    const bob = participant(epochKey);
+    const sender = new SendSession('send-video-1', 'video', alice.host);
+    await send(sender, vp8Frames[0] as Uint8Array);
+    await alice.serve();
+    let now = 0;
+    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host, () => now);
+    const next = async (i: number) => (await send(sender, vp8Frames[i % vp8Frames.length] as Uint8Array)).data;
+    expect(await receiver.process(frame(await next(1), 'video/VP8', 'delta'))).toBe(false); // its key comes next
+    await bob.serve();
+    expect(await receiver.process(frame(await next(2), 'video/VP8', 'key'))).toBe(true);
+    expect(bob.keyFrames()).toBe(0);
+    // Our transform was put back: the decoder was fed other frames meanwhile.
+    receiver.expectGap();
+    expect(await receiver.process(frame(await next(3), 'video/VP8', 'delta'))).toBe(true);
+    expect(bob.keyFrames()).toBe(1);
+    // The request was lost: delta frames keep coming, and each second one of them asks again.
+    now = 500;
+    expect(await receiver.process(frame(await next(4), 'video/VP8', 'delta'))).toBe(true);
+    expect(bob.keyFrames()).toBe(1);
+    now = 1_000;
+    expect(await receiver.process(frame(await next(5), 'video/VP8', 'delta'))).toBe(true);
+    expect(bob.keyFrames()).toBe(2);
+    // No frame reaches the transform at all: the worker's second tick asks, once a second.
+    now = 2_000;
+    receiver.retryKeyFrame();
+    receiver.retryKeyFrame();
+    expect(bob.keyFrames()).toBe(3);
+    // A keyframe decrypts: no more requests, with frames or without.
+    now = 3_000;
+    expect(await receiver.process(frame(await next(6), 'video/VP8', 'key'))).toBe(true);
+    now = 4_000;
+    expect(await receiver.process(frame(await next(7), 'video/VP8', 'delta'))).toBe(true);
+    receiver.retryKeyFrame();
+    expect(bob.keyFrames()).toBe(3);
+  });
+
+  it('the worker’s second tick asks for nothing on a track that never decrypted, or on audio', async () => {
+    const bob = participant(epochKey);
+    const fresh = new ReceiveSession('receive-video-1', 'video', bob.host, () => 0);
+    fresh.expectGap();
+    fresh.retryKeyFrame();
+    const audio = new ReceiveSession('receive-audio-1', 'audio', bob.host, () => 0);
+    audio.markAuthenticated();
+    audio.expectGap();
+    audio.retryKeyFrame();
+    expect(bob.keyFrames()).toBe(0);
   });
 
   it('drops duplicates without calling them undecryptable', async () => {
