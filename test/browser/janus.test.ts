@@ -397,8 +397,13 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
     const pageC = await third.browser.newPage();
     await joinVideoroom(janus, pageC, room, 'c');
     for (const page of [pageA, pageB, pageC]) await waitForTiles(page, 2);
-    // C leaves as a person would (the demo's Stop button, then closing the tab); a newcomer joins later.
-    await pageC.locator('#start').click();
+    // C leaves as a person would (the demo's Stop button, then closing the tab); a newcomer joins later. Stop ends the
+    // Janus session and then reloads the demo: the tab is closed after that reload, because closing it while the reload
+    // runs can leave puppeteer's close() waiting for good (it timed out after 15 s in CI).
+    await Promise.all([
+      pageC.waitForNavigation({ waitUntil: 'load', timeout: 15_000 }),
+      pageC.locator('#start').click(),
+    ]);
     await withTimeout(pageC.close(), 15_000, "c's page to close");
     await waitFor(async () => ((await janus.listParticipants(room)).length === 2 ? true : undefined), {
       description: 'the room down to 2 publishers',
