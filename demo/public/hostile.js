@@ -855,6 +855,7 @@
     const code = `let n = 0; const report = () => postMessage({ label: ${JSON.stringify(label)}, frames: n });
       onrtctransform = (e) => { const t = e.transformer; self.kept = t; t.readable.pipeThrough(new TransformStream({
       transform(frame, c) { n++; c.enqueue(frame); } })).pipeTo(t.writable).catch(() => {}); report(); };
+      onmessage = (e) => { const end = Date.now() + e.data.busyMs; while (Date.now() < end) {} };
       setInterval(report, 500);`;
     const worker = new Worker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
     const state = { frames: 0, started: false };
@@ -862,7 +863,7 @@
       state.frames = event.data.frames;
       state.started = true;
     };
-    return { transform: new RTCRtpScriptTransform(worker, { label }), state };
+    return { transform: new RTCRtpScriptTransform(worker, { label }), state, worker };
   }
 
   /** Tries to clear and replace every transform, directly and through a fresh about:blank frame's native setter. */
@@ -922,7 +923,7 @@
    * endpoints kept their transform right after the attempt, and the frame counts of the page's own transforms
    * (`replacedNow()` says later which still carry what the page set).
    */
-  async function crossRealmClear(replacement = null, source = 'blank') {
+  async function crossRealmClear(replacement = null, source = 'blank', busyMs = 0) {
     const endpoints = senderAndReceivers();
     const own = {};
     const made = {};
@@ -956,6 +957,9 @@
     result.ownTransformFrames = own;
     H.lastOwn = own;
     H.replaced = [];
+    // 'ready' with busyMs: the page's transform workers are busy when their transforms are attached and when Framelock
+    // detaches them again (everything the browser does there waits until they are free).
+    if (busyMs > 0) for (const { worker } of O.values(made)) worker.postMessage({ busyMs });
     for (const [side, endpoint] of endpoints) {
       const label = `${side}-${endpoint.track?.kind}`;
       const before = endpoint.transform;

@@ -130,6 +130,7 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
     // The same options, id included: the worker goes on with the same session (same KID and counter for a sender; a
     // receiver that delivered authenticated frames keeps refusing plaintext).
     reattach: attachNew,
+    idOf: (options) => options.id,
   });
 
   function remember(pc: object): void {
@@ -150,9 +151,23 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
     ]);
     if (removed) report('transform_removed');
   }
-  // Any message of the worker means one of our transforms stopped (src/worker/transform.ts); its data says nothing
-  // more, so it is never read (MessageEvent.prototype.data is the page's to hook).
-  apply(N.workerAddEventListener, worker, ['message', check]);
+  /**
+   * From our worker (src/worker/transform.ts): null when one of our transforms stopped (check them all), or the id of
+   * a session whose transform was put back and gets no frames (attach a fresh one: src/worker/feed.ts). The data is
+   * read with the getter saved before the page ran: the page may have hooked MessageEvent.prototype.data, and it never
+   * gets our Worker object, so it cannot post or dispatch here.
+   */
+  function onWorkerMessage(event: Event): void {
+    let data: unknown = null;
+    try {
+      data = N.messageEventData === undefined ? null : apply(N.messageEventData, event, []);
+    } catch {
+      // not a MessageEvent: treat it as a stop
+    }
+    if (typeof data === 'string') watch.renew(data);
+    else check();
+  }
+  apply(N.workerAddEventListener, worker, ['message', onWorkerMessage]);
 
   function trackKind(track: unknown): Kind | undefined {
     if (track === null || track === undefined || N.trackKind === undefined) return undefined;
@@ -320,7 +335,7 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
   return {
     restart(next) {
       worker = next;
-      apply(N.workerAddEventListener, next, ['message', check]);
+      apply(N.workerAddEventListener, next, ['message', onWorkerMessage]);
       watch.renewAll();
     },
     block(message) {

@@ -31,6 +31,8 @@ export interface WatchDeps<Options> {
   current(endpoint: object, side: Side): unknown;
   /** Makes a fresh transform of ours with `options`, attaches it with the saved native setter and returns it. */
   reattach(endpoint: object, side: Side, options: Options): object;
+  /** The id of the worker's session that a transform made with `options` feeds. */
+  idOf(options: Options): string;
 }
 
 export interface TransformWatch<Options> {
@@ -45,6 +47,11 @@ export interface TransformWatch<Options> {
    * now: for a new worker, after the one that ran the old transforms stopped.
    */
   renewAll(): void;
+  /**
+   * Attaches a fresh transform of ours to the sender or receiver whose transform feeds session `id`, whatever it
+   * carries now: for one put back that gets no frames (src/worker/feed.ts). Returns whether it did.
+   */
+  renew(id: string): boolean;
   /** Calls `check` every {@link CHECK_INTERVAL_MS} from now on (once; later calls do nothing). */
   every(check: () => void): void;
 }
@@ -125,6 +132,16 @@ export function createTransformWatch<Options>(deps: WatchDeps<Options>): Transfo
       // Senders first, as above.
       forSide('send', renew);
       forSide('receive', renew);
+    },
+    renew(id) {
+      let done = false;
+      const each = (endpoint: object, entry: Entry<Options>) => {
+        if (!done && deps.idOf(entry.options) === id) done = renew(endpoint, entry);
+        return false;
+      };
+      forSide('send', each);
+      forSide('receive', each);
+      return done;
     },
     every(check) {
       if (timer) return;

@@ -101,6 +101,12 @@ abstract class Session {
   /** Returns true if the frame (possibly rewritten) goes on, false if it must be dropped. Never throws. */
   abstract process(frame: EncodedFrame): Promise<boolean>;
 
+  /** Every frame this session has seen, whatever became of it. */
+  frames(): number {
+    const t = this.total;
+    return t.protected + t.unencrypted + t.undecryptable + t.dropped + t.passthrough;
+  }
+
   protected count(counter: keyof Counters): void {
     this.total[counter]++;
     this.recent[counter]++;
@@ -168,6 +174,8 @@ export class SendSession extends Session {
   /** The epoch whose successor's key was last asked for ahead. */
   #preparedEpoch = -1;
   #waitingForKey = false;
+  /** Receivers missed frames (our transform was off): the next frame asks the encoder for a keyframe. */
+  #keyFrameNext = false;
 
   protected status(): TransformStats['status'] {
     return this.recent.protected > 0 || (this.total.protected > 0 && this.recent.dropped === 0)
@@ -225,6 +233,14 @@ export class SendSession extends Session {
     this.host.keyring.ensure(this.kind, next);
   }
 
+  /**
+   * Our transform was put back after the site removed it: receivers missed frames, or got the site's, and wait for a
+   * keyframe. The next frame we protect asks the encoder for one.
+   */
+  expectGap(): void {
+    this.#keyFrameNext = true;
+  }
+
   async process(frame: EncodedFrame): Promise<boolean> {
     try {
       const epoch = this.host.epoch();
@@ -240,9 +256,10 @@ export class SendSession extends Session {
         this.count('dropped');
         return false;
       }
-      if (this.#waitingForKey) {
-        // Receivers missed everything so far: start them on a keyframe.
+      if (this.#waitingForKey || this.#keyFrameNext) {
+        // Receivers missed everything so far, or the frames while our transform was off: start them on a keyframe.
         this.#waitingForKey = false;
+        this.#keyFrameNext = false;
         this.host.requestKeyFrame();
       }
       if (this.#preparedEpoch !== epoch) {

@@ -5,6 +5,7 @@
  * which supplies frame keys. It never sees a passphrase, a room key or an epoch base key.
  */
 import type { BridgeToWorker, TransformStats, WorkerToBridge } from '../shared/messages';
+import { FeedCheck } from './feed';
 import { Keyring, type MediaKind } from './keyring';
 import { type EncodedFrame, ReceiveSession, SendSession, type SessionHost } from './session';
 
@@ -58,6 +59,8 @@ interface Running {
   transformer: ScriptTransformer;
   /** When its transformer ended (Date.now()), if it did; the session is forgotten SESSION_GRACE_MS later. */
   endedAt?: number;
+  /** Put back after the site removed it: whether to ask for a fresh transform when frames stop (feed.ts). */
+  feed?: FeedCheck;
 }
 const sessions = new Map<string, Running>();
 /** Transforms without an id (our page script always gives one). */
@@ -164,7 +167,10 @@ function startTransform(transformer: ScriptTransformer): void {
     running.transformer = transformer;
     delete running.endedAt;
     // Meanwhile the decoder got frames that were not ours (the site's transform's), or none: start it on a keyframe.
-    if (running.session instanceof ReceiveSession) running.session.expectGap();
+    running.session.expectGap();
+    // A transform that was fed before must be fed again: Chromium may hand the frames to nobody (feed.ts).
+    const frames = running.session.frames();
+    if (frames > 0) running.feed = new FeedCheck(frames, Date.now(), running.feed?.renewals);
   } else {
     const host: SessionHost = {
       keyring,
@@ -232,10 +238,13 @@ scope.addEventListener('rtctransform', (event) => {
 setInterval(() => {
   const stats: TransformStats[] = [];
   const now = Date.now();
-  for (const [id, { side, session, endedAt }] of sessions) {
+  for (const [id, running] of sessions) {
+    const { side, session, endedAt, feed } = running;
     if (endedAt === undefined) {
       stats.push(session.snapshot(side));
       if (session instanceof ReceiveSession) session.retryKeyFrame();
+      // The page script attaches a fresh transform of ours with this id (the only message to it with any data).
+      if (feed?.check(session.frames(), now)) scope.postMessage(id);
     } else if (now - endedAt >= SESSION_GRACE_MS) sessions.delete(id);
   }
   post({ type: 'stats', stats });

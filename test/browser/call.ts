@@ -32,6 +32,7 @@ import {
   chromiumAvailable,
   type ExtensionBrowser,
   type LaunchOptions,
+  sleep,
   waitFor,
 } from './harness';
 import {
@@ -477,10 +478,6 @@ export async function waitForProtectedCall(
     }
   }
   return receivers;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   waitForRemotePattern,
   waitForTransform,
 } from './call';
-import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
+import { chromiumAvailable, type ExtensionBrowser, errorMessage, sleep, waitFor } from './harness';
 import { OPTIONS_PAGE, sendFromExtensionPage } from './permissions';
 
 /** Distinctive, so that finding it anywhere in the page means it leaked (no common words). */
@@ -69,6 +69,7 @@ interface HostileApi extends HostileLog {
   crossRealmClear(
     replacement: 'own' | 'ready' | null,
     source: string,
+    busyMs?: number,
   ): Promise<{ framePatched: boolean; kept: Record<string, boolean> }>;
   replacedNow(): ReplacedNow;
   prehookChild(kind: string, waitMs?: number): Promise<PrehookResult>;
@@ -145,10 +146,12 @@ function problemShown(ext: ExtensionBrowser, room: string, problem: string): Pro
  * the measurements). Tests that assert what a keyless peer shows use `own`: with `ready`, a leaked frame is now and then
  * a keyframe (a keyless peer keeps asking for them), which that peer shows.
  */
-async function replaceFromEarlyRealm(page: Page, replacement: 'own' | 'ready'): Promise<ReplacedNow> {
+async function replaceFromEarlyRealm(page: Page, replacement: 'own' | 'ready', busyMs = 0): Promise<ReplacedNow> {
   const attempt = await page.evaluate(
-    (r: 'own' | 'ready') => (window as unknown as HostileWindow).__hostile.crossRealmClear(r, 'early'),
+    (r: 'own' | 'ready', busy: number) =>
+      (window as unknown as HostileWindow).__hostile.crossRealmClear(r, 'early', busy),
     replacement,
+    busyMs,
   );
   // Nothing stopped the setter: right after the attempt, every endpoint carried the page's transform.
   expect(Object.values(attempt.kept), JSON.stringify(attempt)).toEqual([false, false, false, false]);
@@ -214,13 +217,19 @@ async function countersGrow(
   kind: 'audio' | 'video',
   before: number,
 ): Promise<number> {
-  return waitFor(
-    async () => {
-      const now = total(await framelockTransforms(ext, room), side, kind);
-      return now > before + 10 ? now : false;
-    },
-    { description: `${side} ${kind} counters to grow past ${before}`, timeoutMs: 15_000 },
-  );
+  try {
+    return await waitFor(
+      async () => {
+        const now = total(await framelockTransforms(ext, room), side, kind);
+        return now > before + 10 ? now : false;
+      },
+      { description: `${side} ${kind} counters to grow past ${before}`, timeoutMs: 15_000 },
+    );
+  } catch (error) {
+    // Say where the frames stopped: every transform of that side of the call, as its worker last reported it.
+    const stats = await framelockTransforms(ext, room).catch(() => []);
+    throw new Error(`${errorMessage(error)}; transforms now: ${JSON.stringify(stats)}`);
+  }
 }
 
 /** What demo/public/hostile-worker.js keeps on `window.__ownWorker` (a page that processes media itself). */
@@ -469,6 +478,34 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
     // Framelock told its own UI (not the page); once is not enough to block the page's calls.
     const problems = await problemShown(alice, call.room, 'encryption_removed');
     expect(problems).not.toContain('tampering_blocked');
+    await call.hangUp();
+  });
+
+  it('puts ours back while the site’s transform workers are busy (Chromium then detaches the site’s late, and leaves ours without frames): Framelock attaches fresh ones, and media flows again both ways, encrypted', async () => {
+    const BUSY_MS = 2_000;
+    const call = await hostileCall();
+    await waitForProtectedCall([alice, bob], call.room);
+    await replaceFromEarlyRealm(call.pages[0], 'ready', BUSY_MS);
+    // Past the site's busy workers: their late detach has run, and cut the frames off from the transforms put back.
+    await sleep(BUSY_MS + 1_000);
+    const aliceNow = await framelockTransforms(alice, call.room);
+    const bobNow = await framelockTransforms(bob, call.room);
+    // Every one of alice's four transforms is fed again (the two directions and both kinds), and decrypts or encrypts.
+    await countersGrow(alice, call.room, 'send', 'video', total(aliceNow, 'send', 'video'));
+    await countersGrow(alice, call.room, 'send', 'audio', total(aliceNow, 'send', 'audio'));
+    await countersGrow(alice, call.room, 'receive', 'video', total(aliceNow, 'receive', 'video'));
+    await countersGrow(alice, call.room, 'receive', 'audio', total(aliceNow, 'receive', 'audio'));
+    await countersGrow(bob, call.room, 'receive', 'video', total(bobNow, 'receive', 'video'));
+    await countersGrow(bob, call.room, 'receive', 'audio', total(bobNow, 'receive', 'audio'));
+    for (const page of call.pages) {
+      await decodesVideo(page);
+      await waitForRemotePattern(page);
+      const audio = await measureAudio(page);
+      expect(audio.energyDelta, JSON.stringify(audio)).toBeGreaterThan(0);
+    }
+    for (const receiver of await waitForProtectedCall([alice, bob], call.room)) {
+      expect(receiver.status).toBe('encrypted');
+    }
     await call.hangUp();
   });
 

@@ -20,7 +20,7 @@ import {
   waitForRemotePattern,
   waitForTransform,
 } from './call';
-import { chromiumAvailable, type ExtensionBrowser, REPO_ROOT, waitFor } from './harness';
+import { chromiumAvailable, type ExtensionBrowser, REPO_ROOT, sleep, waitFor } from './harness';
 import { OPTIONS_PAGE, sendFromExtensionPage } from './permissions';
 
 const PASSPHRASE = 'correct horse battery staple';
@@ -144,7 +144,3 @@ describe.skipIf(!chromiumAvailable)('the in-page indicator (headless Chromium, b
     await call.hangUp();
   });
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

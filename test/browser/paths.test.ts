@@ -45,6 +45,7 @@ import {
   DEFAULT_EXTENSION_PATH,
   type ExtensionBrowser,
   launchWithExtension,
+  sleep,
   waitFor,
 } from './harness';
 import {
@@ -307,10 +308,6 @@ function distRebuiltSince(since: number): string {
     ? ''
     : `\n!!! dist/ changed while this test ran (${changed.join(', ')}): rebuilt under the running browsers, so this ` +
         'failure may be an artifact of the rebuild rather than of the extension.';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 describe.skipIf(!chromiumAvailable)('every patched path carries only protected media (headless Chromium)', () => {

@@ -83,6 +83,20 @@ describe('SendSession', () => {
     expect(sender.snapshot('send')).toMatchObject({ protected: 7, dropped: 3, status: 'encrypted' });
   });
 
+  it('asks the encoder for a keyframe with the next frame after our transform was put back, once', async () => {
+    const alice = participant(epochKey);
+    const sender = new SendSession('send-video-1', 'video', alice.host);
+    await send(sender, vp8Frames[0] as Uint8Array);
+    await alice.serve();
+    await send(sender, vp8Frames[1] as Uint8Array);
+    expect(alice.keyFrames()).toBe(1); // the first protected frame's
+    sender.expectGap();
+    expect(alice.keyFrames()).toBe(1); // not before a frame comes
+    for (const data of vp8Frames.slice(2, 6)) expect((await send(sender, data)).ok).toBe(true);
+    expect(alice.keyFrames()).toBe(2);
+    expect(sender.frames()).toBe(6);
+  });
+
   it('sends nothing before it knows the epoch', async () => {
     const alice = participant(epochKey, { epoch: undefined });
     const sender = new SendSession('s', 'video', alice.host);
