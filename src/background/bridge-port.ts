@@ -14,6 +14,7 @@ import {
   type BackgroundToBridge,
   type BridgeRejectionReason,
   isSiteBlocked,
+  SITES_REVISION_KEY,
   type SiteProblem,
   type TabStatus,
   type TransformStats,
@@ -114,7 +115,7 @@ async function keyConnection(connection: Connection): Promise<void> {
   }
   if (room === undefined) {
     send(connection.port, { type: 'no-key' });
-    await addProblem(connection.origin, 'no_room_key');
+    await recordProblem(connection, 'no_room_key');
     await updateTab(connection, { problem: 'no_room_key' });
     return;
   }
@@ -137,9 +138,23 @@ async function answerEpochKeysRequest(connection: Connection, epochs: readonly n
   await sendEpochKeys(connection, room, epochs);
 }
 
-/** Re-keys (or un-keys) every open frame of `origin`: after enabling with a new passphrase, or disabling. */
+/**
+ * Re-keys (or un-keys) every open frame of `origin`, after its record changed (enabled with a new passphrase,
+ * disabled, blocked or allowed again), and tells an open options page.
+ */
 export async function notifySiteChanged(origin: string): Promise<void> {
+  await sitesChanged();
   for (const connection of connections) if (connection.origin === origin) await keyConnection(connection);
+}
+
+/** Records a problem of the site of `connection`'s frame; if it is new there, an open options page shows it now. */
+async function recordProblem(connection: Connection, problem: SiteProblem): Promise<void> {
+  if (await addProblem(connection.origin, problem)) await sitesChanged();
+}
+
+/** Tells open extension pages that a site's record changed ({@link SITES_REVISION_KEY}). */
+async function sitesChanged(): Promise<void> {
+  await browser.storage.session.set({ [SITES_REVISION_KEY]: Date.now() });
 }
 
 // ---- status per tab, kept in storage.session (the service worker may stop at any time) -----------------------------
@@ -333,7 +348,7 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
     case 'problem': {
       if (m.problem === 'clock_skew') {
         const distance = Number(m.detail);
-        await addProblem(connection.origin, 'clock_skew');
+        await recordProblem(connection, 'clock_skew');
         await updateTab(connection, { problem: 'clock_skew', clockSkew: distance });
         return;
       }
@@ -359,7 +374,7 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
       const frame = m.problem === 'cross_origin_frame' ? m.detail : undefined;
       // A frame origin that is enabled is protected by its own scripts: nothing to report.
       if (frame !== undefined && (await getSite(frame)) !== undefined) return;
-      await addProblem(connection.origin, m.problem);
+      await recordProblem(connection, m.problem);
       await updateTab(connection, { problem: m.problem, ...(frame !== undefined ? { frameOrigin: frame } : {}) });
       // A site that fights our encryption in one tab is the same site in the others: block them all now.
       if (m.problem === 'tampering_blocked') await notifySiteChanged(connection.origin);

@@ -252,20 +252,21 @@ export async function deleteSite(origin: Origin): Promise<boolean> {
 }
 
 /**
- * Records that a tab of `origin` ran into `problem` (kept in worst-first order, once). Returns whether the site is
- * enabled (a problem for a site that is not is dropped).
+ * Records that a tab of `origin` ran into `problem` (kept in worst-first order, once). Returns whether it was new for
+ * the site (a problem for a site that is not enabled is dropped).
  */
 export async function addProblem(origin: Origin, problem: SiteProblem): Promise<boolean> {
   if (!isNormalizedOrigin(origin) || !isSiteProblem(problem)) return false;
   const db = await database();
   const transaction = db.transaction('sites', 'readwrite');
   const record = checked(await transaction.store.get(origin));
-  if (record !== undefined && !record.problems.includes(problem)) {
+  const added = record !== undefined && !record.problems.includes(problem);
+  if (added) {
     const problems = SITE_PROBLEMS.filter((known) => known === problem || record.problems.includes(known));
     await transaction.store.put({ ...record, problems });
   }
   await transaction.done;
-  return record !== undefined;
+  return added;
 }
 
 /** Forgets every problem recorded for `origin` (the user read them). Returns whether the site is enabled. */

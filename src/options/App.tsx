@@ -5,7 +5,13 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { isSiteBlocked, type RevokedSite, type SiteInfo, type UiResponse } from '../shared/messages';
+import {
+  isSiteBlocked,
+  type RevokedSite,
+  SITES_REVISION_KEY,
+  type SiteInfo,
+  type UiResponse,
+} from '../shared/messages';
 import { matchPatternFor } from '../shared/origin';
 import { t } from '../ui/i18n';
 import { About } from './About';
@@ -51,12 +57,18 @@ export function App() {
     const onVisible = (): void => {
       if (document.visibilityState === 'visible') void reload();
     };
+    // A site's record changed elsewhere (a tab reported a problem, the popup enabled a site or allowed its calls).
+    const onStorage = (changes: Record<string, unknown>, area: string): void => {
+      if (area === 'session' && SITES_REVISION_KEY in changes) void reload();
+    };
     browser.permissions.onRemoved.addListener(onPermissionsChanged);
     browser.permissions.onAdded.addListener(onPermissionsChanged);
+    browser.storage.onChanged.addListener(onStorage);
     document.addEventListener('visibilitychange', onVisible);
     return () => {
       browser.permissions.onRemoved.removeListener(onPermissionsChanged);
       browser.permissions.onAdded.removeListener(onPermissionsChanged);
+      browser.storage.onChanged.removeListener(onStorage);
       document.removeEventListener('visibilitychange', onVisible);
     };
   }, [reload]);

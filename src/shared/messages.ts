@@ -152,6 +152,13 @@ export function isSiteBlocked(problems: readonly SiteProblem[]): boolean {
   return problems.includes('tampering_blocked');
 }
 
+/**
+ * The `storage.session` key the background sets (to `Date.now()`) when a site's record changed: a problem recorded or
+ * cleared, the site enabled, disabled or re-keyed. An open options page reads its sites again, so that what it shows
+ * (a site just blocked for tampering, say) is never older than the change.
+ */
+export const SITES_REVISION_KEY = 'sites:revision';
+
 /** Problems that mean some media on the page is not protected (a warning badge); the others are notices. */
 export const UNPROTECTING_PROBLEMS: readonly SiteProblem[] = [
   'tampering_blocked',

@@ -444,12 +444,7 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
     );
     expect(Object.values(own).map((o) => o.frames)).toEqual([0, 0, 0, 0]);
     // Framelock told its own UI (not the page) that the site tried to process protected media.
-    const status = await alice.serviceWorker.evaluate(async (room: string) => {
-      const tabs = await chrome.tabs.query({});
-      const tab = tabs.find((t) => t.url?.includes(`room=${room}`));
-      return (await chrome.storage.session.get(`tab:${tab?.id}`))[`tab:${tab?.id}`] as { problems: string[] };
-    }, call.room);
-    expect(status.problems).toContain('site_processing_bypassed');
+    expect(await tabProblems(alice, call.room)).toContain('site_processing_bypassed');
     await call.hangUp();
   });
 

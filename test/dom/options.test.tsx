@@ -13,7 +13,7 @@ import { originErrorText } from '../../src/options/origins';
 import { PROBLEM_KEYS, PROBLEM_TEXT, problemText } from '../../src/options/problems';
 import { roomInputError } from '../../src/options/rooms';
 import type { SiteInfo, SiteProblem, UiRequest } from '../../src/shared/messages';
-import { SITE_PROBLEMS } from '../../src/shared/messages';
+import { SITE_PROBLEMS, SITES_REVISION_KEY } from '../../src/shared/messages';
 import { normalizeOrigin } from '../../src/shared/origin';
 import { GENERATED_PASSPHRASE_WORDS, isListWord } from '../../src/shared/words';
 import { t } from '../../src/ui/i18n';
@@ -474,6 +474,42 @@ describe('site list', () => {
     await user.click(within(siteItem(OTHER)).getByRole('button', { name: 'Clear these problems' }));
     await waitFor(() => expect(pageStatus()).toBe(`Could not clear the problems of ${OTHER}: Storage failed.`));
     expect(siteItem(OTHER).querySelector('.problem')?.textContent).toBe(PROBLEM_TEXT.worker_blocked);
+  });
+
+  it('reads the sites again when the background says a site changed (a problem reported while the page is open)', async () => {
+    type StorageListener = (changes: Record<string, unknown>, area: string) => void;
+    const listeners = new Set<StorageListener>();
+    const original = fakeBrowser.storage.onChanged;
+    fakeBrowser.storage.onChanged = {
+      addListener: (listener: StorageListener) => listeners.add(listener),
+      removeListener: (listener: StorageListener) => listeners.delete(listener),
+      hasListener: () => false,
+    } as unknown as typeof original;
+    try {
+      await renderPage([site(MEET)]);
+      expect(siteItem(MEET).querySelector('.site-ok')?.textContent).toBe('No problems reported so far.');
+      background.sites = [site(MEET, { problems: ['tampering_blocked', 'encryption_removed'] })];
+      const lists = background.sent('sites/list').length;
+      // Other keys (tab statuses change every second in a call) and other areas are not a reason to read again.
+      for (const listener of listeners) {
+        listener({ 'tab:3': { newValue: {} } }, 'session');
+        listener({ [SITES_REVISION_KEY]: { newValue: 1 } }, 'local');
+      }
+      expect(background.sent('sites/list')).toHaveLength(lists);
+      for (const listener of listeners) listener({ [SITES_REVISION_KEY]: { newValue: 2 } }, 'session');
+      await waitFor(() =>
+        expect(
+          within(siteItem(MEET)).getByRole('button', {
+            name: 'Allow calls on this site again and clear these problems',
+          }),
+        ).toBeTruthy(),
+      );
+      expect(background.sent('sites/list')).toHaveLength(lists + 1);
+      cleanup();
+      await waitFor(() => expect(listeners.size).toBe(0));
+    } finally {
+      fakeBrowser.storage.onChanged = original;
+    }
   });
 
   it('Disable sends sites/disable, removes the permission and says so', async () => {

@@ -5,7 +5,7 @@
  * of sites and keys is faked. What a real hostile page can do in Chromium is tested in test/browser/hostile.test.ts.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RejectionReason } from '../../src/shared/messages';
+import { type RejectionReason, SITES_REVISION_KEY } from '../../src/shared/messages';
 
 const EXTENSION_ID = 'abcdefghijklmnopabcdefghijklmnop';
 const BASE_URL = `chrome-extension://${EXTENSION_ID}/`;
@@ -73,9 +73,10 @@ vi.mock('../../src/background/sites', () => {
     roomOf: (s: { rooms: { label: string }[]; activeRoom: string }, label = s.activeRoom) =>
       s.rooms.find((room) => room.label === label),
     addProblem: async (origin: string, problem: string) => {
+      const added = fakes.enabled.has(origin) && !fakes.problems.includes(`${origin} ${problem}`);
       fakes.problems.push(`${origin} ${problem}`);
       if (problem === 'tampering_blocked' && fakes.enabled.has(origin)) fakes.blocked.add(origin);
-      return fakes.enabled.has(origin);
+      return added;
     },
     withSitesLock: <T>(task: () => Promise<T>) => task(),
     listSites: async () => [],
@@ -376,6 +377,21 @@ describe('bridge ports: only our content scripts, in tabs of enabled origins', (
     expect(first.posted).toContainEqual({ type: 'blocked' });
     expect(fakes.problems).toEqual([`${ENABLED} tampering_blocked`]);
     expect(fakes.session.get('tab:8')).toMatchObject({ problems: ['tampering_blocked'] });
+  });
+
+  it('tells an open options page when a site gets a new problem, not each time a tab repeats it', async () => {
+    const port = connect(contentSender(ENABLED));
+    await vi.waitFor(() => expect(port.posted).toContainEqual(expect.objectContaining({ type: 'epoch-keys' })));
+    expect(fakes.session.has(SITES_REVISION_KEY)).toBe(false);
+    port.send({ type: 'problem', problem: 'unsafe_frame' });
+    await vi.waitFor(() => expect(fakes.session.get('tab:7')).toMatchObject({ problems: ['unsafe_frame'] }));
+    expect(fakes.session.get(SITES_REVISION_KEY)).toEqual(expect.any(Number));
+    fakes.session.delete(SITES_REVISION_KEY);
+    port.send({ type: 'problem', problem: 'unsafe_frame' });
+    port.send({ type: 'rejections', counts: { worker_unproven: 1 } }); // handled after the repeat: a marker
+    await expectCount('worker_unproven', 1);
+    expect(fakes.problems).toEqual([`${ENABLED} unsafe_frame`, `${ENABLED} unsafe_frame`]);
+    expect(fakes.session.has(SITES_REVISION_KEY)).toBe(false);
   });
 
   it('adds the refusals a bridge reports to the counts', async () => {
