@@ -4,52 +4,24 @@
  *
  * Env: KDF_RUNS (default 6; the first run, which compiles the WebAssembly, is left out of the median), CHROMIUM_PATH.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer from 'puppeteer';
-import { build } from 'vite';
-import { HEADLESS_CHROMIUM_ARGS } from '../test/browser/harness.ts';
 import { type KdfResult, runKdfBench } from './kdf-core.ts';
+import { bundle, launchChromium, serve } from './lib.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.env.KDF_RUNS ?? 6);
 
 async function inChromium(): Promise<{ version: string; result: KdfResult }> {
-  const outDir = mkdtempSync(join(tmpdir(), 'framelock-kdf-'));
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    build: {
-      outDir,
-      emptyOutDir: true,
-      lib: {
-        entry: join(root, 'bench/kdf-core.ts'),
-        formats: ['iife'],
-        name: 'FramelockKdf',
-        fileName: () => 'kdf.js',
-      },
-    },
+  const script = await bundle(join(root, 'bench/kdf-core.ts'), 'FramelockKdf');
+  const { origin, server } = await serve({
+    '/': { type: 'text/html', body: '<!doctype html><title>Framelock KDF bench</title>' },
   });
-  const script = readFileSync(join(outDir, 'kdf.js'), 'utf8');
-  const server = createServer((_, res) => {
-    res.writeHead(200, { 'content-type': 'text/html' });
-    res.end('<!doctype html><title>Framelock KDF bench</title>');
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const port = (server.address() as { port: number }).port;
-  const userDataDir = mkdtempSync(join(tmpdir(), 'framelock-kdf-profile-'));
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    userDataDir,
-    args: [...HEADLESS_CHROMIUM_ARGS],
-  });
+  const { browser, close } = await launchChromium({ media: false });
   try {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(`${origin}/`);
     await page.addScriptTag({ content: script });
     const result = (await page.evaluate(
       (n) =>
@@ -58,10 +30,8 @@ async function inChromium(): Promise<{ version: string; result: KdfResult }> {
     )) as KdfResult;
     return { version: await browser.version(), result };
   } finally {
-    await browser.close();
+    await close();
     server.close();
-    rmSync(userDataDir, { recursive: true, force: true });
-    rmSync(outDir, { recursive: true, force: true });
   }
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer';
 import { build } from 'vite';
-import { BASE_CHROMIUM_ARGS } from '../test/browser/harness.ts';
+import { BASE_CHROMIUM_ARGS, HEADLESS_CHROMIUM_ARGS } from '../test/browser/harness.ts';
 
 /** Bundles `entry` into one classic script (IIFE) exposing its exports as `globalThis[name]`. */
 export async function bundle(entry: string, name: string): Promise<string> {
@@ -57,16 +57,21 @@ export async function serve(routes: Record<string, Route>): Promise<{ origin: st
   return { origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
-/** Headless Chromium with fake camera and microphone (the moving test picture and a beep, at 30 fps). */
-export async function launchChromium(): Promise<{ browser: Browser; close: () => Promise<void> }> {
+/**
+ * Headless Chromium, in a fresh profile. With `media` (the default): fake camera and microphone (the moving test
+ * picture and a beep, at 30 fps), for the call benchmarks; without, for the engine benchmarks that only compute.
+ */
+export async function launchChromium({ media = true }: { media?: boolean } = {}): Promise<{
+  browser: Browser;
+  close: () => Promise<void>;
+}> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'framelock-bench-profile-'));
   const browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     userDataDir,
     args: [
-      ...BASE_CHROMIUM_ARGS,
-      '--use-fake-device-for-media-stream=fps=30',
+      ...(media ? [...BASE_CHROMIUM_ARGS, '--use-fake-device-for-media-stream=fps=30'] : HEADLESS_CHROMIUM_ARGS),
       ...(process.env.BENCH_EXTRA_ARGS?.split(' ').filter(Boolean) ?? []),
     ],
     protocolTimeout: 300_000,

@@ -4,14 +4,10 @@
  *
  * Env: BENCH_FRAMES (frames per mode per round, default 300), BENCH_ROUNDS (default 5), CHROMIUM_PATH.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer from 'puppeteer';
-import { build } from 'vite';
-import { HEADLESS_CHROMIUM_ARGS } from '../test/browser/harness.ts';
+import { bundle, launchChromium, serve } from './lib.ts';
 import { type BenchOptions, formatTable, type ModeResult, runSFrameBench } from './sframe-core.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,46 +22,17 @@ const options: BenchOptions = {
 };
 
 async function inChromium(): Promise<{ version: string; results: ModeResult[] }> {
-  const outDir = mkdtempSync(join(tmpdir(), 'framelock-bench-'));
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    build: {
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      lib: {
-        entry: join(root, 'bench/sframe-core.ts'),
-        formats: ['iife'],
-        name: 'FramelockBench',
-        fileName: () => 'bench.js',
-      },
-    },
-  });
-  const script = readFileSync(join(outDir, 'bench.js'), 'utf8');
-  // WebCrypto needs a secure context: serve a blank page from loopback. Cross-origin isolation raises
+  const script = await bundle(join(root, 'bench/sframe-core.ts'), 'FramelockBench');
+  // WebCrypto needs a secure context: a blank page from loopback. Cross-origin isolation (serve() sets it) raises
   // performance.now() resolution from 100 µs to 5 µs, which per-frame timing needs.
-  const server = createServer((_, res) => {
-    res.writeHead(200, {
-      'content-type': 'text/html',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
-    });
-    res.end('<!doctype html><title>Framelock bench</title>');
+  const { origin, server } = await serve({
+    '/': { type: 'text/html', body: '<!doctype html><title>Framelock bench</title>' },
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const port = (server.address() as { port: number }).port;
-  const userDataDir = mkdtempSync(join(tmpdir(), 'framelock-bench-profile-'));
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    userDataDir,
-    args: [...HEADLESS_CHROMIUM_ARGS],
-  });
+  const { browser, close } = await launchChromium({ media: false });
   try {
     const page = await browser.newPage();
     page.on('console', (m) => console.log(`  [chromium] ${m.text()}`));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(`${origin}/`);
     if (!(await page.evaluate(() => crossOriginIsolated))) throw new Error('bench page is not cross-origin isolated');
     await page.addScriptTag({ content: script });
     const results = (await page.evaluate(
@@ -77,10 +44,8 @@ async function inChromium(): Promise<{ version: string; results: ModeResult[] }>
     )) as ModeResult[];
     return { version: await browser.version(), results };
   } finally {
-    await browser.close();
+    await close();
     server.close();
-    rmSync(userDataDir, { recursive: true, force: true });
-    rmSync(outDir, { recursive: true, force: true });
   }
 }
 
