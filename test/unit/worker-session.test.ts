@@ -119,19 +119,22 @@ describe('SendSession', () => {
 });
 
 describe('ReceiveSession', () => {
-  async function call(bobKey: Uint8Array | undefined) {
+  /** Alice's sender, keyed, and bob's receiver (with the clock `now`, if given). */
+  async function call(bobKey: Uint8Array | undefined, now?: () => number) {
     const alice = participant(epochKey);
     const bob = participant(bobKey);
     const sender = new SendSession('send-video-1', 'video', alice.host);
     await send(sender, vp8Frames[0] as Uint8Array);
     await alice.serve();
-    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host);
+    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host, now);
     async function deliver(data: Uint8Array): Promise<{ ok: boolean; data: Uint8Array }> {
       const f = frame(data);
       const ok = await receiver.process(f);
       return { ok, data: new Uint8Array(f.data) };
     }
-    return { alice, bob, sender, receiver, deliver };
+    /** Alice's protected frame made of fixture frame `i`. */
+    const next = async (i: number) => (await send(sender, vp8Frames[i % vp8Frames.length] as Uint8Array)).data;
+    return { alice, bob, sender, receiver, deliver, next };
   }
 
   it('decrypts a peer with the same passphrase, after fetching the key once', async () => {
@@ -225,15 +228,9 @@ describe('ReceiveSession', () => {
   });
 
   it('a keyframe request the rate limit holds back is sent with a later frame, not lost', async () => {
-    const alice = participant(epochKey);
-    const bob = participant(epochKey);
-    const sender = new SendSession('send-video-1', 'video', alice.host);
-    await send(sender, vp8Frames[0] as Uint8Array);
-    await alice.serve();
     let now = 0;
-    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host, () => now);
+    const { bob, receiver, next } = await call(epochKey, () => now);
     const deliver = async (data: Uint8Array) => receiver.process(frame(data));
-    const next = async (i: number) => (await send(sender, vp8Frames[i % vp8Frames.length] as Uint8Array)).data;
     // Three frames missed while the key came: a keyframe is asked for with the first that decrypts.
     for (let i = 0; i < 3; i++) await deliver(await next(1 + i));
     await bob.serve();
@@ -266,14 +263,8 @@ describe('ReceiveSession', () => {
   });
 
   it('a request that goes unanswered is asked again every second (with frames, or without any), until a keyframe decrypts', async () => {
-    const alice = participant(epochKey);
-    const bob = participant(epochKey);
-    const sender = new SendSession('send-video-1', 'video', alice.host);
-    await send(sender, vp8Frames[0] as Uint8Array);
-    await alice.serve();
     let now = 0;
-    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host, () => now);
-    const next = async (i: number) => (await send(sender, vp8Frames[i % vp8Frames.length] as Uint8Array)).data;
+    const { bob, receiver, next } = await call(epochKey, () => now);
     expect(await receiver.process(frame(await next(1), 'video/VP8', 'delta'))).toBe(false); // its key comes next
     await bob.serve();
     expect(await receiver.process(frame(await next(2), 'video/VP8', 'key'))).toBe(true);
