@@ -2,6 +2,7 @@ import { crx } from '@crxjs/vite-plugin';
 import { defineConfig, type Plugin } from 'vite';
 import manifest from './manifest.json' with { type: 'json' };
 import { DOCS_OUTPUT_DIR, renderDocs } from './scripts/docs.ts';
+import { buildInjectedScripts, SHIPPED_DEFINE } from './scripts/injected-scripts.ts';
 import { mergeLocaleFragments } from './scripts/locales.ts';
 import { LOCALE_FRAGMENTS } from './src/ui/locales.ts';
 
@@ -36,6 +37,28 @@ function docsPlugin(): Plugin {
 }
 
 /**
+ * Emits the scripts injected into enabled sites (scripts/injected-scripts.ts): the bridge, and the page script with the
+ * transform worker's code inside it, so that the worker's code reaches the page through no request its origin could
+ * see or answer, and nothing of ours is web-accessible.
+ */
+function injectedScriptsPlugin(define: Record<string, string>): Plugin {
+  return {
+    name: 'framelock-injected-scripts',
+    apply: 'build',
+    buildStart() {
+      for (const folder of ['src/content', 'src/page', 'src/worker', 'src/sframe', 'src/codecs', 'src/shared']) {
+        this.addWatchFile(folder);
+      }
+    },
+    async generateBundle() {
+      for (const [fileName, source] of Object.entries(await buildInjectedScripts(define))) {
+        this.emitFile({ type: 'asset', fileName, source });
+      }
+    },
+  };
+}
+
+/**
  * `vite build` makes the extension as shipped, into dist/. `vite build --mode rotation-test` makes the build the key
  * rotation tests load, into dist-test/: 6-second key epochs (so a test crosses several boundaries) and a clock that
  * `storage.local.testClockOffsetMs` can shift (src/background/clock.ts). Nothing else differs.
@@ -44,17 +67,19 @@ export const ROTATION_TEST_EPOCH_MS = 6_000;
 
 export default defineConfig(({ mode }) => {
   const rotationTest = mode === 'rotation-test';
+  const define: Record<string, string> = rotationTest
+    ? { __FRAMELOCK_EPOCH_MS__: String(ROTATION_TEST_EPOCH_MS), __FRAMELOCK_TEST_BUILD__: 'true' }
+    : { ...SHIPPED_DEFINE };
   return {
     plugins: [
       localesPlugin(),
       docsPlugin(),
+      injectedScriptsPlugin(define),
       crx({
         manifest: rotationTest ? { ...manifest, name: 'Framelock (rotation test build)' } : manifest,
       }),
     ],
-    define: rotationTest
-      ? { __FRAMELOCK_EPOCH_MS__: String(ROTATION_TEST_EPOCH_MS), __FRAMELOCK_TEST_BUILD__: 'true' }
-      : { __FRAMELOCK_EPOCH_MS__: 'undefined', __FRAMELOCK_TEST_BUILD__: 'false' },
+    define,
     build: {
       outDir: rotationTest ? 'dist-test' : 'dist',
       emptyOutDir: true,

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer';
+import { buildWorkerSource } from '../scripts/injected-scripts.ts';
 import type { StreamSamples, WorkerSamples } from './call/hook.ts';
 import type { Mode } from './call/page.ts';
 import { bundle, cpuBetween, launchChromium, percentile, type Route, sampleCpu, serve } from './lib.ts';
@@ -91,18 +92,6 @@ function kindFigures(samples: { send: WorkerSamples; receive: WorkerSamples }, k
   };
 }
 
-/** The shipped transform worker, found as the bridge finds it: in dist/manifest.json's web-accessible resources. */
-function shippedWorker(): string {
-  const manifest = JSON.parse(readFileSync(join(root, 'dist/manifest.json'), 'utf8')) as {
-    web_accessible_resources?: { resources: string[] }[];
-  };
-  const path = manifest.web_accessible_resources
-    ?.flatMap((entry) => entry.resources)
-    .find((r) => /(^|\/)worker\/transform[^/]*\.js$/.test(r));
-  if (path === undefined) throw new Error('dist/ has no transform worker: run `npx vite build` first');
-  return readFileSync(join(root, 'dist', path), 'utf8');
-}
-
 export async function routes(): Promise<Record<string, Route>> {
   const js = 'text/javascript';
   return {
@@ -110,7 +99,8 @@ export async function routes(): Promise<Record<string, Route>> {
     '/favicon.ico': { type: 'image/x-icon', body: '' },
     '/page.js': { type: js, body: await bundle(join(root, 'bench/call/page.ts'), 'FramelockCallBench') },
     '/hook.js': { type: js, body: await bundle(join(root, 'bench/call/hook.ts'), 'FramelockBenchHook') },
-    '/transform.js': { type: js, body: shippedWorker() },
+    // The worker exactly as the shipped page script carries it (same bundler, same defines).
+    '/transform.js': { type: js, body: await buildWorkerSource() },
     '/framelock-worker.js': { type: js, body: "importScripts('/hook.js', '/transform.js');\n" },
     '/livekit.e2ee.worker.mjs': {
       type: js,

@@ -8,7 +8,6 @@
 import browser from 'webextension-polyfill';
 import { handleBridgePort } from './bridge-port';
 import { onRuntimeMessage } from './runtime-messages';
-import { WORKER_SCRIPT } from './scripts';
 import { runSFrameSelfTest } from './self-test';
 import { reconcileSites } from './ui';
 
@@ -32,11 +31,3 @@ browser.runtime.onStartup.addListener(() => {});
 
 // Each frame of an enabled site connects its content bridge here for its key (bridge-port.ts checks the origin).
 browser.runtime.onConnect.addListener(handleBridgePort);
-
-// The bridge finds the transform worker among the manifest's web-accessible resources (a content script cannot
-// import built paths): make a broken build loud here rather than silent in every page.
-const accessible = (browser.runtime.getManifest().web_accessible_resources ?? []).flatMap((entry) =>
-  typeof entry === 'string' ? [entry] : entry.resources,
-);
-if (!accessible.includes(WORKER_SCRIPT))
-  console.error(`Framelock: ${WORKER_SCRIPT} is not web-accessible: calls will fail`);

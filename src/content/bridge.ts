@@ -53,20 +53,6 @@ const RECONNECT_MS = 500;
 const newNonce = (): string => bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
 /** The nonce of the document_start hand-off (in the hello events, before any page script runs). */
 const nonce = newNonce();
-const workerUrl = browser.runtime.getURL(workerPath());
-
-/**
- * The transform worker's built path. The background imports it with `?iife` (so the build emits it and lists it as
- * web-accessible); a content script cannot import such paths, but can read them from its manifest, synchronously.
- */
-function workerPath(): string {
-  for (const entry of browser.runtime.getManifest().web_accessible_resources ?? []) {
-    const resources = typeof entry === 'string' ? [entry] : entry.resources;
-    const found = resources.find((r) => /(^|\/)worker\/transform[^/]*\.js$/.test(r));
-    if (found) return found;
-  }
-  return 'src/worker/transform.js';
-}
 
 /** Which room key the epoch keys come from (`BackgroundToBridge`); undefined: no key. */
 let roomName: string | undefined;
@@ -122,7 +108,7 @@ function toBackground(message: BridgeToBackground): void {
 // ---- handshake with the page script ---------------------------------------------------------------------------------
 
 function sayHello(): void {
-  const detail: BridgeHelloDetail = { workerUrl, nonce };
+  const detail: BridgeHelloDetail = { nonce };
   window.dispatchEvent(new CustomEvent(BRIDGE_HELLO, { detail }));
 }
 

@@ -18,6 +18,13 @@ import { natives as N } from './natives';
 import { installBlock, installPatch, type Patch } from './patch';
 
 const { apply } = N;
+/**
+ * The transform worker's code (src/worker/transform.ts, bundled by scripts/page-script.ts). It travels inside this
+ * script, which the browser injects from the extension package: no request of the page's origin carries it, so the
+ * site's service worker, network stack and CSP cannot see or replace it (as they could an `importScripts` of ours).
+ */
+declare const __FRAMELOCK_WORKER_SOURCE__: string;
+
 /** Marks this realm as patched, so a second injection (e.g. re-registration) changes nothing. */
 const INSTALLED = Symbol.for('framelock.page');
 /**
@@ -94,7 +101,7 @@ function watchCallFrames(): void {
  * Worker`'s options), and a Blob whose content the page chose would get the bridge's fresh nonce.
  */
 interface WorkerRecipe {
-  /** The Blob URL of `importScripts(<extension worker URL>)` (never revoked: every new worker starts from it). */
+  /** The Blob URL of the worker's code (never revoked: every new worker starts from it). */
   url: string;
   /** `{ name: 'framelock' }` without a prototype: reading its absent fields asks nothing of the page. */
   options: WorkerOptions;
@@ -106,7 +113,7 @@ let restarts = 0;
 
 /**
  * Makes a worker from `recipe` and gives it `keysPort` with `nonce` (throws if the site's CSP forbids blob: workers).
- * A worker whose importScripts is blocked later reports `worker_blocked`; its transforms then carry no media.
+ * A worker that fails to start reports `worker_blocked`; its transforms then carry no media.
  */
 function startWorker(recipe: WorkerRecipe, keysPort: MessagePort, nonce: string, replacing = false): Worker {
   const { Worker: NativeWorker, workerPostMessage } = N;
@@ -160,7 +167,7 @@ function onBridgeRequest(event: MessageEvent): void {
   if (N.workerTerminate !== undefined) apply(N.workerTerminate, stopped, []);
 }
 
-function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
+function begin({ nonce }: BridgeHelloDetail): void {
   // First the hand-off, whatever follows: the bridge then stops listening on window at once. One port for the
   // worker, one for our problem reports.
   const keysChannel = new N.MessageChannel();
@@ -177,12 +184,13 @@ function begin({ workerUrl, nonce }: BridgeHelloDetail): void {
   let worker: Worker;
   let recipe: WorkerRecipe;
   try {
-    // `new Worker('chrome-extension://…')` from a page is a SecurityError: a Blob URL in the page's origin loads ours.
-    const source = new N.Blob([`importScripts(${JSON.stringify(workerUrl)});`], { type: 'text/javascript' });
+    // `new Worker('chrome-extension://…')` from a page is a SecurityError, and an `importScripts` of ours would be a
+    // request the site's service worker answers: the worker is a Blob URL in the page's origin holding our code.
+    const source = new N.Blob([__FRAMELOCK_WORKER_SOURCE__], { type: 'text/javascript' });
     const options: WorkerOptions = { name: 'framelock' };
     N.setPrototypeOf(options, null);
     recipe = { url: apply(N.createObjectURL, URL, [source]) as string, options };
-    // Blocked later (CSP on importScripts): our transforms then have no worker and carry no media (fail closed).
+    // If it fails to start anyway, our transforms have no worker and carry no media (fail closed).
     worker = startWorker(recipe, keysChannel.port1, nonce);
   } catch {
     failClosed('worker_blocked', "the site's security policy blocks its worker"); // CSP forbids blob: workers
@@ -222,7 +230,7 @@ function start(): void {
     if (started || !isBridgeHelloDetail(detail)) return;
     started = true;
     apply(N.removeEventListener, window, [BRIDGE_HELLO, onHello]);
-    begin({ workerUrl: detail.workerUrl, nonce: detail.nonce });
+    begin({ nonce: detail.nonce });
   };
   apply(N.addEventListener, window, [BRIDGE_HELLO, onHello]);
   // If the bridge ran first, it answers this synchronously; otherwise its own hello reaches onHello when it starts.

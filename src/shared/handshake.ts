@@ -5,7 +5,7 @@
  *
  * ```
  * bridge                                         page script
- *   | -- BRIDGE_HELLO {workerUrl, nonce} ------>  |   (dispatched at bridge start, and again on PAGE_HELLO)
+ *   | -- BRIDGE_HELLO {nonce} ---------------->  |   (dispatched at bridge start, and again on PAGE_HELLO)
  *   | <------------------------------ PAGE_HELLO |   (dispatched at page script start)
  *   | <- PORT (MessageEvent, ports:[p, r]) ----- |   page script made two MessageChannels: p's other end
  *   |                                             |   goes to the worker with the nonce, r carries the page
@@ -30,27 +30,19 @@ export const PAGE_HELLO = 'framelock:page-hello';
 export const PORT_EVENT = 'framelock:port';
 
 export interface BridgeHelloDetail {
-  workerUrl: string;
   nonce: string;
 }
 
 /** The nonce: 16 random bytes as 32 lower-case hex digits (the bridge draws it, the worker repeats it). */
 const NONCE = /^[0-9a-f]{32}$/;
 /**
- * The worker script's URL as the bridge reads it from the manifest: a `.js` file of an extension (32 letters a-p is
- * Chrome's extension id alphabet). The page script turns it into `importScripts(<url>)`, so nothing else may pass.
- */
-const WORKER_URL = /^chrome-extension:\/\/[a-p]{32}\/[\w./-]+\.js$/;
-
-/**
  * Whether a bridge hello's detail has the shape the bridge sends. The page script checks it before it builds the
- * worker: a hello the page forged (possible only in a realm the page reached before our scripts, where the bridge
- * serves no keys anyway) must not make it load another script into our worker.
+ * worker (whose code it carries itself: nothing in the hello decides what runs there).
  */
 export function isBridgeHelloDetail(detail: unknown): detail is BridgeHelloDetail {
   if (typeof detail !== 'object' || detail === null) return false;
-  const { workerUrl, nonce } = detail as { workerUrl?: unknown; nonce?: unknown };
-  return typeof workerUrl === 'string' && WORKER_URL.test(workerUrl) && typeof nonce === 'string' && NONCE.test(nonce);
+  const { nonce } = detail as { nonce?: unknown };
+  return typeof nonce === 'string' && NONCE.test(nonce);
 }
 
 /** The problems the page script reports over its private port (src/page/main.ts); the bridge accepts no others. */

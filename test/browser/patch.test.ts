@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAGE_SCRIPT_FILE } from '../../src/shared/built-paths';
 import { createFakeMedia, type FakeMedia, launchExtensionParticipant, tabStatus } from './call';
 import { chromiumAvailable, DEFAULT_EXTENSION_PATH, type ExtensionBrowser } from './harness';
 
@@ -233,14 +234,7 @@ describe.skipIf(!chromiumAvailable)('the RTCPeerConnection patch, as the site se
   });
 
   it('changes nothing when injected a second time', async () => {
-    const manifest = JSON.parse(readFileSync(path.join(DEFAULT_EXTENSION_PATH, 'manifest.json'), 'utf8')) as {
-      web_accessible_resources: { resources: string[] }[];
-    };
-    const pagePath = manifest.web_accessible_resources
-      .flatMap((r) => r.resources)
-      .find((r) => /page\/main[^/]*\.js$/.test(r));
-    expect(pagePath).toBeDefined();
-    const source = readFileSync(path.join(DEFAULT_EXTENSION_PATH, pagePath as string), 'utf8');
+    const source = readFileSync(path.join(DEFAULT_EXTENSION_PATH, PAGE_SCRIPT_FILE), 'utf8');
     await page.evaluate(() => {
       (window as unknown as { before: unknown }).before = RTCPeerConnection;
     });

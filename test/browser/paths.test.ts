@@ -292,11 +292,10 @@ function consoleOf(page: Page, last = 30): string {
 /**
  * Why a failure may say nothing about the extension: `dist/` (which every test browser loads unpacked) was rebuilt
  * since `since`, e.g. by `npm run build` in another checkout's test run sharing this folder. Pages then load missing
- * or different scripts: no injection (media in clear) or a page script whose worker file is gone (no media at all,
- * reported as `worker_blocked`).
+ * or different scripts: no injection (media in clear) or a page script of another build.
  */
 function distRebuiltSince(since: number): string {
-  const files = ['manifest.json', 'src/page/main.js', 'src/content/bridge.js', 'src/worker/transform.js'];
+  const files = ['manifest.json', 'src/page/main.js', 'src/content/bridge.js'];
   const changed = files.filter((file) => {
     try {
       return statSync(path.join(DEFAULT_EXTENSION_PATH, file)).mtimeMs > since;

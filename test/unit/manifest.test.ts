@@ -24,6 +24,8 @@ describe('manifest permissions', () => {
     expect(manifest).not.toHaveProperty('host_permissions');
     expect(manifest).not.toHaveProperty('content_scripts');
     expect(manifest).not.toHaveProperty('externally_connectable');
+    // Nothing web-accessible: no page can load a file of ours, so none can tell Framelock is installed (issue 14).
+    expect(manifest).not.toHaveProperty('web_accessible_resources');
     expect(manifest.optional_host_permissions).toEqual(['http://*/*', 'https://*/*']);
   });
 
