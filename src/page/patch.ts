@@ -93,10 +93,16 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
   const proto = NativePC.prototype;
   /** Senders and receivers that carry our transform. */
   const attached = new N.WeakSet<object>();
-  /** Our transform objects: the only values the guarded `transform` setter lets through once attached. */
-  const ours = new N.WeakSet<object>();
+  /**
+   * Our transform objects, each bound to the one sender or receiver it was made for: the guarded `transform` setter
+   * lets one through only onto that endpoint. Moved elsewhere (a sender's onto a receiver, or onto another sender), it
+   * would run the wrong session there: a receiver's session on a sender passes the encoder's frames on in clear.
+   */
+  const ours = new N.WeakMap<object, object>();
   const has = (set: WeakSet<object>, value: unknown) => apply(N.weakSetHas, set, [value]) as boolean;
   const add = (set: WeakSet<object>, value: object) => apply(N.weakSetAdd, set, [value]);
+  const boundTo = (transform: unknown): unknown =>
+    typeof transform === 'object' && transform !== null ? apply(N.weakMapGet, ours, [transform]) : undefined;
   let serial = 0;
   /** Every connection this realm's constructor built (weakly): a check sweeps them all, {@link Patch.block} closes them. */
   const connections = new N.Map<object, WeakRef<object>>();
@@ -117,7 +123,7 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
   /** A new transform of ours, attached to `target` with the saved native setter (which throws for a foreign object). */
   function attachNew(target: object, side: Side, options: TransformOptions): object {
     const transform = new Transform(worker, options);
-    add(ours, transform);
+    apply(N.weakMapSet, ours, [transform, target]);
     apply(setterOf(side) as (value: unknown) => void, target, [transform]);
     return transform;
   }
@@ -273,7 +279,13 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
     if (ctorProto === undefined || descriptor === undefined || set === undefined) continue;
     const guarded = proxyOf(set, {
       apply(target, thisArg, args) {
-        if (has(ours, args[0])) return apply(target, thisArg, args);
+        const endpoint = boundTo(args[0]);
+        if (endpoint !== undefined && endpoint === thisArg) return apply(target, thisArg, args);
+        // One of ours on another endpoint than its own: refused, whatever that endpoint carries now.
+        if (endpoint !== undefined) {
+          report('transform_replaced');
+          return undefined;
+        }
         // A sender or receiver that already carries a transform keeps it, whoever set it: the site may call this
         // realm's setter on a sender of another realm (another frame's RTCPeerConnection), whose transform is one of
         // that realm's, unknown to this realm's `attached` set.

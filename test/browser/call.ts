@@ -425,6 +425,14 @@ export async function framelockTransforms(ext: ExtensionBrowser, room: string): 
   return statuses.flatMap((status) => status.transforms);
 }
 
+/** The toolbar badge's text on the first tab whose URL contains `urlPart` (null: no such tab). */
+export async function tabBadge(ext: ExtensionBrowser, urlPart: string): Promise<string | null> {
+  return ext.serviceWorker.evaluate(async (part: string) => {
+    const tab = (await chrome.tabs.query({})).find((t) => t.url?.includes(part));
+    return tab?.id === undefined ? null : chrome.action.getBadgeText({ tabId: tab.id });
+  }, urlPart) as Promise<string | null>;
+}
+
 /**
  * The background's status of the first tab whose URL contains `urlPart` (what the popup and the badge show), or null
  * when there is no such tab or it has no status yet (so that a lookup gone wrong cannot pass for "no problem").

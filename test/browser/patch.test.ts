@@ -11,8 +11,8 @@ import path from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_SCRIPT_FILE } from '../../src/shared/built-paths';
-import { createFakeMedia, type FakeMedia, launchExtensionParticipant, tabStatus } from './call';
-import { chromiumAvailable, DEFAULT_EXTENSION_PATH, type ExtensionBrowser } from './harness';
+import { createFakeMedia, type FakeMedia, launchExtensionParticipant, tabBadge, tabStatus } from './call';
+import { chromiumAvailable, DEFAULT_EXTENSION_PATH, type ExtensionBrowser, waitFor } from './harness';
 
 /** The first inline script records what it sees before any other page code runs. */
 const PAGE = `<!doctype html><html><head><script>
@@ -142,6 +142,72 @@ describe.skipIf(!chromiumAvailable)('the RTCPeerConnection patch, as the site se
     expect(result.stillOurs).toBe('RTCRtpScriptTransform');
   });
 
+  // Each of our transforms runs the session of the one endpoint it was made for. Moved onto another (a receiver's onto
+  // a sender), it would run a receiving session over the encoder's frames and pass them on in clear.
+  it('our transforms stay bound to their own endpoint: one moved to another sender or receiver is refused and reported', async () => {
+    const moved = await ext.browser.newPage();
+    try {
+      await moved.goto(`${origin}/?moved`);
+      const result = await moved.evaluate(async () => {
+        const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+        const pc = new RTCPeerConnection();
+        const [audio, video] = [stream.getAudioTracks()[0], stream.getVideoTracks()[0]] as MediaStreamTrack[];
+        const one = pc.addTransceiver(audio as MediaStreamTrack, { streams: [stream] });
+        const two = pc.addTransceiver(video as MediaStreamTrack, { streams: [stream] });
+        const endpoints = { s1: one.sender, r1: one.receiver, s2: two.sender, r2: two.receiver };
+        const before = Object.fromEntries(Object.entries(endpoints).map(([name, e]) => [name, e.transform]));
+        const moves: [keyof typeof endpoints, keyof typeof endpoints][] = [
+          ['r1', 's1'], // a receiver's transform onto its own transceiver's sender
+          ['s2', 's1'], // another sender's
+          ['s1', 'r2'], // a sender's onto a receiver
+          ['r1', 'r2'], // another receiver's
+        ];
+        const outcomes: string[] = [];
+        for (const [from, to] of moves) {
+          try {
+            (endpoints[to] as { transform: unknown }).transform = before[from];
+            outcomes.push(`${from}->${to}: no error`);
+          } catch (error) {
+            outcomes.push(`${from}->${to}: ${(error as Error).name}`);
+          }
+        }
+        const kept = Object.entries(endpoints).every(([name, e]) => e.transform === before[name] && e.transform);
+        pc.close();
+        for (const track of stream.getTracks()) track.stop();
+        return { kept, outcomes };
+      });
+      expect(result.kept, result.outcomes.join(', ')).toBe(true);
+      await waitFor(async () => (await tabProblems('/?moved'))?.includes('site_processing_bypassed'), {
+        description: 'the refused move to be reported',
+      });
+    } finally {
+      await moved.close();
+    }
+  });
+
+  // A frame the page could reach first gets no keys, which matters only if a call runs there: the badge keeps "!" for
+  // media that is or may be unprotected, and the popup says the rest (a "!" for every ad frame teaches users to ignore
+  // the badge).
+  it('a same-origin frame that never runs a call is a notice: reported, but no "!" on the badge', async () => {
+    const framed = await ext.browser.newPage();
+    try {
+      await framed.goto(`${origin}/?framed`);
+      await framed.evaluate(async () => {
+        const frame = document.createElement('iframe');
+        document.body.append(frame);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      });
+      await waitFor(async () => (await tabProblems('/?framed'))?.includes('unsafe_frame'), {
+        description: 'the frame the page could reach first to be reported',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // the frame's worker reports its (empty) counters
+      expect(await tabProblems('/?framed')).toEqual(['unsafe_frame']);
+      expect(await tabBadge(ext, '/?framed')).toBe('');
+    } finally {
+      await framed.close();
+    }
+  });
+
   // A same-origin frame runs its own patch, with its own worker. A site that calls one realm's methods on the other's
   // connection must not make the two patches take turns replacing each other's transform: each would see the other's
   // as a removal, and the site would be blocked for tampering.
@@ -184,8 +250,13 @@ describe.skipIf(!chromiumAvailable)('the RTCPeerConnection patch, as the site se
         return out;
       });
       expect(result).toEqual({ childPatched: true, endpoints: 4, allSet: true, unchanged: true });
-      // (The same-origin frame itself is one the page could reach first: it is reported as such, and nothing else is.)
-      expect(await tabProblems('/?mixed')).toEqual(['unsafe_frame']);
+      // (The same-origin frame itself is one the page could reach first, and a connection ran in it, which gets no
+      // keys: both are reported as such, and nothing else is.)
+      await waitFor(async () => (await tabProblems('/?mixed'))?.includes('unsafe_frame_call'), {
+        description: 'the call in the frame the page could reach first to be reported',
+      });
+      expect((await tabProblems('/?mixed'))?.sort()).toEqual(['unsafe_frame', 'unsafe_frame_call']);
+      expect(await tabBadge(ext, '/?mixed')).toBe('!');
     } finally {
       await mixed.close();
     }
