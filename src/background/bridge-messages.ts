@@ -16,10 +16,14 @@ import {
 import { MAX_ORIGIN_INPUT_LENGTH, normalizeOrigin } from '../shared/origin';
 import { isTransformStatsList } from '../shared/stats';
 
-/** Problems a bridge reports: those of its page script, its own `unsafe_frame`, and `clock_skew` from the counters. */
+/**
+ * Problems a bridge reports: those of its page script, its own `unsafe_frame` (and `unsafe_frame_call` once such a
+ * frame's worker counts transforms), and `clock_skew` from the counters.
+ */
 export const BRIDGE_PROBLEMS: readonly string[] = [
   ...PAGE_REPORTED_PROBLEMS,
   'unsafe_frame',
+  'unsafe_frame_call',
   'clock_skew',
   'worker_stopped',
   'worker_restarted',

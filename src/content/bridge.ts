@@ -188,6 +188,8 @@ function reachableByPage(): boolean {
 }
 
 const unsafeRealm = reachableByPage();
+/** `unsafe_frame_call` was reported (once per page load). */
+let reportedUnsafeCall = false;
 
 // Capturing listeners on window run before any listener the page could add there later.
 window.addEventListener(PAGE_HELLO, sayHello, true);
@@ -236,6 +238,12 @@ async function onWorkerMessage(message: unknown): Promise<void> {
   } else if (m.type === 'stats') {
     // Every second, even with no transforms (the worker's heartbeat): the background hears of counters only.
     if (m.stats.length > 0) toBackground({ type: 'stats', stats: m.stats });
+    if (unsafeRealm && m.stats.length > 0 && !reportedUnsafeCall) {
+      // A call runs in this frame, which gets no keys: it carries no media. (The page may forge these counters here;
+      // forging them only makes us warn.)
+      reportedUnsafeCall = true;
+      toBackground({ type: 'problem', problem: 'unsafe_frame_call' });
+    }
     for (const stats of m.stats) if (stats.side === 'receive' && stats.protected > 0) noteAuthenticated(stats.id);
     indicator.update(m.stats);
     for (const stats of m.stats) if (stats.clockSkew !== undefined) reportClockSkew(stats.clockSkew);

@@ -19,6 +19,7 @@ export const PROBLEM_KEYS = {
   no_room_key: 'problem_no_room_key',
   clock_skew: 'problem_clock_skew',
   cross_origin_frame: 'problem_cross_origin_frame',
+  unsafe_frame_call: 'problem_unsafe_frame_call',
   unsafe_frame: 'problem_unsafe_frame',
   worker_stopped: 'problem_worker_stopped',
   worker_restarted: 'problem_worker_restarted',

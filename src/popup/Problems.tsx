@@ -33,6 +33,8 @@ function problemText(problem: SiteProblem, clockSkew: number | undefined, frames
       return frames.length === 0
         ? t('popup_problem_cross_origin_frame')
         : t('popup_problem_cross_origin_frame_origins', frames.join(', '));
+    case 'unsafe_frame_call':
+      return t('popup_problem_unsafe_frame_call');
     case 'unsafe_frame':
       return t('popup_problem_unsafe_frame');
     case 'worker_stopped':

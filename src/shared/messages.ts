@@ -109,11 +109,14 @@ export interface SiteInfo {
  * - `no_transform_api`: the browser has no RTCRtpScriptTransform (calls are blocked: fail closed).
  * - `worker_blocked`: the site's Content-Security-Policy blocked our worker (calls are blocked: fail closed).
  * - `cross_origin_frame`: a call may run in a cross-origin frame whose origin is not enabled (not protected).
+ * - `unsafe_frame_call`: a call ran in such a frame (below): it gets no keys, so that call carries no media.
  * - `unsafe_frame`: the page has a frame its own scripts could reach before Framelock started there (a frame below a
  *   same-origin ancestor, a window opened by a same-origin page): its keys could be taken, so it gets none and any call
- *   in it carries no media (fail closed). Reported when such a frame starts, call or not: the page could also take
- *   that frame's `RTCPeerConnection` before Framelock patched it and call through it unprotected, which nothing else
- *   on this side can see (the peers' Framelock shows that media as not encrypted).
+ *   in it carries no media (fail closed). Reported when such a frame starts, call or not, as a notice: most such
+ *   frames never run a call (ads, widgets, editors). The page could also take that frame's `RTCPeerConnection` before
+ *   Framelock patched it and call through it unprotected, which nothing on this side can see (the peers' Framelock
+ *   shows that media as not encrypted); a page that wants its media in clear can send it over its own channel just as
+ *   well (live capture by the page is outside what Framelock protects), so a warning here would say nothing more.
  * - `clock_skew`: media arrived keyed for an epoch more than one away from ours: our clock or the sender's is off by
  *   more than the tolerance (one epoch, 10 minutes), and that media cannot be decrypted until a clock is fixed.
  * - `no_room_key`: the site is enabled but its room has no passphrase (e.g. after an upgrade of the key derivation):
@@ -137,6 +140,7 @@ export const SITE_PROBLEMS = [
   'no_room_key',
   'clock_skew',
   'cross_origin_frame',
+  'unsafe_frame_call',
   'unsafe_frame',
   'worker_stopped',
   'worker_restarted',
@@ -168,7 +172,7 @@ export const UNPROTECTING_PROBLEMS: readonly SiteProblem[] = [
   'no_room_key',
   'clock_skew',
   'cross_origin_frame',
-  'unsafe_frame',
+  'unsafe_frame_call',
   'worker_stopped',
 ];
 
