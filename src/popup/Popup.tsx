@@ -24,6 +24,7 @@ import { CallPanel } from './CallPanel';
 import { Problems } from './Problems';
 import { SetupForm } from './SetupForm';
 import { Share } from './Share';
+import { StrictToggle } from './StrictToggle';
 import { findTab, type PopupTab, pageKind } from './tab';
 
 export interface PopupProps {
@@ -446,6 +447,8 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
         {site !== undefined && (
           <CallPanel status={status} unprotectingProblem={problems.some((p) => UNPROTECTING_PROBLEMS.includes(p))} />
         )}
+
+        {site !== undefined && <StrictToggle site={site} onSaved={loadSites} />}
 
         {site !== undefined && roomInfo !== undefined && (
           <section class="room" aria-labelledby="room-heading">

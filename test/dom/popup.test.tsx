@@ -100,6 +100,12 @@ beforeEach(() => {
       case 'sites/clear-problems':
         backend.sites = backend.sites.map((s) => ({ ...s, problems: [] }));
         return { ok: true };
+      case 'sites/settings':
+        backend.sites = backend.sites.map((s) => ({
+          ...s,
+          ...(request.strict === undefined ? {} : { strict: request.strict }),
+        }));
+        return { ok: true };
       default:
         return { ok: true };
     }
@@ -412,6 +418,39 @@ describe('invitation text', () => {
     expect(revealsPassphrase('join room Correct  Horse battery staple', 'correct horse battery staple')).toBe(true);
     expect(revealsPassphrase('join room standup', 'correct horse battery staple')).toBe(false);
     expect(revealsPassphrase('anything', '   ')).toBe(false);
+  });
+});
+
+describe('popup: strict mode, one click away', () => {
+  it('says plainly that unencrypted media plays by default, and one click blocks it on this site', async () => {
+    backend.sites = [site()];
+    renderPopup();
+    const box = (await screen.findByRole('checkbox', {
+      name: 'Block unencrypted media on this site',
+    })) as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    expect(
+      screen.getByText(/^Off \(the default\): audio and video that is not end-to-end encrypted still plays/),
+    ).toBeTruthy();
+    expect(screen.getByText(/server can use the same way to add media of its own/)).toBeTruthy();
+    fireEvent.click(box);
+    await waitFor(() =>
+      expect(backend.requests.find((r) => r.type === 'sites/settings')).toEqual({
+        type: 'sites/settings',
+        origin: ORIGIN,
+        strict: true,
+      }),
+    );
+    await waitFor(() => expect(box.checked).toBe(true));
+    expect(
+      await screen.findByText(/^On: audio and video that is not end-to-end encrypted is never shown or played/),
+    ).toBeTruthy();
+  });
+
+  it('is not offered on a site that is not enabled', async () => {
+    renderPopup();
+    await theSwitch();
+    expect(screen.queryByRole('checkbox', { name: 'Block unencrypted media on this site' })).toBeNull();
   });
 });
 
