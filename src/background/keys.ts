@@ -70,6 +70,23 @@ export function roomSalt(origin: string, label: string): Uint8Array<ArrayBuffer>
  *   string; RangeError if the passphrase is empty (after normalisation) or longer than {@link PASSPHRASE_MAX_LENGTH}.
  */
 export async function deriveRoomKey(origin: string, label: string, passphrase: string): Promise<CryptoKey> {
+  const bytes = await deriveRoomKeyBytes(origin, label, passphrase);
+  try {
+    return await importRoomKey(bytes);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/**
+ * The room key's bytes, for a site whose keys are kept in memory only (`rememberKeys: false`, session-keys.ts): the
+ * caller stores them in `storage.session` and must wipe this copy. Same checks and throws as {@link deriveRoomKey}.
+ */
+export async function deriveRoomKeyBytes(
+  origin: string,
+  label: string,
+  passphrase: string,
+): Promise<Uint8Array<ArrayBuffer>> {
   if (!isNormalizedOrigin(origin)) throw new TypeError('deriveRoomKey: origin is not a normalised http(s) origin');
   const checked = normalizeRoomLabel(label);
   if (!checked.ok || checked.label !== label) throw new TypeError('deriveRoomKey: label is not a normalised label');
@@ -93,13 +110,24 @@ export async function deriveRoomKey(origin: string, label: string, passphrase: s
       hashLength: ROOM_KEY_LENGTH,
       outputType: 'binary',
     });
-    // HKDF keys cannot be extractable (WebCrypto refuses), which is what we want: the bytes never leave WebCrypto
-    // again once this copy is wiped.
-    return await crypto.subtle.importKey('raw', new Uint8Array(roomKeyBytes), 'HKDF', false, ['deriveBits']);
+    return new Uint8Array(roomKeyBytes);
   } finally {
     secret.fill(0);
     roomKeyBytes?.fill(0);
   }
+}
+
+/**
+ * Imports room key bytes as a non-extractable HKDF key (WebCrypto refuses extractable HKDF keys, which is what we
+ * want). The caller still owns and wipes `bytes`.
+ *
+ * @throws RangeError if `bytes` is not {@link ROOM_KEY_LENGTH} long.
+ */
+export async function importRoomKey(bytes: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== ROOM_KEY_LENGTH) {
+    throw new RangeError(`importRoomKey: a room key is ${ROOM_KEY_LENGTH} bytes`);
+  }
+  return crypto.subtle.importKey('raw', bytes, 'HKDF', false, ['deriveBits']);
 }
 
 function assertRoomKey(roomKey: CryptoKey, caller: string): void {

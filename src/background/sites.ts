@@ -3,7 +3,10 @@
  *
  * The MV3 service worker can be stopped at any moment, so this store is the only truth about which sites are
  * enabled: nothing here is cached in memory but the open database connection. Room keys are non-extractable
- * `CryptoKey`s, which IndexedDB stores by structured clone without ever exposing their bytes to script.
+ * `CryptoKey`s, which IndexedDB stores by structured clone without ever exposing their bytes to script, though
+ * Chromium writes those bytes into the profile's files. A site with `rememberKeys: false` keeps its room keys out of
+ * this store: its rooms are stored without a key, and the keys live in `storage.session` (session-keys.ts) until the
+ * browser closes; {@link getSite} and {@link listSites} put them back into the records they return.
  *
  * Schema (one step per version in {@link upgrade}; never edit a shipped step, add the next one):
  *
@@ -25,6 +28,7 @@ import {
   type SiteProblem,
 } from '../shared/messages';
 import { normalizeRoomLabel, safetyWords } from './keys';
+import { sessionRoomKey } from './session-keys';
 
 export { SITE_PROBLEMS };
 
@@ -63,9 +67,16 @@ export interface SiteRecord {
   strict?: boolean;
   /** The in-page indicator (`SiteInfo.indicator`); absent means on. */
   indicator?: boolean;
+  /** Keep room keys across browser restarts, on disk (`SiteInfo.rememberKeys`); absent means on. */
+  rememberKeys?: boolean;
   /** What tabs of this site reported (`SITE_PROBLEMS` order, no duplicates). */
   problems: SiteProblem[];
 }
+
+/** A room as stored: without its key when the site does not remember keys (the key is in session-keys.ts). */
+type StoredRoom = Omit<RoomRecord, 'roomKey'> & { roomKey?: CryptoKey };
+/** A site as stored in IndexedDB. */
+type StoredSite = Omit<SiteRecord, 'rooms'> & { rooms: StoredRoom[] };
 
 /** The room `label` of `site` (the active room by default), if it has a key. */
 export function roomOf(site: SiteRecord, label: string = site.activeRoom): RoomRecord | undefined {
@@ -73,7 +84,7 @@ export function roomOf(site: SiteRecord, label: string = site.activeRoom): RoomR
 }
 
 interface FramelockDB extends DBSchema {
-  sites: { key: string; value: SiteRecord };
+  sites: { key: string; value: StoredSite };
   revoked: { key: string; value: RevokedSite };
 }
 
@@ -100,7 +111,7 @@ async function migrateV1Sites(
   let cursor = await transaction.objectStore('sites').openCursor();
   while (cursor) {
     const old = cursor.value as unknown as { origin: Origin; enabledAt?: unknown; problems?: unknown };
-    const migrated: SiteRecord = {
+    const migrated: StoredSite = {
       origin: old.origin,
       enabledAt: typeof old.enabledAt === 'number' ? old.enabledAt : Date.now(),
       rooms: [],
@@ -153,65 +164,83 @@ export function isSiteProblem(value: unknown): value is SiteProblem {
   return (SITE_PROBLEMS as readonly unknown[]).includes(value);
 }
 
-/** Whether a stored value is a usable site record; a record that is not is reported and ignored, never used. */
-function isValidRecord(value: unknown): value is SiteRecord {
+/**
+ * Whether a value is a usable site record; a record that is not is reported and ignored, never used. `stored`: as
+ * IndexedDB holds it, where a site that does not remember keys has rooms without keys (and must have no key at all).
+ */
+function isValidRecord(value: unknown, stored = false): value is SiteRecord {
   if (typeof value !== 'object' || value === null) return false;
-  const record = value as Partial<SiteRecord>;
+  const record = value as Partial<StoredSite>;
+  const keyless = stored && record.rememberKeys === false;
   return (
     isNormalizedOrigin(record.origin) &&
     typeof record.enabledAt === 'number' &&
     Number.isFinite(record.enabledAt) &&
     Array.isArray(record.rooms) &&
     record.rooms.length <= MAX_ROOMS_PER_SITE &&
-    record.rooms.every(isValidRoom) &&
+    record.rooms.every((room) => isValidRoom(room, keyless)) &&
     new Set(record.rooms.map((room) => room.label)).size === record.rooms.length &&
     typeof record.activeRoom === 'string' &&
     (record.strict === undefined || typeof record.strict === 'boolean') &&
     (record.indicator === undefined || typeof record.indicator === 'boolean') &&
+    (record.rememberKeys === undefined || typeof record.rememberKeys === 'boolean') &&
     Array.isArray(record.problems) &&
     record.problems.every(isSiteProblem)
   );
 }
 
-function isValidRoom(value: unknown): value is RoomRecord {
+/** A room with a non-extractable HKDF key, or with none at all when `keyless` (and then never one). */
+function isValidRoom(value: unknown, keyless = false): value is RoomRecord {
   if (typeof value !== 'object' || value === null) return false;
   const room = value as Partial<RoomRecord>;
   const label = normalizeRoomLabel(room.label);
+  const key = keyless
+    ? room.roomKey === undefined
+    : room.roomKey instanceof CryptoKey && !room.roomKey.extractable && room.roomKey.algorithm.name === 'HKDF';
   return (
-    label.ok &&
-    label.label === room.label &&
-    room.roomKey instanceof CryptoKey &&
-    !room.roomKey.extractable &&
-    room.roomKey.algorithm.name === 'HKDF' &&
-    typeof room.keyedAt === 'number' &&
-    Number.isFinite(room.keyedAt)
+    label.ok && label.label === room.label && key && typeof room.keyedAt === 'number' && Number.isFinite(room.keyedAt)
   );
 }
 
-function checked(value: SiteRecord | undefined): SiteRecord | undefined {
+function checked(value: StoredSite | undefined): StoredSite | undefined {
   if (value === undefined) return undefined;
-  if (isValidRecord(value)) return value;
+  if (isValidRecord(value, true)) return value;
   const claimed = (value as { origin?: unknown }).origin;
   const origin = typeof claimed === 'string' ? claimed.slice(0, 300) : '(unknown origin)';
   console.error(`Framelock: ignoring a damaged site record for ${origin}; disable and enable the site again.`);
   return undefined;
 }
 
+/**
+ * A stored site with every room's key: from IndexedDB, or for a site that does not remember keys from this browser
+ * session's memory. A room whose key is not there (the browser restarted) is left out: the site needs its passphrase.
+ */
+async function withKeys(record: StoredSite): Promise<SiteRecord> {
+  if (record.rememberKeys !== false) return record as SiteRecord;
+  const rooms: RoomRecord[] = [];
+  for (const { label, keyedAt } of record.rooms) {
+    const roomKey = await sessionRoomKey(record.origin, label);
+    if (roomKey !== undefined) rooms.push({ label, roomKey, keyedAt });
+  }
+  return { ...record, rooms };
+}
+
 /** Every enabled site, sorted by origin. Damaged records are left out (and reported on the console). */
 export async function listSites(): Promise<SiteRecord[]> {
   const db = await database();
-  const records = await db.getAll('sites');
-  return records
+  const records = (await db.getAll('sites'))
     .map((record) => checked(record))
-    .filter((record): record is SiteRecord => record !== undefined)
+    .filter((record): record is StoredSite => record !== undefined)
     .sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : 0));
+  return Promise.all(records.map(withKeys));
 }
 
 /** The enabled site `origin`, or `undefined` if it is not enabled (or not a normalised origin). */
 export async function getSite(origin: Origin): Promise<SiteRecord | undefined> {
   if (!isNormalizedOrigin(origin)) return undefined;
   const db = await database();
-  return checked(await db.get('sites', origin));
+  const record = checked(await db.get('sites', origin));
+  return record === undefined ? undefined : withKeys(record);
 }
 
 /**
@@ -228,14 +257,19 @@ export async function putSite(record: SiteRecord): Promise<void> {
     );
   }
   const problems = SITE_PROBLEMS.filter((problem) => record.problems.includes(problem));
+  const remember = record.rememberKeys ?? true;
   const db = await database();
   await db.put('sites', {
     origin: record.origin,
     enabledAt: record.enabledAt,
-    rooms: record.rooms.map(({ label, roomKey, keyedAt }) => ({ label, roomKey, keyedAt })),
+    // A site that does not remember keys: never a key in this store (the caller put it in session-keys.ts).
+    rooms: record.rooms.map(({ label, roomKey, keyedAt }) =>
+      remember ? { label, roomKey, keyedAt } : { label, keyedAt },
+    ),
     activeRoom: record.activeRoom,
     strict: record.strict ?? false,
     indicator: record.indicator ?? true,
+    rememberKeys: remember,
     problems,
   });
 }
@@ -293,6 +327,7 @@ export async function toSiteInfo(record: SiteRecord): Promise<SiteInfo> {
     rooms,
     strict: record.strict ?? false,
     indicator: record.indicator ?? true,
+    rememberKeys: record.rememberKeys ?? true,
     problems: [...record.problems],
   };
 }

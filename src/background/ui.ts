@@ -22,6 +22,8 @@ import { t } from '../ui/i18n';
 import { notifySiteChanged, selectTabRoom } from './bridge-port';
 import {
   deriveRoomKey,
+  deriveRoomKeyBytes,
+  importRoomKey,
   normalizePassphrase,
   normalizeRoomLabel,
   PASSPHRASE_MAX_LENGTH,
@@ -29,6 +31,7 @@ import {
 } from './keys';
 import { hasSitePermission, reconcile, registerSite, unregisterSite } from './registration';
 import { countRejection, rejectionCounts } from './rejections';
+import { forgetSessionRoomKeys, putSessionRoomKey } from './session-keys';
 import {
   clearProblems,
   deleteSite,
@@ -141,12 +144,12 @@ export function parseUiRequest(message: unknown): UiRequest | UiError {
       return typeof room === 'string' ? { type, origin, room } : room;
     }
     case 'sites/settings': {
-      const extra = unexpectedFields(fields, ['type', 'origin', 'strict', 'indicator']);
+      const extra = unexpectedFields(fields, ['type', 'origin', 'strict', 'indicator', 'rememberKeys']);
       if (extra !== undefined) return extra;
       const origin = parseOrigin(fields.origin);
       if (typeof origin !== 'string') return origin;
       const request: Extract<UiRequest, { type: 'sites/settings' }> = { type, origin };
-      for (const key of ['strict', 'indicator'] as const) {
+      for (const key of ['strict', 'indicator', 'rememberKeys'] as const) {
         const value = fields[key];
         if (value === undefined) continue;
         if (typeof value !== 'boolean') return invalid(t('bg_error_setting_not_boolean', key));
@@ -205,20 +208,28 @@ export async function handleUiMessage(message: unknown, sender: UiSender): Promi
         };
       case 'sites/enable':
         return await enableSite(request.origin, request.room ?? '', request.passphrase, request.waitForPermission);
-      case 'rooms/forget':
-        return await changeRooms(request.origin, (site) => forgetRoom(site, request.room));
+      case 'rooms/forget': {
+        const response = await changeRooms(request.origin, (site) => forgetRoom(site, request.room));
+        if (response.ok) await forgetSessionRoomKeys(request.origin, request.room);
+        return response;
+      }
       case 'rooms/select':
         return await changeRooms(request.origin, (site) =>
           roomOf(site, request.room) === undefined ? noSuchRoom() : { ...site, activeRoom: request.room },
         );
       case 'tabs/select-room':
         return await selectRoomForTab(request.tabId, request.room);
-      case 'sites/settings':
-        return await changeRooms(request.origin, (site) => ({
+      case 'sites/settings': {
+        const response = await changeRooms(request.origin, (site) => ({
           ...site,
           ...(request.strict !== undefined ? { strict: request.strict } : {}),
           ...(request.indicator !== undefined ? { indicator: request.indicator } : {}),
+          ...(request.rememberKeys !== undefined ? rememberKeysChange(site, request.rememberKeys) : {}),
         }));
+        // Remembered now: the keys are in IndexedDB, so the memory copies go.
+        if (response.ok && request.rememberKeys === true) await forgetSessionRoomKeys(request.origin);
+        return response;
+      }
       case 'sites/disable':
         return await disableSite(request.origin);
       case 'sites/cancel-enable':
@@ -277,12 +288,26 @@ async function enableSite(
   if (!(await (waitForPermission ? waitForSitePermission(origin) : hasSitePermission(origin)))) {
     return needsPermission(origin);
   }
-  // Outside the lock: Argon2id takes a while, and other requests need not wait for it.
-  const roomKey = await deriveRoomKey(origin, room, passphrase);
+  // Outside the lock: Argon2id takes a while, and other requests need not wait for it. A site that does not remember
+  // its keys gets them in memory only (session-keys.ts): then the bytes are needed once, to put them there.
+  const remember = (await getSite(origin))?.rememberKeys ?? true;
+  let roomKey: CryptoKey;
+  let sessionBytes: Uint8Array<ArrayBuffer> | undefined;
+  if (remember) {
+    roomKey = await deriveRoomKey(origin, room, passphrase);
+  } else {
+    sessionBytes = await deriveRoomKeyBytes(origin, room, passphrase);
+    roomKey = await importRoomKey(sessionBytes);
+  }
   const result = await withSitesLock(async (): Promise<AnyUiResponse> => {
     // The permission may have been removed while the key was derived.
     if (!(await hasSitePermission(origin))) return needsPermission(origin);
     const previous = await getSite(origin);
+    if (sessionBytes !== undefined) {
+      // The setting may have changed while the key was derived: keep the key where the site now says.
+      if (previous?.rememberKeys === false) await putSessionRoomKey(origin, room, sessionBytes);
+      sessionBytes.fill(0);
+    }
     const others = (previous?.rooms ?? []).filter((r) => r.label !== room);
     if (others.length >= MAX_ROOMS_PER_SITE) {
       return invalid(t('bg_error_too_many_rooms', MAX_ROOMS_PER_SITE), 'room');
@@ -348,6 +373,17 @@ async function changeRooms(origin: Origin, change: (site: SiteRecord) => SiteRec
   return result;
 }
 
+/**
+ * Where a site's room keys are kept. Remembered (on disk, in IndexedDB) from memory only: the keys in memory are
+ * non-extractable, so they move as keys and the memory copies go. From remembered to memory only: a key in IndexedDB
+ * cannot be read back as bytes, so the site forgets its keys now and the passphrase is asked again (the options page
+ * says so before); whatever the disk held before may stay in its files until they are rewritten.
+ */
+function rememberKeysChange(site: SiteRecord, rememberKeys: boolean): Partial<SiteRecord> {
+  if ((site.rememberKeys ?? true) === rememberKeys) return {};
+  return rememberKeys ? { rememberKeys } : { rememberKeys, rooms: [], activeRoom: '' };
+}
+
 /** Erases a room's key; the active room becomes the default room (or the first one left). */
 function forgetRoom(site: SiteRecord, label: string): SiteRecord | UiError {
   if (roomOf(site, label) === undefined) return noSuchRoom();
@@ -388,6 +424,7 @@ async function disableSite(origin: Origin): Promise<AnyUiResponse> {
     // Key first: if the worker stops in between, start-up reconciliation removes the scripts of a site it no longer
     // knows, which is what the user asked for (the other order would re-register them).
     await deleteSite(origin);
+    await forgetSessionRoomKeys(origin);
     await unregisterSite(origin);
   });
   await notifyFrames(origin);

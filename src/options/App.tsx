@@ -143,9 +143,13 @@ export function App() {
           ? change.strict
             ? t('options_strict_on')
             : t('options_strict_off')
-          : change.indicator
-            ? t('options_indicator_on')
-            : t('options_indicator_off');
+          : change.rememberKeys !== undefined
+            ? change.rememberKeys
+              ? t('options_remember_on')
+              : t('options_remember_off')
+            : change.indicator
+              ? t('options_indicator_on')
+              : t('options_indicator_off');
       setSettingsNote({ origin, text, error: false });
     } finally {
       setSettingsBusy(({ [origin]: _, ...others }) => others);

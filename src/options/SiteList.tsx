@@ -20,6 +20,7 @@ export interface RoomAction {
 export interface SettingsChange {
   strict?: boolean;
   indicator?: boolean;
+  rememberKeys?: boolean;
 }
 
 /** What the last settings change of a site came to, shown in that site's status line. */
@@ -220,6 +221,7 @@ function SiteSettings({ site, id, saving, note, onChange }: SiteSettingsProps) {
   const busy = saving !== undefined || onChange === undefined;
   const strict = saving?.strict ?? site.strict;
   const indicator = saving?.indicator ?? site.indicator;
+  const rememberKeys = saving?.rememberKeys ?? site.rememberKeys;
   /** A click while busy would flip the box without saving anything: cancel it (the box stays as it was). */
   const guard = (event: MouseEvent): void => {
     if (busy) event.preventDefault();
@@ -249,6 +251,16 @@ function SiteSettings({ site, id, saving, note, onChange }: SiteSettingsProps) {
         hint={t('options_indicator_hint')}
         onClick={guard}
         onToggle={(checked) => toggle({ indicator: checked })}
+      />
+      <SettingBox
+        id={`${id}-remember`}
+        name="rememberKeys"
+        checked={rememberKeys}
+        busy={busy}
+        label={t('options_remember_label')}
+        hint={rememberKeys ? t('options_remember_hint_on') : t('options_remember_hint_off')}
+        onClick={guard}
+        onToggle={(checked) => toggle({ rememberKeys: checked })}
       />
       <p class={note?.error ? 'settings-status error' : 'settings-status'} role="status">
         {note?.text ?? ''}

@@ -46,7 +46,7 @@ export type UiRequest =
   /** Make a room the one this tab uses (until the tab closes). */
   | { type: 'tabs/select-room'; tabId: number; room: string }
   /** Change a site's settings (fields left out keep their value). */
-  | { type: 'sites/settings'; origin: Origin; strict?: boolean; indicator?: boolean }
+  | { type: 'sites/settings'; origin: Origin; strict?: boolean; indicator?: boolean; rememberKeys?: boolean }
   /** Dismiss the notice that a site was turned off because its host permission was removed. */
   | { type: 'sites/dismiss-revoked'; origin: Origin }
   /**
@@ -94,6 +94,11 @@ export interface SiteInfo {
   strict: boolean;
   /** Draw the in-page indicator (lock status and per-video markers) on this site's pages. Default on. */
   indicator: boolean;
+  /**
+   * Keep the room keys when the browser closes (default on): stored in the profile, where whoever can read its files
+   * can read them. Off: in memory only (`storage.session`), and the passphrase is asked again after a restart.
+   */
+  rememberKeys: boolean;
   /** What we know about protecting calls on this site, from the tabs that ran it (worst first). */
   problems: SiteProblem[];
 }

@@ -33,6 +33,7 @@ function site(origin: string, fields: Partial<SiteInfo> = {}): SiteInfo {
     activeRoom: '',
     strict: false,
     indicator: true,
+    rememberKeys: true,
     problems: [],
     ...fields,
   };

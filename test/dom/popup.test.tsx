@@ -50,6 +50,7 @@ function site(overrides: Partial<SiteInfo> = {}): SiteInfo {
     activeRoom: '',
     strict: false,
     indicator: true,
+    rememberKeys: true,
     problems: [],
     ...overrides,
   };

@@ -74,6 +74,20 @@ vi.mock('../../src/background/keys', async (importOriginal) => ({
     fakes.calls.push(`derive ${origin} ${JSON.stringify(room)}`);
     return { fake: 'room key', room };
   }),
+  deriveRoomKeyBytes: vi.fn(async (origin: string, room: string) => {
+    fakes.calls.push(`derive bytes ${origin} ${JSON.stringify(room)}`);
+    return new Uint8Array(32).fill(7);
+  }),
+  importRoomKey: vi.fn(async () => ({ fake: 'imported room key' })),
+}));
+
+vi.mock('../../src/background/session-keys', () => ({
+  putSessionRoomKey: vi.fn(async (origin: string, room: string, bytes: Uint8Array) => {
+    fakes.calls.push(`session put ${origin} ${JSON.stringify(room)} ${bytes.length} bytes`);
+  }),
+  forgetSessionRoomKeys: vi.fn(async (origin: string, room?: string) => {
+    fakes.calls.push(`session forget ${origin}${room === undefined ? '' : ` ${JSON.stringify(room)}`}`);
+  }),
 }));
 
 vi.mock('../../src/background/sites', () => ({
@@ -393,6 +407,7 @@ describe('handleUiMessage: enabling and disabling', () => {
     });
     expect(fakes.calls).toEqual([
       'delete http://127.0.0.1:8080',
+      'session forget http://127.0.0.1:8080',
       'unregister http://127.0.0.1:8080',
       'notify http://127.0.0.1:8080',
     ]);
@@ -425,6 +440,64 @@ describe('handleUiMessage: enabling and disabling', () => {
       revoked: [],
     });
     expect(fakes.calls[0]).toBe('reconcile');
+  });
+});
+
+describe('handleUiMessage: keys kept in memory only (rememberKeys)', () => {
+  const ORIGIN = 'https://meet.example.org';
+  const enable = { type: 'sites/enable', origin: ORIGIN, passphrase: 'correct horse' };
+  const settings = (rememberKeys: boolean) => ({ type: 'sites/settings', origin: ORIGIN, rememberKeys });
+
+  it('turning it off forgets the stored keys at once: the site asks for its passphrase again', async () => {
+    expect(await handleUiMessage(enable, OPTIONS_SENDER)).toEqual({ ok: true });
+    fakes.calls.length = 0;
+    expect(await handleUiMessage(settings(false), OPTIONS_SENDER)).toEqual({ ok: true });
+    expect(fakes.sites.get(ORIGIN)).toMatchObject({ rememberKeys: false, rooms: [], activeRoom: '' });
+    expect(fakes.calls).toEqual([`put ${ORIGIN}`, `notify ${ORIGIN}`]);
+  });
+
+  it('a passphrase entered then derives bytes once, keeps them in session memory, and wipes its copy', async () => {
+    fakes.sites.set(ORIGIN, {
+      origin: ORIGIN,
+      enabledAt: 1,
+      rooms: [],
+      activeRoom: '',
+      rememberKeys: false,
+      problems: [],
+    });
+    const { deriveRoomKeyBytes } = await import('../../src/background/keys');
+    expect(await handleUiMessage(enable, OPTIONS_SENDER)).toEqual({ ok: true });
+    expect(fakes.calls).toContain(`derive bytes ${ORIGIN} ""`);
+    expect(fakes.calls).toContain(`session put ${ORIGIN} "" 32 bytes`);
+    expect(fakes.calls.some((c) => c.startsWith('derive https'))).toBe(false);
+    const bytes = (await vi.mocked(deriveRoomKeyBytes).mock.results.at(-1)?.value) as Uint8Array;
+    expect([...bytes]).toEqual(new Array(32).fill(0));
+    expect(fakes.sites.get(ORIGIN)).toMatchObject({ rooms: [{ label: '', roomKey: { fake: 'imported room key' } }] });
+  });
+
+  it('turning it on again keeps the keys (now stored) and forgets the memory copies', async () => {
+    fakes.sites.set(ORIGIN, {
+      origin: ORIGIN,
+      enabledAt: 1,
+      rooms: [{ label: '', roomKey: { fake: 'from session' } as unknown as CryptoKey, keyedAt: 1 }],
+      activeRoom: '',
+      rememberKeys: false,
+      problems: [],
+    });
+    expect(await handleUiMessage(settings(true), OPTIONS_SENDER)).toEqual({ ok: true });
+    expect(fakes.sites.get(ORIGIN)).toMatchObject({ rememberKeys: true, rooms: [{ label: '' }] });
+    expect(fakes.calls).toEqual([`put ${ORIGIN}`, `notify ${ORIGIN}`, `session forget ${ORIGIN}`]);
+  });
+
+  it('disabling the site forgets its memory keys too', async () => {
+    expect(await handleUiMessage(enable, OPTIONS_SENDER)).toEqual({ ok: true });
+    expect(await handleUiMessage({ type: 'sites/disable', origin: ORIGIN }, OPTIONS_SENDER)).toEqual({ ok: true });
+    expect(fakes.calls).toContain(`session forget ${ORIGIN}`);
+  });
+
+  it('refuses a rememberKeys that is not a boolean', async () => {
+    const answer = await handleUiMessage({ ...settings(true), rememberKeys: 'no' }, OPTIONS_SENDER);
+    expect(answer).toMatchObject({ ok: false });
   });
 });
 
