@@ -1087,7 +1087,12 @@
     await new NativePromise((resolve) => nativeSetTimeout(resolve, waitMs / 2));
     result.patchedLater = realm[Symbol.for('framelock.page')] === true;
     if (relay.bridgeSide) {
-      relay.bridgeSide.postMessage({ type: 'keys-request', kid: (0xbn << 60n) | 0x5eedn, kind: 'video' });
+      relay.bridgeSide.postMessage({
+        type: 'keys-request',
+        kid: (0xbn << 60n) | 0x5eedn,
+        kind: 'video',
+        endpoint: 'receive-video-1',
+      });
     }
     await new NativePromise((resolve) => nativeSetTimeout(resolve, waitMs / 2));
     result.nonces = relay.nonces;
@@ -1147,8 +1152,8 @@
     const kid = (0xbn << 60n) | 0x123456789abcn;
     const junk = [
       ...nonces.map((nonce) => ({ type: 'hello', nonce })),
-      { type: 'keys-request', kid, kind: 'video' },
-      { type: 'keys-request', kid, kind: 'audio' },
+      { type: 'keys-request', kid, kind: 'video', endpoint: 'receive-video-1' },
+      { type: 'keys-request', kid, kind: 'audio', endpoint: 'receive-audio-2' },
       { type: 'stats', stats: [] },
       { type: 'epoch-key', epoch: 0, key: 'AAAAAAAAAAAAAAAAAAAAAA==' },
       { type: 'epoch-keys', room: '', now: Date.now(), keys: [{ epoch: 0, key: 'AAAAAAAAAAAAAAAAAAAAAA==' }] },

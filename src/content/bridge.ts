@@ -31,19 +31,13 @@ import {
   type BridgeToBackground,
   type BridgeToWorker,
   UNPROTECTING_PROBLEMS,
+  type WorkerToBridge,
 } from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
 import { parsePageReport, parseWorkerMessage, RejectionTally, sameNonce } from './checks';
 import { Indicator } from './indicator';
+import { KeyRequestQuota } from './key-quota';
 
-/**
- * At most this many new senders (56-bit sender ids) get keys per minute: an SFU cannot make us derive keys without
- * bound. A known sender's keys for the next epochs do not count. 240 lets a 100-participant call (an audio and a
- * video track each) key everyone within its first minute; each derivation is one HKDF (well under a millisecond).
- */
-const MAX_NEW_SENDERS_PER_MINUTE = 240;
-/** Known senders remembered (oldest forgotten first). */
-const MAX_KNOWN_SENDERS = 4_096;
 /** A clock problem is reported at most this often. */
 const CLOCK_REPORT_INTERVAL_MS = 10_000;
 /** Reconnect to the background (it may have been stopped) after this long, doubling up to a minute. */
@@ -74,10 +68,14 @@ let workerTrusted = false;
 let awaitingWorkerPort = false;
 /** New workers asked for in this page load (at most MAX_WORKER_RESTARTS). */
 let restarts = 0;
-const pendingRequests: { kid: bigint; kind: 'audio' | 'video' }[] = [];
-/** Sender ids keyed so far (their next epochs are not rate-limited). */
-const knownSenders = new Set<bigint>();
-let recentSenders: number[] = [];
+/** Key requests waiting for an epoch key (at most {@link MAX_PENDING_REQUESTS}). */
+const pendingRequests: KeyRequest[] = [];
+const MAX_PENDING_REQUESTS = 64;
+/**
+ * Which endpoint (sender or receiver transform) may get keys for which new sender: a budget per endpoint and a
+ * ceiling for the frame, so that a track flooded with junk KIDs cannot starve the others (src/content/key-quota.ts).
+ */
+const quota = new KeyRequestQuota();
 let lastClockReport = -Infinity;
 /**
  * The background said the site is blocked (`tampering_blocked`): no key for the rest of this page load, and the page
@@ -234,7 +232,7 @@ async function onWorkerMessage(message: unknown): Promise<void> {
     return;
   }
   if (m.type === 'keys-request') {
-    await answerKeyRequest(m.kid, m.kind);
+    await answerKeyRequest(m);
   } else if (m.type === 'stats') {
     // Every second, even with no transforms (the worker's heartbeat): the background hears of counters only.
     if (m.stats.length > 0) toBackground({ type: 'stats', stats: m.stats });
@@ -244,7 +242,14 @@ async function onWorkerMessage(message: unknown): Promise<void> {
       reportedUnsafeCall = true;
       toBackground({ type: 'problem', problem: 'unsafe_frame_call' });
     }
-    for (const stats of m.stats) if (stats.side === 'receive' && stats.protected > 0) noteAuthenticated(stats.id);
+    for (const stats of m.stats) {
+      if (stats.side !== 'receive' || stats.protected === 0) continue;
+      noteAuthenticated(stats.id);
+      // Senders whose frames authenticated on this receiver: their later epochs' keys are free from now on, and no
+      // junk KID can push them out (the quota believes it only for senders it granted this receiver keys for).
+      for (const entry of stats.byKid ?? [])
+        if (entry.protected > 0) quota.prove(stats.id, kidSenderId(BigInt(entry.kid)));
+    }
     indicator.update(m.stats);
     for (const stats of m.stats) if (stats.clockSkew !== undefined) reportClockSkew(stats.clockSkew);
   } else {
@@ -322,18 +327,13 @@ function noteAuthenticated(id: string): void {
   }
 }
 
-function allowNewSender(): boolean {
-  const now = Date.now();
-  recentSenders = recentSenders.filter((t) => now - t < 60_000);
-  if (recentSenders.length >= MAX_NEW_SENDERS_PER_MINUTE) return false;
-  recentSenders.push(now);
-  return true;
-}
+type KeyRequest = Extract<WorkerToBridge, { type: 'keys-request' }>;
 
-async function answerKeyRequest(kid: bigint, kind: 'audio' | 'video'): Promise<void> {
+async function answerKeyRequest(request: KeyRequest): Promise<void> {
+  const { kid, kind, endpoint } = request;
   if (unsafeRealm || !isFramelockKid(kid)) return;
   if (epoch === undefined) {
-    if (pendingRequests.length < 64) pendingRequests.push({ kid, kind });
+    if (pendingRequests.length < MAX_PENDING_REQUESTS) pendingRequests.push(request);
     return;
   }
   const bits = kidEpoch(kid);
@@ -349,18 +349,14 @@ async function answerKeyRequest(kid: bigint, kind: 'audio' | 'video'): Promise<v
   const base = epochKeys.get(keyEpoch);
   if (base === undefined) {
     // The background has not sent that epoch's key yet (it was asleep): ask, and answer when it comes.
-    if (pendingRequests.length < 64) pendingRequests.push({ kid, kind });
+    if (pendingRequests.length < MAX_PENDING_REQUESTS) pendingRequests.push(request);
     requestEpochKeys([keyEpoch]);
     return;
   }
-  const sender = kidSenderId(kid);
-  if (!knownSenders.has(sender)) {
-    if (!allowNewSender()) {
-      toWorker({ type: 'keys-refused', kid, kind, reason: 'rate' });
-      return;
-    }
-    knownSenders.add(sender);
-    if (knownSenders.size > MAX_KNOWN_SENDERS) knownSenders.delete(knownSenders.values().next().value as bigint);
+  const admission = quota.admit(endpoint, kidSenderId(kid), kid);
+  if (admission === 'endpoint_limit' || admission === 'frame_limit') {
+    toWorker({ type: 'keys-refused', kid, kind, reason: 'rate' });
+    return;
   }
   const room = roomName;
   const keys = await deriveFrameKeys(SUITE_FOR_KIND[kind], base, kid);
@@ -417,7 +413,7 @@ function dropKeys(): void {
   roomName = undefined;
   epoch = undefined;
   epochKeys.clear();
-  knownSenders.clear();
+  quota.forgetSenders();
   clearTimeout(boundaryTimer);
   toWorker({ type: 'no-key' });
 }
@@ -444,7 +440,7 @@ async function onEpochKeys(m: Extract<BackgroundToBridge, { type: 'epoch-keys' }
   clockOffset = m.now - Date.now();
   for (const [keyEpoch, key] of imported) epochKeys.set(keyEpoch, key);
   onBoundary();
-  for (const request of pendingRequests.splice(0)) await answerKeyRequest(request.kid, request.kind);
+  for (const request of pendingRequests.splice(0)) await answerKeyRequest(request);
 }
 
 /**

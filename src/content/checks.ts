@@ -7,7 +7,12 @@
  */
 import { MAX_U64 } from '../shared/bytes';
 import { PAGE_REPORTED_PROBLEMS, type PageReportedProblem, type PageToBridge } from '../shared/handshake';
-import { type BridgeRejectionReason, MAX_REPORTED_REJECTIONS, type WorkerToBridge } from '../shared/messages';
+import {
+  type BridgeRejectionReason,
+  MAX_REPORTED_REJECTIONS,
+  TRANSFORM_ID_PATTERN,
+  type WorkerToBridge,
+} from '../shared/messages';
 import { MAX_ORIGIN_INPUT_LENGTH } from '../shared/origin';
 import { isTransformStatsList } from '../shared/stats';
 
@@ -15,7 +20,7 @@ export type Checked<T> = { ok: true; message: T } | { ok: false; reason: BridgeR
 
 const FIELDS: Record<WorkerToBridge['type'], readonly string[]> = {
   hello: ['type', 'nonce'],
-  'keys-request': ['type', 'kid', 'kind'],
+  'keys-request': ['type', 'kid', 'kind', 'endpoint'],
   stats: ['type', 'stats'],
 };
 
@@ -43,10 +48,14 @@ export function parseWorkerMessage(message: unknown): Checked<WorkerToBridge> {
         ? { ok: true, message: { type, nonce: m.nonce } }
         : invalidWorker;
     case 'keys-request': {
-      const { kid, kind } = m;
+      const { kid, kind, endpoint } = m;
       if (typeof kid !== 'bigint' || kid < 0n || kid > MAX_U64) return invalidWorker;
       if (kind !== 'audio' && kind !== 'video') return invalidWorker;
-      return { ok: true, message: { type, kid, kind } };
+      // The bridge budgets new senders per endpoint: an id of any other shape (or length) is refused, not budgeted.
+      if (typeof endpoint !== 'string' || endpoint.length > 32 || !TRANSFORM_ID_PATTERN.test(endpoint)) {
+        return invalidWorker;
+      }
+      return { ok: true, message: { type, kid, kind, endpoint } };
     }
     case 'stats':
       return isTransformStatsList(m.stats) ? { ok: true, message: { type, stats: m.stats } } : invalidWorker;

@@ -151,6 +151,21 @@ export class SFrameContext {
     return true;
   }
 
+  /**
+   * Forgets `kid` as if it had never been keyed, but only if its keys never sealed a frame and never opened one: then
+   * no counter and no replay window can restart (keying it again derives the same keys into a fresh, equally empty
+   * state). For a receiver's keys that proved nothing, e.g. the junk KIDs of a key-request flood, so that they fill
+   * neither this context nor its memory of used KIDs. Returns false (and keeps the key) otherwise.
+   */
+  discardUnusedKey(kid: bigint): boolean {
+    const state = this.#keys.get(kid);
+    if (state === undefined || state.lastSent !== -1 || state.lastSentBig !== undefined) return false;
+    if (state.window.highest !== undefined) return false;
+    this.retireKey(kid);
+    this.#used.delete(kid);
+    return true;
+  }
+
   /** KIDs that currently have keys. */
   kids(): bigint[] {
     return [...this.#keys.keys()];

@@ -3,8 +3,13 @@
  * keys by the bridge. The worker never holds a base key; it asks the bridge for each KID it needs, at most once per
  * KID while a request is outstanding. As epochs pass, keys older than the previous epoch are retired: their KIDs can
  * never be keyed again in this worker, so a replayed old frame is refused and a counter never restarts.
+ *
+ * Keys of a remote sender that never authenticated a frame here (the junk KIDs of a key-request flood, issue 14 §3)
+ * are dropped again: after {@link UNPROVEN_KEY_TTL_MS}, or when the transform that asked for them holds more than
+ * {@link MAX_UNPROVEN_KEYS_PER_ENDPOINT}. A sender whose frame authenticated is proven (`prove`): its keys stay until
+ * their epoch retires, and junk never pushes them out.
  */
-import { kidEpoch, SUITE_FOR_KIND } from '../codecs';
+import { kidEpoch, kidSenderId, SUITE_FOR_KIND } from '../codecs';
 import { type FrameKeys, SFrameContext } from '../sframe';
 import { EPOCH_TOLERANCE, epochFromBits } from '../shared/epoch';
 
@@ -19,6 +24,27 @@ export type MediaKind = 'audio' | 'video';
 
 /** How long a KID the bridge did not answer for stays refused before we ask again. */
 const REQUEST_RETRY_MS = 2_000;
+/**
+ * A key whose sender proved nothing (no frame authenticated under any of its KIDs) is dropped this long after it came.
+ * A real sender's next frame authenticates within a frame interval (20-33 ms) of its key; 5 s leaves room for a
+ * loaded machine, and keeps at most a few seconds of a flood's junk keys.
+ */
+export const UNPROVEN_KEY_TTL_MS = 5_000;
+/**
+ * Keys of unproven senders one transform may hold; the oldest is dropped first. A receiver meets one new sender at a
+ * time (a newcomer, a rollover, an SFU switch); 4 leaves room for a few at once, and the bridge grants a flooded
+ * track no more than 8 at once and one per 3 s after (src/content/key-quota.ts).
+ */
+export const MAX_UNPROVEN_KEYS_PER_ENDPOINT = 4;
+/** Proven sender ids remembered (least recently proven forgotten first): 16 per receiver for 64 receivers. */
+const MAX_PROVEN_SENDERS = 1_024;
+/**
+ * A KID asked for and not asked for again this long is forgotten (its sender stopped): the request bookkeeping must
+ * not grow with every junk KID of a flood. Frames of a KID still arriving ask again every {@link REQUEST_RETRY_MS}.
+ */
+const FORGET_REQUEST_MS = 10_000;
+/** At most this many KIDs waiting for keys per kind, oldest forgotten first (a hard bound under any flood). */
+const MAX_OUTSTANDING_REQUESTS = 1_024;
 
 function freshContexts(): Record<MediaKind, SFrameContext> {
   return { audio: new SFrameContext(SUITE_FOR_KIND.audio), video: new SFrameContext(SUITE_FOR_KIND.video) };
@@ -33,18 +59,28 @@ export class Keyring {
   #generation = 0;
   /** Our own sender KIDs, to recognise our media echoed back on a remote track. */
   readonly ownKids = new Set<bigint>();
-  /** KIDs asked for and when, per kind. */
-  readonly #requested: Record<MediaKind, Map<bigint, number>> = { audio: new Map(), video: new Map() };
+  /** KIDs asked for, when last and by which transform (the bridge budgets per transform), per kind. */
+  readonly #requested: Record<MediaKind, Map<bigint, { at: number; endpoint: string }>> = {
+    audio: new Map(),
+    video: new Map(),
+  };
   /** KIDs still waiting for keys, and since when (kept across retries). */
   readonly #firstAsked: Record<MediaKind, Map<bigint, number>> = { audio: new Map(), video: new Map() };
   /** The epoch of every KID keyed, per kind, to retire them as epochs pass. */
   readonly #epochs: Record<MediaKind, Map<bigint, number>> = { audio: new Map(), video: new Map() };
   /** KIDs the bridge refused, and why (forgotten when the request is retried, or at the next epoch). */
   readonly #refused: Record<MediaKind, Map<bigint, Refusal>> = { audio: new Map(), video: new Map() };
-  readonly #request: (kid: bigint, kind: MediaKind) => void;
+  /** Keys held for senders that proved nothing yet: the transform that asked, and when they came (oldest first). */
+  readonly #unproven: Record<MediaKind, Map<bigint, { endpoint: string; at: number }>> = {
+    audio: new Map(),
+    video: new Map(),
+  };
+  /** Sender ids whose frames authenticated here (least recently proven first). */
+  readonly #proven = new Set<bigint>();
+  readonly #request: (kid: bigint, kind: MediaKind, endpoint: string) => void;
   readonly #now: () => number;
 
-  constructor(request: (kid: bigint, kind: MediaKind) => void, now: () => number = () => Date.now()) {
+  constructor(request: (kid: bigint, kind: MediaKind, endpoint: string) => void, now: () => number = () => Date.now()) {
     this.#request = request;
     this.#now = now;
   }
@@ -67,21 +103,84 @@ export class Keyring {
    */
   #lastKeyed: Record<MediaKind, bigint | undefined> = { audio: undefined, video: undefined };
 
-  /** True if the key is there; otherwise asks the bridge for it (once per retry period) and returns false. */
-  ensure(kind: MediaKind, kid: bigint): boolean {
+  /**
+   * True if the key is there; otherwise asks the bridge for it on behalf of the transform `endpoint` (once per retry
+   * period) and returns false.
+   */
+  ensure(kind: MediaKind, kid: bigint, endpoint: string): boolean {
     if (kid === this.#lastKeyed[kind]) return true;
     if (this.#contexts[kind].hasKey(kid)) {
       this.#lastKeyed[kind] = kid;
       return true;
     }
-    const asked = this.#requested[kind].get(kid);
+    const requested = this.#requested[kind];
+    const asked = requested.get(kid);
     const now = this.#now();
-    if (!this.#firstAsked[kind].has(kid)) this.#firstAsked[kind].set(kid, now);
-    if (asked === undefined || now - asked >= REQUEST_RETRY_MS) {
-      this.#requested[kind].set(kid, now);
-      this.#request(kid, kind);
+    if (!this.#firstAsked[kind].has(kid)) {
+      this.#firstAsked[kind].set(kid, now);
+      if (this.#firstAsked[kind].size > MAX_OUTSTANDING_REQUESTS) dropOldest(this.#firstAsked[kind]);
+    }
+    if (asked === undefined || now - asked.at >= REQUEST_RETRY_MS) {
+      requested.delete(kid); // re-inserted: most recently asked last
+      requested.set(kid, { at: now, endpoint });
+      if (requested.size > MAX_OUTSTANDING_REQUESTS) dropOldest(requested);
+      this.#request(kid, kind, endpoint);
     }
     return false;
+  }
+
+  /**
+   * A frame under `kid` authenticated: its sender is proven, and its keys (of every epoch) are never dropped as junk.
+   * Call it once per KID change, not per frame.
+   */
+  prove(kind: MediaKind, kid: bigint): void {
+    this.#unproven[kind].delete(kid);
+    const sender = kidSenderId(kid);
+    this.#proven.delete(sender);
+    this.#proven.add(sender);
+    if (this.#proven.size > MAX_PROVEN_SENDERS) dropOldest(this.#proven);
+    // Its other KIDs (the next epoch's, asked ahead) are proven with it.
+    for (const other of ['audio', 'video'] as const) {
+      for (const held of this.#unproven[other].keys()) {
+        if (kidSenderId(held) === sender) this.#unproven[other].delete(held);
+      }
+    }
+  }
+
+  /**
+   * Drops keys whose sender proved nothing for {@link UNPROVEN_KEY_TTL_MS}, and forgets requests not repeated for
+   * {@link FORGET_REQUEST_MS}. Called every second. Returns how many keys were dropped.
+   */
+  sweep(): number {
+    const now = this.#now();
+    let dropped = 0;
+    for (const kind of ['audio', 'video'] as const) {
+      for (const [kid, { at }] of this.#unproven[kind]) {
+        if (now - at < UNPROVEN_KEY_TTL_MS) break; // oldest first: the rest are younger
+        if (this.#discard(kind, kid)) dropped++;
+      }
+      for (const [kid, { at }] of this.#requested[kind]) {
+        if (now - at < FORGET_REQUEST_MS) break;
+        this.#requested[kind].delete(kid);
+        this.#firstAsked[kind].delete(kid);
+      }
+    }
+    return dropped;
+  }
+
+  /** How many keys of unproven senders are held now, per kind (for tests). */
+  unprovenCount(kind: MediaKind): number {
+    return this.#unproven[kind].size;
+  }
+
+  /** Drops the key of an unproven sender as if it had never come (a later frame may ask again). */
+  #discard(kind: MediaKind, kid: bigint): boolean {
+    this.#unproven[kind].delete(kid);
+    // A key that opened a frame is kept: that frame authenticated (its prove() call is on its way).
+    if (!this.#contexts[kind].discardUnusedKey(kid)) return false;
+    this.#epochs[kind].delete(kid);
+    if (this.#lastKeyed[kind] === kid) this.#lastKeyed[kind] = undefined;
+    return true;
   }
 
   /** When the key for `kid` was first asked for and is still missing, or undefined. */
@@ -106,6 +205,7 @@ export class Keyring {
    * before, wrong shape, or an epoch already retired).
    */
   async install(kind: MediaKind, kid: bigint, keys: FrameKeys, epoch: number): Promise<boolean> {
+    const endpoint = this.#requested[kind].get(kid)?.endpoint;
     this.#requested[kind].delete(kid);
     this.#firstAsked[kind].delete(kid);
     this.#refused[kind].delete(kid);
@@ -114,9 +214,24 @@ export class Keyring {
     try {
       await this.#contexts[kind].importFrameKeys(kid, keys);
       this.#epochs[kind].set(kid, epoch);
-      return true;
     } catch {
       return false;
+    }
+    if (!this.ownKids.has(kid) && !this.#proven.has(kidSenderId(kid))) this.#holdUnproven(kind, kid, endpoint ?? '');
+    return true;
+  }
+
+  /** Keeps `kid`'s key as unproven, dropping the oldest unproven key of `endpoint` beyond its share. */
+  #holdUnproven(kind: MediaKind, kid: bigint, endpoint: string): void {
+    const unproven = this.#unproven[kind];
+    unproven.set(kid, { endpoint, at: this.#now() });
+    let held = 0;
+    for (const entry of unproven.values()) if (entry.endpoint === endpoint) held++;
+    for (const [other, entry] of unproven) {
+      if (held <= MAX_UNPROVEN_KEYS_PER_ENDPOINT) break;
+      if (entry.endpoint !== endpoint) continue;
+      this.#discard(kind, other);
+      held--;
     }
   }
 
@@ -137,6 +252,7 @@ export class Keyring {
         if (keyEpoch >= this.#oldestEpoch) continue;
         this.#contexts[kind].retireKey(kid);
         this.#epochs[kind].delete(kid);
+        this.#unproven[kind].delete(kid);
         retired++;
       }
       this.#refused[kind].clear();
@@ -154,12 +270,19 @@ export class Keyring {
   clear(): void {
     this.#contexts = freshContexts();
     this.#lastKeyed = { audio: undefined, video: undefined };
-    for (const maps of [this.#requested, this.#firstAsked, this.#epochs, this.#refused]) {
+    for (const maps of [this.#requested, this.#firstAsked, this.#epochs, this.#refused, this.#unproven]) {
       maps.audio.clear();
       maps.video.clear();
     }
+    this.#proven.clear();
     this.#oldestEpoch = undefined;
     this.ownKids.clear();
     this.#generation++;
   }
+}
+
+/** Deletes the first (oldest) entry of an insertion-ordered Map or Set. */
+function dropOldest(collection: Map<bigint, unknown> | Set<bigint>): void {
+  const first = collection.keys().next();
+  if (!first.done) collection.delete(first.value);
 }

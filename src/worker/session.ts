@@ -229,8 +229,8 @@ export class SendSession extends Session {
     if (epoch < this.#lastEpoch) return; // the next frame draws a new sender id
     const next = makeKid((epoch + 1) % 16, this.#idFor(epoch + 1));
     this.host.keyring.ownKids.add(next);
-    this.host.keyring.ensure(this.kind, makeKid(epoch % 16, this.#senderId));
-    this.host.keyring.ensure(this.kind, next);
+    this.host.keyring.ensure(this.kind, makeKid(epoch % 16, this.#senderId), this.id);
+    this.host.keyring.ensure(this.kind, next, this.id);
   }
 
   /**
@@ -250,7 +250,7 @@ export class SendSession extends Session {
       }
       const kid = this.#currentKid(epoch);
       const framing = this.framing(frame);
-      if (!this.host.keyring.ensure(this.kind, kid)) {
+      if (!this.host.keyring.ensure(this.kind, kid, this.id)) {
         // No plaintext ever leaves: until the key is here, frames are dropped.
         this.#waitingForKey = true;
         this.count('dropped');
@@ -267,7 +267,7 @@ export class SendSession extends Session {
         this.#preparedEpoch = epoch;
         const next = makeKid((epoch + 1) % 16, this.#idFor(epoch + 1));
         this.host.keyring.ownKids.add(next);
-        this.host.keyring.ensure(this.kind, next);
+        this.host.keyring.ensure(this.kind, next, this.id);
       }
       const result = await protectFrame(this.host.keyring.context(this.kind), kid, framing, new Uint8Array(frame.data));
       if (result.status === 'unprotected') {
@@ -376,8 +376,8 @@ export class ReceiveSession extends Session {
   /** A new epoch began: asks ahead for the next epoch's keys of the senders that decrypted here. */
   prepare(epoch: number): void {
     for (const sender of this.#senders) {
-      this.host.keyring.ensure(this.kind, makeKid(epoch % 16, sender));
-      this.host.keyring.ensure(this.kind, makeKid((epoch + 1) % 16, sender));
+      this.host.keyring.ensure(this.kind, makeKid(epoch % 16, sender), this.id);
+      this.host.keyring.ensure(this.kind, makeKid((epoch + 1) % 16, sender), this.id);
     }
   }
 
@@ -427,7 +427,7 @@ export class ReceiveSession extends Session {
         this.#echoed = keyring.ownKids.has(seen.kid);
       }
       if (this.#echoed) this.count('echoed');
-      if (!keyring.ensure(this.kind, seen.kid)) {
+      if (!keyring.ensure(this.kind, seen.kid, this.id)) {
         const refusal = keyring.refusal(this.kind, seen.kid);
         if (refusal?.reason === 'epoch' && sightings >= SIGHTINGS_TO_BELIEVE_KID) {
           this.#clockSkew = refusal.distance;
@@ -554,13 +554,15 @@ export class ReceiveSession extends Session {
   #noteSender(kid: bigint | undefined): void {
     if (kid === undefined || kid === this.#lastNoted) return;
     this.#lastNoted = kid;
+    // Its keys are no junk: they stay until their epoch retires (src/worker/keyring.ts).
+    this.host.keyring.prove(this.kind, kid);
     const sender = kidSenderId(kid);
     const known = this.#senders.delete(sender);
     this.#senders.add(sender);
     const epoch = this.host.epoch();
     if (!known && epoch !== undefined) {
       // A new sender: ask now for its next epoch's key (later epochs are asked for at each boundary).
-      this.host.keyring.ensure(this.kind, makeKid((epoch + 1) % 16, sender));
+      this.host.keyring.ensure(this.kind, makeKid((epoch + 1) % 16, sender), this.id);
     }
     if (this.#senders.size > MAX_KIDS_PER_TRACK) this.#senders.delete(this.#senders.values().next().value as bigint);
   }

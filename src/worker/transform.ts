@@ -47,7 +47,7 @@ function post(message: WorkerToBridge): void {
   port?.postMessage(message);
 }
 
-const keyring = new Keyring((kid, kind) => post({ type: 'keys-request', kid, kind }));
+const keyring = new Keyring((kid, kind, endpoint) => post({ type: 'keys-request', kid, kind, endpoint }));
 
 interface Running {
   side: 'send' | 'receive';
@@ -248,4 +248,6 @@ setInterval(() => {
     } else if (now - endedAt >= SESSION_GRACE_MS) sessions.delete(id);
   }
   post({ type: 'stats', stats });
+  // Keys of senders that never authenticated a frame (a flood's junk KIDs) go again (src/worker/keyring.ts).
+  keyring.sweep();
 }, STATS_INTERVAL_MS);

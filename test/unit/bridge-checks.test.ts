@@ -10,6 +10,7 @@ import { MAX_REPORTED_REJECTIONS } from '../../src/shared/messages';
 
 const NONCE = '00112233445566778899aabbccddeeff';
 const KID = 0xf2a0_1234_5678_9abcn;
+const RECEIVER = 'receive-video-3';
 const stats = {
   id: 'send-audio-1',
   side: 'send',
@@ -29,15 +30,20 @@ describe('parseWorkerMessage', () => {
       ok: true,
       message: { type: 'hello', nonce: NONCE },
     });
-    expect(parseWorkerMessage({ type: 'keys-request', kid: KID, kind: 'video' })).toEqual({
+    expect(parseWorkerMessage({ type: 'keys-request', kid: KID, kind: 'video', endpoint: RECEIVER })).toEqual({
       ok: true,
-      message: { type: 'keys-request', kid: KID, kind: 'video' },
+      message: { type: 'keys-request', kid: KID, kind: 'video', endpoint: RECEIVER },
     });
     expect(parseWorkerMessage({ type: 'stats', stats: [stats] })).toEqual({
       ok: true,
       message: { type: 'stats', stats: [stats] },
     });
-    expect(parseWorkerMessage({ type: 'keys-request', kid: (1n << 64n) - 1n, kind: 'audio' }).ok).toBe(true);
+    const last = (1n << 64n) - 1n;
+    expect(parseWorkerMessage({ type: 'keys-request', kid: last, kind: 'audio', endpoint: RECEIVER }).ok).toBe(true);
+    // Every id the page script and the worker give transforms (src/page/patch.ts, src/worker/transform.ts).
+    for (const endpoint of ['send-audio-1', 'receive-video-123456789', 'send-unnamed-2', 'receive-unnamed-7']) {
+      expect(parseWorkerMessage({ type: 'keys-request', kid: KID, kind: 'audio', endpoint }).ok, endpoint).toBe(true);
+    }
   });
 
   it.each([
@@ -50,12 +56,42 @@ describe('parseWorkerMessage', () => {
     ['a hello with a short nonce', { type: 'hello', nonce: NONCE.slice(1) }],
     ['a hello with an oversized nonce', { type: 'hello', nonce: NONCE.repeat(100_000) }],
     ['a hello with a number as nonce', { type: 'hello', nonce: 1234 }],
-    ['a key request with a number KID', { type: 'keys-request', kid: 5, kind: 'video' }],
-    ['a key request with a text KID', { type: 'keys-request', kid: '5', kind: 'video' }],
-    ['a key request with a negative KID', { type: 'keys-request', kid: -1n, kind: 'video' }],
-    ['a key request with a KID over 64 bits', { type: 'keys-request', kid: 1n << 64n, kind: 'video' }],
-    ['a key request of another kind', { type: 'keys-request', kid: KID, kind: 'data' }],
-    ['a key request with an extra field', { type: 'keys-request', kid: KID, kind: 'video', epoch: 3 }],
+    ['a key request with a number KID', { type: 'keys-request', kid: 5, kind: 'video', endpoint: RECEIVER }],
+    ['a key request with a text KID', { type: 'keys-request', kid: '5', kind: 'video', endpoint: RECEIVER }],
+    ['a key request with a negative KID', { type: 'keys-request', kid: -1n, kind: 'video', endpoint: RECEIVER }],
+    [
+      'a key request with a KID over 64 bits',
+      { type: 'keys-request', kid: 1n << 64n, kind: 'video', endpoint: RECEIVER },
+    ],
+    ['a key request of another kind', { type: 'keys-request', kid: KID, kind: 'data', endpoint: RECEIVER }],
+    [
+      'a key request with an extra field',
+      { type: 'keys-request', kid: KID, kind: 'video', endpoint: RECEIVER, epoch: 3 },
+    ],
+    // The endpoint is budgeted by the bridge: anything but a transform id the page script or the worker makes.
+    ['a key request without an endpoint', { type: 'keys-request', kid: KID, kind: 'video' }],
+    ['a key request with a number endpoint', { type: 'keys-request', kid: KID, kind: 'video', endpoint: 3 }],
+    ['a key request with an empty endpoint', { type: 'keys-request', kid: KID, kind: 'video', endpoint: '' }],
+    [
+      'a key request with an endpoint of no side',
+      { type: 'keys-request', kid: KID, kind: 'video', endpoint: 'video-1' },
+    ],
+    [
+      'a key request with a zero serial',
+      { type: 'keys-request', kid: KID, kind: 'video', endpoint: 'receive-video-0' },
+    ],
+    [
+      'a key request with a huge serial',
+      { type: 'keys-request', kid: KID, kind: 'video', endpoint: `receive-video-1${'0'.repeat(9)}` },
+    ],
+    [
+      'a key request with an endpoint and a suffix',
+      { type: 'keys-request', kid: KID, kind: 'video', endpoint: 'receive-video-1\n' },
+    ],
+    [
+      'a key request with an oversized endpoint',
+      { type: 'keys-request', kid: KID, kind: 'video', endpoint: `receive-video-1${'x'.repeat(1 << 20)}` },
+    ],
     ['stats that are not a list', { type: 'stats', stats }],
     ['stats with an extra field', { type: 'stats', stats: [{ ...stats, junk: 'x'.repeat(1 << 20) }] }],
     ['too many stats', { type: 'stats', stats: Array.from({ length: 257 }, () => stats) }],

@@ -250,6 +250,23 @@ describe.each(SUITES)('suite %i', (suite) => {
     expect(await reasonOf(sender.encrypt(kid, metadata, payload))).toBe('unknown_kid');
   });
 
+  it('discards a key that never sealed or opened a frame as if it never came, and keeps any other', async () => {
+    const { sender, receiver, kid } = await pair(suite);
+    // Unused (a flood's junk KID): gone, and the KID may be keyed again later.
+    expect(receiver.discardUnusedKey(kid)).toBe(true);
+    expect(receiver.hasKey(kid)).toBe(false);
+    expect(receiver.discardUnusedKey(kid)).toBe(false);
+    await receiver.addKey(kid, baseKey);
+    // Opened a frame: its replay window must not restart, so it stays (only retiring ends it).
+    const frame = await sender.encrypt(kid, metadata, payload);
+    await receiver.decrypt(metadata, frame);
+    expect(receiver.discardUnusedKey(kid)).toBe(false);
+    expect(await reasonOf(receiver.decrypt(metadata, frame))).toBe('replay');
+    // Sealed a frame: its counter must not restart, so it stays.
+    expect(sender.discardUnusedKey(kid)).toBe(false);
+    await expect(sender.addKey(kid, baseKey)).rejects.toBeInstanceOf(RangeError);
+  });
+
   it('runs on imported frame keys alone (no base key), which are non-extractable', async () => {
     const keys = await deriveFrameKeys(suite, baseKey, 99n);
     expect(keys.key.extractable).toBe(false);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { inspectFrame, kidEpoch, kidSenderId, makeKid, SUITE_FOR_KIND, vp8 } from '../../src/codecs';
+import { ENDPOINT_REFILL_MS, KeyRequestQuota } from '../../src/content/key-quota';
 import { deriveFrameKeys } from '../../src/sframe';
 import { epochDistance, epochFromBits } from '../../src/shared/epoch';
-import { Keyring, type MediaKind } from '../../src/worker/keyring';
+import { Keyring, MAX_UNPROVEN_KEYS_PER_ENDPOINT, type MediaKind, UNPROVEN_KEY_TTL_MS } from '../../src/worker/keyring';
 import { type EncodedFrame, ReceiveSession, SendSession, type SessionHost } from '../../src/worker/session';
 import { fixtures } from './fixtures';
 
@@ -552,5 +553,162 @@ describe('ReceiveSession', () => {
       },
     };
     expect(await receiver.process(broken)).toBeTypeOf('boolean');
+  });
+});
+
+describe('key-request flooding (issue 14 §3)', () => {
+  /**
+   * A frame a keyless participant sends to flood us: a real VP8 frame with a Framelock-looking trailer (config byte
+   * 0xF0, CTR 0, a KID of the current epoch with sender id `senderId`) and a random tag.
+   */
+  function junkFrame(senderId: bigint, i: number): EncodedFrame {
+    const plain = vp8Frames[i % vp8Frames.length] as Uint8Array;
+    const out = new Uint8Array(plain.length + 16 + 8 + 1);
+    out.set(plain);
+    crypto.getRandomValues(out.subarray(plain.length, plain.length + 16));
+    new DataView(out.buffer).setBigUint64(out.length - 9, makeKid(0, senderId));
+    out[out.length - 1] = 0xf0;
+    return frame(out);
+  }
+
+  /**
+   * Bob's worker on a fake clock, with receivers of his own choosing, served by a stand-in for the bridge that applies
+   * the bridge's own quota (src/content/key-quota.ts) per requesting transform, or none (`unlimited`).
+   */
+  function bobsWorker({ unlimited = false } = {}) {
+    let now = 0;
+    const clock = () => now;
+    const requests: { kid: bigint; kind: MediaKind; endpoint: string }[] = [];
+    const keyring = new Keyring((kid, kind, endpoint) => requests.push({ kid, kind, endpoint }), clock);
+    const quota = new KeyRequestQuota(clock);
+    const host: SessionHost = { keyring, epoch: () => 0, randomSenderId: () => 1n, requestKeyFrame: () => {} };
+    const receivers: ReceiveSession[] = [];
+    let nextJunk = 0x7000_0000_0000n;
+    return {
+      keyring,
+      advance(ms: number) {
+        now += ms;
+      },
+      receiver(id: string): ReceiveSession {
+        const receiver = new ReceiveSession(id, 'video', host, clock);
+        receivers.push(receiver);
+        return receiver;
+      },
+      /** The bridge answers every request: keys, or `rate` when the asking transform (or the frame) is over budget. */
+      async serve(): Promise<void> {
+        for (const { kid, kind, endpoint } of requests.splice(0)) {
+          const admission = unlimited ? 'charged' : quota.admit(endpoint, kidSenderId(kid), kid);
+          if (admission === 'endpoint_limit' || admission === 'frame_limit') {
+            keyring.refuse(kind, kid, { reason: 'rate' });
+            continue;
+          }
+          const keyEpoch = epochFromBits(kidEpoch(kid), 0) ?? 0;
+          const keys = await deriveFrameKeys(SUITE_FOR_KIND[kind], epochBaseKey(epochKey, keyEpoch), kid);
+          await keyring.install(kind, kid, keys, keyEpoch);
+        }
+      },
+      /** The worker's second: counters go to the bridge (which proves the senders that authenticated), junk keys go. */
+      tick(): void {
+        for (const receiver of receivers) {
+          const stats = receiver.snapshot('receive');
+          for (const entry of stats.byKid ?? []) {
+            if (entry.protected > 0) quota.prove(stats.id, kidSenderId(BigInt(entry.kid)));
+          }
+        }
+        keyring.sweep();
+      },
+      /** One junk frame with a fresh KID into `receiver`, served, 33 ms later (30 frames a second). */
+      async flood(receiver: ReceiveSession, frames: number): Promise<void> {
+        for (let i = 0; i < frames; i++) {
+          await receiver.process(junkFrame(nextJunk++, i));
+          await this.serve();
+          now += 33;
+          if (i % 30 === 29) this.tick();
+        }
+      },
+    };
+  }
+
+  /** Alice, keyed, and a function that gives her next protected frame. */
+  async function alice() {
+    const alice = participant(epochKey);
+    const sender = new SendSession('send-video-1', 'video', alice.host);
+    await send(sender, vp8Frames[0] as Uint8Array);
+    await alice.serve();
+    let i = 1;
+    return async () => frame((await send(sender, vp8Frames[i++ % vp8Frames.length] as Uint8Array)).data);
+  }
+
+  /** Delivers alice's frames to `receiver` every 33 ms until one decrypts; returns how many were dropped before. */
+  async function framesUntilDecrypted(
+    bob: ReturnType<typeof bobsWorker>,
+    receiver: ReceiveSession,
+    next: () => Promise<EncodedFrame>,
+  ) {
+    for (let dropped = 0; dropped < 1_000; dropped++) {
+      if (await receiver.process(await next())) return dropped;
+      await bob.serve();
+      bob.advance(33);
+      if (dropped % 30 === 29) bob.tick();
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  it('a flood of junk KIDs on one receiver does not delay a newcomer on another receiver', async () => {
+    // Without a flood: the newcomer's first frame asks for its key, the second decrypts.
+    const calm = bobsWorker();
+    calm.receiver('receive-video-1');
+    const baseline = await framesUntilDecrypted(calm, calm.receiver('receive-video-2'), await alice());
+    expect(baseline).toBe(1);
+    // With a keyless participant flooding bob's other receiver with a fresh KID per frame for a minute (1,800 key
+    // requests: the old frame-wide budget of 240 a minute was gone after 8 s, and the newcomer waited for the window).
+    const bob = bobsWorker();
+    const flooded = bob.receiver('receive-video-1');
+    await bob.flood(flooded, 30 * 60);
+    expect(await framesUntilDecrypted(bob, bob.receiver('receive-video-2'), await alice())).toBe(baseline);
+    expect(flooded.snapshot('receive')).toMatchObject({ protected: 0 });
+  });
+
+  it('junk keys are dropped: a few per receiver at most, none after a few seconds; a proven sender’s keys stay', async () => {
+    // A bridge that keys every request: the worker's own bound must hold.
+    const bob = bobsWorker({ unlimited: true });
+    const flooded = bob.receiver('receive-video-1');
+    const newcomer = bob.receiver('receive-video-2');
+    const next = await alice();
+    expect(await framesUntilDecrypted(bob, newcomer, next)).toBe(1);
+    await bob.serve(); // the next epoch's key of a sender that decrypted, asked ahead
+    const provenKeys = bob.keyring.keyCount('video'); // alice's KID, and the next epoch's asked ahead
+    expect(provenKeys).toBe(2);
+    for (let i = 0; i < 200; i++) {
+      await bob.flood(flooded, 1);
+      expect(bob.keyring.unprovenCount('video')).toBeLessThanOrEqual(MAX_UNPROVEN_KEYS_PER_ENDPOINT);
+    }
+    expect(bob.keyring.keyCount('video')).toBeLessThanOrEqual(provenKeys + MAX_UNPROVEN_KEYS_PER_ENDPOINT);
+    bob.advance(UNPROVEN_KEY_TTL_MS);
+    bob.tick();
+    expect(bob.keyring.unprovenCount('video')).toBe(0);
+    expect(bob.keyring.keyCount('video')).toBe(provenKeys);
+    expect(await newcomer.process(await next())).toBe(true);
+  });
+
+  it('the flooded receiver gets its real sender back when it shows up there (an SFU switch), and keeps it under junk', async () => {
+    const bob = bobsWorker();
+    const track = bob.receiver('receive-video-1');
+    await bob.flood(track, 30 * 20);
+    // The SFU switches the track to alice: her KID waits for the track's next token (one per 3 s; the worker asks
+    // again every 2 s), never for the frame's minute.
+    const next = await alice();
+    const dropped = await framesUntilDecrypted(bob, track, next);
+    expect(dropped * 33).toBeLessThanOrEqual(ENDPOINT_REFILL_MS + 2_000 + 100);
+    // The flood comes back on the same track, interleaved with her frames, for 20 s: every one of hers decrypts (her
+    // key is proven: no junk pushes it out, and no sweep drops it).
+    bob.tick();
+    let hers = 0;
+    for (let i = 0; i < 30 * 20; i++) {
+      await bob.flood(track, 1);
+      expect(await track.process(await next()), `her frame ${i}`).toBe(true);
+      hers++;
+    }
+    expect(hers).toBe(600);
   });
 });

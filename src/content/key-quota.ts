@@ -1,0 +1,205 @@
+/**
+ * @module How many new senders the content bridge derives frame keys for, and for whom. Every KID a receiver sees is
+ * a key request, and a participant without the key can put a fresh KID on every frame it sends (a "key-request
+ * flood"): one budget for the whole frame would let one such track starve every other track of keys, so a newcomer,
+ * a reload or a sender-id rollover would wait minutes (issue 14 §3). Here each endpoint (one sender or receiver
+ * transform of the page, named by the worker) has a budget of its own, and a ceiling for the whole frame bounds the
+ * work all of them together can cause. A sender whose frame authenticated (the worker says so in its counters, and
+ * only for a sender this endpoint was given keys for) is *proven*: its keys for later epochs are free, and junk can
+ * never push it out. Senders that proved nothing are kept briefly and in small numbers, then forgotten.
+ *
+ * The endpoint id comes from the worker, which runs in the page's origin: it is untrusted. The bridge checks its
+ * shape (`TRANSFORM_ID_PATTERN`) and this module bounds what a lying worker can do with it: a fresh id per request
+ * gets a fresh endpoint budget, but never more than the frame's ceiling, and at most {@link MAX_ENDPOINTS} are kept.
+ *
+ * Pure: no DOM, no extension API, an injectable clock (unit-tested in test/unit/key-quota.test.ts).
+ */
+
+/**
+ * New senders one endpoint may get keys for at once. A receiver meets one new sender per peer page load, one more at
+ * each sender-id rollover (every 16 epochs) and one per speaker an SFU switches onto it: 8 covers an SFU rotating a
+ * track through 8 speakers at once. A flooding track gets 8 junk keys, then {@link ENDPOINT_REFILL_MS} paces it.
+ */
+export const ENDPOINT_BURST = 8;
+/**
+ * One more new sender per endpoint this often (20 a minute). It bounds how long a track that was flooded waits for
+ * its real sender once the flood stops on it (an SFU switching the stream): at most this, plus the worker's 2 s retry.
+ */
+export const ENDPOINT_REFILL_MS = 3_000;
+/**
+ * New senders the whole frame may get keys for at once: a 100-participant call (audio and video each: 200 tracks)
+ * keys everyone at once, as the old frame-wide limit (240 a minute) allowed.
+ */
+export const FRAME_BURST = 240;
+/**
+ * One more new sender for the whole frame this often (600 a minute, 10 a second). It only bounds CPU: one key
+ * derivation (RFC 9605 §4.4.2: HKDF and the key imports) took 0.4 ms for video and 0.6 ms for audio on our 2-core
+ * machines (Node 20, loaded), so 10 a second cost under 1 % of a core. Endpoint budgets keep a flood below it: a
+ * flooding track gets at most 20 a minute, so it takes 30 tracks flooding at once to reach it.
+ */
+export const FRAME_REFILL_MS = 100;
+/**
+ * A sender granted keys that has not proven itself (no authenticated frame reported yet) is remembered this long: its
+ * other epochs' KIDs are free meanwhile (a receiver asks for the next epoch's key right after the first frame
+ * decrypts, before its counters reach us, which they do every second). After that it costs a token again.
+ */
+export const UNPROVEN_SENDER_TTL_MS = 10_000;
+/** Unproven senders remembered per endpoint; the oldest is forgotten first (junk rotates out, proven senders stay). */
+export const MAX_UNPROVEN_SENDERS_PER_ENDPOINT = 4;
+/** Proven senders remembered per endpoint (as many KIDs as a receiver keeps counts for), least recently proven first out. */
+export const MAX_PROVEN_SENDERS_PER_ENDPOINT = 16;
+/**
+ * Proven senders remembered for the whole frame: any endpoint keys them free (an SFU may move a known sender to
+ * another track). 4,096 × 2 tracks covers any call we support; the least recently proven is forgotten first.
+ */
+export const MAX_PROVEN_SENDERS = 4_096;
+/**
+ * Endpoints tracked; the one that asked least recently is forgotten first (it starts over with a full budget, which
+ * the frame's ceiling still bounds). 512 is twice the receivers the bridge remembers as authenticated.
+ */
+export const MAX_ENDPOINTS = 512;
+
+/** What {@link KeyRequestQuota.admit} decided. */
+export type Admission =
+  /** A proven sender, or another epoch of an unproven one granted lately: no token spent. */
+  | 'free'
+  /** A new sender: one token of the endpoint and one of the frame spent. */
+  | 'charged'
+  /** Refused: the endpoint spent its budget (the frame's was not touched). */
+  | 'endpoint_limit'
+  /** Refused: the frame's ceiling is reached (the endpoint's token was not spent). */
+  | 'frame_limit';
+
+/** A token bucket: `capacity` tokens, one more every `refillMs`. */
+class TokenBucket {
+  #tokens: number;
+  #at: number;
+
+  constructor(
+    readonly capacity: number,
+    readonly refillMs: number,
+    now: number,
+  ) {
+    this.#tokens = capacity;
+    this.#at = now;
+  }
+
+  /** Whether a whole token is there now (refilled up to `now`). */
+  has(now: number): boolean {
+    if (now > this.#at) {
+      this.#tokens = Math.min(this.capacity, this.#tokens + (now - this.#at) / this.refillMs);
+      this.#at = now;
+    }
+    return this.#tokens >= 1;
+  }
+
+  take(): void {
+    this.#tokens -= 1;
+  }
+}
+
+interface Endpoint {
+  bucket: TokenBucket;
+  /** Senders granted keys that proved nothing yet: when, and which of their KIDs (oldest first). */
+  unproven: Map<bigint, { at: number; kids: Set<bigint> }>;
+  /** Senders whose frames authenticated on this endpoint (least recently proven first). */
+  proven: Set<bigint>;
+}
+
+/** Deletes the first (oldest) entry of an insertion-ordered Map or Set. */
+function dropOldest(collection: Map<bigint, unknown> | Set<bigint> | Map<string, unknown>): void {
+  const first = collection.keys().next();
+  if (!first.done) collection.delete(first.value as never);
+}
+
+export class KeyRequestQuota {
+  readonly #now: () => number;
+  #frame: TokenBucket;
+  /** Endpoints by id, least recently asking first. */
+  readonly #endpoints = new Map<string, Endpoint>();
+  /** Senders proven on any endpoint, least recently proven first. */
+  readonly #proven = new Set<bigint>();
+
+  constructor(now: () => number = () => Date.now()) {
+    this.#now = now;
+    this.#frame = new TokenBucket(FRAME_BURST, FRAME_REFILL_MS, now());
+  }
+
+  /**
+   * Whether `endpoint` may get the keys of `kid` (whose sender id is `sender`), and what it cost. Call once per
+   * request the bridge would answer (after its own checks of the KID), and derive only when the answer is `free` or
+   * `charged`.
+   */
+  admit(endpoint: string, sender: bigint, kid: bigint): Admission {
+    const now = this.#now();
+    const state = this.#endpoint(endpoint, now);
+    if (state.proven.has(sender) || this.#proven.has(sender)) return 'free';
+    for (const [id, entry] of state.unproven) {
+      if (now - entry.at < UNPROVEN_SENDER_TTL_MS) break; // oldest first: the rest are younger
+      state.unproven.delete(id);
+    }
+    const granted = state.unproven.get(sender);
+    // Another epoch's KID of a sender granted lately: free. The same KID again means the worker dropped its key (it
+    // proved nothing): that costs a token like a new sender, so re-asking cannot derive for free.
+    if (granted !== undefined && !granted.kids.has(kid)) {
+      granted.kids.add(kid);
+      return 'free';
+    }
+    if (!state.bucket.has(now)) return 'endpoint_limit';
+    if (!this.#frame.has(now)) return 'frame_limit';
+    state.bucket.take();
+    this.#frame.take();
+    state.unproven.delete(sender);
+    state.unproven.set(sender, { at: now, kids: new Set([kid]) });
+    if (state.unproven.size > MAX_UNPROVEN_SENDERS_PER_ENDPOINT) dropOldest(state.unproven);
+    return 'charged';
+  }
+
+  /**
+   * A frame of `sender` authenticated on `endpoint` (the worker's counters say so). Believed only for a sender this
+   * endpoint was granted keys for and has not forgotten: a worker cannot make a sender proven that it never got
+   * keys for here. Returns whether the sender is proven now.
+   */
+  prove(endpoint: string, sender: bigint): boolean {
+    const state = this.#endpoints.get(endpoint);
+    if (state === undefined) return false;
+    if (state.proven.has(sender)) return true;
+    if (!state.unproven.delete(sender)) return false;
+    state.proven.add(sender);
+    if (state.proven.size > MAX_PROVEN_SENDERS_PER_ENDPOINT) dropOldest(state.proven);
+    this.#proven.delete(sender);
+    this.#proven.add(sender);
+    if (this.#proven.size > MAX_PROVEN_SENDERS) dropOldest(this.#proven);
+    return true;
+  }
+
+  /** Forgets every sender (another room key: nothing keyed before counts). Budgets are kept: they bound work, not keys. */
+  forgetSenders(): void {
+    this.#proven.clear();
+    for (const state of this.#endpoints.values()) {
+      state.unproven.clear();
+      state.proven.clear();
+    }
+  }
+
+  /** How many endpoints are tracked (for tests). */
+  get endpoints(): number {
+    return this.#endpoints.size;
+  }
+
+  #endpoint(id: string, now: number): Endpoint {
+    let state = this.#endpoints.get(id);
+    if (state === undefined) {
+      state = {
+        bucket: new TokenBucket(ENDPOINT_BURST, ENDPOINT_REFILL_MS, now),
+        unproven: new Map(),
+        proven: new Set(),
+      };
+      if (this.#endpoints.size >= MAX_ENDPOINTS) dropOldest(this.#endpoints);
+    } else {
+      this.#endpoints.delete(id); // re-inserted below: most recently asking last
+    }
+    this.#endpoints.set(id, state);
+    return state;
+  }
+}
