@@ -145,8 +145,9 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_, fixture) => {
     for (const { data } of fixture.frames) {
       const sent = await protectFrame(sender, kid, framing, data);
       if (sent.status === 'unprotected') {
-        expect(data.length).toBeLessThanOrEqual(3);
-        expect(await unprotectFrame(receiver, framing, sent.frame)).toEqual({ status: 'clear', reason: 'dtx' });
+        // Only an empty audio frame; every DTX frame of 1-3 bytes is protected.
+        expect(data.length).toBe(0);
+        expect(await unprotectFrame(receiver, framing, sent.frame)).toEqual({ status: 'clear', reason: 'empty' });
         continue;
       }
       expect(sent.codec).toBe(fixture.codec);
@@ -160,7 +161,7 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_, fixture) => {
   it('keeps what packetizers and SFUs read in clear', async () => {
     const { sender } = await contexts(framing);
     for (const { type, data } of fixture.frames) {
-      if (data.length <= 3) continue;
+      if (data.length === 0) continue;
       const out = await protect(sender, framing, data);
       if (fixture.codec === 'vp8') {
         const clear = type === 'key' ? 10 : 3;
@@ -220,8 +221,8 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_, fixture) => {
     for (const { type, data } of inputs) {
       const sent = await protectFrame(sender, kid, framing, data);
       if (sent.status === 'unprotected') {
-        // Only audio that carries nothing (0 bytes) is sent as it is; it stays nothing on the way.
-        expect(data.length).toBeLessThanOrEqual(3);
+        // Only audio that carries nothing (0 bytes) is sent as it is.
+        expect(data.length).toBe(0);
         continue;
       }
       const out = sent.frame;
@@ -317,12 +318,22 @@ describe('framing selection and fallbacks', () => {
     if (got.status === 'decrypted') expect(got.frame).toEqual(junk);
   });
 
-  it('passes Opus DTX (≤ 3 bytes) unprotected, and protects everything else', async () => {
-    const { sender } = await contexts(opus);
-    for (const length of [0, 1, 2, 3]) {
-      expect((await protectFrame(sender, kid, opus, new Uint8Array(length).fill(8))).status).toBe('unprotected');
+  it('protects every Opus frame of 1 byte or more (DTX and comfort noise too); only an empty frame passes', async () => {
+    const { sender, receiver } = await contexts(opus);
+    expect(await protectFrame(sender, kid, opus, new Uint8Array(0))).toEqual({
+      status: 'unprotected',
+      frame: new Uint8Array(0),
+      reason: 'empty',
+    });
+    for (const length of [1, 2, 3, 4]) {
+      const data = new Uint8Array(length).fill(0xf8);
+      const sent = await protectFrame(sender, kid, opus, data);
+      expect(sent.status).toBe('protected');
+      expect(await unprotectFrame(receiver, opus, sent.frame)).toMatchObject({ status: 'decrypted', frame: data });
+      // The same bytes in clear are not ours: a receiver never takes them for DTX.
+      expect(await unprotectFrame(receiver, opus, data)).toEqual({ status: 'clear', reason: 'not_protected' });
     }
-    expect((await protectFrame(sender, kid, opus, new Uint8Array(4).fill(8))).status).toBe('protected');
+    expect(await unprotectFrame(receiver, opus, new Uint8Array(0))).toEqual({ status: 'clear', reason: 'empty' });
   });
 
   it('refuses a context of the wrong suite and a KID without the Framelock marker', async () => {
