@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   av1,
@@ -17,6 +18,7 @@ import {
   vp9,
 } from '../../src/codecs';
 import { parseObus } from '../../src/codecs/av1';
+import { escapeNal } from '../../src/codecs/escape';
 import { findNalUnits } from '../../src/codecs/h26x';
 import { SFrameContext } from '../../src/sframe';
 import { depacketize, packetize, type RtpCodec } from '../browser/rtp';
@@ -352,4 +354,143 @@ describe('framing selection and fallbacks', () => {
     const { receiver } = await contexts(vp9);
     expect((await unprotectFrame(receiver, vp9, out)).status).not.toBe('decrypted');
   });
+});
+
+describe('H.264/H.265 slices whose header does not parse', () => {
+  const secret = new TextEncoder().encode('picture content that no SFU may read');
+  /**
+   * A slice payload that starts with 48 zero bits (escaped as an encoder escapes them): no ue(v) can be read where
+   * first_mb_in_slice (H.264) or slice_pic_parameter_set_id (H.265) should be, so the slice header does not parse.
+   */
+  const unparseable = [0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00, ...secret];
+  /** A slice whose header parses: ue(v) fields of value 0 are single 1 bits (H.264: 3 fields; H.265 IRAP: 2 + 1). */
+  const parseable = [0xe4, 0x11, 0x22, 0x33, 0x44, 0x55];
+  const CASES = [
+    // H.264: 0x65 IDR slice, 0x41 non-IDR slice.
+    { name: 'h264, one IDR slice', framing: h264, hdr: 1, nals: [[0x65, ...unparseable]] },
+    {
+      name: 'h264, before a slice that parses',
+      framing: h264,
+      hdr: 1,
+      nals: [
+        [0x41, ...unparseable],
+        [0x41, ...parseable],
+      ],
+    },
+    {
+      name: 'h264, after a slice that parses',
+      framing: h264,
+      hdr: 1,
+      nals: [
+        [0x41, ...parseable],
+        [0x41, ...unparseable],
+      ],
+    },
+    // H.265: type 19 (IDR_W_RADL) 0x26 0x01, type 1 (TRAIL_R) 0x02 0x01.
+    { name: 'h265, one IDR slice', framing: h265, hdr: 2, nals: [[0x26, 0x01, ...unparseable]] },
+    {
+      name: 'h265, before a slice that parses',
+      framing: h265,
+      hdr: 2,
+      nals: [
+        [0x02, 0x01, ...unparseable],
+        [0x26, 0x01, ...parseable],
+      ],
+    },
+  ] as const;
+
+  const annexB = (nals: readonly (readonly number[])[]) => Uint8Array.from(nals.flatMap((n) => [0, 0, 0, 1, ...n]));
+  const contains = (haystack: Uint8Array, needle: Uint8Array) =>
+    Buffer.from(haystack).indexOf(Buffer.from(needle)) >= 0;
+
+  it.each(CASES)('$name: encrypted after the NAL header, and decrypts back', async ({ framing, hdr, nals }) => {
+    const { sender, receiver } = await contexts(framing);
+    const frame = annexB(nals);
+    const sent = await protectFrame(sender, kid, framing, frame);
+    expect(sent.status === 'protected' && sent.codec).toBe(framing.name);
+    const out = sent.frame;
+    expect(contains(out, secret), 'the unparsed slice is still in clear').toBe(false);
+    // The packetizer still finds every NAL unit and its header, and no start code is emulated.
+    const before = findNalUnits(frame) ?? [];
+    const after = findNalUnits(out) ?? [];
+    expect(after.length).toBe(before.length);
+    after.forEach((u, i) => {
+      const b = before[i] as (typeof before)[number];
+      expect(out.subarray(u.start, u.start + hdr)).toEqual(frame.subarray(b.start, b.start + hdr));
+      expect(out[u.end - 1]).not.toBe(0);
+    });
+    for (let k = 0; k + 2 < out.length; k++) {
+      if (out[k] === 0 && out[k + 1] === 0 && (out[k + 2] ?? 9) <= 2) {
+        // Only the start codes themselves.
+        expect(after.some((u) => k >= u.codeStart && k + 3 <= u.start)).toBe(true);
+      }
+    }
+    const got = await unprotectFrame(receiver, framing, out);
+    expect(got).toMatchObject({ status: 'decrypted', frame });
+    // And after a depacketizer rewrote the start codes.
+    const fresh = await contexts(framing);
+    expect(await unprotectFrame(fresh.receiver, framing, rewriteStartCodes(out, 3))).toMatchObject({
+      status: 'decrypted',
+    });
+  });
+
+  it.each(CASES)('$name: every altered byte, and the marker removed, fail', async ({ framing, nals }) => {
+    const { sender } = await contexts(framing);
+    const out = (await protectFrame(sender, kid, framing, annexB(nals))).frame;
+    for (let i = 0; i < out.length; i++) {
+      const altered = out.slice();
+      altered[i] = (altered[i] ?? 0) ^ 0x01;
+      const { receiver } = await contexts(framing);
+      expect((await unprotectFrame(receiver, framing, altered)).status).not.toBe('decrypted');
+    }
+    // Without the marker that says "this slice's header did not parse", the receiver reads the layout differently.
+    const marker = Buffer.from(out).indexOf(Buffer.from([0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00]));
+    expect(marker).toBeGreaterThan(0);
+    const stripped = Uint8Array.from([...out.subarray(0, marker), ...out.subarray(marker + 7)]);
+    const { receiver } = await contexts(framing);
+    expect((await unprotectFrame(receiver, framing, stripped)).status).not.toBe('decrypted');
+  });
+
+  it('random Annex B frames, unparseable slices included, round-trip whatever start codes the receiver gets', async () => {
+    const nalByte = fc.integer({ min: 0, max: 255 }).map((b) => (b < 128 ? b & 0x03 : b));
+    const h264Nal = fc.tuple(
+      fc.constantFrom(0x65, 0x41, 0x06, 0x67, 0x68, 0x09, 0x01),
+      fc.array(nalByte, { maxLength: 24 }),
+    );
+    const h265Nal = fc.tuple(
+      fc.constantFrom(0x26, 0x02, 0x4e, 0x40, 0x42, 0x44, 0x00, 0x2a),
+      fc.array(nalByte, { maxLength: 24 }),
+    );
+    const cases: [Framing, fc.Arbitrary<[number, number[]]>, boolean][] = [
+      [h264, h264Nal, false],
+      [h265, h265Nal, true],
+    ];
+    for (const [framing, nal, hdr2] of cases) {
+      const { sender } = await contexts(framing);
+      let unparsed = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(nal, { minLength: 1, maxLength: 4 }), fc.boolean(), async (units, three) => {
+          // An encoder's NAL units: escaped payloads that do not end in a zero byte.
+          const nals = units.map(([header, payload]) => {
+            const body = escapeNal(Uint8Array.from(payload.length > 0 ? [...payload, 0x80] : []), 0);
+            return [header, ...(hdr2 ? [0x01] : []), ...body];
+          });
+          const frame = annexB(nals);
+          const sent = await protectFrame(sender, kid, framing, frame);
+          if (sent.status !== 'protected') return;
+          if (contains(sent.frame, Uint8Array.from([0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00]))) unparsed++;
+          const { receiver } = await contexts(framing);
+          const arrived = rewriteStartCodes(sent.frame, three ? 3 : 4);
+          const got = await unprotectFrame(receiver, framing, arrived);
+          expect(got.status).toBe('decrypted');
+          if (got.status === 'decrypted') {
+            expect(rewriteStartCodes(got.frame, 4)).toEqual(rewriteStartCodes(frame, 4));
+          }
+        }),
+        { numRuns: 300, seed: 14 },
+      );
+      // The generator does produce slices whose header does not parse.
+      expect(unparsed).toBeGreaterThan(0);
+    }
+  }, 60_000);
 });
