@@ -1,5 +1,5 @@
 /**
- * @module Framelock frame format v2: the constants every participant must agree on, the KID layout and the trailer.
+ * @module Framelock frame format v3: the constants every participant must agree on, the KID layout and the trailer.
  * See docs/frame-format.md for the whole picture. Every magic number of the format lives here, with its reason.
  *
  * A protected frame keeps the codec's own layout (clear bytes in place, ciphertext in place of the protected bytes)
@@ -11,14 +11,20 @@
  * | in the positions the codec had them       | Nt bytes| 0-8 B   |  big-endian   | 1 byte |
  * +------------------------------------------+---------+---------+---------------+--------+
  *                                            '------------------ trailer -------------------'
- * AAD (RFC 9605 §4.4.3) = SFrame header (config || KID || CTR, §4.3) || 0x01 (format version) || codec id
+ * AAD (RFC 9605 §4.4.3) = SFrame header (config || KID || CTR, §4.3) || FORMAT_VERSION (1 byte) || codec id
  *                         || the codec's canonical description of its clear bytes
  * ```
  */
 import { headerLengthFromConfig } from '../sframe';
 
-/** 2: audio moved from suite 2 to 0xF001 (v1 frames cannot be read by v2 receivers, nor the reverse). */
-export const FORMAT_VERSION = 2;
+/**
+ * The version byte in every frame's AAD: peers of different versions read none of each other's frames.
+ * - 2: audio moved from suite 2 to 0xF001.
+ * - 3: every audio frame of 1 byte or more is protected (v2 sent Opus frames of 1-3 bytes, DTX and comfort noise, in
+ *   clear, and its receivers passed such frames unauthenticated); an H.264/H.265 slice whose header does not parse is
+ *   encrypted after its NAL header, behind a marker (h26x.ts), where v2 left it all clear.
+ */
+export const FORMAT_VERSION = 3;
 
 export type MediaKind = 'audio' | 'video';
 
@@ -43,7 +49,7 @@ export const TAG_LENGTH: Readonly<Record<MediaKind, number>> = { audio: 8, video
  * | 0b1011 | epoch|              random sender id (56 bits)               |
  * +--------+------+-------------------------------------------------------+
  * ```
- * - The top nibble marks a Framelock frame (versions 1 and 2 share the layout). Its top bit also keeps the KID at 8 bytes, so the header's config
+ * - The top nibble marks a Framelock frame (versions 1 to 3 share the layout). Its top bit also keeps the KID at 8 bytes, so the header's config
  *   byte always reads 1 111 Y CCC: together that is 8 fixed bits a receiver checks before any crypto.
  * - epoch: the key epoch mod 16 (the key hierarchy defines epochs; receivers accept only neighbours of their own).
  * - sender id: fresh and random per page load and track. 56 bits, not 48: with 300 tracks in one epoch, two share an
@@ -59,9 +65,6 @@ const EPOCH_MASK = (1 << EPOCH_BITS) - 1;
 /** Config byte bits that must match for our trailer: X = 1 and K = 7 (KID in 8 bytes), RFC 9605 §4.3. */
 export const CONFIG_MASK = 0xf0;
 export const CONFIG_EXPECTED = 0xf0;
-
-/** Opus DTX and comfort-noise frames are 1-3 bytes; they carry no speech and pass unprotected (docs/frame-format.md). */
-export const MAX_UNPROTECTED_AUDIO_FRAME = 3;
 
 const EPOCH_SHIFT = BigInt(SENDER_ID_BITS);
 const MARKER_SHIFT = BigInt(SENDER_ID_BITS + EPOCH_BITS);
@@ -100,7 +103,7 @@ export const CODEC_ID = {
 export type CodecName = keyof typeof CODEC_ID;
 
 /**
- * Trailer length implied by its last byte, or undefined if that byte is not a v1 config byte.
+ * Trailer length implied by its last byte, or undefined if that byte is not a config byte of ours.
  * @param config the frame's last byte (raw, after any unescaping)
  */
 export function trailerLength(config: number, tagLength: number): number | undefined {

@@ -12,10 +12,18 @@
  *   it can never end in a zero byte that a depacketizer would take for part of the next start code.
  * The rest is encrypted; ciphertext and trailer are escaped (escape.ts) so no start code can appear in them.
  *
+ * A slice whose header does not parse (too short, or a ue(v) of more than 31 leading zeros) keeps only its NAL
+ * header clear. The receiver must see that from the protected unit alone, where the sender's failing bits are
+ * ciphertext (which would often parse), so the sender puts {@link OPAQUE_SLICE_MARKER} after the header: 40 zero bits
+ * (escaped), on which the receiver's parse fails too whatever follows. A slice header that parses can never begin
+ * with it, so the marker is unambiguous; it is authenticated (bit 0 of the unit's first metadata number) and removed
+ * on decryption.
+ *
  * ```
  * sender:    |00 00 00 01|hdr|slice hdr..pps_id| payload ........ |z|00 00 01|hdr| payload ............ |
  * protected: |00 00 00 01|hdr|slice hdr..pps_id| esc(ct1 || z)      |00 00 01|hdr| esc(ct2 || trailer)  |
- * metadata = for each NAL unit: leb128(clear length) || leb128(ciphertext length) || clear bytes || [z]
+ * unparsed:  |00 00 01|hdr|00 00 03 00 00 03 00| esc(ct || z)   (or esc(ct || trailer) in the last unit)
+ * metadata = for each NAL unit: leb128(2 × clear length + marker) || leb128(ciphertext length) || clear bytes || [z]
  * ```
  * Start codes are not authenticated (depacketizers rewrite them, 3 or 4 bytes), nor are zero bytes between NAL units.
  */
@@ -25,6 +33,22 @@ import { escapeNal, isEscapeByte, trailingZeros, unescapeNal } from './escape';
 import { TAG_LENGTH, trailerLength, writeTrailer } from './format';
 import { type Framing, genericVideo, type ReceivedLayout, type SenderLayout } from './framing';
 import { pushLeb128 } from './leb128';
+
+/**
+ * Follows the NAL header of a slice whose header does not parse: 00 00 00 00 00 with emulation prevention. 40 zero
+ * bits make any slice header parse fail (H.264 first_mb_in_slice, H.265 after at most 2 flag bits
+ * slice_pic_parameter_set_id: a ue(v) of 32 leading zeros), and an escaped NAL unit may hold it.
+ */
+export const OPAQUE_SLICE_MARKER: readonly number[] = [0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00];
+/** Zero bytes that end the marker: the escaping state of the ciphertext after it. */
+const MARKER_TRAILING_ZEROS = 1;
+const MARKER_BYTES = Uint8Array.from(OPAQUE_SLICE_MARKER);
+
+function hasMarker(bytes: Uint8Array, at: number, end: number): boolean {
+  if (end - at < OPAQUE_SLICE_MARKER.length) return false;
+  for (let i = 0; i < OPAQUE_SLICE_MARKER.length; i++) if (bytes[at + i] !== OPAQUE_SLICE_MARKER[i]) return false;
+  return true;
+}
 
 interface NalUnit {
   /** Start of the start code. */
@@ -71,12 +95,15 @@ export function findNalUnits(frame: Uint8Array): NalUnit[] | undefined {
 interface H26xRules {
   readonly name: 'h264' | 'h265';
   readonly headerLength: number;
-  /** Clear bytes of the NAL unit at bytes[start, end): prefix-determined, `end - start` when all of it stays clear. */
-  clearLength(bytes: Uint8Array, start: number, end: number): number;
+  /**
+   * Clear bytes of the NAL unit at bytes[start, end): prefix-determined, `end - start` when all of it stays clear;
+   * undefined for a slice whose header does not parse (then only the NAL header stays clear, see the module doc).
+   */
+  clearLength(bytes: Uint8Array, start: number, end: number): number | undefined;
 }
 
-function sliceClearLength(reader: BitReader, start: number, end: number, steps: (r: BitReader) => boolean): number {
-  return steps(reader) ? reader.consumedEnd - start : end - start;
+function sliceClearLength(reader: BitReader, start: number, steps: (r: BitReader) => boolean): number | undefined {
+  return steps(reader) ? reader.consumedEnd - start : undefined;
 }
 
 export const H264_RULES: H26xRules = {
@@ -99,12 +126,7 @@ export const H264_RULES: H26xRules = {
     }
     if (type === 1 || type === 5) {
       const r = new BitReader(bytes, start + 1, end, true);
-      return sliceClearLength(
-        r,
-        start,
-        end,
-        (s) => s.ue() !== undefined && s.ue() !== undefined && s.ue() !== undefined,
-      );
+      return sliceClearLength(r, start, (s) => s.ue() !== undefined && s.ue() !== undefined && s.ue() !== undefined);
     }
     return Math.min(1, end - start);
   },
@@ -124,7 +146,6 @@ export const H265_RULES: H26xRules = {
       return sliceClearLength(
         r,
         start,
-        end,
         (s) => s.bits(1) !== undefined && (!irap || s.bits(1) !== undefined) && s.ue() !== undefined,
       );
     }
@@ -138,12 +159,14 @@ interface PlannedNal {
   encrypted: number;
   /** The kept last byte (non-last units with ciphertext), or -1. */
   suffix: number;
+  /** A slice whose header did not parse, with ciphertext: {@link OPAQUE_SLICE_MARKER} follows the clear bytes. */
+  marker: boolean;
 }
 
 function describe(frame: Uint8Array, plan: readonly PlannedNal[]): Uint8Array {
   const out: number[] = [];
   for (const nal of plan) {
-    pushLeb128(out, nal.clear);
+    pushLeb128(out, 2 * nal.clear + (nal.marker ? 1 : 0));
     pushLeb128(out, nal.encrypted);
     for (let i = 0; i < nal.clear; i++) out.push(frame[nal.unit.start + i] ?? 0);
     if (nal.suffix >= 0) out.push(nal.suffix);
@@ -156,12 +179,20 @@ function layout(rules: H26xRules, frame: Uint8Array): SenderLayout {
   if (units === undefined) return genericVideo.layout(frame);
   const plan: PlannedNal[] = units.map((unit, index) => {
     const length = unit.end - unit.start;
-    let clear = Math.min(rules.clearLength(frame, unit.start, unit.end), length);
+    const parsed = rules.clearLength(frame, unit.start, unit.end);
+    let clear = Math.min(parsed ?? rules.headerLength, length);
     const last = index === units.length - 1;
-    if (last) return { unit, clear, encrypted: length - clear, suffix: -1 };
+    if (last)
+      return { unit, clear, encrypted: length - clear, suffix: -1, marker: parsed === undefined && length > clear };
     if (clear >= length - 1) clear = length;
     const encrypted = Math.max(0, length - 1 - clear);
-    return { unit, clear, encrypted, suffix: encrypted > 0 ? (frame[unit.end - 1] ?? 0) : -1 };
+    return {
+      unit,
+      clear,
+      encrypted,
+      suffix: encrypted > 0 ? (frame[unit.end - 1] ?? 0) : -1,
+      marker: parsed === undefined && encrypted > 0,
+    };
   });
   let plainLength = 0;
   for (const nal of plan) plainLength += nal.encrypted;
@@ -182,9 +213,10 @@ function layout(rules: H26xRules, frame: Uint8Array): SenderLayout {
       plan.forEach((nal, index) => {
         const { unit } = nal;
         parts.push(frame.subarray(unit.codeStart, unit.start + nal.clear));
+        if (nal.marker) parts.push(MARKER_BYTES);
         const ct = ciphertext.subarray(at, at + nal.encrypted);
         at += nal.encrypted;
-        const zeros = trailingZeros(frame, unit.start, unit.start + nal.clear);
+        const zeros = nal.marker ? MARKER_TRAILING_ZEROS : trailingZeros(frame, unit.start, unit.start + nal.clear);
         if (index === plan.length - 1) {
           const tail = new Uint8Array(ct.length + tag.length + header.length);
           tail.set(ct, 0);
@@ -247,17 +279,21 @@ function parse(rules: H26xRules, frame: Uint8Array): ReceivedLayout | undefined 
   const ciphertexts: Uint8Array[] = [];
   bodyUnits.forEach((unit, index) => {
     const length = unit.end - unit.start;
-    let clear = Math.min(rules.clearLength(frame, unit.start, unit.end), length);
+    const parsed = rules.clearLength(frame, unit.start, unit.end);
+    let clear = Math.min(parsed ?? rules.headerLength, length);
+    // Only a slice that does not parse here can carry the marker: one that parses began with a clear slice header.
+    const marker = parsed === undefined && hasMarker(frame, unit.start + clear, unit.end);
     const last = index === bodyUnits.length - 1;
-    if (!last && clear >= length - 1) clear = length;
-    const zeros = trailingZeros(frame, unit.start, unit.start + clear);
-    const raw = clear < length ? unescapeNal(frame.subarray(unit.start + clear, unit.end), zeros) : new Uint8Array(0);
+    if (!last && !marker && clear >= length - 1) clear = length;
+    const from = unit.start + clear + (marker ? OPAQUE_SLICE_MARKER.length : 0);
+    const zeros = marker ? MARKER_TRAILING_ZEROS : trailingZeros(frame, unit.start, unit.start + clear);
+    const raw = from < unit.end ? unescapeNal(frame.subarray(from, unit.end), zeros) : new Uint8Array(0);
     if (last || raw.length === 0) {
       ciphertexts.push(raw);
-      plan.push({ unit, clear, encrypted: raw.length, suffix: -1 });
+      plan.push({ unit, clear, encrypted: raw.length, suffix: -1, marker });
     } else {
       ciphertexts.push(raw.subarray(0, raw.length - 1));
-      plan.push({ unit, clear, encrypted: raw.length - 1, suffix: raw[raw.length - 1] ?? 0 });
+      plan.push({ unit, clear, encrypted: raw.length - 1, suffix: raw[raw.length - 1] ?? 0, marker });
     }
   });
   const { trailer } = found;

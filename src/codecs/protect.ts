@@ -1,5 +1,5 @@
 /**
- * @module Protecting and unprotecting one encoded frame: codec framing + SFrame, in Framelock frame format v1.
+ * @module Protecting and unprotecting one encoded frame: codec framing + SFrame, in Framelock frame format v3.
  * The receiver classifies every frame (decrypted / not protected / protected but undecryptable) and never throws,
  * so the frame path can drop, count and report.
  */
@@ -11,7 +11,6 @@ import {
   isFramelockKid,
   KID_BYTES,
   KID_MARKER,
-  MAX_UNPROTECTED_AUDIO_FRAME,
   type MediaKind,
   readTrailer,
   SUITE_FOR_KIND,
@@ -24,13 +23,13 @@ const KID_MARKER_NIBBLE = Number(KID_MARKER);
 
 export type ProtectResult =
   | { status: 'protected'; frame: Uint8Array; kid: bigint; codec: CodecName }
-  /** Opus DTX / comfort noise (≤ 3 bytes) is sent as it is. */
-  | { status: 'unprotected'; frame: Uint8Array; reason: 'dtx' };
+  /** An empty audio frame (0 bytes: libwebrtc's "nothing to send" during DTX) is left empty. */
+  | { status: 'unprotected'; frame: Uint8Array; reason: 'empty' };
 
 export type UnprotectResult =
   | { status: 'decrypted'; frame: Uint8Array; kid: bigint; codec: CodecName }
-  /** Not a Framelock frame: plaintext from a participant without Framelock, or DTX (≤ 3 bytes of audio). */
-  | { status: 'clear'; reason: 'not_protected' | 'dtx' }
+  /** Not a Framelock frame: plaintext from a participant without Framelock, or an empty audio frame. */
+  | { status: 'clear'; reason: 'not_protected' | 'empty' }
   /** A Framelock frame this receiver cannot accept: no key (wrong passphrase, unknown epoch), altered, replayed. */
   | { status: 'failed'; reason: SFrameErrorReason; kid?: bigint };
 
@@ -55,13 +54,18 @@ function checkSuite(ctx: SFrameContext, framing: Framing): void {
   }
 }
 
-function isDtx(framing: Framing, frame: Uint8Array): boolean {
-  return framing.kind === 'audio' && frame.length <= MAX_UNPROTECTED_AUDIO_FRAME;
+/**
+ * An audio frame of 0 bytes: it carries nothing a decoder could play (it counts as a lost packet) and is never sent
+ * on the wire, so it is the one audio frame neither protected nor authenticated. Every other audio frame is, Opus
+ * DTX and comfort noise (1-3 bytes) included: a clear 1-3 byte frame could be injected audio.
+ */
+function isEmptyAudio(framing: Framing, frame: Uint8Array): boolean {
+  return framing.kind === 'audio' && frame.length === 0;
 }
 
 /**
  * Protects one encoded frame under `kid`.
- * @throws RangeError if the context's suite is not the one format v1 fixes for the framing's media kind, or `kid` is
+ * @throws RangeError if the context's suite is not the one the format fixes for the framing's media kind, or `kid` is
  * not a Framelock KID (format.ts); SFrameError `unknown_kid` / `counter_exhausted` from the context.
  */
 export function protectFrame(
@@ -76,7 +80,7 @@ export function protectFrame(
       if (!isFramelockKid(kid)) throw new RangeError('not a Framelock KID: build it with makeKid()');
       lastCheckedKid = kid;
     }
-    if (isDtx(framing, frame)) return Promise.resolve({ status: 'unprotected', frame, reason: 'dtx' });
+    if (isEmptyAudio(framing, frame)) return Promise.resolve({ status: 'unprotected', frame, reason: 'empty' });
     const layout = framing.layout(frame);
     const nt = ctx.suite.nt;
     // Not an async function: a frame waits for the encryption and one hop after it, in which it is laid out.
@@ -197,7 +201,7 @@ function locate(framing: Framing, frame: Uint8Array, memo: KidMemo): Located | '
 
 /** What {@link inspectFrame} found; hand it to {@link unprotectFrame} so the frame is not parsed twice. */
 export type Inspection =
-  | { protected: false; found: 'not_protected' | 'dtx' | SFrameErrorReason }
+  | { protected: false; found: 'not_protected' | 'empty' | SFrameErrorReason }
   | { protected: true; kid: bigint; found: Located };
 
 /**
@@ -206,7 +210,7 @@ export type Inspection =
  */
 export function inspectFrame(framing: Framing, frame: Uint8Array, memo: KidMemo = sharedMemo): Inspection {
   if (!(frame instanceof Uint8Array)) return { protected: false, found: 'invalid_input' };
-  if (isDtx(framing, frame)) return { protected: false, found: 'dtx' };
+  if (isEmptyAudio(framing, frame)) return { protected: false, found: 'empty' };
   const found = locate(framing, frame, memo);
   return typeof found === 'object' ? { protected: true, kid: found.kid, found } : { protected: false, found };
 }
@@ -239,7 +243,7 @@ export async function unprotectFrame(
   try {
     checkSuite(ctx, framing);
     const found = inspected?.found ?? inspectFrame(framing, frame).found;
-    if (found === 'dtx') return { status: 'clear', reason: 'dtx' };
+    if (found === 'empty') return { status: 'clear', reason: 'empty' };
     if (found === 'not_protected') return { status: 'clear', reason: 'not_protected' };
     if (typeof found === 'string') return { status: 'failed', reason: found };
     const { layout, kid } = found;

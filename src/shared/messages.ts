@@ -326,7 +326,7 @@ export interface TransformStats {
   undecryptable: number;
   /** Frames dropped for any reason (no key yet, failure, plaintext on a protected track). */
   dropped: number;
-  /** Opus DTX / tiny frames passed as they are. */
+  /** Empty audio frames (0 bytes: nothing to protect or to play) passed as they are. */
   passthrough: number;
   /** Receive: our own sender KID seen on a remote track. */
   echoed: number;

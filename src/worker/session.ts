@@ -409,7 +409,8 @@ export class ReceiveSession extends Session {
       const { keyring } = this.host;
       const seen = inspectFrame(framing, data, this.#kidMemo);
       if (!seen.protected) {
-        if (seen.found === 'dtx') {
+        if (seen.found === 'empty') {
+          // 0 bytes of audio: nothing to play or to inject.
           this.count('passthrough');
           return true;
         }

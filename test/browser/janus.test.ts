@@ -470,7 +470,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
     await page.close();
   });
 
-  it('Opus DTX in silences: the silent stretches pass as DTX frames, speech decrypts, nothing fails', async () => {
+  it('Opus DTX in silences: the SFU sees only protected frames, DTX ones included; speech and DTX decrypt, nothing fails', async () => {
     // Speech with pauses (1 s of tone, 2 s of silence), so the encoder really stops sending speech frames.
     const pausing = await createFakeMedia({ seconds: 1, silentSeconds: 2 });
     const origin = new URL(janus.demosUrl).origin;
@@ -478,6 +478,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
       await launchExtensionParticipant(origin, PASSPHRASE, pausing),
       await launchExtensionParticipant(origin, PASSPHRASE, pausing),
     ];
+    const sink = await startRtpSink();
     try {
       const room = await janus.createRoom({ videocodec: 'vp8', opusDtx: true });
       const pages: Page[] = [];
@@ -487,22 +488,48 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
         await joinVideoroom(janus, page, room, `dtx${i + 1}`, { dtx: 'yes' });
       }
       for (const page of pages) await expectAudioFlowing(page);
+      // What the SFU gets from dtx1 over two tone-and-silence cycles: every audio payload is a Framelock frame. In v2
+      // the 1-3 byte DTX and comfort-noise frames crossed the SFU in clear (and an SFU could inject such frames).
+      const publisher = await waitFor(
+        async () => (await janus.listParticipants(room)).find((p) => p.display === 'dtx1'),
+        { description: 'publisher dtx1 in the room', timeoutMs: 15_000 },
+      );
+      await janus.rtpForward(room, publisher.id, { host: sink.host, audioPort: sink.audioPort });
+      await sink.waitForPackets('audio', 20, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      const payloads = sink.packets('audio').map((p) => p.payload);
+      const span = sink.packets('audio').length;
+      const sent = payloads.filter((p) => p.length > 0);
+      const isFramelock = (p: Uint8Array) =>
+        p.length >= 18 && ((p.at(-1) ?? 0) & 0xf0) === 0xf0 && (p.at(-9) ?? 0) >> 4 === 0xb;
+      expect(
+        sent.filter((p) => !isFramelock(p)).map((p) => p.length),
+        'audio payloads without a Framelock trailer',
+      ).toEqual([]);
+      // DTX really happened: frames whose protected size is a 1-3 byte Opus frame plus our 17-20 bytes.
+      const dtx = sent.filter((p) => p.length <= 3 + 20);
+      expect(dtx.length, 'protected DTX frames at the SFU').toBeGreaterThan(0);
       for (const speaker of speakers) {
         const audio = await waitFor(
           async () => {
             const list = (await framelockTransforms(speaker, String(room))).filter(
-              (s) => s.side === 'receive' && s.kind === 'audio' && s.passthrough > 0 && s.protected > 0,
+              (s) => s.side === 'receive' && s.kind === 'audio' && s.protected > 0,
             );
             return list[0];
           },
-          { description: 'a receiver that saw DTX frames and decrypted speech', timeoutMs: 15_000 },
+          { description: 'a receiver that decrypted speech and DTX', timeoutMs: 15_000 },
         );
         expect(audio.undecryptable).toBe(0);
+        expect(audio.unencrypted).toBe(0);
         expect(audio.status).toBe('encrypted');
-        console.log(`janus DTX: ${audio.protected} speech frames decrypted, ${audio.passthrough} DTX frames passed`);
+        console.log(
+          `janus DTX: ${audio.protected} frames decrypted, ${audio.passthrough} empty passed; at the SFU ${span} ` +
+            `packets in ~6 s, ${dtx.length} protected DTX frames (${[...new Set(dtx.map((p) => p.length))].sort()} bytes)`,
+        );
       }
       await janus.destroyRoom(room);
     } finally {
+      await sink.close();
       await Promise.all(speakers.map((s) => s.close()));
       await pausing.cleanup();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inspectFrame, kidEpoch, kidSenderId, makeKid, SUITE_FOR_KIND, vp8 } from '../../src/codecs';
+import { inspectFrame, kidEpoch, kidSenderId, makeKid, opus, SUITE_FOR_KIND, vp8 } from '../../src/codecs';
 import { ENDPOINT_REFILL_MS, KeyRequestQuota } from '../../src/content/key-quota';
 import { deriveFrameKeys } from '../../src/sframe';
 import { epochDistance, epochFromBits } from '../../src/shared/epoch';
@@ -105,17 +105,58 @@ describe('SendSession', () => {
     expect(alice.requests).toHaveLength(0);
   });
 
-  it('passes Opus DTX as it is and draws a new KID after the keys were dropped', async () => {
+  it('protects Opus DTX and comfort noise like speech, passes only empty frames, and draws a new KID after the keys were dropped', async () => {
     const alice = participant(epochKey);
     const sender = new SendSession('a', 'audio', alice.host);
     await send(sender, new Uint8Array([0xf8, 0xff, 0xfe, 1, 2]), 'audio/opus');
     await alice.serve();
-    const dtx = await send(sender, new Uint8Array([0xf8]), 'audio/opus');
-    expect(dtx).toEqual({ ok: true, data: new Uint8Array([0xf8]) });
+    for (const dtx of [[0xf8], [0xf8, 0xff], [0xf8, 0xff, 0xfe]]) {
+      const out = await send(sender, Uint8Array.from(dtx), 'audio/opus');
+      expect(out.ok).toBe(true);
+      expect(out.data[0]).toBe(0xf8); // the TOC byte stays clear
+      expect(inspectFrame(opus, out.data)).toMatchObject({ protected: true });
+    }
+    // A 0-byte frame (libwebrtc's "nothing to send" in DTX) carries nothing and is never sent: it stays empty.
+    expect(await send(sender, new Uint8Array(0), 'audio/opus')).toEqual({ ok: true, data: new Uint8Array(0) });
+    expect(sender.snapshot('send')).toMatchObject({ protected: 3, passthrough: 1 });
     const first = sender.snapshot('send').kid;
     alice.keyring.clear();
     await send(sender, new Uint8Array([0xf8, 0xff, 0xfe, 1, 2]), 'audio/opus');
     expect(sender.snapshot('send').kid).not.toBe(first);
+  });
+});
+
+describe('ReceiveSession, audio', () => {
+  it('an audio track that decrypted accepts no unauthenticated frame of 1-3 bytes: an SFU cannot inject DTX', async () => {
+    const alice = participant(epochKey);
+    const bob = participant(epochKey);
+    const sender = new SendSession('a', 'audio', alice.host);
+    await send(sender, new Uint8Array([0xf8, 1, 2, 3]), 'audio/opus');
+    await alice.serve();
+    const receiver = new ReceiveSession('r', 'audio', bob.host);
+    const deliver = async (data: Uint8Array) => {
+      const f = frame(data, 'audio/opus');
+      return { ok: await receiver.process(f), data: new Uint8Array(f.data) };
+    };
+    await deliver((await send(sender, new Uint8Array([0xf8, 1, 2, 3]), 'audio/opus')).data);
+    await bob.serve();
+    expect((await deliver((await send(sender, new Uint8Array([0xf8, 4, 5, 6]), 'audio/opus')).data)).ok).toBe(true);
+    // The sender's own DTX frames decrypt back to what the encoder wrote.
+    const dtx = await deliver((await send(sender, new Uint8Array([0xf8, 0xff, 0xfe]), 'audio/opus')).data);
+    expect(dtx).toEqual({ ok: true, data: new Uint8Array([0xf8, 0xff, 0xfe]) });
+    // Clear frames of 1-3 bytes, whatever they hold (Opus DTX, or a TOC and two bytes of injected audio), are refused.
+    for (const injected of [[0xf8], [0x78, 0x01], [0xf8, 0xff, 0xfe], [0x0c, 0xab, 0xcd]]) {
+      expect((await deliver(Uint8Array.from(injected))).ok).toBe(false);
+    }
+    expect(receiver.snapshot('receive')).toMatchObject({
+      protected: 2,
+      unencrypted: 4,
+      passthrough: 0,
+      injected: true,
+    });
+    // An empty frame carries nothing a decoder could play: it goes on, counted apart.
+    expect((await deliver(new Uint8Array(0))).ok).toBe(true);
+    expect(receiver.snapshot('receive')).toMatchObject({ passthrough: 1 });
   });
 });
 
