@@ -7,7 +7,7 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary as commonDictionary } from '@zxcvbn-ts/language-common';
 import { dictionary as englishDictionary, translations as englishTranslations } from '@zxcvbn-ts/language-en';
-import { t } from '../ui/i18n';
+import { t } from './i18n';
 
 /** Where zxcvbn puts the number in a duration ("{base} months"). */
 const BASE = '{base}';
