@@ -768,6 +768,7 @@ describe('About', () => {
       /no forward secrecy yet/,
       /Anyone who later learns the passphrase can decrypt recordings/,
       /A participant who shares the passphrase/,
+      /Framelock takes a passphrase you type only if it estimates it hard to guess, or if you tick that you accept the risk/,
       /server-side recording, transcription, live captions, noise suppression/,
       /in-page indicator is drawn inside the site's page, so that page can remove it or fake it/,
       /toolbar badge and its popup are the authority/,
