@@ -98,7 +98,8 @@ export async function grantHostPermissions(
 
 /**
  * Enables `origin` with `passphrase` through the extension's options page, as a person would: fills the fields
- * labelled "Site" and "Passphrase", clicks "Enable", and waits until the background lists the site.
+ * labelled "Site" and "Passphrase", waits for the passphrase's strength estimate, clicks "Enable", and waits until the
+ * background lists the site. The passphrase must be strong (zxcvbn score 4): the form refuses a weak one.
  *
  * @returns the options page (left open).
  * @throws with the page's visible error, if any, when the site is not enabled within `timeoutMs`.
@@ -117,6 +118,12 @@ export async function enableSiteThroughOptions(
   await page.goto(`chrome-extension://${profile.extensionId}/${manifest.options_page}`, { waitUntil: 'load' });
   await page.locator(OPTIONS_CONTROLS.site).fill(origin);
   await page.locator(OPTIONS_CONTROLS.passphrase).fill(passphrase);
+  // Enable refuses a typed passphrase until the form has estimated its strength (and refuses a weak one outright):
+  // wait for the estimate, as a person sees the strength line fill in.
+  await page.waitForFunction(
+    () => /^Strength: (weak|strong)/.test(document.getElementById('passphrase-strength')?.textContent ?? ''),
+    { timeout: timeoutMs, polling: 50 },
+  );
   await page.locator(OPTIONS_CONTROLS.enable).click();
   const enabled = await page
     .waitForFunction(

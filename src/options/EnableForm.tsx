@@ -4,18 +4,21 @@
  * asks the background to derive the room's key and register the site's scripts.
  *
  * The passphrase is never stored: it exists only in this form, so the form says so when it generates one, and
- * offers to copy it. Passphrases people type get a strength estimate (zxcvbn, loaded on demand).
+ * offers to copy it. Passphrases people type get a strength estimate (zxcvbn, loaded on demand), and one below the
+ * shared bar (src/ui/passphrase-rule.ts, the same rule as the popup's) enables nothing until the user ticks the
+ * override that says what the risk is.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { PASSPHRASE_LENGTH } from '../shared/messages';
 import { matchPatternFor } from '../shared/origin';
 import { BITS_PER_WORD, GENERATED_PASSPHRASE_WORDS, generatePassphrase } from '../shared/words';
 import { t } from '../ui/i18n';
+import { PassphraseOverride, refusalText } from '../ui/PassphraseOverride';
+import { usePassphraseCheck } from '../ui/passphrase-rule';
 import { request } from './api';
 import { parseSiteInput } from './origins';
 import { normalizeRoomInput, roomInputError } from './rooms';
-import type { StrengthEstimate } from './strength';
 
 type Field = 'origin' | 'room' | 'passphrase';
 
@@ -36,34 +39,7 @@ export interface EnableFormProps {
   announce(message: string): void;
 }
 
-/** How long typing must pause before a passphrase is estimated. */
-const STRENGTH_DEBOUNCE_MS = 150;
-/** zxcvbn scores below this get the warning. */
-const STRONG_SCORE = 3;
 const GENERATED_BITS = GENERATED_PASSPHRASE_WORDS * BITS_PER_WORD;
-
-/** The strength module, loaded once on first use (a failed load is tried again next time). */
-let strengthModule: Promise<typeof import('./strength')> | undefined;
-function loadStrength(): Promise<typeof import('./strength')> {
-  strengthModule ??= import('./strength').catch((error: unknown) => {
-    strengthModule = undefined;
-    throw error;
-  });
-  return strengthModule;
-}
-
-/** Words of the site's address and the room's name: an attacker tries those first. */
-function guessableInputs(site: string, room: string): string[] {
-  const words = `${site} ${room}`.toLowerCase().split(/[^\p{L}\p{N}]+/u);
-  return [...new Set(words.filter((word) => word.length >= 3 && !['http', 'https', 'www'].includes(word)))];
-}
-
-type Estimate = ({ ok: true } & StrengthEstimate) | { ok: false };
-
-function sameEstimate(a: Estimate | undefined, b: Estimate): boolean {
-  if (a === undefined || !a.ok || !b.ok) return a?.ok === b.ok;
-  return a.score === b.score && a.guessTime === b.guessTime && a.warning === b.warning;
-}
 
 export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormProps) {
   const [site, setSite] = useState('');
@@ -72,43 +48,14 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
   /** The passphrase "Generate passphrase" last put in the field (while the field still holds it, it is generated). */
   const [generated, setGenerated] = useState<string | undefined>(undefined);
   const [showPassphrase, setShowPassphrase] = useState(false);
-  const [estimate, setEstimate] = useState<Estimate | undefined>(undefined);
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
   const siteField = useRef<HTMLInputElement>(null);
   const roomField = useRef<HTMLInputElement>(null);
   const passphraseField = useRef<HTMLInputElement>(null);
-  /** The site and room as typed, for the estimate (which need not run again when only they change). */
-  const guessable = useRef({ site, room });
-  guessable.current = { site, room };
 
   const isGenerated = passphrase !== '' && passphrase === generated;
-
-  // Estimate typed passphrases once typing pauses. Generated ones need no estimate: they have 132 random bits.
-  useEffect(() => {
-    if (passphrase === '' || passphrase === generated) {
-      setEstimate(undefined);
-      return;
-    }
-    let current = true;
-    // An estimate like the last one changes nothing on the page: keep the old state, so nothing renders again.
-    const show = (next: Estimate): void => {
-      if (current) setEstimate((previous) => (sameEstimate(previous, next) ? previous : next));
-    };
-    const timer = setTimeout(() => {
-      loadStrength().then(
-        ({ estimateStrength }) => {
-          const { site: siteInput, room: roomInput } = guessable.current;
-          show({ ok: true, ...estimateStrength(passphrase, guessableInputs(siteInput, roomInput)) });
-        },
-        () => show({ ok: false }),
-      );
-    }, STRENGTH_DEBOUNCE_MS);
-    return () => {
-      current = false;
-      clearTimeout(timer);
-    };
-  }, [passphrase, generated]);
+  const check = usePassphraseCheck(passphrase, generated, site, room);
 
   const focusField = (field: Field): void => {
     ({ origin: siteField, room: roomField, passphrase: passphraseField })[field].current?.focus();
@@ -161,6 +108,11 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
       found.passphrase = t('options_passphrase_missing');
     } else if (passphrase.length > PASSPHRASE_LENGTH.max) {
       found.passphrase = t('options_passphrase_too_long', PASSPHRASE_LENGTH.max);
+    } else {
+      // The shared rule: a typed passphrase below the bar enables nothing without the override (nor before it is
+      // estimated). Nothing is asked of Chrome or the background then.
+      const refusal = check.refusalNow();
+      if (refusal !== undefined) found.passphrase = refusalText(refusal);
     }
     setErrors(found);
     if (!origin.ok || Object.keys(found).length > 0) {
@@ -215,29 +167,30 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
 
   const describedBy = (...ids: (string | false)[]): string => ids.filter(Boolean).join(' ');
 
+  const { shown } = check;
   const level =
-    estimate?.ok !== true
-      ? undefined
-      : estimate.score >= STRONG_SCORE
-        ? 'strong'
-        : estimate.score === 2
-          ? 'fair'
-          : 'weak';
-  const levelText =
-    level === 'strong'
-      ? t('options_strength_strong')
-      : level === 'fair'
-        ? t('options_strength_fair')
-        : t('options_strength_weak');
-  const strengthText = isGenerated
-    ? t('options_strength_generated', GENERATED_BITS)
-    : estimate === undefined
-      ? ''
-      : estimate.ok
-        ? t('options_strength_estimate', levelText, estimate.guessTime) +
-          (estimate.warning !== undefined ? ` ${estimate.warning}` : '')
-        : t('options_strength_unknown');
-  const weak = !isGenerated && estimate?.ok === true && estimate.score < STRONG_SCORE;
+    shown.kind === 'strong' || shown.kind === 'generated' ? 'strong' : shown.kind === 'weak' ? 'weak' : undefined;
+  const strengthText =
+    shown.kind === 'generated'
+      ? t('options_strength_generated', GENERATED_BITS)
+      : shown.kind === 'checking'
+        ? t('passphrase_strength_checking')
+        : shown.kind === 'unknown'
+          ? t('options_strength_unknown')
+          : shown.kind === 'empty'
+            ? ''
+            : t(
+                'options_strength_estimate',
+                shown.kind === 'strong' ? t('options_strength_strong') : t('options_strength_weak'),
+                shown.estimate.guessTime,
+              ) + (shown.estimate.warning !== undefined ? ` ${shown.estimate.warning}` : '');
+  const weak = shown.kind === 'weak';
+
+  const onOverride = (on: boolean): void => {
+    check.setOverridden(on);
+    // A refusal shown for this passphrase no longer holds once the user took the risk.
+    if (on) setErrors(({ passphrase: _, ...others }) => others);
+  };
 
   const passphraseProps = {
     ref: passphraseField,
@@ -338,7 +291,7 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
             {errors.passphrase}
           </p>
         )}
-        <p id="passphrase-strength" class="strength" data-level={isGenerated ? 'strong' : level}>
+        <p id="passphrase-strength" class="strength" data-level={level}>
           {strengthText}
         </p>
         {/* Always in the page, so that screen readers announce the warning when it appears. */}
@@ -349,6 +302,7 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
             </p>
           )}
         </div>
+        <PassphraseOverride verdict={shown} checked={check.overridden} onChange={onOverride} />
         {isGenerated && (
           <div id="generated-notice" class="notice generated-notice">
             <p>
@@ -365,7 +319,12 @@ export function EnableForm({ enabledOrigins, onEnabled, announce }: EnableFormPr
           {errors.form}
         </p>
       )}
-      <button type="submit" class="primary" aria-disabled={busy ? 'true' : undefined}>
+      <button
+        type="submit"
+        class="primary"
+        aria-disabled={busy || check.refusal !== undefined ? 'true' : undefined}
+        aria-describedby={check.refusal !== undefined && strengthText !== '' ? 'passphrase-strength' : undefined}
+      >
         {t('options_enable')}
       </button>
     </form>

@@ -4,10 +4,13 @@
  * gesture lasts, and only then asks the background (`sites/enable`) to derive the room's key; a permission it added
  * for nothing is removed again. The same form sets the passphrase of a room of a site already enabled.
  *
+ * A typed passphrase below the shared bar (src/ui/passphrase-rule.ts, the same rule as the options page's) enables
+ * nothing until the user ticks the override that says what the risk is; a generated one enables at once.
+ *
  * The passphrase lives only in this form's state (and the popup's, right after enabling, to share it): it is never
  * stored, never logged.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { request } from '../options/api';
 import { PASSPHRASE_LENGTH, ROOM_LABEL_MAX_LENGTH } from '../shared/messages';
@@ -15,6 +18,8 @@ import { normalizeRoomLabel } from '../shared/normalize';
 import { matchPatternFor } from '../shared/origin';
 import { BITS_PER_WORD, GENERATED_PASSPHRASE_WORDS, generatePassphrase } from '../shared/words';
 import { t } from '../ui/i18n';
+import { PassphraseOverride, refusalText } from '../ui/PassphraseOverride';
+import { usePassphraseCheck } from '../ui/passphrase-rule';
 import { copyText } from './Share';
 
 /** Why the form is shown. */
@@ -38,21 +43,6 @@ interface Errors {
   form?: string;
 }
 
-const STRENGTH_DEBOUNCE_MS = 150;
-const STRONG_SCORE = 3;
-
-type Strength = { score: number; guessTime: string } | 'failed';
-
-let strengthModule: Promise<typeof import('../options/strength')> | undefined;
-/** zxcvbn and its dictionaries (1.5 MB): loaded only once someone types a passphrase. */
-function loadStrength(): Promise<typeof import('../options/strength')> {
-  strengthModule ??= import('../options/strength').catch((error: unknown) => {
-    strengthModule = undefined;
-    throw error;
-  });
-  return strengthModule;
-}
-
 export function SetupForm({ origin, reason, initialRoom, onEnabled, onCancel, announce }: SetupFormProps) {
   const [passphrase, setPassphrase] = useState('');
   const [generated, setGenerated] = useState<string | undefined>(undefined);
@@ -60,35 +50,13 @@ export function SetupForm({ origin, reason, initialRoom, onEnabled, onCancel, an
   const [show, setShow] = useState(false);
   const [errors, setErrors] = useState<Errors>({});
   const [busy, setBusy] = useState(false);
-  const [strength, setStrength] = useState<Strength | undefined>(undefined);
   /** What the passphrase buttons did (a live region under the field). */
   const [fieldStatus, setFieldStatus] = useState('');
   const passphraseField = useRef<HTMLInputElement>(null);
   const roomField = useRef<HTMLInputElement>(null);
   const isGenerated = passphrase !== '' && passphrase === generated;
 
-  useEffect(() => {
-    if (passphrase === '' || passphrase === generated) {
-      setStrength(undefined);
-      return;
-    }
-    let current = true;
-    const timer = setTimeout(() => {
-      loadStrength().then(
-        ({ estimateStrength }) => {
-          const { score, guessTime } = estimateStrength(passphrase, [new URL(origin).hostname, room]);
-          if (current) setStrength({ score, guessTime });
-        },
-        () => {
-          if (current) setStrength('failed');
-        },
-      );
-    }, STRENGTH_DEBOUNCE_MS);
-    return () => {
-      current = false;
-      clearTimeout(timer);
-    };
-  }, [passphrase, generated, origin, room]);
+  const check = usePassphraseCheck(passphrase, generated, origin, room);
 
   const onGenerate = (): void => {
     const fresh = generatePassphrase();
@@ -107,6 +75,11 @@ export function SetupForm({ origin, reason, initialRoom, onEnabled, onCancel, an
     if (passphrase.trim() === '') found.passphrase = t('popup_error_no_passphrase');
     else if (passphrase.length > PASSPHRASE_LENGTH.max) {
       found.passphrase = t('popup_error_passphrase_long', PASSPHRASE_LENGTH.max);
+    } else {
+      // The shared rule: a typed passphrase below the bar enables nothing without the override (nor before it is
+      // estimated). Nothing is asked of Chrome or the background then.
+      const refusal = check.refusalNow();
+      if (refusal !== undefined) found.passphrase = refusalText(refusal);
     }
     const label = normalizeRoomLabel(room);
     if (!label.ok) {
@@ -184,16 +157,26 @@ export function SetupForm({ origin, reason, initialRoom, onEnabled, onCancel, an
   };
 
   const describedBy = (...ids: (string | false)[]): string => ids.filter(Boolean).join(' ');
-  const weak = strength !== undefined && strength !== 'failed' && strength.score < STRONG_SCORE;
-  const strengthText = isGenerated
-    ? t('popup_strength_generated', GENERATED_PASSPHRASE_WORDS * BITS_PER_WORD)
-    : strength === undefined
-      ? ''
-      : strength === 'failed'
-        ? t('popup_strength_failed')
-        : strength.score >= STRONG_SCORE
-          ? t('popup_strength_strong', strength.guessTime)
-          : t('popup_strength_weak', strength.guessTime);
+  const { shown } = check;
+  const weak = shown.kind === 'weak';
+  const strengthText =
+    shown.kind === 'generated'
+      ? t('popup_strength_generated', GENERATED_PASSPHRASE_WORDS * BITS_PER_WORD)
+      : shown.kind === 'checking'
+        ? t('passphrase_strength_checking')
+        : shown.kind === 'unknown'
+          ? t('popup_strength_failed')
+          : shown.kind === 'strong'
+            ? t('popup_strength_strong', shown.estimate.guessTime)
+            : shown.kind === 'weak'
+              ? t('popup_strength_weak', shown.estimate.guessTime)
+              : '';
+
+  const onOverride = (on: boolean): void => {
+    check.setOverridden(on);
+    // A refusal shown for this passphrase no longer holds once the user took the risk.
+    if (on) setErrors(({ passphrase: _, ...others }) => others);
+  };
 
   const passphraseProps = {
     ref: passphraseField,
@@ -258,13 +241,7 @@ export function SetupForm({ origin, reason, initialRoom, onEnabled, onCancel, an
         <p
           id="passphrase-strength"
           class="strength"
-          data-level={
-            isGenerated || (strength !== undefined && strength !== 'failed' && !weak)
-              ? 'strong'
-              : weak
-                ? 'weak'
-                : undefined
-          }
+          data-level={shown.kind === 'generated' || shown.kind === 'strong' ? 'strong' : weak ? 'weak' : undefined}
         >
           {strengthText}
         </p>
@@ -288,6 +265,7 @@ export function SetupForm({ origin, reason, initialRoom, onEnabled, onCancel, an
             {weak ? <strong class="warning-text">{t('popup_passphrase_weak')}</strong> : t('popup_passphrase_hint')}
           </p>
         )}
+        <PassphraseOverride verdict={shown} checked={check.overridden} onChange={onOverride} />
         <p class="local-status" role="status">
           {fieldStatus}
         </p>
@@ -323,7 +301,12 @@ export function SetupForm({ origin, reason, initialRoom, onEnabled, onCancel, an
         </p>
       )}
       <div class="button-row">
-        <button type="submit" class="primary" aria-disabled={busy ? 'true' : undefined}>
+        <button
+          type="submit"
+          class="primary"
+          aria-disabled={busy || check.refusal !== undefined ? 'true' : undefined}
+          aria-describedby={check.refusal !== undefined && strengthText !== '' ? 'passphrase-strength' : undefined}
+        >
           {t('popup_enable')}
         </button>
         {onCancel !== undefined && (

@@ -22,6 +22,7 @@ import {
   OPTIONS_CONTROLS,
   OPTIONS_PAGE,
   sendFromExtensionPage,
+  waitForPassphraseEstimate,
 } from './permissions';
 
 const PASSPHRASE = 'correct horse battery staple';
@@ -286,6 +287,8 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       // Not an origin at all.
       await page.locator(OPTIONS_CONTROLS.site).fill('meet.example.org:abc');
       await page.locator(OPTIONS_CONTROLS.passphrase).fill(PASSPHRASE);
+      // Enable goes ahead with a typed passphrase only once it is estimated (and strong).
+      await waitForPassphraseEstimate(page);
       await page.locator(OPTIONS_CONTROLS.enable).click();
       site = await fieldState('site');
       passphrase = await fieldState('passphrase');
@@ -293,14 +296,6 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       expect(site.description).toMatch(/Not a site address/);
       expect(passphrase.invalid).toBeNull();
       expect(passphrase.description).not.toMatch(/Enter a passphrase/);
-      // The strength estimate of the passphrase arrives a moment later and renders the form again: let it come now.
-      // (locator.fill empties a field by setting its value, which a render in between would put back.)
-      await waitFor(
-        async () => /^Strength: /.test(await page.$eval('#passphrase-strength', (p) => p.textContent ?? '')),
-        {
-          description: 'the strength estimate',
-        },
-      );
 
       // A room name that is too long: only the room is flagged.
       await page.locator(OPTIONS_CONTROLS.site).fill('https://meet.example.org');
@@ -452,6 +447,8 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       await page.keyboard.press('Tab');
       expect((await focused()).id).toBe('passphrase');
       await page.keyboard.type(PASSPHRASE);
+      // Enable goes ahead with a typed passphrase once its strength estimate is in (shown as it arrives).
+      await waitForPassphraseEstimate(page);
       await page.keyboard.press('Tab');
       expect(await focused()).toMatchObject({ text: 'Show passphrase', pressed: 'false' });
       await page.keyboard.press('Space');
@@ -673,10 +670,36 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
     } finally {
       await page.close();
     }
+  });
 
-    // The warning does not block: a weak passphrase can still be used.
-    const origin = await enableSiteThroughOptions(ext, 'https://weak.example.org', 'password1');
-    expect((await siteInfo(origin))?.rooms).toHaveLength(1);
+  it('a weak typed passphrase ("sunshine1") does not enable on the first click; the labelled override does', async () => {
+    const origin = 'https://weak.example.org';
+    await withOptionsPage(async (page) => {
+      await page.locator(OPTIONS_CONTROLS.site).fill(origin);
+      await page.locator(OPTIONS_CONTROLS.passphrase).fill('sunshine1');
+      expect(await waitForPassphraseEstimate(page)).toMatch(/^Strength: weak\./);
+      await page.locator(OPTIONS_CONTROLS.enable).click();
+
+      const error = () => page.$eval('#passphrase', (input) => input.getAttribute('aria-invalid'));
+      await waitFor(async () => (await error()) === 'true', { description: 'the refusal' });
+      expect(await page.$eval('#passphrase-error', (node) => node.textContent)).toMatch(
+        /^Not enabled: this passphrase is too easy to guess\. Anyone who records a call can test guesses offline/,
+      );
+      // Longer than deriving a key and registering scripts takes: nothing was enabled, nothing registered.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(await siteInfo(origin)).toBeUndefined();
+      expect(await scriptsOf(origin)).toEqual([]);
+      expect(await page.$eval('#passphrase', (input) => (input as HTMLInputElement).value)).toBe('sunshine1');
+
+      // The user takes the risk knowingly: tick the override, whose name says what it is, then Enable.
+      await page.locator(OPTIONS_CONTROLS.weakOverride).click();
+      await page.locator(OPTIONS_CONTROLS.enable).click();
+      await waitFor(async () => (await siteInfo(origin)) !== undefined, {
+        description: `${origin} enabled with the override`,
+        timeoutMs: 30_000,
+      });
+      expect((await siteInfo(origin))?.rooms).toHaveLength(1);
+    });
   });
 
   it('strict mode and the in-page indicator are saved per site, across reloads and a stopped service worker', async () => {

@@ -34,6 +34,9 @@ export const OPTIONS_CONTROLS = {
   copyPassphrase: '::-p-aria([name="Copy passphrase"][role="button"])',
   showPassphrase: '::-p-aria([name="Show passphrase"][role="button"])',
   enable: '::-p-aria(Enable[role="button"])',
+  /** Shown under a typed passphrase estimated weak: Enable refuses it until this is ticked (its name says the risk). */
+  weakOverride:
+    '::-p-aria([name="Use this weak passphrase anyway: anyone who records a call can guess it offline."][role="checkbox"])',
   disable: '::-p-aria(Disable[role="button"])',
   /** One per room not in use; its description is the room's name. */
   useRoom: '::-p-aria([name="Use this room"][role="button"])',
@@ -126,6 +129,24 @@ async function grantInPreferences(
   await writeFile(file, JSON.stringify(preferences));
 }
 
+/**
+ * Waits until the form on `page` (options page or popup) shows a strength estimate of the typed passphrase (or says it
+ * is generated), as a person sees the strength line fill in: until then Enable refuses a typed passphrase, because the
+ * estimator (zxcvbn, ~1.7 MB) may still be loading and the rule fails closed.
+ *
+ * @returns the strength line.
+ */
+export async function waitForPassphraseEstimate(page: Page, timeoutMs = 20_000): Promise<string> {
+  const line = await page.waitForFunction(
+    () => {
+      const text = document.getElementById('passphrase-strength')?.textContent ?? '';
+      return /^Strength: (weak|strong|could not be estimated)/.test(text) ? text : false;
+    },
+    { timeout: timeoutMs, polling: 50 },
+  );
+  return (await line.jsonValue()) as string;
+}
+
 export interface EnableThroughOptionsOptions {
   /** An options page to use (left open). Default: open a new one, and close it afterwards. */
   page?: Page;
@@ -135,7 +156,8 @@ export interface EnableThroughOptionsOptions {
 
 /**
  * Enables `origin` with `passphrase` (in `options.room`, if given) through the real options page, as a person
- * would: types into "Site", "Room" and "Passphrase", clicks "Enable", and waits until the site is listed among the
+ * would: types into "Site", "Room" and "Passphrase", waits for the passphrase's strength estimate, clicks "Enable",
+ * and waits until the site is listed among the
  * enabled sites and the form has cleared the passphrase. Enabling a site that is enabled already sets the
  * passphrase of one of its rooms (and makes it the room in use). The site's permission must be granted already
  * (see {@link launchWithSiteGranted}), or the permission request never settles.
@@ -156,6 +178,8 @@ export async function enableSiteThroughOptions(
     await page.locator(OPTIONS_CONTROLS.site).fill(origin);
     await fillOrClear(page, OPTIONS_CONTROLS.room, options.room ?? '');
     await page.locator(OPTIONS_CONTROLS.passphrase).fill(passphrase);
+    // A typed passphrase enables only once estimated (and strong: a weak one is refused, and the outcome below says so).
+    await waitForPassphraseEstimate(page);
     await page.locator(OPTIONS_CONTROLS.enable).click();
     const outcome = await page.waitForFunction(
       (expected: string) => {

@@ -15,7 +15,7 @@ import { roomInputError } from '../../src/options/rooms';
 import type { SiteInfo, SiteProblem, UiRequest } from '../../src/shared/messages';
 import { SITE_PROBLEMS, SITES_REVISION_KEY } from '../../src/shared/messages';
 import { normalizeOrigin } from '../../src/shared/origin';
-import { GENERATED_PASSPHRASE_WORDS, isListWord } from '../../src/shared/words';
+import { GENERATED_PASSPHRASE_WORDS, generatePassphrase, isListWord } from '../../src/shared/words';
 import { t } from '../../src/ui/i18n';
 import { fakeBrowser } from './fake-browser';
 import { getMessage } from './i18n';
@@ -171,6 +171,22 @@ function description(element: Element): string {
     .join(' | ');
 }
 
+/** The strength line under the passphrase. */
+const strengthLine = (): string => document.getElementById('passphrase-strength')?.textContent ?? '';
+
+/**
+ * Types `text` into "Passphrase" and waits until the form has estimated it, as a person sees the strength line
+ * appear: before that, Enable refuses a typed passphrase (the rule fails closed while the estimator loads).
+ */
+async function typePassphrase(user: ReturnType<typeof userEvent.setup>, text: string): Promise<void> {
+  await user.type(screen.getByLabelText('Passphrase'), text);
+  await waitFor(() => expect(strengthLine()).toMatch(/^Strength: (weak|strong)\./), { timeout: 10_000 });
+}
+
+/** The override checkbox of a weak passphrase, if the form offers it. */
+const overrideBox = (): HTMLInputElement | null =>
+  screen.queryByRole('checkbox', { name: /^Use this weak passphrase anyway/ }) as HTMLInputElement | null;
+
 const pageStatus = (): string => document.getElementById('page-status')?.textContent ?? '';
 
 /** Every text and accessible label on the page: none may be a missing message (`⟦key⟧`). */
@@ -260,7 +276,7 @@ describe('enable form', () => {
     // A path in the site, a room name too long: each flagged in its own words; the first gets the focus.
     await user.type(siteField, 'https://meet.example.org/room');
     await user.type(screen.getByRole('textbox', { name: 'Room' }), 'r'.repeat(65));
-    await user.type(passphraseField, 'correct horse battery staple');
+    await typePassphrase(user, 'correct horse battery staple');
     await user.click(screen.getByRole('button', { name: 'Enable' }));
     expect(description(siteField)).toContain('without a path');
     expect(description(screen.getByRole('textbox', { name: 'Room' }))).toContain(
@@ -271,7 +287,8 @@ describe('enable form', () => {
 
     expect(fakeBrowser.permissions.request).not.toHaveBeenCalled();
     expect(background.sent('sites/enable')).toEqual([]);
-  });
+    // The first estimate loads zxcvbn and its dictionaries, which takes seconds in happy-dom.
+  }, 20_000);
 
   it('"Generate passphrase" fills 12 list words, shows them, and says they are not stored', async () => {
     await renderPage();
@@ -309,7 +326,7 @@ describe('enable form', () => {
     const user = userEvent.setup();
     await user.type(screen.getByRole('textbox', { name: 'Site' }), 'Meet.Example.org');
     await user.type(screen.getByRole('textbox', { name: 'Room' }), 'Standup');
-    await user.type(screen.getByLabelText('Passphrase'), 'correct horse battery staple');
+    await typePassphrase(user, 'correct horse battery staple');
 
     // A click is dispatched synchronously: whatever the handler does before its first await is done when it returns.
     queueMicrotask(() => events.push('first microtask'));
@@ -342,7 +359,7 @@ describe('enable form', () => {
     fakeBrowser.permissions.request = vi.fn(async () => false);
     const user = userEvent.setup();
     await user.type(screen.getByRole('textbox', { name: 'Site' }), OTHER);
-    await user.type(screen.getByLabelText('Passphrase'), 'correct horse battery staple');
+    await typePassphrase(user, 'correct horse battery staple');
     await user.click(screen.getByRole('button', { name: 'Enable' }));
     const siteField = screen.getByRole('textbox', { name: 'Site' });
     await waitFor(() => expect(siteField.getAttribute('aria-invalid')).toBe('true'));
@@ -358,7 +375,7 @@ describe('enable form', () => {
     background.overrides['sites/enable'] = () => ({ ok: false, error: 'The key could not be derived.' });
     const user = userEvent.setup();
     await user.type(screen.getByRole('textbox', { name: 'Site' }), MEET);
-    await user.type(screen.getByLabelText('Passphrase'), 'correct horse battery staple');
+    await typePassphrase(user, 'correct horse battery staple');
     await user.click(screen.getByRole('button', { name: 'Enable' }));
     expect((await screen.findByRole('alert')).textContent).toBe('The key could not be derived.');
     expect(fakeBrowser.permissions.remove).toHaveBeenCalledWith({ origins: ['https://meet.example.org:443/*'] });
@@ -377,6 +394,142 @@ describe('enable form', () => {
     expect(strength).toMatch(/^Strength: weak\. Someone with a recording of a call could guess it in .+\./);
     expect(everyVisibleString()).not.toContain('⟦');
   }, 20_000);
+});
+
+describe('enable form: the passphrase rule (a typed passphrase must be strong, or the user takes the risk)', () => {
+  /** Fills in the site and types `passphrase`, waiting for its estimate. */
+  async function fillForm(user: ReturnType<typeof userEvent.setup>, passphrase: string): Promise<void> {
+    await user.type(screen.getByRole('textbox', { name: 'Site' }), MEET);
+    await typePassphrase(user, passphrase);
+  }
+
+  it('a weak typed passphrase ("sunshine1"): Enable refuses, says why, and asks nothing of Chrome or the background', async () => {
+    await renderPage();
+    const user = userEvent.setup();
+    await fillForm(user, 'sunshine1');
+    const enable = screen.getByRole('button', { name: 'Enable' });
+    expect(enable.getAttribute('aria-disabled')).toBe('true');
+    await user.click(enable);
+
+    const field = screen.getByLabelText('Passphrase');
+    expect(field.getAttribute('aria-invalid')).toBe('true');
+    expect(description(field)).toContain(
+      'Not enabled: this passphrase is too easy to guess. Anyone who records a call can test guesses offline, as fast as their computers allow. Generate one, or tick “Use this weak passphrase anyway”.',
+    );
+    expect(document.activeElement).toBe(field);
+    expect(fakeBrowser.permissions.request).not.toHaveBeenCalled();
+    expect(background.sent('sites/enable')).toEqual([]);
+    expect(document.querySelector('.site')).toBeNull();
+    // The override is there, unticked, and its label says what the risk is.
+    expect(overrideBox()?.checked).toBe(false);
+    expect(screen.getByLabelText(/^Use this weak passphrase anyway/).closest('.passphrase-override')?.textContent).toBe(
+      'Use this weak passphrase anyway: anyone who records a call can guess it offline.',
+    );
+  });
+
+  it('a score-3 passphrase ("purple monkey", ~3 hours at 10,000 guesses a second) is below the bar too', async () => {
+    await renderPage();
+    const user = userEvent.setup();
+    await fillForm(user, 'purple monkey');
+    expect(strengthLine()).toMatch(/^Strength: weak\./);
+    await user.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(description(screen.getByLabelText('Passphrase'))).toContain(
+      'Not enabled: this passphrase is too easy to guess.',
+    );
+    expect(fakeBrowser.permissions.request).not.toHaveBeenCalled();
+    expect(background.sent('sites/enable')).toEqual([]);
+  });
+
+  it('ticking “Use this weak passphrase anyway” lets Enable go ahead with it', async () => {
+    await renderPage();
+    const user = userEvent.setup();
+    await fillForm(user, 'sunshine1');
+    await user.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(background.sent('sites/enable')).toEqual([]);
+
+    await user.click(overrideBox()!);
+    expect(overrideBox()?.checked).toBe(true);
+    // The refusal no longer stands, and Enable is no longer marked unavailable.
+    expect(description(screen.getByLabelText('Passphrase'))).not.toContain('Not enabled');
+    const enable = screen.getByRole('button', { name: 'Enable' });
+    expect(enable.getAttribute('aria-disabled')).toBeNull();
+    await user.click(enable);
+    await waitFor(() => expect(background.sent('sites/enable')).toHaveLength(1));
+    expect(fakeBrowser.permissions.request).toHaveBeenCalledWith({ origins: ['https://meet.example.org:443/*'] });
+    expect(background.sent('sites/enable')[0]).toMatchObject({ origin: MEET, passphrase: 'sunshine1' });
+    await waitFor(() => expect(siteItem(MEET)).toBeTruthy());
+    // The form is cleared, the override with it.
+    expect(overrideBox()).toBeNull();
+  });
+
+  it('changing the passphrase unticks the override: the new text (or the old one typed again) is refused again', async () => {
+    await renderPage();
+    const user = userEvent.setup();
+    await fillForm(user, 'sunshine1');
+    await user.click(overrideBox()!);
+    expect(overrideBox()?.checked).toBe(true);
+
+    const field = screen.getByLabelText('Passphrase');
+    await user.type(field, '2');
+    await waitFor(() => expect(overrideBox()?.checked).toBe(false));
+    expect(screen.getByRole('button', { name: 'Enable' }).getAttribute('aria-disabled')).toBe('true');
+    // Back to the text it was given for: still unticked.
+    await user.type(field, '{Backspace}');
+    expect((field as HTMLInputElement).value).toBe('sunshine1');
+    await waitFor(() => expect(strengthLine()).toMatch(/^Strength: weak\./));
+    expect(overrideBox()?.checked).toBe(false);
+    await user.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(description(field)).toContain('Not enabled: this passphrase is too easy to guess.');
+    expect(fakeBrowser.permissions.request).not.toHaveBeenCalled();
+    expect(background.sent('sites/enable')).toEqual([]);
+  });
+
+  it('a strong typed passphrase enables at once, with no override offered; the weaker text before it did not', async () => {
+    await renderPage();
+    const user = userEvent.setup();
+    await fillForm(user, 'purple monkey');
+    await user.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(background.sent('sites/enable')).toEqual([]);
+
+    await typePassphrase(user, ' tangerine quarrel lantern');
+    await waitFor(() => expect(strengthLine()).toMatch(/^Strength: strong\./));
+    expect(overrideBox()).toBeNull();
+    expect(screen.getByRole('button', { name: 'Enable' }).getAttribute('aria-disabled')).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Enable' }));
+    await waitFor(() => expect(background.sent('sites/enable')).toHaveLength(1));
+    expect(background.sent('sites/enable')[0]).toMatchObject({ passphrase: 'purple monkey tangerine quarrel lantern' });
+  });
+
+  it('a generated passphrase enables at once, with no estimate to wait for; a weak one typed over it does not', async () => {
+    await renderPage();
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: 'Site' }), MEET);
+    await typePassphrase(user, 'letmein');
+    await user.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(background.sent('sites/enable')).toEqual([]);
+
+    await user.click(screen.getByRole('button', { name: 'Generate passphrase' }));
+    const generated = (screen.getByLabelText('Passphrase') as HTMLInputElement).value;
+    expect(overrideBox()).toBeNull();
+    // At once: no estimate of a generated passphrase is needed, so none is waited for.
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(fakeBrowser.permissions.request).toHaveBeenCalledTimes(1);
+    await waitFor(() => expect(background.sent('sites/enable')).toHaveLength(1));
+    expect(background.sent('sites/enable')[0]).toMatchObject({ passphrase: generated });
+  });
+
+  it('a pasted passphrase in the generated format is typed text: it is estimated, not labelled generated', async () => {
+    await renderPage();
+    const user = userEvent.setup();
+    const words = generatePassphrase();
+    await user.click(screen.getByLabelText('Passphrase'));
+    await user.paste(words);
+    await waitFor(() => expect(strengthLine()).toMatch(/^Strength: strong\. Someone with a recording/), {
+      timeout: 10_000,
+    });
+    expect(strengthLine()).not.toContain('generated');
+    expect(document.getElementById('generated-notice')).toBeNull();
+  });
 });
 
 describe('site list', () => {
@@ -616,6 +769,7 @@ describe('About', () => {
       /no forward secrecy yet/,
       /Anyone who later learns the passphrase can decrypt recordings/,
       /A participant who shares the passphrase/,
+      /Framelock takes a passphrase you type only if it estimates it hard to guess, or if you tick that you accept the risk/,
       /server-side recording, transcription, live captions, noise suppression/,
       /in-page indicator is drawn inside the site's page, so that page can remove it or fake it/,
       /toolbar badge and its popup are the authority/,

@@ -146,6 +146,31 @@ function renderPopup(search = '') {
 
 const theSwitch = () => screen.findByRole('switch', { name: 'Encrypt calls on this site' });
 
+/** The strength line under the passphrase. */
+const strengthLine = (): string => document.getElementById('passphrase-strength')?.textContent ?? '';
+
+/**
+ * Puts `text` into "Passphrase" as typed text and waits until the form has estimated it, as a person sees the strength
+ * line appear: before that, Enable refuses a typed passphrase (the rule fails closed while the estimator loads).
+ */
+async function enterPassphrase(text: string): Promise<void> {
+  fireEvent.input(screen.getByLabelText('Passphrase'), { target: { value: text } });
+  await waitFor(() => expect(strengthLine()).toMatch(/^Strength: (weak|strong)\./), { timeout: 10_000 });
+}
+
+/** The override checkbox of a weak passphrase, if the form offers it. */
+const overrideBox = (): HTMLInputElement | null =>
+  screen.queryByRole('checkbox', { name: /^Use this weak passphrase anyway/ }) as HTMLInputElement | null;
+
+/** The text of the element(s) `element`'s aria-describedby points at. */
+function description(element: Element): string {
+  return (element.getAttribute('aria-describedby') ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((id) => document.getElementById(id)?.textContent ?? '')
+    .join(' | ');
+}
+
 describe('popup: tabs and sites', () => {
   it('a page that is not a web site: says Framelock only works on web sites, offers no switch', async () => {
     fakeBrowser.tabs.query = async () => [{ id: TAB_ID, url: 'chrome://extensions/' }];
@@ -249,7 +274,7 @@ describe('popup: enabling a site', () => {
   it('a typed passphrase: Enable still asks for the permission first; the share offer follows', async () => {
     renderPopup();
     fireEvent.click(await theSwitch());
-    fireEvent.input(screen.getByLabelText('Passphrase'), { target: { value: 'correct horse battery staple' } });
+    await enterPassphrase('correct horse battery staple');
     fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
     expect(backend.calls.slice(-2)).toEqual(['permissions.request', 'sites/enable']);
     await screen.findByRole('button', { name: 'Copy invitation' });
@@ -257,7 +282,8 @@ describe('popup: enabling a site', () => {
       passphrase: 'correct horse battery staple',
       room: '',
     });
-  });
+    // The first estimate loads zxcvbn and its dictionaries, which takes seconds in happy-dom.
+  }, 20_000);
 
   it('an empty passphrase is refused before the permission is asked for', async () => {
     renderPopup();
@@ -300,11 +326,125 @@ describe('popup: enabling a site', () => {
     expect(toggle.getAttribute('aria-checked')).toBe('true');
     expect(await screen.findByText(/default room has no passphrase/)).toBeTruthy();
     expect(screen.getByLabelText('Passphrase')).toBeTruthy();
-    fireEvent.input(screen.getByLabelText('Passphrase'), { target: { value: 'correct horse battery staple' } });
+    await enterPassphrase('correct horse battery staple');
     fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
     await screen.findByText(/The passphrase of the default room is set/);
     // The site was enabled already: no reload needed, and a failure would not have removed its permission.
     expect(screen.queryByRole('button', { name: 'Reload the tab' })).toBeNull();
+  });
+});
+
+describe('popup: the passphrase rule (a typed passphrase must be strong, or the user takes the risk)', () => {
+  it('a weak typed passphrase ("sunshine1"): Enable refuses, says why, and asks nothing of Chrome or the background', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    await enterPassphrase('sunshine1');
+    const enable = screen.getByRole('button', { name: 'Enable' });
+    expect(enable.getAttribute('aria-disabled')).toBe('true');
+    const before = backend.calls.length;
+    fireEvent.click(enable);
+
+    const field = screen.getByLabelText('Passphrase');
+    await waitFor(() => expect(field.getAttribute('aria-invalid')).toBe('true'));
+    expect(description(field)).toContain(
+      'Not enabled: this passphrase is too easy to guess. Anyone who records a call can test guesses offline, as fast as their computers allow. Generate one, or tick “Use this weak passphrase anyway”.',
+    );
+    expect(document.activeElement).toBe(field);
+    expect(backend.calls.slice(before)).toEqual([]);
+    expect(fakeBrowser.permissions.request).not.toHaveBeenCalled();
+    expect(backend.sites).toEqual([]);
+    expect(overrideBox()?.checked).toBe(false);
+    expect(screen.getByLabelText(/^Use this weak passphrase anyway/).closest('.passphrase-override')?.textContent).toBe(
+      'Use this weak passphrase anyway: anyone who records a call can guess it offline.',
+    );
+  }, 20_000);
+
+  it('a score-3 passphrase ("purple monkey") is below the bar too', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    await enterPassphrase('purple monkey');
+    expect(strengthLine()).toMatch(/^Strength: weak\./);
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(await screen.findByText(/Not enabled: this passphrase is too easy to guess/)).toBeTruthy();
+    expect(fakeBrowser.permissions.request).not.toHaveBeenCalled();
+    expect(backend.calls).not.toContain('sites/enable');
+  });
+
+  it('ticking “Use this weak passphrase anyway” lets Enable go ahead with it', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    await enterPassphrase('sunshine1');
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(await screen.findByText(/Not enabled: this passphrase is too easy to guess/)).toBeTruthy();
+
+    fireEvent.click(overrideBox()!);
+    await waitFor(() => expect(overrideBox()?.checked).toBe(true));
+    expect(screen.queryByText(/Not enabled/)).toBeNull();
+    expect(screen.getByRole('button', { name: 'Enable' }).getAttribute('aria-disabled')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(backend.calls.slice(-2)).toEqual(['permissions.request', 'sites/enable']);
+    expect(backend.requests.find((r) => r.type === 'sites/enable')).toMatchObject({ passphrase: 'sunshine1' });
+    await screen.findByRole('button', { name: 'Copy invitation' });
+  });
+
+  it('changing the passphrase unticks the override: the new text (or the old one again) is refused again', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    await enterPassphrase('sunshine1');
+    fireEvent.click(overrideBox()!);
+    await waitFor(() => expect(overrideBox()?.checked).toBe(true));
+
+    await enterPassphrase('sunshine12');
+    await waitFor(() => expect(overrideBox()?.checked).toBe(false));
+    expect(screen.getByRole('button', { name: 'Enable' }).getAttribute('aria-disabled')).toBe('true');
+    await enterPassphrase('sunshine1');
+    expect(overrideBox()?.checked).toBe(false);
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(await screen.findByText(/Not enabled: this passphrase is too easy to guess/)).toBeTruthy();
+    expect(fakeBrowser.permissions.request).not.toHaveBeenCalled();
+    expect(backend.calls).not.toContain('sites/enable');
+  });
+
+  it('a strong typed passphrase enables at once, with no override offered; the weaker text before it did not', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    await enterPassphrase('purple monkey');
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(await screen.findByText(/Not enabled: this passphrase is too easy to guess/)).toBeTruthy();
+    expect(backend.calls).not.toContain('sites/enable');
+
+    await enterPassphrase('purple monkey tangerine quarrel lantern');
+    await waitFor(() => expect(strengthLine()).toMatch(/^Strength: strong\./));
+    expect(overrideBox()).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(backend.calls.slice(-2)).toEqual(['permissions.request', 'sites/enable']);
+    expect(backend.requests.find((r) => r.type === 'sites/enable')).toMatchObject({
+      passphrase: 'purple monkey tangerine quarrel lantern',
+    });
+  });
+
+  it('a generated passphrase enables at once, with no estimate to wait for; a weak one typed over it does not', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    await enterPassphrase('letmein');
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(await screen.findByText(/Not enabled: this passphrase is too easy to guess/)).toBeTruthy();
+    expect(backend.calls).not.toContain('sites/enable');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Generate passphrase' }));
+    const generated = (screen.getByLabelText('Passphrase') as HTMLInputElement).value;
+    expect(overrideBox()).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(backend.calls.slice(-2)).toEqual(['permissions.request', 'sites/enable']);
+    expect(backend.requests.find((r) => r.type === 'sites/enable')).toMatchObject({ passphrase: generated });
+  });
+
+  it('a pasted passphrase in the generated format is typed text: it is estimated, not labelled generated', async () => {
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    await enterPassphrase(generatePassphrase());
+    expect(strengthLine()).toMatch(/^Strength: strong\. Guessing it from a recorded call would take/);
+    expect(strengthLine()).not.toContain('generated');
   });
 });
 
@@ -380,8 +520,10 @@ describe('popup: sharing a passphrase', () => {
   it('the invitation is refused when the room name holds the passphrase', async () => {
     renderPopup();
     fireEvent.click(await theSwitch());
-    fireEvent.input(screen.getByLabelText('Passphrase'), { target: { value: 'blue lagoon' } });
     fireEvent.input(screen.getByRole('textbox', { name: 'Room' }), { target: { value: 'Blue  Lagoon' } });
+    // A weak passphrase (and the room's own name): enabled only through the override, as a user would have to.
+    await enterPassphrase('blue lagoon');
+    fireEvent.click(overrideBox()!);
     fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
     fireEvent.click(await screen.findByRole('button', { name: 'Copy invitation' }));
     expect(await screen.findByText(/Not copied: the invitation would contain the passphrase/)).toBeTruthy();

@@ -1,13 +1,14 @@
 /**
- * Strength estimates of passphrases people type themselves (zxcvbn). Its dictionaries weigh about 1.5 MB, so the
- * options page loads this module with `import()` only once someone types a passphrase (see `loadStrength`).
+ * Strength estimates of passphrases people type themselves (zxcvbn). Its dictionaries weigh about 1.7 MB, so the
+ * popup and the options page load this module with `import()` only once someone types a passphrase (`loadStrength`
+ * in passphrase-rule.ts, which also holds the rule that decides what a score allows).
  *
  * Never log a passphrase or the result of checking one (it contains the passphrase).
  */
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary as commonDictionary } from '@zxcvbn-ts/language-common';
 import { dictionary as englishDictionary, translations as englishTranslations } from '@zxcvbn-ts/language-en';
-import { t } from '../ui/i18n';
+import { t } from './i18n';
 
 /** Where zxcvbn puts the number in a duration ("{base} months"). */
 const BASE = '{base}';
@@ -65,8 +66,8 @@ export interface StrengthEstimate {
   score: 0 | 1 | 2 | 3 | 4;
   /**
    * How long guessing it would take someone testing guesses offline against a recorded call, in words of the page's
-   * language ("less than a second", "3 months", "centuries"): zxcvbn's slow-hash attacker (10,000 guesses a second), which is about what a
-   * well-equipped attacker gets against Argon2id.
+   * language ("less than a second", "3 months", "centuries"): zxcvbn's slow-hash attacker, 10,000 guesses a second,
+   * which against our Argon2id is about eight high-end GPUs (an estimate: docs/keys.md, "What a guess costs").
    */
   guessTime: string;
   /** What makes it weak, when zxcvbn can tell ("This is a commonly used password."), in the page's language. */
