@@ -16,7 +16,7 @@ import {
   videoFlowing,
   waitForRemotePattern,
 } from './call';
-import { chromiumAvailable } from './harness';
+import { chromiumAvailable, waitFor } from './harness';
 import { CONTROL_FRAMES, describeSamples, patternMismatches, renderControlFrames, samplePattern } from './media';
 
 const PASSPHRASE = 'correct horse battery staple';
@@ -73,7 +73,14 @@ describe.skipIf(!chromiumAvailable)('a call through the demo site (headless Chro
       await Promise.all(
         call.pages.map(async (page) => {
           await waitForRemotePattern(page);
-          expect(await videoFlowing(page), 'remote video frames keep being decoded').toBe(true);
+          // Decoding goes on. Not always at once: in some calls (with this build and the one before issue 14 alike,
+          // measured on a loaded machine) the decoder shows the first keyframe, then nothing for 2-3 s. Each call
+          // also has about 20 video frames dropped at its start as duplicates; whether the two are linked is not
+          // known yet. So a few seconds are allowed here.
+          await waitFor(() => videoFlowing(page), {
+            description: 'remote video frames to keep being decoded',
+            timeoutMs: 10_000,
+          });
           expect(await audioFlowing(page)).toBe(true);
         }),
       );

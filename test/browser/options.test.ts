@@ -251,6 +251,7 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       activeRoom: '',
       strict: false,
       indicator: true,
+      rememberKeys: true,
       problems: [],
     });
     const words = list.sites.find((site) => site.origin === 'https://meet.example.org')?.rooms[0]?.safetyWords ?? [];
