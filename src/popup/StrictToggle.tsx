@@ -32,21 +32,19 @@ export function StrictToggle({ site, onSaved }: StrictToggleProps) {
     }
   };
   return (
-    <div class="field strict-toggle">
-      <label for="popup-strict">
-        <input
-          id="popup-strict"
-          type="checkbox"
-          checked={checked}
-          aria-describedby="popup-strict-hint"
-          aria-busy={saving !== undefined ? 'true' : undefined}
-          onClick={(event) => {
-            if (saving !== undefined) event.preventDefault();
-          }}
-          onChange={(event) => void toggle(event.currentTarget.checked)}
-        />{' '}
-        {t('popup_strict_label')}
-      </label>
+    <div class="strict-toggle">
+      <input
+        id="popup-strict"
+        type="checkbox"
+        checked={checked}
+        aria-describedby="popup-strict-hint"
+        aria-busy={saving !== undefined ? 'true' : undefined}
+        onClick={(event) => {
+          if (saving !== undefined) event.preventDefault();
+        }}
+        onChange={(event) => void toggle(event.currentTarget.checked)}
+      />
+      <label for="popup-strict">{t('popup_strict_label')}</label>
       <p class="hint" id="popup-strict-hint">
         {checked ? t('popup_strict_hint_on') : t('popup_strict_hint_off')}
       </p>
