@@ -14,6 +14,7 @@
  *
  * Pure: no DOM, no extension API, an injectable clock (unit-tested in test/unit/key-quota.test.ts).
  */
+import { dropOldest } from '../shared/collections';
 
 /**
  * New senders one endpoint may get keys for at once. A receiver meets one new sender per peer page load, one more at
@@ -104,12 +105,6 @@ interface Endpoint {
   unproven: Map<bigint, { at: number; kids: Set<bigint> }>;
   /** Senders whose frames authenticated on this endpoint (least recently proven first). */
   proven: Set<bigint>;
-}
-
-/** Deletes the first (oldest) entry of an insertion-ordered Map or Set. */
-function dropOldest(collection: Map<bigint, unknown> | Set<bigint> | Map<string, unknown>): void {
-  const first = collection.keys().next();
-  if (!first.done) collection.delete(first.value as never);
 }
 
 export class KeyRequestQuota {

@@ -11,6 +11,7 @@
  */
 import { kidEpoch, kidSenderId, SUITE_FOR_KIND } from '../codecs';
 import { type FrameKeys, SFrameContext } from '../sframe';
+import { dropOldest } from '../shared/collections';
 import { EPOCH_TOLERANCE, epochFromBits } from '../shared/epoch';
 
 /** Why the bridge would not key a KID (see `BridgeToWorker`). */
@@ -279,10 +280,4 @@ export class Keyring {
     this.ownKids.clear();
     this.#generation++;
   }
-}
-
-/** Deletes the first (oldest) entry of an insertion-ordered Map or Set. */
-function dropOldest(collection: Map<bigint, unknown> | Set<bigint>): void {
-  const first = collection.keys().next();
-  if (!first.done) collection.delete(first.value);
 }
