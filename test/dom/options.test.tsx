@@ -19,6 +19,7 @@ import { GENERATED_PASSPHRASE_WORDS, generatePassphrase, isListWord } from '../.
 import { t } from '../../src/ui/i18n';
 import { fakeBrowser } from './fake-browser';
 import { getMessage } from './i18n';
+import { description, overrideBox } from './queries';
 
 const MEET = 'https://meet.example.org';
 const OTHER = 'http://127.0.0.1:8080';
@@ -162,15 +163,6 @@ function siteItem(origin: string): HTMLElement {
   return item;
 }
 
-/** The text of the element(s) `element`'s aria-describedby points at. */
-function description(element: Element): string {
-  return (element.getAttribute('aria-describedby') ?? '')
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((id) => document.getElementById(id)?.textContent ?? '')
-    .join(' | ');
-}
-
 /** The strength line under the passphrase. */
 const strengthLine = (): string => document.getElementById('passphrase-strength')?.textContent ?? '';
 
@@ -182,10 +174,6 @@ async function typePassphrase(user: ReturnType<typeof userEvent.setup>, text: st
   await user.type(screen.getByLabelText('Passphrase'), text);
   await waitFor(() => expect(strengthLine()).toMatch(/^Strength: (weak|strong)\./), { timeout: 10_000 });
 }
-
-/** The override checkbox of a weak passphrase, if the form offers it. */
-const overrideBox = (): HTMLInputElement | null =>
-  screen.queryByRole('checkbox', { name: /^Use this weak passphrase anyway/ }) as HTMLInputElement | null;
 
 const pageStatus = (): string => document.getElementById('page-status')?.textContent ?? '';
 

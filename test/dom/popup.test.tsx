@@ -15,6 +15,7 @@ import { qrMatrix } from '../../src/popup/qr';
 import type { SiteInfo, TabStatus, TransformStats, UiRequest } from '../../src/shared/messages';
 import { generatePassphrase } from '../../src/shared/words';
 import { fakeBrowser } from './fake-browser';
+import { description, overrideBox } from './queries';
 
 const ORIGIN = 'https://meet.example.org';
 const PATTERN = 'https://meet.example.org:443/*';
@@ -156,19 +157,6 @@ const strengthLine = (): string => document.getElementById('passphrase-strength'
 async function enterPassphrase(text: string): Promise<void> {
   fireEvent.input(screen.getByLabelText('Passphrase'), { target: { value: text } });
   await waitFor(() => expect(strengthLine()).toMatch(/^Strength: (weak|strong)\./), { timeout: 10_000 });
-}
-
-/** The override checkbox of a weak passphrase, if the form offers it. */
-const overrideBox = (): HTMLInputElement | null =>
-  screen.queryByRole('checkbox', { name: /^Use this weak passphrase anyway/ }) as HTMLInputElement | null;
-
-/** The text of the element(s) `element`'s aria-describedby points at. */
-function description(element: Element): string {
-  return (element.getAttribute('aria-describedby') ?? '')
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((id) => document.getElementById(id)?.textContent ?? '')
-    .join(' | ');
 }
 
 describe('popup: tabs and sites', () => {
