@@ -303,14 +303,13 @@ async function enableSite(
     // The permission may have been removed while the key was derived.
     if (!(await hasSitePermission(origin))) return needsPermission(origin);
     const previous = await getSite(origin);
-    if (sessionBytes !== undefined) {
-      // The setting may have changed while the key was derived: keep the key where the site now says.
-      if (previous?.rememberKeys === false) await putSessionRoomKey(origin, room, sessionBytes);
-      sessionBytes.fill(0);
-    }
     const others = (previous?.rooms ?? []).filter((r) => r.label !== room);
     if (others.length >= MAX_ROOMS_PER_SITE) {
       return invalid(t('bg_error_too_many_rooms', MAX_ROOMS_PER_SITE), 'room');
+    }
+    // The setting may have changed while the key was derived: keep the key where the site now says.
+    if (sessionBytes !== undefined && previous?.rememberKeys === false) {
+      await putSessionRoomKey(origin, room, sessionBytes);
     }
     const now = Date.now();
     // Problems are reset: a fresh enable is how the user starts over; tabs report again what still holds.
@@ -336,7 +335,7 @@ async function enableSite(
     }
     await forgetRevoked(origin);
     return { ok: true };
-  });
+  }).finally(() => sessionBytes?.fill(0)); // whatever the outcome: the bytes are in session memory, or nowhere
   if (result.ok) await notifyFrames(origin);
   return result;
 }

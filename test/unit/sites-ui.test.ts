@@ -475,6 +475,23 @@ describe('handleUiMessage: keys kept in memory only (rememberKeys)', () => {
     expect(fakes.sites.get(ORIGIN)).toMatchObject({ rooms: [{ label: '', roomKey: { fake: 'imported room key' } }] });
   });
 
+  it('a refused enable (too many rooms) keeps nothing in session memory and still wipes the bytes', async () => {
+    const room = (label: string) => ({ label, roomKey: { fake: label } as unknown as CryptoKey, keyedAt: 1 });
+    fakes.sites.set(ORIGIN, {
+      origin: ORIGIN,
+      enabledAt: 1,
+      rooms: [room('a'), room('b'), room('c')],
+      activeRoom: 'a',
+      rememberKeys: false,
+      problems: [],
+    });
+    const { deriveRoomKeyBytes } = await import('../../src/background/keys');
+    expect(await handleUiMessage({ ...enable, room: 'd' }, OPTIONS_SENDER)).toMatchObject({ ok: false, field: 'room' });
+    expect(fakes.calls.some((c) => c.startsWith('session put'))).toBe(false);
+    const bytes = (await vi.mocked(deriveRoomKeyBytes).mock.results.at(-1)?.value) as Uint8Array;
+    expect([...bytes]).toEqual(new Array(32).fill(0));
+  });
+
   it('turning it on again keeps the keys (now stored) and forgets the memory copies', async () => {
     fakes.sites.set(ORIGIN, {
       origin: ORIGIN,
