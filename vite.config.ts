@@ -45,11 +45,6 @@ function injectedScriptsPlugin(define: Record<string, string>): Plugin {
   return {
     name: 'framelock-injected-scripts',
     apply: 'build',
-    buildStart() {
-      for (const folder of ['src/content', 'src/page', 'src/worker', 'src/sframe', 'src/codecs', 'src/shared']) {
-        this.addWatchFile(folder);
-      }
-    },
     async generateBundle() {
       for (const [fileName, source] of Object.entries(await buildInjectedScripts(define))) {
         this.emitFile({ type: 'asset', fileName, source });

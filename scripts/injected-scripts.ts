@@ -18,7 +18,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Rolldown } from 'vite';
-
 import { BRIDGE_SCRIPT_FILE, PAGE_SCRIPT_FILE } from '../src/shared/built-paths.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

@@ -19,7 +19,7 @@ import { installBlock, installPatch, type Patch } from './patch';
 
 const { apply } = N;
 /**
- * The transform worker's code (src/worker/transform.ts, bundled by scripts/page-script.ts). It travels inside this
+ * The transform worker's code (src/worker/transform.ts, bundled by scripts/injected-scripts.ts). It travels inside this
  * script, which the browser injects from the extension package: no request of the page's origin carries it, so the
  * site's service worker, network stack and CSP cannot see or replace it (as they could an `importScripts` of ours).
  */

@@ -1,8 +1,9 @@
 /**
  * Transform worker entry. Created by the page script from a Blob URL in the page's origin that holds this file's
- * bundle (the page script carries it: scripts/page-script.ts; no request loads it), it owns every Framelock transform of its page: RTCRtpScriptTransform hands it each sender's and receiver's
- * encoded frames, and a private MessagePort (the first and only port it accepts) connects it to the content bridge,
- * which supplies frame keys. It never sees a passphrase, a room key or an epoch base key.
+ * bundle (the page script carries it: scripts/injected-scripts.ts; no request loads it), it owns every Framelock
+ * transform of its page: RTCRtpScriptTransform hands it each sender's and receiver's encoded frames, and a private
+ * MessagePort (the first and only port it accepts) connects it to the content bridge, which supplies frame keys. It
+ * never sees a passphrase, a room key or an epoch base key.
  */
 import type { BridgeToWorker, TransformStats, WorkerToBridge } from '../shared/messages';
 import { FeedCheck } from './feed';
