@@ -6,15 +6,17 @@
  * or inflate the rejection counts. Which origin a message comes from is checked elsewhere (bridge-port.ts: the origin
  * is the browser's `sender.origin`, and it must be enabled).
  */
+
+import * as v from 'valibot';
 import { PAGE_REPORTED_PROBLEMS } from '../shared/handshake';
 import {
   BRIDGE_REJECTION_REASONS,
   type BridgeRejectionReason,
   type BridgeToBackground,
   MAX_REPORTED_REJECTIONS,
+  TransformStatsListSchema,
 } from '../shared/messages';
 import { MAX_ORIGIN_INPUT_LENGTH, normalizeOrigin } from '../shared/origin';
-import { isTransformStatsList } from '../shared/stats';
 
 /**
  * Problems a bridge reports: those of its page script, its own `unsafe_frame` (and `unsafe_frame_call` once such a
@@ -62,7 +64,7 @@ export function parseBridgeMessage(message: unknown, epochTolerance: number): Br
   if (!hasOnly(m, FIELDS[type])) return undefined;
   switch (type) {
     case 'stats':
-      return isTransformStatsList(m.stats) ? { type, stats: m.stats } : undefined;
+      return v.is(TransformStatsListSchema, m.stats) ? { type, stats: m.stats } : undefined;
     case 'epoch-keys-request': {
       const epochs = m.epochs;
       if (!Array.isArray(epochs) || epochs.length === 0 || epochs.length > MAX_EPOCHS_PER_REQUEST) return undefined;

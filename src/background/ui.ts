@@ -8,11 +8,14 @@
  * Enabling a site needs its host permission first. `permissions.request()` needs a user gesture, which only the page
  * has: the page asks for it, then sends `sites/enable`, and the background checks that it really holds it.
  */
+
+import * as v from 'valibot';
 import browser from 'webextension-polyfill';
 import {
   type Origin,
   PERMISSION_WAIT_MS,
   type TabStatus,
+  TabStatusSchema,
   type UiError,
   type UiRequest,
   type UiResponse,
@@ -443,21 +446,9 @@ async function notifyFrames(origin: Origin): Promise<void> {
 async function tabStatuses(): Promise<TabStatus[]> {
   const items = await browser.storage.session.get(null);
   return Object.entries(items)
-    .filter(([key, value]) => /^tab:\d+$/.test(key) && isTabStatus(value))
+    .filter(([key, value]) => /^tab:\d+$/.test(key) && v.is(TabStatusSchema, value))
     .map(([, value]) => value as TabStatus)
     .sort((a, b) => a.tabId - b.tabId);
-}
-
-function isTabStatus(value: unknown): value is TabStatus {
-  if (typeof value !== 'object' || value === null) return false;
-  const status = value as Partial<TabStatus>;
-  return (
-    Number.isSafeInteger(status.tabId) &&
-    typeof status.origin === 'string' &&
-    Array.isArray(status.transforms) &&
-    Array.isArray(status.problems) &&
-    typeof status.updatedAt === 'number'
-  );
 }
 
 function parseRoom(value: unknown): string | UiError {

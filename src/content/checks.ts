@@ -5,16 +5,17 @@
  * returns the typed message or the reason it was refused, which the bridge counts and reports to the background.
  * No DOM and no extension API here, so the checks are unit-tested on their own (test/unit/bridge-checks.test.ts).
  */
+import * as v from 'valibot';
 import { MAX_U64 } from '../shared/bytes';
 import { PAGE_REPORTED_PROBLEMS, type PageReportedProblem, type PageToBridge } from '../shared/handshake';
 import {
   type BridgeRejectionReason,
   MAX_REPORTED_REJECTIONS,
   TRANSFORM_ID_PATTERN,
+  TransformStatsListSchema,
   type WorkerToBridge,
 } from '../shared/messages';
 import { MAX_ORIGIN_INPUT_LENGTH } from '../shared/origin';
-import { isTransformStatsList } from '../shared/stats';
 
 export type Checked<T> = { ok: true; message: T } | { ok: false; reason: BridgeRejectionReason };
 
@@ -58,7 +59,7 @@ export function parseWorkerMessage(message: unknown): Checked<WorkerToBridge> {
       return { ok: true, message: { type, kid, kind, endpoint } };
     }
     case 'stats':
-      return isTransformStatsList(m.stats) ? { ok: true, message: { type, stats: m.stats } } : invalidWorker;
+      return v.is(TransformStatsListSchema, m.stats) ? { ok: true, message: { type, stats: m.stats } } : invalidWorker;
   }
 }
 

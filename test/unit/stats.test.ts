@@ -1,6 +1,9 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import type { TransformStats } from '../../src/shared/messages';
-import { isTransformStats, isTransformStatsList } from '../../src/shared/stats';
+import { type TransformStats, TransformStatsListSchema, TransformStatsSchema } from '../../src/shared/messages';
+
+const isTransformStats = (value: unknown) => v.is(TransformStatsSchema, value);
+const isTransformStatsList = (value: unknown) => v.is(TransformStatsListSchema, value);
 
 const valid: TransformStats = {
   id: 'receive-video-2',

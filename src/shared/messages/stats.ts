@@ -1,0 +1,91 @@
+/**
+ * @module The counters of each transform, and a tab's status: the worker reports them to the bridge, the bridge to
+ * the background, which keeps them for the popup.
+ */
+
+import * as v from 'valibot';
+import { SITE_PROBLEMS } from './problems';
+import { boundedString, CountSchema, MediaKindSchema, record } from './schema';
+
+/** At most this many transforms per report (a page with more is not a call we can describe anyway). */
+export const MAX_TRANSFORMS_PER_REPORT = 256;
+/** A transform's counters name at most this many remote senders (the most recent). */
+export const MAX_KIDS_PER_TRANSFORM = 16;
+
+/** A KID as the worker writes it: `bigint.toString()` of a 64-bit value, at most 20 decimal digits. */
+const DecimalKidSchema = v.pipe(v.string(), v.regex(/^\d{1,20}$/));
+
+/**
+ * Counters of one transform (one sender or receiver), as the worker keeps them. They cross two boundaries (worker →
+ * bridge → background) and the worker runs in the page's origin, so both receivers check them; the background stores
+ * a report as it arrived, so every string and array is bounded and no other field is allowed.
+ */
+export const TransformStatsSchema = record({
+  id: boundedString(64),
+  side: v.picklist(['send', 'receive']),
+  kind: MediaKindSchema,
+  /** The codec of the last frame (RTP MIME type). */
+  codec: v.optional(boundedString(64)),
+  /** Our KID (send) or the last remote KID seen (receive), as a decimal string. */
+  kid: v.optional(DecimalKidSchema),
+  /** Frames encrypted (send) or decrypted and passed on (receive). */
+  protected: CountSchema,
+  /** Receive: frames from a peer without Framelock (passed on unless the track was protected). */
+  unencrypted: CountSchema,
+  /** Receive: Framelock frames we could not decrypt (no key, altered, replayed). */
+  undecryptable: CountSchema,
+  /** Frames dropped for any reason (no key yet, failure, plaintext on a protected track). */
+  dropped: CountSchema,
+  /** Empty audio frames (0 bytes: nothing to protect or to play) passed as they are. */
+  passthrough: CountSchema,
+  /** Receive: our own sender KID seen on a remote track. */
+  echoed: CountSchema,
+  /** Last failure reason, if any. */
+  lastError: v.optional(boundedString(256)),
+  /** Receive: the last remote sender keyed for an epoch this many epochs from ours (a clock off by more than one). */
+  clockSkew: v.optional(v.pipe(v.number(), v.integer(), v.minValue(-8), v.maxValue(8))),
+  /** Receive: the id of the receiver's MediaStreamTrack, so the in-page indicator can find the `<video>` showing it. */
+  trackId: v.optional(boundedString(64)),
+  /** Receive: strict mode was on (plaintext dropped, not shown). */
+  strict: v.optional(v.boolean()),
+  /**
+   * Receive: plaintext arrived on a track that had delivered authenticated frames (an SFU or the site putting other
+   * media into a protected stream) since the last report. It was dropped, not shown, and counted as unencrypted.
+   */
+  injected: v.optional(v.boolean()),
+  /** Receive: counts per remote KID (an SFU may switch senders on one track), the most recent 16 KIDs. */
+  byKid: v.optional(
+    v.pipe(
+      v.array(record({ kid: DecimalKidSchema, protected: CountSchema, undecryptable: CountSchema })),
+      v.maxLength(MAX_KIDS_PER_TRANSFORM),
+    ),
+  ),
+  /** Receive: the status a person should see. */
+  status: v.picklist(['encrypted', 'undecryptable', 'unencrypted', 'waiting']),
+});
+export type TransformStats = v.InferOutput<typeof TransformStatsSchema>;
+
+/** One report's counters: one entry per transform of the frame. */
+export const TransformStatsListSchema = v.pipe(v.array(TransformStatsSchema), v.maxLength(MAX_TRANSFORMS_PER_REPORT));
+
+/**
+ * What the background keeps of a tab (`storage.session`, `tab:<id>`) and shows in the popup. Only the background writes
+ * it, from reports it checked; it is checked again when read back, because a stored value of an older version of the
+ * extension may have another shape.
+ */
+export const TabStatusSchema = v.object({
+  tabId: v.pipe(v.number(), v.safeInteger()),
+  origin: v.string(),
+  transforms: v.array(TransformStatsSchema),
+  problems: v.array(v.picklist(SITE_PROBLEMS)),
+  /** Origins of cross-origin frames on this tab that may hold a call and are not enabled: the user should enable them. */
+  unprotectedFrames: v.optional(v.array(v.string())),
+  /** With `clock_skew`: how many epochs the farthest sender seen was from our clock (signed, -8..7). */
+  clockSkew: v.optional(v.number()),
+  /** The room this tab's frames are keyed for, when the site has one. */
+  room: v.optional(v.string()),
+  /** The top-level document these counters are from (a reload or navigation starts over). */
+  document: v.optional(v.string()),
+  updatedAt: v.number(),
+});
+export type TabStatus = v.InferOutput<typeof TabStatusSchema>;
