@@ -6,6 +6,7 @@
  * worker, erases the key that fell out of the window and asks the background for the one that came in. Everything
  * from the page side is validated here; the page script itself never touches a key.
  */
+import * as v from 'valibot';
 import browser from 'webextension-polyfill';
 import { isFramelockKid, kidEpoch, kidSenderId, SUITE_FOR_KIND } from '../codecs';
 import { deriveFrameKeys } from '../sframe';
@@ -28,6 +29,7 @@ import {
 } from '../shared/handshake';
 import {
   type BackgroundToBridge,
+  BackgroundToBridgeSchema,
   type BridgeToBackground,
   type BridgeToWorker,
   UNPROTECTING_PROBLEMS,
@@ -160,7 +162,8 @@ function onPageMessage(message: unknown, ports: readonly MessagePort[]): void {
     listenToWorker(workerPort);
     return;
   }
-  const { problem, origin } = parsed.message;
+  const { problem } = parsed.message;
+  const origin = 'origin' in parsed.message ? parsed.message.origin : undefined;
   const checked = origin === undefined ? undefined : normalizeOrigin(origin);
   toBackground({ type: 'problem', problem, ...(checked?.ok ? { detail: checked.origin } : {}) });
   if (UNPROTECTING_PROBLEMS.includes(problem)) indicator.noteProblem();
@@ -395,19 +398,6 @@ function requestEpochKeys(epochs: number[]): void {
 /** Our view of the background's clock. */
 const clock = (): number => Date.now() + clockOffset;
 
-function isEpochKeys(m: unknown): m is Extract<BackgroundToBridge, { type: 'epoch-keys' }> {
-  const v = m as Partial<Extract<BackgroundToBridge, { type: 'epoch-keys' }>>;
-  return (
-    v?.type === 'epoch-keys' &&
-    typeof v.room === 'string' &&
-    typeof v.now === 'number' &&
-    Number.isFinite(v.now) &&
-    Array.isArray(v.keys) &&
-    v.keys.length <= 4 &&
-    v.keys.every((k) => Number.isSafeInteger(k?.epoch) && k.epoch >= 0 && typeof k.key === 'string')
-  );
-}
-
 /** Forgets every key: the worker drops everything it would send and decrypts nothing. */
 function dropKeys(): void {
   roomName = undefined;
@@ -463,24 +453,30 @@ function onBoundary(): void {
   boundaryTimer = setTimeout(onBoundary, msUntilNextEpoch(now) + 5);
 }
 
-async function onBackgroundMessage(message: unknown): Promise<void> {
+async function onBackgroundMessage(untrustedMessage: unknown): Promise<void> {
   if (unsafeRealm) return; // never take a key into a frame the page may control
   // Blocked for the rest of this load, even if the user allows the site again meanwhile: its calls are closed.
   if (siteBlocked) return;
-  if ((message as BackgroundToBridge | undefined)?.type === 'blocked') {
-    siteBlocked = true;
-    dropKeys();
-    blockPage();
-  } else if (isEpochKeys(message)) {
-    await onEpochKeys(message);
-  } else if ((message as BackgroundToBridge | undefined)?.type === 'no-key') {
-    dropKeys();
-  } else if ((message as BackgroundToBridge | undefined)?.type === 'settings') {
-    const m = message as Extract<BackgroundToBridge, { type: 'settings' }>;
-    if (typeof m.strict !== 'boolean' || typeof m.indicator !== 'boolean') return;
-    settings = { strict: m.strict, indicator: m.indicator };
-    toWorker({ type: 'settings', strict: settings.strict });
-    indicator.setEnabled(settings.indicator);
+  const parsed = v.safeParse(BackgroundToBridgeSchema, untrustedMessage);
+  if (!parsed.success) return; // our own background: a bug, which must not half-apply
+  const message = parsed.output;
+  switch (message.type) {
+    case 'blocked':
+      siteBlocked = true;
+      dropKeys();
+      blockPage();
+      break;
+    case 'epoch-keys':
+      await onEpochKeys(message);
+      break;
+    case 'no-key':
+      dropKeys();
+      break;
+    case 'settings':
+      settings = { strict: message.strict, indicator: message.indicator };
+      toWorker({ type: 'settings', strict: settings.strict });
+      indicator.setEnabled(settings.indicator);
+      break;
   }
 }
 

@@ -25,24 +25,28 @@
  * bridge stops listening on window at once. In a frame that page script could reach before ours ran (below a
  * same-origin ancestor, or opened by a same-origin page) none of this can be trusted: the bridge serves no keys there.
  */
+import * as v from 'valibot';
+import { boundedString, messageOf } from './messages/schema';
+import { MAX_ORIGIN_INPUT_LENGTH } from './origin';
+
 export const BRIDGE_HELLO = 'framelock:bridge-hello';
 export const PAGE_HELLO = 'framelock:page-hello';
 export const PORT_EVENT = 'framelock:port';
 
-export interface BridgeHelloDetail {
-  nonce: string;
-}
-
 /** The nonce: 16 random bytes as 32 lower-case hex digits (the bridge draws it, the worker repeats it). */
-const NONCE = /^[0-9a-f]{32}$/;
+const NonceSchema = v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/));
+
+/** The detail of the bridge's hello event: the nonce the worker must repeat. */
+export const BridgeHelloDetailSchema = v.object({ nonce: NonceSchema });
+export type BridgeHelloDetail = v.InferOutput<typeof BridgeHelloDetailSchema>;
+
 /**
  * Whether a bridge hello's detail has the shape the bridge sends. The page script checks it before it builds the
- * worker (whose code it carries itself: nothing in the hello decides what runs there).
+ * worker (whose code it carries itself: nothing in the hello decides what runs there). It runs at document_start,
+ * before any page script could have replaced the built-ins the check uses.
  */
 export function isBridgeHelloDetail(detail: unknown): detail is BridgeHelloDetail {
-  if (typeof detail !== 'object' || detail === null) return false;
-  const { nonce } = detail as { nonce?: unknown };
-  return typeof nonce === 'string' && NONCE.test(nonce);
+  return v.is(BridgeHelloDetailSchema, detail);
 }
 
 /** The problems the page script reports over its private port (src/page/main.ts); the bridge accepts no others. */
@@ -56,30 +60,42 @@ export const PAGE_REPORTED_PROBLEMS = [
 ] as const;
 export type PageReportedProblem = (typeof PAGE_REPORTED_PROBLEMS)[number];
 
-/** A problem report of the page script, as the bridge receives it over the private port. */
-export interface PageReport {
-  problem: PageReportedProblem;
-  /** For `cross_origin_frame`: the origin of the frame (the page script's `URL(...).origin`). */
-  origin?: string;
-}
-
-/** A message of the page script over its reports port: a problem, or the port of a worker it started on request. */
-export type PageToBridge = PageReport | PageWorkerPort;
-
 /**
- * The page script's answer to {@link BridgeToPage} `restart-worker`: it started a new worker and gave it the nonce;
- * the bridge's end of that worker's channel travels as the message's only port.
+ * A message of the page script over its reports port, as the bridge checks it (the ports that come with it are the
+ * bridge's to count: none with a report, exactly one with `worker-port`):
+ * - a problem report: only the problems it reports ({@link PAGE_REPORTED_PROBLEMS}, so a report cannot claim, say,
+ *   `unsafe_frame` or `no_room_key`), with the frame's origin (the page script's `URL(...).origin`, which the
+ *   background normalises) only for `cross_origin_frame`;
+ * - `worker-port`: the page script's answer to {@link BridgeToPage} `restart-worker`: it started a new worker and gave
+ *   it the nonce; the bridge's end of that worker's channel travels as the message's only port.
  */
-export interface PageWorkerPort {
-  type: 'worker-port';
-}
+export const PageToBridgeSchema = v.pipe(
+  v.custom<object>((value) => !Array.isArray(value)),
+  v.union([
+    v.variant('problem', [
+      v.strictObject({
+        problem: v.literal('cross_origin_frame'),
+        origin: v.optional(boundedString(MAX_ORIGIN_INPUT_LENGTH)),
+      }),
+      v.strictObject({ problem: v.picklist(PAGE_REPORTED_PROBLEMS.filter((p) => p !== 'cross_origin_frame')) }),
+    ]),
+    v.strictObject({ type: v.literal('worker-port') }),
+  ]),
+);
+export type PageToBridge = v.InferOutput<typeof PageToBridgeSchema>;
+export type PageReport = Exclude<PageToBridge, { type: 'worker-port' }>;
+export type PageWorkerPort = Extract<PageToBridge, { type: 'worker-port' }>;
 
 /**
  * The bridge's requests to the page script, over the reports port (the page never sees them): `restart-worker` asks
  * for a new transform worker, which must repeat `nonce` (32 hex digits, fresh for each worker) to be served keys;
  * `block` closes the page's calls and refuses new ones for the rest of the load (the site is blocked for tampering).
  */
-export type BridgeToPage = { type: 'restart-worker'; nonce: string } | { type: 'block' };
+export const BridgeToPageSchema = messageOf([
+  v.strictObject({ type: v.literal('restart-worker'), nonce: NonceSchema }),
+  v.strictObject({ type: v.literal('block') }),
+]);
+export type BridgeToPage = v.InferOutput<typeof BridgeToPageSchema>;
 
 /**
  * How many times per page load a transform worker that stopped is replaced by a new one. Beyond that, its calls stay

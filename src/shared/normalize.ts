@@ -2,7 +2,6 @@
  * @module How the passphrase and the room label are normalised before they enter the key derivation (protocol v2,
  * docs/keys.md). Shared so that the options page flags a room name exactly as the background would refuse it.
  */
-import { ROOM_LABEL_MAX_LENGTH } from './messages';
 
 /**
  * The passphrase as the KDF sees it: Unicode NFC (the same visible text typed on two systems gives the same bytes,
@@ -14,6 +13,8 @@ export function normalizePassphrase(passphrase: string): string {
   return passphrase.normalize('NFC').trim().replace(/\s+/gu, ' ');
 }
 
+/** Longest room label, in code points after normalisation. */
+export const ROOM_LABEL_MAX_LENGTH = 64;
 /**
  * Longest room label accepted before normalisation, in UTF-16 code units. Generous (a label may shrink a lot: white
  * space collapses, NFKC folds), but bounded, so an oversized message costs no regex or NFKC pass over megabytes.

@@ -3,32 +3,105 @@
  * background checks what a bridge sends (src/background/bridge-messages.ts); the bridge checks what comes back.
  */
 
+import * as v from 'valibot';
+import { PAGE_REPORTED_PROBLEMS } from '../handshake';
+import { MAX_ORIGIN_INPUT_LENGTH } from '../origin';
 import type { SiteProblem } from './problems';
-import type { BridgeRejectionReason } from './rejections';
-import type { TransformStats } from './stats';
+import { type BridgeRejectionReason, MAX_REPORTED_REJECTIONS } from './rejections';
+import { boundedString, messageOf } from './schema';
+import { TransformStatsListSchema } from './stats';
 
-export type BackgroundToBridge =
+/** An epoch number (`epochAt`: whole epochs since the Unix epoch). */
+const EpochSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+/** 16 bytes in base64 (an epoch base key, RFC 9605 `base_key` of AES-128 suites): 22 characters and "==". */
+const Base64KeySchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]{21}[AQgw]==$/));
+
+/** What the background sends a content bridge. The bridge checks it: the port is ours, but a bug must fail closed. */
+export const BackgroundToBridgeSchema = messageOf([
   /**
    * Epoch base keys of the frame's room (16 bytes each, base64), for the epochs around the background's clock.
    * `room` names the room key they come from (label and when its passphrase was set): when it changes, everything
    * keyed before is dropped. `now` is the background's clock (ms), which the bridge follows.
    */
-  | { type: 'epoch-keys'; room: string; now: number; keys: { epoch: number; key: string }[] }
+  v.strictObject({
+    type: v.literal('epoch-keys'),
+    room: boundedString(512),
+    now: v.pipe(v.number(), v.finite()),
+    keys: v.pipe(v.array(v.strictObject({ epoch: EpochSchema, key: Base64KeySchema })), v.maxLength(4)),
+  }),
   /** The site is not enabled (or no longer), or its room has no key: the worker drops everything it would send. */
-  | { type: 'no-key' }
+  v.strictObject({ type: v.literal('no-key') }),
   /** The site's settings (sent on connect and whenever they change). */
-  | { type: 'settings'; strict: boolean; indicator: boolean }
+  v.strictObject({ type: v.literal('settings'), strict: v.boolean(), indicator: v.boolean() }),
   /**
    * The site removed our encryption before (`tampering_blocked`) and the user has not allowed its calls again: the
    * frame gets no key, and its page script closes every connection and refuses new ones for the rest of the load.
    */
-  | { type: 'blocked' };
+  v.strictObject({ type: v.literal('blocked') }),
+]);
+export type BackgroundToBridge = v.InferOutput<typeof BackgroundToBridgeSchema>;
 
-export type BridgeToBackground =
-  | { type: 'stats'; stats: TransformStats[] }
+/**
+ * Problems a bridge reports: those of its page script, its own `unsafe_frame` (and `unsafe_frame_call` once such a
+ * frame's worker counts transforms), `clock_skew` from the counters, and its worker's liveness.
+ */
+export const BRIDGE_PROBLEMS = [
+  ...PAGE_REPORTED_PROBLEMS,
+  'unsafe_frame',
+  'unsafe_frame_call',
+  'clock_skew',
+  'worker_stopped',
+  'worker_restarted',
+] as const satisfies readonly SiteProblem[];
+/** A bridge asks ahead for at most this many epochs at once (it asks for the window around its clock: 3). */
+export const MAX_EPOCHS_PER_REQUEST = 4;
+
+/** A count one reason of a `rejections` report may carry (the bridge caps its counts). */
+const ReportedCountSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(MAX_REPORTED_REJECTIONS));
+
+/**
+ * What a content bridge sends the background. The bridge is our code, but it runs in the site's renderer process and
+ * its counters come from a worker in the page's origin: a compromised renderer or a bug must not be able to write
+ * unbounded data into `storage.session`, claim problems the bridge never reports, or inflate the rejection counts.
+ * The background checks this shape, then what needs its state (the clock tolerance, the origin's normal form).
+ */
+export const BridgeToBackgroundSchema = messageOf([
+  v.strictObject({ type: v.literal('stats'), stats: TransformStatsListSchema }),
   /** Keys for epochs the bridge is about to need (the background sends only those near its own clock). */
-  | { type: 'epoch-keys-request'; epochs: number[] }
-  /** `detail`: the frame origin for `cross_origin_frame`; the distance in epochs (decimal) for `clock_skew`. */
-  | { type: 'problem'; problem: SiteProblem; detail?: string }
-  /** Messages the bridge refused since its last report, per reason (sent at most every few seconds). */
-  | { type: 'rejections'; counts: Partial<Record<BridgeRejectionReason, number>> };
+  v.strictObject({
+    type: v.literal('epoch-keys-request'),
+    epochs: v.pipe(v.array(EpochSchema), v.minLength(1), v.maxLength(MAX_EPOCHS_PER_REQUEST)),
+  }),
+  v.variant('problem', [
+    /** How many epochs from ours a sender's clock is (signed, one digit, as the bridge writes it). */
+    v.strictObject({
+      type: v.literal('problem'),
+      problem: v.literal('clock_skew'),
+      detail: v.pipe(v.string(), v.regex(/^-?\d$/)),
+    }),
+    /** The origin of the cross-origin frame, when the page script could tell it (the background normalises it). */
+    v.strictObject({
+      type: v.literal('problem'),
+      problem: v.literal('cross_origin_frame'),
+      detail: v.optional(boundedString(MAX_ORIGIN_INPUT_LENGTH)),
+    }),
+    /** The other problems carry no detail. */
+    v.strictObject({
+      type: v.literal('problem'),
+      problem: v.picklist(BRIDGE_PROBLEMS.filter((p) => p !== 'clock_skew' && p !== 'cross_origin_frame')),
+    }),
+  ]),
+  /** Messages the bridge refused since its last report, per reason (sent at most every few seconds; never empty). */
+  v.strictObject({
+    type: v.literal('rejections'),
+    counts: v.pipe(
+      v.strictObject({
+        worker_unproven: v.optional(ReportedCountSchema),
+        worker_invalid: v.optional(ReportedCountSchema),
+        page_report_invalid: v.optional(ReportedCountSchema),
+      } satisfies Record<BridgeRejectionReason, unknown>),
+      v.check((counts) => Object.keys(counts).length > 0),
+    ),
+  }),
+]);
+export type BridgeToBackground = v.InferOutput<typeof BridgeToBackgroundSchema>;

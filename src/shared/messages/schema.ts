@@ -22,6 +22,16 @@ export function record<const Entries extends v.ObjectEntries>(entries: Entries) 
   return v.pipe(notArray, object);
 }
 
+/**
+ * A message of a channel: one of `options` (strict object schemas, told apart by their `type`), and never an array.
+ * `v.variant` takes plain object schemas only, so the array check stands in front of the whole union.
+ */
+export function messageOf<const Options extends v.VariantOptions<'type'>>(options: Options) {
+  const union = v.variant('type', options);
+  const notArray = v.custom<v.InferInput<typeof union>>((value) => !Array.isArray(value));
+  return v.pipe(notArray, union);
+}
+
 /** A count: a safe integer, 0 or more. */
 export const CountSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 

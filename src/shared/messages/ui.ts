@@ -3,8 +3,16 @@
  * JSON), and what it answers. The background checks every request (src/background/ui.ts).
  */
 
+import * as v from 'valibot';
+import { ROOM_LABEL_INPUT_MAX_LENGTH } from '../normalize';
+
+/** Longest room label, in code points after normalisation (declared with `normalizeRoomLabel`). */
+export { ROOM_LABEL_MAX_LENGTH } from '../normalize';
+
+import { MAX_ORIGIN_INPUT_LENGTH } from '../origin';
 import type { SiteProblem } from './problems';
 import type { RejectionCounts } from './rejections';
+import { boundedString, messageOf } from './schema';
 import type { TabStatus } from './stats';
 
 /** An origin as the user enabled it, normalised: scheme://host[:port], lower case, no path. */
@@ -14,11 +22,21 @@ export type Origin = string;
 export const PASSPHRASE_LENGTH = { min: 1, max: 1024 } as const;
 /** How long `sites/enable` with `waitForPermission` waits for the site's permission to be granted. */
 export const PERMISSION_WAIT_MS = 60_000;
-/** Longest room label, in code points after normalisation (`normalizeRoomLabel`). */
-export const ROOM_LABEL_MAX_LENGTH = 64;
 
-export type UiRequest =
-  | { type: 'sites/list' }
+/**
+ * A site's origin as the UI sends it: any text up to {@link MAX_ORIGIN_INPUT_LENGTH}, which the background normalises
+ * (`normalizeOrigin`) into an {@link Origin} or refuses with a message fit for the user.
+ */
+const OriginInputSchema = boundedString(MAX_ORIGIN_INPUT_LENGTH);
+/** A room label as typed, which the background normalises (`normalizeRoomLabel`). */
+const RoomInputSchema = boundedString(ROOM_LABEL_INPUT_MAX_LENGTH);
+
+/**
+ * The requests of the extension's own pages. The background refuses any other sender, then checks the shape here
+ * (exact fields, types, bounds) and the meaning itself (origin and room normalised, passphrase not empty).
+ */
+export const UiRequestSchema = messageOf([
+  v.strictObject({ type: v.literal('sites/list') }),
   /**
    * Enable a site, or set the passphrase of one of its rooms (`room`: a label, "" or absent for the default room),
    * which becomes the site's active room. The UI must already hold the host permission (permissions.request needs a
@@ -26,29 +44,47 @@ export type UiRequest =
    * because Chrome may close the popup while its permission prompt is up, and the background then finishes alone
    * once the permission is granted (within {@link PERMISSION_WAIT_MS}).
    */
-  | { type: 'sites/enable'; origin: Origin; passphrase: string; room?: string; waitForPermission?: boolean }
+  v.strictObject({
+    type: v.literal('sites/enable'),
+    origin: OriginInputSchema,
+    passphrase: boundedString(PASSPHRASE_LENGTH.max),
+    room: v.optional(RoomInputSchema),
+    waitForPermission: v.optional(v.boolean()),
+  }),
   /** Stop waiting for a permission the user refused (`sites/enable` with `waitForPermission`): nothing is enabled. */
-  | { type: 'sites/cancel-enable'; origin: Origin }
+  v.strictObject({ type: v.literal('sites/cancel-enable'), origin: OriginInputSchema }),
   /** Turn a site off: its scripts go and every room key it had is erased. */
-  | { type: 'sites/disable'; origin: Origin }
+  v.strictObject({ type: v.literal('sites/disable'), origin: OriginInputSchema }),
   /** Erase one room's key. */
-  | { type: 'rooms/forget'; origin: Origin; room: string }
+  v.strictObject({ type: v.literal('rooms/forget'), origin: OriginInputSchema, room: RoomInputSchema }),
   /** Make a room the one the site's tabs use (unless a tab chose another). */
-  | { type: 'rooms/select'; origin: Origin; room: string }
+  v.strictObject({ type: v.literal('rooms/select'), origin: OriginInputSchema, room: RoomInputSchema }),
   /** Make a room the one this tab uses (until the tab closes). */
-  | { type: 'tabs/select-room'; tabId: number; room: string }
+  v.strictObject({
+    type: v.literal('tabs/select-room'),
+    tabId: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+    room: RoomInputSchema,
+  }),
   /** Change a site's settings (fields left out keep their value). */
-  | { type: 'sites/settings'; origin: Origin; strict?: boolean; indicator?: boolean; rememberKeys?: boolean }
+  v.strictObject({
+    type: v.literal('sites/settings'),
+    origin: OriginInputSchema,
+    strict: v.optional(v.boolean()),
+    indicator: v.optional(v.boolean()),
+    rememberKeys: v.optional(v.boolean()),
+  }),
   /** Dismiss the notice that a site was turned off because its host permission was removed. */
-  | { type: 'sites/dismiss-revoked'; origin: Origin }
+  v.strictObject({ type: v.literal('sites/dismiss-revoked'), origin: OriginInputSchema }),
   /**
    * Forget the problems a site's tabs ran into (the user read them). For `tampering_blocked` this is the user's
    * decision to allow the site's calls again, from its next page load: until then every page of the site is blocked.
    */
-  | { type: 'sites/clear-problems'; origin: Origin }
-  | { type: 'status/get' }
+  v.strictObject({ type: v.literal('sites/clear-problems'), origin: OriginInputSchema }),
+  v.strictObject({ type: v.literal('status/get') }),
   /** How many messages each boundary refused, by reason (`RejectionCounts`): for diagnosis, not shown in the UI. */
-  | { type: 'diagnostics/get' };
+  v.strictObject({ type: v.literal('diagnostics/get') }),
+]);
+export type UiRequest = v.InferOutput<typeof UiRequestSchema>;
 
 /** A site Framelock turned off because its host permission disappeared (removed in Chrome's extension settings). */
 export interface RevokedSite {

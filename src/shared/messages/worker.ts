@@ -3,8 +3,11 @@
  * the page's origin, so the bridge checks everything it sends (src/content/checks.ts).
  */
 
+import * as v from 'valibot';
 import type { FrameKeys } from '../../sframe';
-import type { TransformStats } from './stats';
+import { MAX_U64 } from '../bytes';
+import { boundedString, MediaKindSchema, messageOf } from './schema';
+import { TransformStatsListSchema } from './stats';
 
 /**
  * The id of one transform (a sender or receiver of the page): `<side>-<kind>-<n>` as the page script names it
@@ -14,33 +17,88 @@ import type { TransformStats } from './stats';
  */
 export const TRANSFORM_ID_PATTERN = /^(?:send|receive)-(?:audio|video|unnamed)-[1-9][0-9]{0,8}$/;
 
-export type WorkerToBridge =
-  /** First message: the nonce the page script passed along, proving this worker is the one made at document_start. */
-  | { type: 'hello'; nonce: string }
-  /**
-   * The worker needs frame keys for a KID (its own sender KID, or a remote one it saw), for the transform `endpoint`
-   * (its id, {@link TRANSFORM_ID_PATTERN}): each endpoint has its own budget of new senders.
-   */
-  | { type: 'keys-request'; kid: bigint; kind: 'audio' | 'video'; endpoint: string }
-  | { type: 'stats'; stats: TransformStats[] };
+/**
+ * How many receivers a `resume` names at most: the bridge remembers that many that delivered authenticated frames
+ * (the oldest forgotten first), and a replacing worker takes no longer list.
+ */
+export const MAX_RESUMED_RECEIVERS = 256;
 
-export type BridgeToWorker =
+/** A KID: RFC 9605 §4.3 allows 64 bits. */
+const KidSchema = v.pipe(v.bigint(), v.minValue(0n), v.maxValue(MAX_U64));
+/** A transform's id as the worker names it, at most 32 characters ({@link TRANSFORM_ID_PATTERN}). */
+const TransformIdSchema = v.pipe(v.string(), v.maxLength(32), v.regex(TRANSFORM_ID_PATTERN));
+
+/**
+ * What the transform worker sends the content bridge. The worker runs in the page's origin, so the bridge checks each
+ * message against this, and before the worker proved the nonce accepts only a `hello` that repeats it.
+ */
+export const WorkerToBridgeSchema = messageOf([
+  /**
+   * First message: the nonce the page script passed along (32 hex digits, src/shared/handshake.ts), proving this
+   * worker is the one made at document_start. A longer string is refused before any comparison.
+   */
+  v.strictObject({ type: v.literal('hello'), nonce: v.pipe(v.string(), v.length(32)) }),
+  /**
+   * The worker needs frame keys for a KID (its own sender KID, or a remote one it saw), for the transform `endpoint`:
+   * each endpoint has its own budget of new senders (src/content/key-quota.ts), so an id of any other shape is refused,
+   * not budgeted.
+   */
+  v.strictObject({
+    type: v.literal('keys-request'),
+    kid: KidSchema,
+    kind: MediaKindSchema,
+    endpoint: TransformIdSchema,
+  }),
+  /** The counters of every transform, every second (also the worker's heartbeat). */
+  v.strictObject({ type: v.literal('stats'), stats: TransformStatsListSchema }),
+]);
+export type WorkerToBridge = v.InferOutput<typeof WorkerToBridgeSchema>;
+
+/** Frame keys as the bridge derives them (`deriveFrameKeys`): non-extractable CryptoKeys and the salt. */
+const FrameKeysSchema = v.strictObject({
+  key: v.instance(CryptoKey),
+  authKey: v.optional(v.instance(CryptoKey)),
+  salt: v.custom<Uint8Array>((salt) => salt instanceof Uint8Array),
+}) satisfies v.GenericSchema<unknown, FrameKeys>;
+
+/**
+ * What the content bridge sends the transform worker, over the private port only the two of them hold. The worker
+ * checks it all the same: a bug must fail closed, not half-install a key.
+ */
+export const BridgeToWorkerSchema = messageOf([
   /** Frame keys for a KID of `epoch` (the full epoch number the KID's 4 bits stand for). */
-  | { type: 'keys'; kid: bigint; kind: 'audio' | 'video'; epoch: number; keys: FrameKeys }
+  v.strictObject({
+    type: v.literal('keys'),
+    kid: KidSchema,
+    kind: MediaKindSchema,
+    epoch: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+    keys: FrameKeysSchema,
+  }),
   /**
    * A KID the bridge will not key: its epoch is outside the accepted window (`distance` epochs from ours, -8..7), or
    * the endpoint that asked (or the whole frame) has spent its budget of new senders for now (`rate`).
    */
-  | { type: 'keys-refused'; kid: bigint; kind: 'audio' | 'video'; reason: 'epoch' | 'rate'; distance?: number }
+  v.strictObject({
+    type: v.literal('keys-refused'),
+    kid: KidSchema,
+    kind: MediaKindSchema,
+    reason: v.picklist(['epoch', 'rate']),
+    distance: v.optional(v.pipe(v.number(), v.integer(), v.minValue(-8), v.maxValue(7))),
+  }),
   /** The current epoch (at every boundary); the worker moves its senders to it and erases keys older than epoch - 1. */
-  | { type: 'epoch'; epoch: number }
+  v.strictObject({ type: v.literal('epoch'), epoch: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) }),
   /** No key material at all (site disabled): send nothing, decrypt nothing. */
-  | { type: 'no-key' }
+  v.strictObject({ type: v.literal('no-key') }),
   /** Strict mode on or off for every receiver (see `SiteInfo.strict`). */
-  | { type: 'settings'; strict: boolean }
+  v.strictObject({ type: v.literal('settings'), strict: v.boolean() }),
   /**
    * To a worker that replaced a stopped one, before anything else: the ids of the receivers that had delivered
    * authenticated frames under the stopped worker. They go on refusing plaintext (an SFU must not inject media into a
    * protected track because our worker restarted); until this message, a replacing worker's receivers drop plaintext.
    */
-  | { type: 'resume'; authenticated: string[] };
+  v.strictObject({
+    type: v.literal('resume'),
+    authenticated: v.pipe(v.array(boundedString(64)), v.maxLength(MAX_RESUMED_RECEIVERS)),
+  }),
+]);
+export type BridgeToWorker = v.InferOutput<typeof BridgeToWorkerSchema>;
