@@ -12,6 +12,7 @@ import {
   type WorkerToBridge,
   WorkerToBridgeSchema,
 } from '../shared/messages';
+import { REJECTION_REPORT_INTERVAL_MS } from './constants';
 
 export type Checked<T> = { ok: true; message: T } | { ok: false; reason: BridgeRejectionReason };
 
@@ -19,22 +20,11 @@ const invalidWorker: Checked<never> = { ok: false, reason: 'worker_invalid' };
 
 /**
  * Checks one message from the worker port against `WorkerToBridgeSchema`. It does not decide trust: before the worker
- * proved the nonce, the bridge accepts only a `hello` whose nonce matches.
+ * proved the nonce, the bridge accepts only a `hello` whose nonce matches (`sameNonce`, src/content/nonce.ts).
  */
 export function parseWorkerMessage(untrustedMessage: unknown): Checked<WorkerToBridge> {
   const parsed = v.safeParse(WorkerToBridgeSchema, untrustedMessage);
   return parsed.success ? { ok: true, message: parsed.output } : invalidWorker;
-}
-
-/**
- * Compares the worker's nonce with ours in time that does not depend on where they differ (STYLE.md §9): a page
- * that could time the bridge must not learn the nonce digit by digit.
- */
-export function sameNonce(received: string, expected: string): boolean {
-  if (received.length !== expected.length) return false;
-  let diff = 0;
-  for (let i = 0; i < expected.length; i++) diff |= received.charCodeAt(i) ^ expected.charCodeAt(i);
-  return diff === 0;
 }
 
 /**
@@ -60,7 +50,10 @@ export class RejectionTally {
   readonly #send: (counts: Partial<Record<BridgeRejectionReason, number>>) => void;
   readonly #intervalMs: number;
 
-  constructor(send: (counts: Partial<Record<BridgeRejectionReason, number>>) => void, intervalMs = 5_000) {
+  constructor(
+    send: (counts: Partial<Record<BridgeRejectionReason, number>>) => void,
+    intervalMs = REJECTION_REPORT_INTERVAL_MS,
+  ) {
     this.#send = send;
     this.#intervalMs = intervalMs;
   }

@@ -17,11 +17,10 @@
  */
 import type { TransformStats } from '../shared/messages';
 import { t } from '../ui/i18n';
+import { MAX_TRACK_IDS, TRANSFORM_STALE_MS } from './constants';
 
-/** A transform not reported for this long has ended (its worker session closed). */
-const STALE_MS = 5_000;
-/** Track ids remembered with their first receiver, to notice an id that repeats (oldest forgotten first). */
-const MAX_TRACK_IDS = 4_096;
+/** What the rest of the bridge uses of the indicator (unit tests of the bridge pass a fake). */
+export type BridgeIndicator = Pick<Indicator, 'noteProblem' | 'update' | 'setEnabled'>;
 
 type Overall = 'protected' | 'warning' | 'waiting';
 
@@ -70,7 +69,8 @@ export class Indicator {
   /** Closed in the extension; tests open it to read what it drew. */
   readonly #shadowMode: ShadowRootMode;
 
-  constructor({ shadowMode = 'closed' }: { shadowMode?: ShadowRootMode } = {}) {
+  /** `signal` removes the indicator's listeners on `window` when it aborts (the bridge is torn down). */
+  constructor({ shadowMode = 'closed', signal }: { shadowMode?: ShadowRootMode; signal?: AbortSignal } = {}) {
     this.#shadowMode = shadowMode;
     const reposition = (): void => {
       if (this.#frame === 0) {
@@ -80,8 +80,8 @@ export class Indicator {
         });
       }
     };
-    addEventListener('scroll', reposition, { capture: true, passive: true });
-    addEventListener('resize', reposition, { passive: true });
+    addEventListener('scroll', reposition, { capture: true, passive: true, signal });
+    addEventListener('resize', reposition, { passive: true, signal });
   }
 
   /** Turns the indicator on or off (the site's setting). */
@@ -103,7 +103,7 @@ export class Indicator {
       this.#stats.set(s.id, { stats: s, at: now });
       if (s.side === 'receive' && s.trackId !== undefined) this.#noteOwner(s.trackId, s.id);
     }
-    for (const [id, entry] of this.#stats) if (now - entry.at > STALE_MS) this.#stats.delete(id);
+    for (const [id, entry] of this.#stats) if (now - entry.at > TRANSFORM_STALE_MS) this.#stats.delete(id);
     this.#render();
   }
 

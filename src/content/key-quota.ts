@@ -12,53 +12,21 @@
  * shape (`TRANSFORM_ID_PATTERN`) and this module bounds what a lying worker can do with it: a fresh id per request
  * gets a fresh endpoint budget, but never more than the frame's ceiling, and at most {@link MAX_ENDPOINTS} are kept.
  *
- * Pure: no DOM, no extension API, an injectable clock (unit-tested in test/unit/key-quota.test.ts).
+ * Pure: no DOM, no extension API, an injectable clock (unit-tested in test/unit/key-quota.test.ts). Its budgets and
+ * bounds, each with its reason, are in src/content/constants.ts.
  */
 import { dropOldest } from '../shared/collections';
-
-/**
- * New senders one endpoint may get keys for at once. A receiver meets one new sender per peer page load, one more at
- * each sender-id rollover (every 16 epochs) and one per speaker an SFU switches onto it: 8 covers an SFU rotating a
- * track through 8 speakers at once. A flooding track gets 8 junk keys, then {@link ENDPOINT_REFILL_MS} paces it.
- */
-export const ENDPOINT_BURST = 8;
-/**
- * One more new sender per endpoint this often (20 a minute). It bounds how long a track that was flooded waits for
- * its real sender once the flood stops on it (an SFU switching the stream): at most this, plus the worker's 2 s retry.
- */
-export const ENDPOINT_REFILL_MS = 3_000;
-/**
- * New senders the whole frame may get keys for at once: a 100-participant call (audio and video each: 200 tracks)
- * keys everyone at once, as the old frame-wide limit (240 a minute) allowed.
- */
-export const FRAME_BURST = 240;
-/**
- * One more new sender for the whole frame this often (600 a minute, 10 a second). It only bounds CPU: one key
- * derivation (RFC 9605 §4.4.2: HKDF and the key imports) took 0.4 ms for video and 0.6 ms for audio on our 2-core
- * machines (Node 20, loaded), so 10 a second cost under 1 % of a core. Endpoint budgets keep a flood below it: a
- * flooding track gets at most 20 a minute, so it takes 30 tracks flooding at once to reach it.
- */
-export const FRAME_REFILL_MS = 100;
-/**
- * A sender granted keys that has not proven itself (no authenticated frame reported yet) is remembered this long: its
- * other epochs' KIDs are free meanwhile (a receiver asks for the next epoch's key right after the first frame
- * decrypts, before its counters reach us, which they do every second). After that it costs a token again.
- */
-export const UNPROVEN_SENDER_TTL_MS = 10_000;
-/** Unproven senders remembered per endpoint; the oldest is forgotten first (junk rotates out, proven senders stay). */
-export const MAX_UNPROVEN_SENDERS_PER_ENDPOINT = 4;
-/** Proven senders remembered per endpoint (as many KIDs as a receiver keeps counts for), least recently proven first out. */
-export const MAX_PROVEN_SENDERS_PER_ENDPOINT = 16;
-/**
- * Proven senders remembered for the whole frame: any endpoint keys them free (an SFU may move a known sender to
- * another track). 4,096 × 2 tracks covers any call we support; the least recently proven is forgotten first.
- */
-export const MAX_PROVEN_SENDERS = 4_096;
-/**
- * Endpoints tracked; the one that asked least recently is forgotten first (it starts over with a full budget, which
- * the frame's ceiling still bounds). 512 is twice the receivers the bridge remembers as authenticated.
- */
-export const MAX_ENDPOINTS = 512;
+import {
+  ENDPOINT_BURST,
+  ENDPOINT_REFILL_MS,
+  FRAME_BURST,
+  FRAME_REFILL_MS,
+  MAX_ENDPOINTS,
+  MAX_PROVEN_SENDERS,
+  MAX_PROVEN_SENDERS_PER_ENDPOINT,
+  MAX_UNPROVEN_SENDERS_PER_ENDPOINT,
+  UNPROVEN_SENDER_TTL_MS,
+} from './constants';
 
 /** What {@link KeyRequestQuota.admit} decided. */
 export type Admission =

@@ -4,7 +4,8 @@
  * the reason the bridge counts. The bridge itself runs in real Chromium in test/browser/hostile.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parsePageReport, parseWorkerMessage, RejectionTally, sameNonce } from '../../src/content/checks';
+import { parsePageReport, parseWorkerMessage, RejectionTally } from '../../src/content/checks';
+import { sameNonce } from '../../src/content/nonce';
 import { isBridgeHelloDetail } from '../../src/shared/handshake';
 import { MAX_REPORTED_REJECTIONS } from '../../src/shared/messages';
 
@@ -107,6 +108,9 @@ describe('sameNonce', () => {
     expect(sameNonce(`1${NONCE.slice(1)}`, NONCE)).toBe(false);
     expect(sameNonce(NONCE.slice(1), NONCE)).toBe(false);
     expect(sameNonce('', NONCE)).toBe(false);
+    // Same length in characters, not in bytes: a character outside ASCII never matches one of ours.
+    expect(sameNonce(`\u00e9${NONCE.slice(1)}`, NONCE)).toBe(false);
+    expect(sameNonce(`\ud800${NONCE.slice(1)}`, NONCE)).toBe(false);
   });
 });
 

@@ -10,11 +10,11 @@ import {
   ENDPOINT_REFILL_MS,
   FRAME_BURST,
   FRAME_REFILL_MS,
-  KeyRequestQuota,
   MAX_ENDPOINTS,
   MAX_UNPROVEN_SENDERS_PER_ENDPOINT,
   UNPROVEN_SENDER_TTL_MS,
-} from '../../src/content/key-quota';
+} from '../../src/content/constants';
+import { KeyRequestQuota } from '../../src/content/key-quota';
 
 const FLOODED = 'receive-video-1';
 const OTHER = 'receive-video-2';

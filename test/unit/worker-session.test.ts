@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inspectFrame, kidEpoch, kidSenderId, makeKid, opus, SUITE_FOR_KIND, vp8 } from '../../src/codecs';
-import { ENDPOINT_REFILL_MS, KeyRequestQuota } from '../../src/content/key-quota';
+import { ENDPOINT_REFILL_MS } from '../../src/content/constants';
+import { KeyRequestQuota } from '../../src/content/key-quota';
 import { deriveFrameKeys } from '../../src/sframe';
 import { epochDistance, epochFromBits } from '../../src/shared/epoch';
 import { Keyring, MAX_UNPROVEN_KEYS_PER_ENDPOINT, type MediaKind, UNPROVEN_KEY_TTL_MS } from '../../src/worker/keyring';

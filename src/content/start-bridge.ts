@@ -1,0 +1,160 @@
+/**
+ * @module Creates the parts of the content bridge and wires them together. Everything that touches the browser comes
+ * in through {@link BridgeEnvironment} (the frame's `window`, the runtime port, the clock and timers, the indicator),
+ * so the whole bridge runs in plain unit tests (test/unit/bridge-*.test.ts); src/content/bridge.ts passes the real
+ * ones.
+ *
+ * ```
+ *  page script ──hand-off (window, once)──▶ handoff.ts
+ *        │ reports port                      │ worker port
+ *        ▼                                   ▼
+ *  PageScriptLink ◀──restart-worker── WorkerLink ──keys-request──▶ KeyServer ◀── EpochSchedule
+ *        │ problems                          │ stats                                 ▲ epoch-keys
+ *        ▼                                   ▼                                       │
+ *                    BackgroundLink (runtime port, reconnect) ───────────────────────┘
+ * ```
+ */
+import * as v from 'valibot';
+import { BackgroundToBridgeSchema, type BridgeToBackground } from '../shared/messages';
+import { BackgroundLink, type RuntimePort } from './background-link';
+import { RejectionTally } from './checks';
+import { EpochSchedule } from './epoch-schedule';
+import { listenForHandoff } from './handoff';
+import type { BridgeIndicator } from './indicator';
+import { KeyRequestQuota } from './key-quota';
+import { KeyServer } from './key-server';
+import { newNonce as drawNonce } from './nonce';
+import { PageScriptLink } from './page-script-link';
+import { systemTimers, type Timers } from './timers';
+import { WorkerLink } from './worker-link';
+import { createStatsRelay } from './worker-stats';
+
+export interface BridgeEnvironment {
+  /** The frame's `window`, where the hand-off's events cross from the page script's world. */
+  window: EventTarget;
+  /** Opens the runtime port to the background (`browser.runtime.connect`). */
+  connect(): RuntimePort;
+  indicator: BridgeIndicator;
+  /** Page script could have reached this frame's realm first (src/content/unsafe-realm.ts): no keys at all. */
+  unsafeRealm: boolean;
+  timers?: Timers;
+  newNonce?: () => string;
+  /** Tears the bridge down: listeners, timers and the runtime port. Never aborted in the extension. */
+  signal?: AbortSignal;
+}
+
+/** Starts the bridge: says hello to the page script and connects to the background. */
+export function startBridge(env: BridgeEnvironment): void {
+  const { indicator, unsafeRealm, signal } = env;
+  const timers = env.timers ?? systemTimers;
+  const newNonce = env.newNonce ?? drawNonce;
+
+  /**
+   * The background said the site is blocked (`tampering_blocked`): no key for the rest of this page load, even if
+   * the user allows the site again meanwhile: its calls are closed.
+   */
+  let siteBlocked = false;
+  /** The site's settings, as the background last sent them. */
+  let settings = { strict: false, indicator: true };
+
+  // The parts reach one another through closures (`worker.post`, ...), which run only once every part exists: the
+  // first runs at the hand-off or when the background answers, both after this function returned.
+  const background = new BackgroundLink({
+    connect: env.connect,
+    timers,
+    signal,
+    onMessage: (untrustedMessage) => void onBackgroundMessage(untrustedMessage),
+    onConnect: () => {
+      if (unsafeRealm) background.post({ type: 'problem', problem: 'unsafe_frame' });
+    },
+  });
+  const toBackground = (message: BridgeToBackground): void => background.post(message);
+  /** Messages refused from the page side, reported to the background (which counts them for `diagnostics/get`). */
+  const rejections = new RejectionTally((counts) => toBackground({ type: 'rejections', counts }));
+
+  const page = new PageScriptLink({
+    unsafeRealm,
+    rejections,
+    indicator,
+    toBackground,
+    onWorkerPort: (port) => worker.attach(port),
+  });
+  const quota = new KeyRequestQuota(() => timers.now());
+  const epochs = new EpochSchedule({
+    timers,
+    signal,
+    requestKeys: (wanted) => toBackground({ type: 'epoch-keys-request', epochs: wanted }),
+    onEpoch: (epoch) => worker.post({ type: 'epoch', epoch }),
+    onDrop: () => {
+      quota.forgetSenders();
+      worker.post({ type: 'no-key' });
+    },
+  });
+  const keys = new KeyServer({ unsafeRealm, epochs, quota, toWorker: (message) => worker.post(message) });
+  /** The nonce of the document_start hand-off (in the hello events, before any page script runs). */
+  const handoffNonce = newNonce();
+  const worker: WorkerLink = new WorkerLink({
+    nonce: handoffNonce,
+    newNonce,
+    unsafeRealm,
+    timers,
+    signal,
+    rejections,
+    indicator,
+    page,
+    toBackground,
+    onTrusted: () => {
+      worker.post({ type: 'settings', strict: settings.strict });
+      if (epochs.epoch !== undefined) worker.post({ type: 'epoch', epoch: epochs.epoch });
+    },
+    onKeyRequest: (request) => keys.answer(request),
+    onStats: createStatsRelay({
+      unsafeRealm,
+      timers,
+      indicator,
+      toBackground,
+      noteAuthenticated: (id) => worker.noteAuthenticated(id),
+      prove: (endpoint, sender) => quota.prove(endpoint, sender),
+    }),
+    onRestart: () => keys.forgetPending(),
+  });
+
+  /** What the background sends (`onBackgroundMessage` in docs/threat-model.md): checked, and nothing in an unsafe realm. */
+  async function onBackgroundMessage(untrustedMessage: unknown): Promise<void> {
+    if (unsafeRealm) return; // never take a key into a frame the page may control
+    // Blocked for the rest of this load, even if the user allows the site again meanwhile: its calls are closed.
+    if (siteBlocked) return;
+    const parsed = v.safeParse(BackgroundToBridgeSchema, untrustedMessage);
+    if (!parsed.success) return; // our own background: a bug, which must not half-apply
+    const message = parsed.output;
+    switch (message.type) {
+      case 'blocked':
+        siteBlocked = true;
+        epochs.drop();
+        page.block();
+        break;
+      case 'epoch-keys':
+        if (await epochs.accept(message)) await keys.answerPending();
+        break;
+      case 'no-key':
+        epochs.drop();
+        break;
+      case 'settings':
+        settings = { strict: message.strict, indicator: message.indicator };
+        worker.post({ type: 'settings', strict: settings.strict });
+        indicator.setEnabled(settings.indicator);
+        break;
+    }
+  }
+
+  listenForHandoff(
+    env.window,
+    handoffNonce,
+    (workerPort, reportsPort) => {
+      worker.attach(workerPort);
+      if (reportsPort !== undefined) page.attach(reportsPort);
+    },
+    signal,
+  );
+  background.connect();
+}
