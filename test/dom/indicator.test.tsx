@@ -3,7 +3,7 @@
  * it marks, that its host takes no room and no clicks, and that it goes when switched off. The extension uses a
  * closed shadow root; these tests open it to read what was drawn.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Indicator } from '../../src/content/indicator';
 import type { TransformStats } from '../../src/shared/messages';
 
@@ -240,5 +240,30 @@ describe('Indicator', () => {
     expect(drawn().host).toBeNull();
     indicator.setEnabled(true);
     expect(drawn().status).toBe('🔒 End-to-end encrypted');
+  });
+
+  it('follows scrolling and resizing until its signal aborts, then leaves window alone', () => {
+    // Frames run at once, so every listening indicator (earlier tests' too) asks for one at every event.
+    const frames = vi.spyOn(globalThis, 'requestAnimationFrame').mockImplementation((run) => {
+      run(0);
+      return 0;
+    });
+    const askedOn = (event: Event): number => {
+      frames.mockClear();
+      window.dispatchEvent(event);
+      return frames.mock.calls.length;
+    };
+    try {
+      const before = askedOn(new Event('resize'));
+      const teardown = new AbortController();
+      new Indicator({ shadowMode: 'open', signal: teardown.signal });
+      expect(askedOn(new Event('resize'))).toBe(before + 1);
+      expect(askedOn(new Event('scroll'))).toBe(before + 1);
+      teardown.abort();
+      expect(askedOn(new Event('resize'))).toBe(before);
+      expect(askedOn(new Event('scroll'))).toBe(before);
+    } finally {
+      frames.mockRestore();
+    }
   });
 });
