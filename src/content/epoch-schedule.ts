@@ -59,7 +59,7 @@ export class EpochSchedule {
   }
 
   /**
-   * Takes the background's epoch keys (`onEpochKeys` in docs/threat-model.md): each of exactly
+   * Takes the background's epoch keys: each of exactly
    * {@link EPOCH_KEY_BYTES}, imported non-extractable, its bytes wiped. Returns false (and takes nothing) if one is
    * of another length.
    */

@@ -25,7 +25,7 @@ export function listenForHandoff(target: EventTarget, nonce: string, onHandoff: 
     target.dispatchEvent(new CustomEvent(BRIDGE_HELLO, { detail }));
   };
 
-  /** Only the first hand-off is taken, and the hand-off listeners go at once (`onPort` in docs/threat-model.md). */
+  /** Only the first hand-off is taken, and the hand-off listeners go at once. */
   const onPort = (event: Event): void => {
     const [port, reports] = (event as MessageEvent).ports ?? [];
     if (port === undefined) return;

@@ -70,7 +70,7 @@ export class PageScriptLink {
 
   /**
    * A message of the page script over its private port (the page cannot forge these): a problem report, or the port of
-   * the new worker we asked for (`onPageMessage` in docs/threat-model.md).
+   * the new worker we asked for.
    */
   #onMessage(untrustedMessage: unknown, ports: readonly MessagePort[]): void {
     const { unsafeRealm, rejections, indicator, toBackground, onWorkerPort } = this.#options;

@@ -119,7 +119,7 @@ export function startBridge(env: BridgeEnvironment): void {
     onRestart: () => keys.forgetPending(),
   });
 
-  /** What the background sends (`onBackgroundMessage` in docs/threat-model.md): checked, and nothing in an unsafe realm. */
+  /** What the background sends: checked against its schema, and nothing taken in an unsafe realm. */
   async function onBackgroundMessage(untrustedMessage: unknown): Promise<void> {
     if (unsafeRealm) return; // never take a key into a frame the page may control
     // Blocked for the rest of this load, even if the user allows the site again meanwhile: its calls are closed.

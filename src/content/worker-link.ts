@@ -85,7 +85,7 @@ export class WorkerLink {
     };
   }
 
-  /** Posts to the worker (`toWorker` in docs/threat-model.md): nothing before it proved the nonce, nothing at all in an unsafe realm (the page may hold the port). */
+  /** Posts to the worker: nothing before it proved the nonce, nothing at all in an unsafe realm (the page may hold the port). */
   post(message: BridgeToWorker): void {
     if (this.#trusted && !this.#options.unsafeRealm) this.#port?.postMessage(message);
   }
@@ -99,7 +99,7 @@ export class WorkerLink {
     }
   }
 
-  /** A message on the worker's port (`onWorkerMessage` in docs/threat-model.md). */
+  /** A message on the worker's port: before the worker proved the nonce, only its hello counts. */
   async #onMessage(untrustedMessage: unknown): Promise<void> {
     const { rejections, onKeyRequest, onStats } = this.#options;
     const checked = parseWorkerMessage(untrustedMessage);
@@ -148,7 +148,7 @@ export class WorkerLink {
     }
   }
 
-  /** Runs every WORKER_CHECK_MS from the first hello on (`checkWorkerAlive` in docs/threat-model.md). */
+  /** Runs every WORKER_CHECK_MS from the first hello on: silence means the worker is gone. */
   #checkAlive(): void {
     const now = this.#options.timers.now();
     // This check itself was held back (the page kept the main thread busy, a frozen page, a machine asleep): the
@@ -170,9 +170,8 @@ export class WorkerLink {
   }
 
   /**
-   * Asks the page script for a new worker over the private reports port, with a fresh nonce (`restartWorker` in
-   * docs/threat-model.md). The stopped worker's port is closed first: from now on only the new one may speak, and
-   * only after it repeats the new nonce. Returns false when no new worker may be asked for (the bound is reached).
+   * Asks the page script for a new worker over the private reports port, with a fresh nonce. The stopped worker's
+   * port is closed first: from now on only the new one may speak, and only after it repeats the new nonce. Returns false when no new worker may be asked for (the bound is reached).
    */
   #restart(): boolean {
     const { page, unsafeRealm, timers, newNonce, onRestart } = this.#options;
