@@ -15,6 +15,7 @@ export type OnHandoff = (workerPort: MessagePort, reportsPort: MessagePort | und
  * `signal` aborts (the bridge is torn down).
  */
 export function listenForHandoff(target: EventTarget, nonce: string, onHandoff: OnHandoff, signal?: AbortSignal): void {
+  if (signal?.aborted) return;
   const listening = new AbortController();
   signal?.addEventListener('abort', () => listening.abort(), { once: true });
   // Capturing listeners on window run before any listener the page could add there later.

@@ -58,7 +58,7 @@ export function startBridge(env: BridgeEnvironment): void {
   let settings = { strict: false, indicator: true };
 
   // The parts reach one another through closures (`worker.post`, ...), which run only once every part exists: the
-  // first runs at the hand-off or when the background answers, both after this function returned.
+  // first (`onConnect`) at the end of this function, the others at the hand-off or when the background answers.
   const background = new BackgroundLink({
     connect: env.connect,
     timers,
