@@ -1,14 +1,15 @@
 /**
  * A site whose Content-Security-Policy blocks Framelock's worker (a Blob URL worker: DESIGN.md §2, residual risks).
- * The demo server sends a CSP header with `?csp=<preset>` (demo/server.ts, CSP_PRESETS). The user must be told plainly,
+ * The test server sends a CSP header with `?csp=<preset>` (test/server/csp-presets.ts). The user must be told plainly,
  * in Framelock's own UI, that calls on the site are not end-to-end encrypted (toolbar badge "!", the options page,
  * the tab's status), and media must fail closed: a peer without the key never sees or hears the camera in clear.
  */
 import type { HTTPResponse, Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CSP_PRESETS, type DemoServer, startDemoServer } from '../../demo/server';
 import { PROBLEM_TEXT } from '../../src/options/problems';
 import type { SiteProblem, TabStatus } from '../../src/shared/messages';
+import { CSP_PRESETS } from '../server/csp-presets';
+import { startTestServer, type TestServer } from '../server/test-server';
 import {
   callStats,
   createFakeMedia,
@@ -94,7 +95,7 @@ function sent(stats: DemoStats, kind: 'audio' | 'video'): number {
 }
 
 describe.skipIf(!chromiumAvailable)('a site whose CSP blocks the worker (headless Chromium, built extension)', () => {
-  let server: DemoServer;
+  let server: TestServer;
   let media: FakeMedia;
   let alice: ExtensionBrowser;
   let dave: PlainBrowser;
@@ -119,7 +120,7 @@ describe.skipIf(!chromiumAvailable)('a site whose CSP blocks the worker (headles
   }
 
   beforeAll(async () => {
-    server = await startDemoServer();
+    server = await startTestServer();
     media = await createFakeMedia();
     alice = await launchExtensionParticipant(server.url, PASSPHRASE, media);
     dave = await launchPlainChromium({ media });

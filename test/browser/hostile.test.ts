@@ -1,5 +1,5 @@
 /**
- * A hostile page (demo/public/hostile.js, the page's first script with `?hostile=1`) against the key hand-off
+ * A hostile page (test/pages/hostile.js, the page's first script with `?hostile=1`) against the key hand-off
  * (DESIGN.md §1-2): it replaces MessageEvent data/ports, postMessage on workers, ports and windows, addEventListener
  * and on* handlers, crypto.subtle, Promise (then, the constructor, thenables, `await`), Function.prototype.call/apply
  * and array iteration, re-applies its hooks at DOMContentLoaded, load and once the call connects, and records all it
@@ -9,8 +9,8 @@
  */
 import type { Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoServer, startDemoServer } from '../../demo/server';
 import type { TransformStats } from '../../src/shared/messages';
+import { startTestServer, type TestServer } from '../server/test-server';
 import {
   type Call,
   callStats,
@@ -43,7 +43,7 @@ const knownBug = process.env.FRAMELOCK_SHOW_KNOWN_BUGS ? it : it.fails;
 /** How long a peer without the key is watched: several keyframe intervals. */
 const NEGATIVE_WATCH_MS = 6_000;
 
-/** What demo/public/hostile.js keeps on `window.__hostile` (the JSON part). */
+/** What test/pages/hostile.js keeps on `window.__hostile` (the JSON part). */
 interface HostileLog {
   stage: string;
   stages: string[];
@@ -232,7 +232,7 @@ async function countersGrow(
   }
 }
 
-/** What demo/public/hostile-worker.js keeps on `window.__ownWorker` (a page that processes media itself). */
+/** What test/pages/hostile-worker.js keeps on `window.__ownWorker` (a page that processes media itself). */
 interface OwnWorkerLog {
   mode: string;
   early: { reached: boolean; patchedWhenReached: boolean | null };
@@ -259,7 +259,7 @@ async function videoPacketsIn(page: Page): Promise<number> {
 }
 
 describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built extension)', () => {
-  let server: DemoServer;
+  let server: TestServer;
   let media: FakeMedia;
   let alice: ExtensionBrowser;
   let bob: ExtensionBrowser;
@@ -283,7 +283,7 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
   }
 
   beforeAll(async () => {
-    server = await startDemoServer();
+    server = await startTestServer();
     media = await createFakeMedia();
     alice = await launchExtensionParticipant(server.url, PASSPHRASE, media);
     bob = await launchExtensionParticipant(server.url, PASSPHRASE, media);
@@ -673,7 +673,7 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
       );
     }
 
-    // demo/public/hostile-worker.js: the page makes a transform worker of its own (a pass-through that counts the
+    // test/pages/hostile-worker.js: the page makes a transform worker of its own (a pass-through that counts the
     // frames it gets: any frame it gets is a frame in clear), or takes the legacy encoded streams, and tries to run it
     // on the call's senders and receivers before Framelock's transforms can. ('set own transform' above covers the
     // same after the call connected.)
@@ -849,7 +849,7 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
   // the bridge serves no keys in such a frame: its calls carry no media, and the user is told.
   it('a same-origin child realm the page reaches first gets no keys, and is reported', async () => {
     const page = await newPage(alice.browser);
-    // The demo server puts hostile.js first in blank.html's <head> too.
+    // The test server puts hostile.js first in blank.html's <head> too.
     await page.goto(`${server.url}/blank.html?hostile=1`, { waitUntil: 'load' });
     const results: PrehookResult[] = [];
     for (const kind of ['srcdoc', 'src', 'blob', 'popup']) {

@@ -1,5 +1,5 @@
 /**
- * A site whose own service worker answers every request of its pages and their workers (demo/public/hostile-sw.js and
+ * A site whose own service worker answers every request of its pages and their workers (test/pages/hostile-sw.js and
  * hostile-sw-worker.js): it puts its own code first in every script it sees, chrome-extension:// URLs included, and
  * reports every request and, from inside any worker its code reaches, every message that worker receives
  * (threat model: "the page's origin is more than its scripts"). With Framelock enabled on both sides the call must be
@@ -8,8 +8,8 @@
  */
 import type { Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoServer, startDemoServer } from '../../demo/server';
 import { BRIDGE_SCRIPT_FILE, PAGE_SCRIPT_FILE } from '../../src/shared/built-paths';
+import { startTestServer, type TestServer } from '../server/test-server';
 import {
   createFakeMedia,
   type FakeMedia,
@@ -37,7 +37,7 @@ function swLog(page: Page): Promise<SwLog> {
 }
 
 describe.skipIf(!chromiumAvailable)('a site whose service worker rewrites every script it sees', () => {
-  let server: DemoServer;
+  let server: TestServer;
   let media: FakeMedia;
   let alice: ExtensionBrowser;
   let bob: ExtensionBrowser;
@@ -61,7 +61,7 @@ describe.skipIf(!chromiumAvailable)('a site whose service worker rewrites every 
   }
 
   beforeAll(async () => {
-    server = await startDemoServer();
+    server = await startTestServer();
     media = await createFakeMedia();
     alice = await launchExtensionParticipant(server.url, PASSPHRASE, media);
     bob = await launchExtensionParticipant(server.url, PASSPHRASE, media);

@@ -1,4 +1,4 @@
-// A hostile page script, for tests: what a site that wants Framelock's secrets would run. The demo server puts it
+// A hostile page script, for tests: what a site that wants Framelock's secrets would run. The test server puts it
 // first thing in <head> (`?hostile=1`), so it is the page's first script: it runs after Framelock's own page script
 // (document_start) and before everything else on the page, the call included.
 //
