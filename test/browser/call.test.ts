@@ -1,6 +1,6 @@
 /**
- * Calls through the demo site (test/server/test-server.ts) between separate Chromium profiles, with a known picture and tone as
- * the fake camera and microphone, checked by what the far side decodes.
+ * Calls through the demo site (served by test/server/test-server.ts) between separate Chromium profiles, with a known
+ * picture and tone as the fake camera and microphone, checked by what the far side decodes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../server/test-server';

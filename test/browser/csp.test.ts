@@ -8,6 +8,7 @@ import type { HTTPResponse, Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_TEXT } from '../../src/options/problems';
 import type { SiteProblem, TabStatus } from '../../src/shared/messages';
+import type { HostileApi } from '../pages/hostile/api';
 import { CSP_PRESETS } from '../server/csp-presets';
 import { startTestServer, type TestServer } from '../server/test-server';
 import {
@@ -184,28 +185,23 @@ describe.skipIf(!chromiumAvailable)('a site whose CSP blocks the worker (headles
   });
 
   it('a hostile page can neither silence the report nor take over the hand-off the blocked worker left open', async () => {
-    // hostile-quiet.js stops every `framelock:problem` event that reaches it. Chromium reports the blocked worker
+    // hostile-quiet.ts stops every `framelock:problem` event that reaches it. Chromium reports the blocked worker
     // asynchronously, before or after that script runs (it is fetched first); either way the report gets through.
     // (hostile.test.ts silences a report that comes surely after it.)
     const quietRoom = room();
     await openAlice(quietRoom, { csp: 'no-blob-worker', hostile: 'quiet' });
     expect((await waitForProblem(alice, quietRoom, 'worker_blocked')).badge).toBe('!');
 
-    // hostile.js forges the page script's part of the hand-off: the bridge gives it no nonce and no answer.
+    // hostile.js (test/pages/hostile/forge.ts) forges the page script's part of the hand-off: the bridge gives it no
+    // nonce and no answer.
     const forgeRoom = room();
     const hostile = await openAlice(forgeRoom, { csp: 'no-blob-worker', hostile: '1' });
     await waitForProblem(alice, forgeRoom, 'worker_blocked');
     const forged = await hostile.evaluate(() =>
-      (
-        window as unknown as {
-          __hostile: { forge(ms: number): Promise<{ nonces: string[]; helloEvents: number; portMessages: unknown[] }> };
-        }
-      ).__hostile.forge(3_000),
+      (window as unknown as { __hostile: HostileApi }).__hostile.forge(3_000),
     );
     expect(forged).toMatchObject({ nonces: [], helloEvents: 0, portMessages: [] });
-    const alarms = await hostile.evaluate(
-      () => (window as unknown as { __hostile: { alarms: unknown[] } }).__hostile.alarms,
-    );
+    const alarms = await hostile.evaluate(() => (window as unknown as { __hostile: HostileApi }).__hostile.alarms);
     expect(alarms).toEqual([]);
   });
 

@@ -8,12 +8,14 @@
  * - `rewriteSignal`, which sees every signalling message on its way (test/browser/relay.ts points ICE candidates at a
  *   lossy relay with it).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createDemoSite } from '../../demo/demo-site.ts';
 import { listenHttp, type RequestHandler, type RunningServer } from '../../demo/http-server.ts';
 import { type RewriteSignal, SIGNAL_PATH } from '../../demo/signalling-room.ts';
-import { staticFiles } from '../../demo/static-files.ts';
+import { NO_STORE, staticFiles } from '../../demo/static-files.ts';
 import { hasPageHooks, sendWithPageHooks } from './page-hooks.ts';
+import { pageScript } from './page-scripts.ts';
 
 /** The fixture pages, served at the root of the site. */
 export const TEST_PAGES_DIR = fileURLToPath(new URL('../pages/', import.meta.url));
@@ -40,6 +42,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     if (SIGNAL_PATH.test(url.pathname) || (req.method !== 'GET' && req.method !== 'HEAD')) {
       return site.handle(req, res, url);
     }
+    const script = pageScript(url.pathname);
+    if (script !== undefined) return sendScript(await script, req, res);
     const fixture = await pages.find(url.pathname);
     const file = fixture ?? (await site.files.find(url.pathname));
     if (file?.type.startsWith('text/html') && hasPageHooks(url.searchParams)) {
@@ -50,4 +54,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 
   return listenHttp(handle, { port, host: '127.0.0.1', log, onClose: site.close });
+}
+
+/** A bundled page script, with the headers of the site's own files. */
+function sendScript(code: string, req: IncomingMessage, res: ServerResponse): void {
+  const body = Buffer.from(code, 'utf8');
+  res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Content-Length': body.length, ...NO_STORE });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
