@@ -1,20 +1,41 @@
-// The service worker of the `?hostile=sw` test site (see hostile-sw.js): it answers every request of its pages and
-// their workers itself. Scripts (by destination, or a .js URL) get its own code put first; everything it sees is
-// recorded in the origin's Cache Storage (`hostile-sw-log`), which outlives every context and which the page reads
-// back: reports made before the page's own scripts run (at document_start) are kept too. `/hostile-sw-probe.js` it
-// makes up (a script with nothing but its code).
-const record = (entry) =>
+/**
+ * @module The service worker of the `?hostile=sw` test site (see hostile-sw.ts): it answers every request of its pages
+ * and their workers itself. Scripts (by destination, or a .js URL) get its own code put first; everything it sees is
+ * recorded in the origin's Cache Storage (hostile-sw-log.ts), which outlives every context and which the page reads
+ * back: reports made before the page's own scripts run (at document_start) are kept too. `/hostile-sw-probe.js` it
+ * makes up (a script with nothing but its code).
+ *
+ * Type-checked with the DOM's types (tsconfig.test.json), so the few service worker types it uses are declared here.
+ */
+import { LOG_CACHE, type LogEntry, PROBE_PATH, SERVICE_WORKER_PATH } from './hostile-sw-log.ts';
+
+interface ExtendableEvent extends Event {
+  waitUntil(promise: Promise<unknown>): void;
+}
+interface FetchEvent extends ExtendableEvent {
+  readonly request: Request;
+  respondWith(response: Response | Promise<Response>): void;
+}
+interface ServiceWorkerScope {
+  skipWaiting(): Promise<void>;
+  readonly clients: { claim(): Promise<void> };
+  addEventListener(type: 'install' | 'activate', listener: (event: ExtendableEvent) => void): void;
+  addEventListener(type: 'fetch', listener: (event: FetchEvent) => void): void;
+}
+const worker = self as unknown as ServiceWorkerScope;
+
+const record = (entry: LogEntry) =>
   caches
-    .open('hostile-sw-log')
+    .open(LOG_CACHE)
     .then((cache) =>
       cache.put(`/__hostile-sw-log/${Date.now()}-${crypto.randomUUID()}`, new Response(JSON.stringify(entry))),
     );
 
 // Runs first in every script it rewrites: records where it runs and, in a worker, every message the worker gets
-// (listening before the worker's own code can) and every transform it is handed.
+// (listening before the worker's own code can) and every transform it is handed. A string: it runs in other contexts.
 const INJECTED = `;(() => {
   try {
-    const record = (entry) => caches.open('hostile-sw-log').then((cache) =>
+    const record = (entry) => caches.open(${JSON.stringify(LOG_CACHE)}).then((cache) =>
       cache.put(self.origin + '/__hostile-sw-log/' + Date.now() + '-' + crypto.randomUUID(), new Response(JSON.stringify(entry))));
     const inWorker = typeof WorkerGlobalScope !== 'undefined' && self instanceof WorkerGlobalScope;
     const name = inWorker ? String(self.name) : '';
@@ -33,10 +54,10 @@ const INJECTED = `;(() => {
 })();
 `;
 
-self.addEventListener('install', () => self.skipWaiting());
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+worker.addEventListener('install', () => worker.skipWaiting());
+worker.addEventListener('activate', (event) => event.waitUntil(worker.clients.claim()));
 
-self.addEventListener('fetch', (event) => {
+worker.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = request.url;
   event.waitUntil(record({ kind: 'seen', url, destination: request.destination }));
@@ -45,11 +66,11 @@ self.addEventListener('fetch', (event) => {
     request.destination === 'worker' ||
     request.destination === 'sharedworker' ||
     /\.m?js(\?|$)/.test(new URL(url).pathname);
-  if (new URL(url).pathname === '/hostile-sw-probe.js') {
+  if (new URL(url).pathname === PROBE_PATH) {
     event.respondWith(new Response(`${INJECTED}\n// probe\n`, { headers: { 'Content-Type': 'text/javascript' } }));
     return;
   }
-  if (!script || url.endsWith('/hostile-sw-worker.js')) return; // the network answers (the browser's own fetch)
+  if (!script || url.endsWith(SERVICE_WORKER_PATH)) return; // the network answers (the browser's own fetch)
   event.respondWith(
     (async () => {
       let original = '';
