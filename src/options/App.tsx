@@ -13,10 +13,10 @@ import {
   type UiResponse,
 } from '../shared/messages';
 import { matchPatternFor } from '../shared/origin';
+import { request } from '../ui/api';
+import { type Enabled, EnableForm } from '../ui/enable-form/EnableForm';
 import { t } from '../ui/i18n';
 import { About } from './About';
-import { request } from './api';
-import { EnableForm } from './EnableForm';
 import { roomAtSentenceStart, roomInSentence } from './rooms';
 import { type RoomAction, type SettingsChange, type SettingsNote, SiteList } from './SiteList';
 import { fillSlot, SLOT } from './slot';
@@ -73,7 +73,7 @@ export function App() {
     };
   }, [reload]);
 
-  const onEnabled = async (origin: string, room: string, wasEnabled: boolean): Promise<void> => {
+  const onEnabled = async ({ origin, room, wasEnabled }: Enabled): Promise<void> => {
     await reload();
     setStatus(
       wasEnabled
@@ -232,8 +232,10 @@ export function App() {
       </section>
 
       <EnableForm
-        enabledOrigins={(sites ?? []).map((site) => site.origin)}
-        onEnabled={(origin, room, wasEnabled) => void onEnabled(origin, room, wasEnabled)}
+        layout="page"
+        site={{ typed: true, enabledOrigins: (sites ?? []).map((site) => site.origin) }}
+        heading={t('options_enable_heading')}
+        onEnabled={(enabled) => void onEnabled(enabled)}
         announce={setStatus}
       />
 

@@ -9,7 +9,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { request } from '../options/api';
 import {
   isSiteBlocked,
   type RevokedSite,
@@ -19,10 +18,12 @@ import {
   UNPROTECTING_PROBLEMS,
 } from '../shared/messages';
 import { matchPatternFor } from '../shared/origin';
+import { request } from '../ui/api';
+import type { Enabled as FormEnabled } from '../ui/enable-form/EnableForm';
 import { t } from '../ui/i18n';
 import { CallPanel } from './CallPanel';
 import { Problems } from './Problems';
-import { SetupForm } from './SetupForm';
+import { Setup } from './Setup';
 import { Share } from './Share';
 import { StrictToggle } from './StrictToggle';
 import { findTab, type PopupTab, pageKind } from './tab';
@@ -96,7 +97,7 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
         : pendingFocus.current === 'confirm'
           ? confirmRef.current
           : pendingFocus.current === 'setup'
-            ? document.getElementById('setup-heading')
+            ? document.getElementById('enable-heading')
             : pendingFocus.current === 'switch'
               ? switchRef.current
               : null;
@@ -225,8 +226,8 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
       }
     };
 
-    const onEnabled = async (room: string, passphrase: string, newSite: boolean): Promise<void> => {
-      setEnabled({ room, passphrase, newSite });
+    const onEnabled = async ({ room, passphrase, wasEnabled }: FormEnabled): Promise<void> => {
+      setEnabled({ room, passphrase, newSite: !wasEnabled });
       setChosenRoom(undefined);
       setMode('idle');
       setMessage('');
@@ -377,11 +378,11 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
         )}
 
         {site === undefined && mode === 'setup' && (
-          <SetupForm
+          <Setup
             origin={origin}
             reason="new"
-            initialRoom=""
-            onEnabled={(room, passphrase) => void onEnabled(room, passphrase, true)}
+            room=""
+            onEnabled={(result) => void onEnabled(result)}
             announce={announce}
           />
         )}
@@ -404,12 +405,12 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
         )}
 
         {site !== undefined && needsKey && enabled === undefined && (
-          <SetupForm
+          <Setup
             key={`no-key:${tabRoom}`}
             origin={origin}
             reason="no-key"
-            initialRoom={tabRoom}
-            onEnabled={(room, passphrase) => void onEnabled(room, passphrase, false)}
+            room={tabRoom}
+            onEnabled={(result) => void onEnabled(result)}
             announce={announce}
           />
         )}
@@ -498,11 +499,11 @@ export function Popup({ search, transformSupported = browserCanTransform(), refr
         )}
 
         {site !== undefined && !needsKey && mode === 'setup' && (
-          <SetupForm
+          <Setup
             origin={origin}
             reason="change"
-            initialRoom=""
-            onEnabled={(room, passphrase) => void onEnabled(room, passphrase, false)}
+            room=""
+            onEnabled={(result) => void onEnabled(result)}
             onCancel={() => {
               setMode('idle');
               switchRef.current?.focus();
