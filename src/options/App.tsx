@@ -1,5 +1,5 @@
 /**
- * The options page: how Framelock works, the form to enable a site (or set a room's passphrase), the enabled sites
+ * @module The options page: how Framelock works, the form to enable a site (or set a room's passphrase), the enabled sites
  * with their rooms and settings, notices about sites Framelock turned off because their permission was removed, and
  * what Framelock protects and what it does not (About).
  */
@@ -16,6 +16,7 @@ import { matchPatternFor } from '../shared/origin';
 import { request } from '../ui/api';
 import { type Enabled, EnableForm } from '../ui/enable-form/EnableForm';
 import { t } from '../ui/i18n';
+import { listen } from '../ui/listen';
 import { About } from './About';
 import { roomAtSentenceStart, roomInSentence } from './rooms';
 import { type RoomAction, type SettingsChange, type SettingsNote, SiteList } from './SiteList';
@@ -61,16 +62,13 @@ export function App() {
     const onStorage = (changes: Record<string, unknown>, area: string): void => {
       if (area === 'session' && SITES_REVISION_KEY in changes) void reload();
     };
-    browser.permissions.onRemoved.addListener(onPermissionsChanged);
-    browser.permissions.onAdded.addListener(onPermissionsChanged);
-    browser.storage.onChanged.addListener(onStorage);
-    document.addEventListener('visibilitychange', onVisible);
-    return () => {
-      browser.permissions.onRemoved.removeListener(onPermissionsChanged);
-      browser.permissions.onAdded.removeListener(onPermissionsChanged);
-      browser.storage.onChanged.removeListener(onStorage);
-      document.removeEventListener('visibilitychange', onVisible);
-    };
+    // One abort removes them all.
+    const teardown = new AbortController();
+    listen(browser.permissions.onRemoved, onPermissionsChanged, teardown.signal);
+    listen(browser.permissions.onAdded, onPermissionsChanged, teardown.signal);
+    listen(browser.storage.onChanged, onStorage, teardown.signal);
+    document.addEventListener('visibilitychange', onVisible, { signal: teardown.signal });
+    return () => teardown.abort();
   }, [reload]);
 
   const onEnabled = async ({ origin, room, wasEnabled }: Enabled): Promise<void> => {
