@@ -1,7 +1,7 @@
 /**
- * @module The options page: how Framelock works, the form to enable a site (or set a room's passphrase), the enabled sites
- * with their rooms and settings, notices about sites Framelock turned off because their permission was removed, and
- * what Framelock protects and what it does not (About).
+ * @module The options page: how Framelock works, the form to enable a site (or set a room's passphrase), the enabled
+ * sites with their rooms and settings, notices about sites Framelock turned off because their permission was removed,
+ * and what Framelock protects and what it does not (About).
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
