@@ -1,10 +1,11 @@
 /**
- * Site addresses typed into the options page: `normalizeOrigin` (src/shared/origin.ts) decides, and explains in
- * English only; this tells its reasons apart by what it says and words them in the page's language. A reason it does
- * not recognise is shown as it is (test/dom/options.test.tsx covers every reason, so a reworded one is noticed).
+ * @module Site addresses typed into the enable form (the options page's "Site" field): `normalizeOrigin`
+ * (src/shared/origin.ts) decides, and explains in English only; this tells its reasons apart by what it says and words
+ * them in the page's language. A reason it does not recognise is shown as it is (test/dom/options.test.tsx covers
+ * every reason, so a reworded one is noticed).
  */
 import { MAX_ORIGIN_INPUT_LENGTH, type NormalizedOrigin, normalizeOrigin } from '../shared/origin';
-import { t } from '../ui/i18n';
+import { t } from './i18n';
 
 /** `normalizeOrigin(input)`, with its error in the page's language. */
 export function parseSiteInput(input: string): NormalizedOrigin {
