@@ -6,9 +6,13 @@
  * never sees a passphrase, a room key or an epoch base key.
  */
 import type { BridgeToWorker, TransformStats, WorkerToBridge } from '../shared/messages';
+import { isMediaKind } from '../shared/messages/schema';
+import { MAX_ID_LENGTH, MAX_RESUMED_IDS, SENDER_ID_BYTES, SESSION_GRACE_MS, STATS_INTERVAL_MS } from './constants';
 import { FeedCheck } from './feed';
-import { Keyring, type MediaKind } from './keyring';
-import { type EncodedFrame, ReceiveSession, SendSession, type SessionHost } from './session';
+import { Keyring } from './keyring';
+import { ReceiveSession } from './receive-session';
+import { SendSession } from './send-session';
+import type { EncodedFrame, SessionHost } from './session';
 
 /** What Chromium gives an RTCRtpScriptTransform's worker (webrtc-encoded-transform §7). */
 interface ScriptTransformer {
@@ -18,14 +22,6 @@ interface ScriptTransformer {
   generateKeyFrame?(rid?: string): Promise<unknown>;
   sendKeyFrameRequest?(): Promise<void>;
 }
-
-/** How often counters go to the bridge (and from there to the badge and the UI). */
-const STATS_INTERVAL_MS = 1_000;
-/**
- * How long a session outlives its transform. The page script attaches a fresh transform with the same id where the
- * site removed ours (src/page/watch.ts), usually within milliseconds; the session then goes on.
- */
-const SESSION_GRACE_MS = 10_000;
 
 const scope = globalThis as unknown as {
   addEventListener(type: string, listener: (event: MessageEvent & { transformer?: ScriptTransformer }) => void): void;
@@ -38,8 +34,6 @@ let port: MessagePort | undefined;
 let resumed = false;
 /** Receivers that delivered authenticated frames under the worker this one replaced (from `resume`). */
 let authenticatedBefore = new Set<string>();
-/** At most this many receiver ids in `resume` (the bridge keeps no more). */
-const MAX_RESUMED_IDS = 256;
 let epoch: number | undefined;
 /** Strict mode: receivers drop plaintext from the start. */
 let strict = false;
@@ -68,14 +62,10 @@ const sessions = new Map<string, Running>();
 let unnamed = 0;
 
 function randomSenderId(): bigint {
-  const bytes = crypto.getRandomValues(new Uint8Array(7));
+  const bytes = crypto.getRandomValues(new Uint8Array(SENDER_ID_BYTES));
   let id = 0n;
   for (const byte of bytes) id = (id << 8n) | BigInt(byte);
   return id;
-}
-
-function isKind(value: unknown): value is MediaKind {
-  return value === 'audio' || value === 'video';
 }
 
 async function onBridgeMessage(event: MessageEvent<BridgeToWorker>): Promise<void> {
@@ -86,14 +76,14 @@ async function onBridgeMessage(event: MessageEvent<BridgeToWorker>): Promise<voi
       if (Number.isSafeInteger(message.epoch) && message.epoch >= 0) enterEpoch(message.epoch);
       break;
     case 'keys':
-      if (typeof message.kid === 'bigint' && isKind(message.kind) && Number.isSafeInteger(message.epoch)) {
+      if (typeof message.kid === 'bigint' && isMediaKind(message.kind) && Number.isSafeInteger(message.epoch)) {
         await keyring.install(message.kind, message.kid, message.keys, message.epoch);
       }
       break;
     case 'keys-refused':
       if (
         typeof message.kid === 'bigint' &&
-        isKind(message.kind) &&
+        isMediaKind(message.kind) &&
         (message.reason === 'epoch' || message.reason === 'rate')
       ) {
         const distance = Number.isInteger(message.distance) ? message.distance : undefined;
@@ -108,21 +98,22 @@ async function onBridgeMessage(event: MessageEvent<BridgeToWorker>): Promise<voi
         resumed &&
         Array.isArray(message.authenticated) &&
         message.authenticated.length <= MAX_RESUMED_IDS &&
-        message.authenticated.every((id) => typeof id === 'string' && id.length <= 64)
+        message.authenticated.every((id) => typeof id === 'string' && id.length <= MAX_ID_LENGTH)
       ) {
         resumed = false;
         authenticatedBefore = new Set(message.authenticated);
         for (const [id, { session }] of sessions) {
           if (!(session instanceof ReceiveSession)) continue;
-          if (authenticatedBefore.has(id)) session.markAuthenticated();
-          session.holdPlaintext = false;
+          if (authenticatedBefore.has(id)) session.plaintext.markAuthenticated();
+          session.plaintext.hold = false;
         }
       }
       break;
     case 'settings':
       if (typeof message.strict === 'boolean') {
         strict = message.strict;
-        for (const { session } of sessions.values()) if (session instanceof ReceiveSession) session.strict = strict;
+        for (const { session } of sessions.values())
+          if (session instanceof ReceiveSession) session.plaintext.strict = strict;
       }
       break;
     case 'no-key':
@@ -157,7 +148,7 @@ function startTransform(transformer: ScriptTransformer): void {
   const options = transformer.options as { side?: unknown; kind?: unknown; id?: unknown; trackId?: unknown } | null;
   const side = options?.side;
   const kind = options?.kind;
-  if ((side !== 'send' && side !== 'receive') || !isKind(kind)) return;
+  if ((side !== 'send' && side !== 'receive') || !isMediaKind(kind)) return;
   const id = typeof options?.id === 'string' ? options.id : `${side}-unnamed-${++unnamed}`;
   const previous = sessions.get(id);
   let running: Running;
@@ -185,10 +176,11 @@ function startTransform(transformer: ScriptTransformer): void {
     };
     const session = side === 'send' ? new SendSession(id, kind, host) : new ReceiveSession(id, kind, host);
     if (session instanceof ReceiveSession) {
-      session.strict = strict;
-      if (typeof options?.trackId === 'string' && options.trackId.length <= 64) session.trackId = options.trackId;
-      session.holdPlaintext = resumed;
-      if (authenticatedBefore.has(id)) session.markAuthenticated();
+      session.plaintext.strict = strict;
+      if (typeof options?.trackId === 'string' && options.trackId.length <= MAX_ID_LENGTH)
+        session.trackId = options.trackId;
+      session.plaintext.hold = resumed;
+      if (authenticatedBefore.has(id)) session.plaintext.markAuthenticated();
     }
     running = { side, session, transformer };
     sessions.set(id, running);
