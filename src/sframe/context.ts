@@ -395,7 +395,8 @@ export class SFrameContext {
     if (aes.name !== 'AES-CTR' || aes.length !== cs.aesKeyLength * 8) {
       throw new TypeError(`SFrame: suite ${cs.id} needs an AES-CTR-${cs.aesKeyLength * 8} key`);
     }
-    const hmac = authKey?.algorithm as HmacKeyAlgorithm | undefined;
+    // The shape of the DOM lib's HmacKeyAlgorithm, which the WebWorker lib (src/worker's tsconfig) lacks.
+    const hmac = authKey?.algorithm as { name: string; hash: KeyAlgorithm } | undefined;
     if (!(authKey instanceof CryptoKey) || hmac?.name !== 'HMAC' || hmac.hash.name !== cs.hash) {
       throw new TypeError(`SFrame: suite ${cs.id} needs an HMAC-${cs.hash} auth key`);
     }

@@ -16,10 +16,7 @@ export const STATS_INTERVAL_MS = 1_000;
 export const SESSION_GRACE_MS = 10_000;
 /** At most this many receiver ids in `resume` (the bridge keeps no more). */
 export const MAX_RESUMED_IDS = 256;
-/**
- * Longest transform id and receiver track id taken from the page (the counters carry them, and the bridge refuses
- * longer: src/shared/messages/stats.ts).
- */
+/** Longest receiver id taken from the bridge's `resume` (the counters carry ids no longer: shared/messages/stats.ts). */
 export const MAX_ID_LENGTH = 64;
 /** A sender id is drawn as this many random bytes: the KID's 56 bits (src/codecs/format.ts). */
 export const SENDER_ID_BYTES = SENDER_ID_BITS / 8;
