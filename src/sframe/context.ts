@@ -9,9 +9,9 @@
  * Sending: each KID has its own counter; a counter is reserved before any await, so concurrent calls never share
  * one, and a context never wraps past 2^64 - 1. Receiving: a replay window per KID, advanced after the tag verifies.
  */
-import { MAX_U64, minimalByteLength, writeUintBE } from '../shared/bytes';
+import { MAX_SAFE, MAX_U64 } from '../shared/bytes';
 import { SFrameError, type SFrameErrorReason } from './errors';
-import { decodeHeader, encodeHeader } from './header';
+import { checkKid, checkU64, decodeHeader, encodeHeader, headerLength, writeHeader } from './header';
 import { deriveFrameKeys } from './key-schedule';
 import { ReplayWindow } from './replay';
 import {
@@ -27,8 +27,6 @@ import {
   gcmFailure,
   getCipherSuite,
 } from './suites';
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Counters a receiver tolerates below the highest one it accepted (out-of-order delivery, retransmissions). */
 export const DEFAULT_REPLAY_WINDOW = 256;
@@ -76,9 +74,31 @@ function checkBytes(name: string, value: unknown): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
 }
 
-function checkKid(kid: unknown): asserts kid is bigint {
-  if (typeof kid !== 'bigint') throw new TypeError('kid must be a bigint');
-  if (kid < 0n || kid > MAX_U64) throw new RangeError('kid must be in [0, 2^64 - 1]');
+/**
+ * A frame's AAD (§4.4.3): its SFrame header (§4.3: config || KID || CTR) written in place, then `metadata`. The KID
+ * part was encoded once, when the key came (`#install`); the counter, a safe integer on every real frame, is written
+ * with Number arithmetic, without BigInt work. The header is the AAD's first `length - metadata.length` bytes.
+ */
+function headerAad(state: KeyState, ctr: number, metadata: Uint8Array): Uint8Array {
+  let ctrLength = 0;
+  if (ctr >= 8) for (let v = ctr; v > 0; v = Math.floor(v / 256)) ctrLength++;
+  const kidLength = state.kidBytes.length;
+  const hlen = 1 + kidLength + ctrLength;
+  const aad = new Uint8Array(hlen + metadata.length);
+  aad[0] = state.kidConfig | (ctrLength === 0 ? ctr : 0x08 | (ctrLength - 1));
+  aad.set(state.kidBytes, 1);
+  for (let i = hlen - 1, v = ctr; i > kidLength; i--, v = Math.floor(v / 256)) aad[i] = v % 256;
+  aad.set(metadata, hlen);
+  return aad;
+}
+
+/** {@link headerAad} for a counter above 2^53 - 1 (only an explicit one gets there), through header.ts. */
+function bigHeaderAad(kid: bigint, ctr: bigint, metadata: Uint8Array): Uint8Array {
+  const hlen = headerLength(kid, ctr);
+  const aad = new Uint8Array(hlen + metadata.length);
+  writeHeader(aad, 0, kid, ctr);
+  aad.set(metadata, hlen);
+  return aad;
 }
 
 export class SFrameContext {
@@ -203,18 +223,12 @@ export class SFrameContext {
     if (state === undefined) throw new SFrameError('unknown_kid', `SFrame: no key for KID ${kid}`);
     const ctr = this.#nextCounter(state, options?.ctr);
     // Reserve the counter before the first await: two concurrent frames must never share a nonce.
-    if (ctr <= MAX_SAFE) state.lastSent = Number(ctr);
+    const small = ctr <= MAX_SAFE;
+    if (small) state.lastSent = Number(ctr);
     else state.lastSentBig = ctr;
-    // RFC 9605 §4.3, with the KID part precomputed: the header is written straight into the AAD buffer.
-    const ctrLength = ctr < 8n ? 0 : minimalByteLength(ctr);
-    const hlen = 1 + state.kidBytes.length + ctrLength;
-    const aad = new Uint8Array(hlen + metadata.length);
-    aad[0] = state.kidConfig | (ctrLength === 0 ? Number(ctr) : 0x08 | (ctrLength - 1));
-    aad.set(state.kidBytes, 1);
-    writeUintBE(aad, 1 + state.kidBytes.length, ctrLength, ctr);
-    aad.set(metadata, hlen);
+    const aad = small ? headerAad(state, Number(ctr), metadata) : bigHeaderAad(kid, ctr, metadata);
     const sealed = await aeadSeal(this.suite, state.keys, frameNonce(state.keys.salt, ctr), aad, plaintext);
-    return { kid, ctr, header: aad.subarray(0, hlen), sealed };
+    return { kid, ctr, header: aad.subarray(0, aad.length - metadata.length), sealed };
   }
 
   /**
@@ -238,17 +252,9 @@ export class SFrameContext {
     }
     // Reserved before anything can wait: two concurrent frames must never share a nonce.
     const ctr = ++state.lastSent;
-    let ctrLength = 0;
-    if (ctr >= 8) for (let v = ctr; v > 0; v = Math.floor(v / 256)) ctrLength++;
-    const kidLength = state.kidBytes.length;
-    const hlen = 1 + kidLength + ctrLength;
-    const aad = new Uint8Array(hlen + metadata.length);
-    aad[0] = state.kidConfig | (ctrLength === 0 ? ctr : 0x08 | (ctrLength - 1));
-    aad.set(state.kidBytes, 1);
-    for (let i = hlen - 1, v = ctr; i > kidLength; i--, v = Math.floor(v / 256)) aad[i] = v % 256;
-    aad.set(metadata, hlen);
+    const aad = headerAad(state, ctr, metadata);
     const nonce = frameNonceAt(state.keys.salt, ctr);
-    const header = aad.subarray(0, hlen);
+    const header = aad.subarray(0, aad.length - metadata.length);
     if (this.suite.aead === 'gcm' && checkGcmLength(this.suite, aad.length, plaintext.length)) {
       return gcmEncrypt(this.suite, state.keys, nonce, aad, plaintext).then((sealed) =>
         finish(header, new Uint8Array(sealed)),
@@ -350,8 +356,7 @@ export class SFrameContext {
       }
       return last + 1n;
     }
-    if (typeof explicit !== 'bigint') throw new TypeError('ctr must be a bigint');
-    if (explicit < 0n || explicit > MAX_U64) throw new RangeError('ctr must be in [0, 2^64 - 1]');
+    checkU64('ctr', explicit);
     if (explicit <= last) {
       throw new RangeError(`SFrame: counter ${explicit} is not above the last one used (${last})`);
     }

@@ -5,8 +5,11 @@
 /** 2^64 - 1, the largest KID or CTR RFC 9605 can encode (§4.3: up to 8 bytes). */
 export const MAX_U64 = (1n << 64n) - 1n;
 
-/** 2^53 - 1: values up to here convert to Number exactly, which keeps per-frame header work off BigInt loops. */
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/**
+ * 2^53 - 1 as a BigInt: values up to here convert to Number exactly, which keeps per-frame work (header bytes, nonces,
+ * the replay window) off BigInt arithmetic. Every real counter is below it (2^53 frames is millions of years).
+ */
+export const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
