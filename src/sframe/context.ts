@@ -290,20 +290,16 @@ export class SFrameContext {
     const aad = new Uint8Array(header.length + metadata.length);
     aad.set(header, 0);
     aad.set(metadata, header.length);
-    const plaintext = await this.#open(kid, ctr, aad, sealed);
+    const plaintext = await this.openAt(kid, ctr, aad, sealed);
     return { kid, ctr, plaintext };
   }
 
   /**
-   * The per-frame receive path: `open` for a frame whose AAD the caller already laid out (its SFrame header, then the
-   * metadata: §4.4.3) and whose counter is a safe integer (a larger one goes through `open`). No BigInt work, and
-   * the only wait is WebCrypto's. Rejects only with SFrameError, as `open`; resolves to the plaintext.
+   * The per-frame receive path, and `open`'s: decrypts a frame whose AAD the caller already laid out (its SFrame
+   * header, then the metadata: §4.4.3). A counter that is a safe integer (every real one) comes as a Number and takes
+   * no BigInt work; the only wait is WebCrypto's. Rejects only with SFrameError, as `open`; resolves to the plaintext.
    */
-  openAt(kid: bigint, ctr: number, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
-    return this.#open(kid, ctr, aad, sealed);
-  }
-
-  #open(kid: bigint, ctr: bigint | number, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
+  openAt(kid: bigint, ctr: number | bigint, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
     if (sealed.length < this.suite.nt) return rejected('frame_too_short');
     const state = this.#state(kid);
     if (state === undefined) return rejected('unknown_kid', `SFrame: no key for KID ${kid}`);
