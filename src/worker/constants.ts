@@ -14,10 +14,6 @@ export const STATS_INTERVAL_MS = 1_000;
  * site removed ours (src/page/watch.ts), usually within milliseconds; the session then goes on.
  */
 export const SESSION_GRACE_MS = 10_000;
-/** At most this many receiver ids in `resume` (the bridge keeps no more). */
-export const MAX_RESUMED_IDS = 256;
-/** Longest receiver id taken from the bridge's `resume` (the counters carry ids no longer: shared/messages/stats.ts). */
-export const MAX_ID_LENGTH = 64;
 /** A sender id is drawn as this many random bytes: the KID's 56 bits (src/codecs/format.ts). */
 export const SENDER_ID_BYTES = SENDER_ID_BITS / 8;
 
