@@ -4,6 +4,7 @@
  */
 import browser from 'webextension-polyfill';
 import { type TabStatus, UNPROTECTING_PROBLEMS } from '../shared/messages';
+import { t } from '../ui/i18n';
 
 /** Badge colours: red for a warning, green for protected (the text is white on either). */
 const WARNING_COLOR = '#b3261e';
@@ -22,10 +23,10 @@ export async function updateBadge(tabId: number, status: TabStatus): Promise<voi
     await browser.action.setTitle({
       tabId,
       title: warning
-        ? 'Framelock: some media on this page is NOT end-to-end encrypted'
+        ? t('bg_badge_title_unprotected')
         : protectedNow
-          ? 'Framelock: calls on this page are end-to-end encrypted'
-          : 'Framelock',
+          ? t('bg_badge_title_protected')
+          : t('bg_badge_title_idle'),
     });
     await browser.action.setBadgeBackgroundColor({ tabId, color: warning ? WARNING_COLOR : PROTECTED_COLOR });
     await browser.action.setBadgeText({ tabId, text });
