@@ -647,3 +647,48 @@ describe('handleUiMessage: status/get', () => {
     });
   });
 });
+
+describe('the sites store: records are checked when read', () => {
+  const ORIGIN = 'https://meet.example.org';
+
+  /** Writes `value` straight into IndexedDB, past `putSite`'s check (as a bug, or another version, could have). */
+  async function storeRaw(value: unknown): Promise<void> {
+    await listSites(); // the store's own connection has created the database at its version
+    const { openDB } = await import('idb');
+    const { DB_NAME, DB_VERSION } = await import('../../src/background/sites');
+    const db = await openDB(DB_NAME, DB_VERSION);
+    await db.put('sites', value);
+    db.close();
+  }
+
+  it('reads back what it stored', async () => {
+    await storeSite({ origin: ORIGIN, rooms: [await room('a')], activeRoom: 'a', strict: true });
+    expect(await getSite(ORIGIN)).toMatchObject({ origin: ORIGIN, activeRoom: 'a', strict: true, indicator: true });
+  });
+
+  it.each([
+    [
+      'a room key that is not a CryptoKey',
+      async () => ({ rooms: [{ label: '', roomKey: { fake: true }, keyedAt: 1 }] }),
+    ],
+    ['a room label not in its normal form', async () => ({ rooms: [{ ...(await room('a')), label: 'A' }] })],
+    [
+      'a room key on a site that keeps keys in memory only',
+      async () => ({ rooms: [await room('')], rememberKeys: false }),
+    ],
+    ['an unknown problem', async () => ({ problems: ['bored'] })],
+    ['an enabledAt that is not finite', async () => ({ enabledAt: Number.POSITIVE_INFINITY })],
+    ['two rooms with one label', async () => ({ rooms: [await room('a'), await room('a')] })],
+  ])('ignores a damaged record (%s), and says so', async (_name, damage) => {
+    await storeRaw({ origin: ORIGIN, enabledAt: 1, rooms: [], activeRoom: '', problems: [], ...(await damage()) });
+    expect(await getSite(ORIGIN)).toBeUndefined();
+    expect(await listSites()).toEqual([]);
+    expect(console.error).toHaveBeenCalledWith(expect.stringContaining(`damaged site record for ${ORIGIN}`));
+  });
+
+  it('refuses to store a record that is not one', async () => {
+    const record = { origin: ORIGIN, enabledAt: 1, rooms: [], activeRoom: '', problems: ['bored'] };
+    await expect(putSite(record as unknown as SiteRecord)).rejects.toThrow(TypeError);
+    expect(await getSite(ORIGIN)).toBeUndefined();
+  });
+});
