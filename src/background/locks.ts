@@ -12,6 +12,8 @@
 const SITES_LOCK = 'framelock/sites';
 /** One tab's status in `storage.session` (`tab:<id>`), by tab id. */
 const tabStatusLock = (tabId: number) => `framelock/tab-status/${tabId}`;
+/** The rejection counts in `storage.session` (rejections.ts). */
+const REJECTIONS_LOCK = 'framelock/rejections';
 
 /**
  * Runs `task` once every task asked for before it has settled, so read-modify-write sequences over the sites store
@@ -28,4 +30,9 @@ export function withSitesLock<T>(task: () => Promise<T>): Promise<T> {
  */
 export function withTabStatusLock<T>(tabId: number, task: () => Promise<T>): Promise<T> {
   return navigator.locks.request(tabStatusLock(tabId), task) as Promise<T>;
+}
+
+/** Runs `task` once every earlier write of the rejection counts has settled (each reads, adds and writes them back). */
+export function withRejectionsLock<T>(task: () => Promise<T>): Promise<T> {
+  return navigator.locks.request(REJECTIONS_LOCK, task) as Promise<T>;
 }

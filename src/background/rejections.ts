@@ -12,14 +12,13 @@
 import browser from 'webextension-polyfill';
 import { REJECTION_REASONS, type RejectionCounts, type RejectionReason } from '../shared/messages';
 import { REJECTIONS_FLUSH_MS } from './constants';
+import { withRejectionsLock } from './locks';
 
 const STORAGE_KEY = 'rejections';
 
 /** Counted since the last write. */
 const pending = new Map<RejectionReason, number>();
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
-/** Writes run one after another: each is a read-modify-write of storage.session. */
-let writes: Promise<void> = Promise.resolve();
 
 /** Counts `n` refusals for `reason` (the bridges report several at once). */
 export function countRejection(reason: RejectionReason, n = 1): void {
@@ -54,7 +53,8 @@ async function readStored(): Promise<RejectionCounts> {
 export function flushRejections(): Promise<void> {
   clearTimeout(flushTimer);
   flushTimer = undefined;
-  writes = writes.then(async () => {
+  // Writes run one after another (locks.ts): each is a read-modify-write of storage.session.
+  return withRejectionsLock(async () => {
     if (pending.size === 0) return;
     const batch = new Map(pending);
     pending.clear();
@@ -68,7 +68,6 @@ export function flushRejections(): Promise<void> {
       console.error('Framelock: could not store the rejection counts', error);
     }
   });
-  return writes;
 }
 
 /** Every count so far, the ones not yet written included. */
