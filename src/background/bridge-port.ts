@@ -1,11 +1,11 @@
 /**
- * The background's side of each content bridge (one runtime port per frame of an enabled site): it hands the frame
- * the epoch base keys of its room around the current epoch (and the next ones when the bridge asks, as epochs pass),
- * collects the transform counters the worker reports, and turns them into the toolbar badge and the status the UI
- * shows. A port from an origin that is not enabled gets no key.
+ * @module The background's side of each content bridge (one runtime port per frame of an enabled site): it hands the
+ * frame the epoch base keys of its room around the current epoch (and the next ones when the bridge asks, as epochs
+ * pass), and collects the transform counters and problems the frame reports into its tab's status (tab-status.ts, which
+ * also sets the toolbar badge). A port from an origin that is not enabled gets no key.
  *
- * Nothing here needs the worker to stay alive: a bridge whose port broke (the service worker was stopped)
- * reconnects, and the keys come back from the room key in IndexedDB.
+ * Nothing here needs the worker to stay alive: a bridge whose port broke (the service worker was stopped) reconnects,
+ * and the keys come back from the room key in IndexedDB.
  */
 import browser from 'webextension-polyfill';
 import { bytesToBase64, wipe } from '../shared/bytes';
@@ -16,20 +16,18 @@ import {
   isSiteBlocked,
   SITES_REVISION_KEY,
   type SiteProblem,
-  type TabStatus,
-  type TransformStats,
-  UNPROTECTING_PROBLEMS,
 } from '../shared/messages';
 import { isNormalizedOrigin } from '../shared/origin';
 import { parseBridgeMessage } from './bridge-messages';
 import { clockNow } from './clock';
+import { MAX_EPOCHS_AHEAD } from './constants';
 import { epochKeyBytes } from './keys';
 import { countRejection } from './rejections';
-import { addProblem, getSite, type RoomRecord, roomOf, type SiteRecord } from './sites';
+import type { RoomRecord, SiteRecord } from './site-record';
+import { addProblem, getSite, roomOf } from './sites';
+import { tabStatusKey, updateTab } from './tab-status';
 
 export const BRIDGE_PORT_NAME = 'framelock-bridge';
-/** A bridge may ask ahead for keys up to this many epochs past the background's current one. */
-const MAX_EPOCHS_AHEAD = EPOCH_TOLERANCE + 1;
 
 interface Connection {
   port: browser.Runtime.Port;
@@ -157,109 +155,6 @@ async function sitesChanged(): Promise<void> {
   await browser.storage.session.set({ [SITES_REVISION_KEY]: Date.now() });
 }
 
-// ---- status per tab, kept in storage.session (the service worker may stop at any time) -----------------------------
-
-const tabKey = (tabId: number) => `tab:${tabId}`;
-
-type TabChange = {
-  /** A new top-level document connected: counters of the previous page load no longer describe the tab. */
-  document?: string;
-  stats?: TransformStats[];
-  problem?: SiteProblem;
-  /** A problem that no longer holds for this tab (a new transform worker took over: `worker_stopped`). */
-  solved?: SiteProblem;
-  frameOrigin?: string;
-  clockSkew?: number;
-  room?: string;
-  /** The frame's site is no longer enabled: forget its counters (a tab with no status stays without one). */
-  dropFrame?: true;
-};
-
-/** One chain of updates per tab: each is a read-modify-write of storage.session, so two at once could lose one. */
-const tabUpdates = new Map<number, Promise<void>>();
-
-function updateTab(connection: Connection, change: TabChange): Promise<void> {
-  const { tabId } = connection;
-  if (tabId === undefined) return Promise.resolve();
-  const next = (tabUpdates.get(tabId) ?? Promise.resolve())
-    .then(() => applyTabChange(connection, tabId, change))
-    .catch(() => {
-      // the tab closed, or storage is gone with the worker: the next report writes a fresh status
-    });
-  tabUpdates.set(tabId, next);
-  void next.then(() => {
-    if (tabUpdates.get(tabId) === next) tabUpdates.delete(tabId);
-  });
-  return next;
-}
-
-async function applyTabChange(connection: Connection, tabId: number, change: TabChange): Promise<void> {
-  const key = tabKey(tabId);
-  let previous = (await browser.storage.session.get(key))[key] as TabStatus | undefined;
-  if (change.document !== undefined && previous?.document !== change.document) previous = undefined;
-  if (change.dropFrame && previous === undefined) return;
-  const status: TabStatus = previous ?? {
-    tabId,
-    origin: connection.origin,
-    transforms: [],
-    problems: [],
-    updatedAt: 0,
-  };
-  if (change.dropFrame) {
-    const prefix = `${connection.frameId}/`;
-    status.transforms = status.transforms.filter((s) => !s.id.startsWith(prefix));
-  }
-  if (change.stats) {
-    const prefix = `${connection.frameId}/`;
-    const fresh = change.stats.map((s) => ({ ...s, id: `${prefix}${s.id}` }));
-    const freshIds = new Set(fresh.map((s) => s.id));
-    status.transforms = [...status.transforms.filter((s) => !freshIds.has(s.id)), ...fresh].slice(-64);
-  }
-  if (change.document !== undefined) status.document = change.document;
-  if (change.solved) status.problems = status.problems.filter((p) => p !== change.solved);
-  if (change.problem && !status.problems.includes(change.problem)) status.problems.push(change.problem);
-  if (change.room !== undefined) {
-    status.room = change.room;
-    // Keyed again: a missing key is no longer a problem of this tab.
-    status.problems = status.problems.filter((p) => p !== 'no_room_key');
-  }
-  if (change.clockSkew !== undefined && Math.abs(change.clockSkew) >= Math.abs(status.clockSkew ?? 0)) {
-    status.clockSkew = change.clockSkew;
-  }
-  if (change.frameOrigin !== undefined) {
-    const frames = status.unprotectedFrames ?? [];
-    if (!frames.includes(change.frameOrigin) && frames.length < 16) frames.push(change.frameOrigin);
-    status.unprotectedFrames = frames;
-  }
-  status.updatedAt = Date.now();
-  await browser.storage.session.set({ [key]: status });
-  await updateBadge(tabId, status);
-}
-
-async function updateBadge(tabId: number, status: TabStatus): Promise<void> {
-  const receiving = status.transforms.filter((s) => s.side === 'receive');
-  const warning =
-    status.problems.some((p) => UNPROTECTING_PROBLEMS.includes(p)) ||
-    receiving.some((s) => s.status === 'unencrypted' || s.status === 'undecryptable');
-  const protectedNow = status.transforms.some((s) => s.status === 'encrypted');
-  const text = warning ? '!' : protectedNow ? 'E2E' : '';
-  try {
-    // Title and colour first: whoever sees the new badge text also finds the words that explain it.
-    await browser.action.setTitle({
-      tabId,
-      title: warning
-        ? 'Framelock: some media on this page is NOT end-to-end encrypted'
-        : protectedNow
-          ? 'Framelock: calls on this page are end-to-end encrypted'
-          : 'Framelock',
-    });
-    await browser.action.setBadgeBackgroundColor({ tabId, color: warning ? '#b3261e' : '#1b6e3a' });
-    await browser.action.setBadgeText({ tabId, text });
-  } catch {
-    // the tab closed
-  }
-}
-
 /**
  * Handles a new runtime port. Only our content bridges may connect: our extension id, a frame of a tab, and an
  * http(s) origin that the browser reports (never one the page says). Anything else is disconnected and counted.
@@ -383,4 +278,7 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
   }
 }
 
-browser.tabs?.onRemoved.addListener((tabId) => void browser.storage.session.remove([tabKey(tabId), tabRoomKey(tabId)]));
+// A closed tab's status and room choice go with it.
+browser.tabs?.onRemoved.addListener(
+  (tabId) => void browser.storage.session.remove([tabStatusKey(tabId), tabRoomKey(tabId)]),
+);

@@ -1,15 +1,16 @@
 /**
- * Background service worker (MV3). It owns the enabled sites and their room keys (sites.ts, keys.ts), registers the
- * content scripts of enabled sites (registration.ts), answers the options page and popup (ui.ts, through
- * runtime-messages.ts, which also answers the liveness probe and counts refused messages), and runs a known-answer
- * self-test of the SFrame engine in its own realm, so a broken WebCrypto or build shows up as a failed self-test
- * instead of as silently undecryptable calls.
+ * @module Background service worker (MV3). It owns the enabled sites and their room keys (sites.ts, keys.ts),
+ * registers the content scripts of enabled sites (registration.ts, kept in line by `reconcileSites` in
+ * site-actions.ts), answers the options page and popup (ui-handler.ts, through runtime-messages.ts, which also answers
+ * the liveness probe and counts refused messages), keys the content bridges of open frames and keeps each tab's
+ * status (bridge-port.ts, tab-status.ts), and runs a known-answer self-test of the SFrame engine in its own realm, so
+ * a broken WebCrypto or build shows up as a failed self-test instead of as silently undecryptable calls.
  */
 import browser from 'webextension-polyfill';
 import { handleBridgePort } from './bridge-port';
 import { onRuntimeMessage } from './runtime-messages';
 import { runSFrameSelfTest } from './self-test';
-import { reconcileSites } from './ui';
+import { reconcileSites } from './site-actions';
 
 // Run the self-test at every service-worker start (install, browser start, wake-up after idle): cheap (~ms) and it
 // catches a broken WebCrypto before any call depends on it.

@@ -15,13 +15,14 @@
  * {@link reconcile} drops sites whose permission is gone.
  *
  * Registration is idempotent: registering a site replaces its scripts. Callers that combine this with the sites
- * store hold `withSitesLock` (the functions here do not take it, except {@link reconcile}).
+ * store hold `withSitesLock` (locks.ts; the functions here do not take it, except {@link reconcile}).
  */
 import browser, { type Scripting } from 'webextension-polyfill';
 import type { Origin } from '../shared/messages';
 import { matchPatternFor } from '../shared/origin';
+import { withSitesLock } from './locks';
 import { BRIDGE_SCRIPT, PAGE_SCRIPT } from './scripts';
-import { deleteSite, listSites, noteRevoked, withSitesLock } from './sites';
+import { deleteSite, listSites, noteRevoked } from './sites';
 
 export const BRIDGE_SCRIPT_ID_PREFIX = '0-bridge:';
 export const PAGE_SCRIPT_ID_PREFIX = '1-page:';

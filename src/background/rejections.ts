@@ -1,30 +1,30 @@
 /**
- * @module How many messages each trust boundary refused, per reason (`RejectionReason`): the background's own
- * refusals and those the content bridges report. A refused message is otherwise silent (an attacker learns nothing
- * from an answer), so these numbers are how a developer or a test sees that a page, a build or another extension
- * sends what it should not. `diagnostics/get` returns them; no UI shows them.
+ * @module How many messages each trust boundary refused, per reason (`RejectionReason`): the background's own refusals
+ * and those the content bridges report. A refused message is otherwise silent (an attacker learns nothing from an
+ * answer), so these numbers are how a developer or a test sees that a page, a build or another extension sends what it
+ * should not. `diagnostics/get` returns them; no UI shows them.
  *
  * The service worker may stop at any time, so the counts live in `storage.session` (only the extension's trusted
  * contexts can read it; it lasts as long as the browser session). Counting is synchronous and cheap; the writes are
- * batched (at most one per {@link FLUSH_DELAY_MS}), so a flood of bad messages costs one write a second, not one each.
+ * batched (at most one per `REJECTIONS_FLUSH_MS`, constants.ts), so a flood of bad messages costs one write a second,
+ * not one each.
  */
 import browser from 'webextension-polyfill';
 import { REJECTION_REASONS, type RejectionCounts, type RejectionReason } from '../shared/messages';
+import { REJECTIONS_FLUSH_MS } from './constants';
+import { withRejectionsLock } from './locks';
 
 const STORAGE_KEY = 'rejections';
-const FLUSH_DELAY_MS = 1_000;
 
 /** Counted since the last write. */
 const pending = new Map<RejectionReason, number>();
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
-/** Writes run one after another: each is a read-modify-write of storage.session. */
-let writes: Promise<void> = Promise.resolve();
 
 /** Counts `n` refusals for `reason` (the bridges report several at once). */
 export function countRejection(reason: RejectionReason, n = 1): void {
   if (!Number.isSafeInteger(n) || n <= 0) return;
   pending.set(reason, Math.min((pending.get(reason) ?? 0) + n, Number.MAX_SAFE_INTEGER));
-  flushTimer ??= setTimeout(() => void flushRejections(), FLUSH_DELAY_MS);
+  flushTimer ??= setTimeout(() => void flushRejections(), REJECTIONS_FLUSH_MS);
 }
 
 function zero(): Record<RejectionReason, number> {
@@ -53,7 +53,8 @@ async function readStored(): Promise<RejectionCounts> {
 export function flushRejections(): Promise<void> {
   clearTimeout(flushTimer);
   flushTimer = undefined;
-  writes = writes.then(async () => {
+  // Writes run one after another (locks.ts): each is a read-modify-write of storage.session.
+  return withRejectionsLock(async () => {
     if (pending.size === 0) return;
     const batch = new Map(pending);
     pending.clear();
@@ -67,7 +68,6 @@ export function flushRejections(): Promise<void> {
       console.error('Framelock: could not store the rejection counts', error);
     }
   });
-  return writes;
 }
 
 /** Every count so far, the ones not yet written included. */

@@ -1,19 +1,20 @@
 /**
  * @module The background's one `runtime.onMessage` listener. Every runtime message lands here, from whoever sent it:
- * the extension's pages, our content scripts (which never use sendMessage: they talk over their port), or anything
- * else that can reach us. It answers:
+ * the extension's pages, our content scripts (which never use sendMessage: they talk over their port), or anything else
+ * that can reach us. It answers:
  *
- * - UI requests (`UiRequest`, src/background/ui.ts): answered always, with an error unless the sender is one of the
- *   extension's pages and every field checks out;
+ * - UI requests (`UiRequest`, src/background/ui-handler.ts): answered always, with an error unless the sender is one of
+ *   the extension's pages and every field checks out;
  * - control messages (`framelock/ping`, `framelock/self-test`): only from the extension's pages;
  *
- * and counts everything it refuses (src/background/rejections.ts). A refused control message or a message of no
- * known type gets no answer at all.
+ * and counts everything it refuses (src/background/rejections.ts). A refused control message or a message of no known
+ * type gets no answer at all.
  */
 import browser from 'webextension-polyfill';
 import { countRejection } from './rejections';
 import { runSFrameSelfTest } from './self-test';
-import { handleUiMessage, isExtensionPageSender, isUiRequestMessage, type UiSender } from './ui';
+import { handleUiMessage } from './ui-handler';
+import { isExtensionPageSender, isUiRequestMessage, type UiSender } from './ui-request-check';
 
 const CONTROL_TYPES: readonly unknown[] = ['framelock/ping', 'framelock/self-test'];
 

@@ -1,6 +1,6 @@
 /**
- * Known-answer self-test of the SFrame engine, run where the keys will live (the background's realm). It checks the
- * RFC 9605 Appendix C vector of suite 4 (video) end to end through the public API, and audio's suite 0xF001 against
+ * @module Known-answer self-test of the SFrame engine, run where the keys will live (the background's realm). It checks
+ * the RFC 9605 Appendix C vector of suite 4 (video) end to end through the public API, and audio's suite 0xF001 against
  * that same vector: under the same frame keys it must give the same frame with the tag cut to 8 bytes. Plus a tamper
  * check of each. The result is kept in storage.session so the UI can warn when this browser's WebCrypto misbehaves.
  */

@@ -15,10 +15,12 @@
  * | 1 | object store `sites` (key path `origin`): {origin, enabledAt, roomKey (PBKDF2, protocol v1), problems}; store `revoked` (key path `origin`): {@link RevokedSite} |
  * | 2 | `sites` records become {@link SiteRecord}: rooms with Argon2id keys (protocol v2). A v1 key cannot be turned into a v2 one without the passphrase, which is never stored, so it is erased: the site stays enabled with no room, and its calls carry no media until the user enters the passphrase again |
  *
- * Sequences that read and then write (enable, disable, reconcile) must run inside {@link withSitesLock}, because
- * messages and start-up work interleave at every `await`.
+ * What a record is (and is checked against, when written and when read) is declared in site-record.ts. Sequences
+ * that read and then write (enable, disable, reconcile) must run inside `withSitesLock` (locks.ts), because messages
+ * and start-up work interleave at every `await`.
  */
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
+import * as v from 'valibot';
 import {
   type Origin,
   type RevokedSite,
@@ -27,56 +29,22 @@ import {
   type SiteInfo,
   type SiteProblem,
 } from '../shared/messages';
-import { normalizeRoomLabel, safetyWords } from './keys';
+import { isNormalizedOrigin } from '../shared/origin';
+import { ECHO_ORIGIN_MAX_LENGTH, MAX_REVOKED } from './constants';
+import { safetyWords } from './keys';
 import { sessionRoomKey } from './session-keys';
+import { type RoomRecord, type SiteRecord, SiteRecordSchema, type StoredSite, StoredSiteSchema } from './site-record';
 
 export { SITE_PROBLEMS };
 
-import { isNormalizedOrigin } from '../shared/origin';
-
 export const DB_NAME = 'framelock';
 export const DB_VERSION = 2;
-/** Rooms one site may hold. */
-export const MAX_ROOMS_PER_SITE = 16;
 
-/** Every problem a site can have, worst first (the order the UI lists them in). */
-
-/** How many "turned off because its permission was removed" notices are kept (oldest dropped first). */
-const MAX_REVOKED = 20;
-
-/** One room of a site: a room label and the key its passphrase gave. */
-export interface RoomRecord {
-  /** Normalised room label (`normalizeRoomLabel`); "" is the site's default room. */
-  label: string;
-  /** Non-extractable HKDF key derived from the passphrase (`deriveRoomKey`). */
-  roomKey: CryptoKey;
-  /** When its passphrase was (last) set, ms since the epoch. */
-  keyedAt: number;
-}
-
-export interface SiteRecord {
-  /** Normalised origin (`normalizeOrigin`), the key. */
-  origin: Origin;
-  /** When the site was (last) enabled or re-keyed, ms since the epoch. */
-  enabledAt: number;
-  /** The site's rooms, by label (unique), at most {@link MAX_ROOMS_PER_SITE}. Empty: no key, calls carry no media. */
-  rooms: RoomRecord[];
-  /** The room a tab of this site uses unless the user chose another for that tab. */
-  activeRoom: string;
-  /** Strict mode (`SiteInfo.strict`); absent means off. */
-  strict?: boolean;
-  /** The in-page indicator (`SiteInfo.indicator`); absent means on. */
-  indicator?: boolean;
-  /** Keep room keys across browser restarts, on disk (`SiteInfo.rememberKeys`); absent means on. */
-  rememberKeys?: boolean;
-  /** What tabs of this site reported (`SITE_PROBLEMS` order, no duplicates). */
-  problems: SiteProblem[];
-}
-
-/** A room as stored: without its key when the site does not remember keys (the key is in session-keys.ts). */
-type StoredRoom = Omit<RoomRecord, 'roomKey'> & { roomKey?: CryptoKey };
-/** A site as stored in IndexedDB. */
-type StoredSite = Omit<SiteRecord, 'rooms'> & { rooms: StoredRoom[] };
+/**
+ * What IndexedDB holds in `sites`, before it is checked ({@link StoredSiteSchema}): a room without its key when the
+ * site does not remember keys (the key is in session-keys.ts).
+ */
+type StoredSiteValue = Omit<SiteRecord, 'rooms'> & { rooms: (Omit<RoomRecord, 'roomKey'> & { roomKey?: CryptoKey })[] };
 
 /** The room `label` of `site` (the active room by default), if it has a key. */
 export function roomOf(site: SiteRecord, label: string = site.activeRoom): RoomRecord | undefined {
@@ -84,7 +52,7 @@ export function roomOf(site: SiteRecord, label: string = site.activeRoom): RoomR
 }
 
 interface FramelockDB extends DBSchema {
-  sites: { key: string; value: StoredSite };
+  sites: { key: string; value: StoredSiteValue };
   revoked: { key: string; value: RevokedSite };
 }
 
@@ -111,7 +79,7 @@ async function migrateV1Sites(
   let cursor = await transaction.objectStore('sites').openCursor();
   while (cursor) {
     const old = cursor.value as unknown as { origin: Origin; enabledAt?: unknown; problems?: unknown };
-    const migrated: StoredSite = {
+    const migrated: StoredSiteValue = {
       origin: old.origin,
       enabledAt: typeof old.enabledAt === 'number' ? old.enabledAt : Date.now(),
       rooms: [],
@@ -146,67 +114,20 @@ function database(): Promise<Database> {
   return connection;
 }
 
-let lockTail: Promise<unknown> = Promise.resolve();
-
-/**
- * Runs `task` after every task queued before it has settled, so read-modify-write sequences over the sites store
- * and the content script registrations never interleave. Not re-entrant: never call it from inside a task. (Only the
- * service worker touches the store, so a queue in this realm suffices; it dies with the worker, and so do the
- * tasks it orders.)
- */
-export function withSitesLock<T>(task: () => Promise<T>): Promise<T> {
-  const run = lockTail.then(task, task);
-  lockTail = run.catch(() => undefined);
-  return run;
-}
-
 export function isSiteProblem(value: unknown): value is SiteProblem {
   return (SITE_PROBLEMS as readonly unknown[]).includes(value);
 }
 
 /**
- * Whether a value is a usable site record; a record that is not is reported and ignored, never used. `stored`: as
- * IndexedDB holds it, where a site that does not remember keys has rooms without keys (and must have no key at all).
+ * A record as read from IndexedDB, if it is a usable one ({@link StoredSiteSchema}); a record that is not is
+ * reported and ignored, never used.
  */
-function isValidRecord(value: unknown, stored = false): value is SiteRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Partial<StoredSite>;
-  const keyless = stored && record.rememberKeys === false;
-  return (
-    isNormalizedOrigin(record.origin) &&
-    typeof record.enabledAt === 'number' &&
-    Number.isFinite(record.enabledAt) &&
-    Array.isArray(record.rooms) &&
-    record.rooms.length <= MAX_ROOMS_PER_SITE &&
-    record.rooms.every((room) => isValidRoom(room, keyless)) &&
-    new Set(record.rooms.map((room) => room.label)).size === record.rooms.length &&
-    typeof record.activeRoom === 'string' &&
-    (record.strict === undefined || typeof record.strict === 'boolean') &&
-    (record.indicator === undefined || typeof record.indicator === 'boolean') &&
-    (record.rememberKeys === undefined || typeof record.rememberKeys === 'boolean') &&
-    Array.isArray(record.problems) &&
-    record.problems.every(isSiteProblem)
-  );
-}
-
-/** A room with a non-extractable HKDF key, or with none at all when `keyless` (and then never one). */
-function isValidRoom(value: unknown, keyless = false): value is RoomRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const room = value as Partial<RoomRecord>;
-  const label = normalizeRoomLabel(room.label);
-  const key = keyless
-    ? room.roomKey === undefined
-    : room.roomKey instanceof CryptoKey && !room.roomKey.extractable && room.roomKey.algorithm.name === 'HKDF';
-  return (
-    label.ok && label.label === room.label && key && typeof room.keyedAt === 'number' && Number.isFinite(room.keyedAt)
-  );
-}
-
-function checked(value: StoredSite | undefined): StoredSite | undefined {
-  if (value === undefined) return undefined;
-  if (isValidRecord(value, true)) return value;
-  const claimed = (value as { origin?: unknown }).origin;
-  const origin = typeof claimed === 'string' ? claimed.slice(0, 300) : '(unknown origin)';
+function checked(untrustedStored: unknown): StoredSite | undefined {
+  if (untrustedStored === undefined) return undefined;
+  const parsed = v.safeParse(StoredSiteSchema, untrustedStored);
+  if (parsed.success) return parsed.output;
+  const claimed = (untrustedStored as { origin?: unknown } | null)?.origin;
+  const origin = typeof claimed === 'string' ? claimed.slice(0, ECHO_ORIGIN_MAX_LENGTH) : '(unknown origin)';
   console.error(`Framelock: ignoring a damaged site record for ${origin}; disable and enable the site again.`);
   return undefined;
 }
@@ -216,7 +137,7 @@ function checked(value: StoredSite | undefined): StoredSite | undefined {
  * session's memory. A room whose key is not there (the browser restarted) is left out: the site needs its passphrase.
  */
 async function withKeys(record: StoredSite): Promise<SiteRecord> {
-  if (record.rememberKeys !== false) return record as SiteRecord;
+  if (record.rememberKeys !== false) return record;
   const rooms: RoomRecord[] = [];
   for (const { label, keyedAt } of record.rooms) {
     const roomKey = await sessionRoomKey(record.origin, label);
@@ -251,7 +172,7 @@ export async function getSite(origin: Origin): Promise<SiteRecord | undefined> {
  *   or an unknown problem.
  */
 export async function putSite(record: SiteRecord): Promise<void> {
-  if (!isValidRecord(record)) {
+  if (!v.is(SiteRecordSchema, record)) {
     throw new TypeError(
       'putSite: a site needs a normalised origin, a finite enabledAt, distinct rooms with non-extractable HKDF keys and known problems',
     );

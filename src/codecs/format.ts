@@ -16,6 +16,7 @@
  * ```
  */
 import { headerLengthFromConfig } from '../sframe';
+import type { MediaKind } from '../shared/messages/schema';
 
 /**
  * The version byte in every frame's AAD: peers of different versions read none of each other's frames.
@@ -25,8 +26,6 @@ import { headerLengthFromConfig } from '../sframe';
  *   encrypted after its NAL header, behind a marker (h26x.ts), where v2 left it all clear.
  */
 export const FORMAT_VERSION = 3;
-
-export type MediaKind = 'audio' | 'video';
 
 /**
  * One cipher suite per media kind, fixed by the format version so receivers never guess (docs/frame-format.md has the

@@ -2,7 +2,8 @@
  * @module The contract between the frame protector and each codec's framing, and the framing for codecs whose clear
  * bytes are one prefix of the frame (VP8, VP9, Opus, and the generic fallback).
  */
-import { type CodecName, type MediaKind, TAG_LENGTH, trailerLength, writeTrailer } from './format';
+import type { MediaKind } from '../shared/messages/schema';
+import { type CodecName, TAG_LENGTH, trailerLength, writeTrailer } from './format';
 import { pushLeb128 } from './leb128';
 
 /** The sender's view of one frame: what stays clear (described canonically), what is encrypted, and the layout. */

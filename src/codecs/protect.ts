@@ -3,7 +3,9 @@
  * The receiver classifies every frame (decrypted / not protected / protected but undecryptable) and never throws,
  * so the frame path can drop, count and report.
  */
-import { decodeHeader, type SFrameContext, SFrameError, type SFrameErrorReason } from '../sframe';
+import { isMinimalField, type SFrameContext, SFrameError, type SFrameErrorReason } from '../sframe';
+import { readUintBE } from '../shared/bytes';
+import type { MediaKind } from '../shared/messages/schema';
 import {
   CODEC_ID,
   type CodecName,
@@ -11,7 +13,6 @@ import {
   isFramelockKid,
   KID_BYTES,
   KID_MARKER,
-  type MediaKind,
   readTrailer,
   SUITE_FOR_KIND,
   TAG_LENGTH,
@@ -125,8 +126,9 @@ const sharedMemo = new KidMemo();
 
 /**
  * Reads the SFrame header's fields straight from the trailer (tag || CTR || KID || config, format.ts), with Numbers
- * only. The framing already checked the config byte's top 4 bits (X = 1, K = 7: the KID is 8 bytes). Minimal encoding
- * is enforced as decodeHeader does, then the Framelock marker. Returns the reason when it does not parse.
+ * only: RFC 9605 §4.3's decodeHeader, for the trailer's order of the fields. The framing already checked the config
+ * byte's top 4 bits (X = 1, K = 7: the KID is 8 bytes). Minimal encoding is enforced by header.ts's rule
+ * (isMinimalField), then the Framelock marker. Returns the reason when it does not parse.
  */
 function readHeader(
   trailer: Uint8Array,
@@ -136,24 +138,19 @@ function readHeader(
   const end = trailer.length - 1; // the config byte
   const config = trailer[end] ?? 0;
   const k = end - KID_BYTES; // the KID's first byte
-  if (trailer[k] === 0) return 'header_non_minimal'; // KID with a leading zero byte
+  if (!isMinimalField(trailer, k, KID_BYTES)) return 'header_non_minimal';
   let ctr = config & 0x7;
   let bigCtr: bigint | undefined;
   if (config & 0x08) {
-    const length = ctr + 1;
-    if (trailer[tagLength] === 0) return 'header_non_minimal'; // CTR with a leading zero byte
+    const length = ctr + 1; // the CTR's bytes run from the tag's end to the KID
+    if (!isMinimalField(trailer, tagLength, length)) return 'header_non_minimal';
     if (length > 6) {
-      // Above 2^48: not a counter we send; BigInt, as the generic decoder does.
-      try {
-        bigCtr = decodeHeader(readTrailer(trailer, tagLength).header).ctr;
-      } catch (error) {
-        return error instanceof SFrameError ? error.reason : 'invalid_input';
-      }
+      // Above 2^48: not a counter we send; read as a BigInt, as the generic decoder does.
+      bigCtr = readUintBE(trailer, tagLength, length);
       ctr = -1;
     } else {
       ctr = 0;
       for (let i = tagLength; i < k; i++) ctr = ctr * 256 + (trailer[i] ?? 0);
-      if (ctr < 8) return 'header_non_minimal'; // CTR < 8 in extended form
     }
   }
   const t = trailer;

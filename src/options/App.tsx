@@ -1,7 +1,7 @@
 /**
- * The options page: how Framelock works, the form to enable a site (or set a room's passphrase), the enabled sites
- * with their rooms and settings, notices about sites Framelock turned off because their permission was removed, and
- * what Framelock protects and what it does not (About).
+ * @module The options page: how Framelock works, the form to enable a site (or set a room's passphrase), the enabled
+ * sites with their rooms and settings, notices about sites Framelock turned off because their permission was removed,
+ * and what Framelock protects and what it does not (About).
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
@@ -13,10 +13,11 @@ import {
   type UiResponse,
 } from '../shared/messages';
 import { matchPatternFor } from '../shared/origin';
+import { request } from '../ui/api';
+import { type Enabled, EnableForm } from '../ui/enable-form/EnableForm';
 import { t } from '../ui/i18n';
+import { listen } from '../ui/listen';
 import { About } from './About';
-import { request } from './api';
-import { EnableForm } from './EnableForm';
 import { roomAtSentenceStart, roomInSentence } from './rooms';
 import { type RoomAction, type SettingsChange, type SettingsNote, SiteList } from './SiteList';
 import { fillSlot, SLOT } from './slot';
@@ -61,19 +62,16 @@ export function App() {
     const onStorage = (changes: Record<string, unknown>, area: string): void => {
       if (area === 'session' && SITES_REVISION_KEY in changes) void reload();
     };
-    browser.permissions.onRemoved.addListener(onPermissionsChanged);
-    browser.permissions.onAdded.addListener(onPermissionsChanged);
-    browser.storage.onChanged.addListener(onStorage);
-    document.addEventListener('visibilitychange', onVisible);
-    return () => {
-      browser.permissions.onRemoved.removeListener(onPermissionsChanged);
-      browser.permissions.onAdded.removeListener(onPermissionsChanged);
-      browser.storage.onChanged.removeListener(onStorage);
-      document.removeEventListener('visibilitychange', onVisible);
-    };
+    // One abort removes them all.
+    const teardown = new AbortController();
+    listen(browser.permissions.onRemoved, onPermissionsChanged, teardown.signal);
+    listen(browser.permissions.onAdded, onPermissionsChanged, teardown.signal);
+    listen(browser.storage.onChanged, onStorage, teardown.signal);
+    document.addEventListener('visibilitychange', onVisible, { signal: teardown.signal });
+    return () => teardown.abort();
   }, [reload]);
 
-  const onEnabled = async (origin: string, room: string, wasEnabled: boolean): Promise<void> => {
+  const onEnabled = async ({ origin, room, wasEnabled }: Enabled): Promise<void> => {
     await reload();
     setStatus(
       wasEnabled
@@ -232,8 +230,10 @@ export function App() {
       </section>
 
       <EnableForm
-        enabledOrigins={(sites ?? []).map((site) => site.origin)}
-        onEnabled={(origin, room, wasEnabled) => void onEnabled(origin, room, wasEnabled)}
+        layout="page"
+        site={{ typed: true, enabledOrigins: (sites ?? []).map((site) => site.origin) }}
+        heading={t('options_enable_heading')}
+        onEnabled={(enabled) => void onEnabled(enabled)}
         announce={setStatus}
       />
 

@@ -7,6 +7,7 @@
 import type { Ref } from 'preact';
 import { isSiteBlocked, type RoomInfo, type SiteInfo } from '../shared/messages';
 import { t } from '../ui/i18n';
+import { SafetyWords } from '../ui/SafetyWords';
 import { PROBLEM_KEYS } from './problems';
 import { roomName } from './rooms';
 
@@ -318,14 +319,7 @@ function RoomItem({ origin, room, id, inUse, busy, onSelect, onForget }: RoomIte
         </span>
       </div>
       <p class="safety-label">{t('options_safety_words')}</p>
-      <p class="safety-words">
-        {room.safetyWords.map((word, index) => (
-          <span key={`${index}:${word}`}>
-            {index > 0 && <span aria-hidden="true"> · </span>}
-            {word}
-          </span>
-        ))}
-      </p>
+      <SafetyWords words={room.safetyWords} />
       <p class="muted room-keyed">{t('options_keyed_at', dateFormat.format(new Date(room.keyedAt)))}</p>
     </li>
   );

@@ -1,6 +1,8 @@
 /// <reference types="vite/client" />
 /** Framelock's options page: enable and disable sites, see their problems. */
 import { render } from 'preact';
+// First: the page's own sheet (imported below, after its components' sheets) refines it.
+import '../ui/base.css';
 import { App } from './App';
 import './options.css';
 

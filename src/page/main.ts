@@ -1,5 +1,5 @@
 /**
- * Page script (MAIN world, document_start, every frame of an enabled site). It runs before any page script: it saves
+ * @module Page script (MAIN world, document_start, every frame of an enabled site). It runs before any page script: it saves
  * the built-ins it needs, makes the transform worker, hands the bridge a private channel to that worker, and patches
  * RTCPeerConnection. It never touches a key and never awaits (DESIGN.md §2).
  */
@@ -14,6 +14,7 @@ import {
   type PageWorkerPort,
   PORT_EVENT,
 } from '../shared/handshake';
+import { REMOVALS_BEFORE_BLOCK } from './constants';
 import { natives as N } from './natives';
 import { installBlock, installPatch, type Patch } from './patch';
 
@@ -27,12 +28,6 @@ declare const __FRAMELOCK_WORKER_SOURCE__: string;
 
 /** Marks this realm as patched, so a second injection (e.g. re-registration) changes nothing. */
 const INSTALLED = Symbol.for('framelock.page');
-/**
- * The check that finds our encryption removed for the second time closes the page's calls (watch.ts restores ours
- * each time, but a removal may let a frame or two out before the restore; a site that does it again is not confused,
- * it is fighting Framelock, and every round is another chance for plaintext).
- */
-const REMOVALS_BEFORE_BLOCK = 2;
 /** Why new connections throw on a site blocked for that (the bridge asks for the block at the start of each load). */
 const BLOCKED_SITE =
   'Framelock: this site removed end-to-end encryption from its calls, so they are blocked until you allow them again in Framelock.';

@@ -8,17 +8,13 @@
  * Patches are Proxies of the native functions: `instanceof`, `toString()` and prototypes look native to the site.
  * Everything runs on built-ins saved before any page script (natives.ts).
  */
+import { MAX_TRACK_ID_LENGTH, type TransformOptions, type WorkerToPage } from '../shared/messages/page-worker';
+import type { MediaKind } from '../shared/messages/schema';
 import { natives as N } from './natives';
 import { createTransformWatch, type Side } from './watch';
 
-type Kind = 'audio' | 'video';
-/** What the worker gets with each transform (src/worker/transform.ts): a restored transform gets the same. */
-interface TransformOptions {
-  side: Side;
-  kind: Kind;
-  id: string;
-  trackId?: string;
-}
+/** Options as this script makes them: it always names the session (the worker falls back only for a missing id). */
+type OurTransformOptions = TransformOptions & { id: string };
 
 const { apply } = N;
 
@@ -79,7 +75,11 @@ export interface Patch {
   restart(next: Worker): void;
 }
 
-function isKind(value: unknown): value is Kind {
+/**
+ * Whether `value` is a media kind. Not shared/messages' `isMediaKind`: that is a valibot check, which calls built-ins
+ * the page may have replaced by now (Array.prototype.includes); two comparisons call nothing.
+ */
+function isKind(value: unknown): value is MediaKind {
   return value === 'audio' || value === 'video';
 }
 
@@ -121,14 +121,14 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
   }
 
   /** A new transform of ours, attached to `target` with the saved native setter (which throws for a foreign object). */
-  function attachNew(target: object, side: Side, options: TransformOptions): object {
+  function attachNew(target: object, side: Side, options: OurTransformOptions): object {
     const transform = new Transform(worker, options);
     apply(N.weakMapSet, ours, [transform, target]);
     apply(setterOf(side) as (value: unknown) => void, target, [transform]);
     return transform;
   }
 
-  const watch = createTransformWatch<TransformOptions>({
+  const watch = createTransformWatch<OurTransformOptions>({
     current: (endpoint, side) => {
       const get = (side === 'send' ? N.senderTransform : N.receiverTransform)?.get;
       return get === undefined ? undefined : apply(get, endpoint, []);
@@ -170,29 +170,36 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
     } catch {
       // not a MessageEvent: treat it as a stop
     }
-    if (typeof data === 'string') watch.renew(data);
+    // A hardened check of WorkerToPage (src/shared/messages/page-worker.ts), not its valibot schema: `typeof` calls
+    // nothing the page could have replaced. Any other string renews nothing (no session has that id).
+    const message = (typeof data === 'string' ? data : null) satisfies WorkerToPage;
+    if (message !== null) watch.renew(message);
     else check();
   }
   apply(N.workerAddEventListener, worker, ['message', onWorkerMessage]);
 
-  function trackKind(track: unknown): Kind | undefined {
+  function trackKind(track: unknown): MediaKind | undefined {
     if (track === null || track === undefined || N.trackKind === undefined) return undefined;
     const kind = apply(N.trackKind, track, []);
     return isKind(kind) ? kind : undefined;
   }
 
   /** Attaches ours to `target` if it has none of ours yet, or again if the site removed it (then returns true). */
-  function attach(target: object, side: Side, kind: Kind): boolean {
+  function attach(target: object, side: Side, kind: MediaKind): boolean {
     if (has(attached, target)) return watch.verify(target);
     if (setterOf(side) === undefined) return false;
     const id = `${side}-${kind}-${++serial}`;
-    // A receiver's track never changes: its id lets the in-page indicator find the <video> that shows it. (Object
-    // literals only: an assignment could run a setter the page put on Object.prototype.)
+    // A receiver's track never changes: its id lets the in-page indicator find the <video> that shows it. The remote
+    // side names it (SDP msid), so one too long for the counters is left out rather than have the worker refuse the
+    // options. (Object literals only: an assignment could run a setter the page put on Object.prototype.)
     const trackId =
       side === 'receive' && N.receiverTrack !== undefined && N.trackId !== undefined
         ? apply(N.trackId, apply(N.receiverTrack, target, []), [])
         : undefined;
-    const options: TransformOptions = typeof trackId === 'string' ? { side, kind, id, trackId } : { side, kind, id };
+    const options: OurTransformOptions =
+      typeof trackId === 'string' && trackId.length <= MAX_TRACK_ID_LENGTH
+        ? { side, kind, id, trackId }
+        : { side, kind, id };
     watch.add(target, side, attachNew(target, side, options), options);
     add(attached, target);
     watch.every(check);

@@ -17,12 +17,10 @@
  * Between the removal and the check, media goes out however the site's transform sends it: a site that blocks its own
  * main thread after the removal (no check of ours can run then) sends in clear for as long as it blocks.
  */
+import { CHECK_INTERVAL_MS } from './constants';
 import { natives as N } from './natives';
 
 export type Side = 'send' | 'receive';
-
-/** How often every watched sender and receiver is checked, whatever happens (a fallback: see the module comment). */
-const CHECK_INTERVAL_MS = 500;
 
 const { apply } = N;
 

@@ -4,6 +4,7 @@
  * never stores it, so it cannot be shown later.
  */
 import { useMemo, useState } from 'preact/hooks';
+import { copyToClipboard } from '../ui/clipboard';
 import { t } from '../ui/i18n';
 import { invitationText, revealsPassphrase } from './invitation';
 import { qrMatrix } from './qr';
@@ -15,21 +16,13 @@ export interface ShareProps {
   room: string;
 }
 
-/** Copies `text` to the clipboard; says how it went with `report`. */
-export async function copyText(text: string, done: string, report: (message: string) => void): Promise<void> {
-  try {
-    await navigator.clipboard.writeText(text);
-    report(done);
-  } catch {
-    report(t('popup_copy_failed'));
-  }
-}
-
 export function Share({ passphrase, origin, room }: ShareProps) {
   const [showQr, setShowQr] = useState(false);
   /** What the last button did, next to the buttons (and announced: a live region). */
   const [status, setStatus] = useState('');
-  const copy = (text: string, done: string): Promise<void> => copyText(text, done, setStatus);
+  /** Copies `text`, then says `done`, or how to copy it by hand. */
+  const copy = async (text: string, done: string): Promise<void> =>
+    setStatus((await copyToClipboard(text)) ? done : t('popup_copy_failed'));
 
   const onCopyInvitation = (): void => {
     const text = invitationText(origin, room);

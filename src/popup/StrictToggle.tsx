@@ -5,8 +5,8 @@
  * nothing unencrypted is ever shown or played. The popup states the default plainly, next to the switch.
  */
 import { useState } from 'preact/hooks';
-import { request } from '../options/api';
 import type { SiteInfo } from '../shared/messages';
+import { request } from '../ui/api';
 import { t } from '../ui/i18n';
 
 interface StrictToggleProps {

@@ -1,6 +1,8 @@
 /// <reference types="vite/client" />
 /** Framelock's popup (toolbar button), for the current tab. */
 import { render } from 'preact';
+// First: the page's own sheet (imported below, after its components' sheets) refines it.
+import '../ui/base.css';
 import { Popup } from './Popup';
 import './popup.css';
 

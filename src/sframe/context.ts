@@ -9,9 +9,9 @@
  * Sending: each KID has its own counter; a counter is reserved before any await, so concurrent calls never share
  * one, and a context never wraps past 2^64 - 1. Receiving: a replay window per KID, advanced after the tag verifies.
  */
-import { MAX_U64, minimalByteLength, writeUintBE } from '../shared/bytes';
+import { MAX_SAFE, MAX_U64 } from '../shared/bytes';
 import { SFrameError, type SFrameErrorReason } from './errors';
-import { decodeHeader, encodeHeader } from './header';
+import { checkKid, checkU64, decodeHeader, encodeHeader, headerLength, writeHeader } from './header';
 import { deriveFrameKeys } from './key-schedule';
 import { ReplayWindow } from './replay';
 import {
@@ -27,8 +27,6 @@ import {
   gcmFailure,
   getCipherSuite,
 } from './suites';
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Counters a receiver tolerates below the highest one it accepted (out-of-order delivery, retransmissions). */
 export const DEFAULT_REPLAY_WINDOW = 256;
@@ -76,9 +74,31 @@ function checkBytes(name: string, value: unknown): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
 }
 
-function checkKid(kid: unknown): asserts kid is bigint {
-  if (typeof kid !== 'bigint') throw new TypeError('kid must be a bigint');
-  if (kid < 0n || kid > MAX_U64) throw new RangeError('kid must be in [0, 2^64 - 1]');
+/**
+ * A frame's AAD (§4.4.3): its SFrame header (§4.3: config || KID || CTR) written in place, then `metadata`. The KID
+ * part was encoded once, when the key came (`#install`); the counter, a safe integer on every real frame, is written
+ * with Number arithmetic, without BigInt work. The header is the AAD's first `length - metadata.length` bytes.
+ */
+function headerAad(state: KeyState, ctr: number, metadata: Uint8Array): Uint8Array {
+  let ctrLength = 0;
+  if (ctr >= 8) for (let v = ctr; v > 0; v = Math.floor(v / 256)) ctrLength++;
+  const kidLength = state.kidBytes.length;
+  const hlen = 1 + kidLength + ctrLength;
+  const aad = new Uint8Array(hlen + metadata.length);
+  aad[0] = state.kidConfig | (ctrLength === 0 ? ctr : 0x08 | (ctrLength - 1));
+  aad.set(state.kidBytes, 1);
+  for (let i = hlen - 1, v = ctr; i > kidLength; i--, v = Math.floor(v / 256)) aad[i] = v % 256;
+  aad.set(metadata, hlen);
+  return aad;
+}
+
+/** {@link headerAad} for a counter above 2^53 - 1 (only an explicit one gets there), through header.ts. */
+function bigHeaderAad(kid: bigint, ctr: bigint, metadata: Uint8Array): Uint8Array {
+  const hlen = headerLength(kid, ctr);
+  const aad = new Uint8Array(hlen + metadata.length);
+  writeHeader(aad, 0, kid, ctr);
+  aad.set(metadata, hlen);
+  return aad;
 }
 
 export class SFrameContext {
@@ -203,18 +223,12 @@ export class SFrameContext {
     if (state === undefined) throw new SFrameError('unknown_kid', `SFrame: no key for KID ${kid}`);
     const ctr = this.#nextCounter(state, options?.ctr);
     // Reserve the counter before the first await: two concurrent frames must never share a nonce.
-    if (ctr <= MAX_SAFE) state.lastSent = Number(ctr);
+    const small = ctr <= MAX_SAFE;
+    if (small) state.lastSent = Number(ctr);
     else state.lastSentBig = ctr;
-    // RFC 9605 §4.3, with the KID part precomputed: the header is written straight into the AAD buffer.
-    const ctrLength = ctr < 8n ? 0 : minimalByteLength(ctr);
-    const hlen = 1 + state.kidBytes.length + ctrLength;
-    const aad = new Uint8Array(hlen + metadata.length);
-    aad[0] = state.kidConfig | (ctrLength === 0 ? Number(ctr) : 0x08 | (ctrLength - 1));
-    aad.set(state.kidBytes, 1);
-    writeUintBE(aad, 1 + state.kidBytes.length, ctrLength, ctr);
-    aad.set(metadata, hlen);
+    const aad = small ? headerAad(state, Number(ctr), metadata) : bigHeaderAad(kid, ctr, metadata);
     const sealed = await aeadSeal(this.suite, state.keys, frameNonce(state.keys.salt, ctr), aad, plaintext);
-    return { kid, ctr, header: aad.subarray(0, hlen), sealed };
+    return { kid, ctr, header: aad.subarray(0, aad.length - metadata.length), sealed };
   }
 
   /**
@@ -238,17 +252,9 @@ export class SFrameContext {
     }
     // Reserved before anything can wait: two concurrent frames must never share a nonce.
     const ctr = ++state.lastSent;
-    let ctrLength = 0;
-    if (ctr >= 8) for (let v = ctr; v > 0; v = Math.floor(v / 256)) ctrLength++;
-    const kidLength = state.kidBytes.length;
-    const hlen = 1 + kidLength + ctrLength;
-    const aad = new Uint8Array(hlen + metadata.length);
-    aad[0] = state.kidConfig | (ctrLength === 0 ? ctr : 0x08 | (ctrLength - 1));
-    aad.set(state.kidBytes, 1);
-    for (let i = hlen - 1, v = ctr; i > kidLength; i--, v = Math.floor(v / 256)) aad[i] = v % 256;
-    aad.set(metadata, hlen);
+    const aad = headerAad(state, ctr, metadata);
     const nonce = frameNonceAt(state.keys.salt, ctr);
-    const header = aad.subarray(0, hlen);
+    const header = aad.subarray(0, aad.length - metadata.length);
     if (this.suite.aead === 'gcm' && checkGcmLength(this.suite, aad.length, plaintext.length)) {
       return gcmEncrypt(this.suite, state.keys, nonce, aad, plaintext).then((sealed) =>
         finish(header, new Uint8Array(sealed)),
@@ -284,20 +290,16 @@ export class SFrameContext {
     const aad = new Uint8Array(header.length + metadata.length);
     aad.set(header, 0);
     aad.set(metadata, header.length);
-    const plaintext = await this.#open(kid, ctr, aad, sealed);
+    const plaintext = await this.openAt(kid, ctr, aad, sealed);
     return { kid, ctr, plaintext };
   }
 
   /**
-   * The per-frame receive path: `open` for a frame whose AAD the caller already laid out (its SFrame header, then the
-   * metadata: §4.4.3) and whose counter is a safe integer (a larger one goes through `open`). No BigInt work, and
-   * the only wait is WebCrypto's. Rejects only with SFrameError, as `open`; resolves to the plaintext.
+   * The per-frame receive path, and `open`'s: decrypts a frame whose AAD the caller already laid out (its SFrame
+   * header, then the metadata: §4.4.3). A counter that is a safe integer (every real one) comes as a Number and takes
+   * no BigInt work; the only wait is WebCrypto's. Rejects only with SFrameError, as `open`; resolves to the plaintext.
    */
-  openAt(kid: bigint, ctr: number, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
-    return this.#open(kid, ctr, aad, sealed);
-  }
-
-  #open(kid: bigint, ctr: bigint | number, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
+  openAt(kid: bigint, ctr: number | bigint, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
     if (sealed.length < this.suite.nt) return rejected('frame_too_short');
     const state = this.#state(kid);
     if (state === undefined) return rejected('unknown_kid', `SFrame: no key for KID ${kid}`);
@@ -350,8 +352,7 @@ export class SFrameContext {
       }
       return last + 1n;
     }
-    if (typeof explicit !== 'bigint') throw new TypeError('ctr must be a bigint');
-    if (explicit < 0n || explicit > MAX_U64) throw new RangeError('ctr must be in [0, 2^64 - 1]');
+    checkU64('ctr', explicit);
     if (explicit <= last) {
       throw new RangeError(`SFrame: counter ${explicit} is not above the last one used (${last})`);
     }
@@ -395,7 +396,8 @@ export class SFrameContext {
     if (aes.name !== 'AES-CTR' || aes.length !== cs.aesKeyLength * 8) {
       throw new TypeError(`SFrame: suite ${cs.id} needs an AES-CTR-${cs.aesKeyLength * 8} key`);
     }
-    const hmac = authKey?.algorithm as HmacKeyAlgorithm | undefined;
+    // The shape of the DOM lib's HmacKeyAlgorithm, which the WebWorker lib (src/worker's tsconfig) lacks.
+    const hmac = authKey?.algorithm as { name: string; hash: KeyAlgorithm } | undefined;
     if (!(authKey instanceof CryptoKey) || hmac?.name !== 'HMAC' || hmac.hash.name !== cs.hash) {
       throw new TypeError(`SFrame: suite ${cs.id} needs an HMAC-${cs.hash} auth key`);
     }

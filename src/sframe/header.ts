@@ -21,9 +21,15 @@ export interface SFrameHeader {
   length: number;
 }
 
-function checkU64(name: string, value: bigint): void {
+/** @throws TypeError unless `value` is a bigint, RangeError unless it fits a header field (§4.3: [0, 2^64 - 1]). */
+export function checkU64(name: string, value: unknown): asserts value is bigint {
   if (typeof value !== 'bigint') throw new TypeError(`${name} must be a bigint`);
   if (value < 0n || value > MAX_U64) throw new RangeError(`${name} must be in [0, 2^64 - 1]`);
+}
+
+/** Checks a KID given to the API: @throws TypeError unless a bigint, RangeError outside [0, 2^64 - 1] (§4.3). */
+export function checkKid(kid: unknown): asserts kid is bigint {
+  checkU64('kid', kid);
 }
 
 /** Length of the encoded header for (kid, ctr), without encoding it. */
@@ -63,6 +69,16 @@ export function headerLengthFromConfig(config: number): number {
 }
 
 /**
+ * Whether the extended KID or CTR field of `length` bytes at `offset` is in its shortest form (§4.3): no leading zero
+ * byte, and a one-byte value of at least 8 (a smaller one fits the config byte's 3 bits). For parsers of headers laid
+ * out elsewhere too (the Framelock trailer: src/codecs/protect.ts).
+ */
+export function isMinimalField(bytes: Uint8Array, offset: number, length: number): boolean {
+  const first = bytes[offset] ?? 0;
+  return first !== 0 && (length > 1 || first >= 8);
+}
+
+/**
  * Parses the header at the start of `frame` (RFC 9605 §4.3).
  * @throws SFrameError `header_truncated` if the bytes end inside the header, `header_non_minimal` for any encoding
  * other than the shortest one.
@@ -77,10 +93,10 @@ export function decodeHeader(frame: Uint8Array): SFrameHeader {
   let kid: bigint;
   if (config & 0x80) {
     const kidLength = ((config >> 4) & 0x7) + 1;
-    // Shortest form: the first KID byte is non-zero and the value does not fit the 3-bit K field.
-    if (frame[offset] === 0) throw new SFrameError('header_non_minimal', 'SFrame: KID has a leading zero byte');
+    if (!isMinimalField(frame, offset, kidLength)) {
+      throw new SFrameError('header_non_minimal', 'SFrame: KID with a leading zero byte, or < 8 in extended form');
+    }
     kid = readUintBE(frame, offset, kidLength);
-    if (kid < 8n) throw new SFrameError('header_non_minimal', 'SFrame: KID < 8 written in extended form');
     offset += kidLength;
   } else {
     kid = BigInt((config >> 4) & 0x7);
@@ -88,9 +104,10 @@ export function decodeHeader(frame: Uint8Array): SFrameHeader {
   let ctr: bigint;
   if (config & 0x08) {
     const ctrLength = (config & 0x7) + 1;
-    if (frame[offset] === 0) throw new SFrameError('header_non_minimal', 'SFrame: CTR has a leading zero byte');
+    if (!isMinimalField(frame, offset, ctrLength)) {
+      throw new SFrameError('header_non_minimal', 'SFrame: CTR with a leading zero byte, or < 8 in extended form');
+    }
     ctr = readUintBE(frame, offset, ctrLength);
-    if (ctr < 8n) throw new SFrameError('header_non_minimal', 'SFrame: CTR < 8 written in extended form');
   } else {
     ctr = BigInt(config & 0x7);
   }

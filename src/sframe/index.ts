@@ -9,7 +9,14 @@ export {
   type SFrameContextOptions,
 } from './context';
 export { SFrameError, type SFrameErrorReason } from './errors';
-export { decodeHeader, encodeHeader, headerLength, headerLengthFromConfig, type SFrameHeader } from './header';
+export {
+  decodeHeader,
+  encodeHeader,
+  headerLength,
+  headerLengthFromConfig,
+  isMinimalField,
+  type SFrameHeader,
+} from './header';
 export { deriveFrameKeys, deriveKeyMaterial, importRawFrameKeys } from './key-schedule';
 export { ReplayWindow } from './replay';
 export { CIPHER_SUITES, type CipherSuite, type FrameKeys, getCipherSuite } from './suites';

@@ -9,7 +9,8 @@
  * ```
  * KID is 8 bytes and CS (the cipher suite) 2 bytes, both big-endian.
  */
-import { asBufferSource, MAX_U64, wipe, writeUintBE } from '../shared/bytes';
+import { asBufferSource, wipe, writeUintBE } from '../shared/bytes';
+import { checkKid } from './header';
 import { type CipherSuite, type FrameKeys, getCipherSuite } from './suites';
 
 const KEY_LABEL = new TextEncoder().encode('SFrame 1.0 Secret key ');
@@ -23,11 +24,6 @@ export function keyScheduleLabel(kind: 'key' | 'salt', kid: bigint, suite: numbe
   writeUintBE(label, prefix.length, 8, kid);
   writeUintBE(label, prefix.length + 8, 2, BigInt(suite));
   return label;
-}
-
-function checkKid(kid: bigint): void {
-  if (typeof kid !== 'bigint') throw new TypeError('kid must be a bigint');
-  if (kid < 0n || kid > MAX_U64) throw new RangeError('kid must be in [0, 2^64 - 1]');
 }
 
 async function importBaseKey(baseKey: Uint8Array | CryptoKey): Promise<CryptoKey> {

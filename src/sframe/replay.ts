@@ -9,8 +9,7 @@
  * keeps its highest counter as a Number and the per-frame path (`isReplayAt`, `acceptAt`) does no BigInt work; a
  * counter above 2^53 - 1, which only a peer that wants to test us would send, takes the BigInt path.
  */
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+import { MAX_SAFE } from '../shared/bytes';
 
 export class ReplayWindow {
   readonly size: number;

@@ -19,7 +19,7 @@
  *
  * For the CTR-HMAC suites the 48-byte sframe_key splits into a 16-byte AES key and a 32-byte HMAC key (§4.5.1).
  */
-import { asBufferSource, concatBytes, constantTimeEqual, u64BE } from '../shared/bytes';
+import { asBufferSource, concatBytes, constantTimeEqual, MAX_SAFE, u64BE } from '../shared/bytes';
 import { SFrameError } from './errors';
 
 /** RFC 9605's suites 1..5 and Framelock's private-use 0xF001. */
@@ -116,11 +116,9 @@ export interface FrameKeys {
   salt: Uint8Array;
 }
 
-const MAX_SAFE_CTR = BigInt(Number.MAX_SAFE_INTEGER);
-
 /** Nonce = sframe_salt XOR CTR, the counter big-endian and right-aligned in Nn bytes (RFC 9605 §4.4.3). */
 export function frameNonce(salt: Uint8Array, ctr: bigint): Uint8Array<ArrayBuffer> {
-  if (ctr <= MAX_SAFE_CTR) return frameNonceAt(salt, Number(ctr));
+  if (ctr <= MAX_SAFE) return frameNonceAt(salt, Number(ctr));
   const nonce = new Uint8Array(12);
   xorCounter(nonce, salt, Number((ctr >> 32n) & 0xffffffffn), Number(ctr & 0xffffffffn));
   return nonce;

@@ -2,37 +2,25 @@
  * @module Byte helpers shared by every context. Pure: no DOM, no extension APIs.
  */
 
+import { concatBytes as nobleConcatBytes } from '@noble/hashes/utils.js';
+
 /** 2^64 - 1, the largest KID or CTR RFC 9605 can encode (§4.3: up to 8 bytes). */
 export const MAX_U64 = (1n << 64n) - 1n;
 
-/** 2^53 - 1: values up to here convert to Number exactly, which keeps per-frame header work off BigInt loops. */
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/**
+ * 2^53 - 1 as a BigInt: values up to here convert to Number exactly, which keeps per-frame work (header bytes, nonces,
+ * the replay window) off BigInt arithmetic. Every real counter is below it (2^53 frames is millions of years).
+ */
+export const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-export function hexToBytes(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex))
-    throw new TypeError('hexToBytes: not an even-length hex string');
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-export function bytesToHex(bytes: Uint8Array): string {
-  let hex = '';
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
-  return hex;
-}
+/**
+ * Hex and concatenation from @noble/hashes (audited, and already how our tests check the key schedule), re-exported
+ * under the names every context imports from here. `hexToBytes` throws RangeError for a string that is not
+ * even-length hex (TypeError for a non-string); `concatBytes` throws TypeError for a part that is not bytes.
+ */
+export { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+/** Typed as a plain `Uint8Array` (noble's result type pins the buffer to ArrayBuffer, which callers' `let`s inherit). */
+export const concatBytes: (...parts: Uint8Array[]) => Uint8Array = nobleConcatBytes;
 
 /** Number of bytes needed to write `value` big-endian without leading zero bytes (0 for 0n). */
 export function minimalByteLength(value: bigint): number {

@@ -12,10 +12,7 @@
  * backoff, a few times (the site's worker may still be busy, and a sender may stop sending for its own reasons).
  */
 
-/** Starved this long, a transform asks to be renewed; each later request waits twice as long. */
-export const STARVED_AFTER_MS = 1_000;
-/** Requests in a row with no frame in between, at most (after 1 + 2 + 4 + 8 + 16 s, a sender that sends nothing is let be). */
-export const MAX_RENEWALS = 5;
+import { MAX_RENEWALS, STARVED_AFTER_MS } from './constants';
 
 /**
  * Watches a session whose transform was put back, for the rest of its life: the site's worker can run its late detach

@@ -13,6 +13,16 @@ import { kidEpoch, kidSenderId, SUITE_FOR_KIND } from '../codecs';
 import { type FrameKeys, SFrameContext } from '../sframe';
 import { dropOldest } from '../shared/collections';
 import { EPOCH_TOLERANCE, epochFromBits } from '../shared/epoch';
+import type { MediaKind } from '../shared/messages/schema';
+import {
+  FORGET_REQUEST_MS,
+  MAX_OUTSTANDING_REQUESTS,
+  MAX_PROVEN_SENDERS,
+  MAX_REFUSALS,
+  MAX_UNPROVEN_KEYS_PER_ENDPOINT,
+  REQUEST_RETRY_MS,
+  UNPROVEN_KEY_TTL_MS,
+} from './constants';
 
 /** Why the bridge would not key a KID (see `BridgeToWorker`). */
 export interface Refusal {
@@ -20,32 +30,6 @@ export interface Refusal {
   /** With `epoch`: how many epochs the KID's sender is from our clock. */
   distance?: number;
 }
-
-export type MediaKind = 'audio' | 'video';
-
-/** How long a KID the bridge did not answer for stays refused before we ask again. */
-const REQUEST_RETRY_MS = 2_000;
-/**
- * A key whose sender proved nothing (no frame authenticated under any of its KIDs) is dropped this long after it came.
- * A real sender's next frame authenticates within a frame interval (20-33 ms) of its key; 5 s leaves room for a
- * loaded machine, and keeps at most a few seconds of a flood's junk keys.
- */
-export const UNPROVEN_KEY_TTL_MS = 5_000;
-/**
- * Keys of unproven senders one transform may hold; the oldest is dropped first. A receiver meets one new sender at a
- * time (a newcomer, a rollover, an SFU switch); 4 leaves room for a few at once, and the bridge grants a flooded
- * track no more than 8 at once and one per 3 s after (src/content/key-quota.ts).
- */
-export const MAX_UNPROVEN_KEYS_PER_ENDPOINT = 4;
-/** Proven sender ids remembered (least recently proven forgotten first): 16 per receiver for 64 receivers. */
-const MAX_PROVEN_SENDERS = 1_024;
-/**
- * A KID asked for and not asked for again this long is forgotten (its sender stopped): the request bookkeeping must
- * not grow with every junk KID of a flood. Frames of a KID still arriving ask again every {@link REQUEST_RETRY_MS}.
- */
-const FORGET_REQUEST_MS = 10_000;
-/** At most this many KIDs waiting for keys per kind, oldest forgotten first (a hard bound under any flood). */
-const MAX_OUTSTANDING_REQUESTS = 1_024;
 
 function freshContexts(): Record<MediaKind, SFrameContext> {
   return { audio: new SFrameContext(SUITE_FOR_KIND.audio), video: new SFrameContext(SUITE_FOR_KIND.video) };
@@ -198,7 +182,7 @@ export class Keyring {
   refuse(kind: MediaKind, kid: bigint, refusal: Refusal): void {
     this.#firstAsked[kind].delete(kid);
     this.#refused[kind].set(kid, refusal);
-    if (this.#refused[kind].size > 256) this.#refused[kind].delete(this.#refused[kind].keys().next().value as bigint);
+    if (this.#refused[kind].size > MAX_REFUSALS) dropOldest(this.#refused[kind]);
   }
 
   /**

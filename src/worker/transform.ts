@@ -1,45 +1,30 @@
 /**
- * Transform worker entry. Created by the page script from a Blob URL in the page's origin that holds this file's
+ * @module Transform worker entry. Created by the page script from a Blob URL in the page's origin that holds this file's
  * bundle (the page script carries it: scripts/injected-scripts.ts; no request loads it), it owns every Framelock
  * transform of its page: RTCRtpScriptTransform hands it each sender's and receiver's encoded frames, and a private
  * MessagePort (the first and only port it accepts) connects it to the content bridge, which supplies frame keys. It
  * never sees a passphrase, a room key or an epoch base key.
  */
-import type { BridgeToWorker, TransformStats, WorkerToBridge } from '../shared/messages';
+import * as v from 'valibot';
+import { BridgeToWorkerSchema, type TransformStats, type WorkerToBridge } from '../shared/messages';
+import { PagePortHandoffSchema, TransformOptionsSchema, type WorkerToPage } from '../shared/messages/page-worker';
+import { SENDER_ID_BYTES, SESSION_GRACE_MS, STATS_INTERVAL_MS } from './constants';
 import { FeedCheck } from './feed';
-import { Keyring, type MediaKind } from './keyring';
-import { type EncodedFrame, ReceiveSession, SendSession, type SessionHost } from './session';
+import { Keyring } from './keyring';
+import { ReceiveSession } from './receive-session';
+import { SendSession } from './send-session';
+import type { EncodedFrame, SessionHost } from './session';
 
-/** What Chromium gives an RTCRtpScriptTransform's worker (webrtc-encoded-transform §7). */
-interface ScriptTransformer {
-  readonly readable: ReadableStream<EncodedFrame>;
-  readonly writable: WritableStream<EncodedFrame>;
-  readonly options: unknown;
-  generateKeyFrame?(rid?: string): Promise<unknown>;
-  sendKeyFrameRequest?(): Promise<void>;
+/** To the page script's Worker object, which the site never gets (src/page/patch.ts reads it). */
+function postToPage(message: WorkerToPage): void {
+  postMessage(message);
 }
-
-/** How often counters go to the bridge (and from there to the badge and the UI). */
-const STATS_INTERVAL_MS = 1_000;
-/**
- * How long a session outlives its transform. The page script attaches a fresh transform with the same id where the
- * site removed ours (src/page/watch.ts), usually within milliseconds; the session then goes on.
- */
-const SESSION_GRACE_MS = 10_000;
-
-const scope = globalThis as unknown as {
-  addEventListener(type: string, listener: (event: MessageEvent & { transformer?: ScriptTransformer }) => void): void;
-  /** To the page script's Worker object, which the site never gets. */
-  postMessage(message: unknown): void;
-};
 
 let port: MessagePort | undefined;
 /** This worker replaced a stopped one and has not yet had the bridge's `resume` message. */
 let resumed = false;
 /** Receivers that delivered authenticated frames under the worker this one replaced (from `resume`). */
 let authenticatedBefore = new Set<string>();
-/** At most this many receiver ids in `resume` (the bridge keeps no more). */
-const MAX_RESUMED_IDS = 256;
 let epoch: number | undefined;
 /** Strict mode: receivers drop plaintext from the start. */
 let strict = false;
@@ -57,7 +42,7 @@ interface Running {
    * The transformer now feeding the session. Held here on purpose: Chromium ends a detached transformer's streams
    * through a weak handle, so a transformer nobody holds could be collected and its end never seen.
    */
-  transformer: ScriptTransformer;
+  transformer: RTCRtpScriptTransformer;
   /** When its transformer ended (Date.now()), if it did; the session is forgotten SESSION_GRACE_MS later. */
   endedAt?: number;
   /** Put back after the site removed it: whether to ask for a fresh transform when frames stop (feed.ts). */
@@ -68,62 +53,47 @@ const sessions = new Map<string, Running>();
 let unnamed = 0;
 
 function randomSenderId(): bigint {
-  const bytes = crypto.getRandomValues(new Uint8Array(7));
+  const bytes = crypto.getRandomValues(new Uint8Array(SENDER_ID_BYTES));
   let id = 0n;
   for (const byte of bytes) id = (id << 8n) | BigInt(byte);
   return id;
 }
 
-function isKind(value: unknown): value is MediaKind {
-  return value === 'audio' || value === 'video';
-}
-
-async function onBridgeMessage(event: MessageEvent<BridgeToWorker>): Promise<void> {
-  const message = event.data;
-  if (typeof message !== 'object' || message === null) return;
+/**
+ * A message of the bridge, checked against `BridgeToWorkerSchema` although only the bridge holds the other end of the
+ * port: a bug must fail closed, never half-install a key.
+ */
+async function onBridgeMessage(event: MessageEvent): Promise<void> {
+  const parsed = v.safeParse(BridgeToWorkerSchema, event.data);
+  if (!parsed.success) return;
+  const message = parsed.output;
   switch (message.type) {
     case 'epoch':
-      if (Number.isSafeInteger(message.epoch) && message.epoch >= 0) enterEpoch(message.epoch);
+      enterEpoch(message.epoch);
       break;
     case 'keys':
-      if (typeof message.kid === 'bigint' && isKind(message.kind) && Number.isSafeInteger(message.epoch)) {
-        await keyring.install(message.kind, message.kid, message.keys, message.epoch);
-      }
+      await keyring.install(message.kind, message.kid, message.keys, message.epoch);
       break;
     case 'keys-refused':
-      if (
-        typeof message.kid === 'bigint' &&
-        isKind(message.kind) &&
-        (message.reason === 'epoch' || message.reason === 'rate')
-      ) {
-        const distance = Number.isInteger(message.distance) ? message.distance : undefined;
-        keyring.refuse(message.kind, message.kid, {
-          reason: message.reason,
-          ...(distance !== undefined ? { distance } : {}),
-        });
-      }
+      keyring.refuse(message.kind, message.kid, {
+        reason: message.reason,
+        ...(message.distance !== undefined ? { distance: message.distance } : {}),
+      });
       break;
     case 'resume':
-      if (
-        resumed &&
-        Array.isArray(message.authenticated) &&
-        message.authenticated.length <= MAX_RESUMED_IDS &&
-        message.authenticated.every((id) => typeof id === 'string' && id.length <= 64)
-      ) {
-        resumed = false;
-        authenticatedBefore = new Set(message.authenticated);
-        for (const [id, { session }] of sessions) {
-          if (!(session instanceof ReceiveSession)) continue;
-          if (authenticatedBefore.has(id)) session.markAuthenticated();
-          session.holdPlaintext = false;
-        }
+      if (!resumed) break; // told once, first thing; a second list would reopen nothing
+      resumed = false;
+      authenticatedBefore = new Set(message.authenticated);
+      for (const [id, { session }] of sessions) {
+        if (!(session instanceof ReceiveSession)) continue;
+        if (authenticatedBefore.has(id)) session.plaintext.markAuthenticated();
+        session.plaintext.hold = false;
       }
       break;
     case 'settings':
-      if (typeof message.strict === 'boolean') {
-        strict = message.strict;
-        for (const { session } of sessions.values()) if (session instanceof ReceiveSession) session.strict = strict;
-      }
+      strict = message.strict;
+      for (const { session } of sessions.values())
+        if (session instanceof ReceiveSession) session.plaintext.strict = strict;
       break;
     case 'no-key':
       epoch = undefined;
@@ -139,26 +109,35 @@ function enterEpoch(next: number): void {
   for (const { session } of sessions.values()) session.prepare(next);
 }
 
+/** The page script's hand-off of the bridge's port (the first message on our global scope, and the only one taken). */
 function accept(event: MessageEvent): void {
   if (port !== undefined) return; // only the first port, handed over before any page script ran
   const [first] = event.ports;
-  const nonce = event.data?.nonce;
-  if (event.data?.type !== 'framelock/port' || first === undefined || typeof nonce !== 'string') return;
+  const untrustedHandoff: unknown = event.data;
+  const handoff = v.safeParse(PagePortHandoffSchema, untrustedHandoff);
+  if (!handoff.success || first === undefined) return;
+  const { nonce } = handoff.output;
   port = first;
   // A worker that replaces a stopped one (the page script says so; the page cannot reach us): its receivers drop
   // plaintext until the bridge says which tracks were protected.
-  resumed = event.data?.resumed === true;
-  port.onmessage = (e: MessageEvent<BridgeToWorker>) => void onBridgeMessage(e);
+  resumed = handoff.output.resumed === true;
+  port.onmessage = (e: MessageEvent) => void onBridgeMessage(e);
   // Prove to the bridge that we are the worker its page script made: only that script saw the nonce.
   post({ type: 'hello', nonce });
 }
 
-function startTransform(transformer: ScriptTransformer): void {
-  const options = transformer.options as { side?: unknown; kind?: unknown; id?: unknown; trackId?: unknown } | null;
-  const side = options?.side;
-  const kind = options?.kind;
-  if ((side !== 'send' && side !== 'receive') || !isKind(kind)) return;
-  const id = typeof options?.id === 'string' ? options.id : `${side}-unnamed-${++unnamed}`;
+/**
+ * A transform of ours was attached: starts its session, or goes on with the one it was put back for. Options that do
+ * not match {@link TransformOptionsSchema} start nothing: that sender or receiver then carries no media (fail closed).
+ */
+function startTransform(transformer: RTCRtpScriptTransformer): void {
+  // Built by our page script, but structured-cloned through the page's realm: checked like anything from the page.
+  const untrustedOptions: unknown = transformer.options;
+  const parsed = v.safeParse(TransformOptionsSchema, untrustedOptions);
+  if (!parsed.success) return;
+  const options = parsed.output;
+  const { side, kind } = options;
+  const id = options.id ?? `${side}-unnamed-${++unnamed}`;
   const previous = sessions.get(id);
   let running: Running;
   if (previous !== undefined && previous.side === side && previous.session.kind === kind) {
@@ -179,16 +158,17 @@ function startTransform(transformer: ScriptTransformer): void {
       randomSenderId,
       requestKeyFrame: () => {
         const current = running.transformer;
+        // Optional calls: Chromium 156's transformer has no generateKeyFrame, whatever the WebWorker lib declares.
         const request = side === 'send' ? current.generateKeyFrame?.() : current.sendKeyFrameRequest?.();
         request?.catch(() => {}); // not every frame type or state allows it: best effort
       },
     };
     const session = side === 'send' ? new SendSession(id, kind, host) : new ReceiveSession(id, kind, host);
     if (session instanceof ReceiveSession) {
-      session.strict = strict;
-      if (typeof options?.trackId === 'string' && options.trackId.length <= 64) session.trackId = options.trackId;
-      session.holdPlaintext = resumed;
-      if (authenticatedBefore.has(id)) session.markAuthenticated();
+      session.plaintext.strict = strict;
+      if (options.trackId !== undefined) session.trackId = options.trackId;
+      session.plaintext.hold = resumed;
+      if (authenticatedBefore.has(id)) session.plaintext.markAuthenticated();
     }
     running = { side, session, transformer };
     sessions.set(id, running);
@@ -197,7 +177,7 @@ function startTransform(transformer: ScriptTransformer): void {
   void run(transformer, session).finally(() => {
     // Tell the page script that a transform of ours stopped: it checks that ours are all still attached (a site that
     // replaced ours through another realm's setter is caught here within milliseconds). Nothing in it.
-    scope.postMessage(null);
+    postToPage(null);
     if (running.transformer !== transformer) return; // already restored: the session goes on
     post({ type: 'stats', stats: [session.snapshot(side)] });
     running.endedAt = Date.now();
@@ -210,9 +190,9 @@ function startTransform(transformer: ScriptTransformer): void {
  * one stream queue fewer, whose promise hops cost more than the rest of our JavaScript on a received video frame.
  * Ends when the transform is detached (its streams error) or the connection closes.
  */
-async function run(transformer: ScriptTransformer, session: SendSession | ReceiveSession): Promise<void> {
-  const reader = transformer.readable.getReader();
-  const writer = transformer.writable.getWriter();
+async function run(transformer: RTCRtpScriptTransformer, session: SendSession | ReceiveSession): Promise<void> {
+  const reader: ReadableStreamDefaultReader<EncodedFrame> = transformer.readable.getReader();
+  const writer: WritableStreamDefaultWriter<EncodedFrame> = transformer.writable.getWriter();
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -230,8 +210,8 @@ async function run(transformer: ScriptTransformer, session: SendSession | Receiv
   }
 }
 
-scope.addEventListener('message', accept);
-scope.addEventListener('rtctransform', (event) => {
+addEventListener('message', accept);
+addEventListener('rtctransform', (event) => {
   if (event.transformer) startTransform(event.transformer);
 });
 
@@ -245,7 +225,7 @@ setInterval(() => {
       stats.push(session.snapshot(side));
       if (session instanceof ReceiveSession) session.retryKeyFrame();
       // The page script attaches a fresh transform of ours with this id (the only message to it with any data).
-      if (feed?.check(session.frames(), now)) scope.postMessage(id);
+      if (feed?.check(session.frames(), now)) postToPage(id);
     } else if (now - endedAt >= SESSION_GRACE_MS) sessions.delete(id);
   }
   post({ type: 'stats', stats });

@@ -1,9 +1,9 @@
 /**
- * Calls through the demo site (demo/server.ts) between separate Chromium profiles, with a known picture and tone as
- * the fake camera and microphone, checked by what the far side decodes.
+ * Calls through the demo site (served by test/server/test-server.ts) between separate Chromium profiles, with a known
+ * picture and tone as the fake camera and microphone, checked by what the far side decodes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoServer, startDemoServer } from '../../demo/server';
+import { startTestServer, type TestServer } from '../server/test-server';
 import {
   audioFlowing,
   createFakeMedia,
@@ -22,13 +22,13 @@ import { CONTROL_FRAMES, describeSamples, patternMismatches, renderControlFrames
 const PASSPHRASE = 'correct horse battery staple';
 
 describe.skipIf(!chromiumAvailable)('a call through the demo site (headless Chromium)', () => {
-  let server: DemoServer;
+  let server: TestServer;
   let media: FakeMedia;
   let alice: PlainBrowser;
   let bob: PlainBrowser;
 
   beforeAll(async () => {
-    server = await startDemoServer();
+    server = await startTestServer();
     media = await createFakeMedia();
     [alice, bob] = await Promise.all([launchPlainChromium({ media }), launchPlainChromium({ media })]);
   });

@@ -1,6 +1,7 @@
 /**
  * Helpers for call tests: two participants, each in its own Chromium profile, call each other through the demo site
- * (`demo/server.ts`, `demo/public/`) with known fake media, and the tests look at what the other side decoded.
+ * (`demo/`, or test/server/test-server.ts: the demo site with the test pages and hooks) with known fake media, and the
+ * tests look at what the other side decoded.
  *
  * ```ts
  * const server = await startDemoServer();

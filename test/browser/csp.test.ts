@@ -1,14 +1,16 @@
 /**
  * A site whose Content-Security-Policy blocks Framelock's worker (a Blob URL worker: DESIGN.md §2, residual risks).
- * The demo server sends a CSP header with `?csp=<preset>` (demo/server.ts, CSP_PRESETS). The user must be told plainly,
+ * The test server sends a CSP header with `?csp=<preset>` (test/server/csp-presets.ts). The user must be told plainly,
  * in Framelock's own UI, that calls on the site are not end-to-end encrypted (toolbar badge "!", the options page,
  * the tab's status), and media must fail closed: a peer without the key never sees or hears the camera in clear.
  */
 import type { HTTPResponse, Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CSP_PRESETS, type DemoServer, startDemoServer } from '../../demo/server';
 import { PROBLEM_TEXT } from '../../src/options/problems';
 import type { SiteProblem, TabStatus } from '../../src/shared/messages';
+import type { HostileApi } from '../pages/hostile/api';
+import { CSP_PRESETS } from '../server/csp-presets';
+import { startTestServer, type TestServer } from '../server/test-server';
 import {
   callStats,
   createFakeMedia,
@@ -94,7 +96,7 @@ function sent(stats: DemoStats, kind: 'audio' | 'video'): number {
 }
 
 describe.skipIf(!chromiumAvailable)('a site whose CSP blocks the worker (headless Chromium, built extension)', () => {
-  let server: DemoServer;
+  let server: TestServer;
   let media: FakeMedia;
   let alice: ExtensionBrowser;
   let dave: PlainBrowser;
@@ -119,7 +121,7 @@ describe.skipIf(!chromiumAvailable)('a site whose CSP blocks the worker (headles
   }
 
   beforeAll(async () => {
-    server = await startDemoServer();
+    server = await startTestServer();
     media = await createFakeMedia();
     alice = await launchExtensionParticipant(server.url, PASSPHRASE, media);
     dave = await launchPlainChromium({ media });
@@ -183,28 +185,23 @@ describe.skipIf(!chromiumAvailable)('a site whose CSP blocks the worker (headles
   });
 
   it('a hostile page can neither silence the report nor take over the hand-off the blocked worker left open', async () => {
-    // hostile-quiet.js stops every `framelock:problem` event that reaches it. Chromium reports the blocked worker
+    // hostile-quiet.ts stops every `framelock:problem` event that reaches it. Chromium reports the blocked worker
     // asynchronously, before or after that script runs (it is fetched first); either way the report gets through.
     // (hostile.test.ts silences a report that comes surely after it.)
     const quietRoom = room();
     await openAlice(quietRoom, { csp: 'no-blob-worker', hostile: 'quiet' });
     expect((await waitForProblem(alice, quietRoom, 'worker_blocked')).badge).toBe('!');
 
-    // hostile.js forges the page script's part of the hand-off: the bridge gives it no nonce and no answer.
+    // hostile.js (test/pages/hostile/forge.ts) forges the page script's part of the hand-off: the bridge gives it no
+    // nonce and no answer.
     const forgeRoom = room();
     const hostile = await openAlice(forgeRoom, { csp: 'no-blob-worker', hostile: '1' });
     await waitForProblem(alice, forgeRoom, 'worker_blocked');
     const forged = await hostile.evaluate(() =>
-      (
-        window as unknown as {
-          __hostile: { forge(ms: number): Promise<{ nonces: string[]; helloEvents: number; portMessages: unknown[] }> };
-        }
-      ).__hostile.forge(3_000),
+      (window as unknown as { __hostile: HostileApi }).__hostile.forge(3_000),
     );
     expect(forged).toMatchObject({ nonces: [], helloEvents: 0, portMessages: [] });
-    const alarms = await hostile.evaluate(
-      () => (window as unknown as { __hostile: { alarms: unknown[] } }).__hostile.alarms,
-    );
+    const alarms = await hostile.evaluate(() => (window as unknown as { __hostile: HostileApi }).__hostile.alarms);
     expect(alarms).toEqual([]);
   });
 

@@ -11,10 +11,10 @@
  */
 import type { Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoServer, startDemoServer } from '../../demo/server';
 import { summarize } from '../../src/popup/calls';
 import { MAX_WORKER_RESTARTS } from '../../src/shared/handshake';
 import { type TabStatus, type TransformStats, UNPROTECTING_PROBLEMS } from '../../src/shared/messages';
+import { startTestServer, type TestServer } from '../server/test-server';
 import {
   type Call,
   callStats,
@@ -94,7 +94,7 @@ function received(transforms: TransformStats[], kind: 'audio' | 'video', counter
 
 describe.skipIf(!chromiumAvailable)('faults (headless Chromium, built extension)', () => {
   let relay: LossyRelay;
-  let server: DemoServer;
+  let server: TestServer;
   let media: FakeMedia;
   let alice: ExtensionBrowser;
   let bob: ExtensionBrowser;
@@ -122,7 +122,7 @@ describe.skipIf(!chromiumAvailable)('faults (headless Chromium, built extension)
 
   beforeAll(async () => {
     relay = await startLossyRelay();
-    server = await startDemoServer({ rewriteSignal: relay.rewriteSignal });
+    server = await startTestServer({ rewriteSignal: relay.rewriteSignal });
     media = await createFakeMedia();
     [alice, bob, dave] = await Promise.all([
       launchExtensionParticipant(server.url, PASSPHRASE, media),

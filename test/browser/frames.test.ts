@@ -3,18 +3,18 @@
  * enabled, Framelock cannot protect it: the user must be told which origin to enable.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoServer, startDemoServer } from '../../demo/server';
 import type { TabStatus } from '../../src/shared/messages';
+import { startTestServer, type TestServer } from '../server/test-server';
 import { createFakeMedia, type FakeMedia, launchExtensionParticipant } from './call';
 import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 
 describe.skipIf(!chromiumAvailable)('cross-origin call frames (headless Chromium, built extension)', () => {
-  let server: DemoServer;
+  let server: TestServer;
   let media: FakeMedia;
   let alice: ExtensionBrowser;
 
   beforeAll(async () => {
-    server = await startDemoServer();
+    server = await startTestServer();
     media = await createFakeMedia();
     alice = await launchExtensionParticipant(server.url, 'correct horse battery staple', media);
   });

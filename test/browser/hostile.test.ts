@@ -1,5 +1,5 @@
 /**
- * A hostile page (demo/public/hostile.js, the page's first script with `?hostile=1`) against the key hand-off
+ * A hostile page (test/pages/hostile/main.ts, the page's first script with `?hostile=1`) against the key hand-off
  * (DESIGN.md §1-2): it replaces MessageEvent data/ports, postMessage on workers, ports and windows, addEventListener
  * and on* handlers, crypto.subtle, Promise (then, the constructor, thenables, `await`), Function.prototype.call/apply
  * and array iteration, re-applies its hooks at DOMContentLoaded, load and once the call connects, and records all it
@@ -9,8 +9,10 @@
  */
 import type { Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoServer, startDemoServer } from '../../demo/server';
 import type { TransformStats } from '../../src/shared/messages';
+import type { ChildKind, HostileApi, HostileLog, PrehookResult, ReplacedNow } from '../pages/hostile/api';
+import type { OwnWorkerLog } from '../pages/hostile-worker';
+import { startTestServer, type TestServer } from '../server/test-server';
 import {
   type Call,
   callStats,
@@ -42,63 +44,6 @@ const PASSPHRASE = 'tangerine-orbit 7 quietly folds ultraviolet';
 const knownBug = process.env.FRAMELOCK_SHOW_KNOWN_BUGS ? it : it.fails;
 /** How long a peer without the key is watched: several keyframe intervals. */
 const NEGATIVE_WATCH_MS = 6_000;
-
-/** What demo/public/hostile.js keeps on `window.__hostile` (the JSON part). */
-interface HostileLog {
-  stage: string;
-  stages: string[];
-  counts: Record<string, number>;
-  alarms: { kind: string; where: string; stage: string; detail: string; count: number }[];
-  samples: { hook: string; stage: string; extra: string; summary: string }[];
-  strings: string[];
-  stringsDropped: number;
-  byteLengths: Record<string, number>;
-  framelockEvents: { hook: string; stage: string; type: string; detail: string }[];
-  natives: Record<string, string>;
-  transforms: { side: string; kind: string; tag: string; properties: string[] }[];
-  attacks: Record<string, unknown>;
-  errors: string[];
-}
-
-interface HostileApi extends HostileLog {
-  forge(waitMs?: number): Promise<ForgeResult>;
-  search(needle: string): { hits: string[]; visited: number; exhausted: boolean };
-  dumpStorage(): Promise<unknown>;
-  walkTransforms(): unknown;
-  attackTransforms(): Record<string, unknown>;
-  crossRealmClear(
-    replacement: 'own' | 'ready' | null,
-    source: string,
-    busyMs?: number,
-  ): Promise<{ framePatched: boolean; kept: Record<string, boolean> }>;
-  replacedNow(): ReplacedNow;
-  prehookChild(kind: string, waitMs?: number): Promise<PrehookResult>;
-}
-
-/** What `replacedNow()` says after `crossRealmClear`. */
-interface ReplacedNow {
-  endpoints: { label: string; stillReplaced: boolean; hasTransform: boolean }[];
-  /** Frames each of the page's own transforms got (on a sender: frames that left without Framelock's encryption). */
-  frames: Record<string, number>;
-}
-
-interface ForgeResult {
-  nonces: string[];
-  helloEvents: number;
-  portMessages: { where: string; summary: string }[];
-  windowMessages: number;
-  posted: unknown[];
-}
-
-interface PrehookResult {
-  kind: string;
-  reached: boolean;
-  patchedWhenReached: boolean | null;
-  patchedLater: boolean | null;
-  nonces?: number;
-  toBridge?: number;
-  fromBridge?: number;
-}
 
 type HostileWindow = Window & { __hostile: HostileApi };
 
@@ -232,24 +177,15 @@ async function countersGrow(
   }
 }
 
-/** What demo/public/hostile-worker.js keeps on `window.__ownWorker` (a page that processes media itself). */
-interface OwnWorkerLog {
-  mode: string;
-  early: { reached: boolean; patchedWhenReached: boolean | null };
-  attempts: { where: string; side: 'sender' | 'receiver'; kind: string; stuck: boolean }[];
-  /** Frames each of the page's own transforms or encoded streams got: frames it got are frames in clear. */
-  frames: Record<string, number>;
-  errors: string[];
-  /** Now, for every sender and receiver of the call: whose transform it carries. */
-  now: { side: string; kind: string; carries: 'own' | 'other' | 'none' }[];
-}
+/** What test/pages/hostile-worker.ts keeps on `window.__ownWorker`, with `now`: what its `check()` says now. */
+type OwnWorkerSnapshot = Omit<OwnWorkerLog, 'check'> & { now: ReturnType<OwnWorkerLog['check']> };
 
-type OwnWorkerWindow = Window & { __ownWorker: Omit<OwnWorkerLog, 'now'> & { check(): OwnWorkerLog['now'] } };
+type OwnWorkerWindow = Window & { __ownWorker: OwnWorkerLog };
 
-async function ownWorkerLog(page: Page): Promise<OwnWorkerLog> {
+async function ownWorkerLog(page: Page): Promise<OwnWorkerSnapshot> {
   return page.evaluate(() => {
     const log = (window as unknown as OwnWorkerWindow).__ownWorker;
-    return JSON.parse(JSON.stringify({ ...log, now: log.check() })) as OwnWorkerLog;
+    return JSON.parse(JSON.stringify({ ...log, now: log.check() })) as OwnWorkerSnapshot;
   });
 }
 
@@ -259,7 +195,7 @@ async function videoPacketsIn(page: Page): Promise<number> {
 }
 
 describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built extension)', () => {
-  let server: DemoServer;
+  let server: TestServer;
   let media: FakeMedia;
   let alice: ExtensionBrowser;
   let bob: ExtensionBrowser;
@@ -283,7 +219,7 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
   }
 
   beforeAll(async () => {
-    server = await startDemoServer();
+    server = await startTestServer();
     media = await createFakeMedia();
     alice = await launchExtensionParticipant(server.url, PASSPHRASE, media);
     bob = await launchExtensionParticipant(server.url, PASSPHRASE, media);
@@ -673,13 +609,13 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
       );
     }
 
-    // demo/public/hostile-worker.js: the page makes a transform worker of its own (a pass-through that counts the
+    // test/pages/hostile-worker.ts: the page makes a transform worker of its own (a pass-through that counts the
     // frames it gets: any frame it gets is a frame in clear), or takes the legacy encoded streams, and tries to run it
     // on the call's senders and receivers before Framelock's transforms can. ('set own transform' above covers the
     // same after the call connected.)
     describe('a page that processes the media itself, with its own worker or encoded streams', () => {
       /** Alice's page got not one frame, in any transform or streams of its own, and nothing threw. */
-      async function expectPageGotNoFrame(page: Page): Promise<OwnWorkerLog> {
+      async function expectPageGotNoFrame(page: Page): Promise<OwnWorkerSnapshot> {
         const log = await ownWorkerLog(page);
         expect(log.errors).toEqual([]);
         expect(Object.keys(log.frames).length).toBeGreaterThan(0);
@@ -849,12 +785,15 @@ describe.skipIf(!chromiumAvailable)('a hostile page (headless Chromium, built ex
   // the bridge serves no keys in such a frame: its calls carry no media, and the user is told.
   it('a same-origin child realm the page reaches first gets no keys, and is reported', async () => {
     const page = await newPage(alice.browser);
-    // The demo server puts hostile.js first in blank.html's <head> too.
+    // The test server puts hostile.js first in blank.html's <head> too.
     await page.goto(`${server.url}/blank.html?hostile=1`, { waitUntil: 'load' });
     const results: PrehookResult[] = [];
-    for (const kind of ['srcdoc', 'src', 'blob', 'popup']) {
+    for (const kind of ['srcdoc', 'src', 'blob', 'popup'] as const) {
       results.push(
-        await page.evaluate((k: string) => (window as unknown as HostileWindow).__hostile.prehookChild(k, 3_000), kind),
+        await page.evaluate(
+          (k: ChildKind) => (window as unknown as HostileWindow).__hostile.prehookChild(k, 3_000),
+          kind,
+        ),
       );
     }
     const log = await hostileLog(page);

@@ -14,7 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoServer, startDemoServer } from '../../demo/server';
+import { startTestServer, type TestServer } from '../server/test-server';
 import {
   callArgs,
   createFakeMedia,
@@ -105,7 +105,7 @@ async function waitForBadge(ext: ExtensionBrowser, tabId: number, text: string):
 }
 
 describe.skipIf(!chromiumAvailable)('the popup (headless Chromium, built extension)', () => {
-  let server: DemoServer;
+  let server: TestServer;
   let media: FakeMedia;
   let alice: ExtensionBrowser;
   /** Alice's tab on the demo site: enabled through the popup, then every call of hers runs in it. */
@@ -114,7 +114,7 @@ describe.skipIf(!chromiumAvailable)('the popup (headless Chromium, built extensi
   let passphrase = '';
 
   beforeAll(async () => {
-    server = await startDemoServer();
+    server = await startTestServer();
     media = await createFakeMedia();
     alice = await launchWithSiteGranted([server.url], { args: callArgs(media) });
   });

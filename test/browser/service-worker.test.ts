@@ -1,6 +1,6 @@
 /**
- * A site whose own service worker answers every request of its pages and their workers (demo/public/hostile-sw.js and
- * hostile-sw-worker.js): it puts its own code first in every script it sees, chrome-extension:// URLs included, and
+ * A site whose own service worker answers every request of its pages and their workers (test/pages/hostile-sw.ts and
+ * hostile-sw-worker.ts): it puts its own code first in every script it sees, chrome-extension:// URLs included, and
  * reports every request and, from inside any worker its code reaches, every message that worker receives
  * (threat model: "the page's origin is more than its scripts"). With Framelock enabled on both sides the call must be
  * encrypted and decode, the service worker must see no request for anything of ours, and its code must run in no
@@ -8,8 +8,9 @@
  */
 import type { Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoServer, startDemoServer } from '../../demo/server';
 import { BRIDGE_SCRIPT_FILE, PAGE_SCRIPT_FILE } from '../../src/shared/built-paths';
+import type { HostileSw, SwLog } from '../pages/hostile-sw';
+import { startTestServer, type TestServer } from '../server/test-server';
 import {
   createFakeMedia,
   type FakeMedia,
@@ -22,22 +23,14 @@ import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 
 const PASSPHRASE = 'marigold-cascade 4 gently orbits obsidian';
 
-interface SwLog {
-  seen: { url: string; destination: string }[];
-  ran: { where: string; name: string; url: string }[];
-  received: { name: string; type: string; keys: string[]; ports: number }[];
-}
-
-type SwWindow = Window & {
-  __sw: { controlled: boolean; ready(): Promise<boolean>; read(): Promise<SwLog>; probeWorker(): Worker };
-};
+type SwWindow = Window & { __sw: HostileSw };
 
 function swLog(page: Page): Promise<SwLog> {
   return page.evaluate(() => (window as unknown as SwWindow).__sw.read());
 }
 
 describe.skipIf(!chromiumAvailable)('a site whose service worker rewrites every script it sees', () => {
-  let server: DemoServer;
+  let server: TestServer;
   let media: FakeMedia;
   let alice: ExtensionBrowser;
   let bob: ExtensionBrowser;
@@ -61,7 +54,7 @@ describe.skipIf(!chromiumAvailable)('a site whose service worker rewrites every 
   }
 
   beforeAll(async () => {
-    server = await startDemoServer();
+    server = await startTestServer();
     media = await createFakeMedia();
     alice = await launchExtensionParticipant(server.url, PASSPHRASE, media);
     bob = await launchExtensionParticipant(server.url, PASSPHRASE, media);

@@ -9,14 +9,14 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testi
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/options/App';
-import { originErrorText } from '../../src/options/origins';
 import { PROBLEM_KEYS, PROBLEM_TEXT, problemText } from '../../src/options/problems';
-import { roomInputError } from '../../src/options/rooms';
 import type { SiteInfo, SiteProblem, UiRequest } from '../../src/shared/messages';
 import { SITE_PROBLEMS, SITES_REVISION_KEY } from '../../src/shared/messages';
 import { normalizeOrigin } from '../../src/shared/origin';
 import { GENERATED_PASSPHRASE_WORDS, generatePassphrase, isListWord } from '../../src/shared/words';
 import { t } from '../../src/ui/i18n';
+import { parseRoomInput } from '../../src/ui/room-input';
+import { originErrorText } from '../../src/ui/site-input';
 import { fakeBrowser } from './fake-browser';
 import { getMessage } from './i18n';
 import { description, overrideBox } from './queries';
@@ -241,9 +241,9 @@ describe('options page strings', () => {
       if (result.ok) throw new Error(`${JSON.stringify(input)} was accepted`);
       expect(originErrorText(result.error), JSON.stringify(input)).toBe(getMessage(key, substitutions));
     }
-    expect(roomInputError('r'.repeat(65))).toBe(getMessage('options_room_too_long', ['64']));
-    expect(roomInputError('a\u200Bb')).toBe(getMessage('options_room_invisible'));
-    expect(roomInputError('  Team   Standup ')).toBeUndefined();
+    expect(parseRoomInput('r'.repeat(65))).toEqual({ ok: false, error: getMessage('enable_room_too_long', ['64']) });
+    expect(parseRoomInput('a\u200Bb')).toEqual({ ok: false, error: getMessage('enable_room_invisible') });
+    expect(parseRoomInput('  Team   Standup ')).toEqual({ ok: true, label: 'team standup' });
   });
 });
 
@@ -326,7 +326,7 @@ describe('enable form', () => {
       type: 'sites/enable',
       origin: MEET,
       passphrase: 'correct horse battery staple',
-      room: 'Standup',
+      room: 'standup',
     });
     expect(events.slice(0, 3)).toEqual([
       `permissions.request {"origins":["https://meet.example.org:443/*"]}`,

@@ -1,9 +1,11 @@
 /**
  * The background's trust boundaries with a fake extension API: who may send runtime messages and open bridge ports,
  * and that everything refused is counted (`diagnostics/get`). Malformed, oversized, wrongly typed and spoofed
- * messages go through the real handlers (src/background/runtime-messages.ts, bridge-port.ts, ui.ts); only storage
- * of sites and keys is faked. What a real hostile page can do in Chromium is tested in test/browser/hostile.test.ts.
+ * messages go through the real handlers (src/background/runtime-messages.ts, bridge-port.ts, ui-handler.ts); only
+ * storage of sites and keys is faked (and the Web Locks of Node's missing `navigator.locks` stood in for). What a real
+ * hostile page can do in Chromium is tested in test/browser/hostile.test.ts.
  */
+import './web-locks';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type RejectionReason, SITES_REVISION_KEY } from '../../src/shared/messages';
 
@@ -78,7 +80,6 @@ vi.mock('../../src/background/sites', () => {
       if (problem === 'tampering_blocked' && fakes.enabled.has(origin)) fakes.blocked.add(origin);
       return added;
     },
-    withSitesLock: <T>(task: () => Promise<T>) => task(),
     listSites: async () => [],
     listRevoked: async () => [],
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FeedCheck, MAX_RENEWALS, STARVED_AFTER_MS } from '../../src/worker/feed';
+import { MAX_RENEWALS, STARVED_AFTER_MS } from '../../src/worker/constants';
+import { FeedCheck } from '../../src/worker/feed';
 
 /** Runs the worker's one-second tick from `start` for `seconds`, with the frame count `frames(t)`; returns when it asked. */
 function ticks(feed: FeedCheck, start: number, seconds: number, frames: (t: number) => number): number[] {

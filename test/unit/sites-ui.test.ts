@@ -1,26 +1,27 @@
 /**
- * The background's UI request handler (src/background/ui.ts) with fake senders and fake storage: who may ask,
- * how every field is checked, and the order of the steps of enabling and disabling a site. The real thing, through
- * the real options page, is tested in test/browser/options.test.ts.
+ * The background's answers to the extension's pages (src/background/ui-handler.ts and the modules it calls) over the
+ * real sites store (src/background/sites.ts, in fake-indexeddb) and the real session keys (over a fake
+ * `storage.session`): who may ask, how every field is checked, and the order of the steps of enabling and disabling a
+ * site. The sites store and the session keys are observed, not replaced: each write is logged, then done. Faked are
+ * the browser APIs, the script registration and the bridge ports, and the room key derivation (keys.test.ts tests the
+ * real one). The real thing, through the real options page, is tested in test/browser/options.test.ts.
  */
-import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { SiteRecord } from '../../src/background/sites';
+import 'fake-indexeddb/auto';
+import './web-locks';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MAX_ROOMS_PER_SITE, PERMISSION_POLL_MS, PERMISSION_WAIT_MS } from '../../src/background/constants';
+import type { SiteRecord } from '../../src/background/site-record';
 
 const EXTENSION_ID = 'abcdefghijklmnopabcdefghijklmnop';
 const BASE_URL = `chrome-extension://${EXTENSION_ID}/`;
 const OPTIONS_SENDER = { id: EXTENSION_ID, url: `${BASE_URL}src/options/index.html`, origin: BASE_URL.slice(0, -1) };
 
-const fakes = vi.hoisted(() => {
-  const calls: string[] = [];
-  const sites = new Map<string, unknown>();
-  return {
-    calls,
-    sites,
-    session: {} as Record<string, unknown>,
-    permission: true,
-    failRegistration: false,
-  };
-});
+const fakes = vi.hoisted(() => ({
+  calls: [] as string[],
+  session: new Map<string, unknown>(),
+  permission: true,
+  failRegistration: false,
+}));
 
 vi.mock('webextension-polyfill', async () => ({
   default: {
@@ -30,7 +31,22 @@ vi.mock('webextension-polyfill', async () => ({
       id: 'abcdefghijklmnopabcdefghijklmnop',
       getURL: (path: string) => `chrome-extension://abcdefghijklmnopabcdefghijklmnop/${path}`,
     },
-    storage: { session: { get: async () => ({ ...fakes.session }) } },
+    storage: {
+      session: {
+        get: async (keys: string | string[] | null) => {
+          const wanted = keys === null ? [...fakes.session.keys()] : typeof keys === 'string' ? [keys] : keys;
+          const out: Record<string, unknown> = {};
+          for (const key of wanted) if (fakes.session.has(key)) out[key] = structuredClone(fakes.session.get(key));
+          return out;
+        },
+        set: async (items: Record<string, unknown>) => {
+          for (const [key, value] of Object.entries(items)) fakes.session.set(key, structuredClone(value));
+        },
+        remove: async (keys: string | string[]) => {
+          for (const key of typeof keys === 'string' ? [keys] : keys) fakes.session.delete(key);
+        },
+      },
+    },
     tabs: {
       get: async (tabId: number) => {
         if (tabId !== 4) throw new Error('No tab with id');
@@ -67,66 +83,107 @@ vi.mock('../../src/background/registration', () => ({
   }),
 }));
 
-vi.mock('../../src/background/keys', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../src/background/keys')>()),
-  // The real derivation is tested in keys.test.ts; here it would only cost 0.3 s per call.
-  deriveRoomKey: vi.fn(async (origin: string, room: string) => {
-    fakes.calls.push(`derive ${origin} ${JSON.stringify(room)}`);
-    return { fake: 'room key', room };
-  }),
-  deriveRoomKeyBytes: vi.fn(async (origin: string, room: string) => {
-    fakes.calls.push(`derive bytes ${origin} ${JSON.stringify(room)}`);
-    return new Uint8Array(32).fill(7);
-  }),
-  importRoomKey: vi.fn(async () => ({ fake: 'imported room key' })),
-}));
+vi.mock('../../src/background/keys', async (importOriginal) => {
+  const keys = await importOriginal<typeof import('../../src/background/keys')>();
+  return {
+    ...keys,
+    // The real derivation is tested in keys.test.ts; here it would only cost 0.3 s per call. A real key all the same
+    // (the store takes nothing else), one per room, so a test can tell which key a room holds.
+    deriveRoomKey: vi.fn(async (origin: string, room: string) => {
+      fakes.calls.push(`derive ${origin} ${JSON.stringify(room)}`);
+      return keys.importRoomKey(fastRoomKeyBytes(room));
+    }),
+    deriveRoomKeyBytes: vi.fn(async (origin: string, room: string) => {
+      fakes.calls.push(`derive bytes ${origin} ${JSON.stringify(room)}`);
+      return new Uint8Array(32).fill(7);
+    }),
+  };
+});
 
-vi.mock('../../src/background/session-keys', () => ({
-  putSessionRoomKey: vi.fn(async (origin: string, room: string, bytes: Uint8Array) => {
-    fakes.calls.push(`session put ${origin} ${JSON.stringify(room)} ${bytes.length} bytes`);
-  }),
-  forgetSessionRoomKeys: vi.fn(async (origin: string, room?: string) => {
-    fakes.calls.push(`session forget ${origin}${room === undefined ? '' : ` ${JSON.stringify(room)}`}`);
-  }),
-}));
+/** The bytes of the stand-in room key of `room` (any 32 bytes would do; these differ by room). */
+function fastRoomKeyBytes(room: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(32);
+  new TextEncoder().encodeInto(`room:${room}`, bytes);
+  return bytes;
+}
 
-vi.mock('../../src/background/sites', () => ({
-  MAX_ROOMS_PER_SITE: 3,
-  roomOf: (site: SiteRecord, label: string = site.activeRoom) => site.rooms.find((room) => room.label === label),
-  withSitesLock: <T>(task: () => Promise<T>) => task(),
-  listSites: async () => [...fakes.sites.values()],
-  listRevoked: async () => [],
-  getSite: async (origin: string) => fakes.sites.get(origin),
-  putSite: async (record: SiteRecord) => {
-    fakes.calls.push(`put ${record.origin}`);
-    fakes.sites.set(record.origin, record);
-  },
-  deleteSite: async (origin: string) => {
-    fakes.calls.push(`delete ${origin}`);
-    return fakes.sites.delete(origin);
-  },
-  forgetRevoked: async (origin: string) => {
-    fakes.calls.push(`forget-revoked ${origin}`);
-  },
-  clearProblems: async (origin: string) => {
-    fakes.calls.push(`clear-problems ${origin}`);
-    return fakes.sites.has(origin);
-  },
-  toSiteInfo: async (record: SiteRecord) => ({ origin: record.origin, enabledAt: record.enabledAt, problems: [] }),
-}));
+// The real session keys and sites store, each write logged first.
+vi.mock('../../src/background/session-keys', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/background/session-keys')>();
+  return {
+    ...real,
+    putSessionRoomKey: async (origin: string, room: string, bytes: Uint8Array) => {
+      fakes.calls.push(`session put ${origin} ${JSON.stringify(room)} ${bytes.length} bytes`);
+      return real.putSessionRoomKey(origin, room, bytes);
+    },
+    forgetSessionRoomKeys: async (origin: string, room?: string) => {
+      fakes.calls.push(`session forget ${origin}${room === undefined ? '' : ` ${JSON.stringify(room)}`}`);
+      return real.forgetSessionRoomKeys(origin, room);
+    },
+  };
+});
 
-const { handleUiMessage, isExtensionPageSender, isUiRequestMessage, parseUiRequest } = await import(
-  '../../src/background/ui'
+vi.mock('../../src/background/sites', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/background/sites')>();
+  return {
+    ...real,
+    putSite: async (record: SiteRecord) => {
+      fakes.calls.push(`put ${record.origin}`);
+      return real.putSite(record);
+    },
+    deleteSite: async (origin: string) => {
+      fakes.calls.push(`delete ${origin}`);
+      return real.deleteSite(origin);
+    },
+    forgetRevoked: async (origin: string) => {
+      fakes.calls.push(`forget-revoked ${origin}`);
+      return real.forgetRevoked(origin);
+    },
+    clearProblems: async (origin: string) => {
+      fakes.calls.push(`clear-problems ${origin}`);
+      return real.clearProblems(origin);
+    },
+  };
+});
+
+const { handleUiMessage } = await import('../../src/background/ui-handler');
+const { isExtensionPageSender, isUiRequestMessage, parseUiRequest } = await import(
+  '../../src/background/ui-request-check'
 );
+const { deleteSite, getSite, listRevoked, listSites, forgetRevoked, noteRevoked, putSite } = await import(
+  '../../src/background/sites'
+);
+const { importRoomKey, safetyWords } = await import('../../src/background/keys');
+const { putSessionRoomKey } = await import('../../src/background/session-keys');
 
-beforeEach(() => {
+/** A room of a stored site, with the stand-in key of its label. */
+async function room(label: string, keyedAt = 1) {
+  return { label, roomKey: await importRoomKey(fastRoomKeyBytes(label)), keyedAt };
+}
+
+/** Stores a site as enabling it would have; rooms whose keys are kept in memory get them there too. */
+async function storeSite(site: Partial<SiteRecord> & { origin: string }): Promise<void> {
+  const record: SiteRecord = { enabledAt: 1, rooms: [], activeRoom: '', problems: [], ...site };
+  if (record.rememberKeys === false) {
+    for (const r of record.rooms) await putSessionRoomKey(record.origin, r.label, fastRoomKeyBytes(r.label));
+  }
+  await putSite(record);
+}
+
+beforeEach(async () => {
   // Failures are logged for the developer; the answers are what is tested here.
   vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  // A fresh store: what an earlier test enabled is gone (through the store's own API, so its connection stays open).
+  for (const site of await listSites()) await deleteSite(site.origin);
+  for (const revoked of await listRevoked()) await forgetRevoked(revoked.origin);
   fakes.calls.length = 0;
-  fakes.sites.clear();
-  fakes.session = {};
+  fakes.session.clear();
   fakes.permission = true;
   fakes.failRegistration = false;
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 describe('isExtensionPageSender', () => {
@@ -285,7 +342,8 @@ describe('parseUiRequest', () => {
 });
 
 describe('handleUiMessage: enabling and disabling', () => {
-  const enable = { type: 'sites/enable', origin: 'https://meet.example.org', passphrase: 'correct horse' };
+  const ORIGIN = 'https://meet.example.org';
+  const enable = { type: 'sites/enable', origin: ORIGIN, passphrase: 'correct horse' };
 
   it('refuses to enable a site whose permission is not granted, before deriving anything', async () => {
     fakes.permission = false;
@@ -308,57 +366,95 @@ describe('handleUiMessage: enabling and disabling', () => {
       'forget-revoked https://meet.example.org',
       'notify https://meet.example.org',
     ]);
-    expect(fakes.sites.get('https://meet.example.org')).toMatchObject({
-      origin: 'https://meet.example.org',
-      rooms: [{ label: '', roomKey: { fake: 'room key', room: '' } }],
-      activeRoom: '',
-      problems: [],
-    });
+    const site = await getSite(ORIGIN);
+    expect(site).toMatchObject({ origin: ORIGIN, rooms: [{ label: '' }], activeRoom: '', problems: [] });
+    // The key the derivation gave, as stored.
+    expect(await safetyWords(site?.rooms[0]?.roomKey as CryptoKey)).toEqual(
+      await safetyWords((await room('')).roomKey),
+    );
+  });
+
+  it('enabling a site it had turned off (permission removed) drops the notice', async () => {
+    await noteRevoked([ORIGIN]);
+    expect(await handleUiMessage(enable, OPTIONS_SENDER)).toEqual({ ok: true });
+    expect(await listRevoked()).toEqual([]);
   });
 
   it('waitForPermission: finishes by itself once the permission comes (the popup may have closed)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     fakes.permission = false;
-    setTimeout(() => {
-      fakes.permission = true;
-    }, 400);
-    expect(await handleUiMessage({ ...enable, waitForPermission: true }, OPTIONS_SENDER)).toEqual({ ok: true });
-    expect(fakes.sites.has('https://meet.example.org')).toBe(true);
+    const answer = handleUiMessage({ ...enable, waitForPermission: true }, OPTIONS_SENDER);
+    await vi.advanceTimersByTimeAsync(PERMISSION_WAIT_MS / 2);
+    expect(fakes.calls.some((c) => c.startsWith('derive'))).toBe(false); // still waiting
+    fakes.permission = true;
+    await vi.advanceTimersByTimeAsync(PERMISSION_POLL_MS);
+    expect(await answer).toEqual({ ok: true });
+    expect(await getSite(ORIGIN)).toBeDefined();
+  });
+
+  it('waitForPermission: gives up after PERMISSION_WAIT_MS, and a later grant enables nothing', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    fakes.permission = false;
+    const answer = handleUiMessage({ ...enable, waitForPermission: true }, OPTIONS_SENDER);
+    await vi.advanceTimersByTimeAsync(PERMISSION_WAIT_MS + PERMISSION_POLL_MS);
+    expect(await answer).toMatchObject({ ok: false, field: 'origin' });
+    fakes.permission = true;
+    await vi.advanceTimersByTimeAsync(PERMISSION_POLL_MS);
+    expect(await getSite(ORIGIN)).toBeUndefined();
   });
 
   it('waitForPermission: a cancelled wait (permission refused) enables nothing, even if granted later', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     fakes.permission = false;
     const waiting = handleUiMessage({ ...enable, waitForPermission: true }, OPTIONS_SENDER);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(
-      await handleUiMessage({ type: 'sites/cancel-enable', origin: 'https://meet.example.org' }, OPTIONS_SENDER),
-    ).toEqual({ ok: true });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await handleUiMessage({ type: 'sites/cancel-enable', origin: ORIGIN }, OPTIONS_SENDER)).toEqual({
+      ok: true,
+    });
+    await vi.advanceTimersByTimeAsync(PERMISSION_POLL_MS);
     expect(await waiting).toMatchObject({ ok: false, field: 'origin' });
     fakes.permission = true;
-    expect(fakes.sites.has('https://meet.example.org')).toBe(false);
+    await vi.advanceTimersByTimeAsync(PERMISSION_POLL_MS);
+    expect(await getSite(ORIGIN)).toBeUndefined();
     expect(fakes.calls.some((c) => c.startsWith('derive'))).toBe(false);
   });
 
   it('adds rooms to a site, switches the active one, forgets one, and caps their number', async () => {
     await handleUiMessage(enable, OPTIONS_SENDER);
     await handleUiMessage({ ...enable, room: 'Team A' }, OPTIONS_SENDER);
-    const site = () => fakes.sites.get('https://meet.example.org') as SiteRecord;
-    expect(site().rooms.map((r) => r.label)).toEqual(['', 'team a']);
-    expect(site().activeRoom).toBe('team a');
-    const origin = 'https://meet.example.org';
-    expect(await handleUiMessage({ type: 'rooms/select', origin, room: '' }, OPTIONS_SENDER)).toEqual({ ok: true });
-    expect(site().activeRoom).toBe('');
-    expect(await handleUiMessage({ type: 'rooms/select', origin, room: 'nope' }, OPTIONS_SENDER)).toMatchObject({
+    const site = async () => (await getSite(ORIGIN)) as SiteRecord;
+    expect((await site()).rooms.map((r) => r.label)).toEqual(['', 'team a']);
+    expect((await site()).activeRoom).toBe('team a');
+    expect(await handleUiMessage({ type: 'rooms/select', origin: ORIGIN, room: '' }, OPTIONS_SENDER)).toEqual({
+      ok: true,
+    });
+    expect((await site()).activeRoom).toBe('');
+    expect(await handleUiMessage({ type: 'rooms/select', origin: ORIGIN, room: 'nope' }, OPTIONS_SENDER)).toMatchObject(
+      { ok: false, field: 'room' },
+    );
+    expect(await handleUiMessage({ type: 'rooms/forget', origin: ORIGIN, room: '' }, OPTIONS_SENDER)).toEqual({
+      ok: true,
+    });
+    expect((await site()).rooms.map((r) => r.label)).toEqual(['team a']);
+    expect((await site()).activeRoom).toBe('team a'); // the only room left
+    for (let n = 2; n <= MAX_ROOMS_PER_SITE; n++) {
+      expect(await handleUiMessage({ ...enable, room: `room ${n}` }, OPTIONS_SENDER)).toEqual({ ok: true });
+    }
+    expect((await site()).rooms).toHaveLength(MAX_ROOMS_PER_SITE);
+    expect(await handleUiMessage({ ...enable, room: 'one too many' }, OPTIONS_SENDER)).toMatchObject({
       ok: false,
       field: 'room',
     });
-    expect(await handleUiMessage({ type: 'rooms/forget', origin, room: '' }, OPTIONS_SENDER)).toEqual({ ok: true });
-    expect(site().rooms.map((r) => r.label)).toEqual(['team a']);
-    expect(site().activeRoom).toBe('team a'); // the only room left
-    await handleUiMessage({ ...enable, room: 'b' }, OPTIONS_SENDER);
-    await handleUiMessage({ ...enable, room: 'c' }, OPTIONS_SENDER);
-    expect(await handleUiMessage({ ...enable, room: 'd' }, OPTIONS_SENDER)).toMatchObject({ ok: false, field: 'room' });
-    expect(await handleUiMessage({ ...enable, room: 'c' }, OPTIONS_SENDER)).toEqual({ ok: true }); // re-key: fine
-    expect(fakes.calls.filter((c) => c === `notify ${origin}`).length).toBeGreaterThanOrEqual(6);
+    expect(await handleUiMessage({ ...enable, room: 'room 2' }, OPTIONS_SENDER)).toEqual({ ok: true }); // re-key: fine
+    expect(fakes.calls.filter((c) => c === `notify ${ORIGIN}`).length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('two enables at once keep both rooms: the sites lock keeps their read-modify-writes apart', async () => {
+    const answers = await Promise.all(
+      ['a', 'b', 'c'].map((label) => handleUiMessage({ ...enable, room: label }, OPTIONS_SENDER)),
+    );
+    expect(answers).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    expect((await getSite(ORIGIN))?.rooms.map((r) => r.label).sort()).toEqual(['a', 'b', 'c']);
   });
 
   it('lets a tab choose one of its site’s rooms', async () => {
@@ -382,26 +478,24 @@ describe('handleUiMessage: enabling and disabling', () => {
     const answer = await handleUiMessage(enable, OPTIONS_SENDER);
     expect(answer).toEqual({ ok: false, error: expect.stringMatching(/Chrome said no/) });
     expect(JSON.stringify(answer)).not.toContain('correct horse');
-    expect(fakes.sites.has('https://meet.example.org')).toBe(false);
-    expect(fakes.calls).not.toContain('notify https://meet.example.org');
+    expect(await getSite(ORIGIN)).toBeUndefined();
+    expect(fakes.calls).not.toContain(`notify ${ORIGIN}`);
   });
 
   it('restores the previous key when re-keying fails', async () => {
-    const previous = {
-      origin: 'https://meet.example.org',
-      enabledAt: 1,
-      rooms: [{ label: '', roomKey: { old: true }, keyedAt: 1 }],
-      activeRoom: '',
-      problems: [],
-    };
-    fakes.sites.set(previous.origin, previous);
+    await storeSite({ origin: ORIGIN, enabledAt: 1, rooms: [await room('old', 1)], activeRoom: 'old' });
     fakes.failRegistration = true;
-    expect(await handleUiMessage(enable, OPTIONS_SENDER)).toMatchObject({ ok: false });
-    expect(fakes.sites.get('https://meet.example.org')).toBe(previous);
+    expect(await handleUiMessage({ ...enable, room: 'old' }, OPTIONS_SENDER)).toMatchObject({ ok: false });
+    const site = await getSite(ORIGIN);
+    expect(site).toMatchObject({ enabledAt: 1, activeRoom: 'old', rooms: [{ label: 'old', keyedAt: 1 }] });
+    expect(await safetyWords(site?.rooms[0]?.roomKey as CryptoKey)).toEqual(
+      await safetyWords((await room('old')).roomKey),
+    );
   });
 
   it('disables: forgets the key first, then unregisters, then tells the open frames', async () => {
-    fakes.sites.set('http://127.0.0.1:8080', { origin: 'http://127.0.0.1:8080' });
+    await storeSite({ origin: 'http://127.0.0.1:8080', rooms: [await room('')] });
+    fakes.calls.length = 0;
     expect(await handleUiMessage({ type: 'sites/disable', origin: 'http://127.0.0.1:8080/' }, OPTIONS_SENDER)).toEqual({
       ok: true,
     });
@@ -411,14 +505,17 @@ describe('handleUiMessage: enabling and disabling', () => {
       'unregister http://127.0.0.1:8080',
       'notify http://127.0.0.1:8080',
     ]);
+    expect(await getSite('http://127.0.0.1:8080')).toBeUndefined();
   });
 
   it('clears a site’s problems (lifting a block for tampering), then re-keys its open frames', async () => {
-    fakes.sites.set('https://meet.example.org', { origin: 'https://meet.example.org' });
-    expect(
-      await handleUiMessage({ type: 'sites/clear-problems', origin: 'https://meet.example.org' }, OPTIONS_SENDER),
-    ).toEqual({ ok: true });
-    expect(fakes.calls).toEqual(['clear-problems https://meet.example.org', 'notify https://meet.example.org']);
+    await storeSite({ origin: ORIGIN, problems: ['tampering_blocked'] });
+    fakes.calls.length = 0;
+    expect(await handleUiMessage({ type: 'sites/clear-problems', origin: ORIGIN }, OPTIONS_SENDER)).toEqual({
+      ok: true,
+    });
+    expect(fakes.calls).toEqual([`clear-problems ${ORIGIN}`, `notify ${ORIGIN}`]);
+    expect((await getSite(ORIGIN))?.problems).toEqual([]);
   });
 
   it('refuses to clear the problems of a site that is not enabled, and tells no frame', async () => {
@@ -428,15 +525,22 @@ describe('handleUiMessage: enabling and disabling', () => {
   });
 
   it('lists sites after reconciling', async () => {
-    fakes.sites.set('https://meet.example.org', {
-      origin: 'https://meet.example.org',
-      enabledAt: 5,
-      rooms: [],
-      activeRoom: '',
-    });
+    await storeSite({ origin: ORIGIN, enabledAt: 5 });
+    fakes.calls.length = 0;
     expect(await handleUiMessage({ type: 'sites/list' }, OPTIONS_SENDER)).toEqual({
       ok: true,
-      sites: [{ origin: 'https://meet.example.org', enabledAt: 5, problems: [] }],
+      sites: [
+        {
+          origin: ORIGIN,
+          enabledAt: 5,
+          rooms: [],
+          activeRoom: '',
+          strict: false,
+          indicator: true,
+          rememberKeys: true,
+          problems: [],
+        },
+      ],
       revoked: [],
     });
     expect(fakes.calls[0]).toBe('reconcile');
@@ -452,19 +556,13 @@ describe('handleUiMessage: keys kept in memory only (rememberKeys)', () => {
     expect(await handleUiMessage(enable, OPTIONS_SENDER)).toEqual({ ok: true });
     fakes.calls.length = 0;
     expect(await handleUiMessage(settings(false), OPTIONS_SENDER)).toEqual({ ok: true });
-    expect(fakes.sites.get(ORIGIN)).toMatchObject({ rememberKeys: false, rooms: [], activeRoom: '' });
+    expect(await getSite(ORIGIN)).toMatchObject({ rememberKeys: false, rooms: [], activeRoom: '' });
     expect(fakes.calls).toEqual([`put ${ORIGIN}`, `notify ${ORIGIN}`]);
   });
 
   it('a passphrase entered then derives bytes once, keeps them in session memory, and wipes its copy', async () => {
-    fakes.sites.set(ORIGIN, {
-      origin: ORIGIN,
-      enabledAt: 1,
-      rooms: [],
-      activeRoom: '',
-      rememberKeys: false,
-      problems: [],
-    });
+    await storeSite({ origin: ORIGIN, rememberKeys: false });
+    fakes.calls.length = 0;
     const { deriveRoomKeyBytes } = await import('../../src/background/keys');
     expect(await handleUiMessage(enable, OPTIONS_SENDER)).toEqual({ ok: true });
     expect(fakes.calls).toContain(`derive bytes ${ORIGIN} ""`);
@@ -472,44 +570,51 @@ describe('handleUiMessage: keys kept in memory only (rememberKeys)', () => {
     expect(fakes.calls.some((c) => c.startsWith('derive https'))).toBe(false);
     const bytes = (await vi.mocked(deriveRoomKeyBytes).mock.results.at(-1)?.value) as Uint8Array;
     expect([...bytes]).toEqual(new Array(32).fill(0));
-    expect(fakes.sites.get(ORIGIN)).toMatchObject({ rooms: [{ label: '', roomKey: { fake: 'imported room key' } }] });
+    // The room's key comes back from session memory: the derived bytes' key.
+    const site = await getSite(ORIGIN);
+    expect(site?.rooms.map((r) => r.label)).toEqual(['']);
+    const derived = await importRoomKey(new Uint8Array(32).fill(7));
+    expect(await safetyWords(site?.rooms[0]?.roomKey as CryptoKey)).toEqual(await safetyWords(derived));
   });
 
   it('a refused enable (too many rooms) keeps nothing in session memory and still wipes the bytes', async () => {
-    const room = (label: string) => ({ label, roomKey: { fake: label } as unknown as CryptoKey, keyedAt: 1 });
-    fakes.sites.set(ORIGIN, {
+    const labels = Array.from({ length: MAX_ROOMS_PER_SITE }, (_, n) => `room ${n}`);
+    await storeSite({
       origin: ORIGIN,
-      enabledAt: 1,
-      rooms: [room('a'), room('b'), room('c')],
-      activeRoom: 'a',
+      rooms: await Promise.all(labels.map((label) => room(label))),
+      activeRoom: 'room 0',
       rememberKeys: false,
-      problems: [],
     });
+    fakes.calls.length = 0;
     const { deriveRoomKeyBytes } = await import('../../src/background/keys');
-    expect(await handleUiMessage({ ...enable, room: 'd' }, OPTIONS_SENDER)).toMatchObject({ ok: false, field: 'room' });
+    expect(await handleUiMessage({ ...enable, room: 'one too many' }, OPTIONS_SENDER)).toMatchObject({
+      ok: false,
+      field: 'room',
+    });
     expect(fakes.calls.some((c) => c.startsWith('session put'))).toBe(false);
     const bytes = (await vi.mocked(deriveRoomKeyBytes).mock.results.at(-1)?.value) as Uint8Array;
     expect([...bytes]).toEqual(new Array(32).fill(0));
   });
 
   it('turning it on again keeps the keys (now stored) and forgets the memory copies', async () => {
-    fakes.sites.set(ORIGIN, {
-      origin: ORIGIN,
-      enabledAt: 1,
-      rooms: [{ label: '', roomKey: { fake: 'from session' } as unknown as CryptoKey, keyedAt: 1 }],
-      activeRoom: '',
-      rememberKeys: false,
-      problems: [],
-    });
+    await storeSite({ origin: ORIGIN, rooms: [await room('')], rememberKeys: false });
+    fakes.calls.length = 0;
     expect(await handleUiMessage(settings(true), OPTIONS_SENDER)).toEqual({ ok: true });
-    expect(fakes.sites.get(ORIGIN)).toMatchObject({ rememberKeys: true, rooms: [{ label: '' }] });
     expect(fakes.calls).toEqual([`put ${ORIGIN}`, `notify ${ORIGIN}`, `session forget ${ORIGIN}`]);
+    expect([...fakes.session.keys()].filter((key) => key.startsWith('roomkey:'))).toEqual([]);
+    // The key is in the store now, where the session copy was.
+    const site = await getSite(ORIGIN);
+    expect(site).toMatchObject({ rememberKeys: true, rooms: [{ label: '' }] });
+    expect(await safetyWords(site?.rooms[0]?.roomKey as CryptoKey)).toEqual(
+      await safetyWords((await room('')).roomKey),
+    );
   });
 
   it('disabling the site forgets its memory keys too', async () => {
-    expect(await handleUiMessage(enable, OPTIONS_SENDER)).toEqual({ ok: true });
+    await storeSite({ origin: ORIGIN, rooms: [await room('')], rememberKeys: false });
     expect(await handleUiMessage({ type: 'sites/disable', origin: ORIGIN }, OPTIONS_SENDER)).toEqual({ ok: true });
     expect(fakes.calls).toContain(`session forget ${ORIGIN}`);
+    expect([...fakes.session.keys()].filter((key) => key.startsWith('roomkey:'))).toEqual([]);
   });
 
   it('refuses a rememberKeys that is not a boolean', async () => {
@@ -527,16 +632,63 @@ describe('handleUiMessage: status/get', () => {
       problems: [],
       updatedAt: 1,
     });
-    fakes.session = {
+    for (const [key, value] of Object.entries({
       'tab:12': tab(12),
       'tab:3': tab(3),
       selfTest: { ok: true },
       'tab:x': tab(99),
       'tab:7': { tabId: 'seven' },
-    };
+    })) {
+      fakes.session.set(key, value);
+    }
     expect(await handleUiMessage({ type: 'status/get' }, OPTIONS_SENDER)).toEqual({
       ok: true,
       tabs: [tab(3), tab(12)],
     });
+  });
+});
+
+describe('the sites store: records are checked when read', () => {
+  const ORIGIN = 'https://meet.example.org';
+
+  /** Writes `value` straight into IndexedDB, past `putSite`'s check (as a bug, or another version, could have). */
+  async function storeRaw(value: unknown): Promise<void> {
+    await listSites(); // the store's own connection has created the database at its version
+    const { openDB } = await import('idb');
+    const { DB_NAME, DB_VERSION } = await import('../../src/background/sites');
+    const db = await openDB(DB_NAME, DB_VERSION);
+    await db.put('sites', value);
+    db.close();
+  }
+
+  it('reads back what it stored', async () => {
+    await storeSite({ origin: ORIGIN, rooms: [await room('a')], activeRoom: 'a', strict: true });
+    expect(await getSite(ORIGIN)).toMatchObject({ origin: ORIGIN, activeRoom: 'a', strict: true, indicator: true });
+  });
+
+  it.each([
+    [
+      'a room key that is not a CryptoKey',
+      async () => ({ rooms: [{ label: '', roomKey: { fake: true }, keyedAt: 1 }] }),
+    ],
+    ['a room label not in its normal form', async () => ({ rooms: [{ ...(await room('a')), label: 'A' }] })],
+    [
+      'a room key on a site that keeps keys in memory only',
+      async () => ({ rooms: [await room('')], rememberKeys: false }),
+    ],
+    ['an unknown problem', async () => ({ problems: ['bored'] })],
+    ['an enabledAt that is not finite', async () => ({ enabledAt: Number.POSITIVE_INFINITY })],
+    ['two rooms with one label', async () => ({ rooms: [await room('a'), await room('a')] })],
+  ])('ignores a damaged record (%s), and says so', async (_name, damage) => {
+    await storeRaw({ origin: ORIGIN, enabledAt: 1, rooms: [], activeRoom: '', problems: [], ...(await damage()) });
+    expect(await getSite(ORIGIN)).toBeUndefined();
+    expect(await listSites()).toEqual([]);
+    expect(console.error).toHaveBeenCalledWith(expect.stringContaining(`damaged site record for ${ORIGIN}`));
+  });
+
+  it('refuses to store a record that is not one', async () => {
+    const record = { origin: ORIGIN, enabledAt: 1, rooms: [], activeRoom: '', problems: ['bored'] };
+    await expect(putSite(record as unknown as SiteRecord)).rejects.toThrow(TypeError);
+    expect(await getSite(ORIGIN)).toBeUndefined();
   });
 });

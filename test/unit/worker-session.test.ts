@@ -4,8 +4,12 @@ import { ENDPOINT_REFILL_MS } from '../../src/content/constants';
 import { KeyRequestQuota } from '../../src/content/key-quota';
 import { deriveFrameKeys } from '../../src/sframe';
 import { epochDistance, epochFromBits } from '../../src/shared/epoch';
-import { Keyring, MAX_UNPROVEN_KEYS_PER_ENDPOINT, type MediaKind, UNPROVEN_KEY_TTL_MS } from '../../src/worker/keyring';
-import { type EncodedFrame, ReceiveSession, SendSession, type SessionHost } from '../../src/worker/session';
+import type { MediaKind } from '../../src/shared/messages/schema';
+import { MAX_UNPROVEN_KEYS_PER_ENDPOINT, UNPROVEN_KEY_TTL_MS } from '../../src/worker/constants';
+import { Keyring } from '../../src/worker/keyring';
+import { ReceiveSession } from '../../src/worker/receive-session';
+import { SendSession } from '../../src/worker/send-session';
+import type { EncodedFrame, SessionHost } from '../../src/worker/session';
 import { fixtures } from './fixtures';
 
 const epochKey = new Uint8Array(16).fill(42);
@@ -244,12 +248,12 @@ describe('ReceiveSession', () => {
     const { bob, sender, receiver, deliver } = await call(epochKey);
     const plain = vp8Frames[1] as Uint8Array;
     // A replacing worker's receiver, before the bridge's `resume`: plaintext is dropped, not shown.
-    receiver.holdPlaintext = true;
+    receiver.plaintext.hold = true;
     expect((await deliver(plain)).ok).toBe(false);
     expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 0, dropped: 1 });
     // `resume` named it as protected under the stopped worker: it never accepts plaintext, and says it was injected.
-    receiver.holdPlaintext = false;
-    receiver.markAuthenticated();
+    receiver.plaintext.hold = false;
+    receiver.plaintext.markAuthenticated();
     expect((await deliver(plain)).ok).toBe(false);
     expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 1, injected: true });
     // Its sender's frames decrypt as ever, and the first asks for a keyframe (the decoder missed frames meanwhile).
@@ -263,9 +267,9 @@ describe('ReceiveSession', () => {
 
   it('after a worker restart, a track that was never protected shows plaintext again once the bridge has answered', async () => {
     const { receiver, deliver } = await call(epochKey);
-    receiver.holdPlaintext = true;
+    receiver.plaintext.hold = true;
     expect((await deliver(vp8Frames[1] as Uint8Array)).ok).toBe(false);
-    receiver.holdPlaintext = false; // `resume` did not name it
+    receiver.plaintext.hold = false; // `resume` did not name it
     expect((await deliver(vp8Frames[1] as Uint8Array)).ok).toBe(true);
     expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 1, status: 'unencrypted' });
   });
@@ -343,7 +347,7 @@ describe('ReceiveSession', () => {
     fresh.expectGap();
     fresh.retryKeyFrame();
     const audio = new ReceiveSession('receive-audio-1', 'audio', bob.host, () => 0);
-    audio.markAuthenticated();
+    audio.plaintext.markAuthenticated();
     audio.expectGap();
     audio.retryKeyFrame();
     expect(bob.keyFrames()).toBe(0);
@@ -389,7 +393,7 @@ describe('ReceiveSession', () => {
 
   it('strict mode drops plaintext from the start', async () => {
     const { receiver, deliver } = await call(epochKey);
-    receiver.strict = true;
+    receiver.plaintext.strict = true;
     expect((await deliver(vp8Frames[1] as Uint8Array)).ok).toBe(false);
     expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 1, status: 'unencrypted', strict: true });
   });

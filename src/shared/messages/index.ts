@@ -8,9 +8,12 @@
  * content bridge ──BridgeToBackground──▶ background
  * transform worker ──WorkerToBridge──▶ bridge         (private MessagePort, structured clone)
  * transform worker ◀──BridgeToWorker── bridge
+ * page script ──TransformOptions, PagePortHandoff──▶ transform worker   (page-worker.ts)
+ * page script ◀──WorkerToPage── transform worker
  * ```
  */
 export * from './bridge';
+export * from './page-worker';
 export * from './problems';
 export * from './rejections';
 export * from './schema';

@@ -1,6 +1,6 @@
 /**
  * @module What the extension's own pages (options page, popup) ask the background (`chrome.runtime.sendMessage`,
- * JSON), and what it answers. The background checks every request (src/background/ui.ts).
+ * JSON), and what it answers. The background checks every request (src/background/ui-request-check.ts).
  */
 
 import * as v from 'valibot';

@@ -1,0 +1,62 @@
+/**
+ * @module The background's timings and limits, each with its reason. Protocol constants (Argon2id parameters, HKDF
+ * labels, key lengths) are not here: they live with the derivation they define (keys.ts), because changing one is a
+ * new protocol version, not a tuning.
+ */
+import { EPOCH_TOLERANCE } from '../shared/epoch';
+
+/**
+ * How long `sites/enable` with `waitForPermission` waits for the site's permission (declared with the message, in
+ * src/shared/messages/ui.ts, because the popup's behaviour depends on it).
+ */
+export { PERMISSION_WAIT_MS } from '../shared/messages';
+
+/**
+ * How often that wait asks whether the permission was granted. Each poll calls an extension API, which also keeps the
+ * service worker from being stopped as idle meanwhile; a quarter second feels immediate to a user who just clicked
+ * "Allow", and costs nothing.
+ */
+export const PERMISSION_POLL_MS = 250;
+
+/**
+ * Rooms one site may hold. Each room is a stored key and a row of safety words in the options page: more than a few
+ * dozen is no longer a list a person reads, and the bound keeps a site record small.
+ */
+export const MAX_ROOMS_PER_SITE = 16;
+
+/**
+ * How many "turned off because its permission was removed" notices are kept (oldest dropped first): enough for a user
+ * who removed permissions in bulk to see what happened, without the store growing forever.
+ */
+export const MAX_REVOKED = 20;
+
+/**
+ * Refusals are counted in memory and written to `storage.session` at most once per this delay, so a flood of bad
+ * messages costs one write a second, not one each.
+ */
+export const REJECTIONS_FLUSH_MS = 1_000;
+
+/**
+ * A bridge may ask ahead for keys up to this many epochs past the background's current one: the epochs receivers
+ * accept ({@link EPOCH_TOLERANCE} either side) and one more, for a bridge that crossed an epoch boundary a moment
+ * before the background did. Further ahead would hand out keys of epochs that have not begun.
+ */
+export const MAX_EPOCHS_AHEAD = EPOCH_TOLERANCE + 1;
+
+/**
+ * Transform counters kept per tab (the newest ones): a call has a few senders and receivers per participant, and the
+ * bound keeps a page that creates transforms in a loop from growing `storage.session` without end.
+ */
+export const MAX_TAB_TRANSFORMS = 64;
+
+/** Distinct unprotected frame origins listed per tab: the popup shows them, and a page could invent any number. */
+export const MAX_TAB_UNPROTECTED_FRAMES = 16;
+
+/**
+ * Longest piece of an untrusted request that an error message repeats back (an unknown type, the names of unexpected
+ * fields): enough to recognise a bug, never a way to make the UI show a page of text.
+ */
+export const ECHO_TYPE_MAX_LENGTH = 64;
+export const ECHO_FIELDS_MAX_LENGTH = 200;
+/** Same for the origin a damaged site record claims, in the console message that reports it. */
+export const ECHO_ORIGIN_MAX_LENGTH = 300;

@@ -1,0 +1,104 @@
+/**
+ * @module The status of each tab, kept in `storage.session` under `tab:<id>` (the service worker may stop at any time):
+ * what its frames' transforms counted, the problems they ran into, its room. The bridge ports write it ({@link
+ * updateTab}, which also updates the toolbar badge); the popup reads it (`status/get`, {@link readTabStatuses}).
+ */
+import * as v from 'valibot';
+import browser from 'webextension-polyfill';
+import { type SiteProblem, type TabStatus, TabStatusSchema, type TransformStats } from '../shared/messages';
+import { updateBadge } from './badge';
+import { MAX_TAB_TRANSFORMS, MAX_TAB_UNPROTECTED_FRAMES } from './constants';
+import { withTabStatusLock } from './locks';
+
+/** The `storage.session` key of a tab's status. */
+export const tabStatusKey = (tabId: number) => `tab:${tabId}`;
+
+/** The frame a change comes from (a bridge port's connection). */
+export interface StatusSource {
+  /** Its tab; a frame outside a tab has no status. */
+  tabId: number | undefined;
+  /** Its site, the tab's origin when the tab has no status yet. */
+  origin: string;
+  /** Its frame: the transforms it reports are kept as `<frameId>/<id>`. */
+  frameId: number;
+}
+
+export type TabChange = {
+  /** A new top-level document connected: counters of the previous page load no longer describe the tab. */
+  document?: string;
+  stats?: TransformStats[];
+  problem?: SiteProblem;
+  /** A problem that no longer holds for this tab (a new transform worker took over: `worker_stopped`). */
+  solved?: SiteProblem;
+  frameOrigin?: string;
+  clockSkew?: number;
+  room?: string;
+  /** The frame's site is no longer enabled: forget its counters (a tab with no status stays without one). */
+  dropFrame?: true;
+};
+
+/**
+ * Applies `change` to the status of `source`'s tab, then shows it on the badge. Updates of one tab run one after
+ * another (each is a read-modify-write of storage.session). Never rejects.
+ */
+export function updateTab(source: StatusSource, change: TabChange): Promise<void> {
+  const { tabId } = source;
+  if (tabId === undefined) return Promise.resolve();
+  return withTabStatusLock(tabId, () => applyTabChange(source, tabId, change)).catch(() => {
+    // the tab closed, or storage is gone with the worker: the next report writes a fresh status
+  });
+}
+
+async function applyTabChange(source: StatusSource, tabId: number, change: TabChange): Promise<void> {
+  const key = tabStatusKey(tabId);
+  let previous = (await browser.storage.session.get(key))[key] as TabStatus | undefined;
+  if (change.document !== undefined && previous?.document !== change.document) previous = undefined;
+  if (change.dropFrame && previous === undefined) return;
+  const status: TabStatus = previous ?? {
+    tabId,
+    origin: source.origin,
+    transforms: [],
+    problems: [],
+    updatedAt: 0,
+  };
+  if (change.dropFrame) {
+    const prefix = `${source.frameId}/`;
+    status.transforms = status.transforms.filter((s) => !s.id.startsWith(prefix));
+  }
+  if (change.stats) {
+    const prefix = `${source.frameId}/`;
+    const fresh = change.stats.map((s) => ({ ...s, id: `${prefix}${s.id}` }));
+    const freshIds = new Set(fresh.map((s) => s.id));
+    status.transforms = [...status.transforms.filter((s) => !freshIds.has(s.id)), ...fresh].slice(-MAX_TAB_TRANSFORMS);
+  }
+  if (change.document !== undefined) status.document = change.document;
+  if (change.solved) status.problems = status.problems.filter((p) => p !== change.solved);
+  if (change.problem && !status.problems.includes(change.problem)) status.problems.push(change.problem);
+  if (change.room !== undefined) {
+    status.room = change.room;
+    // Keyed again: a missing key is no longer a problem of this tab.
+    status.problems = status.problems.filter((p) => p !== 'no_room_key');
+  }
+  if (change.clockSkew !== undefined && Math.abs(change.clockSkew) >= Math.abs(status.clockSkew ?? 0)) {
+    status.clockSkew = change.clockSkew;
+  }
+  if (change.frameOrigin !== undefined) {
+    const frames = status.unprotectedFrames ?? [];
+    if (!frames.includes(change.frameOrigin) && frames.length < MAX_TAB_UNPROTECTED_FRAMES) {
+      frames.push(change.frameOrigin);
+    }
+    status.unprotectedFrames = frames;
+  }
+  status.updatedAt = Date.now();
+  await browser.storage.session.set({ [key]: status });
+  await updateBadge(tabId, status);
+}
+
+/** Every tab's status, by tab id; an entry that is not a valid {@link TabStatus} is left out. */
+export async function readTabStatuses(): Promise<TabStatus[]> {
+  const items = await browser.storage.session.get(null);
+  return Object.entries(items)
+    .filter(([key, value]) => /^tab:\d+$/.test(key) && v.is(TabStatusSchema, value))
+    .map(([, value]) => value as TabStatus)
+    .sort((a, b) => a.tabId - b.tabId);
+}

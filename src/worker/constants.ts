@@ -1,0 +1,93 @@
+/**
+ * @module The transform worker's timings and limits, each with its reason. The frame format's numbers (KID layout,
+ * tag lengths, suites) are the format's, in src/codecs/format.ts; the bridge's budgets are in src/content.
+ */
+import { SENDER_ID_BITS } from '../codecs/format';
+import { MAX_KIDS_PER_TRANSFORM } from '../shared/messages/stats';
+
+// --- The worker's rhythm (transform.ts) ---
+
+/** How often counters go to the bridge (and from there to the badge and the UI). */
+export const STATS_INTERVAL_MS = 1_000;
+/**
+ * How long a session outlives its transform. The page script attaches a fresh transform with the same id where the
+ * site removed ours (src/page/watch.ts), usually within milliseconds; the session then goes on.
+ */
+export const SESSION_GRACE_MS = 10_000;
+/** A sender id is drawn as this many random bytes: the KID's 56 bits (src/codecs/format.ts). */
+export const SENDER_ID_BYTES = SENDER_ID_BITS / 8;
+
+// --- Sending (send-session.ts, sender-kids.ts) ---
+
+/** A KID holds its epoch mod 16: a sender id serves 16 epochs (2 h 40 min), then a new one is drawn. */
+export const EPOCHS_PER_SENDER_ID = 16;
+
+// --- Every session (codec-watch.ts) ---
+
+/** Audio frames between two reads of the codec from the frame's metadata (50 = once a second with Opus). */
+export const AUDIO_CODEC_RECHECK = 50;
+
+// --- Receiving (receive-session.ts, remote-kids.ts, keyframe-recovery.ts) ---
+
+/**
+ * Receive: consecutive failures after which a recovery asks the sender for a keyframe. (Frames missed on a track that
+ * already decrypted, waiting for a new sender id's key, ask at once: see ReceiveSession.process.)
+ */
+export const FAILURES_BEFORE_KEYFRAME_REQUEST = 3;
+/**
+ * Receive: how long frames of a sender may wait for their key before they count as undecryptable. Before that they
+ * are only dropped: every receiver misses a sender's first frames while the bridge derives its key.
+ */
+export const KEY_GRACE_MS = 3_000;
+/** At most one keyframe request per this many milliseconds. */
+export const KEYFRAME_REQUEST_INTERVAL_MS = 1_000;
+/** Remote KIDs a receiver keeps counts for: as many as one report may name per transform. */
+export const MAX_KIDS_PER_TRACK = MAX_KIDS_PER_TRANSFORM;
+/** Remote sender ids a receiver asks next-epoch keys ahead for (the most recent that decrypted here). */
+export const MAX_SENDERS_PER_TRACK = 16;
+/**
+ * A receiver believes a KID only once it recurs: plaintext from a participant without Framelock matches the 8 marker
+ * bits of our trailer once in 256 frames, and then carries a random KID (random epoch bits, random sender id) that
+ * never comes back. A real sender repeats its KID on every frame of an epoch.
+ */
+export const SIGHTINGS_TO_BELIEVE_KID = 2;
+/** Key-less KIDs whose sightings a receiver remembers (oldest forgotten first). */
+export const MAX_KID_SIGHTINGS = 32;
+
+// --- Keys (keyring.ts) ---
+
+/** How long a KID the bridge did not answer for stays refused before we ask again. */
+export const REQUEST_RETRY_MS = 2_000;
+/**
+ * A key whose sender proved nothing (no frame authenticated under any of its KIDs) is dropped this long after it came.
+ * A real sender's next frame authenticates within a frame interval (20-33 ms) of its key; 5 s leaves room for a
+ * loaded machine, and keeps at most a few seconds of a flood's junk keys.
+ */
+export const UNPROVEN_KEY_TTL_MS = 5_000;
+/**
+ * Keys of unproven senders one transform may hold; the oldest is dropped first. A receiver meets one new sender at a
+ * time (a newcomer, a rollover, an SFU switch); 4 leaves room for a few at once, and the bridge grants a flooded
+ * track no more than 8 at once and one per 3 s after (src/content/key-quota.ts).
+ */
+export const MAX_UNPROVEN_KEYS_PER_ENDPOINT = 4;
+/** Proven sender ids remembered (least recently proven forgotten first): 16 per receiver for 64 receivers. */
+export const MAX_PROVEN_SENDERS = 1_024;
+/**
+ * A KID asked for and not asked for again this long is forgotten (its sender stopped): the request bookkeeping must
+ * not grow with every junk KID of a flood. Frames of a KID still arriving ask again every {@link REQUEST_RETRY_MS}.
+ */
+export const FORGET_REQUEST_MS = 10_000;
+/** At most this many KIDs waiting for keys per kind, oldest forgotten first (a hard bound under any flood). */
+export const MAX_OUTSTANDING_REQUESTS = 1_024;
+/**
+ * Refusals remembered per kind, oldest forgotten first: a flood of refused junk KIDs must not grow the map, and a
+ * forgotten refusal only means that KID is asked for again.
+ */
+export const MAX_REFUSALS = 256;
+
+// --- Transforms put back (feed.ts) ---
+
+/** Starved this long, a transform asks to be renewed; each later request waits twice as long. */
+export const STARVED_AFTER_MS = 1_000;
+/** Requests in a row with no frame in between, at most (after 1 + 2 + 4 + 8 + 16 s, a sender that sends nothing is let be). */
+export const MAX_RENEWALS = 5;

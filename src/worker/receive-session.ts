@@ -1,0 +1,189 @@
+/**
+ * @module A receiver's session: classifies every frame (decrypted, not Framelock's, undecryptable, waiting for its
+ * key), decrypts what it can, and counts. The bookkeeping it leans on has a file each: the remote KIDs
+ * (remote-kids.ts), what plaintext may pass (plaintext-policy.ts) and when to ask for a keyframe
+ * (keyframe-recovery.ts).
+ */
+import { inspectFrame, KidMemo, openLocated } from '../codecs';
+import { SFrameError } from '../sframe';
+import type { MediaKind } from '../shared/messages/schema';
+import type { TransformStats } from '../shared/messages/stats';
+import { KEY_GRACE_MS, SIGHTINGS_TO_BELIEVE_KID } from './constants';
+import { KeyFrameRecovery } from './keyframe-recovery';
+import { PLAINTEXT_DROPPED, PlaintextPolicy } from './plaintext-policy';
+import { RemoteKids } from './remote-kids';
+import { type EncodedFrame, Session, type SessionHost, setData } from './session';
+
+export class ReceiveSession extends Session {
+  /** What plaintext may pass on this track: strict mode, the hold after a restart, "was authenticated". */
+  readonly plaintext = new PlaintextPolicy();
+  readonly #remote: RemoteKids;
+  readonly #recovery: KeyFrameRecovery;
+  /** Whether `kid` (the last KID seen) is one of our own senders' (our media echoed back). */
+  #echoed = false;
+  /** With a clock refusal: how many epochs the sender is from us. */
+  #clockSkew: number | undefined;
+  readonly #now: () => number;
+  /** The KID of the last frame parsed, so the next frame with the same KID builds no BigInt. */
+  readonly #kidMemo = new KidMemo();
+  /** The receiver's MediaStreamTrack id, reported so the in-page indicator can find its `<video>`. */
+  trackId: string | undefined;
+
+  constructor(id: string, kind: MediaKind, host: SessionHost, now: () => number = () => Date.now()) {
+    super(id, kind, host);
+    this.#now = now;
+    this.#remote = new RemoteKids(kind, id, host);
+    this.#recovery = new KeyFrameRecovery(kind, host, now);
+  }
+
+  protected status(): TransformStats['status'] {
+    const r = this.recent;
+    if (r.protected > 0) return 'encrypted';
+    if (r.undecryptable > 0) return 'undecryptable';
+    if (r.unencrypted > 0) return 'unencrypted';
+    if (this.total.protected > 0) return 'encrypted';
+    if (this.total.undecryptable > 0) return 'undecryptable';
+    if (this.total.unencrypted > 0) return 'unencrypted';
+    return 'waiting';
+  }
+
+  /** A new epoch began: asks ahead for the next epoch's keys of the senders that decrypted here. */
+  prepare(epoch: number): void {
+    this.#remote.prepare(epoch);
+  }
+
+  override snapshot(side: 'send' | 'receive'): TransformStats {
+    const stats = super.snapshot(side);
+    if (this.#clockSkew !== undefined) stats.clockSkew = this.#clockSkew;
+    if (this.trackId !== undefined) stats.trackId = this.trackId;
+    if (this.plaintext.strict) stats.strict = true;
+    if (this.plaintext.takeInjected()) stats.injected = true;
+    const byKid = this.#remote.counts();
+    if (byKid !== undefined) stats.byKid = byKid;
+    return stats;
+  }
+
+  #failed(reason: string, kid?: bigint): false {
+    this.lastError = reason;
+    this.#remote.count(kid, 'undecryptable');
+    this.count('undecryptable');
+    this.#recovery.missed();
+    return false;
+  }
+
+  async process(frame: EncodedFrame): Promise<boolean> {
+    try {
+      const framing = this.codec.framing(frame);
+      const data = new Uint8Array(frame.data);
+      const { keyring } = this.host;
+      const seen = inspectFrame(framing, data, this.#kidMemo);
+      if (!seen.protected) {
+        if (seen.found === 'empty') {
+          // 0 bytes of audio: nothing to play or to inject.
+          this.count('passthrough');
+          return true;
+        }
+        if (seen.found === 'not_protected') return this.#plaintext();
+        return this.#failed(seen.found); // shaped like our frame, but its header does not parse
+      }
+      const sightings = this.#remote.sight(seen.kid);
+      if (sightings === 1 && this.#plaintextSoFar() && !keyring.has(this.kind, seen.kid)) {
+        // A track that has carried plaintext, and a KID never seen before: almost surely plaintext that happens to
+        // end like a trailer. Asking for its key would burn the new-sender budget and could cry "clock off".
+        return this.#plaintext();
+      }
+      if (seen.kid !== this.kid) {
+        this.kid = seen.kid;
+        this.#echoed = keyring.ownKids.has(seen.kid);
+      }
+      if (this.#echoed) this.count('echoed');
+      if (!keyring.ensure(this.kind, seen.kid, this.id)) {
+        const refusal = keyring.refusal(this.kind, seen.kid);
+        if (refusal?.reason === 'epoch' && sightings >= SIGHTINGS_TO_BELIEVE_KID) {
+          this.#clockSkew = refusal.distance;
+          return this.#failed(`sent for an epoch ${refusal.distance} away from ours: a clock is off`, seen.kid);
+        }
+        if (refusal !== undefined) {
+          // One frame under a refused KID proves nothing (it may be plaintext that looks like a trailer).
+          this.#recovery.missed();
+          this.count('dropped');
+          return false;
+        }
+        const since = keyring.pendingSince(this.kind, seen.kid) ?? this.#now();
+        if (this.#now() - since >= KEY_GRACE_MS) return this.#failed('no key for this sender', seen.kid);
+        this.#recovery.missed();
+        // A track that already decrypted meets a sender id it has no key for yet (a sender's id rolled over, or it
+        // reloaded): the frames missed meanwhile leave the decoder frozen until a keyframe, so ask for one as soon
+        // as decryption resumes, however few were missed.
+        if (this.plaintext.authenticated) this.#recovery.want();
+        this.count('dropped');
+        return false;
+      }
+      // One wait: WebCrypto's decryption, then one hop (SFrameContext.openAt), then on here.
+      let plaintext: Uint8Array;
+      try {
+        plaintext = await openLocated(keyring.context(this.kind), framing, seen.found);
+      } catch (error) {
+        const reason = error instanceof SFrameError ? error.reason : 'crypto_failure';
+        if (reason === 'replay') {
+          // A frame we already accepted (a late retransmission re-assembled it) or an old one: drop it, but it is no
+          // sign of a wrong key.
+          this.lastError = 'duplicate or replayed frame: dropped';
+          this.count('dropped');
+          return false;
+        }
+        return this.#failed(reason, seen.kid);
+      }
+      setData(frame, seen.found.layout.restore(plaintext));
+      this.count('protected');
+      this.#remote.count(seen.kid, 'protected');
+      this.#remote.noteSender(seen.kid);
+      this.plaintext.markAuthenticated();
+      this.#clockSkew = undefined;
+      this.#recovery.decrypted(frame.type === 'key');
+      return true;
+    } catch (error) {
+      this.lastError = error instanceof Error ? error.message : String(error);
+      this.count('dropped');
+      return false;
+    }
+  }
+
+  /** A frame that is not Framelock's: shown flagged, or dropped on a protected track or in strict mode. */
+  #plaintext(): boolean {
+    const verdict = this.plaintext.verdict();
+    if (verdict === 'pass') {
+      this.count('unencrypted');
+      return true;
+    }
+    this.lastError = PLAINTEXT_DROPPED[verdict];
+    if (verdict === 'held') {
+      this.count('dropped');
+      return false;
+    }
+    // Still "not encrypted" to the user, but nothing of it is shown or played.
+    this.count('unencrypted');
+    // An SFU (or the site) puts other media into a protected stream: the decoder misses these frames, and when the
+    // sender's come back, it needs a keyframe.
+    if (verdict === 'injected') this.#recovery.want();
+    return false;
+  }
+
+  /**
+   * The decoder was fed frames that were not ours, or missed some (our transform was put back after the site removed
+   * it): ask the sender for a keyframe with the next frame that decrypts.
+   */
+  expectGap(): void {
+    this.#recovery.want();
+  }
+
+  /** Called every second: asks again for a keyframe still wanted (keyframe-recovery.ts). */
+  retryKeyFrame(): void {
+    this.#recovery.retry(this.plaintext.authenticated);
+  }
+
+  /** Whether this track has carried plaintext and never an authenticated frame. */
+  #plaintextSoFar(): boolean {
+    return !this.plaintext.authenticated && this.total.unencrypted > 0;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * @module The scripts of the test pages (test/pages/): TypeScript, type-checked with the tests (tsconfig.test.json),
+ * and bundled here into what a page loads with `<script src>`: one self-contained classic script each (no module, no
+ * import), so that `?hostile=` can put one first in <head> where it runs synchronously before any other page script.
+ * Built with vite's `build` API, as scripts/injected-scripts.ts builds the extension's injected scripts, once per
+ * process and only when a page first asks for one.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Rolldown } from 'vite';
+
+const PAGES_DIR = fileURLToPath(new URL('../pages/', import.meta.url));
+
+/** URL path → entry module under test/pages/. */
+export const PAGE_SCRIPTS: Readonly<Record<string, string>> = {
+  /** `?hostile=1`: hooks every built-in and attacks the hand-off, the transforms and child realms. */
+  '/hostile.js': 'hostile/main.ts',
+  '/hostile-quiet.js': 'hostile-quiet.ts',
+  '/hostile-throwing.js': 'hostile-throwing.ts',
+  '/hostile-worker.js': 'hostile-worker.ts',
+  '/hostile-sw.js': 'hostile-sw.ts',
+  /** Not a page script: the service worker hostile-sw.ts registers (at the root, to control the whole site). */
+  '/hostile-sw-worker.js': 'hostile-sw-worker.ts',
+};
+
+const built = new Map<string, Promise<string>>();
+
+/** The bundled script served at `pathname`, or undefined if no page script lives there. Built once, then cached. */
+export function pageScript(pathname: string): Promise<string> | undefined {
+  const entry = Object.hasOwn(PAGE_SCRIPTS, pathname) ? PAGE_SCRIPTS[pathname] : undefined;
+  if (entry === undefined) return undefined;
+  let script = built.get(entry);
+  if (script === undefined) {
+    script = bundleClassicScript(path.join(PAGES_DIR, entry));
+    // A failed build is not cached: the next request tries again (after the file is fixed, in watch-like use).
+    script.catch(() => built.delete(entry));
+    built.set(entry, script);
+  }
+  return script;
+}
+
+/**
+ * Bundles `entry` as one classic script. Not minified, so that a test's failure points at readable code. And not
+ * strict: vite wraps modules in `"use strict"` by default, but a page's own script is sloppy, and the attacks count on
+ * it (a `delete` of a non-configurable property is false there, not a TypeError).
+ */
+async function bundleClassicScript(entry: string): Promise<string> {
+  const result = await build({
+    root: PAGES_DIR,
+    configFile: false,
+    logLevel: 'warn',
+    build: {
+      write: false,
+      target: 'chrome118',
+      minify: false,
+      sourcemap: false,
+      copyPublicDir: false,
+      emptyOutDir: false,
+      rollupOptions: {
+        input: entry,
+        output: { format: 'iife', entryFileNames: 'out.js', strict: false },
+      },
+    },
+  });
+  const outputs = (Array.isArray(result) ? result : [result]) as Rolldown.RolldownOutput[];
+  const chunks = outputs.flatMap((o) => o.output).filter((item) => item.type === 'chunk');
+  const [chunk] = chunks;
+  if (chunk === undefined || chunks.length !== 1 || !chunk.isEntry) {
+    throw new Error(`${entry}: expected one self-contained script, got ${chunks.length} chunks`);
+  }
+  return chunk.code;
+}
