@@ -12,6 +12,7 @@ import { bytesToBase64, wipe } from '../shared/bytes';
 import { acceptedEpochs, EPOCH_TOLERANCE, epochAt } from '../shared/epoch';
 import {
   type BackgroundToBridge,
+  BRIDGE_PORT_NAME,
   type BridgeRejectionReason,
   isSiteBlocked,
   SITES_REVISION_KEY,
@@ -26,8 +27,6 @@ import { countRejection } from './rejections';
 import type { RoomRecord, SiteRecord } from './site-record';
 import { addProblem, getSite, roomOf } from './sites';
 import { tabStatusKey, updateTab } from './tab-status';
-
-export const BRIDGE_PORT_NAME = 'framelock-bridge';
 
 interface Connection {
   port: browser.Runtime.Port;

@@ -17,7 +17,7 @@
  * - unsafe-realm.ts: frames the page could reach first get no keys; constants.ts: every timing and limit.
  */
 import browser from 'webextension-polyfill';
-import { BRIDGE_PORT_NAME } from './constants';
+import { BRIDGE_PORT_NAME } from '../shared/messages/bridge';
 import { Indicator } from './indicator';
 import { startBridge } from './start-bridge';
 import { reachableByPage } from './unsafe-realm';

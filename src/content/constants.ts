@@ -24,10 +24,9 @@ export const WORKER_CHECK_MS = WORKER_SILENCE_MS / 4;
 export const HELD_BACK_CHECK_MS = 2 * WORKER_CHECK_MS;
 /**
  * Receivers (by transform id) remembered as having delivered authenticated frames, to tell a worker that replaces a
- * stopped one (`resume`). The oldest is forgotten first; 256 is as many transforms as one report of the worker's
- * counters may list (`MAX_TRANSFORMS_PER_REPORT`, src/shared/messages/stats.ts).
+ * stopped one (`resume`): as many as a `resume` may name (src/shared/messages/worker.ts). The oldest is forgotten first.
  */
-export const MAX_AUTHENTICATED_RECEIVERS = 256;
+export { MAX_RESUMED_RECEIVERS as MAX_AUTHENTICATED_RECEIVERS } from '../shared/messages/worker';
 
 // ---- key serving and the epoch schedule -----------------------------------------------------------------------------
 
@@ -54,11 +53,6 @@ export const CLOCK_REPORT_INTERVAL_MS = 10_000;
 
 // ---- the background -------------------------------------------------------------------------------------------------
 
-/**
- * The runtime port's name. The background accepts bridge ports of this name only (`BRIDGE_PORT_NAME`,
- * src/background/bridge-port.ts: the two must stay equal).
- */
-export const BRIDGE_PORT_NAME = 'framelock-bridge';
 /** Reconnect to the background (its service worker may have been stopped) after this long at first... */
 export const RECONNECT_MS = 500;
 /** ...doubling at each failed attempt up to this: a removed extension must not be retried in a tight loop. */

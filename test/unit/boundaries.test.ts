@@ -99,7 +99,8 @@ vi.mock('../../src/background/registration', () => ({
 }));
 
 const { onRuntimeMessage } = await import('../../src/background/runtime-messages');
-const { handleBridgePort, BRIDGE_PORT_NAME } = await import('../../src/background/bridge-port');
+const { handleBridgePort } = await import('../../src/background/bridge-port');
+const { BRIDGE_PORT_NAME } = await import('../../src/shared/messages');
 const { flushRejections, rejectionCounts } = await import('../../src/background/rejections');
 
 /** Sends a runtime message the way Chrome would; resolves with the answer, or `'no answer'`. */

@@ -11,6 +11,9 @@ import { type BridgeRejectionReason, MAX_REPORTED_REJECTIONS } from './rejection
 import { boundedString, messageOf } from './schema';
 import { TransformStatsListSchema } from './stats';
 
+/** The runtime port a content bridge opens to the background; the background accepts ports of this name only. */
+export const BRIDGE_PORT_NAME = 'framelock-bridge';
+
 /** An epoch number (`epochAt`: whole epochs since the Unix epoch). */
 const EpochSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 /** 16 bytes in base64 (an epoch base key, RFC 9605 `base_key` of AES-128 suites): 22 characters and "==". */
