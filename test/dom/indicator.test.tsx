@@ -6,6 +6,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Indicator } from '../../src/content/indicator';
 import type { TransformStats } from '../../src/shared/messages';
+import { transformStats } from '../transform-stats';
 
 class FakeMediaStream {
   readonly #tracks: { id: string }[];
@@ -32,19 +33,7 @@ function stats(
   status: TransformStats['status'],
   extra: Partial<TransformStats> = {},
 ): TransformStats {
-  return {
-    id,
-    side,
-    kind: 'video',
-    protected: 0,
-    unencrypted: 0,
-    undecryptable: 0,
-    dropped: 0,
-    passthrough: 0,
-    echoed: 0,
-    status,
-    ...extra,
-  };
+  return transformStats({ id, side, status, ...extra });
 }
 
 /** A `<video>` showing a stream of `tracks` (a new track for each id given as a string). */

@@ -14,6 +14,7 @@ import { Popup } from '../../src/popup/Popup';
 import { qrMatrix } from '../../src/popup/qr';
 import type { SiteInfo, TabStatus, TransformStats, UiRequest } from '../../src/shared/messages';
 import { generatePassphrase } from '../../src/shared/words';
+import { transformStats } from '../transform-stats';
 import { fakeBrowser } from './fake-browser';
 import { description, overrideBox } from './queries';
 
@@ -58,16 +59,7 @@ function site(overrides: Partial<SiteInfo> = {}): SiteInfo {
 }
 
 function stats(overrides: Partial<TransformStats> & Pick<TransformStats, 'id' | 'side' | 'kind'>): TransformStats {
-  return {
-    protected: 0,
-    unencrypted: 0,
-    undecryptable: 0,
-    dropped: 0,
-    passthrough: 0,
-    echoed: 0,
-    status: 'waiting',
-    ...overrides,
-  };
+  return transformStats(overrides);
 }
 
 function tabStatus(transforms: TransformStats[], overrides: Partial<TabStatus> = {}): TabStatus {

@@ -8,6 +8,7 @@
 import './web-locks';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type RejectionReason, SITES_REVISION_KEY } from '../../src/shared/messages';
+import { transformStats } from '../transform-stats';
 
 const EXTENSION_ID = 'abcdefghijklmnopabcdefghijklmnop';
 const BASE_URL = `chrome-extension://${EXTENSION_ID}/`;
@@ -156,18 +157,7 @@ async function expectCount(reason: RejectionReason, expected: number): Promise<v
   await vi.waitFor(async () => expect(await count(reason)).toBe(expected), { timeout: 2_000, interval: 10 });
 }
 
-const stats = (id: string) => ({
-  id,
-  side: 'receive',
-  kind: 'video',
-  protected: 1,
-  unencrypted: 0,
-  undecryptable: 0,
-  dropped: 0,
-  passthrough: 0,
-  echoed: 0,
-  status: 'encrypted',
-});
+const stats = (id: string) => transformStats({ id, protected: 1, status: 'encrypted' });
 
 beforeEach(async () => {
   vi.spyOn(console, 'error').mockImplementation(() => undefined);

@@ -8,22 +8,12 @@ import { parsePageReport, parseWorkerMessage, RejectionTally } from '../../src/c
 import { sameNonce } from '../../src/content/nonce';
 import { isBridgeHelloDetail } from '../../src/shared/handshake';
 import { MAX_REPORTED_REJECTIONS } from '../../src/shared/messages';
+import { transformStats } from '../transform-stats';
 
 const NONCE = '00112233445566778899aabbccddeeff';
 const KID = 0xf2a0_1234_5678_9abcn;
 const RECEIVER = 'receive-video-3';
-const stats = {
-  id: 'send-audio-1',
-  side: 'send',
-  kind: 'audio',
-  protected: 5,
-  unencrypted: 0,
-  undecryptable: 0,
-  dropped: 0,
-  passthrough: 0,
-  echoed: 0,
-  status: 'encrypted',
-};
+const stats = transformStats({ id: 'send-audio-1', side: 'send', kind: 'audio', protected: 5, status: 'encrypted' });
 
 describe('parseWorkerMessage', () => {
   it('accepts what the worker sends, as exactly those fields', () => {

@@ -147,22 +147,7 @@ export function keyRequest(epoch: number, sender = 0x1234n, endpoint = 'receive-
   return { type: 'keys-request', kid: makeKid(epoch % 16, sender), kind: 'video', endpoint };
 }
 
-/** One transform's counters, as the worker reports them. */
-export function transformStats(overrides: Partial<TransformStats> = {}): TransformStats {
-  return {
-    id: 'receive-video-1',
-    side: 'receive',
-    kind: 'video',
-    protected: 0,
-    unencrypted: 0,
-    undecryptable: 0,
-    dropped: 0,
-    passthrough: 0,
-    echoed: 0,
-    status: 'waiting',
-    ...overrides,
-  } as TransformStats;
-}
+export { transformStats } from '../transform-stats';
 
 /** Starts a bridge on fakes. Call {@link BridgeUnderTest.handOff} to play the page script's hand-off. */
 export function startFakeBridge({ unsafeRealm = false, connectThrows = false } = {}) {

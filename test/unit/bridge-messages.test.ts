@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseBridgeMessage } from '../../src/background/bridge-messages';
-import { MAX_REPORTED_REJECTIONS, type TransformStats } from '../../src/shared/messages';
+import { MAX_REPORTED_REJECTIONS } from '../../src/shared/messages';
+import { transformStats } from '../transform-stats';
 
-const stats: TransformStats = {
-  id: 'receive-video-2',
-  side: 'receive',
-  kind: 'video',
-  protected: 3,
-  unencrypted: 0,
-  undecryptable: 0,
-  dropped: 0,
-  passthrough: 0,
-  echoed: 0,
-  status: 'encrypted',
-};
+const stats = transformStats({ id: 'receive-video-2', protected: 3, status: 'encrypted' });
 
 const parse = (message: unknown) => parseBridgeMessage(message, 1);
 
