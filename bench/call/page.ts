@@ -148,7 +148,7 @@ function transformOptions(
   mode: Mode,
   side: Side,
   kind: Kind,
-  stream: { trackId: string; participant: string; id: string },
+  stream: { trackId: string; participant: string; n: number },
 ): BenchTransformOptions & Record<string, unknown> {
   const bench = { side, kind };
   switch (mode) {
@@ -161,7 +161,8 @@ function transformOptions(
         ...(kind === 'video' ? { codec: 'vp8' } : {}),
       };
     case 'framelock':
-      return { bench, side, kind, id: `${side}-${stream.id}`, trackId: stream.trackId };
+      // An id of the shape our page script gives (`TRANSFORM_ID_PATTERN`): the worker refuses any other.
+      return { bench, side, kind, id: `${side}-${kind}-${stream.n}`, trackId: stream.trackId };
     default:
       return { bench };
   }
@@ -208,7 +209,7 @@ export async function startCall(config: CallConfig): Promise<{ firstFrameMs: num
     if (worker) {
       sender.transform = new RTCRtpScriptTransform(
         worker,
-        transformOptions(mode, 'send', track.kind as Kind, { trackId: track.id, participant: 'alice', id: track.kind }),
+        transformOptions(mode, 'send', track.kind as Kind, { trackId: track.id, participant: 'alice', n: 1 }),
       );
     }
   }
@@ -235,7 +236,7 @@ export async function startCall(config: CallConfig): Promise<{ firstFrameMs: num
         transformOptions(mode, 'receive', event.track.kind as Kind, {
           trackId: event.track.id,
           participant: 'alice',
-          id: event.track.kind,
+          n: 1,
         }),
       );
     }
@@ -436,11 +437,11 @@ export async function scaleSetup(
     streams.push({
       id: i,
       kind,
-      sendOptions: transformOptions(mode, 'send', kind, { trackId: `t${i}`, participant: `p${i}`, id: String(i) }),
+      sendOptions: transformOptions(mode, 'send', kind, { trackId: `t${i}`, participant: `p${i}`, n: i + 1 }),
       receiveOptions: transformOptions(mode, 'receive', kind, {
         trackId: `t${i}`,
         participant: `p${i}`,
-        id: String(i),
+        n: i + 1,
       }),
     });
   }
