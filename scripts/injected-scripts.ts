@@ -28,23 +28,40 @@ export const SHIPPED_DEFINE: Readonly<Record<string, string>> = {
   __FRAMELOCK_TEST_BUILD__: 'false',
 };
 
-/** Bundles `entry` (relative to the repository) as one self-contained classic script, with `define` applied. */
-async function bundleClassicScript(entry: string, define: Readonly<Record<string, string>>): Promise<string> {
+/** How {@link bundleClassicScript} builds: the shipped scripts take the defaults. */
+export interface ClassicScriptOptions {
+  /** The folder `entry` is relative to and vite's root (the repository by default). */
+  root?: string;
+  define?: Readonly<Record<string, string>>;
+  /** Minified (the default), or readable for tests whose failures should point at the source. */
+  minify?: boolean;
+  /**
+   * Strict mode for the whole script (the default, as vite emits it). A page's own scripts are sloppy; test pages that
+   * imitate them turn it off.
+   */
+  strict?: boolean;
+}
+
+/** Bundles `entry` as one self-contained classic script (an IIFE: no module, no import). */
+export async function bundleClassicScript(
+  entry: string,
+  { root = ROOT, define = {}, minify = true, strict = true }: ClassicScriptOptions = {},
+): Promise<string> {
   const result = await build({
-    root: ROOT,
+    root,
     configFile: false,
     logLevel: 'warn',
     define: { ...define },
     build: {
       write: false,
       target: 'chrome118',
-      minify: true,
+      minify,
       sourcemap: false,
       copyPublicDir: false,
       emptyOutDir: false,
       rollupOptions: {
-        input: path.join(ROOT, entry),
-        output: { format: 'iife', entryFileNames: 'out.js' },
+        input: path.resolve(root, entry),
+        output: { format: 'iife', entryFileNames: 'out.js', ...(strict ? {} : { strict: false }) },
       },
     },
   });
@@ -59,7 +76,7 @@ async function bundleClassicScript(entry: string, define: Readonly<Record<string
 
 /** The transform worker (src/worker/transform.ts) as one classic script: what the page script starts. */
 export function buildWorkerSource(define: Readonly<Record<string, string>> = SHIPPED_DEFINE): Promise<string> {
-  return bundleClassicScript('src/worker/transform.ts', define);
+  return bundleClassicScript('src/worker/transform.ts', { define });
 }
 
 /** The injected scripts by their path in the extension; the page script holds the worker's source as a string. */
@@ -69,7 +86,7 @@ export async function buildInjectedScripts(
   const worker = await buildWorkerSource(define);
   const withWorker = { ...define, __FRAMELOCK_WORKER_SOURCE__: JSON.stringify(worker) };
   return {
-    [BRIDGE_SCRIPT_FILE]: await bundleClassicScript('src/content/bridge.ts', define),
-    [PAGE_SCRIPT_FILE]: await bundleClassicScript('src/page/main.ts', withWorker),
+    [BRIDGE_SCRIPT_FILE]: await bundleClassicScript('src/content/bridge.ts', { define }),
+    [PAGE_SCRIPT_FILE]: await bundleClassicScript('src/page/main.ts', { define: withWorker }),
   };
 }

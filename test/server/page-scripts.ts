@@ -5,9 +5,8 @@
  * Built with vite's `build` API, as scripts/injected-scripts.ts builds the extension's injected scripts, once per
  * process and only when a page first asks for one.
  */
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Rolldown } from 'vite';
+import { bundleClassicScript } from '../../scripts/injected-scripts.ts';
 
 const PAGES_DIR = fileURLToPath(new URL('../pages/', import.meta.url));
 
@@ -31,7 +30,7 @@ export function pageScript(pathname: string): Promise<string> | undefined {
   if (entry === undefined) return undefined;
   let script = built.get(entry);
   if (script === undefined) {
-    script = bundleClassicScript(path.join(PAGES_DIR, entry));
+    script = bundlePageScript(entry);
     // A failed build is not cached: the next request tries again (after the file is fixed, in watch-like use).
     script.catch(() => built.delete(entry));
     built.set(entry, script);
@@ -40,33 +39,10 @@ export function pageScript(pathname: string): Promise<string> | undefined {
 }
 
 /**
- * Bundles `entry` as one classic script. Not minified, so that a test's failure points at readable code. And not
- * strict: vite wraps modules in `"use strict"` by default, but a page's own script is sloppy, and the attacks count on
- * it (a `delete` of a non-configurable property is false there, not a TypeError).
+ * Bundles `entry` as one classic script, as the extension's own are built. Not minified, so that a test's failure
+ * points at readable code. And not strict: vite wraps modules in `"use strict"` by default, but a page's own script is
+ * sloppy, and the attacks count on it (a `delete` of a non-configurable property is false there, not a TypeError).
  */
-async function bundleClassicScript(entry: string): Promise<string> {
-  const result = await build({
-    root: PAGES_DIR,
-    configFile: false,
-    logLevel: 'warn',
-    build: {
-      write: false,
-      target: 'chrome118',
-      minify: false,
-      sourcemap: false,
-      copyPublicDir: false,
-      emptyOutDir: false,
-      rollupOptions: {
-        input: entry,
-        output: { format: 'iife', entryFileNames: 'out.js', strict: false },
-      },
-    },
-  });
-  const outputs = (Array.isArray(result) ? result : [result]) as Rolldown.RolldownOutput[];
-  const chunks = outputs.flatMap((o) => o.output).filter((item) => item.type === 'chunk');
-  const [chunk] = chunks;
-  if (chunk === undefined || chunks.length !== 1 || !chunk.isEntry) {
-    throw new Error(`${entry}: expected one self-contained script, got ${chunks.length} chunks`);
-  }
-  return chunk.code;
+function bundlePageScript(entry: string): Promise<string> {
+  return bundleClassicScript(entry, { root: PAGES_DIR, minify: false, strict: false });
 }
