@@ -41,20 +41,7 @@ vi.mock('webextension-polyfill', async () => {
         getManifest: () => ({ version: '0.1.0' }),
       },
       storage: {
-        session: {
-          get: async (keys: string | string[] | null) => {
-            const wanted = keys === null ? [...fakes.session.keys()] : typeof keys === 'string' ? [keys] : keys;
-            const out: Record<string, unknown> = {};
-            for (const key of wanted) if (fakes.session.has(key)) out[key] = structuredClone(fakes.session.get(key));
-            return out;
-          },
-          set: async (items: Record<string, unknown>) => {
-            for (const [key, value] of Object.entries(items)) fakes.session.set(key, structuredClone(value));
-          },
-          remove: async (keys: string[]) => {
-            for (const key of keys) fakes.session.delete(key);
-          },
-        },
+        session: (await import('./fake-session-storage')).fakeSessionStorage(fakes.session),
       },
       action: { setTitle: async () => {}, setBadgeBackgroundColor: async () => {}, setBadgeText: async () => {} },
       tabs: { onRemoved: none },
