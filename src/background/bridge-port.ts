@@ -22,7 +22,7 @@ import { isNormalizedOrigin } from '../shared/origin';
 import { parseBridgeMessage } from './bridge-messages';
 import { clockNow } from './clock';
 import { MAX_EPOCHS_AHEAD } from './constants';
-import { epochKeyBytes } from './keys';
+import { epochKeyBytes, roomTagBytes } from './keys';
 import { countRejection } from './rejections';
 import type { RoomRecord, SiteRecord } from './site-record';
 import { addProblem, getSite, roomOf } from './sites';
@@ -91,7 +91,12 @@ async function sendEpochKeys(connection: Connection, room: RoomRecord, epochs: r
       wipe(bytes);
     }
   }
-  send(connection.port, { type: 'epoch-keys', room: roomName(room), now, keys });
+  const tag = await roomTagBytes(room.roomKey);
+  try {
+    send(connection.port, { type: 'epoch-keys', room: roomName(room), roomTag: bytesToBase64(tag), now, keys });
+  } finally {
+    wipe(tag);
+  }
 }
 
 /** Sends the connection the keys of its room around the current epoch, or tells it there are none. */

@@ -169,6 +169,24 @@ export async function epochKeyBytes(roomKey: CryptoKey, epoch: number): Promise<
   return hkdf(roomKey, info, EPOCH_KEY_LENGTH);
 }
 
+/** HKDF info label of the room tag (protocol v4: docs/forward-secrecy.md, "Verification"). */
+export const ROOM_TAG_INFO_LABEL = 'Framelock v4 room tag';
+/** Bytes of the room tag. */
+export const ROOM_TAG_LENGTH = 16;
+
+/**
+ * The room tag: HKDF-SHA256(room key, info = UTF-8({@link ROOM_TAG_INFO_LABEL}), 16 bytes). The content bridge mixes it
+ * into the per-call words, so those words also name the room: two calls on different passphrases or rooms never show
+ * the same words. It opens nothing (no frame, no exchange message), and tells a passphrase guesser no more than a
+ * recorded frame does.
+ *
+ * @returns fresh bytes owned by the caller, who must wipe them once sent.
+ */
+export async function roomTagBytes(roomKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
+  assertRoomKey(roomKey, 'roomTagBytes');
+  return hkdf(roomKey, utf8.encode(ROOM_TAG_INFO_LABEL), ROOM_TAG_LENGTH);
+}
+
 /**
  * The room key's safety words: {@link SAFETY_WORD_COUNT} words (55 bits) of HKDF-SHA256(room key, info =
  * UTF-8({@link SAFETY_WORDS_INFO_LABEL})). Participants who read the same words aloud hold the same room key; a

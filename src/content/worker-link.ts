@@ -39,6 +39,10 @@ export interface WorkerLinkOptions {
   onTrusted(): void;
   onKeyRequest(request: KeyRequest): Promise<void>;
   onStats(stats: TransformStats[]): void;
+  /** The worker carried our control message `id` on every stream (docs/forward-secrecy.md). */
+  onControlSent(id: number): void;
+  /** The worker reassembled a control message from a remote sender's frames: untrusted bytes. */
+  onControlReceived(untrustedBytes: Uint8Array): Promise<void>;
   /** The stopped worker was let go: what was pending for it is dropped (the new one asks for what it needs). */
   onRestart(): void;
   /** Stops the liveness watch (the bridge is torn down). */
@@ -101,7 +105,7 @@ export class WorkerLink {
 
   /** A message on the worker's port: before the worker proved the nonce, only its hello counts. */
   async #onMessage(untrustedMessage: unknown): Promise<void> {
-    const { rejections, onKeyRequest, onStats } = this.#options;
+    const { rejections, onKeyRequest, onStats, onControlSent, onControlReceived } = this.#options;
     const checked = parseWorkerMessage(untrustedMessage);
     if (!checked.ok) {
       rejections.count(this.#trusted ? checked.reason : 'worker_unproven');
@@ -117,6 +121,10 @@ export class WorkerLink {
       await onKeyRequest(m);
     } else if (m.type === 'stats') {
       onStats(m.stats);
+    } else if (m.type === 'control-sent') {
+      onControlSent(m.id);
+    } else if (m.type === 'control-received') {
+      await onControlReceived(m.bytes);
     } else {
       rejections.count('worker_invalid'); // a second hello: the worker says it once
     }

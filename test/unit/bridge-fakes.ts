@@ -137,6 +137,7 @@ export function epochKeys(room = 'room-a', now = Date.now(), epochs?: number[]) 
   return {
     type: 'epoch-keys',
     room,
+    roomTag: epochKey(0xee),
     now,
     keys: (epochs ?? [current - 1, current, current + 1]).map((epoch) => ({ epoch, key: epochKey(epoch % 256) })),
   };

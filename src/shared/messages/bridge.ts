@@ -9,14 +9,14 @@ import { MAX_ORIGIN_INPUT_LENGTH } from '../origin';
 import type { SiteProblem } from './problems';
 import { type BridgeRejectionReason, MAX_REPORTED_REJECTIONS } from './rejections';
 import { boundedString, messageOf } from './schema';
-import { TransformStatsListSchema } from './stats';
+import { CallStatusSchema, TransformStatsListSchema } from './stats';
 
 /** The runtime port a content bridge opens to the background; the background accepts ports of this name only. */
 export const BRIDGE_PORT_NAME = 'framelock-bridge';
 
 /** An epoch number (`epochAt`: whole epochs since the Unix epoch). */
 const EpochSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
-/** 16 bytes in base64 (an epoch base key, RFC 9605 `base_key` of AES-128 suites): 22 characters and "==". */
+/** 16 bytes in base64 (an epoch base key, RFC 9605 `base_key` of AES-128 suites, or a room tag): 22 characters and "==". */
 const Base64KeySchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]{21}[AQgw]==$/));
 
 /** What the background sends a content bridge. The bridge checks it: the port is ours, but a bug must fail closed. */
@@ -24,11 +24,13 @@ export const BackgroundToBridgeSchema = messageOf([
   /**
    * Epoch base keys of the frame's room (16 bytes each, base64), for the epochs around the background's clock.
    * `room` names the room key they come from (label and when its passphrase was set): when it changes, everything
-   * keyed before is dropped. `now` is the background's clock (ms), which the bridge follows.
+   * keyed before is dropped. `roomTag` (16 bytes, base64) is the room's tag for the per-call words
+   * (src/background/keys.ts `roomTagBytes`). `now` is the background's clock (ms), which the bridge follows.
    */
   v.strictObject({
     type: v.literal('epoch-keys'),
     room: boundedString(512),
+    roomTag: Base64KeySchema,
     now: v.pipe(v.number(), v.finite()),
     keys: v.pipe(v.array(v.strictObject({ epoch: EpochSchema, key: Base64KeySchema })), v.maxLength(4)),
   }),
@@ -55,6 +57,8 @@ export const BRIDGE_PROBLEMS = [
   'clock_skew',
   'worker_stopped',
   'worker_restarted',
+  'older_peer',
+  'not_sending',
 ] as const satisfies readonly SiteProblem[];
 /** A bridge asks ahead for at most this many epochs at once (it asks for the window around its clock: 3). */
 export const MAX_EPOCHS_PER_REQUEST = 4;
@@ -70,6 +74,8 @@ const ReportedCountSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1), v
  */
 export const BridgeToBackgroundSchema = messageOf([
   v.strictObject({ type: v.literal('stats'), stats: TransformStatsListSchema }),
+  /** This frame's call (docs/forward-secrecy.md), whenever it changes; without `call`: the call ended. */
+  v.strictObject({ type: v.literal('call'), call: v.optional(CallStatusSchema) }),
   /** Keys for epochs the bridge is about to need (the background sends only those near its own clock). */
   v.strictObject({
     type: v.literal('epoch-keys-request'),

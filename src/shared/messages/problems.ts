@@ -32,6 +32,12 @@
  *   stays only when it could not.
  * - `worker_restarted`: the page's transform worker stopped and Framelock started a new one: the call carried no media
  *   for a few seconds and is protected again (with new sender keys). A notice: nothing left unprotected.
+ * - `older_peer`: media arrived from a participant running an older Framelock (format v1-v3, whose keys come from the
+ *   passphrase alone and are not forward secret). This version never reads or sends such media: that participant
+ *   must update. Their media shows as cannot decrypt.
+ * - `not_sending`: this tab receives protected media but sends none. The key exchange travels inside each
+ *   participant's own media, so the others cannot send this participant their keys: keep a microphone on (muted is
+ *   fine) or a camera.
  * - `site_processing_bypassed`: the site set its own transform or encoded streams on a protected sender or receiver;
  *   Framelock kept its encryption, so the site's own media processing (its effects or its own encryption) does not
  *   run. A notice: media stays protected.
@@ -48,6 +54,8 @@ export const SITE_PROBLEMS = [
   'unsafe_frame',
   'worker_stopped',
   'worker_restarted',
+  'older_peer',
+  'not_sending',
   'site_processing_bypassed',
 ] as const;
 export type SiteProblem = (typeof SITE_PROBLEMS)[number];
@@ -78,4 +86,6 @@ export const UNPROTECTING_PROBLEMS: readonly SiteProblem[] = [
   'cross_origin_frame',
   'unsafe_frame_call',
   'worker_stopped',
+  'older_peer',
+  'not_sending',
 ];

@@ -60,6 +60,8 @@ export const TransformStatsSchema = record({
       v.maxLength(MAX_KIDS_PER_TRANSFORM),
     ),
   ),
+  /** Receive: frames of a participant running an older Framelock (format v1-v3, without forward secrecy) arrived. */
+  olderFormat: v.optional(v.boolean()),
   /** Receive: the status a person should see. */
   status: v.picklist(['encrypted', 'undecryptable', 'unencrypted', 'waiting']),
 });
@@ -67,6 +69,28 @@ export type TransformStats = v.InferOutput<typeof TransformStatsSchema>;
 
 /** One report's counters: one entry per transform of the frame. */
 export const TransformStatsListSchema = v.pipe(v.array(TransformStatsSchema), v.maxLength(MAX_TRANSFORMS_PER_REPORT));
+
+/** A participant as the per-call view names it: two words of its ephemeral public key's fingerprint. */
+const FingerprintSchema = v.pipe(v.string(), v.regex(/^[a-z]{3,8} [a-z]{3,8}$/));
+/** At most this many other participants in one call view (src/content/exchange/constants.ts bounds members). */
+export const MAX_CALL_MEMBERS = 256;
+
+/**
+ * One frame's call, as its bridge sees it (docs/forward-secrecy.md): the per-call words (when there is at least one
+ * other participant), our own fingerprint, and each other participant with whether we hold its current sender key.
+ * `sending` is false while this participant has no sender that carries the key exchange (a listener: nobody can send it
+ * keys).
+ */
+export const CallStatusSchema = record({
+  words: v.optional(v.pipe(v.array(v.pipe(v.string(), v.regex(/^[a-z]{3,8}$/))), v.length(5))),
+  you: FingerprintSchema,
+  sending: v.boolean(),
+  members: v.pipe(
+    v.array(record({ fingerprint: FingerprintSchema, keyed: v.boolean() })),
+    v.maxLength(MAX_CALL_MEMBERS),
+  ),
+});
+export type CallStatus = v.InferOutput<typeof CallStatusSchema>;
 
 /**
  * What the background keeps of a tab (`storage.session`, `tab:<id>`) and shows in the popup. Only the background writes
@@ -82,6 +106,8 @@ export const TabStatusSchema = v.object({
   unprotectedFrames: v.optional(v.array(v.string())),
   /** With `clock_skew`: how many epochs the farthest sender seen was from our clock (signed, -8..7). */
   clockSkew: v.optional(v.number()),
+  /** The call of each frame of the tab that has one (usually one), by the frame's id. */
+  calls: v.optional(v.array(CallStatusSchema)),
   /** The room this tab's frames are keyed for, when the site has one. */
   room: v.optional(v.string()),
   /** The top-level document these counters are from (a reload or navigation starts over). */

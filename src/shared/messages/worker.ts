@@ -23,6 +23,24 @@ export const TRANSFORM_ID_PATTERN = /^(?:send|receive)-(?:audio|video|unnamed)-[
  */
 export const MAX_RESUMED_RECEIVERS = 256;
 
+/**
+ * The largest in-band control message (docs/forward-secrecy.md, "The in-band channel"): a STATE wrapping a sender key
+ * to 255 members is 7.7 KB sealed; twice that leaves room and still bounds what a page's worker can make the bridge
+ * parse.
+ */
+export const MAX_CONTROL_MESSAGE_BYTES = 16_384;
+/** A participant id (44 bits, drawn by the bridge per call: docs/forward-secrecy.md, "KID"). */
+export const ParticipantSchema = v.pipe(v.bigint(), v.minValue(0n), v.maxValue((1n << 44n) - 1n));
+/** A sender key generation, counted from 0 in a call. */
+const GenerationSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+/** The worker's id of an outgoing control message (the bridge numbers them). */
+const ControlIdSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+/** Control message bytes: never empty, at most {@link MAX_CONTROL_MESSAGE_BYTES}. */
+const ControlBytesSchema = v.pipe(
+  v.instance(Uint8Array),
+  v.check((bytes) => bytes.length > 0 && bytes.length <= MAX_CONTROL_MESSAGE_BYTES),
+);
+
 /** A KID: RFC 9605 §4.3 allows 64 bits. */
 const KidSchema = v.pipe(v.bigint(), v.minValue(0n), v.maxValue(MAX_U64));
 /** A transform's id as the worker names it, at most 32 characters ({@link TRANSFORM_ID_PATTERN}). */
@@ -51,6 +69,13 @@ export const WorkerToBridgeSchema = messageOf([
   }),
   /** The counters of every transform, every second (also the worker's heartbeat). */
   v.strictObject({ type: v.literal('stats'), stats: TransformStatsListSchema }),
+  /** Every stream of ours that sent frames lately has carried control message `id` once (control-outbox.ts). */
+  v.strictObject({ type: v.literal('control-sent'), id: ControlIdSchema }),
+  /**
+   * A control message reassembled from a remote sender's frames: untrusted bytes (anyone on the path can put chunks in
+   * a frame the worker cannot authenticate yet); the bridge opens them under the epoch's control key or drops them.
+   */
+  v.strictObject({ type: v.literal('control-received'), bytes: ControlBytesSchema }),
 ]);
 export type WorkerToBridge = v.InferOutput<typeof WorkerToBridgeSchema>;
 
@@ -85,6 +110,24 @@ export const BridgeToWorkerSchema = messageOf([
     reason: v.picklist(['epoch', 'rate']),
     distance: v.optional(v.pipe(v.number(), v.integer(), v.minValue(-8), v.maxValue(7))),
   }),
+  /**
+   * A call began (docs/forward-secrecy.md): our participant id, which our senders' KIDs carry; a new one means a new
+   * call, whose senders start over.
+   */
+  v.strictObject({ type: v.literal('call'), participant: ParticipantSchema }),
+  /**
+   * Our senders send under sender key generation `current` from now on; `next`, when given, is the one they switch to
+   * next, whose keys they ask for ahead so the switch loses no frame.
+   */
+  v.strictObject({
+    type: v.literal('generation'),
+    current: GenerationSchema,
+    next: v.optional(GenerationSchema),
+  }),
+  /** A sender key generation (ours or a remote participant's) is over: its frame keys are dropped. */
+  v.strictObject({ type: v.literal('retire'), participant: ParticipantSchema, generation: GenerationSchema }),
+  /** A sealed control message for our senders to carry in-band (control-outbox.ts). */
+  v.strictObject({ type: v.literal('control-send'), id: ControlIdSchema, bytes: ControlBytesSchema }),
   /** The current epoch (at every boundary); the worker moves its senders to it and erases keys older than epoch - 1. */
   v.strictObject({ type: v.literal('epoch'), epoch: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) }),
   /** No key material at all (site disabled): send nothing, decrypt nothing. */
