@@ -112,3 +112,18 @@ export const MAX_ENDPOINTS = 512;
 export const TRANSFORM_STALE_MS = 5_000;
 /** Track ids remembered with their first receiver, to notice an id that repeats (oldest forgotten first). */
 export const MAX_TRACK_IDS = 4_096;
+
+// --- The call (call-link.ts, docs/forward-secrecy.md) ---
+
+/**
+ * A call ends when no transform ran in the frame for this long: its keys are erased and the next media starts a new
+ * call. Long enough for a site that tears its connections down and builds them again (an ICE restart, a switch of
+ * SFU) to stay in one call; short enough that a call the user left is over within a minute.
+ */
+export const CALL_IDLE_MS = 60_000;
+/** How often the call runs its timers (hellos, leaves, debounced re-keys, switches): a quarter of a second. */
+export const CALL_TICK_MS = 250;
+/** The popup hears of a changed call at most this often: members come in bursts when a call starts. */
+export const CALL_STATUS_INTERVAL_MS = 500;
+/** A call problem (`not_sending`, `older_peer`) that still holds is reported again at most this often. */
+export const PROBLEM_REPEAT_MS = 5_000;

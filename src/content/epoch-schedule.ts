@@ -28,6 +28,8 @@ export class EpochSchedule {
   readonly #options: EpochScheduleOptions;
   /** Which room key the epoch keys come from (`BackgroundToBridge`); undefined: no key. */
   #room: string | undefined;
+  /** The room's tag for the per-call words (16 bytes), with the keys. */
+  #roomTag: Uint8Array | undefined;
   /** Epoch base keys of the window around `#epoch`, as non-extractable HKDF keys. */
   readonly #keys = new Map<number, CryptoKey>();
   /** The current epoch by the background's clock; undefined until keys came. */
@@ -46,6 +48,11 @@ export class EpochSchedule {
   /** The room the keys come from; undefined while there is no key. */
   get room(): string | undefined {
     return this.#room;
+  }
+
+  /** The room's tag (16 bytes) for the per-call words; undefined while there is no key. */
+  get roomTag(): Uint8Array | undefined {
+    return this.#roomTag;
   }
 
   /** The current epoch by the background's clock; undefined until keys came. */
@@ -77,11 +84,14 @@ export class EpochSchedule {
         wipe(bytes);
       }
     }
+    const roomTag = base64ToBytes(m.roomTag);
+    if (roomTag.length !== EPOCH_KEY_BYTES) return false;
     // Another room key (a new passphrase, another room): nothing keyed before may be used again.
     if (m.room !== this.#room) {
       if (this.#room !== undefined) this.drop();
       this.#room = m.room;
     }
+    this.#roomTag = roomTag;
     this.#clockOffset = m.now - this.#options.timers.now();
     for (const [epoch, key] of imported) this.#keys.set(epoch, key);
     this.#onBoundary();
@@ -91,6 +101,7 @@ export class EpochSchedule {
   /** Forgets every key (`dropKeys`): the worker drops everything it would send and decrypts nothing. */
   drop(): void {
     this.#room = undefined;
+    this.#roomTag = undefined;
     this.#epoch = undefined;
     this.#keys.clear();
     this.#options.timers.clearTimeout(this.#boundaryTimer);

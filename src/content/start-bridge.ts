@@ -17,6 +17,7 @@
 import * as v from 'valibot';
 import { BackgroundToBridgeSchema, type BridgeToBackground } from '../shared/messages';
 import { BackgroundLink, type RuntimePort } from './background-link';
+import { CallLink } from './call-link';
 import { RejectionTally } from './checks';
 import { EpochSchedule } from './epoch-schedule';
 import { listenForHandoff } from './handoff';
@@ -84,13 +85,23 @@ export function startBridge(env: BridgeEnvironment): void {
     timers,
     signal,
     requestKeys: (wanted) => toBackground({ type: 'epoch-keys-request', epochs: wanted }),
-    onEpoch: (epoch) => worker.post({ type: 'epoch', epoch }),
+    // Epoch keys seal only the call's exchange (src/content/exchange): the worker needs no epoch.
+    onEpoch: () => {},
     onDrop: () => {
+      call.end();
       quota.forgetSenders();
       worker.post({ type: 'no-key' });
     },
   });
-  const keys = new KeyServer({ unsafeRealm, epochs, quota, toWorker: (message) => worker.post(message) });
+  const call: CallLink = new CallLink({
+    unsafeRealm,
+    timers,
+    epochs,
+    toWorker: (message) => worker.post(message),
+    toBackground,
+    onKeys: () => void keys.answerPending(),
+  });
+  const keys = new KeyServer({ unsafeRealm, call, quota, toWorker: (message) => worker.post(message) });
   /** The nonce of the document_start hand-off (in the hello events, before any page script runs). */
   const handoffNonce = newNonce();
   const worker: WorkerLink = new WorkerLink({
@@ -105,18 +116,28 @@ export function startBridge(env: BridgeEnvironment): void {
     toBackground,
     onTrusted: () => {
       worker.post({ type: 'settings', strict: settings.strict });
-      if (epochs.epoch !== undefined) worker.post({ type: 'epoch', epoch: epochs.epoch });
     },
     onKeyRequest: (request) => keys.answer(request),
-    onStats: createStatsRelay({
-      unsafeRealm,
-      timers,
-      indicator,
-      toBackground,
-      noteAuthenticated: (id) => worker.noteAuthenticated(id),
-      prove: (endpoint, sender) => quota.prove(endpoint, sender),
-    }),
-    onRestart: () => keys.forgetPending(),
+    onStats: (stats) => {
+      relayStats(stats);
+      void call.noteStats(stats);
+    },
+    onControlSent: (id) => call.sent(id),
+    onControlReceived: (bytes) => call.received(bytes),
+    onRestart: () => {
+      // A new worker starts its senders over: it must not send under our participant id again (same KIDs, same keys,
+      // counters from 0). Its media starts a new call.
+      call.end();
+      keys.forgetPending();
+    },
+  });
+  const relayStats = createStatsRelay({
+    unsafeRealm,
+    timers,
+    indicator,
+    toBackground,
+    noteAuthenticated: (id) => worker.noteAuthenticated(id),
+    prove: (endpoint, sender) => quota.prove(endpoint, sender),
   });
 
   /** What the background sends: checked against its schema, and nothing taken in an unsafe realm. */

@@ -1,18 +1,18 @@
 /**
  * @module The worker's keys: one SFrameContext per media kind (the frame format fixes the suite per kind), fed with frame
- * keys by the bridge. The worker never holds a base key; it asks the bridge for each KID it needs, at most once per
- * KID while a request is outstanding. As epochs pass, keys older than the previous epoch are retired: their KIDs can
- * never be keyed again in this worker, so a replayed old frame is refused and a counter never restarts.
+ * keys by the bridge. The worker never holds a sender key; it asks the bridge for each KID it needs, at most once per
+ * KID while a request is outstanding. When the bridge retires a sender key generation (a re-key replaced it), the
+ * frame keys of its KIDs are retired: they can never be keyed again in this worker, so a replayed old frame is
+ * refused and a counter never restarts.
  *
  * Keys of a remote sender that never authenticated a frame here (the junk KIDs of a key-request flood, issue 14 §3)
  * are dropped again: after {@link UNPROVEN_KEY_TTL_MS}, or when the transform that asked for them holds more than
  * {@link MAX_UNPROVEN_KEYS_PER_ENDPOINT}. A sender whose frame authenticated is proven (`prove`): its keys stay until
- * their epoch retires, and junk never pushes them out.
+ * their generation retires, and junk never pushes them out.
  */
-import { kidEpoch, kidSenderId, SUITE_FOR_KIND } from '../codecs';
+import { kidEpoch, kidParticipant, kidSenderId, SUITE_FOR_KIND } from '../codecs';
 import { type FrameKeys, SFrameContext } from '../sframe';
 import { dropOldest } from '../shared/collections';
-import { EPOCH_TOLERANCE, epochFromBits } from '../shared/epoch';
 import type { MediaKind } from '../shared/messages/schema';
 import {
   FORGET_REQUEST_MS,
@@ -51,9 +51,9 @@ export class Keyring {
   };
   /** KIDs still waiting for keys, and since when (kept across retries). */
   readonly #firstAsked: Record<MediaKind, Map<bigint, number>> = { audio: new Map(), video: new Map() };
-  /** The epoch of every KID keyed, per kind, to retire them as epochs pass. */
-  readonly #epochs: Record<MediaKind, Map<bigint, number>> = { audio: new Map(), video: new Map() };
-  /** KIDs the bridge refused, and why (forgotten when the request is retried, or at the next epoch). */
+  /** Every KID keyed, per kind (to retire them by sender generation, and to count them). */
+  readonly #keyed: Record<MediaKind, Set<bigint>> = { audio: new Set(), video: new Set() };
+  /** KIDs the bridge refused, and why (forgotten when the request is retried, or at the next retirement). */
   readonly #refused: Record<MediaKind, Map<bigint, Refusal>> = { audio: new Map(), video: new Map() };
   /** Keys held for senders that proved nothing yet: the transform that asked, and when they came (oldest first). */
   readonly #unproven: Record<MediaKind, Map<bigint, { endpoint: string; at: number }>> = {
@@ -115,7 +115,7 @@ export class Keyring {
   }
 
   /**
-   * A frame under `kid` authenticated: its sender is proven, and its keys (of every epoch) are never dropped as junk.
+   * A frame under `kid` authenticated: its sender is proven, and its keys (of every generation) are never dropped as junk.
    * Call it once per KID change, not per frame.
    */
   prove(kind: MediaKind, kid: bigint): void {
@@ -124,7 +124,7 @@ export class Keyring {
     this.#proven.delete(sender);
     this.#proven.add(sender);
     if (this.#proven.size > MAX_PROVEN_SENDERS) dropOldest(this.#proven);
-    // Its other KIDs (the next epoch's, asked ahead) are proven with it.
+    // Its other KIDs (the next generation's, asked ahead) are proven with it.
     for (const other of ['audio', 'video'] as const) {
       for (const held of this.#unproven[other].keys()) {
         if (kidSenderId(held) === sender) this.#unproven[other].delete(held);
@@ -163,7 +163,7 @@ export class Keyring {
     this.#unproven[kind].delete(kid);
     // A key that opened a frame is kept: that frame authenticated (its prove() call is on its way).
     if (!this.#contexts[kind].discardUnusedKey(kid)) return false;
-    this.#epochs[kind].delete(kid);
+    this.#keyed[kind].delete(kid);
     if (this.#lastKeyed[kind] === kid) this.#lastKeyed[kind] = undefined;
     return true;
   }
@@ -186,19 +186,18 @@ export class Keyring {
   }
 
   /**
-   * Installs keys the bridge sent for `kid` of `epoch`. Returns false if they were refused (a KID retired or keyed
-   * before, wrong shape, or an epoch already retired).
+   * Installs keys the bridge sent for `kid`. Returns false if they were refused (a KID retired or keyed before, or of
+   * the wrong shape).
    */
-  async install(kind: MediaKind, kid: bigint, keys: FrameKeys, epoch: number): Promise<boolean> {
+  async install(kind: MediaKind, kid: bigint, keys: FrameKeys): Promise<boolean> {
     const endpoint = this.#requested[kind].get(kid)?.endpoint;
     this.#requested[kind].delete(kid);
     this.#firstAsked[kind].delete(kid);
     this.#refused[kind].delete(kid);
     if (this.#contexts[kind].hasKey(kid)) return true;
-    if (this.#oldestEpoch !== undefined && epoch < this.#oldestEpoch) return false;
     try {
       await this.#contexts[kind].importFrameKeys(kid, keys);
-      this.#epochs[kind].set(kid, epoch);
+      this.#keyed[kind].add(kid);
     } catch {
       return false;
     }
@@ -220,47 +219,43 @@ export class Keyring {
     }
   }
 
-  /** Epochs before this one are retired. */
-  #oldestEpoch: number | undefined;
-
   /**
-   * Moves to `epoch`: retires every key of an epoch before `epoch - 1` (their KIDs can never be keyed again) and
-   * forgets refusals (the next attempt asks again). Returns how many keys were retired.
+   * A sender key generation is over (docs/forward-secrecy.md, "Erasure"): retires the frame keys of every KID of
+   * `participant` whose generation bits are `generation`'s (their KIDs can never be keyed again here) and forgets
+   * refusals. Returns how many keys were retired.
    */
-  advance(epoch: number): number {
-    // Not kept monotonic: after a clock stepped back, senders draw new ids (never-keyed KIDs) for the older epoch.
-    this.#oldestEpoch = epoch - EPOCH_TOLERANCE;
+  retire(participant: bigint, generation: number): number {
+    const bits = generation % 16;
     this.#lastKeyed = { audio: undefined, video: undefined };
     let retired = 0;
     for (const kind of ['audio', 'video'] as const) {
-      for (const [kid, keyEpoch] of this.#epochs[kind]) {
-        if (keyEpoch >= this.#oldestEpoch) continue;
+      for (const kid of this.#keyed[kind]) {
+        if (kidParticipant(kid) !== participant || kidEpoch(kid) !== bits) continue;
         this.#contexts[kind].retireKey(kid);
-        this.#epochs[kind].delete(kid);
+        this.#keyed[kind].delete(kid);
         this.#unproven[kind].delete(kid);
+        this.ownKids.delete(kid);
         retired++;
       }
       this.#refused[kind].clear();
     }
-    for (const kid of this.ownKids) if (epochFromBits(kidEpoch(kid), epoch) === undefined) this.ownKids.delete(kid);
     return retired;
   }
 
   /** How many keys are held now, per kind (for tests and stats). */
   keyCount(kind: MediaKind): number {
-    return this.#epochs[kind].size;
+    return this.#keyed[kind].size;
   }
 
   /** Drops every key (the site was disabled or re-keyed): nothing is sent or decrypted until keys come back. */
   clear(): void {
     this.#contexts = freshContexts();
     this.#lastKeyed = { audio: undefined, video: undefined };
-    for (const maps of [this.#requested, this.#firstAsked, this.#epochs, this.#refused, this.#unproven]) {
+    for (const maps of [this.#requested, this.#firstAsked, this.#keyed, this.#refused, this.#unproven]) {
       maps.audio.clear();
       maps.video.clear();
     }
     this.#proven.clear();
-    this.#oldestEpoch = undefined;
     this.ownKids.clear();
     this.#generation++;
   }

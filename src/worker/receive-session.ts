@@ -4,11 +4,12 @@
  * (remote-kids.ts), what plaintext may pass (plaintext-policy.ts) and when to ask for a keyframe
  * (keyframe-recovery.ts).
  */
-import { inspectFrame, KidMemo, openLocated } from '../codecs';
+import { inspectFrame, KidMemo, kidParticipant, openLocated } from '../codecs';
 import { SFrameError } from '../sframe';
 import type { MediaKind } from '../shared/messages/schema';
 import type { TransformStats } from '../shared/messages/stats';
-import { KEY_GRACE_MS, SIGHTINGS_TO_BELIEVE_KID } from './constants';
+import { KEY_GRACE_MS } from './constants';
+import { ControlInbox } from './control-inbox';
 import { KeyFrameRecovery } from './keyframe-recovery';
 import { PLAINTEXT_DROPPED, PlaintextPolicy } from './plaintext-policy';
 import { RemoteKids } from './remote-kids';
@@ -21,8 +22,10 @@ export class ReceiveSession extends Session {
   readonly #recovery: KeyFrameRecovery;
   /** Whether `kid` (the last KID seen) is one of our own senders' (our media echoed back). */
   #echoed = false;
-  /** With a clock refusal: how many epochs the sender is from us. */
-  #clockSkew: number | undefined;
+  /** Frames of a participant running an older Framelock (format v1-v3) arrived since the last snapshot. */
+  #olderFormat = false;
+  /** Reassembles the key exchange's control messages from remote senders' frames (control-inbox.ts). */
+  readonly #inbox: ControlInbox;
   readonly #now: () => number;
   /** The KID of the last frame parsed, so the next frame with the same KID builds no BigInt. */
   readonly #kidMemo = new KidMemo();
@@ -32,8 +35,9 @@ export class ReceiveSession extends Session {
   constructor(id: string, kind: MediaKind, host: SessionHost, now: () => number = () => Date.now()) {
     super(id, kind, host);
     this.#now = now;
-    this.#remote = new RemoteKids(kind, id, host);
+    this.#remote = new RemoteKids(kind, host);
     this.#recovery = new KeyFrameRecovery(kind, host, now);
+    this.#inbox = new ControlInbox((bytes) => host.onControl(bytes), now);
   }
 
   protected status(): TransformStats['status'] {
@@ -47,14 +51,12 @@ export class ReceiveSession extends Session {
     return 'waiting';
   }
 
-  /** A new epoch began: asks ahead for the next epoch's keys of the senders that decrypted here. */
-  prepare(epoch: number): void {
-    this.#remote.prepare(epoch);
-  }
-
   override snapshot(side: 'send' | 'receive'): TransformStats {
     const stats = super.snapshot(side);
-    if (this.#clockSkew !== undefined) stats.clockSkew = this.#clockSkew;
+    if (this.#olderFormat) {
+      stats.olderFormat = true;
+      this.#olderFormat = false;
+    }
     if (this.trackId !== undefined) stats.trackId = this.trackId;
     if (this.plaintext.strict) stats.strict = true;
     if (this.plaintext.takeInjected()) stats.injected = true;
@@ -84,8 +86,16 @@ export class ReceiveSession extends Session {
           return true;
         }
         if (seen.found === 'not_protected') return this.#plaintext();
+        if (seen.found === 'older_format') {
+          // Framelock v1-v3: keys from the passphrase alone. This version reads none of it (no downgrade).
+          this.#olderFormat = true;
+          return this.#failed('sent by an older Framelock version (not forward secret): it must be updated');
+        }
         return this.#failed(seen.found); // shaped like our frame, but its header does not parse
       }
+      // A chunk of a remote sender's key exchange rides on this frame: reassembled whether or not we can decrypt the
+      // frame yet (a newcomer gets its keys from these). The message's own seal decides whether it is believed.
+      if (seen.found.control !== undefined) this.#inbox.take(kidParticipant(seen.kid), seen.found.control);
       const sightings = this.#remote.sight(seen.kid);
       if (sightings === 1 && this.#plaintextSoFar() && !keyring.has(this.kind, seen.kid)) {
         // A track that has carried plaintext, and a KID never seen before: almost surely plaintext that happens to
@@ -94,15 +104,12 @@ export class ReceiveSession extends Session {
       }
       if (seen.kid !== this.kid) {
         this.kid = seen.kid;
-        this.#echoed = keyring.ownKids.has(seen.kid);
+        // Our own participant id on a remote track: our media echoed back (an SFU loop, a site that plays us back).
+        this.#echoed = kidParticipant(seen.kid) === this.host.call()?.participant;
       }
       if (this.#echoed) this.count('echoed');
       if (!keyring.ensure(this.kind, seen.kid, this.id)) {
         const refusal = keyring.refusal(this.kind, seen.kid);
-        if (refusal?.reason === 'epoch' && sightings >= SIGHTINGS_TO_BELIEVE_KID) {
-          this.#clockSkew = refusal.distance;
-          return this.#failed(`sent for an epoch ${refusal.distance} away from ours: a clock is off`, seen.kid);
-        }
         if (refusal !== undefined) {
           // One frame under a refused KID proves nothing (it may be plaintext that looks like a trailer).
           this.#recovery.missed();
@@ -139,7 +146,6 @@ export class ReceiveSession extends Session {
       this.#remote.count(seen.kid, 'protected');
       this.#remote.noteSender(seen.kid);
       this.plaintext.markAuthenticated();
-      this.#clockSkew = undefined;
       this.#recovery.decrypted(frame.type === 'key');
       return true;
     } catch (error) {

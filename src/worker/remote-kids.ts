@@ -1,13 +1,12 @@
 /**
  * @module A receiver's bookkeeping of the remote KIDs it meets: how often each was sighted (a KID is believed only once
- * it recurs), the counts per KID its counters report, and the sender ids that decrypted here, whose next-epoch keys
- * are asked for ahead. Every map is bounded, oldest forgotten first.
+ * it recurs), the counts per KID its counters report, and which senders proved themselves here. Every map is
+ * bounded, oldest forgotten first.
  */
-import { kidSenderId, makeKid } from '../codecs';
 import { dropOldest } from '../shared/collections';
 import type { MediaKind } from '../shared/messages/schema';
 import type { TransformStats } from '../shared/messages/stats';
-import { MAX_KID_SIGHTINGS, MAX_KIDS_PER_TRACK, MAX_SENDERS_PER_TRACK, SIGHTINGS_TO_BELIEVE_KID } from './constants';
+import { MAX_KID_SIGHTINGS, MAX_KIDS_PER_TRACK, SIGHTINGS_TO_BELIEVE_KID } from './constants';
 import type { SessionHost } from './session';
 
 interface KidCounts {
@@ -17,8 +16,6 @@ interface KidCounts {
 
 export class RemoteKids {
   readonly #kind: MediaKind;
-  /** The transform that asks for keys (the bridge budgets per transform). */
-  readonly #endpoint: string;
   readonly #host: SessionHost;
   /** Counts per remote KID, most recently seen last. */
   readonly #byKid = new Map<bigint, KidCounts>();
@@ -30,12 +27,9 @@ export class RemoteKids {
   /** The last KID sighted and the last sender noted: the same on almost every frame. */
   #lastSighted: bigint | undefined;
   #lastNoted: bigint | undefined;
-  /** Remote sender ids that decrypted here lately (most recent last): their next-epoch keys are asked for ahead. */
-  readonly #senders = new Set<bigint>();
 
-  constructor(kind: MediaKind, endpoint: string, host: SessionHost) {
+  constructor(kind: MediaKind, host: SessionHost) {
     this.#kind = kind;
-    this.#endpoint = endpoint;
     this.#host = host;
   }
 
@@ -77,29 +71,13 @@ export class RemoteKids {
     return [...this.#byKid].map(([kid, counts]) => ({ kid: kid.toString(), ...counts }));
   }
 
-  /** A frame under `kid` decrypted: its sender is proven, and its next epoch's key is asked for if it is new. */
+  /**
+   * A frame under `kid` decrypted: its sender is proven, and its keys stay until their generation retires
+   * (src/worker/keyring.ts). The bridge sends a proven sender's next generation's keys as soon as it holds them.
+   */
   noteSender(kid: bigint): void {
     if (kid === this.#lastNoted) return;
     this.#lastNoted = kid;
-    const { keyring } = this.#host;
-    // Its keys are no junk: they stay until their epoch retires (src/worker/keyring.ts).
-    keyring.prove(this.#kind, kid);
-    const sender = kidSenderId(kid);
-    const known = this.#senders.delete(sender);
-    this.#senders.add(sender);
-    const epoch = this.#host.epoch();
-    if (!known && epoch !== undefined) {
-      // A new sender: ask now for its next epoch's key (later epochs are asked for at each boundary).
-      keyring.ensure(this.#kind, makeKid((epoch + 1) % 16, sender), this.#endpoint);
-    }
-    if (this.#senders.size > MAX_SENDERS_PER_TRACK) dropOldest(this.#senders);
-  }
-
-  /** A new epoch began: asks ahead for the next epoch's keys of the senders that decrypted here. */
-  prepare(epoch: number): void {
-    for (const sender of this.#senders) {
-      this.#host.keyring.ensure(this.#kind, makeKid(epoch % 16, sender), this.#endpoint);
-      this.#host.keyring.ensure(this.#kind, makeKid((epoch + 1) % 16, sender), this.#endpoint);
-    }
+    this.#host.keyring.prove(this.#kind, kid);
   }
 }

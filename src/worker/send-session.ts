@@ -25,10 +25,6 @@ export class SendSession extends Session {
       : 'waiting';
   }
 
-  prepare(epoch: number): void {
-    this.#kids.prepare(epoch);
-  }
-
   /**
    * Our transform was put back after the site removed it: receivers missed frames, or got the site's, and wait for a
    * keyframe. The next frame we protect asks the encoder for one.
@@ -39,12 +35,12 @@ export class SendSession extends Session {
 
   async process(frame: EncodedFrame): Promise<boolean> {
     try {
-      const epoch = this.host.epoch();
-      if (epoch === undefined) {
+      const kid = this.#kids.current();
+      if (kid === undefined) {
+        // No call yet (its keys are on their way), or its track numbers ran out: nothing leaves.
         this.count('dropped');
         return false;
       }
-      const kid = this.#kids.current(epoch);
       this.kid = kid;
       const framing = this.codec.framing(frame);
       if (!this.host.keyring.ensure(this.kind, kid, this.id)) {
@@ -59,9 +55,15 @@ export class SendSession extends Session {
         this.#keyFrameNext = false;
         this.host.requestKeyFrame();
       }
-      // The next epoch's key, asked for now so the switch at the boundary loses no frame.
-      this.#kids.askAhead(epoch);
-      const result = await protectFrame(this.host.keyring.context(this.kind), kid, framing, new Uint8Array(frame.data));
+      // The next generation's key, asked for as soon as it is announced, so the switch loses no frame.
+      this.#kids.askAhead();
+      const data = new Uint8Array(frame.data);
+      // A chunk of the call's key exchange, if one is due on this RTP stream (control-outbox.ts).
+      const control =
+        data.length === 0
+          ? undefined
+          : this.host.outbox.next(`${this.id}:${frame.getMetadata().synchronizationSource ?? 0}`, this.kind, data.length);
+      const result = await protectFrame(this.host.keyring.context(this.kind), kid, framing, data, control);
       if (result.status === 'unprotected') {
         this.count('passthrough');
         return true;

@@ -10,6 +10,7 @@
 import type { MediaKind } from '../shared/messages/schema';
 import type { TransformStats } from '../shared/messages/stats';
 import { CodecWatch } from './codec-watch';
+import type { ControlOutbox } from './control-outbox';
 import type { Keyring } from './keyring';
 
 /** The parts of RTCEncodedVideoFrame / RTCEncodedAudioFrame we use. */
@@ -17,16 +18,32 @@ export interface EncodedFrame {
   data: ArrayBuffer;
   /** Video only: `key` for a keyframe (audio frames have no type). */
   readonly type?: string;
-  getMetadata(): { mimeType?: string };
+  /** `synchronizationSource`: the RTP stream (each simulcast layer has its own). */
+  getMetadata(): { mimeType?: string; synchronizationSource?: number };
+}
+
+/** The call our senders send in, as the bridge described it (docs/forward-secrecy.md). */
+export interface CallState {
+  /** Counts the calls of this worker: a new one means new track numbers. */
+  number: number;
+  participant: bigint;
+  /** The sender key generation our frames go out under. */
+  generation: number;
+  /** The generation we switch to next, once the bridge announced it. */
+  next?: number;
 }
 
 /** What a session needs from its surroundings. */
 export interface SessionHost {
   keyring: Keyring;
-  /** The current key epoch, or undefined before the bridge sent one. */
-  epoch(): number | undefined;
-  /** Random 56-bit sender id (crypto.getRandomValues in the worker). */
-  randomSenderId(): bigint;
+  /** The call, or undefined before the bridge started one (nothing is sent then). */
+  call(): CallState | undefined;
+  /** A track number of the current call, never given twice in it; undefined once they ran out. */
+  newTrack(): number | undefined;
+  /** Control messages our senders carry in-band. */
+  outbox: ControlOutbox;
+  /** A receiver reassembled a control message from a remote sender's frames (untrusted: for the bridge). */
+  onControl(bytes: Uint8Array): void;
   /** Ask the browser for a keyframe: the sender generates one, the receiver asks its peer. Best effort. */
   requestKeyFrame(): void;
 }
@@ -74,9 +91,6 @@ export abstract class Session {
 
   /** Returns true if the frame (possibly rewritten) goes on, false if it must be dropped. Never throws. */
   abstract process(frame: EncodedFrame): Promise<boolean>;
-
-  /** A new epoch began: asks ahead for the keys the coming boundary needs. */
-  abstract prepare(epoch: number): void;
 
   /** Our transform was put back after the site removed it: peers or our decoder missed frames. */
   abstract expectGap(): void;

@@ -3,17 +3,20 @@
  * bundle (the page script carries it: scripts/injected-scripts.ts; no request loads it), it owns every Framelock
  * transform of its page: RTCRtpScriptTransform hands it each sender's and receiver's encoded frames, and a private
  * MessagePort (the first and only port it accepts) connects it to the content bridge, which supplies frame keys. It
- * never sees a passphrase, a room key or an epoch base key.
+ * never sees a passphrase, a room key, an epoch base key or a sender key: only frame keys, and the key exchange's sealed
+ * messages, which it carries in-band (docs/forward-secrecy.md) without being able to open them.
  */
 import * as v from 'valibot';
 import { BridgeToWorkerSchema, type TransformStats, type WorkerToBridge } from '../shared/messages';
 import { PagePortHandoffSchema, TransformOptionsSchema, type WorkerToPage } from '../shared/messages/page-worker';
-import { SENDER_ID_BYTES, SESSION_GRACE_MS, STATS_INTERVAL_MS } from './constants';
+import { MAX_TRACK } from '../codecs';
+import { SESSION_GRACE_MS, STATS_INTERVAL_MS } from './constants';
+import { ControlOutbox } from './control-outbox';
 import { FeedCheck } from './feed';
 import { Keyring } from './keyring';
 import { ReceiveSession } from './receive-session';
 import { SendSession } from './send-session';
-import type { EncodedFrame, SessionHost } from './session';
+import type { CallState, EncodedFrame, SessionHost } from './session';
 
 /** To the page script's Worker object, which the site never gets (src/page/patch.ts reads it). */
 function postToPage(message: WorkerToPage): void {
@@ -25,7 +28,12 @@ let port: MessagePort | undefined;
 let resumed = false;
 /** Receivers that delivered authenticated frames under the worker this one replaced (from `resume`). */
 let authenticatedBefore = new Set<string>();
-let epoch: number | undefined;
+/** The call our senders send in (the bridge starts it); undefined before, and after `no-key`. */
+let call: CallState | undefined;
+/** Calls this worker has seen (a new one gives its senders new track numbers). */
+let calls = 0;
+/** The next track number of the call. */
+let nextTrack = 0;
 /** Strict mode: receivers drop plaintext from the start. */
 let strict = false;
 
@@ -34,6 +42,8 @@ function post(message: WorkerToBridge): void {
 }
 
 const keyring = new Keyring((kid, kind, endpoint) => post({ type: 'keys-request', kid, kind, endpoint }));
+/** The key exchange's messages, carried in-band on every sender (control-outbox.ts). */
+const outbox = new ControlOutbox((id) => post({ type: 'control-sent', id }));
 
 interface Running {
   side: 'send' | 'receive';
@@ -52,13 +62,6 @@ const sessions = new Map<string, Running>();
 /** Transforms without an id (our page script always gives one). */
 let unnamed = 0;
 
-function randomSenderId(): bigint {
-  const bytes = crypto.getRandomValues(new Uint8Array(SENDER_ID_BYTES));
-  let id = 0n;
-  for (const byte of bytes) id = (id << 8n) | BigInt(byte);
-  return id;
-}
-
 /**
  * A message of the bridge, checked against `BridgeToWorkerSchema` although only the bridge holds the other end of the
  * port: a bug must fail closed, never half-install a key.
@@ -68,11 +71,31 @@ async function onBridgeMessage(event: MessageEvent): Promise<void> {
   if (!parsed.success) return;
   const message = parsed.output;
   switch (message.type) {
-    case 'epoch':
-      enterEpoch(message.epoch);
+    case 'call':
+      if (call?.participant === message.participant) break;
+      // A new call: nothing of the last one is used again (its keys, its track numbers, its queued messages).
+      keyring.clear();
+      outbox.clear();
+      nextTrack = 0;
+      call = { number: ++calls, participant: message.participant, generation: 0 };
+      break;
+    case 'generation':
+      if (call === undefined) break;
+      call = {
+        number: call.number,
+        participant: call.participant,
+        generation: message.current,
+        ...(message.next !== undefined ? { next: message.next } : {}),
+      };
+      break;
+    case 'retire':
+      keyring.retire(message.participant, message.generation);
+      break;
+    case 'control-send':
+      outbox.enqueue(message.id, message.bytes);
       break;
     case 'keys':
-      await keyring.install(message.kind, message.kid, message.keys, message.epoch);
+      await keyring.install(message.kind, message.kid, message.keys);
       break;
     case 'keys-refused':
       keyring.refuse(message.kind, message.kid, {
@@ -96,17 +119,11 @@ async function onBridgeMessage(event: MessageEvent): Promise<void> {
         if (session instanceof ReceiveSession) session.plaintext.strict = strict;
       break;
     case 'no-key':
-      epoch = undefined;
+      call = undefined;
       keyring.clear();
+      outbox.clear();
       break;
   }
-}
-
-/** A new epoch (at every boundary, by the bridge's clock): old keys go, the next epoch's are asked for ahead. */
-function enterEpoch(next: number): void {
-  epoch = next;
-  keyring.advance(next);
-  for (const { session } of sessions.values()) session.prepare(next);
 }
 
 /** The page script's hand-off of the bridge's port (the first message on our global scope, and the only one taken). */
@@ -154,8 +171,10 @@ function startTransform(transformer: RTCRtpScriptTransformer): void {
   } else {
     const host: SessionHost = {
       keyring,
-      epoch: () => epoch,
-      randomSenderId,
+      call: () => call,
+      newTrack: () => (nextTrack <= MAX_TRACK ? nextTrack++ : undefined),
+      outbox,
+      onControl: (bytes) => post({ type: 'control-received', bytes }),
       requestKeyFrame: () => {
         const current = running.transformer;
         // Optional calls: Chromium 156's transformer has no generateKeyFrame, whatever the WebWorker lib declares.

@@ -91,14 +91,8 @@ const FrameKeysSchema = v.strictObject({
  * checks it all the same: a bug must fail closed, not half-install a key.
  */
 export const BridgeToWorkerSchema = messageOf([
-  /** Frame keys for a KID of `epoch` (the full epoch number the KID's 4 bits stand for). */
-  v.strictObject({
-    type: v.literal('keys'),
-    kid: KidSchema,
-    kind: MediaKindSchema,
-    epoch: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
-    keys: FrameKeysSchema,
-  }),
+  /** Frame keys for a KID (of our own participant, or of a member whose sender key we hold). */
+  v.strictObject({ type: v.literal('keys'), kid: KidSchema, kind: MediaKindSchema, keys: FrameKeysSchema }),
   /**
    * A KID the bridge will not key: its epoch is outside the accepted window (`distance` epochs from ours, -8..7), or
    * the endpoint that asked (or the whole frame) has spent its budget of new senders for now (`rate`).
@@ -128,8 +122,6 @@ export const BridgeToWorkerSchema = messageOf([
   v.strictObject({ type: v.literal('retire'), participant: ParticipantSchema, generation: GenerationSchema }),
   /** A sealed control message for our senders to carry in-band (control-outbox.ts). */
   v.strictObject({ type: v.literal('control-send'), id: ControlIdSchema, bytes: ControlBytesSchema }),
-  /** The current epoch (at every boundary); the worker moves its senders to it and erases keys older than epoch - 1. */
-  v.strictObject({ type: v.literal('epoch'), epoch: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) }),
   /** No key material at all (site disabled): send nothing, decrypt nothing. */
   v.strictObject({ type: v.literal('no-key') }),
   /** Strict mode on or off for every receiver (see `SiteInfo.strict`). */

@@ -1,0 +1,197 @@
+/**
+ * @module The bridge's side of a call (docs/forward-secrecy.md): it starts a {@link Call} when the frame first carries
+ * media with keys at hand, passes the worker's control messages to it and its sealed messages to the worker, tells the
+ * worker which sender key generation to send under, and ends the call when the keys go, the room changes, the worker
+ * is replaced or no transform ran for {@link CALL_IDLE_MS}. The next media starts a new call: new participant id, new
+ * ephemeral key pair, new sender keys.
+ */
+import type { BridgeToBackground, BridgeToWorker, CallStatus, TransformStats } from '../shared/messages';
+import { CALL_IDLE_MS, CALL_STATUS_INTERVAL_MS, CALL_TICK_MS, PROBLEM_REPEAT_MS } from './constants';
+import type { EpochSchedule } from './epoch-schedule';
+import { Call, type CallHost } from './exchange/call';
+import type { TimerHandle, Timers } from './timers';
+
+export interface CallLinkOptions {
+  /** The frame may be the page's (src/content/unsafe-realm.ts): no call, no key. */
+  unsafeRealm: boolean;
+  timers: Timers;
+  epochs: Pick<EpochSchedule, 'epoch' | 'keyOf' | 'roomTag'>;
+  toWorker(message: BridgeToWorker): void;
+  toBackground(message: BridgeToBackground): void;
+  /** Keys came or went: key requests that waited for them are answered (KeyServer.answerPending). */
+  onKeys(): void;
+  /** Starts a call (tests pass a fake). */
+  startCall?: (host: CallHost) => Promise<Call>;
+}
+
+export class CallLink {
+  readonly #options: CallLinkOptions;
+  #call: Call | undefined;
+  /** A call being started (the key pair is generated asynchronously). */
+  #starting: Promise<Call | undefined> | undefined;
+  /** Bumped by every end(): a call that finishes starting after an end() is dropped at once. */
+  #era = 0;
+  #nextMessageId = 1;
+  #tick: TimerHandle | undefined;
+  /** When a transform last ran in this frame (the worker's counters say so). */
+  #lastTransformAt = 0;
+  #statusTimer: TimerHandle | undefined;
+  #lastStatusAt = -Infinity;
+  readonly #lastProblemAt = new Map<string, number>();
+  /** Whether a sender of ours protected frames in the last report: only then do our exchange messages go out. */
+  #sending = false;
+
+  constructor(options: CallLinkOptions) {
+    this.#options = options;
+  }
+
+  /** The call's participant id, while one runs. */
+  get participant(): bigint | undefined {
+    return this.#call?.pid;
+  }
+
+  /** The HKDF base key of a sender generation (ours or a member's) held now, or undefined. */
+  senderKey(participant: bigint, genBits: number): CryptoKey | undefined {
+    return this.#call?.senderKey(participant, genBits);
+  }
+
+  /** The worker sees frames of `participant`'s generation `genBits` and we hold no key for it. */
+  want(participant: bigint, genBits: number): void {
+    this.#call?.want(participant, genBits);
+  }
+
+  /**
+   * Starts a call unless one runs: when the worker first asks for a key or reports a transform, with epoch keys at
+   * hand (they seal the exchange). Resolves once it runs (or could not start).
+   */
+  async ensure(): Promise<void> {
+    const { unsafeRealm, epochs, timers } = this.#options;
+    if (this.#call !== undefined || unsafeRealm || epochs.epoch === undefined) return;
+    this.#lastTransformAt = timers.now();
+    if (this.#starting === undefined) {
+      const era = this.#era;
+      this.#starting = (this.#options.startCall ?? Call.start)(this.#host()).then(
+        (call) => {
+          this.#starting = undefined;
+          if (era !== this.#era) {
+            call.end();
+            return undefined;
+          }
+          this.#begin(call);
+          return call;
+        },
+        () => {
+          this.#starting = undefined;
+          return undefined;
+        },
+      );
+    }
+    await this.#starting;
+  }
+
+  #begin(call: Call): void {
+    const { toWorker, timers } = this.#options;
+    this.#call = call;
+    toWorker({ type: 'call', participant: call.pid });
+    toWorker({ type: 'generation', current: call.sendingGeneration });
+    this.#tick = timers.setInterval(() => void this.#call?.tick(), CALL_TICK_MS);
+    this.#statusSoon();
+  }
+
+  /** Ends the call: every key of it is erased, and the next media starts a new one. */
+  end(): void {
+    this.#era++;
+    this.#options.timers.clearInterval(this.#tick);
+    this.#tick = undefined;
+    if (this.#call === undefined) return;
+    this.#call.end();
+    this.#call = undefined;
+    this.#options.toBackground({ type: 'call' });
+    this.#options.onKeys();
+  }
+
+  /** The worker carried our control message `id` on all its streams. */
+  sent(id: number): void {
+    this.#call?.sent(id);
+  }
+
+  /** A control message the worker reassembled (untrusted: the call opens it under the control key or drops it). */
+  async received(untrustedBytes: Uint8Array): Promise<void> {
+    await this.#call?.receive(untrustedBytes);
+  }
+
+  /**
+   * The worker's counters, every second: a call starts with the first transform and ends after {@link CALL_IDLE_MS}
+   * without one; a frame that receives protected media but sends none is told it cannot get keys (`not_sending`).
+   */
+  async noteStats(stats: readonly TransformStats[]): Promise<void> {
+    const now = this.#options.timers.now();
+    if (stats.length > 0) {
+      this.#lastTransformAt = now;
+      await this.ensure();
+    } else if (this.#call !== undefined && now - this.#lastTransformAt >= CALL_IDLE_MS) {
+      this.end();
+      return;
+    }
+    const sending = stats.some((t) => t.side === 'send' && t.status === 'encrypted');
+    if (sending !== this.#sending) {
+      this.#sending = sending;
+      this.#statusSoon();
+    }
+    const waiting = stats.some((t) => t.side === 'receive' && t.status !== 'encrypted' && t.dropped + t.undecryptable > 0);
+    if (!sending && waiting && this.#call !== undefined) this.#problem('not_sending');
+    if (stats.some((t) => t.olderFormat === true)) this.#problem('older_peer');
+  }
+
+  #problem(problem: 'not_sending' | 'older_peer'): void {
+    const now = this.#options.timers.now();
+    if (now - (this.#lastProblemAt.get(problem) ?? -Infinity) < PROBLEM_REPEAT_MS) return;
+    this.#lastProblemAt.set(problem, now);
+    this.#options.toBackground({ type: 'problem', problem });
+  }
+
+  #host(): CallHost {
+    const { timers, epochs, toWorker, onKeys } = this.#options;
+    return {
+      now: () => timers.now(),
+      epochs,
+      roomTag: () => epochs.roomTag,
+      send: (sealed) => {
+        const id = this.#nextMessageId++;
+        toWorker({ type: 'control-send', id, bytes: sealed });
+        return id;
+      },
+      onSwitch: (gen) => toWorker({ type: 'generation', current: gen }),
+      onNext: (gen) => {
+        const current = this.#call?.sendingGeneration;
+        if (current !== undefined) toWorker({ type: 'generation', current, next: gen });
+      },
+      onRetire: (participant, generation) => toWorker({ type: 'retire', participant, generation }),
+      onChange: () => {
+        onKeys();
+        this.#statusSoon();
+      },
+    };
+  }
+
+  /** Sends the call's status to the background, at most every {@link CALL_STATUS_INTERVAL_MS}. */
+  #statusSoon(): void {
+    const { timers, toBackground } = this.#options;
+    if (this.#statusTimer !== undefined) return;
+    const wait = Math.max(0, this.#lastStatusAt + CALL_STATUS_INTERVAL_MS - timers.now());
+    this.#statusTimer = timers.setTimeout(() => {
+      this.#statusTimer = undefined;
+      this.#lastStatusAt = timers.now();
+      const call = this.#call;
+      if (call === undefined) return;
+      const status = call.status();
+      const view: CallStatus = {
+        you: status.you,
+        sending: this.#sending,
+        members: status.members.map(({ fingerprint, keyed }) => ({ fingerprint, keyed })),
+        ...(status.words !== undefined ? { words: status.words } : {}),
+      };
+      toBackground({ type: 'call', call: view });
+    }, wait);
+  }
+}
