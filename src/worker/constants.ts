@@ -3,6 +3,7 @@
  * tag lengths, suites) are the format's, in src/codecs/format.ts; the bridge's budgets are in src/content.
  */
 import { SENDER_ID_BITS } from '../codecs/format';
+import type { MediaKind } from '../shared/messages/schema';
 import { MAX_KIDS_PER_TRANSFORM } from '../shared/messages/stats';
 
 // --- The worker's rhythm (transform.ts) ---
@@ -91,3 +92,55 @@ export const MAX_REFUSALS = 256;
 export const STARVED_AFTER_MS = 1_000;
 /** Requests in a row with no frame in between, at most (after 1 + 2 + 4 + 8 + 16 s, a sender that sends nothing is let be). */
 export const MAX_RENEWALS = 5;
+
+// --- The in-band control channel (control-outbox.ts, control-inbox.ts; docs/forward-secrecy.md) ---
+
+/**
+ * Chunk payload per frame, by the kind of the stream that carries it. A message is split at these sizes, the same way
+ * on every stream of a kind, so a receiver moved between simulcast layers mid-message still joins the chunks.
+ * - video 240: near the region's 255-byte maximum. A video frame is split over RTP packets anyway, so a bigger chunk
+ *   costs only its bytes; 240 carry a hello (72 sealed bytes) with five wraps (30 each): a STATE of a call of six in one frame.
+ * - audio 120: an audio frame must fit one RTP packet, and Opus frames are often 60-160 bytes, so half of video's;
+ *   120 still carry a STATE with one wrap.
+ */
+export const CONTROL_CHUNK_BYTES: Readonly<Record<MediaKind, number>> = { video: 240, audio: 120 };
+/**
+ * An audio frame longer than this carries no chunk: with a region (up to 124 bytes), the SFrame header, tag and
+ * trailer it would outgrow one RTP packet (about 1,200 bytes of payload), and an audio frame must fit one.
+ */
+export const CONTROL_AUDIO_FRAME_MAX_BYTES = 1_000;
+/**
+ * The largest control message, sent or reassembled. A STATE is 72 sealed bytes, 30 per wrap and 6 per wanted pid:
+ * 16 KiB hold the wraps of a call of 500. It is 69 video or 137 audio chunks, within the 256 a message can have.
+ */
+export const CONTROL_MESSAGE_MAX_BYTES = 16 * 1_024;
+/**
+ * A sending stream (one RTP stream: a transform's SSRC) that carried no frame this long no longer holds messages back
+ * (a simulcast layer turned off, a track stopped), and is forgotten. Longer than the gaps of a stream still sending:
+ * Opus in DTX sends a frame every 400 ms.
+ */
+export const CONTROL_STREAM_IDLE_MS = 2_000;
+/**
+ * Messages waiting to go out, at most; past that the oldest is dropped and reported as dropped, not as sent. A STATE
+ * says everything its sender knows, so the newer ones in the queue supersede it; a handful is the usual queue.
+ */
+export const MAX_CONTROL_QUEUE = 32;
+/**
+ * A message in reassembly that got no new chunk for this long is dropped: its stream moved on without the missing
+ * chunks (a lost frame, a layer switch), and the sender's next STATE will say it again. Counted from the last new
+ * chunk, not the first, so a long message on a slow layer is not cut off; 10 s are far more than the gap between two
+ * frames of a stream that still sends.
+ */
+export const CONTROL_ASSEMBLY_TIMEOUT_MS = 10_000;
+/**
+ * Messages in reassembly per receiver, at most (oldest started dropped first). One sender's stream carries one message
+ * at a time; 8 leave room for a layer switch and a few senders on one track, and bound a flood to 8 x 16 KiB.
+ */
+export const MAX_CONTROL_ASSEMBLIES = 8;
+/**
+ * A message delivered is not delivered again for this long when its chunks come again: the same message on another
+ * simulcast layer after a switch, or on another stream a moment later. Longer than a message takes on any stream.
+ */
+export const CONTROL_DELIVERED_MEMORY_MS = 30_000;
+/** Deliveries remembered per receiver for that, at most (oldest forgotten first). */
+export const MAX_CONTROL_DELIVERED = 64;
