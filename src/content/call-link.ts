@@ -20,6 +20,10 @@ export interface CallLinkOptions {
   toBackground(message: BridgeToBackground): void;
   /** Keys came or went: key requests that waited for them are answered (KeyServer.answerPending). */
   onKeys(): void;
+  /** A member's new sender key generation came: their tracks are keyed for it ahead (KeyServer.prime). */
+  onMemberKey(participant: bigint, generation: number): void;
+  /** The call ended: what was kept for it goes (KeyServer.forgetCall). */
+  onEnd(): void;
   /** Starts a call (tests pass a fake). */
   startCall?: (host: CallHost) => Promise<Call>;
 }
@@ -106,8 +110,8 @@ export class CallLink {
     if (this.#call === undefined) return;
     this.#call.end();
     this.#call = undefined;
+    this.#options.onEnd();
     this.#options.toBackground({ type: 'call' });
-    this.#options.onKeys();
   }
 
   /** The worker carried our control message `id` on all its streams. */
@@ -151,7 +155,7 @@ export class CallLink {
   }
 
   #host(): CallHost {
-    const { timers, epochs, toWorker, onKeys } = this.#options;
+    const { timers, epochs, toWorker, onKeys, onMemberKey } = this.#options;
     return {
       now: () => timers.now(),
       epochs,
@@ -167,6 +171,7 @@ export class CallLink {
         if (current !== undefined) toWorker({ type: 'generation', current, next: gen });
       },
       onRetire: (participant, generation) => toWorker({ type: 'retire', participant, generation }),
+      onMemberKey,
       onChange: () => {
         onKeys();
         this.#statusSoon();

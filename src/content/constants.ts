@@ -127,3 +127,10 @@ export const CALL_TICK_MS = 250;
 export const CALL_STATUS_INTERVAL_MS = 500;
 /** A call problem (`not_sending`, `older_peer`) that still holds is reported again at most this often. */
 export const PROBLEM_REPEAT_MS = 5_000;
+/**
+ * Remote participants whose tracks the key server keys ahead at each of their new generations (call members are at
+ * most 256: src/content/exchange/constants.ts).
+ */
+export const MAX_PRIMED_PARTICIPANTS = 256;
+/** Tracks per remote participant keyed ahead (audio, camera, screen, their simulcast layers share one track). */
+export const MAX_PRIMED_TRACKS = 16;

@@ -5,11 +5,12 @@
  * does. A KID of a sender whose key we lack waits (the call is told we want it), and is answered when keys come. New
  * senders are budgeted per transform (src/content/key-quota.ts), so junk KIDs cannot make us derive without bound.
  */
-import { isFramelockKid, kidEpoch, kidParticipant, kidSenderId, SUITE_FOR_KIND } from '../codecs';
+import { isFramelockKid, kidEpoch, kidParticipant, kidSenderId, makeKid, SUITE_FOR_KIND } from '../codecs';
 import { deriveFrameKeys } from '../sframe';
 import type { BridgeToWorker } from '../shared/messages';
+import type { MediaKind } from '../shared/messages/schema';
 import type { CallLink } from './call-link';
-import { MAX_PENDING_REQUESTS } from './constants';
+import { MAX_PENDING_REQUESTS, MAX_PRIMED_PARTICIPANTS, MAX_PRIMED_TRACKS } from './constants';
 import type { KeyRequestQuota } from './key-quota';
 import type { KeyRequest } from './worker-link';
 
@@ -30,6 +31,12 @@ export class KeyServer {
   readonly #options: KeyServerOptions;
   /** Key requests waiting for a sender key, by KID and kind (at most {@link MAX_PENDING_REQUESTS}, oldest dropped). */
   readonly #pending = new Map<string, KeyRequest>();
+  /**
+   * The tracks of each remote participant the worker was given keys for (by kind and sender id, i.e. participant and
+   * track), so that a new generation of theirs is keyed before their first frame under it: a frame missed there would
+   * freeze the picture until the next keyframe. Bounded per participant and in all.
+   */
+  readonly #tracks = new Map<bigint, Map<string, { kind: MediaKind; senderId: bigint; endpoint: string }>>();
 
   constructor(options: KeyServerOptions) {
     this.#options = options;
@@ -63,6 +70,38 @@ export class KeyServer {
     // The generation may have been retired, or the call ended, while deriving: never hand out a key of either.
     if (call.senderKey(participant, generation) !== base) return;
     toWorker({ type: 'keys', kid, kind, keys });
+    if (participant !== call.participant) this.#noteTrack(participant, kind, kidSenderId(kid), endpoint);
+  }
+
+  /**
+   * A member's new sender key generation came (`CallHost.onMemberKey`): keys every track of theirs the worker
+   * decrypts for that generation now, before their first frame under it (they switch a moment after sending it).
+   */
+  async prime(participant: bigint, generation: number): Promise<void> {
+    const tracks = this.#tracks.get(participant);
+    if (tracks === undefined) return;
+    for (const { kind, senderId, endpoint } of [...tracks.values()]) {
+      await this.answer({ type: 'keys-request', kid: makeKid(generation % 16, senderId), kind, endpoint });
+    }
+  }
+
+  #noteTrack(participant: bigint, kind: MediaKind, senderId: bigint, endpoint: string): void {
+    let tracks = this.#tracks.get(participant);
+    if (tracks === undefined) {
+      tracks = new Map();
+      this.#tracks.set(participant, tracks);
+      if (this.#tracks.size > MAX_PRIMED_PARTICIPANTS) this.#tracks.delete(this.#tracks.keys().next().value as bigint);
+    }
+    const key = `${kind}:${senderId}`;
+    tracks.delete(key);
+    tracks.set(key, { kind, senderId, endpoint });
+    if (tracks.size > MAX_PRIMED_TRACKS) tracks.delete(tracks.keys().next().value as string);
+  }
+
+  /** The call ended: nothing of it is keyed ahead any more. */
+  forgetCall(): void {
+    this.#tracks.clear();
+    this.#pending.clear();
   }
 
   /** Sender keys came (or went): answers the requests that waited, in order. */

@@ -100,6 +100,8 @@ export function startBridge(env: BridgeEnvironment): void {
     toWorker: (message) => worker.post(message),
     toBackground,
     onKeys: () => void keys.answerPending(),
+    onMemberKey: (participant, generation) => void keys.prime(participant, generation),
+    onEnd: () => keys.forgetCall(),
   });
   const keys = new KeyServer({ unsafeRealm, call, quota, toWorker: (message) => worker.post(message) });
   /** The nonce of the document_start hand-off (in the hello events, before any page script runs). */

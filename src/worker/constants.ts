@@ -2,7 +2,6 @@
  * @module The transform worker's timings and limits, each with its reason. The frame format's numbers (KID layout,
  * tag lengths, suites) are the format's, in src/codecs/format.ts; the bridge's budgets are in src/content.
  */
-import { SENDER_ID_BITS } from '../codecs/format';
 import type { MediaKind } from '../shared/messages/schema';
 import { MAX_KIDS_PER_TRANSFORM } from '../shared/messages/stats';
 
@@ -15,13 +14,6 @@ export const STATS_INTERVAL_MS = 1_000;
  * site removed ours (src/page/watch.ts), usually within milliseconds; the session then goes on.
  */
 export const SESSION_GRACE_MS = 10_000;
-/** A sender id is drawn as this many random bytes: the KID's 56 bits (src/codecs/format.ts). */
-export const SENDER_ID_BYTES = SENDER_ID_BITS / 8;
-
-// --- Sending (send-session.ts, sender-kids.ts) ---
-
-/** A KID holds its epoch mod 16: a sender id serves 16 epochs (2 h 40 min), then a new one is drawn. */
-export const EPOCHS_PER_SENDER_ID = 16;
 
 // --- Every session (codec-watch.ts) ---
 
@@ -44,8 +36,6 @@ export const KEY_GRACE_MS = 3_000;
 export const KEYFRAME_REQUEST_INTERVAL_MS = 1_000;
 /** Remote KIDs a receiver keeps counts for: as many as one report may name per transform. */
 export const MAX_KIDS_PER_TRACK = MAX_KIDS_PER_TRANSFORM;
-/** Remote sender ids a receiver asks next-epoch keys ahead for (the most recent that decrypted here). */
-export const MAX_SENDERS_PER_TRACK = 16;
 /**
  * A receiver believes a KID only once it recurs: plaintext from a participant without Framelock matches the 8 marker
  * bits of our trailer once in 256 frames, and then carries a random KID (random epoch bits, random sender id) that

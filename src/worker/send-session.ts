@@ -62,7 +62,12 @@ export class SendSession extends Session {
       const control =
         data.length === 0
           ? undefined
-          : this.host.outbox.next(`${this.id}:${frame.getMetadata().synchronizationSource ?? 0}`, this.kind, data.length);
+          : this.host.outbox.next(
+              `${this.id}:${frame.getMetadata().synchronizationSource ?? 0}`,
+              this.kind,
+              data.length,
+              Date.now(),
+            );
       const result = await protectFrame(this.host.keyring.context(this.kind), kid, framing, data, control);
       if (result.status === 'unprotected') {
         this.count('passthrough');

@@ -43,7 +43,11 @@ function post(message: WorkerToBridge): void {
 
 const keyring = new Keyring((kid, kind, endpoint) => post({ type: 'keys-request', kid, kind, endpoint }));
 /** The key exchange's messages, carried in-band on every sender (control-outbox.ts). */
-const outbox = new ControlOutbox((id) => post({ type: 'control-sent', id }));
+const outbox = new ControlOutbox({
+  onSent: (id) => post({ type: 'control-sent', id }),
+  // Pushed out of a full queue: it reached nobody. The bridge's next STATE (every hello) says it all again.
+  onDropped: () => {},
+});
 
 interface Running {
   side: 'send' | 'receive';
