@@ -84,6 +84,7 @@ export class ReceiveSession extends Session {
           return true;
         }
         if (seen.found === 'not_protected') return this.#plaintext();
+        if (seen.found === 'older_format') return this.#failed('sent by an older Framelock version');
         return this.#failed(seen.found); // shaped like our frame, but its header does not parse
       }
       const sightings = this.#remote.sight(seen.kid);
