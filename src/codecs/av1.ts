@@ -8,12 +8,13 @@
  * ```
  * sender:    | TD | hdr size | seq header | hdr size | frame payload .............. |
  * protected:      | hdr size | seq header | hdr size'| ciphertext ...| trailer      |   size' = size + trailer
+ *                                                                   (control region included)
  * metadata = for each OBU but temporal delimiters: header (has_size_field bit cleared) || [extension]
  *            || leb128(clear length) || leb128(ciphertext length) || clear bytes
  * ```
  * The sender writes every OBU with a minimal size field and drops temporal delimiters, as the RTP path would.
  */
-import { TAG_LENGTH, trailerLength, writeTrailer } from './format';
+import { TAG_LENGTH, trailerLength, trailerSize, writeTrailer } from './format';
 import { type Framing, genericVideo, type ReceivedLayout, type SenderLayout } from './framing';
 import { leb128Length, pushLeb128, readLeb128, writeLeb128 } from './leb128';
 
@@ -133,7 +134,7 @@ function layout(frame: Uint8Array): SenderLayout {
     codec: 'av1',
     metadata: describe(frame, plan),
     plaintext,
-    write(ciphertext, header, tag) {
+    write(ciphertext, header, tag, control) {
       const starts: number[] = [];
       let at = 0;
       for (const p of plan) {
@@ -150,9 +151,9 @@ function layout(frame: Uint8Array): SenderLayout {
             ciphertext.subarray(ctStart, ctStart + p.encrypted),
           ];
         },
-        tag.length + header.length,
+        trailerSize(header, tag, control),
       );
-      writeTrailer(out, extraAt, header, tag);
+      writeTrailer(out, extraAt, header, tag, control);
       return out;
     },
   };
@@ -160,8 +161,9 @@ function layout(frame: Uint8Array): SenderLayout {
 
 function parse(frame: Uint8Array): ReceivedLayout | undefined {
   const tagLength = TAG_LENGTH.video;
-  const total = trailerLength(frame[frame.length - 1] ?? 0, tagLength);
-  if (total === undefined || frame.length < total) return undefined;
+  const end = frame.length;
+  const total = trailerLength((i) => frame[end - 1 - i], tagLength);
+  if (total === undefined || end < total) return undefined;
   const obus = parseObus(frame, true)?.filter((obu) => obu.type !== OBU_TEMPORAL_DELIMITER);
   const last = obus?.[obus.length - 1];
   if (obus === undefined || last === undefined) return undefined;

@@ -3,7 +3,7 @@
  * bytes are one prefix of the frame (VP8, VP9, Opus, and the generic fallback).
  */
 import type { MediaKind } from '../shared/messages/schema';
-import { type CodecName, TAG_LENGTH, trailerLength, writeTrailer } from './format';
+import { type CodecName, TAG_LENGTH, trailerLength, trailerSize, writeTrailer } from './format';
 import { pushLeb128 } from './leb128';
 
 /** The sender's view of one frame: what stays clear (described canonically), what is encrypted, and the layout. */
@@ -14,8 +14,11 @@ export interface SenderLayout {
   metadata: Uint8Array;
   /** The bytes to encrypt, in order. */
   plaintext: Uint8Array;
-  /** Lays out the protected frame from the ciphertext (same length as `plaintext`), SFrame header and tag. */
-  write(ciphertext: Uint8Array, header: Uint8Array, tag: Uint8Array): Uint8Array;
+  /**
+   * Lays out the protected frame from the ciphertext (same length as `plaintext`), SFrame header, tag and, on a frame
+   * with an odd counter, the control region: the trailer is tag || control || CTR || KID || config (format.ts).
+   */
+  write(ciphertext: Uint8Array, header: Uint8Array, tag: Uint8Array, control?: Uint8Array): Uint8Array;
 }
 
 /** The receiver's view of a frame that is shaped like a protected frame of this framing. */
@@ -23,7 +26,10 @@ export interface ReceivedLayout {
   codec: CodecName;
   /** Recomputed from what arrived; equal to the sender's only if nothing was altered. */
   metadata: Uint8Array;
-  /** The trailer as sent, unescaped: tag || CTR || KID || config (format.ts). Its tag is also `sealed`'s last bytes. */
+  /**
+   * The trailer as sent, unescaped: tag || [control region] || CTR || KID || config (format.ts). Its first Nt bytes
+   * are the tag, which is also `sealed`'s last bytes.
+   */
   trailer: Uint8Array;
   /** ciphertext || tag, ready for AEAD.Decrypt. */
   sealed: Uint8Array;
@@ -66,7 +72,7 @@ function prefixMetadata(prefix: Uint8Array): Uint8Array {
 /**
  * ```
  * sender:   | clear prefix | protected bytes            |
- * protected:| clear prefix | ciphertext                 | tag | CTR | KID | config |
+ * protected:| clear prefix | ciphertext                 | tag | [control] | CTR | KID | config |
  * metadata = leb128(prefix length) || prefix
  * ```
  */
@@ -77,11 +83,11 @@ export function prefixLayout(name: CodecName, frame: Uint8Array, clearLength: nu
     codec: name,
     metadata: prefixMetadata(prefix),
     plaintext: frame.subarray(p),
-    write(ciphertext, header, tag) {
-      const out = new Uint8Array(p + ciphertext.length + tag.length + header.length);
+    write(ciphertext, header, tag, control) {
+      const out = new Uint8Array(p + ciphertext.length + trailerSize(header, tag, control));
       out.set(prefix, 0);
       out.set(ciphertext, p);
-      writeTrailer(out, p + ciphertext.length, header, tag);
+      writeTrailer(out, p + ciphertext.length, header, tag, control);
       return out;
     },
   };
@@ -94,9 +100,10 @@ export function prefixParse(
   clearLength: ClearPrefixLength,
 ): ReceivedLayout | undefined {
   const tagLength = TAG_LENGTH[kind];
-  const total = trailerLength(frame[frame.length - 1] ?? 0, tagLength);
-  if (total === undefined || frame.length < total) return undefined;
-  const bodyEnd = frame.length - total;
+  const end = frame.length;
+  const total = trailerLength((i) => frame[end - 1 - i], tagLength);
+  if (total === undefined || end < total) return undefined;
+  const bodyEnd = end - total;
   const body = frame.subarray(0, bodyEnd);
   const p = Math.min(clearLength(body), bodyEnd);
   const prefix = body.subarray(0, p);

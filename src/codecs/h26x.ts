@@ -10,7 +10,8 @@
  *   depacketizer drops an IDR whose PPS id it cannot read;
  * - in every NAL unit but the last, its last byte: it is never 0x00 in a valid stream, so the escaped ciphertext before
  *   it can never end in a zero byte that a depacketizer would take for part of the next start code.
- * The rest is encrypted; ciphertext and trailer are escaped (escape.ts) so no start code can appear in them.
+ * The rest is encrypted; ciphertext and trailer (with its control region, if any) are escaped (escape.ts) so no start
+ * code can appear in them.
  *
  * A slice whose header does not parse (too short, or a ue(v) of more than 31 leading zeros) keeps only its NAL
  * header clear. The receiver must see that from the protected unit alone, where the sender's failing bits are
@@ -30,7 +31,7 @@
 import { concatBytes } from '../shared/bytes';
 import { BitReader } from './bits';
 import { escapeNal, isEscapeByte, trailingZeros, unescapeNal } from './escape';
-import { TAG_LENGTH, trailerLength, writeTrailer } from './format';
+import { TAG_LENGTH, trailerLength, trailerSize, writeTrailer } from './format';
 import { type Framing, genericVideo, type ReceivedLayout, type SenderLayout } from './framing';
 import { pushLeb128 } from './leb128';
 
@@ -207,7 +208,7 @@ function layout(rules: H26xRules, frame: Uint8Array): SenderLayout {
     codec: rules.name,
     metadata: describe(frame, plan),
     plaintext,
-    write(ciphertext, header, tag) {
+    write(ciphertext, header, tag, control) {
       const parts: Uint8Array[] = [];
       let at = 0;
       plan.forEach((nal, index) => {
@@ -218,9 +219,9 @@ function layout(rules: H26xRules, frame: Uint8Array): SenderLayout {
         at += nal.encrypted;
         const zeros = nal.marker ? MARKER_TRAILING_ZEROS : trailingZeros(frame, unit.start, unit.start + nal.clear);
         if (index === plan.length - 1) {
-          const tail = new Uint8Array(ct.length + tag.length + header.length);
+          const tail = new Uint8Array(ct.length + trailerSize(header, tag, control));
           tail.set(ct, 0);
-          writeTrailer(tail, ct.length, header, tag);
+          writeTrailer(tail, ct.length, header, tag, control);
           parts.push(escapeNal(tail, zeros));
         } else if (nal.encrypted > 0) {
           const tail = new Uint8Array(ct.length + 1);
@@ -235,7 +236,8 @@ function layout(rules: H26xRules, frame: Uint8Array): SenderLayout {
 }
 
 /**
- * Reads the escaped trailer backwards from the end of the last NAL unit. Returns it raw, and where its escaped form
+ * Reads the escaped trailer backwards from the end of the last NAL unit, unescaping lazily: only as many bytes as
+ * trailerLength (format.ts) asks for to measure it, then the rest of it. Returns it raw, and where its escaped form
  * starts (including an escape byte the sender had to put right before it).
  */
 function readEscapedTrailer(
@@ -243,23 +245,24 @@ function readEscapedTrailer(
   unit: NalUnit,
   tagLength: number,
 ): { trailer: Uint8Array; escapedStart: number } | undefined {
+  /** Unescaped bytes from the end: raw[0] is the last. */
   const raw: number[] = [];
-  let want = 1;
   let j = unit.end - 1;
-  while (raw.length < want) {
-    if (j < unit.start) return undefined;
-    if (isEscapeByte(frame, unit.start, j)) {
+  const byteAt = (fromEnd: number): number | undefined => {
+    while (raw.length <= fromEnd) {
+      if (j < unit.start) return undefined;
+      if (isEscapeByte(frame, unit.start, j)) {
+        j--;
+        continue;
+      }
+      raw.push(frame[j] ?? 0);
       j--;
-      continue;
     }
-    raw.push(frame[j] ?? 0);
-    j--;
-    if (raw.length === 1) {
-      const total = trailerLength(raw[0] ?? 0, tagLength);
-      if (total === undefined) return undefined;
-      want = total;
-    }
-  }
+    return raw[fromEnd];
+  };
+  const total = trailerLength(byteAt, tagLength);
+  // trailerLength reads only inside the trailer it measures, so now raw holds exactly `total` bytes.
+  if (total === undefined || byteAt(total - 1) === undefined || raw.length !== total) return undefined;
   let escapedStart = j + 1;
   if (escapedStart - 1 >= unit.start && isEscapeByte(frame, unit.start, escapedStart - 1)) escapedStart--;
   return { trailer: Uint8Array.from(raw.reverse()), escapedStart };

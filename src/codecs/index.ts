@@ -1,5 +1,5 @@
 /**
- * @module Codec-aware framing, Framelock frame format v3 (docs/frame-format.md). Pure code: no DOM, no extension APIs.
+ * @module Codec-aware framing, Framelock frame format v4 (docs/frame-format.md). Pure code: no DOM, no extension APIs.
  */
 import { av1 } from './av1';
 import { type Framing, genericAudio, genericVideo } from './framing';
@@ -9,11 +9,20 @@ import { vp8 } from './vp8';
 import { vp9 } from './vp9';
 
 export { av1 } from './av1';
+export {
+  CONTROL_PAYLOAD_MAX,
+  CONTROL_REGION_OVERHEAD,
+  type ControlChunk,
+  checkControlRegion,
+  makeControlRegion,
+  readControlRegion,
+} from './control-region';
 export * from './format';
 export { type Framing, genericAudio, genericVideo, type ReceivedLayout, type SenderLayout } from './framing';
 export { h264, h265 } from './h26x';
 export { opus } from './opus';
 export {
+  type Inspection,
   inspectFrame,
   KidMemo,
   type Located,

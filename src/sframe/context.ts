@@ -7,7 +7,10 @@
  * +--------+------------------------------+-----+     AAD    = header || metadata             (§4.4.3)
  * ```
  * Sending: each KID has its own counter; a counter is reserved before any await, so concurrent calls never share
- * one, and a context never wraps past 2^64 - 1. Receiving: a replay window per KID, advanced after the tag verifies.
+ * one, and a context never wraps past 2^64 - 1. A sender may ask for a counter of a given parity (the Framelock format
+ * flags a frame by its counter's parity, src/codecs/format.ts): it gets the smallest one above the last counter used,
+ * so counters still only increase and now and then skip one. Receiving: a replay window per KID, advanced after the
+ * tag verifies.
  */
 import { MAX_SAFE, MAX_U64 } from '../shared/bytes';
 import { SFrameError, type SFrameErrorReason } from './errors';
@@ -68,6 +71,20 @@ export interface SealedFrame {
 
 function rejected(reason: SFrameErrorReason, message?: string): Promise<never> {
   return Promise.reject(new SFrameError(reason, message));
+}
+
+/**
+ * Which counters a sender may take: `0` even ones only, `1` odd ones only, `undefined` any. The next counter is the
+ * smallest one above the last counter used under the KID (of either parity) that has it.
+ */
+export type CounterParity = 0 | 1;
+
+function isParity(parity: unknown): parity is CounterParity | undefined {
+  return parity === undefined || parity === 0 || parity === 1;
+}
+
+function checkParity(parity: unknown): asserts parity is CounterParity | undefined {
+  if (!isParity(parity)) throw new RangeError('SFrame: parity must be 0 or 1');
 }
 
 function checkBytes(name: string, value: unknown): asserts value is Uint8Array {
@@ -192,15 +209,17 @@ export class SFrameContext {
   }
 
   /**
-   * RFC 9605 §4.4.3. Returns header || ciphertext || tag.
-   * @throws TypeError for non-bytes input; RangeError for an explicit ctr at or below the last one used for this KID
-   * or outside [0, 2^64 - 1]; SFrameError `unknown_kid` without a key, `counter_exhausted` after 2^64 - 1.
+   * RFC 9605 §4.4.3. Returns header || ciphertext || tag. `options.parity` takes the next counter of that parity
+   * ({@link CounterParity}); `options.ctr` an explicit one (of that parity, if both are given).
+   * @throws TypeError for non-bytes input; RangeError for an explicit ctr at or below the last one used for this KID,
+   * outside [0, 2^64 - 1] or of the wrong parity, or a parity other than 0 or 1; SFrameError `unknown_kid` without a
+   * key, `counter_exhausted` when no counter of the asked parity is left below 2^64.
    */
   async encrypt(
     kid: bigint,
     metadata: Uint8Array,
     plaintext: Uint8Array,
-    options?: { ctr?: bigint },
+    options?: { ctr?: bigint; parity?: CounterParity },
   ): Promise<Uint8Array> {
     const { header, sealed } = await this.seal(kid, metadata, plaintext, options);
     const out = new Uint8Array(header.length + sealed.length);
@@ -214,14 +233,15 @@ export class SFrameContext {
     kid: bigint,
     metadata: Uint8Array,
     plaintext: Uint8Array,
-    options?: { ctr?: bigint },
+    options?: { ctr?: bigint; parity?: CounterParity },
   ): Promise<SealedFrame> {
     checkKid(kid);
     checkBytes('metadata', metadata);
     checkBytes('plaintext', plaintext);
+    checkParity(options?.parity);
     const state = this.#state(kid);
     if (state === undefined) throw new SFrameError('unknown_kid', `SFrame: no key for KID ${kid}`);
-    const ctr = this.#nextCounter(state, options?.ctr);
+    const ctr = this.#nextCounter(state, options?.ctr, options?.parity);
     // Reserve the counter before the first await: two concurrent frames must never share a nonce.
     const small = ctr <= MAX_SAFE;
     if (small) state.lastSent = Number(ctr);
@@ -234,24 +254,29 @@ export class SFrameContext {
   /**
    * The per-frame send path: `seal` under the KID's next counter, without BigInt work while counters are safe integers
    * (past 2^53 - 1 it takes `seal`'s path). Hands the header and ciphertext || tag to `finish` as soon as WebCrypto
-   * answers, and resolves to what `finish` returns: a frame waits for the encryption and one hop after it. Rejects as
-   * `seal` does, or with what `finish` throws.
+   * answers, and resolves to what `finish` returns: a frame waits for the encryption and one hop after it. With
+   * `parity`, the counter is the next one of that parity ({@link CounterParity}). Rejects as `seal` does, or with what
+   * `finish` throws.
    */
   sealNext<T>(
     kid: bigint,
     metadata: Uint8Array,
     plaintext: Uint8Array,
     finish: (header: Uint8Array, sealed: Uint8Array) => T,
+    parity?: CounterParity,
   ): Promise<T> {
     const state = this.#state(kid);
-    if (state === undefined || state.lastSentBig !== undefined || state.lastSent >= Number.MAX_SAFE_INTEGER) {
-      return this.seal(kid, metadata, plaintext).then(({ header, sealed }) => finish(header, sealed));
+    let ctr = (state?.lastSent ?? -1) + 1;
+    if (parity !== undefined && ctr % 2 !== parity) ctr++;
+    if (state === undefined || state.lastSentBig !== undefined || ctr > Number.MAX_SAFE_INTEGER || !isParity(parity)) {
+      const options = parity === undefined ? undefined : { parity };
+      return this.seal(kid, metadata, plaintext, options).then(({ header, sealed }) => finish(header, sealed));
     }
     if (!(metadata instanceof Uint8Array) || !(plaintext instanceof Uint8Array)) {
       return Promise.reject(new TypeError('metadata and plaintext must be Uint8Arrays'));
     }
     // Reserved before anything can wait: two concurrent frames must never share a nonce.
-    const ctr = ++state.lastSent;
+    state.lastSent = ctr;
     const aad = headerAad(state, ctr, metadata);
     const nonce = frameNonceAt(state.keys.salt, ctr);
     const header = aad.subarray(0, aad.length - metadata.length);
@@ -344,17 +369,22 @@ export class SFrameContext {
     return state;
   }
 
-  #nextCounter(state: KeyState, explicit: bigint | undefined): bigint {
+  #nextCounter(state: KeyState, explicit: bigint | undefined, parity: CounterParity | undefined): bigint {
     const last = state.lastSentBig ?? BigInt(state.lastSent);
     if (explicit === undefined) {
-      if (last >= MAX_U64) {
+      let next = last + 1n;
+      if (parity !== undefined && next % 2n !== BigInt(parity)) next++;
+      if (next > MAX_U64) {
         throw new SFrameError('counter_exhausted', 'SFrame: counter space exhausted for this KID; use a new KID');
       }
-      return last + 1n;
+      return next;
     }
     checkU64('ctr', explicit);
     if (explicit <= last) {
       throw new RangeError(`SFrame: counter ${explicit} is not above the last one used (${last})`);
+    }
+    if (parity !== undefined && explicit % 2n !== BigInt(parity)) {
+      throw new RangeError(`SFrame: counter ${explicit} is not of parity ${parity}`);
     }
     return explicit;
   }

@@ -2,6 +2,7 @@
  * @module SFrame, RFC 9605: the public API of the frame engine. Pure code: WebCrypto only, no DOM, no extension APIs.
  */
 export {
+  type CounterParity,
   DEFAULT_REPLAY_WINDOW,
   type DecryptedFrame,
   type SealedFrame,

@@ -95,7 +95,7 @@ function installFlood(): void {
     const freshKid = () => {
       const id = crypto.getRandomValues(new Uint8Array(7)).reduce((kid, byte) => (kid << 8n) | BigInt(byte), 0n);
       const epochBits = BigInt(Math.floor(Date.now() / EPOCH_MS) % 16);
-      return (0xbn << 60n) | (epochBits << 56n) | id;
+      return (0xcn << 60n) | (epochBits << 56n) | id;
     };
     self.onrtctransform = (event) => {
       const { readable, writable, options } = event.transformer;

@@ -501,7 +501,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
       const span = sink.packets('audio').length;
       const sent = payloads.filter((p) => p.length > 0);
       const isFramelock = (p: Uint8Array) =>
-        p.length >= 18 && ((p.at(-1) ?? 0) & 0xf0) === 0xf0 && (p.at(-9) ?? 0) >> 4 === 0xb;
+        p.length >= 18 && ((p.at(-1) ?? 0) & 0xf0) === 0xf0 && (p.at(-9) ?? 0) >> 4 === 0xc;
       expect(
         sent.filter((p) => !isFramelock(p)).map((p) => p.length),
         'audio payloads without a Framelock trailer',

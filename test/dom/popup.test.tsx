@@ -698,7 +698,7 @@ describe('popup: the call panel', () => {
   });
 
   it('several remote senders on one track get a row each; one sender across epochs is one row', async () => {
-    const kid = (epoch: number, sender: bigint) => ((0b1011n << 60n) | (BigInt(epoch) << 56n) | sender).toString();
+    const kid = (epoch: number, sender: bigint) => ((0b1100n << 60n) | (BigInt(epoch) << 56n) | sender).toString();
     enabledWith([
       stats({
         id: '0/r1',

@@ -1,10 +1,10 @@
 /**
- * Framelock frame format known-answer vectors (test/vectors/framelock-frames.json): frozen bytes, made once per format
- * version, so a change to the AAD, the trailer, a codec's clear bytes or the key schedule fails here even when sender
- * and receiver change together.
+ * Framelock frame format known-answer vectors (test/vectors/framelock-frames-v4.json): frozen bytes, made once per
+ * format version, so a change to the AAD, the trailer, the control region, a codec's clear bytes or the key schedule
+ * fails here even when sender and receiver change together.
  */
 import { describe, expect, it } from 'vitest';
-import { CODEC_ID, FORMAT_VERSION, SUITE_FOR_KIND, unprotectFrame } from '../../src/codecs';
+import { CODEC_ID, FORMAT_VERSION, inspectFrame, SUITE_FOR_KIND, unprotectFrame } from '../../src/codecs';
 import { SFrameContext } from '../../src/sframe';
 import { type FrameVector, hex, protectAt, readFrameVectors } from './frame-vectors';
 
@@ -14,6 +14,13 @@ async function receiver(v: FrameVector): Promise<SFrameContext> {
   const ctx = new SFrameContext(v.suite);
   await ctx.addKey(v.kid, v.baseKey);
   return ctx;
+}
+
+/** Bytes the counter takes in the SFrame header (RFC 9605 §4.3): 0 below 8. */
+function ctrBytes(ctr: number): number {
+  let length = 0;
+  if (ctr >= 8) for (let v = ctr; v > 0; v = Math.floor(v / 256)) length++;
+  return length;
 }
 
 describe('frozen frame vectors', () => {
@@ -34,6 +41,34 @@ describe('frozen frame vectors', () => {
       expect.arrayContaining([1, 3, expect.any(Number)]),
     );
   });
+
+  it('cover control regions: on every codec path, n = 1, mid sizes and 255, one escaped in H.264', () => {
+    const withRegion = vectors.filter((v) => v.control !== undefined);
+    const paths = new Set(withRegion.map((v) => `${v.framing.kind}/${v.stored.codec}`));
+    expect([...paths].sort()).toEqual([
+      'audio/generic',
+      'audio/opus',
+      ...['av1', 'generic', 'h264', 'h265', 'vp8', 'vp9'].map((c) => `video/${c}`),
+    ]);
+    const sizes = withRegion.map((v) => (v.control?.length ?? 0) - 4);
+    expect(sizes).toEqual(expect.arrayContaining([1, 255]));
+    expect(sizes.some((n) => n > 1 && n < 255)).toBe(true);
+    // H.264: a region with 00 00 0x runs, escaped on the wire: more bytes to flip than the region has.
+    expect(
+      withRegion.some(
+        (v) => v.stored.codec === 'h264' && (v.stored.flip.control?.length ?? 0) > (v.control?.length ?? 0),
+      ),
+    ).toBe(true);
+  });
+
+  it('cover both counter parities at every CTR length, a region exactly on the odd ones', () => {
+    for (const v of vectors) expect(v.ctr % 2 === 1).toBe(v.control !== undefined);
+    const seen = new Set(vectors.map((v) => `${ctrBytes(v.ctr)}/${v.ctr % 2}`));
+    for (let length = 0; length <= 4; length++) {
+      expect(seen).toContain(`${length}/0`);
+      expect(seen).toContain(`${length}/1`);
+    }
+  });
 });
 
 describe.each(vectors.map((v) => [v.stored.name, v] as const))('%s', (_, v) => {
@@ -43,21 +78,26 @@ describe.each(vectors.map((v) => [v.stored.name, v] as const))('%s', (_, v) => {
     expect(hex(frame)).toBe(v.stored.protected);
   });
 
-  it('authenticates exactly the frozen metadata', () => {
+  it('authenticates exactly the frozen metadata, the control region last', () => {
     const layout = v.framing.layout(v.plaintext);
-    expect(hex(Uint8Array.from([FORMAT_VERSION, CODEC_ID[layout.codec], ...layout.metadata]))).toBe(v.stored.metadata);
+    const metadata = [FORMAT_VERSION, CODEC_ID[layout.codec], ...layout.metadata, ...(v.control ?? [])];
+    expect(hex(Uint8Array.from(metadata))).toBe(v.stored.metadata);
   });
 
-  it('the frozen bytes decrypt', async () => {
+  it('the frozen bytes decrypt, and show their control region raw', async () => {
+    const seen = inspectFrame(v.framing, v.protected);
+    expect(seen).toMatchObject({ protected: true, kid: v.kid, found: { ctr: v.ctr } });
+    expect(seen.protected && seen.found.control).toEqual(v.control);
     const got = await unprotectFrame(await receiver(v), v.framing, v.protected);
     expect(got.status === 'decrypted' ? hex(got.frame) : got).toBe(hex(v.decrypted));
     expect(got).toMatchObject({ kid: v.kid, codec: v.stored.codec });
   });
 
-  it('one flipped bit in the clear header, the trailer or the ciphertext: refused', async () => {
+  it('one flipped bit in the clear header, the trailer, the control region or the ciphertext: refused', async () => {
     const { flip } = v.stored;
     // Every class has a byte to flip, or the vector has no such bytes at all, for a stated reason:
     expect(flip.trailer.length).toBeGreaterThanOrEqual(17);
+    expect(flip.control?.length ?? 0).toBeGreaterThanOrEqual(v.control?.length ?? 0);
     if (flip.clear.length === 0) expect(v.stored.codec).toBe('generic'); // protected whole: no clear byte
     if (flip.ciphertext.length === 0) expect(v.plaintext.length).toBe(1); // 1-byte Opus DTX: its TOC, all clear
     const ctx = await receiver(v);

@@ -1,6 +1,7 @@
 /**
- * Property/fuzz tests: random and mutated frames through the receiver. Most inputs are mutations of valid frames, so
- * they get past the header and reach the tag check; the test counts where each was rejected to prove it.
+ * Property/fuzz tests: random and mutated frames through the receiver. Most inputs are mutations of valid frames (some
+ * with control regions), so they get past the header and reach the tag check; the test counts where each was
+ * rejected to prove it.
  * Seeds: FUZZ_SEED=<n> replays a run; each run prints its seed, and fast-check prints seed and path on failure.
  */
 import fc from 'fast-check';
@@ -10,6 +11,7 @@ import {
   type Framing,
   h264,
   h265,
+  makeControlRegion,
   makeKid,
   opus,
   protectFrame,
@@ -215,8 +217,20 @@ describe('unprotectFrame under fuzzing: never throws, never yields altered media
       await sender.addKey(kid, new Uint8Array(16).fill(9));
       const originals = fixture.frames.filter((f) => f.data.length > 3).slice(0, 12);
       const sent: { plain: Uint8Array; wire: Uint8Array }[] = [];
-      for (const { data } of originals)
-        sent.push({ plain: data, wire: (await protectFrame(sender, kid, framing, data)).frame });
+      for (const [i, { data }] of originals.entries()) {
+        // Every third frame carries a control region (odd counter), of 1 to 201 bytes with zero runs in it.
+        const n = 1 + ((i * 67) % 201);
+        const control =
+          i % 3 === 2
+            ? makeControlRegion(
+                new Uint8Array(n).map((_, j) => (j % 4 < 2 ? 0 : j)),
+                i,
+                0,
+                1,
+              )
+            : undefined;
+        sent.push({ plain: data, wire: (await protectFrame(sender, kid, framing, data, control)).frame });
+      }
       const keys = await deriveFrameKeys(suite, new Uint8Array(16).fill(9), kid);
       const statuses = new Map<string, number>();
       let runs = 0;

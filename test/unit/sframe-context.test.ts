@@ -191,6 +191,56 @@ describe.each(SUITES)('suite %i', (suite) => {
     }
   });
 
+  it('counters of a parity: the smallest one above the last used, never reused, never back', async () => {
+    const { sender, receiver, kid } = await pair(suite);
+    const next = async (parity?: 0 | 1) => {
+      const { header, sealed } = await sender.sealNext(
+        kid,
+        metadata,
+        payload,
+        (h, s) => ({ header: h, sealed: s }),
+        parity,
+      );
+      const opened = await receiver.decrypt(metadata, concatBytes(header, sealed));
+      return opened.ctr;
+    };
+    // Even, even, odd, odd, any, even: 0, 2, 3, 5, 6, 8.
+    const got = [await next(0), await next(0), await next(1), await next(1), await next(), await next(0)];
+    expect(got).toEqual([0n, 2n, 3n, 5n, 6n, 8n]);
+    // seal takes the same rule, and an explicit counter must have the asked parity.
+    expect((await sender.seal(kid, metadata, payload, { parity: 1 })).ctr).toBe(9n);
+    await expect(sender.seal(kid, metadata, payload, { ctr: 12n, parity: 1 })).rejects.toBeInstanceOf(RangeError);
+    expect((await sender.seal(kid, metadata, payload, { ctr: 12n, parity: 0 })).ctr).toBe(12n);
+    await expect(sender.seal(kid, metadata, payload, { parity: 2 as 0 })).rejects.toBeInstanceOf(RangeError);
+    await expect(sender.sealNext(kid, metadata, payload, () => 0, 2 as 0)).rejects.toBeInstanceOf(RangeError);
+    // Concurrent calls of mixed parities: all distinct, each of its parity, all above what came before.
+    const parities = Array.from({ length: 40 }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0) as 0 | 1);
+    const ctrs = await Promise.all(
+      parities.map((parity) => sender.sealNext(kid, metadata, payload, (h) => decodeHeader(h).ctr, parity)),
+    );
+    expect(new Set(ctrs).size).toBe(ctrs.length);
+    ctrs.forEach((ctr, i) => {
+      expect(Number(ctr % 2n)).toBe(parities[i]);
+      expect(ctr).toBeGreaterThan(i === 0 ? 12n : (ctrs[i - 1] as bigint));
+    });
+  });
+
+  it('counters of a parity across 2^53 and up to 2^64 - 1: exhausted when none of that parity is left', async () => {
+    const { sender, kid } = await pair(suite);
+    const ctrOf = (parity: 0 | 1) => sender.sealNext(kid, metadata, payload, (h) => decodeHeader(h).ctr, parity);
+    const safe = BigInt(Number.MAX_SAFE_INTEGER); // 2^53 - 1, odd
+    await sender.seal(kid, metadata, payload, { ctr: safe - 2n });
+    expect(await ctrOf(0)).toBe(safe - 1n);
+    expect(await ctrOf(0)).toBe(safe + 1n); // past 2^53 - 1: the BigInt path
+    expect(await ctrOf(1)).toBe(safe + 2n);
+    await sender.seal(kid, metadata, payload, { ctr: MAX_U64 - 3n }); // 2^64 - 4, even
+    expect(await ctrOf(0)).toBe(MAX_U64 - 1n); // 2^64 - 3 skipped
+    expect(await reasonOf(ctrOf(0))).toBe('counter_exhausted'); // 2^64 would be next
+    expect(await ctrOf(1)).toBe(MAX_U64); // the last counter is odd
+    expect(await reasonOf(ctrOf(1))).toBe('counter_exhausted');
+    expect(await reasonOf(sender.encrypt(kid, metadata, payload))).toBe('counter_exhausted');
+  });
+
   it('a key retired while a frame is being decrypted fails that frame as unknown_kid', async () => {
     const { sender, receiver, kid } = await pair(suite);
     const frame = await sender.encrypt(kid, metadata, payload);

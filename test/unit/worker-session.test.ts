@@ -456,6 +456,17 @@ describe('ReceiveSession', () => {
     expect(bob.keyring.keyCount('video')).toBeLessThanOrEqual(3);
   });
 
+  it('counts a frame of an older Framelock (format v1-v3) as undecryptable, and says so', async () => {
+    const { receiver, deliver, next } = await call(epochKey);
+    const older = (await next(1)).slice();
+    older[older.length - 9] = ((older[older.length - 9] ?? 0) & 0x0f) | 0xb0; // the v1-v3 KID marker
+    expect(inspectFrame(vp8, older)).toMatchObject({ protected: false, found: 'older_format' });
+    expect((await deliver(older)).ok).toBe(false);
+    const stats = receiver.snapshot('receive');
+    expect(stats).toMatchObject({ undecryptable: 1, unencrypted: 0 });
+    expect(stats.lastError).toMatch(/older Framelock/);
+  });
+
   it('refuses frames of a retired epoch, and says a clock is off for a sender two epochs away', async () => {
     const alice = participant(epochKey, { epoch: 50 });
     const bob = participant(epochKey, { epoch: 50 });

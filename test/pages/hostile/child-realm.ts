@@ -113,7 +113,7 @@ export async function prehookChild(kind: ChildKind = 'srcdoc', waitMs = 2000): P
   if (relay.bridgeSide) {
     relay.bridgeSide.postMessage({
       type: 'keys-request',
-      kid: (0xbn << 60n) | 0x5eedn,
+      kid: (0xcn << 60n) | 0x5eedn,
       kind: 'video',
       endpoint: 'receive-video-1',
     });

@@ -66,7 +66,7 @@ export function forge(waitMs = 3000): Promise<ForgeResult> {
   apply(nativeDispatchEvent, window, [own(new NativeMessageEvent('framelock:port', { ports: [channel.port2] }))]);
   // 4. Pretend to be the worker: hellos with every nonce we have, then key requests, stats and junk.
   const nonces = [...result.nonces, 'forged', '', '0'.repeat(32)];
-  const kid = (0xbn << 60n) | 0x123456789abcn;
+  const kid = (0xcn << 60n) | 0x123456789abcn;
   const junk: unknown[] = [
     ...nonces.map((nonce) => ({ type: 'hello', nonce })),
     { type: 'keys-request', kid, kind: 'video', endpoint: 'receive-video-1' },
