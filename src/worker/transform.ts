@@ -9,7 +9,7 @@
 import * as v from 'valibot';
 import { BridgeToWorkerSchema, type TransformStats, type WorkerToBridge } from '../shared/messages';
 import { PagePortHandoffSchema, TransformOptionsSchema, type WorkerToPage } from '../shared/messages/page-worker';
-import { MAX_TRACK } from '../codecs';
+import { TRACK_BITS } from '../codecs';
 import { SESSION_GRACE_MS, STATS_INTERVAL_MS } from './constants';
 import { ControlOutbox } from './control-outbox';
 import { FeedCheck } from './feed';
@@ -176,7 +176,7 @@ function startTransform(transformer: RTCRtpScriptTransformer): void {
     const host: SessionHost = {
       keyring,
       call: () => call,
-      newTrack: () => (nextTrack <= MAX_TRACK ? nextTrack++ : undefined),
+      newTrack: () => (nextTrack < 1 << TRACK_BITS ? nextTrack++ : undefined),
       outbox,
       onControl: (bytes) => post({ type: 'control-received', bytes }),
       requestKeyFrame: () => {

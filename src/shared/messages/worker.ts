@@ -37,7 +37,7 @@ const GenerationSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const ControlIdSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 /** Control message bytes: never empty, at most {@link MAX_CONTROL_MESSAGE_BYTES}. */
 const ControlBytesSchema = v.pipe(
-  v.instance(Uint8Array),
+  v.custom<Uint8Array>((bytes) => bytes instanceof Uint8Array),
   v.check((bytes) => bytes.length > 0 && bytes.length <= MAX_CONTROL_MESSAGE_BYTES),
 );
 
