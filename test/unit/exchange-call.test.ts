@@ -16,6 +16,7 @@ import {
   SWITCH_TIMEOUT_MS,
   TICK_MS,
   WANT_AFTER_MS,
+  WORKER_MESSAGE_LIMIT,
 } from '../../src/content/exchange/constants';
 import { genBits } from '../../src/content/exchange/generations';
 import { generateIdentity } from '../../src/content/exchange/identity';
@@ -394,7 +395,7 @@ describe('untrusted input', () => {
     // Its re-key wraps to all of them, in one STATE within the worker's limit.
     await net.run(1_000);
     const rekey = a.sentLog.at(-1)?.sealed as Uint8Array;
-    expect(rekey.length).toBeLessThanOrEqual(16 * 1024);
+    expect(rekey.length).toBeLessThanOrEqual(WORKER_MESSAGE_LIMIT);
     expect((await net.read(rekey))?.wraps.length ?? 0).toBeLessThanOrEqual(MAX_OTHERS);
   });
 

@@ -4,7 +4,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_OTHERS, MAX_PID, MAX_STATE_BYTES } from '../../src/content/exchange/constants';
+import {
+  MAX_OTHERS,
+  MAX_PID,
+  MAX_SEALED_BYTES,
+  MAX_STATE_BYTES,
+  WORKER_MESSAGE_LIMIT,
+} from '../../src/content/exchange/constants';
 import { decodeState, encodeState, type State } from '../../src/content/exchange/messages';
 import { writeUintBE } from '../../src/shared/bytes';
 
@@ -44,7 +50,8 @@ describe('encodeState / decodeState', () => {
     };
     const bytes = encodeState(state);
     expect(bytes.length).toBe(MAX_STATE_BYTES);
-    expect(MAX_STATE_BYTES + 29).toBeLessThanOrEqual(16 * 1024);
+    expect(MAX_SEALED_BYTES).toBe(MAX_STATE_BYTES + 29);
+    expect(MAX_SEALED_BYTES).toBeLessThanOrEqual(WORKER_MESSAGE_LIMIT);
     expect(decodeState(bytes)).toEqual(state);
   });
 
