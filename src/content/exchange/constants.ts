@@ -1,0 +1,134 @@
+/**
+ * @module Timings and limits of the key exchange (docs/forward-secrecy.md, protocol v4), each with the reason for its
+ * value. The labels and sizes that two participants must agree on are protocol: a change needs a new protocol
+ * version and new frozen vectors (test/vectors/framelock-exchange.json). The timings are each participant's own
+ * choice, within what the others expect (a peer that hellos less often than {@link LEAVE_AFTER_MS} allows is dropped).
+ */
+
+// ---- protocol: labels and sizes -------------------------------------------------------------------------------------
+
+const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** HKDF info of the control key of an epoch, and the start of every sealed message's AAD. */
+export const CONTROL_LABEL = utf8('Framelock v4 control');
+/** HKDF info prefix of a key-encryption key: `label ‖ pub_S ‖ pub_R` (sender's public key first). */
+export const WRAP_LABEL = utf8('Framelock v4 wrap');
+/** SHA-256 prefix of the per-call words. */
+export const CALL_WORDS_LABEL = utf8('Framelock v4 call words');
+/** SHA-256 prefix of a participant's fingerprint. */
+export const PARTICIPANT_LABEL = utf8('Framelock v4 participant');
+
+/** Participant ids are 44 bits (the KID's pid field): sent in 6 bytes whose top 4 bits are zero. */
+export const PID_BITS = 44;
+export const PID_BYTES = 6;
+/** Largest participant id. */
+export const MAX_PID = (1n << BigInt(PID_BITS)) - 1n;
+/** An X25519 public key, raw (RFC 7748 §5). */
+export const PUBLIC_KEY_BYTES = 32;
+/** A sender key: 16 random bytes, the RFC 9605 `base_key` of the AES-128 suites. */
+export const SENDER_KEY_BYTES = 16;
+/** AES-KW of a 16-byte key: the key plus RFC 3394's 8-byte integrity check value. */
+export const WRAPPED_KEY_BYTES = SENDER_KEY_BYTES + 8;
+/** A control key and a key-encryption key: AES-128. */
+export const CONTROL_KEY_BITS = 128;
+export const KEK_BITS = 128;
+/** AES-GCM nonce of a sealed message: 96 random bits (NIST SP 800-38D §8.2.2), one per message. */
+export const NONCE_BYTES = 12;
+/** AES-GCM tag: the full 128 bits (messages are few; no reason to shorten it). */
+export const GCM_TAG_BYTES = 16;
+/** The sealed message's header: the epoch byte and the nonce. */
+export const SEALED_HEADER_BYTES = 1 + NONCE_BYTES;
+/** Epochs are sent mod 256; the receiver maps the byte into its window of three (src/shared/epoch.ts). */
+export const EPOCH_BYTE_MODULUS = 256;
+/** The STATE message's type byte (the only type so far). */
+export const STATE_TYPE = 0x01;
+/** Generations are sent mod 256 (one byte); a receiver keeps full numbers by their distance from the last one seen. */
+export const GEN_BYTE_MODULUS = 256;
+/** KIDs carry a generation mod 16 (docs/forward-secrecy.md, "KID"). */
+export const GEN_BITS_MODULUS = 16;
+/** Words of the per-call check: 5 × 11 = 55 bits, as the room's safety words. */
+export const CALL_WORD_COUNT = 5;
+/** Words of a participant's fingerprint: 22 bits, enough to tell the people of one call apart, short to read. */
+export const FINGERPRINT_WORD_COUNT = 2;
+/** Bytes of the room tag from the background (HKDF of the room key, "Framelock v4 room tag"). */
+export const ROOM_TAG_BYTES = 16;
+
+// ---- limits ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Participants in one call, ourselves included. 256 keeps a STATE's want list within its one-byte count and its
+ * largest form ({@link MAX_STATE_BYTES}, about 9 KB) well under the worker's 16 KiB per message; beyond it a STATE from
+ * a new participant is refused (counted), and that participant gets no key from us.
+ */
+export const MAX_MEMBERS = 256;
+/** Others in the call: every list in a STATE (want, wraps) names at most this many. */
+export const MAX_OTHERS = MAX_MEMBERS - 1;
+/** A STATE at its largest: header, {@link MAX_OTHERS} wants and {@link MAX_OTHERS} wraps. */
+export const MAX_STATE_BYTES =
+  1 + PID_BYTES + PUBLIC_KEY_BYTES + 1 + 1 + MAX_OTHERS * PID_BYTES + 2 + MAX_OTHERS * (PID_BYTES + WRAPPED_KEY_BYTES);
+/** A sealed STATE at its largest. Anything longer is refused before any decryption. */
+export const MAX_SEALED_BYTES = SEALED_HEADER_BYTES + MAX_STATE_BYTES + GCM_TAG_BYTES;
+/** The worker's bound on one reassembled message (docs/forward-secrecy.md, "The in-band channel"). */
+export const WORKER_MESSAGE_LIMIT = 16 * 1024;
+/**
+ * Generations of one sender whose keys we hold: the two latest (the one it sends under and the next), plus those
+ * still in their grace ({@link OLD_KEY_GRACE_MS}). Beyond this the oldest goes at once: a sender re-keying faster than
+ * the grace loses a few late frames rather than making us hold keys without bound.
+ */
+export const MAX_HELD_GENERATIONS = 4;
+/** Sender generations the worker says it lacks a key for (`Call.want`); the oldest is forgotten first. */
+export const MAX_WANTS = 64;
+/**
+ * Recent message nonces remembered to drop copies: every message comes once per stream that carried it (audio,
+ * video, each simulcast layer), so one STATE reaches us several times. 4,096 covers a full call's hellos for several
+ * seconds; an older copy that slips through is harmless (every step of receiving is idempotent).
+ */
+export const MAX_SEEN_NONCES = 4_096;
+/** Received messages waiting for the ones before them to be handled; beyond this new ones are dropped (counted). */
+export const MAX_QUEUED_MESSAGES = 256;
+
+// ---- timings --------------------------------------------------------------------------------------------------------
+
+/** How often the bridge calls `tick`: the resolution of every timing below. */
+export const TICK_MS = 250;
+/** Every participant sends a STATE at least this often (a hello, when nothing else went): its proof of presence. */
+export const HELLO_INTERVAL_MS = 2_000;
+/** A member silent this long (three missed hellos: one loss or a late frame never removes anyone) has left. */
+export const LEAVE_AFTER_MS = 3 * HELLO_INTERVAL_MS;
+/**
+ * A join or a leave re-keys this long after the first one seen, not at once: participants joining together (a call
+ * starting, a page reloading) cost one generation, not one each. It is not extended by later joins, so a stream of
+ * joins cannot postpone a re-key forever.
+ */
+export const REKEY_DEBOUNCE_MS = 200;
+/**
+ * A new generation at least this often, whatever happens (≤ 10 minutes, docs/forward-secrecy.md). Five minutes bounds
+ * what a sender key read out of a live renderer exposes to half an epoch, at the cost of one STATE per participant
+ * per five minutes (≤ 9 KB even at {@link MAX_MEMBERS}). It runs on each participant's own clock from its last
+ * re-key, so rotations are spread out and have nothing to do with epoch boundaries.
+ */
+export const REKEY_INTERVAL_MS = 5 * 60_000;
+/**
+ * A sender switches to a new generation this long after the worker reported its STATE carried on every stream:
+ * receivers reassemble, unwrap and derive frame keys in that time (a few ms of WebCrypto each), so its first frame
+ * finds the key there.
+ */
+export const SWITCH_MARGIN_MS = 150;
+/**
+ * A sender switches anyway this long after handing the STATE to the worker if the worker never confirms it (no stream
+ * sends frames, or the worker restarted). The largest STATE takes ~1.3 s to carry on an audio-only stream (120-byte
+ * chunks at 50 frames a second); 3 s covers it. A receiver that misses the switch recovers through `want`.
+ */
+export const SWITCH_TIMEOUT_MS = 3_000;
+/**
+ * A receiver that sees frames of a sender generation it has no key for, for this long, asks (`want`): shorter waits
+ * would ask for keys whose STATE is still being reassembled, longer ones leave the sender's media dark.
+ */
+export const WANT_AFTER_MS = 1_000;
+/** A want the worker stopped reporting for this long is over (the sender switched, or left). */
+export const WANT_FORGET_MS = 3 * WANT_AFTER_MS;
+/**
+ * A replaced generation's keys (our own and received) are dropped this long after the switch: frames sealed under
+ * it just before the switch may still be in a jitter buffer or on a slower stream (audio vs. video).
+ */
+export const OLD_KEY_GRACE_MS = 3_000;
