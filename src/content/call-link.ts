@@ -170,6 +170,7 @@ export class CallLink {
         const current = this.#call?.sendingGeneration;
         if (current !== undefined) toWorker({ type: 'generation', current, next: gen });
       },
+      // (The call is not yet this link's while it starts: a generation made then is announced by #begin.)
       onRetire: (participant, generation) => toWorker({ type: 'retire', participant, generation }),
       onMemberKey,
       onChange: () => {

@@ -85,6 +85,8 @@ export class Network {
         return id;
       },
       onSwitch: (gen) => void p().switches.push({ gen, at: this.now }),
+      onNext: () => {},
+      onMemberKey: () => {},
       onRetire: (pid, gen) => void p().retired.push({ pid, gen, at: this.now }),
       onChange: () => void p().changes++,
     };

@@ -55,6 +55,10 @@ export interface CallHost {
   send(sealed: Uint8Array): number;
   /** Our media now goes out under generation `gen` (its low 4 bits are the KIDs'). */
   onSwitch(gen: number): void;
+  /** We made generation `gen` and sent its wraps: our senders ask for its frame keys ahead of the switch. */
+  onNext(gen: number): void;
+  /** A member's generation `gen` came (its wrap to us opened): its tracks are keyed ahead, before its switch. */
+  onMemberKey(pid: bigint, gen: number): void;
   /** The frame keys of that sender generation can go (own or a member's; its low 4 bits are the KIDs'). */
   onRetire(pid: bigint, gen: number): void;
   /** Members, keys or words changed (for the popup). */
@@ -350,6 +354,7 @@ export class Call {
         member.keys.keepNewest(2, now + OLD_KEY_GRACE_MS);
         this.#retireDue(member.pid, member.keys, now);
         this.#changed = true;
+        this.#call(() => this.#host.onMemberKey(member.pid, gen));
       }
     }
     if (state.want.includes(this.pid)) this.#resendTo.add(member.pid);
@@ -471,6 +476,7 @@ export class Call {
     this.#changed = true;
     const id = await this.#sendState(now, gen, [...wraps.keys()]);
     this.#pending = { gen, id, handedAt: now, confirmedAt: undefined };
+    this.#call(() => this.#host.onNext(gen));
   }
 
   /** Our current generation's wraps again, to the members that asked (`want`) and are among its recipients. */
