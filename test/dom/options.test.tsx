@@ -223,6 +223,14 @@ describe('options page strings', () => {
     expect(within(siteItem(MEET)).getByRole('list', { name: `Problems on ${MEET}` })).toBeTruthy();
   });
 
+  it('the problems only a call has (not_sending, older_peer) say what happened and what to do', async () => {
+    await renderPage([site(MEET, { problems: ['older_peer', 'not_sending'] })]);
+    expect([...siteItem(MEET).querySelectorAll('.problem')].map((node) => node.textContent)).toEqual([
+      'Someone in a call on this site used an older Framelock, whose encryption is not forward secret: their audio and video could not be decrypted. Ask them to update Framelock.',
+      'In a call on this site you sent no audio or video, so the others could not send you their keys, and you could not hear or see them. Keep your microphone on during calls (muted is fine).',
+    ]);
+  });
+
   it('every reason the shared site check gives is worded from the locale', () => {
     const cases: [input: string, key: string, substitutions?: string[]][] = [
       ['', 'options_origin_empty'],
