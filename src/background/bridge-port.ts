@@ -1,8 +1,8 @@
 /**
  * @module The background's side of each content bridge (one runtime port per frame of an enabled site): it hands the
  * frame the epoch base keys of its room around the current epoch (and the next ones when the bridge asks, as epochs
- * pass), and collects the transform counters and problems the frame reports into its tab's status (tab-status.ts, which
- * also sets the toolbar badge). A port from an origin that is not enabled gets no key.
+ * pass), and collects the transform counters, the call and the problems the frame reports into its tab's status
+ * (tab-status.ts, which also sets the toolbar badge). A port from an origin that is not enabled gets no key.
  *
  * Nothing here needs the worker to stay alive: a bridge whose port broke (the service worker was stopped) reconnects,
  * and the keys come back from the room key in IndexedDB.
@@ -14,6 +14,9 @@ import {
   type BackgroundToBridge,
   BRIDGE_PORT_NAME,
   type BridgeRejectionReason,
+  HELD_PROBLEMS,
+  type HeldProblem,
+  isHeldProblem,
   isSiteBlocked,
   SITES_REVISION_KEY,
   type SiteProblem,
@@ -21,7 +24,7 @@ import {
 import { isNormalizedOrigin } from '../shared/origin';
 import { parseBridgeMessage } from './bridge-messages';
 import { clockNow } from './clock';
-import { MAX_EPOCHS_AHEAD } from './constants';
+import { HELD_PROBLEM_TTL_MS, MAX_EPOCHS_AHEAD } from './constants';
 import { epochKeyBytes, roomTagBytes } from './keys';
 import { countRejection } from './rejections';
 import type { RoomRecord, SiteRecord } from './site-record';
@@ -39,6 +42,8 @@ interface Connection {
   queue: Promise<void>;
   /** The frame's transform worker stopped and no new one has taken over yet (`worker_stopped`). */
   workerStopped?: boolean;
+  /** When the frame last reported each held problem that it still reports (`performance.now()`): see heldProblems. */
+  held: Map<HeldProblem, number>;
 }
 
 const connections = new Set<Connection>();
@@ -105,7 +110,7 @@ async function keyConnection(connection: Connection): Promise<void> {
   if (site === undefined) {
     send(connection.port, { type: 'no-key' });
     // Its counters no longer describe protected media (and its further reports are refused): off the badge.
-    await updateTab(connection, { dropFrame: true });
+    await dropFrame(connection);
     return;
   }
   send(connection.port, { type: 'settings', strict: site.strict ?? false, indicator: site.indicator ?? true });
@@ -147,6 +152,34 @@ async function answerEpochKeysRequest(connection: Connection, epochs: readonly n
 export async function notifySiteChanged(origin: string): Promise<void> {
   await sitesChanged();
   for (const connection of connections) if (connection.origin === origin) await keyConnection(connection);
+}
+
+/**
+ * The held problems (`HELD_PROBLEMS`, such as `not_sending`) that a frame of tab `tabId` reported within
+ * {@link HELD_PROBLEM_TTL_MS}: the tab's status shows these and no others. A bridge repeats a held problem while it
+ * holds and has no message that says it stopped, so silence is what clears it; a report older than that is forgotten
+ * here. Counted over the open frames only: one that went away takes its reports along.
+ *
+ * Kept in memory: when the service worker restarts, what the tab showed clears at the frame's next report, and comes
+ * back with the bridge's next repeat.
+ */
+function heldProblems(tabId: number | undefined): HeldProblem[] {
+  const now = performance.now();
+  const held = new Set<HeldProblem>();
+  for (const connection of connections) {
+    if (connection.tabId !== tabId) continue;
+    for (const [problem, reportedAt] of connection.held) {
+      if (now - reportedAt > HELD_PROBLEM_TTL_MS) connection.held.delete(problem);
+      else held.add(problem);
+    }
+  }
+  return HELD_PROBLEMS.filter((problem) => held.has(problem));
+}
+
+/** Forgets the counters, call and held problems of `connection`'s frame: nothing it said describes media any more. */
+async function dropFrame(connection: Connection, change: { problem?: SiteProblem } = {}): Promise<void> {
+  connection.held.clear();
+  await updateTab(connection, { ...change, dropFrame: true, held: heldProblems(connection.tabId) });
 }
 
 /** Records a problem of the site of `connection`'s frame; if it is new there, an open options page shows it now. */
@@ -193,12 +226,19 @@ export function handleBridgePort(port: browser.Runtime.Port): void {
     frameId: Number.isSafeInteger(sender.frameId) ? (sender.frameId as number) : 0,
     documentId: (sender as { documentId?: string }).documentId,
     queue: Promise.resolve(),
+    held: new Map(),
   };
   connections.add(connection);
   if (connection.frameId === 0 && connection.documentId !== undefined) {
     void updateTab(connection, { document: connection.documentId });
   }
-  port.onDisconnect.addListener(() => connections.delete(connection));
+  port.onDisconnect.addListener(() => {
+    connections.delete(connection);
+    // The frame's page went away (or reloads): its call and held problems go with it, after what it sent before.
+    connection.queue = connection.queue.then(() =>
+      updateTab(connection, { documentGone: true, held: heldProblems(connection.tabId) }),
+    );
+  });
   port.onMessage.addListener((message: unknown) => {
     connection.queue = connection.queue
       .then(() => onBridgeMessage(connection, message))
@@ -236,7 +276,13 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
   }
   switch (m.type) {
     case 'stats':
-      await updateTab(connection, { stats: m.stats });
+      // Each report also lets the held problems nobody repeats lapse.
+      await updateTab(connection, { stats: m.stats, held: heldProblems(connection.tabId) });
+      return;
+    case 'call':
+      // A call that ended takes along the held problems it had (they describe that call).
+      if (m.call === undefined) connection.held.clear();
+      await updateTab(connection, { call: m.call ?? null, held: heldProblems(connection.tabId) });
       return;
     case 'epoch-keys-request':
       await answerEpochKeysRequest(connection, m.epochs);
@@ -254,7 +300,7 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
       if (m.problem === 'worker_stopped') {
         // This page load's problem, not the site's: its counters no longer describe any media (none flows).
         connection.workerStopped = true;
-        await updateTab(connection, { problem: 'worker_stopped', dropFrame: true });
+        await dropFrame(connection, { problem: 'worker_stopped' });
         return;
       }
       if (m.problem === 'worker_restarted') {
@@ -268,6 +314,12 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
           problem: 'worker_restarted',
           ...(othersStopped ? {} : { solved: 'worker_stopped' }),
         });
+        return;
+      }
+      if (isHeldProblem(m.problem)) {
+        // True while the bridge repeats it (HELD_PROBLEMS): the tab's, never recorded in the site's record.
+        connection.held.set(m.problem, performance.now());
+        await updateTab(connection, { held: heldProblems(connection.tabId) });
         return;
       }
       const frame = m.problem === 'cross_origin_frame' ? m.detail : undefined;

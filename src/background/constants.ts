@@ -4,6 +4,7 @@
  * new protocol version, not a tuning.
  */
 import { EPOCH_TOLERANCE } from '../shared/epoch';
+import { HELD_PROBLEM_REPEAT_MS } from '../shared/messages';
 
 /**
  * How long `sites/enable` with `waitForPermission` waits for the site's permission (declared with the message, in
@@ -48,6 +49,19 @@ export const MAX_EPOCHS_AHEAD = EPOCH_TOLERANCE + 1;
  * bound keeps a page that creates transforms in a loop from growing `storage.session` without end.
  */
 export const MAX_TAB_TRANSFORMS = 64;
+
+/**
+ * Calls kept per tab: one per frame that reported one (usually one frame, rarely more than a few), and the bound keeps
+ * a page with many frames from growing `storage.session` without end (each call lists up to `MAX_CALL_MEMBERS`).
+ */
+export const MAX_TAB_CALLS = 8;
+
+/**
+ * A held problem (`not_sending`, `older_peer`) stays in a tab's status this long after a frame last reported it: the
+ * bridge repeats it every {@link HELD_PROBLEM_REPEAT_MS} while it holds, so two repeats may be missed (a busy
+ * renderer, a service worker that was waking up) before the popup stops showing it.
+ */
+export const HELD_PROBLEM_TTL_MS = 2.5 * HELD_PROBLEM_REPEAT_MS;
 
 /** Distinct unprotected frame origins listed per tab: the popup shows them, and a page could invent any number. */
 export const MAX_TAB_UNPROTECTED_FRAMES = 16;

@@ -1,13 +1,23 @@
 /**
  * @module The status of each tab, kept in `storage.session` under `tab:<id>` (the service worker may stop at any time):
- * what its frames' transforms counted, the problems they ran into, its room. The bridge ports write it ({@link
- * updateTab}, which also updates the toolbar badge); the popup reads it (`status/get`, {@link readTabStatuses}).
+ * what its frames' transforms counted, each frame's call, the problems they ran into, its room. The bridge ports write
+ * it ({@link updateTab}, which also updates the toolbar badge); the popup reads it (`status/get`, {@link
+ * readTabStatuses}).
  */
 import * as v from 'valibot';
 import browser from 'webextension-polyfill';
-import { type SiteProblem, type TabStatus, TabStatusSchema, type TransformStats } from '../shared/messages';
+import {
+  type CallStatus,
+  type HeldProblem,
+  isHeldProblem,
+  type SiteProblem,
+  type TabCall,
+  type TabStatus,
+  TabStatusSchema,
+  type TransformStats,
+} from '../shared/messages';
 import { updateBadge } from './badge';
-import { MAX_TAB_TRANSFORMS, MAX_TAB_UNPROTECTED_FRAMES } from './constants';
+import { MAX_TAB_CALLS, MAX_TAB_TRANSFORMS, MAX_TAB_UNPROTECTED_FRAMES } from './constants';
 import { withTabStatusLock } from './locks';
 
 /** The `storage.session` key of a tab's status. */
@@ -19,8 +29,10 @@ export interface StatusSource {
   tabId: number | undefined;
   /** Its site, the tab's origin when the tab has no status yet. */
   origin: string;
-  /** Its frame: the transforms it reports are kept as `<frameId>/<id>`. */
+  /** Its frame: the transforms it reports are kept as `<frameId>/<id>`, its call with its frame id. */
   frameId: number;
+  /** Its document (Chrome 106+), kept with its call: see {@link TabChange.documentGone}. */
+  documentId?: string | undefined;
 }
 
 export type TabChange = {
@@ -33,8 +45,23 @@ export type TabChange = {
   frameOrigin?: string;
   clockSkew?: number;
   room?: string;
-  /** The frame's site is no longer enabled: forget its counters (a tab with no status stays without one). */
+  /**
+   * The frame's site is no longer enabled, or its worker stopped: forget its counters and its call (a tab with no
+   * status stays without one).
+   */
   dropFrame?: true;
+  /** The frame's call now (docs/forward-secrecy.md), or `null`: it has none any more. */
+  call?: CallStatus | null;
+  /**
+   * The frame's document went away (its port closed: unloaded, reloaded, navigated): forget the call it reported. Only
+   * that document's: another page may already have reported its own call from the same frame.
+   */
+  documentGone?: true;
+  /**
+   * The held problems (`HELD_PROBLEMS`: true while a bridge keeps reporting them) that some frame of the tab reported
+   * recently: they replace the held problems the tab had.
+   */
+  held?: readonly HeldProblem[];
 };
 
 /**
@@ -53,7 +80,8 @@ async function applyTabChange(source: StatusSource, tabId: number, change: TabCh
   const key = tabStatusKey(tabId);
   let previous = (await browser.storage.session.get(key))[key] as TabStatus | undefined;
   if (change.document !== undefined && previous?.document !== change.document) previous = undefined;
-  if (change.dropFrame && previous === undefined) return;
+  // What only forgets needs no status where there is none.
+  if ((change.dropFrame || change.documentGone || change.call === null) && previous === undefined) return;
   const status: TabStatus = previous ?? {
     tabId,
     origin: source.origin,
@@ -65,6 +93,10 @@ async function applyTabChange(source: StatusSource, tabId: number, change: TabCh
     const prefix = `${source.frameId}/`;
     status.transforms = status.transforms.filter((s) => !s.id.startsWith(prefix));
   }
+  if (change.dropFrame || change.documentGone || change.call !== undefined) {
+    status.calls = nextCalls(status.calls ?? [], source, change);
+    if (status.calls.length === 0) delete status.calls;
+  }
   if (change.stats) {
     const prefix = `${source.frameId}/`;
     const fresh = change.stats.map((s) => ({ ...s, id: `${prefix}${s.id}` }));
@@ -74,6 +106,12 @@ async function applyTabChange(source: StatusSource, tabId: number, change: TabCh
   if (change.document !== undefined) status.document = change.document;
   if (change.solved) status.problems = status.problems.filter((p) => p !== change.solved);
   if (change.problem && !status.problems.includes(change.problem)) status.problems.push(change.problem);
+  if (change.held !== undefined) {
+    // In place: a problem that stays keeps its place in the list.
+    const held = change.held;
+    status.problems = status.problems.filter((p) => !isHeldProblem(p) || held.includes(p));
+    for (const problem of held) if (!status.problems.includes(problem)) status.problems.push(problem);
+  }
   if (change.room !== undefined) {
     status.room = change.room;
     // Keyed again: a missing key is no longer a problem of this tab.
@@ -92,6 +130,17 @@ async function applyTabChange(source: StatusSource, tabId: number, change: TabCh
   status.updatedAt = Date.now();
   await browser.storage.session.set({ [key]: status });
   await updateBadge(tabId, status);
+}
+
+/** The tab's calls once `change` from `source`'s frame is applied: one per frame, in frame id order, at most a few. */
+function nextCalls(calls: readonly TabCall[], source: StatusSource, change: TabChange): TabCall[] {
+  const { frameId, documentId } = source;
+  // A call reported (or its end) replaces what the frame had; a document that went away takes only its own call along.
+  const replaced = (c: TabCall) => c.frameId === frameId && (!change.documentGone || c.documentId === documentId);
+  const kept = calls.filter((c) => !replaced(c));
+  if (change.dropFrame || change.documentGone || !change.call) return kept;
+  const entry: TabCall = { frameId, ...(documentId !== undefined ? { documentId } : {}), call: change.call };
+  return [...kept, entry].sort((a, b) => a.frameId - b.frameId).slice(0, MAX_TAB_CALLS);
 }
 
 /** Every tab's status, by tab id; an entry that is not a valid {@link TabStatus} is left out. */

@@ -26,7 +26,7 @@ export function About() {
         <li>{t('options_about_unprotected_page')}</li>
         <li>{t('options_about_unprotected_metadata')}</li>
         <li>{t('options_about_unprotected_impersonation')}</li>
-        <li>{t('options_about_unprotected_forward_secrecy')}</li>
+        <li>{t('options_about_unprotected_passphrase_out')}</li>
         <li>{t('options_about_unprotected_sharing')}</li>
         <li>{t('options_about_unprotected_guessing')}</li>
       </ul>

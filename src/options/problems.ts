@@ -23,6 +23,8 @@ export const PROBLEM_KEYS = {
   unsafe_frame: 'problem_unsafe_frame',
   worker_stopped: 'problem_worker_stopped',
   worker_restarted: 'problem_worker_restarted',
+  older_peer: 'problem_older_peer',
+  not_sending: 'problem_not_sending',
   site_processing_bypassed: 'problem_site_processing_bypassed',
 } as const satisfies Readonly<Record<SiteProblem, MessageKey & keyof typeof english>>;
 

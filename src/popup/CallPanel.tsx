@@ -1,12 +1,13 @@
 /**
- * The live call panel: a one-line verdict, then "Your media" (each local track: encrypting, or waiting for its key)
- * and "Participants" (each remote track or sender: encrypted, cannot decrypt, NOT encrypted, blocked by strict mode,
- * our own media echoed back), with frame counts. It refreshes every second, so every row has a fixed height and the
- * numbers use tabular figures: nothing moves while they change. Only the verdict is a live region (it changes when
- * the situation does, not with the counts).
+ * The live call panel: a one-line verdict, each call's words and keys (CallKeys.tsx), then "Your media" (each local
+ * track: encrypting, or waiting for its key) and "Participants" (each remote track or sender: encrypted, cannot
+ * decrypt, NOT encrypted, blocked by strict mode, our own media echoed back), with frame counts. It refreshes every
+ * second, so every row has a fixed height and the numbers use tabular figures: nothing moves while they change. Only
+ * the verdict is a live region (it changes when the situation does, not with the counts).
  */
 import type { TabStatus } from '../shared/messages';
 import { t } from '../ui/i18n';
+import { CallKeys } from './CallKeys';
 import { type CallSummary, type MediaRow, receiveRows, sendRows, summarize } from './calls';
 
 const numbers = new Intl.NumberFormat();
@@ -31,6 +32,7 @@ export function CallPanel({ status, unprotectingProblem }: CallPanelProps) {
   const sent = sendRows(transforms);
   const received = receiveRows(transforms);
   const summary = summarize(status, unprotectingProblem);
+  const calls = status?.calls ?? [];
   return (
     <section class="call" aria-labelledby="call-heading">
       <h2 id="call-heading">{t('popup_call_heading')}</h2>
@@ -40,6 +42,9 @@ export function CallPanel({ status, unprotectingProblem }: CallPanelProps) {
         </span>
         <span>{SUMMARY_TEXT[summary]()}</span>
       </p>
+      {calls.map((entry, index) => (
+        <CallKeys key={entry.frameId} call={entry.call} index={index} numbered={calls.length > 1} />
+      ))}
       {transforms.length > 0 && (
         <>
           <h3 id="sent-heading">{t('popup_your_media')}</h3>

@@ -41,6 +41,10 @@ function problemText(problem: SiteProblem, clockSkew: number | undefined, frames
       return t('popup_problem_worker_stopped');
     case 'worker_restarted':
       return t('popup_problem_worker_restarted');
+    case 'older_peer':
+      return t('popup_problem_older_peer');
+    case 'not_sending':
+      return t('popup_problem_not_sending');
     case 'site_processing_bypassed':
       return t('popup_problem_site_processing_bypassed');
   }

@@ -1,5 +1,5 @@
 /**
- * @module The room this tab uses and its safety words: a chooser when the site has several rooms
+ * @module The room this tab uses and its safety words (the room words): a chooser when the site has several rooms
  * (`tabs/select-room`), the words to compare with the others, and the way to a new passphrase or room.
  */
 import type { RoomInfo, SiteInfo } from '../shared/messages';

@@ -2,10 +2,9 @@
  * What the popup's call panel shows, from the transform counters of one tab (`TabStatus.transforms`): one row per
  * local track ("Your media") and one row per remote sender ("Participants"). Pure: no DOM, no extension APIs.
  *
- * A remote KID is `0b1100 | epoch (4 bits) | sender id (56 bits)` (docs/keys.md). The sender id is drawn afresh for
- * every track, so it cannot tell which audio and which video come from the same person; what it does tell is which
- * KIDs of one receiver are the same sender across key epochs (one row) and which are different senders an SFU
- * switched between on one track (one row each).
+ * A remote KID is `0b1100 | generation (4 bits) | participant id (44 bits) | track (12 bits)` (docs/frame-format.md):
+ * its low 56 bits tell which KIDs of one receiver are the same sender across key generations (one row) and which are
+ * different senders an SFU switched between on one track (one row each).
  */
 import type { TabStatus, TransformStats } from '../shared/messages';
 

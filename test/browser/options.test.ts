@@ -777,7 +777,7 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       expect(about).toMatch(/the site's code can capture it/);
       expect(about).toMatch(/who talks when/);
       expect(about).toMatch(/any participant can pretend to be another/);
-      expect(about).toMatch(/no forward secrecy yet/);
+      expect(about).toMatch(/each call's keys are erased when it ends \(forward secrecy\)/);
       expect(about).toMatch(/server-side recording, transcription, live captions, noise suppression/);
       expect(about).toMatch(/remove it or fake it\. Framelock's toolbar badge and its popup are the authority/);
       // The full threat model ships with the extension, and the link opens it.

@@ -33,6 +33,16 @@ describe('UI strings', () => {
     expect(missing).toEqual([]);
   });
 
+  it('never say the passphrase opens recordings: keys are per call and forward secret (docs/forward-secrecy.md)', () => {
+    const messages = mergeLocaleFragments(root);
+    const stale = Object.entries(messages)
+      .filter(([, { message }]) =>
+        /decrypt(s)? recordings|no forward secrecy|keys made from the passphrase/i.test(message),
+      )
+      .map(([key]) => key);
+    expect(stale).toEqual([]);
+  });
+
   it('substitutes $1… and named placeholders as chrome.i18n does; a missing key is visible', () => {
     expect(getMessage('extensionName')).toBe('Framelock');
     expect(t('extensionName')).toBe('Framelock');

@@ -223,6 +223,14 @@ describe('options page strings', () => {
     expect(within(siteItem(MEET)).getByRole('list', { name: `Problems on ${MEET}` })).toBeTruthy();
   });
 
+  it('the problems only a call has (not_sending, older_peer) say what happened and what to do', async () => {
+    await renderPage([site(MEET, { problems: ['older_peer', 'not_sending'] })]);
+    expect([...siteItem(MEET).querySelectorAll('.problem')].map((node) => node.textContent)).toEqual([
+      'Someone in a call on this site used an older Framelock, whose encryption is not forward secret: their audio and video could not be decrypted. Ask them to update Framelock.',
+      'In a call on this site you sent no audio or video, so the others could not send you their keys, and you could not hear or see them. Keep your microphone on during calls (muted is fine).',
+    ]);
+  });
+
   it('every reason the shared site check gives is worded from the locale', () => {
     const cases: [input: string, key: string, substitutions?: string[]][] = [
       ['', 'options_origin_empty'],
@@ -335,7 +343,7 @@ describe('enable form', () => {
     ]);
     await waitFor(() =>
       expect(pageStatus()).toBe(
-        `Framelock is on for ${MEET}, in room “standup”. Reload the site's open tabs to protect their calls, and compare the safety words below with the other participants.`,
+        `Framelock is on for ${MEET}, in room “standup”. Reload the site's open tabs to protect their calls, and compare the room words below with the other participants.`,
       ),
     );
     expect((screen.getByLabelText('Passphrase') as HTMLInputElement).value).toBe('');
@@ -754,8 +762,12 @@ describe('About', () => {
       /Metadata: who is in the call, who talks when/,
       /size and timing/,
       /any participant can pretend to be another, and the media server can swap the videos between tiles/,
-      /no forward secrecy yet/,
-      /Anyone who later learns the passphrase can decrypt recordings/,
+      /with keys made afresh for each call\. The passphrase is not the key: it proves who belongs in the call/,
+      /A recording stays closed even to someone who learns the passphrase later: each call's keys are erased when it ends \(forward secrecy\)/,
+      /the call words, that nobody stands in the middle of the call/,
+      /Later calls, once the passphrase is out/,
+      /a guessed passphrase opens no recording, but lets them into your later calls/,
+      /Recordings the server makes cannot be played, not even with the passphrase/,
       /A participant who shares the passphrase/,
       /Framelock takes a passphrase you type only if it estimates it hard to guess, or if you tick that you accept the risk/,
       /server-side recording, transcription, live captions, noise suppression/,

@@ -1,9 +1,9 @@
 /** @jsxImportSource preact */
 /**
  * The popup (src/popup) rendered in happy-dom against a fake background: its states (not a site, not enabled,
- * enabled with calls that are encrypted, undecryptable, unencrypted, blocked by strict mode, echoed), the order of
- * the permission request and `sites/enable`, sharing a generated passphrase (QR code, invitation without the
- * passphrase, clipboard), turning a site off, and the room chooser.
+ * enabled with calls that are encrypted, undecryptable, unencrypted, blocked by strict mode, echoed; a call's words and
+ * keys, and the problems only a call has), the order of the permission request and `sites/enable`, sharing a generated
+ * passphrase (QR code, invitation without the passphrase, clipboard), turning a site off, and the room chooser.
  */
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import userEvent from '@testing-library/user-event';
@@ -12,7 +12,7 @@ import { receiveRows, senderIdOf } from '../../src/popup/calls';
 import { invitationText, revealsPassphrase } from '../../src/popup/invitation';
 import { Popup } from '../../src/popup/Popup';
 import { qrMatrix } from '../../src/popup/qr';
-import type { SiteInfo, TabStatus, TransformStats, UiRequest } from '../../src/shared/messages';
+import type { CallStatus, SiteInfo, TabStatus, TransformStats, UiRequest } from '../../src/shared/messages';
 import { generatePassphrase } from '../../src/shared/words';
 import { transformStats } from '../transform-stats';
 import { fakeBrowser } from './fake-browser';
@@ -780,6 +780,105 @@ describe('popup: the call panel', () => {
   it('ignores other tabs', () => {
     const rowsOf = receiveRows([stats({ id: '1/a', side: 'receive', kind: 'audio', status: 'unencrypted' })]);
     expect(rowsOf[0]?.status).toBe('unencrypted');
+  });
+});
+
+describe('popup: the keys of a call (per-call words, fingerprints)', () => {
+  const CALL_WORDS = ['fossil', 'harbor', 'lemon', 'orbit', 'velvet'];
+
+  function call(overrides: Partial<CallStatus> = {}): CallStatus {
+    return {
+      words: CALL_WORDS,
+      you: 'calm lynx',
+      sending: true,
+      members: [
+        { fingerprint: 'quiet otter', keyed: true },
+        { fingerprint: 'brave heron', keyed: false },
+      ],
+      ...overrides,
+    };
+  }
+
+  function inCall(calls: CallStatus[], overrides: Partial<TabStatus> = {}) {
+    backend.sites = [site()];
+    backend.status = [tabStatus(SENDING, { calls: calls.map((c, i) => ({ frameId: i * 3, call: c })), ...overrides })];
+    renderPopup();
+  }
+
+  const keyRows = () =>
+    within(screen.getByRole('list', { name: 'Keys in this call' }))
+      .getAllByRole('listitem')
+      .map((row) => row.textContent);
+
+  it('shows the call words with what to do if they differ, you first, then each participant keyed or waiting', async () => {
+    inCall([call()]);
+    expect(await screen.findByRole('heading', { name: 'Call words' })).toBeTruthy();
+    expect(document.querySelector('.call-words')?.textContent).toBe(CALL_WORDS.join(' · '));
+    expect(
+      screen.getByText(
+        'Compare them aloud: everyone in this call should see the same words. Different words mean someone may be listening in: hang up.',
+      ),
+    ).toBeTruthy();
+    expect(keyRows()).toEqual(['You: calm lynx', 'quiet otterKeys received ✓', 'brave heronWaiting for keys']);
+    const [, keyed, waiting] = document.querySelectorAll('.key-row');
+    expect(keyed?.getAttribute('data-keyed')).toBe('true');
+    expect(waiting?.getAttribute('data-keyed')).toBe('false');
+  });
+
+  it('a call with no one else yet says so, and has no call words', async () => {
+    inCall([call({ words: undefined, members: [] })]);
+    expect(await screen.findByText(/^No one else's keys yet\./)).toBeTruthy();
+    expect(document.querySelector('.call-words')).toBeNull();
+    expect(keyRows()).toEqual(['You: calm lynx']);
+  });
+
+  it('tells the call words from the room words: each says what it shows', async () => {
+    inCall([call()]);
+    await screen.findByRole('heading', { name: 'Call words' });
+    expect(screen.getByRole('heading', { name: 'Room words' })).toBeTruthy();
+    expect(document.querySelector('.safety-words')?.textContent).toBe(WORDS.join(' · '));
+    expect(
+      screen.getByText(
+        'The words of the default room: the same for everyone who entered the same passphrase and room. In a call, compare the call words: only they show that nobody is listening in.',
+      ),
+    ).toBeTruthy();
+    // The call's words come first, with the call; the room's stay where they were, below it.
+    const [callWords, roomWords] = [document.querySelector('.call-words'), document.querySelector('.safety-words')];
+    expect(callWords?.compareDocumentPosition(roomWords as Node)).toBe(Node.DOCUMENT_POSITION_FOLLOWING);
+  });
+
+  it('several calls in one tab (one per frame) are numbered', async () => {
+    inCall([call(), call({ you: 'amber finch', words: ['acid', 'bench', 'cider', 'drift', 'ember'] })]);
+    expect(await screen.findByRole('heading', { name: 'Call words, call 1' })).toBeTruthy();
+    expect(screen.getByRole('heading', { name: 'Call words, call 2' })).toBeTruthy();
+    expect([...document.querySelectorAll('.call-words')].map((p) => p.id)).toEqual(['call-0-words', 'call-1-words']);
+    expect(screen.getByText('You: amber finch')).toBeTruthy();
+  });
+
+  it('no call words without a call', async () => {
+    backend.sites = [site()];
+    backend.status = [tabStatus(SENDING)];
+    renderPopup();
+    await screen.findByText(/End-to-end encrypted/);
+    expect(screen.queryByRole('heading', { name: 'Call words' })).toBeNull();
+    expect(screen.queryByRole('list', { name: 'Keys in this call' })).toBeNull();
+  });
+
+  it.each([
+    [
+      'not_sending',
+      'You are not sending audio or video, so the others cannot send you their keys, and you cannot hear or see them. Turn your microphone on (muted is fine).',
+    ],
+    [
+      'older_peer',
+      'Someone in this call uses an older Framelock whose encryption is not forward secret. Their audio and video cannot be decrypted until they update.',
+    ],
+  ] as const)('%s: a plain warning that says what to do, and the verdict warns', async (problem, text) => {
+    inCall([call({ sending: problem !== 'not_sending' })], { problems: [problem] });
+    const item = await screen.findByText(text);
+    expect(item.getAttribute('data-problem')).toBe(problem);
+    expect(item.className).toBe('problem-block');
+    expect(screen.getByText(/not all media in this call is end-to-end encrypted/)).toBeTruthy();
   });
 });
 

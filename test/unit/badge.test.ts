@@ -56,6 +56,8 @@ describe('updateBadge', () => {
     ['unencrypted media arrives', tab([transform('send', 'encrypted'), transform('receive', 'unencrypted')])],
     ['media cannot be decrypted', tab([transform('receive', 'undecryptable')])],
     ['a problem leaves media unprotected', tab([transform('send', 'encrypted')], ['encryption_removed'])],
+    ['we send nothing, so nobody can send us keys', tab([transform('receive', 'encrypted')], ['not_sending'])],
+    ['a participant runs an older Framelock', tab([transform('receive', 'encrypted')], ['older_peer'])],
   ])('warns when %s, title first', async (_name, status) => {
     await updateBadge(3, status);
     expect(calls).toEqual([

@@ -77,6 +77,8 @@ vi.mock('../../src/background/keys', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../src/background/keys')>()),
   // A recognisable epoch key: tests look for it in what a port was sent.
   epochKeyBytes: async () => new Uint8Array(16).fill(0xab),
+  // The fake room key is no CryptoKey: the room tag is derived from it just as little.
+  roomTagBytes: async () => new Uint8Array(16).fill(0xcd),
 }));
 
 vi.mock('../../src/background/registration', () => ({

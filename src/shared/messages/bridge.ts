@@ -60,6 +60,33 @@ export const BRIDGE_PROBLEMS = [
   'older_peer',
   'not_sending',
 ] as const satisfies readonly SiteProblem[];
+
+/**
+ * Problems that say how the frame's call is now, not that something happened: the bridge reports one again at least
+ * every {@link HELD_PROBLEM_REPEAT_MS} while it holds, and stops reporting it when it no longer does (there is no
+ * "solved" message). The background keeps one in the tab's status while a frame of the tab reported it recently
+ * (src/background/constants.ts `HELD_PROBLEM_TTL_MS`), drops a frame's at once when its call ends (`call` without a
+ * call) or the frame goes away, and never records one in the site's record: a site's recorded problems stay until the
+ * user clears them, and these stop being true by themselves.
+ */
+export const HELD_PROBLEMS = [
+  'older_peer',
+  'not_sending',
+] as const satisfies readonly (typeof BRIDGE_PROBLEMS)[number][];
+export type HeldProblem = (typeof HELD_PROBLEMS)[number];
+
+/** Whether `problem` is one of the {@link HELD_PROBLEMS}. */
+export function isHeldProblem(problem: SiteProblem): problem is HeldProblem {
+  return (HELD_PROBLEMS as readonly SiteProblem[]).includes(problem);
+}
+
+/**
+ * How often a bridge repeats a held problem while it holds: every other report of the worker's counters (one a
+ * second). The popup then stops showing a problem a few seconds after it went away (the background waits for two
+ * or so repeats to be missed), and the repeats cost one small message each.
+ */
+export const HELD_PROBLEM_REPEAT_MS = 2_000;
+
 /** A bridge asks ahead for at most this many epochs at once (it asks for the window around its clock: 3). */
 export const MAX_EPOCHS_PER_REQUEST = 4;
 

@@ -93,6 +93,17 @@ export const CallStatusSchema = record({
 export type CallStatus = v.InferOutput<typeof CallStatusSchema>;
 
 /**
+ * A frame's call as its tab's status keeps it: the frame (`frameId`) and its document (`documentId`, so that a page
+ * that went away forgets its own call and never the one of the page that replaced it in the same frame).
+ */
+export const TabCallSchema = v.object({
+  frameId: v.pipe(v.number(), v.safeInteger()),
+  documentId: v.optional(v.string()),
+  call: CallStatusSchema,
+});
+export type TabCall = v.InferOutput<typeof TabCallSchema>;
+
+/**
  * What the background keeps of a tab (`storage.session`, `tab:<id>`) and shows in the popup. Only the background writes
  * it, from reports it checked; it is checked again when read back, because a stored value of an older version of the
  * extension may have another shape.
@@ -106,8 +117,8 @@ export const TabStatusSchema = v.object({
   unprotectedFrames: v.optional(v.array(v.string())),
   /** With `clock_skew`: how many epochs the farthest sender seen was from our clock (signed, -8..7). */
   clockSkew: v.optional(v.number()),
-  /** The call of each frame of the tab that has one (usually one), by the frame's id. */
-  calls: v.optional(v.array(CallStatusSchema)),
+  /** The call of each frame of the tab that has one (usually one), in frame id order. */
+  calls: v.optional(v.array(TabCallSchema)),
   /** The room this tab's frames are keyed for, when the site has one. */
   room: v.optional(v.string()),
   /** The top-level document these counters are from (a reload or navigation starts over). */
