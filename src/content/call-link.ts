@@ -6,7 +6,7 @@
  * ephemeral key pair, new sender keys.
  */
 import type { BridgeToBackground, BridgeToWorker, CallStatus, TransformStats } from '../shared/messages';
-import { CALL_IDLE_MS, CALL_STATUS_INTERVAL_MS, CALL_TICK_MS, PROBLEM_REPEAT_MS } from './constants';
+import { CALL_IDLE_MS, CALL_STATUS_INTERVAL_MS, CALL_TICK_MS } from './constants';
 import type { EpochSchedule } from './epoch-schedule';
 import { Call, type CallHost } from './exchange/call';
 import type { TimerHandle, Timers } from './timers';
@@ -41,7 +41,6 @@ export class CallLink {
   #lastTransformAt = 0;
   #statusTimer: TimerHandle | undefined;
   #lastStatusAt = -Infinity;
-  readonly #lastProblemAt = new Map<string, number>();
   /** Whether a sender of ours protected frames in the last report: only then do our exchange messages go out. */
   #sending = false;
 
@@ -147,11 +146,17 @@ export class CallLink {
     if (stats.some((t) => t.olderFormat === true)) this.#problem('older_peer');
   }
 
+  /**
+   * A held problem (src/shared/messages/bridge.ts `HELD_PROBLEMS`): reported with every report of counters (each
+   * second) while it holds, well within `HELD_PROBLEM_REPEAT_MS`; the background forgets it once we stop.
+   */
   #problem(problem: 'not_sending' | 'older_peer'): void {
-    const now = this.#options.timers.now();
-    if (now - (this.#lastProblemAt.get(problem) ?? -Infinity) < PROBLEM_REPEAT_MS) return;
-    this.#lastProblemAt.set(problem, now);
     this.#options.toBackground({ type: 'problem', problem });
+  }
+
+  /** The background's port was opened again: it dropped this frame's call with the old port, so it hears it again. */
+  reannounce(): void {
+    if (this.#call !== undefined) this.#statusSoon();
   }
 
   #host(): CallHost {

@@ -125,8 +125,6 @@ export const CALL_IDLE_MS = 60_000;
 export const CALL_TICK_MS = 250;
 /** The popup hears of a changed call at most this often: members come in bursts when a call starts. */
 export const CALL_STATUS_INTERVAL_MS = 500;
-/** A call problem (`not_sending`, `older_peer`) that still holds is reported again at most this often. */
-export const PROBLEM_REPEAT_MS = 5_000;
 /**
  * Remote participants whose tracks the key server keys ahead at each of their new generations (call members are at
  * most 256: src/content/exchange/constants.ts).

@@ -67,6 +67,7 @@ export function startBridge(env: BridgeEnvironment): void {
     onMessage: (untrustedMessage) => void onBackgroundMessage(untrustedMessage),
     onConnect: () => {
       if (unsafeRealm) background.post({ type: 'problem', problem: 'unsafe_frame' });
+      call.reannounce();
     },
   });
   const toBackground = (message: BridgeToBackground): void => background.post(message);
