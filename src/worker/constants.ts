@@ -29,9 +29,10 @@ export const AUDIO_CODEC_RECHECK = 50;
 export const FAILURES_BEFORE_KEYFRAME_REQUEST = 3;
 /**
  * Receive: how long frames of a sender may wait for their key before they count as undecryptable. Before that they
- * are only dropped: every receiver misses a sender's first frames while the bridge derives its key.
+ * are only dropped: every receiver misses a newcomer's first frames while the call's exchange runs (hellos, a re-key
+ * and its switch: well under a second on an idle machine, several on a loaded one; docs/performance.md).
  */
-export const KEY_GRACE_MS = 3_000;
+export const KEY_GRACE_MS = 5_000;
 /** At most one keyframe request per this many milliseconds. */
 export const KEYFRAME_REQUEST_INTERVAL_MS = 1_000;
 /** Remote KIDs a receiver keeps counts for: as many as one report may name per transform. */

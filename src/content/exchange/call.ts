@@ -34,6 +34,7 @@ import {
   PID_BYTES,
   REKEY_DEBOUNCE_MS,
   REKEY_INTERVAL_MS,
+  STRANGER_HELLO_MS,
   SWITCH_MARGIN_MS,
   SWITCH_TIMEOUT_MS,
 } from './constants';
@@ -142,6 +143,8 @@ export class Call {
   #rekeyAt: number | undefined;
   #lastRekeyAt: number;
   #lastStateAt = Number.NEGATIVE_INFINITY;
+  /** Frames of a pid that is no member came since the last tick: say hello early. */
+  #strangerSeen = false;
 
   #words: string[] | undefined;
   /** What {@link #words} were computed from (room tag and keys), to recompute only when it changes. */
@@ -231,12 +234,22 @@ export class Call {
     });
   }
 
-  /** The worker sees frames of (pid, generation bits) and has no key for them. */
+  /**
+   * The worker sees frames of (pid, generation bits) and has no key for them. A pid that is no member yet is someone
+   * who cannot know us either (an SFU subscribed us to each other just now, after our last STATE went by): we say
+   * hello at once rather than at the next interval, so the exchange starts within a frame (at most one early hello
+   * per {@link STRANGER_HELLO_MS}, whatever a flood of junk KIDs asks).
+   */
   want(pid: bigint, bits: number): void {
     if (this.#ended || pid === this.pid || pid < 0n || pid > MAX_PID) return;
     if (!Number.isInteger(bits) || bits < 0 || bits >= GEN_BITS_MODULUS) return;
     if (this.senderKey(pid, bits) !== undefined) return;
-    this.#wants.note(pid, bits, this.#host.now());
+    const now = this.#host.now();
+    this.#wants.note(pid, bits, now);
+    if (!this.#members.has(pid) && now - this.#lastStateAt >= STRANGER_HELLO_MS) {
+      this.#strangerSeen = true;
+      void this.tick();
+    }
   }
 
   /**
@@ -403,7 +416,9 @@ export class Call {
     if (rekeyDue && this.#pending === undefined) await this.#rekey(now);
     if (this.#resendTo.size > 0) await this.#resend(now);
     const known = (pid: bigint) => this.#members.has(pid);
-    if (now - this.#lastStateAt >= HELLO_INTERVAL_MS || this.#wants.unasked(now, known)) {
+    const early = this.#strangerSeen && now - this.#lastStateAt >= STRANGER_HELLO_MS;
+    this.#strangerSeen = false;
+    if (early || now - this.#lastStateAt >= HELLO_INTERVAL_MS || this.#wants.unasked(now, known)) {
       await this.#sendState(now, this.#sending, []);
     }
     await this.#refreshWords();

@@ -96,6 +96,12 @@ export const HELLO_INTERVAL_MS = 2_000;
 /** A member silent this long (three missed hellos: one loss or a late frame never removes anyone) has left. */
 export const LEAVE_AFTER_MS = 3 * HELLO_INTERVAL_MS;
 /**
+ * The soonest a hello goes out again when frames of a stranger (a pid that is no member) arrive: an SFU subscribes
+ * two participants to each other at any moment, each after the other's last STATE went by, and neither would learn of
+ * the other before the next interval. Bounded, so junk KIDs cost at most one hello (~80 bytes) per 300 ms.
+ */
+export const STRANGER_HELLO_MS = 300;
+/**
  * A join or a leave re-keys this long after the first one seen, not at once: participants joining together (a call
  * starting, a page reloading) cost one generation, not one each. It is not extended by later joins, so a stream of
  * joins cannot postpone a re-key forever.
