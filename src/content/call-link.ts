@@ -6,9 +6,10 @@
  * ephemeral key pair, new sender keys.
  */
 import type { BridgeToBackground, BridgeToWorker, CallStatus, TransformStats } from '../shared/messages';
-import { CALL_IDLE_MS, CALL_STATUS_INTERVAL_MS, CALL_TICK_MS } from './constants';
+import { CALL_IDLE_MS, CALL_STATUS_INTERVAL_MS } from './constants';
 import type { EpochSchedule } from './epoch-schedule';
 import { Call, type CallHost } from './exchange/call';
+import { TICK_MS } from './exchange/constants';
 import type { TimerHandle, Timers } from './timers';
 
 export interface CallLinkOptions {
@@ -97,7 +98,7 @@ export class CallLink {
     this.#call = call;
     toWorker({ type: 'call', participant: call.pid });
     toWorker({ type: 'generation', current: call.sendingGeneration });
-    this.#tick = timers.setInterval(() => void this.#call?.tick(), CALL_TICK_MS);
+    this.#tick = timers.setInterval(() => void this.#call?.tick(), TICK_MS);
     this.#statusSoon();
   }
 

@@ -121,8 +121,6 @@ export const MAX_TRACK_IDS = 4_096;
  * SFU) to stay in one call; short enough that a call the user left is over within a minute.
  */
 export const CALL_IDLE_MS = 60_000;
-/** How often the call runs its timers (hellos, leaves, debounced re-keys, switches): a quarter of a second. */
-export const CALL_TICK_MS = 250;
 /** The popup hears of a changed call at most this often: members come in bursts when a call starts. */
 export const CALL_STATUS_INTERVAL_MS = 500;
 /**

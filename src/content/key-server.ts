@@ -54,7 +54,12 @@ export class KeyServer {
     const base = call.senderKey(participant, generation);
     if (base === undefined) {
       // Not yet: a newcomer's first frames come before its keys, a member's next generation before its switch.
-      if (call.participant !== undefined && participant !== call.participant) call.want(participant, generation);
+      if (call.participant !== undefined && participant !== call.participant) {
+        call.want(participant, generation);
+        // Its track is keyed ahead as soon as a generation of its sender comes (`prime`), so the first frame under
+        // it decrypts: this sender's frames so far are under a generation nobody gave us.
+        this.#noteTrack(participant, kind, kidSenderId(kid), endpoint);
+      }
       this.#wait(request);
       return;
     }

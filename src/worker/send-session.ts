@@ -41,7 +41,6 @@ export class SendSession extends Session {
         this.count('dropped');
         return false;
       }
-      this.kid = kid;
       const framing = this.codec.framing(frame);
       if (!this.host.keyring.ensure(this.kind, kid, this.id)) {
         // No plaintext ever leaves: until the key is here, frames are dropped.
@@ -49,6 +48,12 @@ export class SendSession extends Session {
         this.count('dropped');
         return false;
       }
+      if (kid !== this.kid && this.kid !== undefined) {
+        // A new generation (a re-key on a join, a leave, or the periodic one): whoever just got our key, a newcomer
+        // above all, has decoded nothing of ours yet, and starts at once on a keyframe instead of asking for one.
+        this.#keyFrameNext = true;
+      }
+      this.kid = kid;
       if (this.#waitingForKey || this.#keyFrameNext) {
         // Receivers missed everything so far, or the frames while our transform was off: start them on a keyframe.
         this.#waitingForKey = false;

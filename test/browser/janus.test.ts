@@ -23,6 +23,7 @@ import { type Janus, janusAvailable, startJanus } from './janus';
 import { ROTATED_COLOURS, showsPattern } from './media';
 import { depacketize, type RtpVideoCodec, startRtpSink } from './rtp';
 import { decodeAudio, decodeVideo } from './rtp-decode';
+import { joinVideoroom, namedTiles, remoteTiles, subscriptionVideo, tileFlowing, waitForTiles } from './videoroom';
 
 const PASSPHRASE = 'correct horse battery staple';
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
@@ -36,40 +37,6 @@ if (!janusAvailable && !isCI) {
 }
 if (!janusAvailable && isCI) {
   throw new Error('CI=true but Janus is not installed: .ci/run must install janus and janus-demos');
-}
-
-/** Opens the videoroom demo in `page`, starts it and joins `room` as `name` (alphanumeric). */
-async function joinVideoroom(janus: Janus, page: Page, room: number, name: string, query: Record<string, string> = {}) {
-  await page.goto(janus.demoUrl('videoroomtest.html', { room, ...query }), { waitUntil: 'load' });
-  await page.locator('#start').click();
-  await page.locator('#username').fill(name);
-  await page.locator('#register').click();
-  await page.waitForSelector('#videolocal video', { timeout: 15_000 });
-}
-
-/** Selectors of the remote video tiles the demo shows (`#videoremote1` … `#videoremote5`). */
-async function remoteTiles(page: Page): Promise<string[]> {
-  return (await namedTiles(page)).map((tile) => tile.selector);
-}
-
-/** The remote video tiles with the display name the demo labels each with (`#remoteN` above `#videoremoteN`). */
-async function namedTiles(page: Page): Promise<{ selector: string; name: string }[]> {
-  return page.evaluate(() =>
-    [...document.querySelectorAll('[id^="videoremote"] video')].map((video) => {
-      const index = video.closest('[id^="videoremote"]')?.id.replace('videoremote', '') ?? '';
-      return { selector: `#${video.id}`, name: document.getElementById(`remote${index}`)?.textContent ?? '' };
-    }),
-  );
-}
-
-async function waitForTiles(page: Page, count: number): Promise<string[]> {
-  return waitFor(
-    async () => {
-      const tiles = await remoteTiles(page);
-      return tiles.length >= count ? tiles : undefined;
-    },
-    { description: `${count} remote video tiles`, timeoutMs: 20_000 },
-  );
 }
 
 /**
@@ -91,18 +58,6 @@ async function receivedAudioEnergy(page: Page): Promise<number> {
     }
     return energy;
   });
-}
-
-/** Whether the `<video>` at `selector` keeps presenting new frames (a frozen tile keeps its last picture). */
-async function tileFlowing(page: Page, selector: string, windowMs = 1_000): Promise<boolean> {
-  const frames = () =>
-    page.evaluate(
-      (sel: string) => document.querySelector<HTMLVideoElement>(sel)?.getVideoPlaybackQuality().totalVideoFrames ?? 0,
-      selector,
-    );
-  const before = await frames();
-  await new Promise((resolve) => setTimeout(resolve, windowMs));
-  return (await frames()) > before;
 }
 
 /** The widths of the simulcast layers the demo's publisher on `page` is encoding now (its own outbound stats). */
@@ -205,22 +160,6 @@ async function publishedVideo(page: Page, display: string): Promise<{ feed: numb
       if (video) return { feed: Number(feed), mid: video.mid };
     }
     throw new Error(`${name} publishes no video`);
-  }, display);
-}
-
-/** Inbound video of the page's subscription to `display`: packets, and frames the decoder decoded. */
-async function subscriptionVideo(page: Page, display: string): Promise<{ packets: number; decoded: number }> {
-  return page.evaluate(async (name: string) => {
-    type Feed = { rfdisplay: string; webrtcStuff: { pc: RTCPeerConnection } } | null;
-    const feed = (window as unknown as { feeds: Feed[] }).feeds.find((f) => f?.rfdisplay === name);
-    const out = { packets: 0, decoded: 0 };
-    for (const s of (await feed?.webrtcStuff.pc.getStats())?.values() ?? []) {
-      if (s.type === 'inbound-rtp' && s.kind === 'video') {
-        out.packets += s.packetsReceived ?? 0;
-        out.decoded += s.framesDecoded ?? 0;
-      }
-    }
-    return out;
   }, display);
 }
 

@@ -89,8 +89,12 @@ export const MAX_QUEUED_MESSAGES = 256;
 
 // ---- timings --------------------------------------------------------------------------------------------------------
 
-/** How often the bridge calls `tick`: the resolution of every timing below. */
-export const TICK_MS = 250;
+/**
+ * How often the bridge calls `tick`: the resolution of every timing below. Every wait of the exchange (the re-key
+ * debounce, the switch margin) is rounded up to it, and a newcomer's media waits for two of them: 50 ms keeps that
+ * small. A tick with nothing due touches a few maps.
+ */
+export const TICK_MS = 50;
 /** Every participant sends a STATE at least this often (a hello, when nothing else went): its proof of presence. */
 export const HELLO_INTERVAL_MS = 2_000;
 /** A member silent this long (three missed hellos: one loss or a late frame never removes anyone) has left. */
