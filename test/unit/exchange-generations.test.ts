@@ -3,7 +3,8 @@
  * lookups by the KID's 4 bits, which received generations are taken, and what retiring reports.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_HELD_GENERATIONS, MAX_WANTS, WANT_AFTER_MS, WANT_FORGET_MS } from '../../src/content/exchange/constants';
+import { MAX_HELD_GENERATIONS, MAX_STRANGER_WANTS,
+  MAX_WANTS, WANT_AFTER_MS, WANT_FORGET_MS } from '../../src/content/exchange/constants';
 import { Generations, genBits } from '../../src/content/exchange/generations';
 import { Wants } from '../../src/content/exchange/wants';
 import { hkdfKey } from './exchange-fixtures';
@@ -69,7 +70,6 @@ describe('Wants', () => {
     expect(w.due(WANT_AFTER_MS - 1, known, 10)).toEqual([]);
     expect(w.unasked(WANT_AFTER_MS, known)).toBe(true);
     expect(w.due(WANT_AFTER_MS, known, 10)).toEqual([7n]);
-    expect(w.due(WANT_AFTER_MS, () => false, 10)).toEqual([]);
     w.asked([7n]);
     expect(w.unasked(WANT_AFTER_MS, known)).toBe(false);
     w.note(7n, 1, 2_000);
@@ -77,6 +77,20 @@ describe('Wants', () => {
     expect(w.due(2_000 + WANT_FORGET_MS, known, 10)).toEqual([7n]); // (7, 1) still reported
     w.prune(2_000 + WANT_FORGET_MS, (_, bits) => bits === 1);
     expect(w.due(2_000 + WANT_FORGET_MS, known, 10)).toEqual([]);
+  });
+
+  it('names strangers at once, only the MAX_STRANGER_WANTS seen last, and members only once due', () => {
+    const w = new Wants();
+    const member = (pid: bigint) => pid === 100n;
+    w.note(100n, 0, 0);
+    for (let i = 1; i <= MAX_STRANGER_WANTS + 2; i++) w.note(BigInt(i), 0, i);
+    const now = MAX_STRANGER_WANTS + 2;
+    // A stranger is named before WANT_AFTER_MS (it cannot be a key in flight: we know nothing of it).
+    const strangers = w.due(now, member, 10);
+    expect(strangers).toHaveLength(MAX_STRANGER_WANTS);
+    expect(strangers).toEqual([6n, 5n, 4n, 3n].slice(0, MAX_STRANGER_WANTS));
+    expect(strangers).not.toContain(100n);
+    expect(w.due(WANT_AFTER_MS, member, 10)).toContain(100n);
   });
 
   it('keeps at most MAX_WANTS, the oldest forgotten first', () => {

@@ -416,9 +416,12 @@ export class Call {
     if (rekeyDue && this.#pending === undefined) await this.#rekey(now);
     if (this.#resendTo.size > 0) await this.#resend(now);
     const known = (pid: bigint) => this.#members.has(pid);
-    const early = this.#strangerSeen && now - this.#lastStateAt >= STRANGER_HELLO_MS;
+    // Early (a stranger's frames, a want not asked yet), but never more often than STRANGER_HELLO_MS: a flood of junk
+    // KIDs, each a stranger, must not turn into a flood of hellos.
+    const early =
+      (this.#strangerSeen || this.#wants.unasked(now, known)) && now - this.#lastStateAt >= STRANGER_HELLO_MS;
     this.#strangerSeen = false;
-    if (early || now - this.#lastStateAt >= HELLO_INTERVAL_MS || this.#wants.unasked(now, known)) {
+    if (early || now - this.#lastStateAt >= HELLO_INTERVAL_MS) {
       await this.#sendState(now, this.#sending, []);
     }
     await this.#refreshWords();

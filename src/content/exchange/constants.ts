@@ -131,10 +131,16 @@ export const SWITCH_MARGIN_MS = 150;
  */
 export const SWITCH_TIMEOUT_MS = 3_000;
 /**
- * A receiver that sees frames of a sender generation it has no key for, for this long, asks (`want`): shorter waits
- * would ask for keys whose STATE is still being reassembled, longer ones leave the sender's media dark.
+ * A receiver that sees frames of a member's generation it has no key for, for this long, asks (`want`). A sender
+ * switches only once its STATE went out on every stream and SWITCH_MARGIN_MS passed, so a key still in flight when
+ * its frames come is rare; asking too early costs one small re-send, asking late leaves the sender's media dark.
  */
-export const WANT_AFTER_MS = 1_000;
+export const WANT_AFTER_MS = 300;
+/**
+ * Strangers (pids whose frames come but whose STATE we never opened) named in one STATE's `want`, the most recently
+ * seen: enough for several people joining at once, and a flood of junk KIDs adds at most 4 × 6 bytes to a hello.
+ */
+export const MAX_STRANGER_WANTS = 4;
 /** A want the worker stopped reporting for this long is over (the sender switched, or left). */
 export const WANT_FORGET_MS = 3 * WANT_AFTER_MS;
 /**

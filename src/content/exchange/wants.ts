@@ -1,10 +1,13 @@
 /**
  * @module Which sender generations the worker sees frames of and has no key for (docs/forward-secrecy.md,
  * "Recovery"). After {@link WANT_AFTER_MS} of that, the sender is named in our next STATE's `want`, and re-sends its
- * wraps to us. A want the worker stops reporting for {@link WANT_FORGET_MS} is over.
+ * wraps to us. A sender that is no member yet (we never opened a STATE of it: the SFU subscribed us to it after its
+ * last one went by) is named at once, the {@link MAX_STRANGER_WANTS} we saw last only: if it made us a recipient, its
+ * re-send brings its public key and our wrap in one message. A want the worker stops reporting for
+ * {@link WANT_FORGET_MS} is over.
  */
 import { dropOldest } from '../../shared/collections';
-import { MAX_WANTS, WANT_AFTER_MS, WANT_FORGET_MS } from './constants';
+import { MAX_STRANGER_WANTS, MAX_WANTS, WANT_AFTER_MS, WANT_FORGET_MS } from './constants';
 
 interface Want {
   pid: bigint;
@@ -41,20 +44,32 @@ export class Wants {
     for (const [id, w] of this.#wants) if (w.pid === pid) this.#wants.delete(id);
   }
 
-  /** The senders to name in a STATE now (due wants of senders `known`), each once, at most `max`. */
+  /**
+   * The senders to name in a STATE now, each once, at most `max`: due wants of members (`known`), and the
+   * {@link MAX_STRANGER_WANTS} strangers reported last.
+   */
   due(now: number, known: (pid: bigint) => boolean, max: number): bigint[] {
-    const pids = new Set<bigint>();
-    for (const w of this.#wants.values()) {
-      if (pids.size >= max) break;
-      if (now - w.since >= WANT_AFTER_MS && known(w.pid)) pids.add(w.pid);
-    }
-    return [...pids];
+    return [...this.#due(now, known, max)].map((w) => w.pid).filter((pid, i, all) => all.indexOf(pid) === i);
   }
 
   /** Whether a due want has not been named in any STATE yet (so one should go now, not at the next hello). */
   unasked(now: number, known: (pid: bigint) => boolean): boolean {
-    for (const w of this.#wants.values()) if (!w.asked && now - w.since >= WANT_AFTER_MS && known(w.pid)) return true;
+    for (const w of this.#due(now, known, MAX_WANTS)) if (!w.asked) return true;
     return false;
+  }
+
+  *#due(now: number, known: (pid: bigint) => boolean, max: number): Generator<Want> {
+    let named = 0;
+    let strangers = 0;
+    // Most recently reported first, so the strangers named are the ones whose frames still come.
+    for (const w of [...this.#wants.values()].sort((a, b) => b.last - a.last)) {
+      if (named >= max) return;
+      if (known(w.pid)) {
+        if (now - w.since < WANT_AFTER_MS) continue;
+      } else if (strangers++ >= MAX_STRANGER_WANTS) continue;
+      named++;
+      yield w;
+    }
   }
 
   /** A STATE naming these senders went out. */
