@@ -3,8 +3,13 @@
  * lookups by the KID's 4 bits, which received generations are taken, and what retiring reports.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_HELD_GENERATIONS, MAX_STRANGER_WANTS,
-  MAX_WANTS, WANT_AFTER_MS, WANT_FORGET_MS } from '../../src/content/exchange/constants';
+import {
+  MAX_HELD_GENERATIONS,
+  MAX_STRANGER_WANTS,
+  MAX_WANTS,
+  WANT_AFTER_MS,
+  WANT_FORGET_MS,
+} from '../../src/content/exchange/constants';
 import { Generations, genBits } from '../../src/content/exchange/generations';
 import { Wants } from '../../src/content/exchange/wants';
 import { hkdfKey } from './exchange-fixtures';
