@@ -55,15 +55,22 @@ function injectedScriptsPlugin(define: Record<string, string>): Plugin {
 
 /**
  * `vite build` makes the extension as shipped, into dist/. `vite build --mode rotation-test` makes the build the key
- * rotation tests load, into dist-test/: 6-second key epochs (so a test crosses several boundaries) and a clock that
- * `storage.local.testClockOffsetMs` can shift (src/background/clock.ts). Nothing else differs.
+ * rotation tests load, into dist-test/: 6-second key epochs (so a test crosses several boundaries), a periodic re-key
+ * every 5 seconds, and a clock that `storage.local.testClockOffsetMs` can shift (src/background/clock.ts). Nothing
+ * else differs.
  */
 export const ROTATION_TEST_EPOCH_MS = 6_000;
+/** The rotation test build's periodic re-key (src/content/exchange/constants.ts): a new generation every 5 s. */
+export const ROTATION_TEST_REKEY_INTERVAL_MS = 5_000;
 
 export default defineConfig(({ mode }) => {
   const rotationTest = mode === 'rotation-test';
   const define: Record<string, string> = rotationTest
-    ? { __FRAMELOCK_EPOCH_MS__: String(ROTATION_TEST_EPOCH_MS), __FRAMELOCK_TEST_BUILD__: 'true' }
+    ? {
+        __FRAMELOCK_EPOCH_MS__: String(ROTATION_TEST_EPOCH_MS),
+        __FRAMELOCK_REKEY_INTERVAL_MS__: String(ROTATION_TEST_REKEY_INTERVAL_MS),
+        __FRAMELOCK_TEST_BUILD__: 'true',
+      }
     : { ...SHIPPED_DEFINE };
   return {
     plugins: [

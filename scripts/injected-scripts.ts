@@ -25,6 +25,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** The `define` of the shipped build (vite.config.ts): what the bench needs to run the worker that ships. */
 export const SHIPPED_DEFINE: Readonly<Record<string, string>> = {
   __FRAMELOCK_EPOCH_MS__: 'undefined',
+  __FRAMELOCK_REKEY_INTERVAL_MS__: 'undefined',
   __FRAMELOCK_TEST_BUILD__: 'false',
 };
 

@@ -6,7 +6,7 @@
  * ephemeral key pair, new sender keys.
  */
 import type { BridgeToBackground, BridgeToWorker, CallStatus, TransformStats } from '../shared/messages';
-import { CALL_IDLE_MS, CALL_STATUS_INTERVAL_MS } from './constants';
+import { CALL_IDLE_MS, CALL_STATUS_INTERVAL_MS, CLOCK_REPORT_INTERVAL_MS } from './constants';
 import type { EpochSchedule } from './epoch-schedule';
 import { Call, type CallHost } from './exchange/call';
 import { TICK_MS } from './exchange/constants';
@@ -42,6 +42,7 @@ export class CallLink {
   #lastTransformAt = 0;
   #statusTimer: TimerHandle | undefined;
   #lastStatusAt = -Infinity;
+  #lastSkewReport = Number.NEGATIVE_INFINITY;
   /** Whether a sender of ours protected frames in the last report: only then do our exchange messages go out. */
   #sending = false;
 
@@ -157,6 +158,18 @@ export class CallLink {
     this.#options.toBackground({ type: 'problem', problem });
   }
 
+  /**
+   * Exchange messages keep coming sealed `distance` epochs from ours: a clock is off (ours or a participant's), and
+   * until it is fixed neither side reads the other's keys. Told as `clock_skew` at most every CLOCK_REPORT_INTERVAL_MS.
+   */
+  #clockSkew(distance: number): void {
+    const now = this.#options.timers.now();
+    if (now - this.#lastSkewReport < CLOCK_REPORT_INTERVAL_MS) return;
+    this.#lastSkewReport = now;
+    const clamped = Math.max(-9, Math.min(9, distance));
+    this.#options.toBackground({ type: 'problem', problem: 'clock_skew', detail: String(clamped) });
+  }
+
   /** The background's port was opened again: it dropped this frame's call with the old port, so it hears it again. */
   reannounce(): void {
     if (this.#call !== undefined) this.#statusSoon();
@@ -181,6 +194,7 @@ export class CallLink {
       // (The call is not yet this link's while it starts: a generation made then is announced by #begin.)
       onRetire: (participant, generation) => toWorker({ type: 'retire', participant, generation }),
       onMemberKey,
+      onClockSkew: (distance) => this.#clockSkew(distance),
       onChange: () => {
         onKeys();
         this.#statusSoon();

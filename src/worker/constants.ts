@@ -33,6 +33,8 @@ export const FAILURES_BEFORE_KEYFRAME_REQUEST = 3;
  * and its switch: well under a second on an idle machine, several on a loaded one; docs/performance.md).
  */
 export const KEY_GRACE_MS = 5_000;
+/** Remote senders whose waiting for keys one receiver times (oldest forgotten first): an SFU switches few per track. */
+export const MAX_WAITING_SENDERS = 16;
 /** At most one keyframe request per this many milliseconds. */
 export const KEYFRAME_REQUEST_INTERVAL_MS = 1_000;
 /** Remote KIDs a receiver keeps counts for: as many as one report may name per transform. */

@@ -6,9 +6,10 @@
  */
 import { inspectFrame, KidMemo, kidParticipant, openLocated } from '../codecs';
 import { SFrameError } from '../sframe';
+import { dropOldest } from '../shared/collections';
 import type { MediaKind } from '../shared/messages/schema';
 import type { TransformStats } from '../shared/messages/stats';
-import { KEY_GRACE_MS, SIGHTINGS_TO_BELIEVE_KID } from './constants';
+import { KEY_GRACE_MS, MAX_WAITING_SENDERS, SIGHTINGS_TO_BELIEVE_KID, STATS_INTERVAL_MS } from './constants';
 import { ControlInbox } from './control-inbox';
 import { KeyFrameRecovery } from './keyframe-recovery';
 import { PLAINTEXT_DROPPED, PlaintextPolicy } from './plaintext-policy';
@@ -24,6 +25,8 @@ export class ReceiveSession extends Session {
   #echoed = false;
   /** Frames of a participant running an older Framelock (format v1-v3) arrived since the last snapshot. */
   #olderFormat = false;
+  /** Remote participants whose frames wait for a key, and since when (cleared by a frame of theirs that decrypts). */
+  readonly #waitingSince = new Map<bigint, { since: number; last: number }>();
   /** Reassembles the key exchange's control messages from remote senders' frames (control-inbox.ts). */
   readonly #inbox: ControlInbox;
   readonly #now: () => number;
@@ -43,6 +46,8 @@ export class ReceiveSession extends Session {
   protected status(): TransformStats['status'] {
     const r = this.recent;
     if (r.protected > 0) return 'encrypted';
+    // Nothing decrypted lately, and a sender's frames wait for their key: not "encrypted" on the strength of the past.
+    if (r.undecryptable === 0 && r.dropped > 0 && this.#waitingNow()) return 'waiting';
     if (r.undecryptable > 0) return 'undecryptable';
     if (r.unencrypted > 0) return 'unencrypted';
     if (this.total.protected > 0) return 'encrypted';
@@ -117,8 +122,20 @@ export class ReceiveSession extends Session {
           this.count('dropped');
           return false;
         }
-        const since = keyring.pendingSince(this.kind, seen.kid) ?? this.#now();
-        if (this.#now() - since >= KEY_GRACE_MS) return this.#failed('no key for this sender', seen.kid);
+        // How long this sender has been waiting, whatever generations it went through meanwhile (one that re-keys
+        // every few seconds must still show as "cannot decrypt" once its keys stay away).
+        const sender = kidParticipant(seen.kid);
+        const now = this.#now();
+        let waiting = this.#waitingSince.get(sender);
+        // A sender that went quiet and came back starts a new wait.
+        if (waiting === undefined || now - waiting.last > KEY_GRACE_MS) {
+          waiting = { since: now, last: now };
+          this.#waitingSince.set(sender, waiting);
+          if (this.#waitingSince.size > MAX_WAITING_SENDERS) dropOldest(this.#waitingSince);
+        }
+        waiting.last = now;
+        const since = waiting.since;
+        if (now - since >= KEY_GRACE_MS) return this.#failed('no key for this sender', seen.kid);
         this.#recovery.missed();
         // A track that already decrypted meets a sender id it has no key for yet (a sender's id rolled over, or it
         // reloaded): the frames missed meanwhile leave the decoder frozen until a keyframe, so ask for one as soon
@@ -147,6 +164,7 @@ export class ReceiveSession extends Session {
       this.#remote.count(seen.kid, 'protected');
       this.#remote.noteSender(seen.kid);
       this.plaintext.markAuthenticated();
+      this.#waitingSince.delete(kidParticipant(seen.kid));
       this.#recovery.decrypted(frame.type === 'key');
       return true;
     } catch (error) {
@@ -187,6 +205,16 @@ export class ReceiveSession extends Session {
   /** Called every second: asks again for a keyframe still wanted (keyframe-recovery.ts). */
   retryKeyFrame(): void {
     this.#recovery.retry(this.plaintext.authenticated);
+  }
+
+  /** Whether a sender's frames waited for their key within the last stats period (one that stopped is forgotten). */
+  #waitingNow(): boolean {
+    const now = this.#now();
+    for (const [sender, { last }] of this.#waitingSince) {
+      if (now - last <= STATS_INTERVAL_MS) return true;
+      if (now - last > KEY_GRACE_MS) this.#waitingSince.delete(sender);
+    }
+    return false;
   }
 
   /** Whether this track has carried plaintext and never an authenticated frame. */

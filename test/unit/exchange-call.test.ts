@@ -5,7 +5,7 @@
  * channel makes a call throw.
  */
 import { describe, expect, it } from 'vitest';
-import { Call } from '../../src/content/exchange/call';
+import { Call, type CallHost } from '../../src/content/exchange/call';
 import {
   HELLO_INTERVAL_MS,
   LEAVE_AFTER_MS,
@@ -23,7 +23,7 @@ import { generateIdentity } from '../../src/content/exchange/identity';
 import { encodeState, type State } from '../../src/content/exchange/messages';
 import { sealWith } from '../../src/content/exchange/seal';
 import { asBufferSource } from '../../src/shared/bytes';
-import { kekBytes } from './exchange-fixtures';
+import { hkdfKey, kekBytes } from './exchange-fixtures';
 import { allKeyed, canDecrypt, Network, type Participant } from './exchange-sim';
 
 const start = (host: Parameters<typeof Call.start>[0]) => Call.start(host);
@@ -453,5 +453,46 @@ describe('end', () => {
     await net.run(5_000);
     expect(a.sentLog.length).toBe(sent);
     expect(a.call.status().members).toEqual([]);
+  });
+});
+
+describe('a clock off by more than the tolerance', () => {
+  /** A host whose epoch is `epoch`, with keys for its window, that collects what it sends and its skew reports. */
+  async function hostAt(epoch: number, keys: Map<number, CryptoKey>) {
+    const sent: Uint8Array[] = [];
+    const skews: number[] = [];
+    let now = 0;
+    const host: CallHost = {
+      now: () => now,
+      epochs: { epoch, keyOf: (e) => keys.get(e) },
+      roomTag: () => new Uint8Array(16),
+      send: (sealed) => sent.push(sealed),
+      onSwitch: () => {},
+      onNext: () => {},
+      onMemberKey: () => {},
+      onRetire: () => {},
+      onChange: () => {},
+      onClockSkew: (distance) => void skews.push(distance),
+    };
+    return { host, sent, skews, advance: (ms: number) => void (now += ms) };
+  }
+
+  it('reports the distance once messages sealed that far recur, never for one stray message', async () => {
+    const keys = new Map<number, CryptoKey>();
+    for (let e = 9; e <= 14; e++) keys.set(e, await hkdfKey(new Uint8Array(16).fill(e)));
+    const ours = await hostAt(10, keys);
+    const theirs = await hostAt(13, keys);
+    const us = await Call.start(ours.host);
+    const them = await Call.start(theirs.host);
+    await them.tick(); // a hello, sealed in epoch 13
+    theirs.advance(HELLO_INTERVAL_MS);
+    await them.tick(); // the next one
+    expect(theirs.sent.length).toBeGreaterThanOrEqual(2);
+    await us.receive(theirs.sent[0] as Uint8Array);
+    expect(ours.skews).toEqual([]); // one message proves nothing
+    ours.advance(HELLO_INTERVAL_MS);
+    await us.receive(theirs.sent[1] as Uint8Array);
+    expect(ours.skews).toEqual([3]);
+    expect(us.status().members).toEqual([]); // nothing of it was believed
   });
 });

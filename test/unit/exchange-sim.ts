@@ -86,6 +86,7 @@ export class Network {
       },
       onSwitch: (gen) => void p().switches.push({ gen, at: this.now }),
       onNext: () => {},
+      onClockSkew: () => {},
       onMemberKey: () => {},
       onRetire: (pid, gen) => void p().retired.push({ pid, gen, at: this.now }),
       onChange: () => void p().changes++,

@@ -26,6 +26,7 @@ import {
   GEN_BYTE_MODULUS,
   HELLO_INTERVAL_MS,
   LEAVE_AFTER_MS,
+  MAX_FAR_EPOCHS,
   MAX_OTHERS,
   MAX_PID,
   MAX_QUEUED_MESSAGES,
@@ -34,6 +35,7 @@ import {
   PID_BYTES,
   REKEY_DEBOUNCE_MS,
   REKEY_INTERVAL_MS,
+  SKEW_MEMORY_MS,
   STRANGER_HELLO_MS,
   SWITCH_MARGIN_MS,
   SWITCH_TIMEOUT_MS,
@@ -41,7 +43,7 @@ import {
 import { Generations } from './generations';
 import { generateIdentity, generateSenderKey, type Identity, Keks, unwrapSenderKey, wrapSenderKey } from './identity';
 import { decodeState, encodeState, type State } from './messages';
-import { ControlKeys, open, seal } from './seal';
+import { ControlKeys, farEpochDistance, open, seal } from './seal';
 import { Wants } from './wants';
 
 /** What a call needs of the bridge. */
@@ -64,6 +66,11 @@ export interface CallHost {
   onRetire(pid: bigint, gen: number): void;
   /** Members, keys or words changed (for the popup). */
   onChange(): void;
+  /**
+   * Messages sealed `distance` epochs from ours keep coming (the same distance twice within {@link SKEW_MEMORY_MS}):
+   * our clock or a participant's is off by more than the tolerance, and we cannot read each other's exchange.
+   */
+  onClockSkew(distance: number): void;
 }
 
 export interface CallStatus {
@@ -143,6 +150,8 @@ export class Call {
   #rekeyAt: number | undefined;
   #lastRekeyAt: number;
   #lastStateAt = Number.NEGATIVE_INFINITY;
+  /** Epoch distances of messages sealed outside our window, and when each came last (a clock off, or junk). */
+  readonly #farEpochs = new Map<number, number>();
   /** Frames of a pid that is no member came since the last tick: say hello early. */
   #strangerSeen = false;
 
@@ -322,6 +331,7 @@ export class Call {
     const opened = current === undefined ? undefined : await open(untrusted, current, this.#control);
     if (opened === undefined) {
       this.#counts.refused++;
+      if (current !== undefined) this.#noteFarEpoch(farEpochDistance(untrusted, current));
       return;
     }
     const nonce = bytesToHex(opened.nonce);
@@ -371,6 +381,17 @@ export class Call {
       }
     }
     if (state.want.includes(this.pid)) this.#resendTo.add(member.pid);
+  }
+
+  /** A message sealed in an epoch outside our window: reported once the same distance came twice lately. */
+  #noteFarEpoch(distance: number | undefined): void {
+    if (distance === undefined) return;
+    const now = this.#host.now();
+    const last = this.#farEpochs.get(distance);
+    this.#farEpochs.delete(distance);
+    this.#farEpochs.set(distance, now);
+    if (this.#farEpochs.size > MAX_FAR_EPOCHS) dropOldest(this.#farEpochs);
+    if (last !== undefined && now - last <= SKEW_MEMORY_MS) this.#call(() => this.#host.onClockSkew(distance));
   }
 
   /** A STATE from an unknown pid: a new member, if there is room and its public key is one X25519 takes. */

@@ -117,7 +117,15 @@ export const REKEY_DEBOUNCE_MS = 200;
  * per five minutes (≤ 9 KB even at {@link MAX_MEMBERS}). It runs on each participant's own clock from its last
  * re-key, so rotations are spread out and have nothing to do with epoch boundaries.
  */
-export const REKEY_INTERVAL_MS = 5 * 60_000;
+export const PROTOCOL_REKEY_INTERVAL_MS = 5 * 60_000;
+
+declare const __FRAMELOCK_REKEY_INTERVAL_MS__: number | undefined;
+
+/** The interval this build uses: {@link PROTOCOL_REKEY_INTERVAL_MS}, except in the rotation test build (vite.config.ts). */
+export const REKEY_INTERVAL_MS: number =
+  typeof __FRAMELOCK_REKEY_INTERVAL_MS__ === 'number' && __FRAMELOCK_REKEY_INTERVAL_MS__ > 0
+    ? __FRAMELOCK_REKEY_INTERVAL_MS__
+    : PROTOCOL_REKEY_INTERVAL_MS;
 /**
  * A sender switches to a new generation this long after the worker reported its STATE carried on every stream:
  * receivers reassemble, unwrap and derive frame keys in that time (a few ms of WebCrypto each), so its first frame
@@ -148,3 +156,11 @@ export const WANT_FORGET_MS = 3 * WANT_AFTER_MS;
  * it just before the switch may still be in a jitter buffer or on a slower stream (audio vs. video).
  */
 export const OLD_KEY_GRACE_MS = 3_000;
+
+/**
+ * A distance of messages sealed outside our epoch window is believed when it comes twice within this long: a clock
+ * off by more than the tolerance shows in every hello (2 s apart); a stray junk chunk does not recur with one value.
+ */
+export const SKEW_MEMORY_MS = 30_000;
+/** Distinct far-epoch distances remembered (oldest forgotten first). */
+export const MAX_FAR_EPOCHS = 8;

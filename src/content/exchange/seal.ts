@@ -139,6 +139,20 @@ export interface Opened {
  * Opens a sealed message from untrusted bytes: its epoch byte must map into the window around `currentEpoch`, the
  * epoch's key must be held, and the tag must verify. Undefined otherwise. Never throws.
  */
+/**
+ * How many epochs from `currentEpoch` a sealed message says it was sealed in, when that is outside the window we
+ * accept (previous, current, next): -128..127 by its epoch byte, nearest first. Undefined for a message inside the
+ * window or too short to carry an epoch byte. Unauthenticated: one such message proves nothing (it may be junk);
+ * the caller believes a distance only when it recurs.
+ */
+export function farEpochDistance(untrusted: Uint8Array, currentEpoch: number): number | undefined {
+  if (untrusted.length < SEALED_HEADER_BYTES + GCM_TAG_BYTES) return undefined;
+  const byte = untrusted[0] as number;
+  let distance = (((byte - currentEpoch) % EPOCH_BYTE_MODULUS) + EPOCH_BYTE_MODULUS) % EPOCH_BYTE_MODULUS;
+  if (distance >= EPOCH_BYTE_MODULUS / 2) distance -= EPOCH_BYTE_MODULUS;
+  return Math.abs(distance) <= 1 ? undefined : distance;
+}
+
 export async function open(
   untrusted: Uint8Array,
   currentEpoch: number,
