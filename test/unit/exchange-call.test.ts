@@ -474,7 +474,10 @@ describe('a clock off by more than the tolerance', () => {
       onChange: () => {},
       onClockSkew: (distance) => void skews.push(distance),
     };
-    return { host, sent, skews, advance: (ms: number) => void (now += ms) };
+    const advance = (ms: number): void => {
+      now += ms;
+    };
+    return { host, sent, skews, advance };
   }
 
   it('reports the distance once messages sealed that far recur, never for one stray message', async () => {
