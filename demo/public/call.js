@@ -17,7 +17,7 @@
   const name = params.get('name') || `peer-${Math.random().toString(36).slice(2, 8)}`;
   const sendMode = params.get('send') || 'addTrack';
   const codec = (params.get('codec') || '').toLowerCase();
-  const SEND_MODES = ['addTrack', 'addTransceiver', 'transceiverThenReplace'];
+  const SEND_MODES = ['addTrack', 'addTransceiver', 'transceiverThenReplace', 'receiveOnly'];
 
   const $ = (id) => document.getElementById(id);
   $('room').textContent = room;
@@ -157,12 +157,16 @@
     } else if (sendMode === 'addTransceiver') {
       for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
       videoSender = pc.getSenders().find((s) => s.track === video) || null;
+    } else if (sendMode === 'receiveOnly') {
+      // A listener: it receives audio and video and sends nothing (Framelock cannot give it keys, and says so).
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      pc.addTransceiver('video', { direction: 'recvonly' });
     } else {
       pc.addTrack(audio, stream);
       const transceiver = pc.addTransceiver('video', { direction: 'sendrecv', streams: [stream] });
       videoSender = transceiver.sender;
     }
-    log(`media: ${sendMode} (${stream.getTracks().length} tracks)`);
+    log(`media: ${sendMode} (${sendMode === 'receiveOnly' ? 0 : stream.getTracks().length} tracks)`);
 
     pc.addEventListener('negotiationneeded', () => {
       if (demo.pc !== pc) return;

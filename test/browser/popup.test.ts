@@ -191,6 +191,31 @@ describe.skipIf(!chromiumAvailable)('the popup (headless Chromium, built extensi
       expect(panel.received.join(' ')).toMatch(/Frames decrypted: [1-9]/);
       await waitForBadge(alice, tabId, 'E2E');
 
+      // The call's words: the same five on both sides, and each side lists the other by the fingerprint the other
+      // shows as its own ("who is in it"), with its keys received.
+      const bobTabId = await tabIdOf(bob, `room=${call.room}`);
+      const bobPopup = await bob.openExtensionPage(`${POPUP_PAGE}?tabId=${bobTabId}`);
+      const callView = (p: Page) =>
+        waitFor(
+          () =>
+            p.evaluate(() => {
+              const words = document.querySelector('.call-keys .call-words')?.textContent ?? '';
+              const you = document.querySelector('.call-keys [data-self="true"]')?.textContent ?? '';
+              const members = [...document.querySelectorAll('.call-keys .key-row[data-keyed]')].map((row) => ({
+                fingerprint: row.querySelector('.fingerprint')?.textContent ?? '',
+                keyed: row.getAttribute('data-keyed') === 'true',
+              }));
+              return words !== '' && members.length === 1 && members[0]?.keyed ? { words, you, members } : undefined;
+            }),
+          { description: 'the popup shows the call words and a keyed participant', timeoutMs: 15_000 },
+        );
+      const [aliceView, bobView] = [await callView(popup), await callView(bobPopup)];
+      await bobPopup.close();
+      expect(aliceView.words.split(/\s*·\s*|\s+/).filter(Boolean)).toHaveLength(5);
+      expect(aliceView.words).toBe(bobView.words);
+      expect(aliceView.you).toContain(bobView.members[0]?.fingerprint);
+      expect(bobView.you).toContain(aliceView.members[0]?.fingerprint);
+
       await mkdir(SCREENSHOTS, { recursive: true });
       for (const scheme of ['light', 'dark'] as const) {
         await popup.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }]);
@@ -200,6 +225,32 @@ describe.skipIf(!chromiumAvailable)('the popup (headless Chromium, built extensi
         await body?.screenshot({ path: path.join(SCREENSHOTS, `popup-${scheme}.png`) });
         await body?.dispose();
       }
+      await popup.close();
+      await call.hangUp();
+    } finally {
+      await bob.close();
+    }
+  });
+
+  it('a participant who sends nothing is told that nobody can send it keys, and what to do', async () => {
+    const bob = await launchExtensionParticipant(server.url, passphrase, media);
+    try {
+      // Bob only listens: his connection receives audio and video and sends none.
+      const call = await startCall({
+        browsers: [aliceTab, await bob.browser.newPage()],
+        url: server.url,
+        queries: [{}, { send: 'receiveOnly' }],
+      });
+      const bobTabId = await tabIdOf(bob, `room=${call.room}`);
+      await waitForBadge(bob, bobTabId, '!');
+      const popup = await bob.openExtensionPage(`${POPUP_PAGE}?tabId=${bobTabId}`);
+      await popup.waitForFunction(
+        () =>
+          /not sending audio or video.*Turn your microphone on \(muted is fine\)/s.test(
+            document.body.textContent ?? '',
+          ),
+        { timeout: 15_000 },
+      );
       await popup.close();
       await call.hangUp();
     } finally {
