@@ -141,7 +141,9 @@ export class CallLink {
       this.#sending = sending;
       this.#statusSoon();
     }
-    const waiting = stats.some((t) => t.side === 'receive' && t.status !== 'encrypted' && t.dropped + t.undecryptable > 0);
+    const waiting = stats.some(
+      (t) => t.side === 'receive' && t.status !== 'encrypted' && t.dropped + t.undecryptable > 0,
+    );
     if (!sending && waiting && this.#call !== undefined) this.#problem('not_sending');
     if (stats.some((t) => t.olderFormat === true)) this.#problem('older_peer');
   }

@@ -7,9 +7,9 @@
  * messages, which it carries in-band (docs/forward-secrecy.md) without being able to open them.
  */
 import * as v from 'valibot';
+import { TRACK_BITS } from '../codecs';
 import { BridgeToWorkerSchema, type TransformStats, type WorkerToBridge } from '../shared/messages';
 import { PagePortHandoffSchema, TransformOptionsSchema, type WorkerToPage } from '../shared/messages/page-worker';
-import { TRACK_BITS } from '../codecs';
 import { SESSION_GRACE_MS, STATS_INTERVAL_MS } from './constants';
 import { ControlOutbox } from './control-outbox';
 import { FeedCheck } from './feed';
