@@ -58,6 +58,16 @@ type HeldKeys = (participant: bigint, genBits: number) => Uint8Array | undefined
 /** A bridge that holds every participant's generation 0 to 15, the one each pair of bits names. */
 const everyKey: HeldKeys = (participant, bits) => senderKey(participant, bits);
 
+/** A bridge that holds the generations `held()` names for every participant (the newest one with the KID's bits). */
+function keysOf(held: () => number[]): HeldKeys {
+  return (participant, bits) => {
+    const generation = held()
+      .filter((g) => g % 16 === bits)
+      .sort((a, b) => b - a)[0];
+    return generation === undefined ? undefined : senderKey(participant, generation);
+  };
+}
+
 /**
  * A participant's worker: its keyring and the host its sessions get, in the call `participant` (none: no call yet),
  * with key requests answered by {@link serve} from the sender keys its bridge holds (`keys`). A request the bridge
@@ -680,6 +690,53 @@ describe('ReceiveSession', () => {
     // Only the current generation's key is left on each side.
     expect(alice.keyring.keyCount('video')).toBe(1);
     expect(bob.keyring.keyCount('video')).toBe(1);
+  });
+
+  it('keeps a call going past 16 generations: a new track takes over, keyed ahead, so no KID is ever keyed twice', async () => {
+    // The KID holds the generation mod 16: past 16 generations a track would name a KID it used (and retired)
+    // before, which no context keys twice, and the sender would go silent for the rest of the call.
+    let held = [0];
+    const keys = keysOf(() => held);
+    const alice = worker(ALICE, { keys });
+    const bob = worker(BOB, { keys });
+    const sender = new SendSession('send-video-1', 'video', alice.host);
+    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host);
+    await send(sender, vp8Frames[0] as Uint8Array);
+    await alice.serve();
+    await receiver.process(frame((await send(sender, vp8Frames[1] as Uint8Array)).data));
+    await bob.serve();
+    const kids = new Set<bigint>();
+    const lost: number[] = [];
+    let i = 2;
+    const next = () => vp8Frames[i++ % vp8Frames.length] as Uint8Array;
+    for (let generation = 0; generation < 40; generation++) {
+      for (let n = 0; n < 3; n++) {
+        const out = await send(sender, next());
+        if (!out.ok) {
+          lost.push(generation);
+          continue;
+        }
+        kids.add(kidOf(out.data));
+        if (!(await receiver.process(frame(out.data)))) {
+          await bob.serve(); // a new track: the receiver fetches its key, as the bridge would answer
+          expect(await receiver.process(frame((await send(sender, next())).data))).toBe(true);
+        }
+      }
+      // A re-key: generation + 1 is made, announced and asked for ahead, primed at bob's, switched to; this one retires.
+      held = [generation, generation + 1];
+      alice.generation(generation, generation + 1);
+      if (!(await send(sender, next())).ok) lost.push(generation); // still under this generation: asks ahead
+      await alice.serve();
+      await bob.prime(ALICE, generation + 1);
+      alice.generation(generation + 1);
+      held = [generation + 1];
+      alice.keyring.retire(ALICE, generation);
+      bob.keyring.retire(ALICE, generation);
+    }
+    expect(lost).toEqual([]); // the sender never dropped a frame: each KID's key was there at its first frame
+    expect(kids.size).toBe(40); // 40 generations, 40 distinct KIDs
+    expect(new Set([...kids].map(kidTrack))).toEqual(new Set([0, 1, 2])); // generations 0-15, 16-31, 32-39
+    expect(receiver.snapshot('receive')).toMatchObject({ undecryptable: 0 });
   });
 
   it('a recorded frame whose generation bits alias a later generation (16 on) fails authentication', async () => {
