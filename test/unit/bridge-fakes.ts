@@ -149,8 +149,10 @@ export function epochKeys(room = 'room-a', now = Date.now(), epochs?: number[]) 
 export function keyRequest(
   participant: bigint,
   generation = 0,
-  { track = 0, kind = 'video' as MediaKind, endpoint = kind === 'video' ? 'receive-video-1' : 'receive-audio-1' } = {},
+  options: { track?: number; kind?: MediaKind; endpoint?: string } = {},
 ) {
+  const { track = 0, kind = 'video' } = options;
+  const endpoint = options.endpoint ?? `receive-${kind}-1`;
   return {
     type: 'keys-request' as const,
     kid: makeKid(generation % 16, senderIdOf(participant, track)),
