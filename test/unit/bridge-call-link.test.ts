@@ -226,6 +226,27 @@ describe('CallLink', () => {
     ]);
   });
 
+  it('starts a new call at once for a request that comes after end(), while the ended call still starts', async () => {
+    // The room changed (or the worker was replaced) a moment after the page's first media: the new room's keys, or
+    // the new worker's first request, must not wait for the call that end() dropped.
+    const t = callLink({ hold: true });
+    const dropped = t.link.ensure();
+    t.link.end();
+    const fresh = t.link.ensure();
+    expect(t.startCall).toHaveBeenCalledTimes(2);
+    t.finishStart(); // the dropped call finishes starting first
+    await dropped;
+    expect(t.link.participant).toBeUndefined();
+    t.finishStart();
+    await fresh;
+    expect(t.calls.map((call) => call.ended)).toEqual([true, false]);
+    expect(t.link.participant).toBe(0x101n);
+    expect(t.toWorker).toEqual([
+      { type: 'call', participant: 0x101n },
+      { type: 'generation', current: 0 },
+    ]);
+  });
+
   it('carries the call’s messages both ways and tells the worker its generations and retirements', async () => {
     const t = callLink();
     await t.link.ensure();
