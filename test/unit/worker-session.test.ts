@@ -71,11 +71,12 @@ function keysOf(held: () => number[]): HeldKeys {
 /**
  * A participant's worker: its keyring and the host its sessions get, in the call `participant` (none: no call yet),
  * with key requests answered by {@link serve} from the sender keys its bridge holds (`keys`). A request the bridge
- * cannot answer yet stays pending, as in the bridge's KeyServer, and is answered by a later `serve`.
+ * cannot answer yet stays pending, as in the bridge's KeyServer, and is answered by a later `serve`. Its clock `now`
+ * stands still unless a test moves it; its receivers (`receiver`) read the same clock.
  */
 function worker(
   participant: bigint | undefined,
-  { keys = everyKey, now = () => Date.now() }: { keys?: HeldKeys; now?: () => number } = {},
+  { keys = everyKey, now = () => 0 }: { keys?: HeldKeys; now?: () => number } = {},
 ) {
   /** Every key request, in order. */
   const requests: { kid: bigint; kind: MediaKind; endpoint: string }[] = [];
@@ -122,6 +123,9 @@ function worker(
   return {
     keyring,
     host,
+    now,
+    /** A receiver session of this worker, on its clock. */
+    receiver: (id: string, kind: MediaKind = 'video') => new ReceiveSession(id, kind, host, now),
     requests,
     controls,
     sent,
@@ -294,7 +298,7 @@ describe('SendSession', () => {
     const alice = worker(ALICE);
     const bob = worker(BOB);
     const sender = new SendSession('send-video-1', 'video', alice.host);
-    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host);
+    const receiver = bob.receiver('receive-video-1');
     await send(sender, vp8Frames[0] as Uint8Array);
     await alice.serve();
     await receiver.process(frame((await send(sender, vp8Frames[1] as Uint8Array)).data));
@@ -356,7 +360,7 @@ describe('ReceiveSession, audio', () => {
     const sender = new SendSession('send-audio-1', 'audio', alice.host);
     await send(sender, new Uint8Array([0xf8, 1, 2, 3]), 'audio/opus');
     await alice.serve();
-    const receiver = new ReceiveSession('receive-audio-1', 'audio', bob.host);
+    const receiver = bob.receiver('receive-audio-1', 'audio');
     const deliver = async (data: Uint8Array) => {
       const f = frame(data, 'audio/opus');
       return { ok: await receiver.process(f), data: new Uint8Array(f.data) };
@@ -391,7 +395,7 @@ describe('ReceiveSession', () => {
     const sender = new SendSession('send-video-1', 'video', alice.host);
     await send(sender, vp8Frames[0] as Uint8Array);
     await alice.serve();
-    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host, now);
+    const receiver = bob.receiver('receive-video-1');
     async function deliver(data: Uint8Array): Promise<{ ok: boolean; data: Uint8Array }> {
       const f = frame(data);
       const ok = await receiver.process(f);
@@ -564,10 +568,10 @@ describe('ReceiveSession', () => {
 
   it('the worker’s second tick asks for nothing on a track that never decrypted, or on audio', async () => {
     const bob = worker(BOB);
-    const fresh = new ReceiveSession('receive-video-1', 'video', bob.host, () => 0);
+    const fresh = bob.receiver('receive-video-1');
     fresh.expectGap();
     fresh.retryKeyFrame();
-    const audio = new ReceiveSession('receive-audio-1', 'audio', bob.host, () => 0);
+    const audio = bob.receiver('receive-audio-1', 'audio');
     audio.plaintext.markAuthenticated();
     audio.expectGap();
     audio.retryKeyFrame();
@@ -631,7 +635,7 @@ describe('ReceiveSession', () => {
     const screen = new SendSession('send-video-2', 'video', alice.host);
     for (const sender of [camera, screen]) await send(sender, vp8Frames[0] as Uint8Array);
     await alice.serve();
-    const echo = new ReceiveSession('receive-video-1', 'video', alice.host);
+    const echo = alice.receiver('receive-video-1');
     for (const sender of [camera, screen, camera]) {
       expect(await echo.process(frame((await send(sender, vp8Frames[1] as Uint8Array)).data))).toBe(true);
     }
@@ -651,7 +655,7 @@ describe('ReceiveSession', () => {
     const alice = worker(ALICE);
     const bob = worker(BOB);
     const sender = new SendSession('send-video-1', 'video', alice.host);
-    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host);
+    const receiver = bob.receiver('receive-video-1');
     await send(sender, vp8Frames[0] as Uint8Array);
     await alice.serve();
     await receiver.process(frame((await send(sender, vp8Frames[1] as Uint8Array)).data));
@@ -700,7 +704,7 @@ describe('ReceiveSession', () => {
     const alice = worker(ALICE, { keys });
     const bob = worker(BOB, { keys });
     const sender = new SendSession('send-video-1', 'video', alice.host);
-    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host);
+    const receiver = bob.receiver('receive-video-1');
     await send(sender, vp8Frames[0] as Uint8Array);
     await alice.serve();
     await receiver.process(frame((await send(sender, vp8Frames[1] as Uint8Array)).data));
@@ -744,7 +748,7 @@ describe('ReceiveSession', () => {
     // Bob's bridge holds alice's generation 17, whose bits are generation 1's.
     const bob = worker(BOB, { keys: (p, bits) => senderKey(p, bits + 16) });
     const sender = new SendSession('send-video-1', 'video', alice.host);
-    const receiver = new ReceiveSession('receive-video-1', 'video', bob.host);
+    const receiver = bob.receiver('receive-video-1');
     alice.generation(1);
     await send(sender, vp8Frames[0] as Uint8Array);
     await alice.serve();
@@ -800,7 +804,7 @@ describe('ReceiveSession', () => {
       const alice = worker(ALICE);
       const bob = worker(BOB, { keys: keyed ? everyKey : () => undefined });
       const sender = new SendSession('send-video-1', 'video', alice.host);
-      const receiver = new ReceiveSession('receive-video-1', 'video', bob.host);
+      const receiver = bob.receiver('receive-video-1');
       await send(sender, vp8Frames[0] as Uint8Array);
       await alice.serve();
       const message = Uint8Array.from({ length: CONTROL_CHUNK_BYTES.video + 50 }, (_, i) => (i * 7) % 256);
