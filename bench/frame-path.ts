@@ -11,9 +11,9 @@
  */
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
-import { kidEpoch, SUITE_FOR_KIND } from '../src/codecs';
+import { SUITE_FOR_KIND } from '../src/codecs';
 import { deriveFrameKeys } from '../src/sframe';
-import { epochFromBits } from '../src/shared/epoch';
+import { ControlOutbox } from '../src/worker/control-outbox';
 import { Keyring } from '../src/worker/keyring';
 import { ReceiveSession } from '../src/worker/receive-session';
 import { SendSession } from '../src/worker/send-session';
@@ -22,25 +22,22 @@ import { fixtures } from '../test/unit/fixtures';
 
 type Kind = 'audio' | 'video';
 
-function participant() {
+/** A worker in a call as participant `pid`, whose key requests `serve` answers as the bridge would (one sender key). */
+function participant(pid: bigint) {
   const requests: { kid: bigint; kind: Kind }[] = [];
   const keyring = new Keyring((kid, kind) => requests.push({ kid, kind }));
-  let nextId = 1n;
+  let nextTrack = 0;
   const host: SessionHost = {
     keyring,
-    epoch: () => 0,
-    randomSenderId: () => 0x1000_0000_0000n + nextId++,
+    call: () => ({ number: 1, participant: pid, generation: 0 }),
+    newTrack: () => nextTrack++,
+    outbox: new ControlOutbox({ onSent: () => {}, onDropped: () => {} }),
+    onControl: () => {},
     requestKeyFrame: () => {},
   };
   const serve = async () => {
     for (const { kid, kind } of requests.splice(0)) {
-      const epoch = epochFromBits(kidEpoch(kid), 0) ?? 0;
-      await keyring.install(
-        kind,
-        kid,
-        await deriveFrameKeys(SUITE_FOR_KIND[kind], new Uint8Array(16).fill(42), kid),
-        epoch,
-      );
+      await keyring.install(kind, kid, await deriveFrameKeys(SUITE_FOR_KIND[kind], new Uint8Array(16).fill(42), kid));
     }
   };
   return { host, serve };
@@ -78,8 +75,8 @@ for (const [name, kind, mime] of [
 ] as const) {
   const frames = fixtures.find((f) => f.name === name)?.frames;
   if (frames === undefined || frames.length < 8) throw new Error(`no fixture ${name}`);
-  const alice = participant();
-  const bob = participant();
+  const alice = participant(0x0a1_1ce0_0001n);
+  const bob = participant(0x0b0_b000_0002n);
   const sender = new SendSession(`send-${kind}-1`, kind as Kind, alice.host);
   const receiver = new ReceiveSession(`receive-${kind}-1`, kind as Kind, bob.host);
   // Warm up: keys asked for and installed on both sides, a few frames through.

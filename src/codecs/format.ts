@@ -60,7 +60,8 @@ export const TAG_LENGTH: Readonly<Record<MediaKind, number>> = { audio: 8, video
  * - gen: the sender key's generation mod 16 (the key epoch mod 16 until sender keys key media,
  *   docs/forward-secrecy.md).
  * - participant id: 44 random bits per participant and call; track: the sender transform's number in that call
- *   (0..4095, never reused in a call). Together, the sender id.
+ *   (0..4095, never reused in a call; a new one every 16 generations, so that no KID comes back: src/worker/
+ *   sender-kids.ts). Together, the sender id.
  */
 export const KID_MARKER = 0xcn;
 /** The KID marker of format versions 1 to 3. */

@@ -32,7 +32,7 @@ export interface CallLinkOptions {
 export class CallLink {
   readonly #options: CallLinkOptions;
   #call: Call | undefined;
-  /** A call being started (the key pair is generated asynchronously). */
+  /** A call being started (the key pair is generated asynchronously); forgotten by end(), which drops it. */
   #starting: Promise<Call | undefined> | undefined;
   /** Bumped by every end(): a call that finishes starting after an end() is dropped at once. */
   #era = 0;
@@ -75,9 +75,10 @@ export class CallLink {
     this.#lastTransformAt = timers.now();
     if (this.#starting === undefined) {
       const era = this.#era;
-      this.#starting = (this.#options.startCall ?? Call.start)(this.#host()).then(
+      const starting: Promise<Call | undefined> = (this.#options.startCall ?? Call.start)(this.#host()).then(
         (call) => {
-          this.#starting = undefined;
+          // Only its own: after an end(), a newer start may be under way.
+          if (this.#starting === starting) this.#starting = undefined;
           if (era !== this.#era) {
             call.end();
             return undefined;
@@ -86,10 +87,11 @@ export class CallLink {
           return call;
         },
         () => {
-          this.#starting = undefined;
+          if (this.#starting === starting) this.#starting = undefined;
           return undefined;
         },
       );
+      this.#starting = starting;
     }
     await this.#starting;
   }
@@ -106,6 +108,8 @@ export class CallLink {
   /** Ends the call: every key of it is erased, and the next media starts a new one. */
   end(): void {
     this.#era++;
+    // A call still starting is dropped when it has (see ensure): the next request starts a new one at once.
+    this.#starting = undefined;
     this.#options.timers.clearInterval(this.#tick);
     this.#tick = undefined;
     if (this.#call === undefined) return;

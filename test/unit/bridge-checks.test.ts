@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parsePageReport, parseWorkerMessage, RejectionTally } from '../../src/content/checks';
 import { sameNonce } from '../../src/content/nonce';
 import { isBridgeHelloDetail } from '../../src/shared/handshake';
-import { MAX_REPORTED_REJECTIONS } from '../../src/shared/messages';
+import { MAX_CONTROL_MESSAGE_BYTES, MAX_REPORTED_REJECTIONS } from '../../src/shared/messages';
 import { transformStats } from '../transform-stats';
 
 const NONCE = '00112233445566778899aabbccddeeff';
@@ -35,6 +35,16 @@ describe('parseWorkerMessage', () => {
     for (const endpoint of ['send-audio-1', 'receive-video-123456789', 'send-unnamed-2', 'receive-unnamed-7']) {
       expect(parseWorkerMessage({ type: 'keys-request', kid: KID, kind: 'audio', endpoint }).ok, endpoint).toBe(true);
     }
+    // The in-band channel's reports: an id the bridge gave, and the bytes of a reassembled message (any view of them).
+    expect(parseWorkerMessage({ type: 'control-sent', id: 7 })).toEqual({
+      ok: true,
+      message: { type: 'control-sent', id: 7 },
+    });
+    const bytes = new Uint8Array(MAX_CONTROL_MESSAGE_BYTES + 10).subarray(10);
+    expect(parseWorkerMessage({ type: 'control-received', bytes })).toEqual({
+      ok: true,
+      message: { type: 'control-received', bytes },
+    });
   });
 
   it.each([
@@ -86,6 +96,17 @@ describe('parseWorkerMessage', () => {
     ['stats that are not a list', { type: 'stats', stats }],
     ['stats with an extra field', { type: 'stats', stats: [{ ...stats, junk: 'x'.repeat(1 << 20) }] }],
     ['too many stats', { type: 'stats', stats: Array.from({ length: 257 }, () => stats) }],
+    ['a control report of a negative id', { type: 'control-sent', id: -1 }],
+    ['a control report of a fractional id', { type: 'control-sent', id: 1.5 }],
+    ['a control report of a text id', { type: 'control-sent', id: '1' }],
+    ['a control message of no bytes', { type: 'control-received', bytes: new Uint8Array(0) }],
+    [
+      'a control message over the limit',
+      { type: 'control-received', bytes: new Uint8Array(MAX_CONTROL_MESSAGE_BYTES + 1) },
+    ],
+    ['a control message as a list of numbers', { type: 'control-received', bytes: [1, 2, 3] }],
+    ['a control message as an ArrayBuffer', { type: 'control-received', bytes: new ArrayBuffer(8) }],
+    ['a control message with an extra field', { type: 'control-received', bytes: new Uint8Array(8), from: 1n }],
   ])('refuses %s as worker_invalid', (_, message) => {
     expect(parseWorkerMessage(message)).toEqual({ ok: false, reason: 'worker_invalid' });
   });

@@ -4,14 +4,16 @@
  * Time is vitest's fake timers (setImmediate stays real: {@link settle} uses it to let WebCrypto finish).
  */
 import { vi } from 'vitest';
-import { makeKid } from '../../src/codecs';
+import { makeKid, SUITE_FOR_KIND, senderIdOf } from '../../src/codecs';
 import type { RuntimePort } from '../../src/content/background-link';
 import type { BridgeIndicator } from '../../src/content/indicator';
 import { startBridge } from '../../src/content/start-bridge';
+import { type FrameKeys, SFrameContext } from '../../src/sframe';
 import { bytesToBase64 } from '../../src/shared/bytes';
 import { EPOCH_MS, epochAt } from '../../src/shared/epoch';
 import { BRIDGE_HELLO, PAGE_HELLO, PORT_EVENT } from '../../src/shared/handshake';
 import type { TransformStats } from '../../src/shared/messages';
+import type { MediaKind } from '../../src/shared/messages/schema';
 
 /** The bridge's end of a MessagePort: what the bridge posts is kept, and {@link receive} plays the other end. */
 export class FakePort {
@@ -143,9 +145,39 @@ export function epochKeys(room = 'room-a', now = Date.now(), epochs?: number[]) 
   };
 }
 
-/** A key request of the worker for a sender's KID of `epoch`. */
-export function keyRequest(epoch: number, sender = 0x1234n, endpoint = 'receive-video-1') {
-  return { type: 'keys-request', kid: makeKid(epoch % 16, sender), kind: 'video', endpoint };
+/** A key request of the worker for the KID of `participant`'s `track` under generation `generation`. */
+export function keyRequest(
+  participant: bigint,
+  generation = 0,
+  options: { track?: number; kind?: MediaKind; endpoint?: string } = {},
+) {
+  const { track = 0, kind = 'video' } = options;
+  const endpoint = options.endpoint ?? `receive-${kind}-1`;
+  return {
+    type: 'keys-request' as const,
+    kid: makeKid(generation % 16, senderIdOf(participant, track)),
+    kind,
+    endpoint,
+  };
+}
+
+/**
+ * Whether frame keys `a` and `b` for `kid` are the same keys: a frame sealed under `a` opens under `b` (they are
+ * non-extractable, so this is the only way to compare them).
+ */
+export async function sameFrameKeys(kind: MediaKind, kid: bigint, a: FrameKeys, b: FrameKeys): Promise<boolean> {
+  const tx = new SFrameContext(SUITE_FOR_KIND[kind]);
+  const rx = new SFrameContext(SUITE_FOR_KIND[kind]);
+  await tx.importFrameKeys(kid, a);
+  await rx.importFrameKeys(kid, b);
+  const plaintext = new TextEncoder().encode('one frame');
+  const frame = await tx.encrypt(kid, new Uint8Array(0), plaintext);
+  try {
+    const opened = await rx.decrypt(new Uint8Array(0), frame);
+    return Buffer.from(opened.plaintext).equals(Buffer.from(plaintext));
+  } catch {
+    return false;
+  }
 }
 
 export { transformStats } from '../transform-stats';

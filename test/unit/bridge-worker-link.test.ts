@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { REJECTION_REPORT_INTERVAL_MS, WORKER_CHECK_MS, WORKER_SILENCE_MS } from '../../src/content/constants';
 import { MAX_WORKER_RESTARTS } from '../../src/shared/handshake';
+import { MAX_CONTROL_MESSAGE_BYTES } from '../../src/shared/messages';
 import {
   type BridgeUnderTest,
   epochKeys,
@@ -21,6 +22,9 @@ import {
 } from './bridge-fakes';
 
 let bridge: BridgeUnderTest;
+
+/** A participant id of another call's member. */
+const MEMBER = 0x0b0_b000_0002n;
 
 beforeEach(() => {
   useBridgeTimers();
@@ -48,6 +52,13 @@ async function keysTaken(): Promise<void> {
   await until(() => bridge.background.posted.some((m) => m.type === 'epoch-keys-request'));
 }
 
+/** Our participant id in the call the bridge told `port`'s worker of last. */
+function participant(port: FakePort = bridge.worker): bigint {
+  const call = port.ofType('call').at(-1);
+  if (call === undefined) throw new Error('no call');
+  return call.participant as bigint;
+}
+
 /** The worker reports counters once (its heartbeat). */
 function heartbeat(port: FakePort = bridge.worker): void {
   port.receive({ type: 'stats', stats: [] });
@@ -58,7 +69,7 @@ describe('worker trust', () => {
     bridge.handOff();
     await keysTaken();
     bridge.worker.receive({ type: 'hello', nonce: 'f'.repeat(32) });
-    bridge.worker.receive(keyRequest(START_EPOCH));
+    bridge.worker.receive(keyRequest(MEMBER));
     bridge.worker.receive({ type: 'stats', stats: [transformStats({ protected: 3 })] });
     bridge.worker.receive({ type: 'junk' });
     await settle();
@@ -67,23 +78,48 @@ describe('worker trust', () => {
     expect(reportedRejections()).toEqual({ worker_unproven: 4 });
   });
 
-  it('serves keys only after the worker repeated the nonce, and then tells it the settings and the epoch first', async () => {
+  it('serves keys only after the worker repeated the nonce, and then tells it the settings first, then its call', async () => {
     bridge.handOff();
     bridge.background.send({ type: 'settings', strict: true, indicator: true });
     await keysTaken();
-    bridge.worker.receive(keyRequest(START_EPOCH));
+    bridge.worker.receive(keyRequest(MEMBER));
+    bridge.worker.receive({ type: 'stats', stats: [transformStats({ id: 'send-video-1', side: 'send' })] });
     await settle();
     expect(bridge.worker.posted).toEqual([]);
 
     bridge.worker.receive({ type: 'hello', nonce: bridge.nonces[0] });
+    expect(bridge.worker.posted).toEqual([{ type: 'settings', strict: true }]);
+    // Its first key request starts the call: the worker hears its participant id and generation, then its keys.
+    bridge.worker.receive(keyRequest(MEMBER));
+    await until(() => bridge.worker.ofType('call').length > 0);
     expect(bridge.worker.posted).toEqual([
       { type: 'settings', strict: true },
-      { type: 'epoch', epoch: START_EPOCH },
+      { type: 'call', participant: participant() },
+      { type: 'generation', current: 0 },
     ]);
-    bridge.worker.receive(keyRequest(START_EPOCH));
+    bridge.worker.receive(keyRequest(participant(), 0, { endpoint: 'send-video-1' }));
     await until(() => bridge.worker.ofType('keys').length > 0);
-    expect(bridge.worker.ofType('keys')).toMatchObject([{ type: 'keys', epoch: START_EPOCH, kind: 'video' }]);
-    expect(reportedRejections()).toEqual({ worker_unproven: 1 });
+    expect(bridge.worker.ofType('keys')).toMatchObject([
+      { type: 'keys', kid: keyRequest(participant()).kid, kind: 'video' },
+    ]);
+    expect(reportedRejections()).toEqual({ worker_unproven: 2 });
+  });
+
+  it('takes the control messages of a trusted worker to its call, and refuses (and counts) malformed ones', async () => {
+    bridge.trustWorker();
+    await keysTaken();
+    bridge.worker.receive({ type: 'stats', stats: [transformStats({ id: 'send-video-1', side: 'send' })] });
+    await until(() => bridge.worker.ofType('call').length > 0);
+    bridge.worker.receive({ type: 'control-received', bytes: new Uint8Array(0) });
+    bridge.worker.receive({ type: 'control-received', bytes: new Uint8Array(MAX_CONTROL_MESSAGE_BYTES + 1) });
+    bridge.worker.receive({ type: 'control-received', bytes: [1, 2, 3] });
+    bridge.worker.receive({ type: 'control-sent', id: -1 });
+    bridge.worker.receive({ type: 'control-sent', id: 1.5 });
+    // Well formed, but not sealed under the room's control key: the call refuses it (test/unit/exchange-call.test.ts).
+    bridge.worker.receive({ type: 'control-received', bytes: new Uint8Array(100).fill(7) });
+    bridge.worker.receive({ type: 'control-sent', id: 1 });
+    await settle();
+    expect(reportedRejections()).toEqual({ worker_invalid: 5 });
   });
 
   it('says the hand-off nonce in its hellos, and a second hello of a trusted worker is refused as worker_invalid', () => {
@@ -164,17 +200,33 @@ describe('worker liveness', () => {
   it('ignores what a stopped worker still sends, once a new worker is trusted', async () => {
     bridge.trustWorker();
     bridge.background.send(epochKeys());
-    await until(() => bridge.worker.ofType('epoch').length > 0);
+    await settle();
+    const sending = { type: 'stats', stats: [transformStats({ id: 'send-video-1', side: 'send' })] };
+    bridge.worker.receive(sending);
+    await until(() => bridge.worker.ofType('call').length > 0);
+    const stopped = participant();
     vi.advanceTimersByTime(WORKER_SILENCE_MS);
     const next = new FakePort();
     bridge.reports.receive({ type: 'worker-port' }, [next]);
     next.receive({ type: 'hello', nonce: bridge.nonces[1] });
+    next.receive(sending);
+    await until(() => next.ofType('call').length > 0);
+    // The new worker's call is a new one: its senders must not reuse the stopped worker's KIDs.
+    expect(participant(next)).not.toBe(stopped);
     // Messages the stopped worker queued before its port was closed.
     bridge.worker.closed = false;
-    bridge.worker.receive(keyRequest(START_EPOCH, 0x1111n));
-    next.receive(keyRequest(START_EPOCH, 0x2222n));
+    const before = bridge.worker.posted.length;
+    bridge.worker.receive(keyRequest(participant(next), 0, { endpoint: 'send-video-1' }));
+    bridge.worker.receive(keyRequest(stopped, 0, { endpoint: 'send-video-1' }));
+    bridge.worker.receive({ type: 'stats', stats: [] });
+    bridge.worker.receive({ type: 'control-received', bytes: new Uint8Array(100) });
+    next.receive(keyRequest(participant(next), 0, { track: 1, endpoint: 'send-video-2' }));
     await until(() => next.ofType('keys').length > 0);
     await settle();
-    expect(next.ofType('keys')).toMatchObject([{ kid: keyRequest(START_EPOCH, 0x2222n).kid }]);
+    expect(next.ofType('keys')).toMatchObject([{ kid: keyRequest(participant(next), 0, { track: 1 }).kid }]);
+    expect(bridge.worker.posted.length).toBe(before);
+    // Nothing of it reached the call either: one call for the new worker, the stopped one's ended at the restart.
+    expect(next.ofType('call')).toHaveLength(1);
+    expect(bridge.background.posted.filter((m) => m.type === 'call' && m.call === undefined)).toHaveLength(1);
   });
 });

@@ -10,8 +10,10 @@ import {
   HELLO_INTERVAL_MS,
   LEAVE_AFTER_MS,
   MAX_OTHERS,
+  NONCE_BYTES,
   OLD_KEY_GRACE_MS,
   REKEY_INTERVAL_MS,
+  SENDER_KEY_BYTES,
   SWITCH_MARGIN_MS,
   SWITCH_TIMEOUT_MS,
   TICK_MS,
@@ -453,6 +455,51 @@ describe('end', () => {
     await net.run(5_000);
     expect(a.sentLog.length).toBe(sent);
     expect(a.call.status().members).toEqual([]);
+  });
+
+  it('calls no host method once ended, not even from a re-key under way', async () => {
+    const net = await Network.create();
+    const calls: string[] = [];
+    let started = false;
+    let rekeying = false;
+    let ended = false;
+    /** Records a host method called after the end. */
+    const note = (name: string): undefined => {
+      if (ended) calls.push(name);
+      return undefined;
+    };
+    const b = await net.join('B', start);
+    // A ends while the STATE of its first re-key (for B) is being sealed: a page leaving in the middle of a re-key.
+    const a = await net.join('A', (host) =>
+      Call.start(
+        {
+          ...host,
+          send: (sealed) => {
+            note('send');
+            return host.send(sealed);
+          },
+          onNext: (gen) => note('onNext') ?? host.onNext(gen),
+          onSwitch: (gen) => note('onSwitch') ?? host.onSwitch(gen),
+          onRetire: (pid, gen) => note('onRetire') ?? host.onRetire(pid, gen),
+          onMemberKey: (pid, gen) => note('onMemberKey') ?? host.onMemberKey(pid, gen),
+          onChange: () => note('onChange') ?? host.onChange(),
+        },
+        (n) => {
+          if (started && n === SENDER_KEY_BYTES) rekeying = true; // a new generation's key is drawn
+          if (rekeying && n === NONCE_BYTES && !ended) {
+            ended = true; // the STATE that carries it is being sealed
+            a.call.end();
+          }
+          return crypto.getRandomValues(new Uint8Array(n));
+        },
+      ),
+    );
+    started = true;
+    await net.run(5_000);
+    expect(ended).toBe(true);
+    expect(calls).toEqual([]);
+    expect(a.switches).toEqual([]);
+    expect(b.call.counts.failed).toBe(0);
   });
 });
 

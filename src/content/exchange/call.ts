@@ -514,6 +514,8 @@ export class Call {
     this.#lastRekeyAt = now;
     this.#changed = true;
     const id = await this.#sendState(now, gen, [...wraps.keys()]);
+    // Ended while the STATE was sealed: nothing more goes to the host (see end()).
+    if (this.#ended) return;
     this.#pending = { gen, id, handedAt: now, confirmedAt: undefined };
     this.#call(() => this.#host.onNext(gen));
   }
