@@ -11,6 +11,8 @@ import { type EncodedFrame, Session, type SessionHost, setData } from './session
 export class SendSession extends Session {
   readonly #kids: SenderKids;
   #waitingForKey = false;
+  /** The KID of the last frame that went out protected. */
+  #sentKid: bigint | undefined;
   /** Receivers missed frames (our transform was off): the next frame asks the encoder for a keyframe. */
   #keyFrameNext = false;
 
@@ -41,6 +43,7 @@ export class SendSession extends Session {
         this.count('dropped');
         return false;
       }
+      this.kid = kid;
       const framing = this.codec.framing(frame);
       if (!this.host.keyring.ensure(this.kind, kid, this.id)) {
         // No plaintext ever leaves: until the key is here, frames are dropped.
@@ -48,12 +51,12 @@ export class SendSession extends Session {
         this.count('dropped');
         return false;
       }
-      if (kid !== this.kid && this.kid !== undefined) {
+      if (kid !== this.#sentKid && this.#sentKid !== undefined) {
         // A new generation (a re-key on a join, a leave, or the periodic one): whoever just got our key, a newcomer
         // above all, has decoded nothing of ours yet, and starts at once on a keyframe instead of asking for one.
         this.#keyFrameNext = true;
       }
-      this.kid = kid;
+      this.#sentKid = kid;
       if (this.#waitingForKey || this.#keyFrameNext) {
         // Receivers missed everything so far, or the frames while our transform was off: start them on a keyframe.
         this.#waitingForKey = false;

@@ -6,14 +6,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CallLink } from '../../src/content/call-link';
-import {
-  CALL_IDLE_MS,
-  CALL_STATUS_INTERVAL_MS,
-  CALL_TICK_MS,
-  RECONNECT_MS,
-  WORKER_CHECK_MS,
-} from '../../src/content/constants';
+import { CALL_IDLE_MS, CALL_STATUS_INTERVAL_MS, RECONNECT_MS, WORKER_CHECK_MS } from '../../src/content/constants';
 import type { Call, CallHost, CallStatus } from '../../src/content/exchange/call';
+import { TICK_MS } from '../../src/content/exchange/constants';
 import { systemTimers } from '../../src/content/timers';
 import type {
   BridgeToBackground,
@@ -213,7 +208,7 @@ describe('CallLink', () => {
     expect(t.link.participant).toBeUndefined();
     expect(t.toWorker).toEqual([]);
     expect(t.onEnd).not.toHaveBeenCalled();
-    vi.advanceTimersByTime(10 * CALL_TICK_MS);
+    vi.advanceTimersByTime(10 * TICK_MS);
     expect(t.call.ticks).toBe(0);
     const again = t.link.ensure();
     t.finishStart();
@@ -288,13 +283,13 @@ describe('CallLink', () => {
     expect(call.wants).toEqual([[MEMBER, 4]]);
   });
 
-  it('ticks the call every CALL_TICK_MS while it runs, and no more once it ended', async () => {
+  it('ticks the call every TICK_MS while it runs, and no more once it ended', async () => {
     const t = callLink();
     await t.link.ensure();
-    vi.advanceTimersByTime(4 * CALL_TICK_MS);
+    vi.advanceTimersByTime(4 * TICK_MS);
     expect(t.call.ticks).toBe(4);
     t.link.end();
-    vi.advanceTimersByTime(4 * CALL_TICK_MS);
+    vi.advanceTimersByTime(4 * TICK_MS);
     expect(t.call.ticks).toBe(4);
   });
 
@@ -461,8 +456,8 @@ describe('two bridges in one call', () => {
    * and the channel carries what was sealed.
    */
   async function run(done: () => boolean): Promise<void> {
-    for (let ms = 0; ms < 10_000 && !done(); ms += CALL_TICK_MS) {
-      vi.advanceTimersByTime(CALL_TICK_MS);
+    for (let ms = 0; ms < 10_000 && !done(); ms += TICK_MS) {
+      vi.advanceTimersByTime(TICK_MS);
       if (ms % WORKER_CHECK_MS === 0) for (const bridge of [a, b]) bridge.worker.receive(transforms);
       await settle();
       relay();

@@ -7,13 +7,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { kidParticipant, makeKid, SUITE_FOR_KIND, senderIdOf } from '../../src/codecs';
 import {
-  CALL_TICK_MS,
   MAX_PENDING_REQUESTS,
   MAX_PRIMED_TRACKS,
   WORKER_CHECK_MS,
   WORKER_SILENCE_MS,
 } from '../../src/content/constants';
-import { HELLO_INTERVAL_MS } from '../../src/content/exchange/constants';
+import { HELLO_INTERVAL_MS, TICK_MS } from '../../src/content/exchange/constants';
 import type { Admission } from '../../src/content/key-quota';
 import { KeyServer } from '../../src/content/key-server';
 import { deriveFrameKeys } from '../../src/sframe';
@@ -322,8 +321,8 @@ describe('the bridge and its call', () => {
     // Alone in its call, it goes on saying hello, now sealed under the new epoch's control key (its first byte).
     const before = bridge.worker.ofType('control-send').length;
     const sent = () => bridge.worker.ofType('control-send').length > before;
-    for (let t = 0; t <= 2 * HELLO_INTERVAL_MS && !sent(); t += CALL_TICK_MS) {
-      vi.advanceTimersByTime(CALL_TICK_MS);
+    for (let t = 0; t <= 2 * HELLO_INTERVAL_MS && !sent(); t += TICK_MS) {
+      vi.advanceTimersByTime(TICK_MS);
       await settle();
     }
     await until(sent); // the sealing, in real time
