@@ -108,3 +108,13 @@ describe('Wants', () => {
     expect(w.due(WANT_AFTER_MS, known, 1_000)).not.toContain(1n);
   });
 });
+
+describe('wants under a flood of junk pids', () => {
+  it('never lets strangers push a member’s want out', () => {
+    const w = new Wants();
+    const member = (pid: bigint) => pid === 100n;
+    w.note(100n, 0, 0);
+    for (let i = 1; i <= 10 * MAX_WANTS; i++) w.note(BigInt(1_000 + i), 0, i, true);
+    expect(w.due(WANT_AFTER_MS + 10 * MAX_WANTS, member, 1_000)).toContain(100n);
+  });
+});

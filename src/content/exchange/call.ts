@@ -254,7 +254,7 @@ export class Call {
     if (!Number.isInteger(bits) || bits < 0 || bits >= GEN_BITS_MODULUS) return;
     if (this.senderKey(pid, bits) !== undefined) return;
     const now = this.#host.now();
-    this.#wants.note(pid, bits, now);
+    this.#wants.note(pid, bits, now, !this.#members.has(pid));
     if (!this.#members.has(pid) && now - this.#lastStateAt >= STRANGER_HELLO_MS) {
       this.#strangerSeen = true;
       void this.tick();

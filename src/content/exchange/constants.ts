@@ -149,6 +149,8 @@ export const WANT_AFTER_MS = 300;
  * seen: enough for several people joining at once, and a flood of junk KIDs adds at most 4 × 6 bytes to a hello.
  */
 export const MAX_STRANGER_WANTS = 4;
+/** Strangers' wants kept at most (the most recent): a flood of junk pids rotates through these, never members'. */
+export const MAX_STRANGER_ENTRIES = 8;
 /** A want the worker stopped reporting for this long is over (the sender switched, or left). */
 export const WANT_FORGET_MS = 3 * WANT_AFTER_MS;
 /**

@@ -7,7 +7,7 @@
  * {@link WANT_FORGET_MS} is over.
  */
 import { dropOldest } from '../../shared/collections';
-import { MAX_STRANGER_WANTS, MAX_WANTS, WANT_AFTER_MS, WANT_FORGET_MS } from './constants';
+import { MAX_STRANGER_ENTRIES, MAX_STRANGER_WANTS, MAX_WANTS, WANT_AFTER_MS, WANT_FORGET_MS } from './constants';
 
 interface Want {
   pid: bigint;
@@ -18,21 +18,31 @@ interface Want {
   last: number;
   /** Named in a STATE we sent since it became due. */
   asked: boolean;
+  /** Noted while its pid was no member. */
+  stranger: boolean;
 }
 
 export class Wants {
   readonly #wants = new Map<string, Want>();
 
-  /** The worker reports frames of (pid, bits) it has no key for. */
-  note(pid: bigint, bits: number, now: number): void {
+  /**
+   * The worker reports frames of (pid, bits) it has no key for. A `stranger`'s want (a pid that is no member) only
+   * ever pushes out another stranger's, beyond {@link MAX_STRANGER_ENTRIES}: junk KIDs of random pids, which anyone
+   * on the media path can send, never crowd a member's want out.
+   */
+  note(pid: bigint, bits: number, now: number, stranger = false): void {
     const id = `${pid}:${bits}`;
     const want = this.#wants.get(id);
     if (want !== undefined) {
       want.last = now;
       return;
     }
+    if (stranger) {
+      const strangers = [...this.#wants].filter(([, w]) => w.stranger);
+      if (strangers.length >= MAX_STRANGER_ENTRIES) this.#wants.delete((strangers[0] as [string, Want])[0]);
+    }
     if (this.#wants.size >= MAX_WANTS) dropOldest(this.#wants);
-    this.#wants.set(id, { pid, bits, since: now, last: now, asked: false });
+    this.#wants.set(id, { pid, bits, since: now, last: now, asked: false, stranger });
   }
 
   /** Forgets wants no longer reported, those now keyed (`held`), and every want of a sender (`pid`) that left. */
