@@ -43,45 +43,81 @@ interface Call {
   /** performance.timeOrigin-based times at which the receiving <video> presented a frame. */
   presentedAt: number[];
   startedAt: number;
-  /** Framelock only: moves both workers to the next key epoch. */
+  /** Framelock only: moves both workers to the next sender key generation (a re-key). */
   setEpoch?: (side: Side, epoch: number) => void;
   epoch?: number;
 }
 
 let call: Call | undefined;
 
-const EPOCH_MS = 600_000;
 
 function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** Plays the key bridge for one Framelock worker: the same key derivation the content bridge does. */
-function framelockBridge(worker: Worker, baseKeys: (epoch: number) => Promise<Uint8Array>): (epoch: number) => void {
+/** The participant id the bench's sending worker sends as (44 bits, as the bridge draws one per call). */
+const BENCH_PARTICIPANT = 0xbe_ac00_0001n;
+
+/**
+ * Plays the content bridge for one Framelock worker, as it does in a call (docs/keys.md): it starts the call
+ * (`call`, `generation`), and answers key requests with frame keys derived, as the bridge does, from the sender key of
+ * the KID's participant and generation. Sender keys here are fixed functions of (participant, generation) instead of
+ * an exchange, which the bench does not measure. `rotate` is a re-key: the sender announces the next generation
+ * (its senders ask for its key ahead) and switches to it a moment later; the receiver is keyed for it ahead, as
+ * `KeyServer.prime` does when a member's new generation arrives.
+ */
+function framelockBridge(
+  worker: Worker,
+  side: Side,
+  senderKeys: (participant: bigint, generation: number) => Promise<Uint8Array>,
+): (generation: number) => void {
   const channel = new MessageChannel();
   const nonce = crypto.randomUUID();
-  let epoch = Math.floor(Date.now() / EPOCH_MS);
+  let generation = 0;
+  /** KIDs keyed so far (kind and sender id), to key the next generation ahead on the receiving side. */
+  const tracks = new Map<string, { kind: Kind; senderId: bigint }>();
+  const participantOf = (kid: bigint) => (kid >> 12n) & ((1n << 44n) - 1n);
+  const key = async (kid: bigint, kind: Kind) => {
+    const bits = Number((kid >> 56n) & 0xfn);
+    // The newest generation with these bits, at most ours (or the next one, announced).
+    const gen = [generation + 1, generation, generation - 1].find((g) => g >= 0 && g % 16 === bits);
+    if (gen === undefined) return;
+    const keys = await deriveFrameKeys(SUITE_FOR_KIND[kind], await senderKeys(participantOf(kid), gen), kid);
+    channel.port1.postMessage({ type: 'keys', kid, kind, keys });
+    tracks.set(`${kind}:${kid & ((1n << 56n) - 1n)}`, { kind, senderId: kid & ((1n << 56n) - 1n) });
+  };
   channel.port1.onmessage = async (event: MessageEvent) => {
     const m = event.data as { type: string; kid?: bigint; kind?: Kind; nonce?: string };
-    if (m.type === 'hello' && m.nonce === nonce) channel.port1.postMessage({ type: 'epoch', epoch });
+    if (m.type === 'hello' && m.nonce === nonce) {
+      channel.port1.postMessage({
+        type: 'call',
+        participant: side === 'send' ? BENCH_PARTICIPANT : BENCH_PARTICIPANT + 1n,
+      });
+      channel.port1.postMessage({ type: 'generation', current: generation });
+    }
     if (m.type === 'keys-request' && typeof m.kid === 'bigint' && (m.kind === 'audio' || m.kind === 'video')) {
-      const bits = Number((m.kid >> 56n) & 0xfn);
-      // The epoch this KID names, among ours and our neighbours (as the bridge's epoch window does).
-      const keyEpoch = [epoch - 1, epoch, epoch + 1].find((e) => e % 16 === bits);
-      if (keyEpoch === undefined) return;
-      const keys = await deriveFrameKeys(SUITE_FOR_KIND[m.kind], await baseKeys(keyEpoch), m.kid);
-      channel.port1.postMessage({ type: 'keys', kid: m.kid, kind: m.kind, epoch: keyEpoch, keys });
+      await key(m.kid, m.kind);
     }
   };
   worker.postMessage({ type: 'framelock/port', nonce }, [channel.port2]);
   return (next: number) => {
-    epoch = next;
-    channel.port1.postMessage({ type: 'epoch', epoch });
+    if (side === 'send') {
+      channel.port1.postMessage({ type: 'generation', current: generation, next });
+      setTimeout(() => {
+        generation = next;
+        channel.port1.postMessage({ type: 'generation', current: next });
+      }, 50);
+      return;
+    }
+    generation = next;
+    for (const { kind, senderId } of tracks.values())
+      void key((0xcn << 60n) | (BigInt(next % 16) << 56n) | senderId, kind);
   };
 }
 
-async function epochBaseKey(epoch: number): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`bench room, epoch ${epoch}`)));
+async function senderKey(participant: bigint, generation: number): Promise<Uint8Array> {
+  const label = `bench call, participant ${participant}, generation ${generation}`;
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(label))).slice(0, 16);
 }
 
 /** LiveKit's E2EE worker in shared-key mode, set up as its SDK does (init, setKey, enable). */
@@ -189,8 +225,8 @@ export async function startCall(config: CallConfig): Promise<{ firstFrameMs: num
       if (mode === 'livekit') await livekitSetup(worker);
     }
     if (mode === 'framelock') {
-      const send = framelockBridge(workers.send as Worker, epochBaseKey);
-      const receive = framelockBridge(workers.receive as Worker, epochBaseKey);
+      const send = framelockBridge(workers.send as Worker, 'send', senderKey);
+      const receive = framelockBridge(workers.receive as Worker, 'receive', senderKey);
       setEpoch = (side, epoch) => (side === 'send' ? send : receive)(epoch);
     }
   }
@@ -269,7 +305,7 @@ export async function startCall(config: CallConfig): Promise<{ firstFrameMs: num
     video,
     presentedAt,
     startedAt,
-    ...(setEpoch ? { setEpoch, epoch: Math.floor(Date.now() / EPOCH_MS) } : {}),
+    ...(setEpoch ? { setEpoch, epoch: 0 } : {}),
   };
   const first = await Promise.race([
     firstFrame,
@@ -358,7 +394,8 @@ export async function end(): Promise<CallSnapshot> {
 }
 
 /**
- * A key rotation (Framelock: the next epoch, the receiver's clock `skewMs` behind the sender's) or, in other modes,
+ * A key rotation (Framelock: a re-key to the next generation, the receiver keyed for it `skewMs` after the sender
+ * announced it) or, in other modes,
  * nothing at the same moment. Resolves after `afterMs` with the largest gap between presented frames from `beforeMs`
  * before the rotation to the end, and the same over an equal window just before it (the call's own jitter).
  */
@@ -374,8 +411,8 @@ export async function rotate(
   if (c.setEpoch && c.epoch !== undefined) {
     const next = c.epoch + 1;
     c.epoch = next;
-    c.setEpoch('send', next);
-    setTimeout(() => c.setEpoch?.('receive', next), skewMs);
+    c.setEpoch('receive', next);
+    setTimeout(() => c.setEpoch?.('send', next), skewMs);
   }
   await new Promise((r) => setTimeout(r, afterMs));
   const maxGap = (from: number, to: number) => {
@@ -457,7 +494,7 @@ export async function scaleSetup(
         worker.postMessage({ kind: 'enable', data: { participantIdentity: `p${stream.id}`, enabled: true } });
       }
     }
-    if (mode === 'framelock') framelockBridge(worker, epochBaseKey);
+    if (mode === 'framelock') framelockBridge(worker, side, senderKey);
     workers.push(worker);
     ports.push(channel.port1);
   }
