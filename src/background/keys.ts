@@ -169,7 +169,7 @@ export async function epochKeyBytes(roomKey: CryptoKey, epoch: number): Promise<
   return hkdf(roomKey, info, EPOCH_KEY_LENGTH);
 }
 
-/** HKDF info label of the room tag (protocol v4: docs/forward-secrecy.md, "Verification"). */
+/** HKDF info label of the room tag (protocol v4: docs/keys.md, "Per-call words"). */
 export const ROOM_TAG_INFO_LABEL = 'Framelock v4 room tag';
 /** Bytes of the room tag. */
 export const ROOM_TAG_LENGTH = 16;

@@ -50,7 +50,7 @@ export type TabChange = {
    * status stays without one).
    */
   dropFrame?: true;
-  /** The frame's call now (docs/forward-secrecy.md), or `null`: it has none any more. */
+  /** The frame's call now (docs/keys.md), or `null`: it has none any more. */
   call?: CallStatus | null;
   /**
    * The frame's document went away (its port closed: unloaded, reloaded, navigated): forget the call it reported. Only

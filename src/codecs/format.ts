@@ -58,7 +58,7 @@ export const TAG_LENGTH: Readonly<Record<MediaKind, number>> = { audio: 8, video
  *   bytes, so the header's config byte always reads 1 111 Y CCC: with the marker, 8 fixed bits a receiver checks
  *   before any crypto.
  * - gen: the sender key's generation mod 16 (the key epoch mod 16 until sender keys key media,
- *   docs/forward-secrecy.md).
+ *   docs/keys.md).
  * - participant id: 44 random bits per participant and call; track: the sender transform's number in that call
  *   (0..4095, never reused in a call; a new one every 16 generations, so that no KID comes back: src/worker/
  *   sender-kids.ts). Together, the sender id.

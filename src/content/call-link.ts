@@ -1,5 +1,5 @@
 /**
- * @module The bridge's side of a call (docs/forward-secrecy.md): it starts a {@link Call} when the frame first carries
+ * @module The bridge's side of a call (docs/keys.md): it starts a {@link Call} when the frame first carries
  * media with keys at hand, passes the worker's control messages to it and its sealed messages to the worker, tells the
  * worker which sender key generation to send under, and ends the call when the keys go, the room changes, the worker
  * is replaced or no transform ran for {@link CALL_IDLE_MS}. The next media starts a new call: new participant id, new

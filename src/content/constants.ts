@@ -113,7 +113,7 @@ export const TRANSFORM_STALE_MS = 5_000;
 /** Track ids remembered with their first receiver, to notice an id that repeats (oldest forgotten first). */
 export const MAX_TRACK_IDS = 4_096;
 
-// --- The call (call-link.ts, docs/forward-secrecy.md) ---
+// --- The call (call-link.ts, docs/keys.md) ---
 
 /**
  * A call ends when no transform ran in the frame for this long: its keys are erased and the next media starts a new

@@ -1,6 +1,6 @@
 /**
  * @module Key serving: the bridge answers the worker's key requests (one KID each) with frame keys derived by RFC 9605
- * §4.4.2 from the sender key of the KID's participant and generation (docs/forward-secrecy.md): ours, or one a member
+ * §4.4.2 from the sender key of the KID's participant and generation (docs/keys.md): ours, or one a member
  * wrapped to us in the call's exchange. They go to the worker as non-extractable `CryptoKey`s; no sender key ever
  * does. A KID of a sender whose key we lack waits (the call is told we want it), and is answered when keys come. New
  * senders are budgeted per transform (src/content/key-quota.ts), so junk KIDs cannot make us derive without bound.

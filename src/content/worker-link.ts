@@ -39,7 +39,7 @@ export interface WorkerLinkOptions {
   onTrusted(): void;
   onKeyRequest(request: KeyRequest): Promise<void>;
   onStats(stats: TransformStats[]): void;
-  /** The worker carried our control message `id` on every stream (docs/forward-secrecy.md). */
+  /** The worker carried our control message `id` on every stream (docs/keys.md). */
   onControlSent(id: number): void;
   /** The worker reassembled a control message from a remote sender's frames: untrusted bytes. */
   onControlReceived(untrustedBytes: Uint8Array): Promise<void>;

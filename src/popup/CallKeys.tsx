@@ -1,5 +1,5 @@
 /**
- * @module One call's keys, in the popup's call panel (docs/forward-secrecy.md, "Verification"): the call words that
+ * @module One call's keys, in the popup's call panel (docs/keys.md, "Per-call words"): the call words that
  * everyone in the call compares aloud, this participant's own two-word fingerprint, and each other participant's, with
  * whether their keys arrived. The room words (RoomSection.tsx) show that everyone entered the same passphrase and room;
  * the call words show that nobody stood in the middle of this call: they are made from every participant's key of this

@@ -86,7 +86,7 @@ export const STARVED_AFTER_MS = 1_000;
 /** Requests in a row with no frame in between, at most (after 1 + 2 + 4 + 8 + 16 s, a sender that sends nothing is let be). */
 export const MAX_RENEWALS = 5;
 
-// --- The in-band control channel (control-outbox.ts, control-inbox.ts; docs/forward-secrecy.md) ---
+// --- The in-band control channel (control-outbox.ts, control-inbox.ts; docs/keys.md) ---
 
 /**
  * Chunk payload per frame, by the kind of the stream that carries it. A message is split at these sizes, the same way

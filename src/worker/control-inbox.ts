@@ -1,5 +1,5 @@
 /**
- * @module The receiving side of the in-band control channel (docs/forward-secrecy.md, "The in-band channel (worker)"):
+ * @module The receiving side of the in-band control channel (docs/keys.md, "The exchange (in-band)"):
  * one per receiver transform. It joins the chunks of each sender's messages and hands every complete message to the
  * bridge once; the bridge opens the message's seal, so nothing here trusts a byte.
  *

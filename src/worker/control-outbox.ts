@@ -1,5 +1,5 @@
 /**
- * @module The sending side of the in-band control channel (docs/forward-secrecy.md, "The in-band channel (worker)"):
+ * @module The sending side of the in-band control channel (docs/keys.md, "The exchange (in-band)"):
  * sealed messages from the bridge, split into chunks that ride one per frame on every RTP stream the participant sends.
  *
  * - Order: messages go out in the order enqueued. Every stream walks the queue on its own, one chunk per frame: a
@@ -13,7 +13,7 @@
  *   and holds nothing back. With no stream at all, messages wait.
  * - Bound: at most {@link MAX_CONTROL_QUEUE} messages; enqueueing past that drops the oldest and calls
  *   `onDropped(id)`. It is not reported as sent: the bridge switches to a new sender key only once the message that
- *   carries it was sent (docs/forward-secrecy.md, "Switching"), and a dropped one never reached anybody.
+ *   carries it was sent (docs/keys.md, "When keys change"), and a dropped one never reached anybody.
  *
  * Nothing here throws on the frame path (`next`); `enqueue` refuses what it cannot send by returning false.
  */

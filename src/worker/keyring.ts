@@ -220,7 +220,7 @@ export class Keyring {
   }
 
   /**
-   * A sender key generation is over (docs/forward-secrecy.md, "Erasure"): retires the frame keys of every KID of
+   * A sender key generation is over (docs/keys.md, "When keys change"): retires the frame keys of every KID of
    * `participant` whose generation bits are `generation`'s (their KIDs can never be keyed again here) and forgets
    * refusals. Returns how many keys were retired.
    */

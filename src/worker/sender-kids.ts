@@ -1,5 +1,5 @@
 /**
- * @module Which KID a sender's frames go out under (docs/forward-secrecy.md, "KID"): the call's sender key generation
+ * @module Which KID a sender's frames go out under (docs/keys.md, "The KID"): the call's sender key generation
  * (mod 16), our participant id and this sender's track number, drawn from the call's and never reused in it. While the
  * bridge has announced the next generation, its key is asked for ahead, so the switch loses no frame.
  *

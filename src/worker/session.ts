@@ -22,7 +22,7 @@ export interface EncodedFrame {
   getMetadata(): { mimeType?: string; synchronizationSource?: number };
 }
 
-/** The call our senders send in, as the bridge described it (docs/forward-secrecy.md). */
+/** The call our senders send in, as the bridge described it (docs/keys.md). */
 export interface CallState {
   /** Counts the calls of this worker: a new one means new track numbers. */
   number: number;

@@ -4,7 +4,7 @@
  * transform of its page: RTCRtpScriptTransform hands it each sender's and receiver's encoded frames, and a private
  * MessagePort (the first and only port it accepts) connects it to the content bridge, which supplies frame keys. It
  * never sees a passphrase, a room key, an epoch base key or a sender key: only frame keys, and the key exchange's sealed
- * messages, which it carries in-band (docs/forward-secrecy.md) without being able to open them.
+ * messages, which it carries in-band (docs/keys.md) without being able to open them.
  */
 import * as v from 'valibot';
 import { TRACK_BITS } from '../codecs';

@@ -1,5 +1,5 @@
 /**
- * Forward secrecy in real browsers through a real SFU (docs/forward-secrecy.md): three Chromium profiles with
+ * Forward secrecy in real browsers through a real SFU (docs/keys.md): three Chromium profiles with
  * Framelock in Debian's Janus videoroom demo. A newcomer's media decodes at the others soon after its first packet; a
  * join and a leave re-key the call (every sender's generation moves on) without an undecryptable frame or a frozen
  * tile; everyone's per-call words are the same, and change when the call does.

@@ -33,7 +33,7 @@ describe('UI strings', () => {
     expect(missing).toEqual([]);
   });
 
-  it('never say the passphrase opens recordings: keys are per call and forward secret (docs/forward-secrecy.md)', () => {
+  it('never say the passphrase opens recordings: keys are per call and forward secret (docs/keys.md)', () => {
     const messages = mergeLocaleFragments(root);
     const stale = Object.entries(messages)
       .filter(([, { message }]) =>

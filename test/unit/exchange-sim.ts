@@ -137,7 +137,7 @@ export class Network {
   }
 }
 
-/** A v4 KID (docs/forward-secrecy.md): mark 0b1100, generation bits, pid, track 0. */
+/** A v4 KID (docs/keys.md): mark 0b1100, generation bits, pid, track 0. */
 export function kidOf(pid: bigint, gen: number): bigint {
   return (0xcn << 60n) | (BigInt(genBits(gen)) << 56n) | (pid << 12n);
 }

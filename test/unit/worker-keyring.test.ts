@@ -1,6 +1,6 @@
 /**
  * The worker's keyring (src/worker/keyring.ts) on its own: what the bridge's `retire` takes away. A sender key
- * generation is over (docs/forward-secrecy.md, "Erasure"): the frame keys of exactly that participant's KIDs with that
+ * generation is over (docs/keys.md, "When keys change"): the frame keys of exactly that participant's KIDs with that
  * generation's 4 bits go, of every track and both kinds, and none of them can be keyed again.
  */
 import { describe, expect, it } from 'vitest';

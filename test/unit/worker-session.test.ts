@@ -1,7 +1,7 @@
 /**
  * The worker's sessions (src/worker/send-session.ts, receive-session.ts) on real encoded frames, with keys served the
  * way the bridge serves them (src/content/key-server.ts): frame keys of RFC 9605 §4.4.2 from the sender key of the
- * KID's participant and generation bits (docs/forward-secrecy.md). The call itself (its participant id, generation, the
+ * KID's participant and generation bits (docs/keys.md). The call itself (its participant id, generation, the
  * next generation) is what the bridge's `call` and `generation` messages set in the worker (src/worker/transform.ts);
  * here each test sets it on its stand-in worker. The same worker entry with those messages: worker-entry.test.ts.
  */

@@ -1,6 +1,6 @@
 /**
  * Writes test/vectors/framelock-exchange.json: known-answer vectors of the key exchange's formats (protocol v4,
- * docs/forward-secrecy.md): STATE encodings, a sealed message, a sender key wrapped from one participant to another,
+ * docs/keys.md): STATE encodings, a sealed message, a sender key wrapped from one participant to another,
  * call words and fingerprints. Run ONCE, check the output in, and never run it again to make a failing test pass:
  * the point of the file is that it does not follow the code (test/vectors/README.md).
  *
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
 
   const out = {
     description:
-      'Framelock key exchange (protocol v4, docs/forward-secrecy.md) known answers. Frozen: see test/vectors/README.md.',
+      'Framelock key exchange (protocol v4, docs/keys.md) known answers. Frozen: see test/vectors/README.md.',
     protocol: 4,
     state,
     sealed,

@@ -222,7 +222,7 @@ const INPUTS: Input[] = [
     plaintext: fixtureFrame('opus-48k', 'key', 11),
     ctr: 1001,
     control: { payload: chunk(120, 5), msgId: 2, index: 5, last: 9 },
-    note: 'the most an audio frame carries (docs/forward-secrecy.md)',
+    note: 'the most an audio frame carries (docs/keys.md)',
   },
   {
     name: 'opus-dtx-control-255',

@@ -1,5 +1,5 @@
 /**
- * @module What people compare to know nobody sits between them (docs/forward-secrecy.md, "Verification").
+ * @module What people compare to know nobody sits between them (docs/keys.md, "Per-call words").
  *
  * ```
  * call words  = 5 words of SHA-256("Framelock v4 call words" ‖ room tag (16) ‖ pub_1 ‖ pub_2 ‖ ... ‖ pub_n)

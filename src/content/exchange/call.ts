@@ -1,5 +1,5 @@
 /**
- * @module One participant's call: the key exchange's state machine (docs/forward-secrecy.md, "When keys change").
+ * @module One participant's call: the key exchange's state machine (docs/keys.md, "When keys change").
  * Pure: the clock, the epoch keys, the room tag and the way to the worker are injected ({@link CallHost}).
  *
  * - Every {@link HELLO_INTERVAL_MS} we send a STATE (a hello: no wraps, our current `want`s).

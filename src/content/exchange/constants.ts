@@ -1,5 +1,5 @@
 /**
- * @module Timings and limits of the key exchange (docs/forward-secrecy.md, protocol v4), each with the reason for its
+ * @module Timings and limits of the key exchange (docs/keys.md, protocol v4), each with the reason for its
  * value. The labels and sizes that two participants must agree on are protocol: a change needs a new protocol
  * version and new frozen vectors (test/vectors/framelock-exchange.json). The timings are each participant's own
  * choice, within what the others expect (a peer that hellos less often than {@link LEAVE_AFTER_MS} allows is dropped).
@@ -44,7 +44,7 @@ export const EPOCH_BYTE_MODULUS = 256;
 export const STATE_TYPE = 0x01;
 /** Generations are sent mod 256 (one byte); a receiver keeps full numbers by their distance from the last one seen. */
 export const GEN_BYTE_MODULUS = 256;
-/** KIDs carry a generation mod 16 (docs/forward-secrecy.md, "KID"). */
+/** KIDs carry a generation mod 16 (docs/keys.md, "The KID"). */
 export const GEN_BITS_MODULUS = 16;
 /** Words of the per-call check: 5 × 11 = 55 bits, as the room's safety words. */
 export const CALL_WORD_COUNT = 5;
@@ -68,7 +68,7 @@ export const MAX_STATE_BYTES =
   1 + PID_BYTES + PUBLIC_KEY_BYTES + 1 + 1 + MAX_OTHERS * PID_BYTES + 2 + MAX_OTHERS * (PID_BYTES + WRAPPED_KEY_BYTES);
 /** A sealed STATE at its largest. Anything longer is refused before any decryption. */
 export const MAX_SEALED_BYTES = SEALED_HEADER_BYTES + MAX_STATE_BYTES + GCM_TAG_BYTES;
-/** The worker's bound on one reassembled message (docs/forward-secrecy.md, "The in-band channel"). */
+/** The worker's bound on one reassembled message (docs/keys.md, "The exchange (in-band)"). */
 export const WORKER_MESSAGE_LIMIT = 16 * 1024;
 /**
  * Generations of one sender whose keys we hold: the two latest (the one it sends under and the next), plus those
@@ -112,7 +112,7 @@ export const STRANGER_HELLO_MS = 300;
  */
 export const REKEY_DEBOUNCE_MS = 200;
 /**
- * A new generation at least this often, whatever happens (≤ 10 minutes, docs/forward-secrecy.md). Five minutes bounds
+ * A new generation at least this often, whatever happens (≤ 10 minutes, docs/keys.md). Five minutes bounds
  * what a sender key read out of a live renderer exposes to half an epoch, at the cost of one STATE per participant
  * per five minutes (≤ 9 KB even at {@link MAX_MEMBERS}). It runs on each participant's own clock from its last
  * re-key, so rotations are spread out and have nothing to do with epoch boundaries.

@@ -1,5 +1,5 @@
 /**
- * @module A participant's key material for one call (docs/forward-secrecy.md, "Roles and keys"): its ephemeral X25519
+ * @module A participant's key material for one call (docs/keys.md, "The hierarchy"): its ephemeral X25519
  * key pair, its sender keys, and the key-encryption keys (KEKs) that carry a sender key to each other participant.
  *
  * ```

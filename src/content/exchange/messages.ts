@@ -1,5 +1,5 @@
 /**
- * @module The key exchange's one message, STATE (docs/forward-secrecy.md, "Messages"): its plaintext, before it is
+ * @module The key exchange's one message, STATE (docs/keys.md, "STATE, the one message"): its plaintext, before it is
  * sealed (src/content/exchange/seal.ts). All integers big-endian.
  *
  * ```

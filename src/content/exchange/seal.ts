@@ -1,5 +1,5 @@
 /**
- * @module Sealing exchange messages under the epoch's control key (docs/forward-secrecy.md, "Messages"). Only holders
+ * @module Sealing exchange messages under the epoch's control key (docs/keys.md, "STATE, the one message"). Only holders
  * of the passphrase (and room) hold the epoch base keys, so only they can write or read a message: that is the
  * membership proof. The epoch base keys themselves come from src/content/epoch-schedule.ts.
  *

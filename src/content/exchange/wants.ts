@@ -1,5 +1,5 @@
 /**
- * @module Which sender generations the worker sees frames of and has no key for (docs/forward-secrecy.md,
+ * @module Which sender generations the worker sees frames of and has no key for (docs/keys.md,
  * "Recovery"). After {@link WANT_AFTER_MS} of that, the sender is named in our next STATE's `want`, and re-sends its
  * wraps to us. A sender that is no member yet (we never opened a STATE of it: the SFU subscribed us to it after its
  * last one went by) is named at once, the {@link MAX_STRANGER_WANTS} we saw last only: if it made us a recipient, its

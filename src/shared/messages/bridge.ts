@@ -101,7 +101,7 @@ const ReportedCountSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1), v
  */
 export const BridgeToBackgroundSchema = messageOf([
   v.strictObject({ type: v.literal('stats'), stats: TransformStatsListSchema }),
-  /** This frame's call (docs/forward-secrecy.md), whenever it changes; without `call`: the call ended. */
+  /** This frame's call (docs/keys.md), whenever it changes; without `call`: the call ended. */
   v.strictObject({ type: v.literal('call'), call: v.optional(CallStatusSchema) }),
   /** Keys for epochs the bridge is about to need (the background sends only those near its own clock). */
   v.strictObject({

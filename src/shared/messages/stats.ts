@@ -76,7 +76,7 @@ const FingerprintSchema = v.pipe(v.string(), v.regex(/^[a-z]{3,8} [a-z]{3,8}$/))
 export const MAX_CALL_MEMBERS = 256;
 
 /**
- * One frame's call, as its bridge sees it (docs/forward-secrecy.md): the per-call words (when there is at least one
+ * One frame's call, as its bridge sees it (docs/keys.md): the per-call words (when there is at least one
  * other participant), our own fingerprint, and each other participant with whether we hold its current sender key.
  * `sending` is false while this participant has no sender that carries the key exchange (a listener: nobody can send it
  * keys).

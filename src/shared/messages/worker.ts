@@ -24,12 +24,12 @@ export const TRANSFORM_ID_PATTERN = /^(?:send|receive)-(?:audio|video|unnamed)-[
 export const MAX_RESUMED_RECEIVERS = 256;
 
 /**
- * The largest in-band control message (docs/forward-secrecy.md, "The in-band channel"): a STATE wrapping a sender key
+ * The largest in-band control message (docs/keys.md, "The exchange (in-band)"): a STATE wrapping a sender key
  * to 255 members is 7.7 KB sealed; twice that leaves room and still bounds what a page's worker can make the bridge
  * parse.
  */
 export const MAX_CONTROL_MESSAGE_BYTES = 16_384;
-/** A participant id (44 bits, drawn by the bridge per call: docs/forward-secrecy.md, "KID"). */
+/** A participant id (44 bits, drawn by the bridge per call: docs/keys.md, "The KID"). */
 export const ParticipantSchema = v.pipe(v.bigint(), v.minValue(0n), v.maxValue((1n << 44n) - 1n));
 /** A sender key generation, counted from 0 in a call. */
 const GenerationSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
@@ -105,7 +105,7 @@ export const BridgeToWorkerSchema = messageOf([
     distance: v.optional(v.pipe(v.number(), v.integer(), v.minValue(-8), v.maxValue(7))),
   }),
   /**
-   * A call began (docs/forward-secrecy.md): our participant id, which our senders' KIDs carry; a new one means a new
+   * A call began (docs/keys.md): our participant id, which our senders' KIDs carry; a new one means a new
    * call, whose senders start over.
    */
   v.strictObject({ type: v.literal('call'), participant: ParticipantSchema }),
