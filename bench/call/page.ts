@@ -50,7 +50,6 @@ interface Call {
 
 let call: Call | undefined;
 
-
 function now(): number {
   return performance.timeOrigin + performance.now();
 }

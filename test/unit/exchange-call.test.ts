@@ -227,6 +227,24 @@ describe('a call of 3', () => {
   });
 });
 
+describe('wants that cannot be met', () => {
+  it('late frames of a generation we never got ask for nothing, and cause no re-send', async () => {
+    const { net, ps } = await network(['A', 'B']);
+    const [a, b] = ps as [Participant, Participant];
+    await net.run(5_000);
+    expect(await allKeyed([a, b])).toBe(true);
+    const since = net.now;
+    // B's worker still sees frames of A's generation 0 (never wrapped to anybody), as late frames do.
+    await net.run(3_000, () => b.call.want(a.call.pid, 0));
+    const resends = [];
+    for (const m of a.sentLog.filter((x) => x.at > since)) {
+      const state = await net.read(m.sealed);
+      if (state !== undefined && state.wraps.length > 0) resends.push(state);
+    }
+    expect(resends).toEqual([]);
+  });
+});
+
 describe('a call of 10', () => {
   it('starting together: one round of re-keys, then everyone has everyone’s keys', async () => {
     const { net, ps } = await network(Array.from({ length: 10 }, (_, i) => `P${i}`));

@@ -39,6 +39,7 @@ import {
   STRANGER_HELLO_MS,
   SWITCH_MARGIN_MS,
   SWITCH_TIMEOUT_MS,
+  WANT_AFTER_MS,
 } from './constants';
 import { Generations } from './generations';
 import { generateIdentity, generateSenderKey, type Identity, Keks, unwrapSenderKey, wrapSenderKey } from './identity';
@@ -144,6 +145,8 @@ export class Call {
   readonly #wants = new Wants();
   /** Members that named us in `want`: they get our current wraps at the next tick. */
   readonly #resendTo = new Set<bigint>();
+  /** When each member last got a re-send of ours. */
+  readonly #resentAt = new Map<bigint, number>();
   /** Nonces of messages handled lately: the same message comes once per stream that carried it. */
   readonly #seen = new Set<string>();
 
@@ -254,10 +257,21 @@ export class Call {
     if (!Number.isInteger(bits) || bits < 0 || bits >= GEN_BITS_MODULUS) return;
     if (this.senderKey(pid, bits) !== undefined) return;
     const now = this.#host.now();
-    this.#wants.note(pid, bits, now, !this.#members.has(pid));
-    if (!this.#members.has(pid) && now - this.#lastStateAt >= STRANGER_HELLO_MS) {
+    const member = this.#members.get(pid);
+    // Frames of a generation older than the one the member last said it sends under, whose key we hold: late frames
+    // of a generation we never got (its generation 0, one made before we came). Nothing to ask for: asking again and
+    // again would only make it re-send its current wraps, which we hold. (A newer one, ahead of its last hello, is
+    // asked for: it switched and we missed the wraps.)
+    if (member?.keys.has(member.current)) {
+      const ahead = (bits - (member.current % GEN_BITS_MODULUS) + GEN_BITS_MODULUS) % GEN_BITS_MODULUS;
+      if (ahead === 0 || ahead >= GEN_BITS_MODULUS / 2) return;
+    }
+    this.#wants.note(pid, bits, now, member === undefined);
+    if (member === undefined) {
+      // Held until a STATE goes out (at most one early hello per STRANGER_HELLO_MS), never dropped: a newcomer's first
+      // re-key must not miss a member because that member's hello went out a moment before.
       this.#strangerSeen = true;
-      void this.tick();
+      if (now - this.#lastStateAt >= STRANGER_HELLO_MS) void this.tick();
     }
   }
 
@@ -292,6 +306,7 @@ export class Call {
     this.#members.clear();
     this.#wants.clear();
     this.#resendTo.clear();
+    this.#resentAt.clear();
     this.#seen.clear();
     this.#keks.clear();
     this.#control.clear();
@@ -380,7 +395,14 @@ export class Call {
         this.#call(() => this.#host.onMemberKey(member.pid, gen));
       }
     }
-    if (state.want.includes(this.pid)) this.#resendTo.add(member.pid);
+    // Named in its want: our current wraps go to it again, at most once per WANT_AFTER_MS (its wants ride on every
+    // STATE it sends, re-sends included, and two members must not re-send to each other on every tick).
+    if (
+      state.want.includes(this.pid) &&
+      now - (this.#resentAt.get(member.pid) ?? Number.NEGATIVE_INFINITY) >= WANT_AFTER_MS
+    ) {
+      this.#resendTo.add(member.pid);
+    }
   }
 
   /** A message sealed in an epoch outside our window: reported once the same distance came twice lately. */
@@ -441,9 +463,8 @@ export class Call {
     // KIDs, each a stranger, must not turn into a flood of hellos.
     const early =
       (this.#strangerSeen || this.#wants.unasked(now, known)) && now - this.#lastStateAt >= STRANGER_HELLO_MS;
-    this.#strangerSeen = false;
     if (early || now - this.#lastStateAt >= HELLO_INTERVAL_MS) {
-      await this.#sendState(now, this.#sending, []);
+      if ((await this.#sendState(now, this.#sending, [])) !== undefined) this.#strangerSeen = false;
     }
     await this.#refreshWords();
   }
@@ -473,6 +494,7 @@ export class Call {
       this.#keks.forget(member.publicKey);
       this.#wants.forget(member.pid);
       this.#resendTo.delete(member.pid);
+      this.#resentAt.delete(member.pid);
       for (const gen of member.keys.clear()) this.#call(() => this.#host.onRetire(member.pid, gen));
       this.#scheduleRekey(now);
       this.#changed = true;
@@ -525,6 +547,7 @@ export class Call {
     const wraps = this.#own.get(this.#sending)?.wraps;
     const to = [...this.#resendTo].filter((pid) => wraps?.has(pid));
     this.#resendTo.clear();
+    for (const pid of to) this.#resentAt.set(pid, now);
     // A wanter that is not a recipient joined after this generation was made: the re-key its joining scheduled
     // carries our key to it, never this generation.
     if (to.length > 0) await this.#sendState(now, this.#sending, to);
