@@ -1,5 +1,5 @@
 /**
- * `npm run bench:exchange`: the key exchange (docs/forward-secrecy.md) at 2, 10, 50 and 100 participants, without
+ * `npm run bench:exchange`: the key exchange (docs/keys.md) at 2, 10, 50 and 100 participants, without
  * browsers: real calls, outboxes and inboxes in a simulated SFU call (bench/exchange/sim.ts). For each size:
  *
  * 1. A join: N-1 in a settled call, one joins; until everyone sends under a generation made for everyone else and

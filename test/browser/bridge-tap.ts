@@ -1,6 +1,6 @@
 /**
  * A tap on one participant's content bridge, for the control of test/browser/recording.test.ts: it copies the secrets
- * forward secrecy erases (docs/forward-secrecy.md, "Erasure") as the bridge draws them, during the call, so a test can
+ * forward secrecy erases (docs/keys.md, "When keys change") as the bridge draws them, during the call, so a test can
  * show that the attacker's code opens a recording once it holds them. Test harness only: the shipped build is loaded
  * unchanged, and the tap is what anyone running code in the live renderer could do (DevTools here), which forward
  * secrecy never claimed to resist. It never writes anything to disk.

@@ -1,5 +1,5 @@
 /**
- * Proof that a recording stays closed (issue 15, docs/forward-secrecy.md): a later attacker who holds the whole
+ * Proof that a recording stays closed (issue 15, docs/keys.md): a later attacker who holds the whole
  * recording of a call, the passphrase, the room and the site, and every byte of every participant's profile after the
  * browsers closed, opens none of its media.
  *
