@@ -530,7 +530,7 @@ describe.skipIf(!chromiumAvailable)('options page and site enablement (headless 
       expect(words.every(isListWord), words.join(' ')).toBe(true);
       expect((await siteInfo(origin))?.rooms).toEqual([{ label: '', keyedAt: expect.any(Number), safetyWords: words }]);
       expect(await page.$eval('.site[data-origin="https://generate.example.org"]', (node) => node.textContent)).toMatch(
-        /same words = same passphrase and room/,
+        /Room words are the same for everyone with the same passphrase and room/,
       );
     });
   });
