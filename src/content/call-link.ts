@@ -142,13 +142,17 @@ export class CallLink {
       this.end();
       return;
     }
-    const sending = stats.some((t) => t.side === 'send' && t.status === 'encrypted');
+    const sending = stats.some((t) => t.side === 'send' && (t.status === 'encrypted' || t.protected > 0));
     if (sending !== this.#sending) {
       this.#sending = sending;
       this.#statusSoon();
     }
+    // Receivers that wait for keys (protected frames they cannot open), not those that get plaintext.
     const waiting = stats.some(
-      (t) => t.side === 'receive' && t.status !== 'encrypted' && t.dropped + t.undecryptable > 0,
+      (t) =>
+        t.side === 'receive' &&
+        (t.status === 'waiting' || t.status === 'undecryptable') &&
+        t.dropped + t.undecryptable > 0,
     );
     if (!sending && waiting && this.#call !== undefined) this.#problem('not_sending');
     if (stats.some((t) => t.olderFormat === true)) this.#problem('older_peer');

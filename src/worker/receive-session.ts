@@ -27,6 +27,8 @@ export class ReceiveSession extends Session {
   #olderFormat = false;
   /** Remote participants whose frames wait for a key, and since when (cleared by a frame of theirs that decrypts). */
   readonly #waitingSince = new Map<bigint, { since: number; last: number }>();
+  /** Since when this track's protected frames found no key, with no frame decrypted since (undefined: one did). */
+  #trackWaitingSince: number | undefined;
   /** Reassembles the key exchange's control messages from remote senders' frames (control-inbox.ts). */
   readonly #inbox: ControlInbox;
   readonly #now: () => number;
@@ -127,13 +129,16 @@ export class ReceiveSession extends Session {
         const sender = kidParticipant(seen.kid);
         const now = this.#now();
         let waiting = this.#waitingSince.get(sender);
-        // A sender that went quiet and came back starts a new wait.
+        // A sender that went quiet and came back starts a new wait. A sender new here waits no less than the track
+        // has: a keyless participant that draws a new id for every frame (a flood), or one that changed passphrase and
+        // with it its call, must still show as "cannot decrypt" once the track got nothing it could open for a while.
         if (waiting === undefined || now - waiting.last > KEY_GRACE_MS) {
-          waiting = { since: now, last: now };
+          waiting = { since: Math.min(now, this.#trackWaitingSince ?? now), last: now };
           this.#waitingSince.set(sender, waiting);
           if (this.#waitingSince.size > MAX_WAITING_SENDERS) dropOldest(this.#waitingSince);
         }
         waiting.last = now;
+        this.#trackWaitingSince ??= now;
         const since = waiting.since;
         if (now - since >= KEY_GRACE_MS) return this.#failed('no key for this sender', seen.kid);
         this.#recovery.missed();
@@ -165,6 +170,7 @@ export class ReceiveSession extends Session {
       this.#remote.noteSender(seen.kid);
       this.plaintext.markAuthenticated();
       this.#waitingSince.delete(kidParticipant(seen.kid));
+      this.#trackWaitingSince = undefined;
       this.#recovery.decrypted(frame.type === 'key');
       return true;
     } catch (error) {

@@ -349,6 +349,10 @@ describe('CallLink', () => {
     await t.link.noteStats([waiting, sender({ status: 'encrypted', protected: 9 })]);
     await t.link.noteStats([receiver({ status: 'encrypted', protected: 9, dropped: 2 })]);
     await t.link.noteStats([receiver({ status: 'waiting' })]);
+    // Plaintext a receiver drops (strict mode, a protected track) is no want of keys, nor is a sender between two
+    // frames that encrypted before.
+    await t.link.noteStats([receiver({ status: 'unencrypted', unencrypted: 9, dropped: 9 })]);
+    await t.link.noteStats([waiting, sender({ status: 'waiting', protected: 9 })]);
     expect(t.problems()).toEqual(['not_sending', 'not_sending']);
     // Without a call, nobody could send our messages anyway: not reported.
     t.link.end();
