@@ -136,7 +136,6 @@ export function startBridge(env: BridgeEnvironment): void {
   });
   const relayStats = createStatsRelay({
     unsafeRealm,
-    timers,
     indicator,
     toBackground,
     noteAuthenticated: (id) => worker.noteAuthenticated(id),

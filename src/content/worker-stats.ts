@@ -1,20 +1,16 @@
 /**
  * @module What the bridge does with the worker's counters, which come every second (the worker's heartbeat): they go
- * on to the background and the in-page indicator, tell which receivers and senders authenticated, and carry the
- * clock problems the worker saw. The worker runs in the page's origin, so the counters may be forged: forging them
+ * on to the background and the in-page indicator, and tell which receivers and senders authenticated. (A clock that
+ * is off shows in the call's exchange now, not in the counters: src/content/call-link.ts.) The worker runs in the page's origin, so the counters may be forged: forging them
  * can make us warn, never hand out a key.
  */
 import { kidSenderId } from '../codecs';
-import { EPOCH_TOLERANCE } from '../shared/epoch';
 import type { BridgeToBackground, TransformStats } from '../shared/messages';
-import { CLOCK_REPORT_INTERVAL_MS } from './constants';
 import type { BridgeIndicator } from './indicator';
-import type { Timers } from './timers';
 
 export interface StatsRelayOptions {
   /** The frame may be the page's (src/content/unsafe-realm.ts): it gets no keys, so a call there carries no media. */
   unsafeRealm: boolean;
-  timers: Timers;
   indicator: Pick<BridgeIndicator, 'update'>;
   toBackground(message: BridgeToBackground): void;
   /** A receiver delivered authenticated frames (`WorkerLink.noteAuthenticated`). */
@@ -25,17 +21,9 @@ export interface StatsRelayOptions {
 
 /** Makes the handler of the worker's counters; it keeps what it reported and when. */
 export function createStatsRelay(options: StatsRelayOptions): (stats: TransformStats[]) => void {
-  const { unsafeRealm, timers, indicator, toBackground, noteAuthenticated, prove } = options;
+  const { unsafeRealm, indicator, toBackground, noteAuthenticated, prove } = options;
   /** `unsafe_frame_call` was reported (once per page load). */
   let reportedUnsafeCall = false;
-  let lastClockReport = -Infinity;
-
-  function reportClockSkew(distance: number): void {
-    const now = timers.now();
-    if (Math.abs(distance) <= EPOCH_TOLERANCE || now - lastClockReport < CLOCK_REPORT_INTERVAL_MS) return;
-    lastClockReport = now;
-    toBackground({ type: 'problem', problem: 'clock_skew', detail: String(distance) });
-  }
 
   return (stats) => {
     // Every second, even with no transforms (the worker's heartbeat): the background hears of counters only.
@@ -55,6 +43,5 @@ export function createStatsRelay(options: StatsRelayOptions): (stats: TransformS
         if (entry.protected > 0) prove(transform.id, kidSenderId(BigInt(entry.kid)));
     }
     indicator.update(stats);
-    for (const transform of stats) if (transform.clockSkew !== undefined) reportClockSkew(transform.clockSkew);
   };
 }
