@@ -6,6 +6,9 @@
  *
  * Nothing here needs the worker to stay alive: a bridge whose port broke (the service worker was stopped) reconnects,
  * and the keys come back from the room key in IndexedDB.
+ *
+ * The call chat passes through too, never stored: {@link postToTab} carries a side panel's messages to a tab's bridges,
+ * and what the bridges say of their chat goes to the chat relay (src/background/chat-port.ts, {@link setChatRelay}).
  */
 import browser from 'webextension-polyfill';
 import { bytesToBase64, wipe } from '../shared/bytes';
@@ -14,6 +17,7 @@ import {
   type BackgroundToBridge,
   BRIDGE_PORT_NAME,
   type BridgeRejectionReason,
+  type BridgeToBackground,
   HELD_PROBLEMS,
   type HeldProblem,
   isHeldProblem,
@@ -32,6 +36,8 @@ import { addProblem, getSite, roomOf } from './sites';
 import { tabStatusKey, updateTab } from './tab-status';
 
 interface Connection {
+  /** Names the connection to the chat relay ({@link BridgeChatSource}). */
+  id: number;
   port: browser.Runtime.Port;
   origin: string;
   tabId: number | undefined;
@@ -40,6 +46,8 @@ interface Connection {
   documentId: string | undefined;
   /** The port's messages are handled one after another, in the order they came. */
   queue: Promise<void>;
+  /** The bridge reported a call and not yet its end: its end (or the bridge's) ends its chat for the side panels. */
+  inCall?: boolean;
   /** The frame's transform worker stopped and no new one has taken over yet (`worker_stopped`). */
   workerStopped?: boolean;
   /** When the frame last reported each held problem that it still reports (`performance.now()`): see heldProblems. */
@@ -47,6 +55,61 @@ interface Connection {
 }
 
 const connections = new Set<Connection>();
+let nextConnectionId = 1;
+
+/** Where a bridge's chat news comes from: its tab and frame, and its connection (as {@link postToTab} names it). */
+export interface BridgeChatSource {
+  tabId: number;
+  frameId: number;
+  bridge: number;
+}
+
+/**
+ * What a bridge said of its call's chat: its messages (`chat`), what became of a `chat-send` (`chat-result`), that its
+ * transcript is gone (`ended`: its call ended, its site was turned off, or its page went away), and that the
+ * connection itself closed (`gone`: it will answer nothing more).
+ */
+export type BridgeChatEvent =
+  | Extract<BridgeToBackground, { type: 'chat' | 'chat-result' }>
+  | { type: 'ended' }
+  | { type: 'gone' };
+
+type ChatRelay = (source: BridgeChatSource, event: BridgeChatEvent) => void;
+let chatRelay: ChatRelay | undefined;
+
+/** Hands every bridge's chat news to `relay` (src/background/chat-port.ts: one relay, set once). */
+export function setChatRelay(relay: ChatRelay): void {
+  chatRelay = relay;
+}
+
+function relayChat(connection: Connection, event: BridgeChatEvent): void {
+  const { tabId, frameId, id } = connection;
+  if (tabId !== undefined) chatRelay?.({ tabId, frameId, bridge: id }, event);
+}
+
+/** The frame's call, and its chat transcript with it, is gone (once per call): side panels hear `ended`. */
+function chatEnded(connection: Connection): void {
+  if (!connection.inCall) return;
+  connection.inCall = false;
+  relayChat(connection, { type: 'ended' });
+}
+
+/**
+ * Posts `message` (a chat message of a side panel) to every bridge of tab `tabId`; returns the connections it went to,
+ * as {@link BridgeChatSource.bridge} names them.
+ */
+export function postToTab(
+  tabId: number,
+  message: Extract<BackgroundToBridge, { type: 'chat-send' | 'chat-history' }>,
+): number[] {
+  const reached: number[] = [];
+  for (const connection of connections) {
+    if (connection.tabId !== tabId) continue;
+    send(connection.port, message);
+    reached.push(connection.id);
+  }
+  return reached;
+}
 
 function send(port: browser.Runtime.Port, message: BackgroundToBridge): void {
   try {
@@ -111,6 +174,8 @@ async function keyConnection(connection: Connection): Promise<void> {
     send(connection.port, { type: 'no-key' });
     // Its counters no longer describe protected media (and its further reports are refused): off the badge.
     await dropFrame(connection);
+    // Its call ends with its keys, and the bridge's word of it would be refused (not enabled): a panel hears it here.
+    chatEnded(connection);
     return;
   }
   send(connection.port, { type: 'settings', strict: site.strict ?? false, indicator: site.indicator ?? true });
@@ -220,6 +285,7 @@ export function handleBridgePort(port: browser.Runtime.Port): void {
     return;
   }
   const connection: Connection = {
+    id: nextConnectionId++,
     port,
     origin,
     tabId,
@@ -234,10 +300,13 @@ export function handleBridgePort(port: browser.Runtime.Port): void {
   }
   port.onDisconnect.addListener(() => {
     connections.delete(connection);
-    // The frame's page went away (or reloads): its call and held problems go with it, after what it sent before.
-    connection.queue = connection.queue.then(() =>
-      updateTab(connection, { documentGone: true, held: heldProblems(connection.tabId) }),
-    );
+    // The frame's page went away (or reloads): its call and held problems go with it, after what it sent before; so
+    // does its chat transcript (the bridge's memory), and it answers no more chat-send.
+    connection.queue = connection.queue.then(() => {
+      chatEnded(connection);
+      relayChat(connection, { type: 'gone' });
+      return updateTab(connection, { documentGone: true, held: heldProblems(connection.tabId) });
+    });
   });
   port.onMessage.addListener((message: unknown) => {
     connection.queue = connection.queue
@@ -281,8 +350,17 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
       return;
     case 'call':
       // A call that ended takes along the held problems it had (they describe that call).
-      if (m.call === undefined) connection.held.clear();
+      if (m.call === undefined) {
+        connection.held.clear();
+        chatEnded(connection); // and its chat transcript with it
+      } else {
+        connection.inCall = true;
+      }
       await updateTab(connection, { call: m.call ?? null, held: heldProblems(connection.tabId) });
+      return;
+    case 'chat':
+    case 'chat-result':
+      relayChat(connection, m);
       return;
     case 'epoch-keys-request':
       await answerEpochKeysRequest(connection, m.epochs);

@@ -74,3 +74,18 @@ export const ECHO_TYPE_MAX_LENGTH = 64;
 export const ECHO_FIELDS_MAX_LENGTH = 200;
 /** Same for the origin a damaged site record claims, in the console message that reports it. */
 export const ECHO_ORIGIN_MAX_LENGTH = 300;
+
+/**
+ * A side panel's chat message waits this long for the answers of its tab's bridges (src/background/chat-port.ts),
+ * then the panel hears the best answer so far (`ended` if none): a bridge answers within milliseconds (one encryption
+ * and a hand-off to its worker), so only a frame that hangs or went away unseen is waited for this long, and the panel
+ * is never left with a message marked "sending".
+ */
+export const CHAT_SEND_TIMEOUT_MS = 10_000;
+
+/**
+ * A side panel's chat messages on their way per tab, at once; more are answered `busy` at once. The call itself takes
+ * at most 4 into its worker's outbox (and answers `busy` past that): this only bounds what the background holds for
+ * a panel that sends in a loop.
+ */
+export const MAX_PENDING_CHAT_SENDS = 16;

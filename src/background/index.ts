@@ -3,11 +3,12 @@
  * registers the content scripts of enabled sites (registration.ts, kept in line by `reconcileSites` in
  * site-actions.ts), answers the options page and popup (ui-handler.ts, through runtime-messages.ts, which also answers
  * the liveness probe and counts refused messages), keys the content bridges of open frames and keeps each tab's
- * status (bridge-port.ts, tab-status.ts), and runs a known-answer self-test of the SFrame engine in its own realm, so
- * a broken WebCrypto or build shows up as a failed self-test instead of as silently undecryptable calls.
+ * status (bridge-port.ts, tab-status.ts), relays the call chat between the side panel and the bridges without keeping
+ * any of it (chat-port.ts), and runs a known-answer self-test of the SFrame engine in its own realm, so a broken
+ * WebCrypto or build shows up as a failed self-test instead of as silently undecryptable calls.
  */
 import browser from 'webextension-polyfill';
-import { handleBridgePort } from './bridge-port';
+import { handleRuntimePort } from './ports';
 import { onRuntimeMessage } from './runtime-messages';
 import { runSFrameSelfTest } from './self-test';
 import { reconcileSites } from './site-actions';
@@ -30,5 +31,6 @@ browser.permissions.onRemoved.addListener(() => void reconcileSites());
 // first event), so the check above also runs right after a browser restart. The top-level call does the work.
 browser.runtime.onStartup.addListener(() => {});
 
-// Each frame of an enabled site connects its content bridge here for its key (bridge-port.ts checks the origin).
-browser.runtime.onConnect.addListener(handleBridgePort);
+// Each frame of an enabled site connects its content bridge here for its key (bridge-port.ts checks the origin); a side
+// panel connects for the call chat of its tab (chat-port.ts checks that it is one of our pages). By name: ports.ts.
+browser.runtime.onConnect.addListener(handleRuntimePort);

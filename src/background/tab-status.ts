@@ -23,6 +23,29 @@ import { withTabStatusLock } from './locks';
 /** The `storage.session` key of a tab's status. */
 export const tabStatusKey = (tabId: number) => `tab:${tabId}`;
 
+type TabCallsListener = (tabId: number, count: number) => void;
+let tabCallsListener: TabCallsListener | undefined;
+
+/**
+ * Tells `listener` how many frames of a tab have a call whenever that number changes (src/background/chat-port.ts:
+ * one listener, set once). It runs under the tab's status lock, so it hears the changes of a tab in order, and never
+ * between {@link readTabCalls} and what that does with the number.
+ */
+export function setTabCallsListener(listener: TabCallsListener): void {
+  tabCallsListener = listener;
+}
+
+/** Runs `use` with how many frames of tab `tabId` have a call now, under the tab's status lock. Never rejects. */
+export function readTabCalls(tabId: number, use: (count: number) => void): Promise<void> {
+  return withTabStatusLock(tabId, async () => {
+    const key = tabStatusKey(tabId);
+    const status: unknown = (await browser.storage.session.get(key))[key];
+    use(v.is(TabStatusSchema, status) ? (status.calls?.length ?? 0) : 0);
+  }).catch(() => {
+    // storage is gone with the worker: the panel's port goes with it too, and it opens again
+  });
+}
+
 /** The frame a change comes from (a bridge port's connection). */
 export interface StatusSource {
   /** Its tab; a frame outside a tab has no status. */
@@ -79,6 +102,7 @@ export function updateTab(source: StatusSource, change: TabChange): Promise<void
 async function applyTabChange(source: StatusSource, tabId: number, change: TabChange): Promise<void> {
   const key = tabStatusKey(tabId);
   let previous = (await browser.storage.session.get(key))[key] as TabStatus | undefined;
+  const callsBefore = previous?.calls?.length ?? 0;
   if (change.document !== undefined && previous?.document !== change.document) previous = undefined;
   // What only forgets needs no status where there is none.
   if ((change.dropFrame || change.documentGone || change.call === null) && previous === undefined) return;
@@ -129,6 +153,8 @@ async function applyTabChange(source: StatusSource, tabId: number, change: TabCh
   }
   status.updatedAt = Date.now();
   await browser.storage.session.set({ [key]: status });
+  const callsAfter = status.calls?.length ?? 0;
+  if (callsAfter !== callsBefore) tabCallsListener?.(tabId, callsAfter);
   await updateBadge(tabId, status);
 }
 

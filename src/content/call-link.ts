@@ -1,16 +1,48 @@
 /**
- * @module The bridge's side of a call (docs/keys.md): it starts a {@link Call} when the frame first carries
- * media with keys at hand, passes the worker's control messages to it and its sealed messages to the worker, tells the
- * worker which sender key generation to send under, and ends the call when the keys go, the room changes, the worker
- * is replaced or no transform ran for {@link CALL_IDLE_MS}. The next media starts a new call: new participant id, new
- * ephemeral key pair, new sender keys.
+ * @module The bridge's side of a call (docs/keys.md): it starts a call (`Call`, src/content/exchange/call.ts) when the
+ * frame first carries media with keys at hand, passes the worker's control messages to it and its sealed messages to
+ * the worker, tells the worker which sender key generation to send under, and ends the call when the keys go, the room
+ * changes, the worker is replaced or no transform ran for {@link CALL_IDLE_MS}. The next media starts a new call: new
+ * participant id, new ephemeral key pair, new sender keys. The call's chat goes through here too: a side panel's
+ * messages to the call ({@link CallLink.sendChat}), the members' to the chat link (`onChat`, src/content/chat-link.ts).
  */
-import type { BridgeToBackground, BridgeToWorker, CallStatus, TransformStats } from '../shared/messages';
+import type {
+  BridgeToBackground,
+  BridgeToWorker,
+  CallStatus,
+  ChatSendResult,
+  ReceivedChat,
+  TransformStats,
+} from '../shared/messages';
 import { CALL_IDLE_MS, CALL_STATUS_INTERVAL_MS, CLOCK_REPORT_INTERVAL_MS } from './constants';
 import type { EpochSchedule } from './epoch-schedule';
-import { Call, type CallHost } from './exchange/call';
+import type { CallHost, CallStatus as ExchangeCallStatus } from './exchange/call';
 import { TICK_MS } from './exchange/constants';
 import type { TimerHandle, Timers } from './timers';
+
+/**
+ * What the link uses of a call, and nothing more: the exchange's `Call` (src/content/exchange/call.ts) is one, and
+ * tests pass a fake. Each member is documented on `Call`.
+ */
+export interface CallLike {
+  readonly pid: bigint;
+  readonly sendingGeneration: number;
+  senderKey(pid: bigint, bits: number): CryptoKey | undefined;
+  want(pid: bigint, bits: number): void;
+  sent(id: number): void;
+  receive(untrusted: Uint8Array): Promise<void>;
+  tick(): Promise<void>;
+  end(): void;
+  status(): ExchangeCallStatus;
+  /** Sends a chat message in the call (never throws): `seq` is its number among our messages of the call when `sent`. */
+  sendChat(text: string, name: string): Promise<{ result: ChatSendResult; seq?: number }>;
+}
+
+/** What the link gives a call: the exchange's host, and where the chat messages it opened go. */
+export interface CallLinkHost extends CallHost {
+  /** A member's chat message, opened and verified (`ReceivedChat`, src/shared/messages/chat.ts). */
+  onChat(message: ReceivedChat): void;
+}
 
 export interface CallLinkOptions {
   /** The frame may be the page's (src/content/unsafe-realm.ts): no call, no key. */
@@ -23,17 +55,19 @@ export interface CallLinkOptions {
   onKeys(): void;
   /** A member's new sender key generation came: their tracks are keyed for it ahead (KeyServer.prime). */
   onMemberKey(participant: bigint, generation: number): void;
-  /** The call ended: what was kept for it goes (KeyServer.forgetCall). */
+  /** The call ended: what was kept for it goes (KeyServer.forgetCall, ChatLink.clear). */
   onEnd(): void;
-  /** Starts a call (tests pass a fake). */
-  startCall?: (host: CallHost) => Promise<Call>;
+  /** A chat message of a member of the current call (ChatLink.onReceived). */
+  onChat(message: ReceivedChat): void;
+  /** Starts a call: the exchange's (src/content/start-call.ts), a fake in tests. */
+  startCall(host: CallLinkHost): Promise<CallLike>;
 }
 
 export class CallLink {
   readonly #options: CallLinkOptions;
-  #call: Call | undefined;
+  #call: CallLike | undefined;
   /** A call being started (the key pair is generated asynchronously); forgotten by end(), which drops it. */
-  #starting: Promise<Call | undefined> | undefined;
+  #starting: Promise<CallLike | undefined> | undefined;
   /** Bumped by every end(): a call that finishes starting after an end() is dropped at once. */
   #era = 0;
   #nextMessageId = 1;
@@ -75,7 +109,7 @@ export class CallLink {
     this.#lastTransformAt = timers.now();
     if (this.#starting === undefined) {
       const era = this.#era;
-      const starting: Promise<Call | undefined> = (this.#options.startCall ?? Call.start)(this.#host()).then(
+      const starting: Promise<CallLike | undefined> = this.#options.startCall(this.#host(era)).then(
         (call) => {
           // Only its own: after an end(), a newer start may be under way.
           if (this.#starting === starting) this.#starting = undefined;
@@ -96,7 +130,7 @@ export class CallLink {
     await this.#starting;
   }
 
-  #begin(call: Call): void {
+  #begin(call: CallLike): void {
     const { toWorker, timers } = this.#options;
     this.#call = call;
     toWorker({ type: 'call', participant: call.pid });
@@ -117,6 +151,14 @@ export class CallLink {
     this.#call = undefined;
     this.#options.onEnd();
     this.#options.toBackground({ type: 'call' });
+  }
+
+  /**
+   * Sends a chat message in the current call (a side panel's, through the background): `ended` when none runs (one
+   * still starting included: its members could not have our key yet anyway).
+   */
+  sendChat(text: string, name: string): Promise<{ result: ChatSendResult; seq?: number }> {
+    return this.#call?.sendChat(text, name) ?? Promise.resolve({ result: 'ended' });
   }
 
   /** The worker carried our control message `id` on all its streams. */
@@ -183,8 +225,9 @@ export class CallLink {
     if (this.#call !== undefined) this.#statusSoon();
   }
 
-  #host(): CallHost {
-    const { timers, epochs, toWorker, onKeys, onMemberKey } = this.#options;
+  /** The host of a call started in `era`: its chat messages count only while it is the link's call. */
+  #host(era: number): CallLinkHost {
+    const { timers, epochs, toWorker, onKeys, onMemberKey, onChat } = this.#options;
     return {
       now: () => timers.now(),
       epochs,
@@ -206,6 +249,10 @@ export class CallLink {
       onChange: () => {
         onKeys();
         this.#statusSoon();
+      },
+      onChat: (message) => {
+        // An ended call opens nothing more, but a message must never land in the transcript of the call after it.
+        if (era === this.#era && this.#call !== undefined) onChat(message);
       },
     };
   }

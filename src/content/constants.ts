@@ -130,3 +130,25 @@ export const CALL_STATUS_INTERVAL_MS = 500;
 export const MAX_PRIMED_PARTICIPANTS = 256;
 /** Tracks per remote participant keyed ahead (audio, camera, screen, their simulcast layers share one track). */
 export const MAX_PRIMED_TRACKS = 16;
+
+// --- The call chat (chat-link.ts, chat-order.ts) ---
+
+/**
+ * A chat message that arrives ahead of a gap in its sender's `seq` waits this long for the missing ones, then is shown
+ * anyway. A message lost with its chunks comes again 2 s after its sender's worker carried it (the exchange's repeat),
+ * so 3 s covers one repeat plus the time a message takes through the streams; longer would leave a reader waiting for
+ * a message that is never coming.
+ */
+export const CHAT_HOLD_MS = 3_000;
+/** Senders whose order is tracked: as many as a call has members (src/content/exchange/constants.ts `MAX_MEMBERS`). */
+export const MAX_CHAT_SENDERS = 256;
+/**
+ * Messages waiting behind gaps, over all senders: each up to ~4 KB of text, so at most ~256 KB held. Past it the one
+ * due first is shown early: a member that skips seqs on purpose delays nobody's messages by more than it already can.
+ */
+export const MAX_CHAT_HELD = 64;
+/**
+ * Messages the transcript of a call keeps (memory only), the oldest dropped first: a long meeting's chat, and at most
+ * ~2 MB of text. A panel opened later gets these (the panel itself keeps what it was shown).
+ */
+export const MAX_CHAT_TRANSCRIPT = 500;

@@ -12,12 +12,16 @@
  *        │ problems                          │ stats                                 ▲ epoch-keys
  *        ▼                                   ▼                                       │
  *                    BackgroundLink (runtime port, reconnect) ───────────────────────┘
+ *                        │ chat-send, chat-history ▲ chat, chat-result
+ *                        ▼                         │
+ *                    ChatLink (transcript) ◀──onChat── CallLink ──sendChat──▶ Call
  * ```
  */
 import * as v from 'valibot';
 import { BackgroundToBridgeSchema, type BridgeToBackground } from '../shared/messages';
 import { BackgroundLink, type RuntimePort } from './background-link';
 import { CallLink } from './call-link';
+import { ChatLink } from './chat-link';
 import { RejectionTally } from './checks';
 import { EpochSchedule } from './epoch-schedule';
 import { listenForHandoff } from './handoff';
@@ -26,6 +30,7 @@ import { KeyRequestQuota } from './key-quota';
 import { KeyServer } from './key-server';
 import { newNonce as drawNonce } from './nonce';
 import { PageScriptLink } from './page-script-link';
+import { startCall } from './start-call';
 import { systemTimers, type Timers } from './timers';
 import { WorkerLink } from './worker-link';
 import { createStatsRelay } from './worker-stats';
@@ -102,7 +107,18 @@ export function startBridge(env: BridgeEnvironment): void {
     toBackground,
     onKeys: () => void keys.answerPending(),
     onMemberKey: (participant, generation) => void keys.prime(participant, generation),
-    onEnd: () => keys.forgetCall(),
+    onEnd: () => {
+      keys.forgetCall();
+      chat.clear(); // the call's messages go with its keys
+    },
+    onChat: (message) => chat.onReceived(message),
+    startCall,
+  });
+  const chat = new ChatLink({
+    timers,
+    toBackground,
+    sendChat: (text, name) => call.sendChat(text, name),
+    inCall: () => call.participant !== undefined,
   });
   const keys = new KeyServer({ unsafeRealm, call, quota, toWorker: (message) => worker.post(message) });
   /** The nonce of the document_start hand-off (in the hello events, before any page script runs). */
@@ -144,12 +160,15 @@ export function startBridge(env: BridgeEnvironment): void {
 
   /** What the background sends: checked against its schema, and nothing taken in an unsafe realm. */
   async function onBackgroundMessage(untrustedMessage: unknown): Promise<void> {
-    if (unsafeRealm) return; // never take a key into a frame the page may control
-    // Blocked for the rest of this load, even if the user allows the site again meanwhile: its calls are closed.
-    if (siteBlocked) return;
     const parsed = v.safeParse(BackgroundToBridgeSchema, untrustedMessage);
     if (!parsed.success) return; // our own background: a bug, which must not half-apply
     const message = parsed.output;
+    // Never take a key into a frame the page may control; blocked for the rest of this load, even if the user allows
+    // the site again meanwhile: its calls are closed. Neither runs a call, so a chat message is answered `ended`.
+    if (unsafeRealm || siteBlocked) {
+      if (message.type === 'chat-send') toBackground({ type: 'chat-result', id: message.id, result: 'ended' });
+      return;
+    }
     switch (message.type) {
       case 'blocked':
         siteBlocked = true;
@@ -166,6 +185,12 @@ export function startBridge(env: BridgeEnvironment): void {
         settings = { strict: message.strict, indicator: message.indicator };
         worker.post({ type: 'settings', strict: settings.strict });
         indicator.setEnabled(settings.indicator);
+        break;
+      case 'chat-send':
+        await chat.send(message.id, message.text, message.name);
+        break;
+      case 'chat-history':
+        chat.history();
         break;
     }
   }

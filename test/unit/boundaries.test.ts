@@ -225,7 +225,7 @@ describe('runtime messages: only the extension’s own pages are answered', () =
     };
     expect(answer.ok).toBe(true);
     expect(answer.rejections.counts).toMatchObject({ runtime_sender: 1, ui_sender: 0, port_invalid: 0 });
-    expect(Object.keys(answer.rejections.counts)).toHaveLength(11);
+    expect(Object.keys(answer.rejections.counts)).toHaveLength(13);
     expect(answer.rejections.since).toBeLessThanOrEqual(Date.now());
   });
 });

@@ -5,15 +5,17 @@
  * in-band channel played by handing one's sealed messages to the other, ending keyed to each other's media.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CallLink } from '../../src/content/call-link';
+import { type CallLike, CallLink, type CallLinkHost } from '../../src/content/call-link';
 import { CALL_IDLE_MS, CALL_STATUS_INTERVAL_MS, RECONNECT_MS, WORKER_CHECK_MS } from '../../src/content/constants';
-import type { Call, CallHost, CallStatus } from '../../src/content/exchange/call';
+import type { CallStatus } from '../../src/content/exchange/call';
 import { TICK_MS } from '../../src/content/exchange/constants';
 import { systemTimers } from '../../src/content/timers';
 import type {
   BridgeToBackground,
   BridgeToWorker,
   CallStatus as CallStatusView,
+  ChatSendResult,
+  ReceivedChat,
   TransformStats,
 } from '../../src/shared/messages';
 import {
@@ -34,9 +36,9 @@ import {
 const MEMBER = 0x0b0_b000_0002n;
 
 /** A call as CallLink uses one: it records what the link tells it, and the test plays its host's calls. */
-class FakeCall {
+class FakeCall implements CallLike {
   readonly pid: bigint;
-  readonly host: CallHost;
+  readonly host: CallLinkHost;
   sendingGeneration = 0;
   ended = false;
   ticks = 0;
@@ -50,9 +52,17 @@ class FakeCall {
     members: [{ fingerprint: 'cobalt delta', keyed: true, lastSeen: 12_345 }],
   };
 
-  constructor(host: CallHost, pid: bigint) {
+  readonly chats: [string, string][] = [];
+  chatResult: { result: ChatSendResult; seq?: number } = { result: 'sent', seq: 0 };
+
+  constructor(host: CallLinkHost, pid: bigint) {
     this.host = host;
     this.pid = pid;
+  }
+
+  sendChat(text: string, name: string): Promise<{ result: ChatSendResult; seq?: number }> {
+    this.chats.push([text, name]);
+    return Promise.resolve(this.chatResult);
   }
 
   tick(): Promise<void> {
@@ -98,16 +108,16 @@ function callLink({ unsafeRealm = false, hold = false, failStart = false } = {})
   const calls: FakeCall[] = [];
   const starts: (() => void)[] = [];
   let nextPid = 0x100n;
-  const startCall = vi.fn((host: CallHost): Promise<Call> => {
+  const startCall = vi.fn((host: CallLinkHost): Promise<CallLike> => {
     if (failStart) return Promise.reject(new DOMException('X25519 is not supported', 'NotSupportedError'));
     const call = new FakeCall(host, nextPid++);
     calls.push(call);
-    const started = call as unknown as Call;
-    return hold ? new Promise((resolve) => starts.push(() => resolve(started))) : Promise.resolve(started);
+    return hold ? new Promise((resolve) => starts.push(() => resolve(call))) : Promise.resolve(call);
   });
   const onKeys = vi.fn();
   const onMemberKey = vi.fn();
   const onEnd = vi.fn();
+  const onChat = vi.fn();
   const link = new CallLink({
     unsafeRealm,
     timers: systemTimers,
@@ -117,6 +127,7 @@ function callLink({ unsafeRealm = false, hold = false, failStart = false } = {})
     onKeys,
     onMemberKey,
     onEnd,
+    onChat,
     startCall,
   });
   return {
@@ -129,6 +140,7 @@ function callLink({ unsafeRealm = false, hold = false, failStart = false } = {})
     onKeys,
     onMemberKey,
     onEnd,
+    onChat,
     /** The call started last. */
     get call(): FakeCall {
       const call = calls.at(-1);
@@ -400,6 +412,55 @@ describe('CallLink', () => {
     vi.advanceTimersByTime(10 * CALL_STATUS_INTERVAL_MS);
     expect(t.statuses().at(-1)).toBeUndefined();
     expect(t.statuses()).toHaveLength(4);
+  });
+
+  it('sends a chat message in the current call, and answers ended without one', async () => {
+    const t = callLink({ hold: true });
+    expect(await t.link.sendChat('hello', 'Ann')).toEqual({ result: 'ended' });
+    const starting = t.link.ensure();
+    // A call still starting has no member who could read it: ended too.
+    expect(await t.link.sendChat('hello', 'Ann')).toEqual({ result: 'ended' });
+    t.finishStart();
+    await starting;
+    t.call.chatResult = { result: 'sent', seq: 7 };
+    expect(await t.link.sendChat('hello', 'Ann')).toEqual({ result: 'sent', seq: 7 });
+    t.call.chatResult = { result: 'busy' };
+    expect(await t.link.sendChat('again', '')).toEqual({ result: 'busy' });
+    expect(t.call.chats).toEqual([
+      ['hello', 'Ann'],
+      ['again', ''],
+    ]);
+    t.link.end();
+    expect(await t.link.sendChat('late', 'Ann')).toEqual({ result: 'ended' });
+    expect(t.call.chats).toHaveLength(2);
+  });
+
+  it('hands the current call’s chat messages on, never an ended call’s', async () => {
+    const t = callLink({ hold: true });
+    const message: ReceivedChat = {
+      pid: MEMBER,
+      fingerprint: 'cobalt delta',
+      seq: 0,
+      name: 'Bo',
+      text: 'hi',
+      sentAt: 1,
+    };
+    const starting = t.link.ensure();
+    const first = t.call;
+    first.host.onChat(message); // not the link's call yet: it cannot have received anything
+    t.finishStart();
+    await starting;
+    first.host.onChat(message);
+    expect(t.onChat.mock.calls).toEqual([[message]]);
+    t.link.end();
+    first.host.onChat({ ...message, seq: 1 }); // a job of the ended call that finished late
+    const again = t.link.ensure();
+    t.finishStart();
+    await again;
+    expect(t.calls).toHaveLength(2);
+    first.host.onChat({ ...message, seq: 2 }); // the old call's host, while a new call runs
+    t.call.host.onChat({ ...message, seq: 3 });
+    expect(t.onChat.mock.calls.map(([m]) => (m as ReceivedChat).seq)).toEqual([0, 3]);
   });
 
   it('says the call again to a reopened background port, and nothing without a call', async () => {

@@ -6,6 +6,7 @@
 import * as v from 'valibot';
 import { PAGE_REPORTED_PROBLEMS } from '../handshake';
 import { MAX_ORIGIN_INPUT_LENGTH } from '../origin';
+import { ChatEntriesMessageSchema, ChatHistorySchema, ChatResultSchema, ChatSendSchema } from './chat';
 import type { SiteProblem } from './problems';
 import { type BridgeRejectionReason, MAX_REPORTED_REJECTIONS } from './rejections';
 import { boundedString, messageOf } from './schema';
@@ -43,6 +44,9 @@ export const BackgroundToBridgeSchema = messageOf([
    * frame gets no key, and its page script closes every connection and refuses new ones for the rest of the load.
    */
   v.strictObject({ type: v.literal('blocked') }),
+  /** The call chat (src/shared/messages/chat.ts): send a message of a side panel; send the transcript to a new one. */
+  ChatSendSchema,
+  ChatHistorySchema,
 ]);
 export type BackgroundToBridge = v.InferOutput<typeof BackgroundToBridgeSchema>;
 
@@ -139,5 +143,11 @@ export const BridgeToBackgroundSchema = messageOf([
       v.check((counts) => Object.keys(counts).length > 0),
     ),
   }),
+  /**
+   * The call chat (src/shared/messages/chat.ts): messages of the frame's call, and what became of a `chat-send`. A
+   * `call` without a call (above) also says the frame's transcript is gone.
+   */
+  ChatEntriesMessageSchema,
+  ChatResultSchema,
 ]);
 export type BridgeToBackground = v.InferOutput<typeof BridgeToBackgroundSchema>;

@@ -6,6 +6,8 @@
  * options / popup ──UiRequest──▶ background          (chrome.runtime.sendMessage, JSON)
  * content bridge ◀──BackgroundToBridge── background   (runtime port "framelock-bridge", JSON: bytes as base64)
  * content bridge ──BridgeToBackground──▶ background
+ * side panel ──PanelToBackground──▶ background          (runtime port "framelock-chat", JSON: the call chat)
+ * side panel ◀──BackgroundToPanel── background
  * transform worker ──WorkerToBridge──▶ bridge         (private MessagePort, structured clone)
  * transform worker ◀──BridgeToWorker── bridge
  * page script ──TransformOptions, PagePortHandoff──▶ transform worker   (page-worker.ts)
@@ -13,6 +15,7 @@
  * ```
  */
 export * from './bridge';
+export * from './chat';
 export * from './page-worker';
 export * from './problems';
 export * from './rejections';

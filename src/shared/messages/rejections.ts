@@ -16,6 +16,10 @@
  * - `port_sender`: a bridge port from another extension, from outside a tab, or from a frame that is not http(s).
  * - `port_not_enabled`: a message on a bridge port whose origin is not (or no longer) enabled.
  * - `port_invalid`: a bridge message with a wrong shape, type, size or value.
+ * - `chat_port_sender`: a chat port (`framelock-chat`) from anything but the extension's own pages (a content script,
+ *   a tab, another extension).
+ * - `chat_port_invalid`: a side panel's message with a wrong shape, type, size or value, or out of turn (a `send`
+ *   before `open`, a second `open`).
  *
  * Content bridge (reported to the background in `rejections` messages):
  * - `worker_unproven`: a message on the worker port before the worker proved the nonce (or a wrong nonce).
@@ -31,6 +35,8 @@ export const REJECTION_REASONS = [
   'port_sender',
   'port_not_enabled',
   'port_invalid',
+  'chat_port_sender',
+  'chat_port_invalid',
   'worker_unproven',
   'worker_invalid',
   'page_report_invalid',

@@ -71,7 +71,7 @@ export type TransformStats = v.InferOutput<typeof TransformStatsSchema>;
 export const TransformStatsListSchema = v.pipe(v.array(TransformStatsSchema), v.maxLength(MAX_TRANSFORMS_PER_REPORT));
 
 /** A participant as the per-call view names it: two words of its ephemeral public key's fingerprint. */
-const FingerprintSchema = v.pipe(v.string(), v.regex(/^[a-z]{3,8} [a-z]{3,8}$/));
+export const FingerprintSchema = v.pipe(v.string(), v.regex(/^[a-z]{3,8} [a-z]{3,8}$/));
 /** At most this many other participants in one call view (src/content/exchange/constants.ts bounds members). */
 export const MAX_CALL_MEMBERS = 256;
 
