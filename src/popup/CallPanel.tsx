@@ -3,17 +3,21 @@
  * track: encrypting, or waiting for its key) and "Participants" (each remote track or sender: encrypted, cannot
  * decrypt, NOT encrypted, blocked by strict mode, our own media echoed back), with frame counts. It refreshes every
  * second, so every row has a fixed height and the numbers use tabular figures: nothing moves while they change. Only
- * the verdict is a live region (it changes when the situation does, not with the counts).
+ * the verdict is a live region (it changes when the situation does, not with the counts). During a call, "Open chat"
+ * opens the call's chat in the side panel (OpenChat.tsx), where the browser has one.
  */
 import type { TabStatus } from '../shared/messages';
 import { t } from '../ui/i18n';
 import { CallKeys } from './CallKeys';
 import { type CallSummary, type MediaRow, receiveRows, sendRows, summarize } from './calls';
+import { OpenChat } from './OpenChat';
+import { sidePanelApi } from './side-panel';
 
 const numbers = new Intl.NumberFormat();
 const n = (value: number): string => numbers.format(value);
 
 export interface CallPanelProps {
+  tabId: number;
   status: TabStatus | undefined;
   /** A problem of the tab or site leaves media unprotected. */
   unprotectingProblem: boolean;
@@ -27,12 +31,13 @@ const SUMMARY_TEXT: Record<CallSummary, () => string> = {
   blocked: () => t('popup_summary_blocked'),
 };
 
-export function CallPanel({ status, unprotectingProblem }: CallPanelProps) {
+export function CallPanel({ tabId, status, unprotectingProblem }: CallPanelProps) {
   const transforms = status?.transforms ?? [];
   const sent = sendRows(transforms);
   const received = receiveRows(transforms);
   const summary = summarize(status, unprotectingProblem);
   const calls = status?.calls ?? [];
+  const sidePanel = sidePanelApi();
   return (
     <section class="call" aria-labelledby="call-heading">
       <h2 id="call-heading">{t('popup_call_heading')}</h2>
@@ -45,6 +50,7 @@ export function CallPanel({ status, unprotectingProblem }: CallPanelProps) {
       {calls.map((entry, index) => (
         <CallKeys key={entry.frameId} call={entry.call} index={index} numbered={calls.length > 1} />
       ))}
+      {calls.length > 0 && sidePanel !== undefined && <OpenChat api={sidePanel} tabId={tabId} />}
       {transforms.length > 0 && (
         <>
           <h3 id="sent-heading">{t('popup_your_media')}</h3>

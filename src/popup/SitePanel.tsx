@@ -185,7 +185,11 @@ export function SitePanel(props: SitePanelProps) {
       )}
 
       {site !== undefined && (
-        <CallPanel status={status} unprotectingProblem={problems.some((p) => UNPROTECTING_PROBLEMS.includes(p))} />
+        <CallPanel
+          tabId={tabId}
+          status={status}
+          unprotectingProblem={problems.some((p) => UNPROTECTING_PROBLEMS.includes(p))}
+        />
       )}
 
       {site !== undefined && <StrictToggle site={site} onSaved={props.loadSites} />}

@@ -5,18 +5,12 @@
  */
 import browser from 'webextension-polyfill';
 import { normalizeOrigin } from '../shared/origin';
+import { tabIdFromSearch } from '../ui/tab-id';
 
 export interface PopupTab {
   id: number;
   /** Undefined when the browser does not tell us (no permission for the tab's site). */
   url: string | undefined;
-}
-
-/** The tab id in `?tabId=<n>`, if there is a valid one. */
-export function tabIdFromSearch(search: string): number | undefined {
-  const value = new URLSearchParams(search).get('tabId');
-  if (value === null || !/^\d{1,15}$/.test(value)) return undefined;
-  return Number(value);
 }
 
 /** The tab the popup is about, or `undefined` if there is none (e.g. a window without tabs). */

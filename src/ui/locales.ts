@@ -8,12 +8,14 @@ import type background from '../background/messages.en.json';
 import type content from '../content/messages.en.json';
 import type options from '../options/messages.en.json';
 import type popup from '../popup/messages.en.json';
+import type sidepanel from '../sidepanel/messages.en.json';
 import type shared from './messages.en.json';
 
 export type MessageKey =
   | keyof typeof shared
   | keyof typeof options
   | keyof typeof popup
+  | keyof typeof sidepanel
   | keyof typeof content
   | keyof typeof background;
 
@@ -22,6 +24,7 @@ export const LOCALE_FRAGMENTS = [
   'src/ui/messages.en.json',
   'src/options/messages.en.json',
   'src/popup/messages.en.json',
+  'src/sidepanel/messages.en.json',
   'src/content/messages.en.json',
   'src/background/messages.en.json',
 ] as const;

@@ -12,6 +12,9 @@ export const fakeBrowser = {
     sendMessage: async (_message: unknown): Promise<unknown> => ({ ok: false, error: 'no background in this test' }),
     getURL: (path: string) => `chrome-extension://abcdefghijklmnopabcdefghijklmnop/${path}`,
     onMessage: listeners,
+    connect: (_info?: unknown): unknown => {
+      throw new Error('no background in this test');
+    },
   },
   permissions: {
     request: async (_: unknown): Promise<boolean> => true,
@@ -27,6 +30,10 @@ export const fakeBrowser = {
   storage: {
     onChanged: listeners,
     session: { get: async (_?: unknown): Promise<Record<string, unknown>> => ({}) },
+    local: {
+      get: async (_?: unknown): Promise<Record<string, unknown>> => ({}),
+      set: async (_: unknown): Promise<void> => undefined,
+    },
   },
   i18n: { getMessage },
 };

@@ -882,6 +882,109 @@ describe('popup: the keys of a call (per-call words, fingerprints)', () => {
   });
 });
 
+describe('popup: "Open chat" (the call chat in the side panel)', () => {
+  const CALL: CallStatus = { you: 'calm lynx', sending: true, members: [{ fingerprint: 'quiet otter', keyed: true }] };
+  /** Every call to the fake `chrome.sidePanel`, in order. */
+  let sidePanelCalls: [string, unknown][];
+  /** What `chrome.sidePanel.open` answers. */
+  let openAnswer: () => Promise<void>;
+
+  beforeEach(() => {
+    sidePanelCalls = [];
+    openAnswer = () => Promise.resolve();
+    const sidePanel = {
+      setOptions: vi.fn((options: unknown) => {
+        sidePanelCalls.push(['setOptions', options]);
+        return Promise.resolve();
+      }),
+      open: vi.fn((options: unknown) => {
+        sidePanelCalls.push(['open', options]);
+        return openAnswer();
+      }),
+    };
+    Object.assign(globalThis, { chrome: { sidePanel } });
+    vi.spyOn(window, 'close').mockImplementation(() => undefined);
+  });
+
+  afterEach(() => {
+    delete (globalThis as { chrome?: unknown }).chrome;
+    vi.restoreAllMocks();
+  });
+
+  /** The tab's status has `calls`, on the enabled site (`enabled`) or one that is not. */
+  function withCall(calls: TabStatus['calls'], enabled = true) {
+    backend.sites = enabled ? [site()] : [];
+    backend.status = [tabStatus(SENDING, { calls })];
+    renderPopup();
+  }
+
+  const openChat = () => screen.queryByRole('button', { name: 'Open chat' });
+
+  it('during a call: one click gives the tab its own panel, opens it in the same click, then closes the popup', async () => {
+    withCall([{ frameId: 0, call: CALL }]);
+    const button = await screen.findByRole('button', { name: 'Open chat' });
+    expect(description(button)).toMatch(/end-to-end encrypted/);
+    fireEvent.click(button);
+    // Both calls happen in the click itself, before anything is awaited: `open` needs the user's gesture.
+    expect(sidePanelCalls).toEqual([
+      ['setOptions', { tabId: TAB_ID, path: `src/sidepanel/index.html?tabId=${TAB_ID}`, enabled: true }],
+      ['open', { tabId: TAB_ID }],
+    ]);
+    await waitFor(() => expect(window.close).toHaveBeenCalledOnce());
+  });
+
+  it('the side panel path is the manifest’s side panel page', async () => {
+    const manifest = (await import('../../manifest.json', { with: { type: 'json' } })).default;
+    withCall([{ frameId: 0, call: CALL }]);
+    fireEvent.click(await screen.findByRole('button', { name: 'Open chat' }));
+    const [, options] = sidePanelCalls[0] ?? [];
+    expect((options as { path: string }).path.split('?')[0]).toBe(manifest.side_panel.default_path);
+  });
+
+  it('Chrome refuses to open it: the popup stays open and says so', async () => {
+    openAnswer = () => Promise.reject(new Error('no user gesture'));
+    withCall([{ frameId: 0, call: CALL }]);
+    fireEvent.click(await screen.findByRole('button', { name: 'Open chat' }));
+    expect(await screen.findByText('Chrome did not open the chat panel. Try again.')).toBeTruthy();
+    expect(window.close).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['no calls listed', undefined],
+    ['an empty list', []],
+  ] as const)('no button without a call (tracks, but no call of the key exchange: %s)', async (_, calls) => {
+    withCall(calls === undefined ? undefined : [...calls]);
+    await screen.findByText(/End-to-end encrypted/);
+    expect(openChat()).toBeNull();
+  });
+
+  it('no button on a site that is not enabled', async () => {
+    withCall([{ frameId: 0, call: CALL }], false);
+    await theSwitch();
+    expect(openChat()).toBeNull();
+  });
+
+  it('no button where the browser has no side panel API', async () => {
+    Object.assign(globalThis, { chrome: { sidePanel: { open: () => Promise.resolve() } } });
+    withCall([{ frameId: 0, call: CALL }]);
+    await screen.findByRole('heading', { name: 'Call words' });
+    expect(openChat()).toBeNull();
+    delete (globalThis as { chrome?: unknown }).chrome;
+    cleanup();
+    withCall([{ frameId: 0, call: CALL }]);
+    await screen.findByRole('heading', { name: 'Call words' });
+    expect(openChat()).toBeNull();
+  });
+
+  it('appears once a call starts, while the popup is open', async () => {
+    withCall(undefined);
+    await screen.findByText(/End-to-end encrypted/);
+    expect(openChat()).toBeNull();
+    backend.status = [tabStatus(SENDING, { calls: [{ frameId: 0, call: CALL }] })];
+    expect(await screen.findByRole('button', { name: 'Open chat' })).toBeTruthy();
+  });
+});
+
 describe('popup: rooms and turning a site off', () => {
   it('a site with several rooms offers a room chooser for this tab (tabs/select-room)', async () => {
     backend.sites = [

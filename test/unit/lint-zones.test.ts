@@ -1,7 +1,7 @@
 /**
  * The lint zones in biome.json: pure code (src/sframe, src/codecs, src/shared) stays away from extension APIs, the DOM
- * and every context's code, and each execution context (page, content, background, worker, popup, options, and the
- * shared UI code in src/ui) imports no other context's code. This checks they bite: a probe that breaks a zone fails
+ * and every context's code, and each execution context (page, content, background, worker, popup, options, the chat
+ * side panel, and the shared UI code in src/ui) imports no other context's code. This checks they bite: a probe that breaks a zone fails
  * lint, the same probe passes once that zone is taken out of the config (so it is the zone that fires), and what a
  * context may import passes.
  *
@@ -75,10 +75,9 @@ describe('lint zones: pure code', { timeout: CASE_TIMEOUT_MS }, () => {
       const rules = lint(`${folder}/probe.ts`, PURE_PROBE);
       expect(rules.filter((rule) => rule === 'noRestrictedImports')).toHaveLength(3);
       expect(rules.filter((rule) => rule === 'noRestrictedGlobals')).toHaveLength(3);
-      expect(lint(`${folder}/probe.ts`, importing(['../background/keys', '../popup/Popup']))).toEqual([
-        'noRestrictedImports',
-        'noRestrictedImports',
-      ]);
+      expect(
+        lint(`${folder}/probe.ts`, importing(['../background/keys', '../popup/Popup', '../sidepanel/ChatPanel'])),
+      ).toEqual(['noRestrictedImports', 'noRestrictedImports', 'noRestrictedImports']);
       expect(lint(`${folder}/probe.ts`, PURE_PROBE, without(folder))).not.toContain('noRestrictedImports');
     },
   );
@@ -94,6 +93,7 @@ const ZONES: { folder: string; denied: string[]; allowed: string[] }[] = [
       '../worker/transform',
       '../popup/Popup',
       '../options/App',
+      '../sidepanel/ChatPanel',
       '../ui/i18n',
       'webextension-polyfill',
       'preact',
@@ -108,6 +108,7 @@ const ZONES: { folder: string; denied: string[]; allowed: string[] }[] = [
       '../worker/transform',
       '../popup/Popup',
       '../options/App',
+      '../sidepanel/ChatPanel',
       '../ui/api',
       'preact',
     ],
@@ -121,6 +122,7 @@ const ZONES: { folder: string; denied: string[]; allowed: string[] }[] = [
       '../worker/transform',
       '../popup/Popup',
       '../options/App',
+      '../sidepanel/ChatPanel',
       '../ui/api',
       'preact',
     ],
@@ -134,6 +136,7 @@ const ZONES: { folder: string; denied: string[]; allowed: string[] }[] = [
       '../page/patch',
       '../popup/Popup',
       '../options/App',
+      '../sidepanel/ChatPanel',
       '../ui/i18n',
       'webextension-polyfill',
       'preact',
@@ -142,13 +145,39 @@ const ZONES: { folder: string; denied: string[]; allowed: string[] }[] = [
   },
   {
     folder: 'src/popup',
-    denied: ['../background/keys', '../content/bridge', '../page/patch', '../worker/transform', '../options/api'],
+    denied: [
+      '../background/keys',
+      '../content/bridge',
+      '../page/patch',
+      '../worker/transform',
+      '../options/api',
+      '../sidepanel/protocol',
+    ],
     allowed: ['../ui/api', '../ui/enable-form/EnableForm', '../shared/messages', 'preact', 'webextension-polyfill'],
   },
   {
     folder: 'src/options',
-    denied: ['../background/keys', '../content/bridge', '../page/patch', '../worker/transform', '../popup/Share'],
+    denied: [
+      '../background/keys',
+      '../content/bridge',
+      '../page/patch',
+      '../worker/transform',
+      '../popup/Share',
+      '../sidepanel/ChatPanel',
+    ],
     allowed: ['../ui/api', '../ui/enable-form/EnableForm', '../shared/messages', 'preact', 'webextension-polyfill'],
+  },
+  {
+    folder: 'src/sidepanel',
+    denied: [
+      '../background/chat-port',
+      '../content/chat-link',
+      '../page/patch',
+      '../worker/transform',
+      '../popup/tab',
+      '../options/App',
+    ],
+    allowed: ['../ui/i18n', '../ui/tab-id', '../shared/messages', 'preact', 'webextension-polyfill', './protocol'],
   },
   {
     folder: 'src/ui',
@@ -159,6 +188,7 @@ const ZONES: { folder: string; denied: string[]; allowed: string[] }[] = [
       '../worker/transform',
       '../popup/Share',
       '../options/rooms',
+      '../sidepanel/ChatPanel',
     ],
     allowed: ['../shared/words', './i18n', '../popup/messages.en.json', 'preact', 'webextension-polyfill'],
   },

@@ -2,7 +2,7 @@
  * The manifest asks for what docs/permissions.md explains and nothing more, and the extension pages' CSP stays
  * strict. A new permission or a looser policy must fail here until the doc says why.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import manifest from '../../manifest.json' with { type: 'json' };
 
@@ -19,14 +19,20 @@ function directives(policy: string): Map<string, string[]> {
 }
 
 describe('manifest permissions', () => {
-  it('asks only for storage, scripting and activeTab, and for no host at install', () => {
-    expect([...manifest.permissions].sort()).toEqual(['activeTab', 'scripting', 'storage']);
+  it('asks only for storage, scripting, activeTab and sidePanel, and for no host at install', () => {
+    expect([...manifest.permissions].sort()).toEqual(['activeTab', 'scripting', 'sidePanel', 'storage']);
     expect(manifest).not.toHaveProperty('host_permissions');
     expect(manifest).not.toHaveProperty('content_scripts');
     expect(manifest).not.toHaveProperty('externally_connectable');
     // Nothing web-accessible: no page can load a file of ours, so none can tell Framelock is installed (issue 14).
     expect(manifest).not.toHaveProperty('web_accessible_resources');
     expect(manifest.optional_host_permissions).toEqual(['http://*/*', 'https://*/*']);
+  });
+
+  it('has the call chat as its side panel, on a Chrome that can open it from the popup (sidePanel.open: 116)', () => {
+    expect(manifest.side_panel).toEqual({ default_path: 'src/sidepanel/index.html' });
+    expect(existsSync(manifest.side_panel.default_path)).toBe(true);
+    expect(Number(manifest.minimum_chrome_version)).toBeGreaterThanOrEqual(116);
   });
 
   it('explains every permission it asks for in docs/permissions.md', () => {

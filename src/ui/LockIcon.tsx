@@ -1,5 +1,6 @@
 /**
- * @module Framelock's padlock, before its name in the popup's header (decorative: the name says it).
+ * @module Framelock's padlock, before its name in the popup's and the chat panel's headers (decorative: the name
+ * says it).
  */
 export function LockIcon() {
   return (
