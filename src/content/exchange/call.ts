@@ -42,7 +42,14 @@ import {
   WANT_AFTER_MS,
 } from './constants';
 import { Generations } from './generations';
-import { generateIdentity, generateSenderKey, type Identity, Keks, unwrapSenderKey, wrapSenderKey } from './identity';
+import {
+  generateIdentity,
+  generateSenderKey,
+  type Identity,
+  PeerKeyring,
+  unwrapSenderKey,
+  wrapSenderKey,
+} from './identity';
 import { decodeState, encodeState, type State } from './messages';
 import { ControlKeys, farEpochDistance, open, seal } from './seal';
 import { Wants } from './wants';
@@ -131,7 +138,7 @@ export class Call {
   readonly #random: (n: number) => Uint8Array;
   #identity: Identity | undefined;
   readonly #you: string;
-  readonly #keks: Keks;
+  readonly #peers: PeerKeyring;
   readonly #control: ControlKeys;
 
   /** Our generations' base keys (sending, pending, and replaced ones in their grace). */
@@ -183,7 +190,7 @@ export class Call {
     this.pid = pid;
     this.#identity = identity;
     this.#you = you;
-    this.#keks = new Keks(identity);
+    this.#peers = new PeerKeyring(identity);
     this.#control = new ControlKeys((epoch) => host.epochs.keyOf(epoch));
     this.#ownKeys.add(0, firstKey);
     this.#own.set(0, { wraps: new Map() });
@@ -293,7 +300,8 @@ export class Call {
   }
 
   /**
-   * The call is over: every key (ours, received, KEKs, control keys), every member and every pending job is dropped.
+   * The call is over: every key (ours, received, KEKs, chat MAC keys, control keys), every member and every pending
+   * job is dropped.
    * Calls no host method: the bridge drops the worker's keys itself.
    */
   end(): void {
@@ -308,7 +316,7 @@ export class Call {
     this.#resendTo.clear();
     this.#resentAt.clear();
     this.#seen.clear();
-    this.#keks.clear();
+    this.#peers.clear();
     this.#control.clear();
     this.#words = undefined;
   }
@@ -383,7 +391,7 @@ export class Call {
     }
     const mine = state.wraps.find((w) => w.pid === this.pid);
     if (mine !== undefined && member.keys.wouldTake(gen)) {
-      const kek = await this.#keks.get(member.publicKey, 'receive');
+      const kek = (await this.#peers.get(member.publicKey))?.kek.receive;
       const key = kek === undefined ? undefined : await unwrapSenderKey(mine.wrapped, kek);
       if (key === undefined) {
         this.#counts.refused++;
@@ -422,8 +430,8 @@ export class Call {
       this.#counts.refused++;
       return undefined;
     }
-    if ((await this.#keks.get(state.publicKey, 'receive')) === undefined) {
-      this.#keks.forget(state.publicKey); // keys X25519 refuses must not push members' KEKs out of the cache
+    if ((await this.#peers.get(state.publicKey)) === undefined) {
+      this.#peers.forget(state.publicKey); // keys X25519 refuses must not push members' keys out of the cache
       this.#counts.refused++;
       return undefined;
     }
@@ -491,7 +499,7 @@ export class Call {
     for (const member of [...this.#members.values()]) {
       if (now - member.lastSeen <= LEAVE_AFTER_MS) continue;
       this.#members.delete(member.pid);
-      this.#keks.forget(member.publicKey);
+      this.#peers.forget(member.publicKey);
       this.#wants.forget(member.pid);
       this.#resendTo.delete(member.pid);
       this.#resentAt.delete(member.pid);
@@ -518,7 +526,7 @@ export class Call {
     const members = [...this.#members.values()];
     const wrapped = await Promise.all(
       members.map(async (m) => {
-        const kek = await this.#keks.get(m.publicKey, 'send');
+        const kek = (await this.#peers.get(m.publicKey))?.kek.send;
         return kek === undefined ? undefined : wrapSenderKey(container, kek);
       }),
     );

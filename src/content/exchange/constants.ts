@@ -53,6 +53,16 @@ export const FINGERPRINT_WORD_COUNT = 2;
 /** Bytes of the room tag from the background (HKDF of the room key, "Framelock v4 room tag"). */
 export const ROOM_TAG_BYTES = 16;
 
+// ---- protocol: the call's chat (CHAT, docs/keys.md "Chat messages") -------------------------------------------------
+
+/**
+ * HKDF info prefix of a pairwise chat MAC key: `label ‖ pub_S ‖ pub_R`, over the same X25519 secret as the KEK. Its own
+ * label keeps it independent of the KEK (one secret, two keys), and the sender's key first makes S→R and R→S differ.
+ */
+export const CHAT_MAC_LABEL = utf8('Framelock v4 chat mac');
+/** A chat MAC key: 256 bits, HMAC-SHA256's output length (RFC 2104 §3: no shorter than that). */
+export const CHAT_MAC_KEY_BITS = 256;
+
 // ---- limits ---------------------------------------------------------------------------------------------------------
 
 /**
