@@ -1,8 +1,9 @@
 /**
  * The key exchange's state machine (src/content/exchange/call.ts) in simulated calls (test/unit/exchange-sim.ts):
  * everyone ends with everyone's current keys, newcomers and leavers get nothing they should not, re-keys come on
- * time, lost messages are recovered through `want`, the words expose a man in the middle, and nothing from the
- * channel makes a call throw.
+ * time, lost messages are recovered through `want`, the words expose a man in the middle, a chat message sent during
+ * a switch goes under the new generation, and nothing from the channel or the host makes a call throw. The chat
+ * itself: exchange-call-chat.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { Call, type CallHost } from '../../src/content/exchange/call';
@@ -445,13 +446,61 @@ describe('a host that throws', () => {
       throw new Error('host failure');
     };
     // C's bridge throws from every callback.
-    const c = await net.join('C', (h) => Call.start({ ...h, onChange: boom, onRetire: boom, onSwitch: boom }));
+    const c = await net.join('C', (h) =>
+      Call.start({ ...h, onChange: boom, onRetire: boom, onSwitch: boom, onChat: boom }),
+    );
     await net.run(5_000);
+    expect(await a.call.sendChat('to a bridge that throws', '')).toMatchObject({ result: 'sent' });
+    await net.run(1_000);
+    expect(b.chats).toHaveLength(1);
     expect(thrown).toBeGreaterThan(0);
     expect(c.call.counts.refused).toBe(0);
     expect(c.call.counts.failed).toBe(thrown);
     expect(c.call.sendingGeneration).toBeGreaterThan(0);
     expect(await allKeyed([a, b, c])).toBe(true);
+  });
+
+  it('a host whose send throws: sendChat answers busy, counts the failure, and the next one goes', async () => {
+    const { net, ps } = await network(['A']);
+    let failing = false;
+    const b = await net.join('B', (h) =>
+      Call.start({
+        ...h,
+        send: (sealed) => {
+          if (failing) throw new Error('worker gone');
+          return h.send(sealed);
+        },
+      }),
+    );
+    await net.run(5_000);
+    failing = true;
+    expect(await b.call.sendChat('lost', '')).toEqual({ result: 'busy' });
+    expect(b.call.counts.failed).toBe(1);
+    failing = false;
+    expect(await b.call.sendChat('found', '')).toEqual({ result: 'sent', seq: 0 });
+    await net.deliver();
+    expect((ps[0] as Participant).chats.map((m) => m.text)).toEqual(['found']);
+  });
+});
+
+describe('chat during a switch', () => {
+  it('a message sent while a re-key waits for its switch goes under the new generation, and everyone reads it', async () => {
+    const { net, ps } = await network(['A', 'B']);
+    const [a, b] = ps as [Participant, Participant];
+    await net.run(5_000);
+    net.reportSent = false; // switches wait for their timeout
+    const c = await net.join('C', start);
+    await net.run(1_000);
+    const sending = a.call.sendingGeneration;
+    expect(a.call.senderKey(a.call.pid, genBits(sending + 1))).toBeDefined(); // made, not switched to
+    expect(await a.call.sendChat('during the switch', '')).toEqual({ result: 'sent', seq: 0 });
+    await net.deliver();
+    const sent = await net.readChat(a.sentLog.at(-1)?.sealed as Uint8Array);
+    expect(sent?.gen).toBe((sending + 1) % 256);
+    expect(sent?.macs.map((m) => m.pid).sort()).toEqual([b.call.pid, c.call.pid].sort());
+    expect(a.call.sendingGeneration).toBe(sending);
+    for (const p of [b, c]) expect(p.chats.map((m) => m.text)).toEqual(['during the switch']);
+    healthy(a, b, c);
   });
 });
 
@@ -501,6 +550,7 @@ describe('end', () => {
           onRetire: (pid, gen) => note('onRetire') ?? host.onRetire(pid, gen),
           onMemberKey: (pid, gen) => note('onMemberKey') ?? host.onMemberKey(pid, gen),
           onChange: () => note('onChange') ?? host.onChange(),
+          onChat: (message) => note('onChat') ?? host.onChat?.(message),
         },
         (n) => {
           if (started && n === SENDER_KEY_BYTES) rekeying = true; // a new generation's key is drawn

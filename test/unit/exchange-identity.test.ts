@@ -1,13 +1,16 @@
 /**
- * A participant's keys for a call (src/content/exchange/identity.ts): X25519 identities, KEKs both ways, sender keys
- * wrapped and unwrapped, and refusals of bad public keys and bad wraps. Frozen bytes: exchange-known-answers.test.ts.
+ * A participant's keys for a call (src/content/exchange/identity.ts): X25519 identities, KEKs and chat mac keys both
+ * ways (from one X25519 secret per peer), sender keys wrapped and unwrapped, and refusals of bad public keys and wraps. Frozen bytes: exchange-known-answers.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { MAX_MEMBERS } from '../../src/content/exchange/constants';
 import {
+  deriveChatMacKey,
   deriveKek,
+  derivePeerKeys,
   generateIdentity,
   generateSenderKey,
-  Keks,
+  PeerKeyring,
   unwrapSenderKey,
   wrapSenderKey,
 } from '../../src/content/exchange/identity';
@@ -90,16 +93,78 @@ describe('identity', () => {
   });
 });
 
-describe('Keks', () => {
-  it('derives once per (peer, direction), and forgets a peer’s both', async () => {
+describe('chat mac keys', () => {
+  it('mac key(A→B) as A computes it is mac key(A→B) as B does; B→A, C’s and the KEK are other keys', async () => {
+    const [a, b, c] = await Promise.all([generateIdentity(), generateIdentity(), generateIdentity()]);
+    const data = new TextEncoder().encode('a chat message');
+    const tag = async (key: CryptoKey | undefined) =>
+      Buffer.from(await crypto.subtle.sign('HMAC', key as CryptoKey, data)).toString('hex');
+    const send = (await deriveChatMacKey(a, b.publicKey, 'send')) as CryptoKey;
+    expect(send.extractable).toBe(false);
+    expect(send.usages).toEqual(['sign']);
+    expect(send.algorithm).toMatchObject({ name: 'HMAC', hash: { name: 'SHA-256' }, length: 256 });
+    const ab = await tag(send);
+    expect(await tag(await deriveChatMacKey(b, a.publicKey, 'receive'))).toBe(ab);
+    expect(await tag(await deriveChatMacKey(a, b.publicKey, 'receive'))).not.toBe(ab); // B→A
+    expect(await tag(await deriveChatMacKey(c, a.publicKey, 'receive'))).not.toBe(ab); // A→C
+    for (const point of LOW_ORDER) expect(await deriveChatMacKey(a, point, 'send')).toBeUndefined();
+  });
+
+  it('derivePeerKeys: the four keys of a pair from one X25519 secret, equal to those derived one by one', async () => {
     const [a, b] = await Promise.all([generateIdentity(), generateIdentity()]);
-    const keks = new Keks(a);
-    const send = await keks.get(b.publicKey, 'send');
-    expect(await keks.get(b.publicKey, 'send')).toBe(send);
-    const receive = await keks.get(b.publicKey, 'receive');
-    expect(receive).not.toBe(send);
-    keks.forget(b.publicKey);
-    expect(await keks.get(b.publicKey, 'send')).not.toBe(send);
-    expect(await keks.get(LOW_ORDER[0] as Uint8Array, 'send')).toBeUndefined();
+    const keys = await derivePeerKeys(a, b.publicKey);
+    expect(keys).toBeDefined();
+    const { kek, chatMac } = keys as NonNullable<typeof keys>;
+    expect(kek.send.usages).toEqual(['wrapKey']);
+    expect(kek.receive.usages).toEqual(['unwrapKey']);
+    // A's sending KEK wraps to B: B's receiving KEK, derived on its own, unwraps it.
+    const { baseKey, container } = await generateSenderKey();
+    const wrapped = await wrapSenderKey(container, kek.send);
+    const atB = await unwrapSenderKey(wrapped, (await deriveKek(b, a.publicKey, 'receive')) as CryptoKey);
+    expect(await keyProbe(atB)).toBe(await keyProbe(baseKey));
+    const data = new TextEncoder().encode('x');
+    for (const direction of ['send', 'receive'] as const) {
+      const alone = (await deriveChatMacKey(a, b.publicKey, direction)) as CryptoKey;
+      expect(Buffer.from(await crypto.subtle.sign('HMAC', chatMac[direction], data))).toEqual(
+        Buffer.from(await crypto.subtle.sign('HMAC', alone, data)),
+      );
+    }
+    expect(await derivePeerKeys(a, LOW_ORDER[0] as Uint8Array)).toBeUndefined();
+  });
+});
+
+describe('PeerKeyring', () => {
+  it('derives once per peer, and forgets a peer’s keys', async () => {
+    const [a, b] = await Promise.all([generateIdentity(), generateIdentity()]);
+    const keyring = new PeerKeyring(a);
+    const keys = await keyring.get(b.publicKey);
+    expect(keys).toBeDefined();
+    expect(await keyring.get(b.publicKey)).toBe(keys);
+    keyring.forget(b.publicKey);
+    expect(await keyring.get(b.publicKey)).not.toBe(keys);
+    expect(await keyring.get(LOW_ORDER[0] as Uint8Array)).toBeUndefined();
+  });
+
+  it('computes the X25519 secret once per peer, for both KEKs and both mac keys', async () => {
+    const [a, b] = await Promise.all([generateIdentity(), generateIdentity()]);
+    const keyring = new PeerKeyring(a);
+    const deriveBits = vi.spyOn(crypto.subtle, 'deriveBits');
+    try {
+      await keyring.get(b.publicKey);
+      await keyring.get(b.publicKey);
+      const x25519 = deriveBits.mock.calls.filter(([params]) => (params as Algorithm).name === 'X25519');
+      expect(x25519).toHaveLength(1);
+    } finally {
+      deriveBits.mockRestore();
+    }
+  });
+
+  it('holds one entry per member at most: the oldest goes first', async () => {
+    const a = await generateIdentity();
+    const peers = await Promise.all(Array.from({ length: MAX_MEMBERS + 1 }, () => generateIdentity()));
+    const keyring = new PeerKeyring(a);
+    const first = await keyring.get((peers[0] as { publicKey: Uint8Array }).publicKey);
+    for (const p of peers.slice(1)) await keyring.get(p.publicKey);
+    expect(await keyring.get((peers[0] as { publicKey: Uint8Array }).publicKey)).not.toBe(first);
   });
 });

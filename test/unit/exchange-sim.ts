@@ -6,11 +6,12 @@
  */
 
 import { SUITE_FOR_KIND } from '../../src/codecs';
-import type { Call, CallHost } from '../../src/content/exchange/call';
+import type { Call, CallHost, ReceivedChat } from '../../src/content/exchange/call';
+import { type Chat, decodeChat } from '../../src/content/exchange/chat';
 import { TICK_MS } from '../../src/content/exchange/constants';
 import { genBits } from '../../src/content/exchange/generations';
 import { decodeState, type State } from '../../src/content/exchange/messages';
-import { ControlKeys, open } from '../../src/content/exchange/seal';
+import { ControlKeys, open, sealWith } from '../../src/content/exchange/seal';
 import { SFrameContext } from '../../src/sframe';
 import { EPOCH_MS, epochAt } from '../../src/shared/epoch';
 import { hkdfKey } from './exchange-fixtures';
@@ -25,6 +26,8 @@ export interface Participant {
   retired: { pid: bigint; gen: number; at: number }[];
   /** What it handed its worker, with when and the id it got. */
   sentLog: { sealed: Uint8Array; at: number; id: number }[];
+  /** Chat messages it received (`onChat`), with when. */
+  chats: (ReceivedChat & { at: number })[];
   changes: number;
 }
 
@@ -90,6 +93,7 @@ export class Network {
       onMemberKey: () => {},
       onRetire: (pid, gen) => void p().retired.push({ pid, gen, at: this.now }),
       onChange: () => void p().changes++,
+      onChat: (message) => void p().chats.push({ ...message, at: this.now }),
     };
   }
 
@@ -97,7 +101,16 @@ export class Network {
   async join(name: string, start: (host: CallHost) => Promise<Call>): Promise<Participant> {
     let participant: Participant | undefined;
     const host = this.host(() => participant as Participant);
-    participant = { name, call: await start(host), online: true, switches: [], retired: [], sentLog: [], changes: 0 };
+    participant = {
+      name,
+      call: await start(host),
+      online: true,
+      switches: [],
+      retired: [],
+      sentLog: [],
+      chats: [],
+      changes: 0,
+    };
     this.participants.push(participant);
     return participant;
   }
@@ -130,10 +143,32 @@ export class Network {
     }
   }
 
-  /** What a sealed message says (the test holds the epoch keys). */
+  /** What a sealed message says, if it is a STATE (the test holds the epoch keys). */
   async read(sealed: Uint8Array): Promise<State | undefined> {
     const opened = await open(sealed, this.epoch, this.control);
     return opened === undefined ? undefined : decodeState(opened.plaintext);
+  }
+
+  /** What a sealed message says, if it is a CHAT (its body still sealed). */
+  async readChat(sealed: Uint8Array): Promise<Chat | undefined> {
+    const opened = await open(sealed, this.epoch, this.control);
+    return opened === undefined ? undefined : decodeChat(opened.plaintext);
+  }
+
+  /** Seals any plaintext for an epoch, as anyone who knows the passphrase can. */
+  async seal(plaintext: Uint8Array, epoch = this.epoch): Promise<Uint8Array> {
+    const key = await this.control.get(epoch);
+    return sealWith(key as CryptoKey, epoch, crypto.getRandomValues(new Uint8Array(12)), plaintext);
+  }
+
+  /** The chat messages a participant handed its worker (first copies and repeats), oldest first. */
+  async chatsSent(p: Participant): Promise<{ sealed: Uint8Array; at: number; id: number; chat: Chat }[]> {
+    const out = [];
+    for (const m of p.sentLog) {
+      const chat = await this.readChat(m.sealed);
+      if (chat !== undefined) out.push({ ...m, chat });
+    }
+    return out;
   }
 }
 

@@ -14,18 +14,25 @@
  *   {@link OLD_KEY_GRACE_MS} after the member's hello says it moved on.
  * - A STATE naming us in `want` makes us re-send our current generation's wraps to the wanters (on the next tick,
  *   one STATE for all of them).
+ * - The call's chat (call-chat.ts) rides the same seal: {@link Call.sendChat} seals a message under our newest
+ *   generation, and a CHAT received (the plaintext's first byte says which message it is) goes to
+ *   {@link CallHost.onChat} once it proves its sender and opens.
  *
  * The `gen` of a STATE is the generation of its wraps, or with none (a hello) the one we send under. Everything from
  * the worker is untrusted: {@link Call.receive} and {@link Call.tick} never throw, and every collection is bounded.
  */
 import { bytesToHex, constantTimeEqual, readUintBE } from '../../shared/bytes';
 import { dropOldest } from '../../shared/collections';
+import { CallChat, type ChatSendOutcome, type ReceivedChat } from './call-chat';
 import { callWords, compareBytes, fingerprint } from './call-words';
+import { checkChatInput } from './chat';
 import {
+  CHAT_TYPE,
   GEN_BITS_MODULUS,
   GEN_BYTE_MODULUS,
   HELLO_INTERVAL_MS,
   LEAVE_AFTER_MS,
+  MAX_CHATS_IN_FLIGHT,
   MAX_FAR_EPOCHS,
   MAX_OTHERS,
   MAX_PID,
@@ -36,16 +43,26 @@ import {
   REKEY_DEBOUNCE_MS,
   REKEY_INTERVAL_MS,
   SKEW_MEMORY_MS,
+  STATE_TYPE,
   STRANGER_HELLO_MS,
   SWITCH_MARGIN_MS,
   SWITCH_TIMEOUT_MS,
   WANT_AFTER_MS,
 } from './constants';
-import { Generations } from './generations';
-import { generateIdentity, generateSenderKey, type Identity, Keks, unwrapSenderKey, wrapSenderKey } from './identity';
+import { fullGen, Generations } from './generations';
+import {
+  generateIdentity,
+  generateSenderKey,
+  type Identity,
+  PeerKeyring,
+  unwrapSenderKey,
+  wrapSenderKey,
+} from './identity';
 import { decodeState, encodeState, type State } from './messages';
 import { ControlKeys, farEpochDistance, open, seal } from './seal';
 import { Wants } from './wants';
+
+export type { ChatSendOutcome, ChatSendResult, ReceivedChat } from './call-chat';
 
 /** What a call needs of the bridge. */
 export interface CallHost {
@@ -72,6 +89,11 @@ export interface CallHost {
    * our clock or a participant's is off by more than the tolerance, and we cannot read each other's exchange.
    */
   onClockSkew(distance: number): void;
+  /**
+   * A member's chat message came: its MAC to us verified and its body opened. Copies of one message (one per stream,
+   * and its repeat) come once; the same seq again (a member re-sealing its own message) is the bridge's to drop.
+   */
+  onChat?(message: ReceivedChat): void;
 }
 
 export interface CallStatus {
@@ -116,13 +138,6 @@ interface PendingSwitch {
 
 const defaultRandom = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
 
-/** A gen byte's full number: the one nearest to `reference` (within -128..127 of it) with that byte. */
-function fullGen(reference: number, byte: number): number {
-  let diff = (((byte - reference) % GEN_BYTE_MODULUS) + GEN_BYTE_MODULUS) % GEN_BYTE_MODULUS;
-  if (diff >= GEN_BYTE_MODULUS / 2) diff -= GEN_BYTE_MODULUS;
-  return reference + diff;
-}
-
 const genByte = (gen: number): number => ((gen % GEN_BYTE_MODULUS) + GEN_BYTE_MODULUS) % GEN_BYTE_MODULUS;
 
 export class Call {
@@ -131,7 +146,8 @@ export class Call {
   readonly #random: (n: number) => Uint8Array;
   #identity: Identity | undefined;
   readonly #you: string;
-  readonly #keks: Keks;
+  readonly #peers: PeerKeyring;
+  readonly #chat: CallChat;
   readonly #control: ControlKeys;
 
   /** Our generations' base keys (sending, pending, and replaced ones in their grace). */
@@ -158,6 +174,9 @@ export class Call {
   /** Frames of a pid that is no member came since the last tick: say hello early. */
   #strangerSeen = false;
 
+  /** Calls of {@link sendChat} waiting for their job. */
+  #chatSendsQueued = 0;
+
   #words: string[] | undefined;
   /** What {@link #words} were computed from (room tag and keys), to recompute only when it changes. */
   #wordsFrom = '';
@@ -183,7 +202,8 @@ export class Call {
     this.pid = pid;
     this.#identity = identity;
     this.#you = you;
-    this.#keks = new Keks(identity);
+    this.#peers = new PeerKeyring(identity);
+    this.#chat = this.#newChat();
     this.#control = new ControlKeys((epoch) => host.epochs.keyOf(epoch));
     this.#ownKeys.add(0, firstKey);
     this.#own.set(0, { wraps: new Map() });
@@ -217,9 +237,33 @@ export class Call {
 
   /** The worker carried message `id` on all its streams (`control-sent`). */
   sent(id: number): void {
+    if (this.#ended || this.#chat.sent(id, this.#host.now())) return;
     const pending = this.#pending;
-    if (this.#ended || pending === undefined || pending.id !== id || pending.confirmedAt !== undefined) return;
+    if (pending === undefined || pending.id !== id || pending.confirmedAt !== undefined) return;
     pending.confirmedAt = this.#host.now();
+  }
+
+  /**
+   * Sends a chat message (call-chat.ts): its body sealed under our newest generation (the one being switched to, if
+   * any: the STATE that carries its key went to the worker first, and the worker keeps order), with a MAC to each of
+   * that generation's recipients still in the call. It runs as a job, after the receives and ticks before it, so it
+   * sees the members and keys they left. Never throws.
+   */
+  sendChat(text: string, name: string): Promise<ChatSendOutcome> {
+    if (this.#ended) return Promise.resolve({ result: 'ended' });
+    const input = checkChatInput(text, name);
+    if (input === 'empty' || input === 'too_long') return Promise.resolve({ result: input });
+    // More sends waiting for their job than may be in flight: the last of them would be busy anyway.
+    if (this.#chatSendsQueued >= MAX_CHATS_IN_FLIGHT) return Promise.resolve({ result: 'busy' });
+    this.#chatSendsQueued++;
+    let outcome: ChatSendOutcome | undefined;
+    return this.#run(async () => {
+      outcome = await this.#chat.send(text, name);
+    }).then(() => {
+      this.#chatSendsQueued--;
+      // No outcome: the job never ran (the call ended first) or failed (counted).
+      return outcome ?? { result: this.#ended ? 'ended' : 'busy' };
+    });
   }
 
   /** A reassembled message from the worker (`control-received`): untrusted, anything. Never throws. */
@@ -293,8 +337,9 @@ export class Call {
   }
 
   /**
-   * The call is over: every key (ours, received, KEKs, control keys), every member and every pending job is dropped.
-   * Calls no host method: the bridge drops the worker's keys itself.
+   * The call is over: every key (ours, received, KEKs, chat MAC keys, control keys), every member, every chat message
+   * on its way or waiting for a key, and every pending job is dropped. Calls no host method: the bridge drops the
+   * worker's keys itself.
    */
   end(): void {
     this.#ended = true;
@@ -308,9 +353,45 @@ export class Call {
     this.#resendTo.clear();
     this.#resentAt.clear();
     this.#seen.clear();
-    this.#keks.clear();
+    this.#peers.clear();
+    this.#chat.clear();
     this.#control.clear();
     this.#words = undefined;
+  }
+
+  /** What the chat reaches of the call: its members, keys, seal and host (see {@link CallChat}). */
+  #newChat(): CallChat {
+    return new CallChat({
+      pid: this.pid,
+      now: () => this.#host.now(),
+      random: (n) => this.#random(n),
+      ended: () => this.#ended,
+      member: (pid) => this.#members.get(pid),
+      peerKeys: (publicKey) => this.#peers.get(publicKey),
+      newest: () => ({
+        gen: this.#latest,
+        senderKey: this.#ownKeys.get(this.#latest),
+        recipients: [...(this.#own.get(this.#latest)?.wraps.keys() ?? [])].flatMap((pid) => {
+          const member = this.#members.get(pid);
+          return member === undefined ? [] : [member];
+        }),
+      }),
+      seal: async (plaintext) => {
+        const epoch = this.#host.epochs.epoch;
+        return epoch === undefined ? undefined : seal(plaintext, epoch, this.#control, this.#random);
+      },
+      send: (sealed) => {
+        let id: number | undefined;
+        this.#call(() => {
+          id = this.#host.send(sealed);
+        });
+        return id;
+      },
+      deliver: (message) => this.#call(() => this.#host.onChat?.(message)),
+      refuse: (count = 1) => {
+        this.#counts.refused += count;
+      },
+    });
   }
 
   // ---- jobs -----------------------------------------------------------------------------------------------------------
@@ -354,7 +435,14 @@ export class Call {
     if (this.#seen.size >= MAX_SEEN_NONCES) dropOldest(this.#seen);
     this.#seen.add(nonce);
 
-    const state = decodeState(opened.plaintext);
+    const type = opened.plaintext[0];
+    if (type === STATE_TYPE) await this.#receiveState(opened.plaintext);
+    else if (type === CHAT_TYPE) await this.#chat.receive(opened.plaintext);
+    else this.#counts.refused++;
+  }
+
+  async #receiveState(plaintext: Uint8Array): Promise<void> {
+    const state = decodeState(plaintext);
     const identity = this.#identity;
     if (state === undefined || identity === undefined) {
       this.#counts.refused++;
@@ -383,7 +471,7 @@ export class Call {
     }
     const mine = state.wraps.find((w) => w.pid === this.pid);
     if (mine !== undefined && member.keys.wouldTake(gen)) {
-      const kek = await this.#keks.get(member.publicKey, 'receive');
+      const kek = (await this.#peers.get(member.publicKey))?.kek.receive;
       const key = kek === undefined ? undefined : await unwrapSenderKey(mine.wrapped, kek);
       if (key === undefined) {
         this.#counts.refused++;
@@ -393,6 +481,7 @@ export class Call {
         this.#retireDue(member.pid, member.keys, now);
         this.#changed = true;
         this.#call(() => this.#host.onMemberKey(member.pid, gen));
+        await this.#chat.keyCame(member, gen, key); // chats that came ahead of it
       }
     }
     // Named in its want: our current wraps go to it again, at most once per WANT_AFTER_MS (its wants ride on every
@@ -422,8 +511,8 @@ export class Call {
       this.#counts.refused++;
       return undefined;
     }
-    if ((await this.#keks.get(state.publicKey, 'receive')) === undefined) {
-      this.#keks.forget(state.publicKey); // keys X25519 refuses must not push members' KEKs out of the cache
+    if ((await this.#peers.get(state.publicKey)) === undefined) {
+      this.#peers.forget(state.publicKey); // keys X25519 refuses must not push members' keys out of the cache
       this.#counts.refused++;
       return undefined;
     }
@@ -456,6 +545,7 @@ export class Call {
 
     const rekeyDue =
       (this.#rekeyAt !== undefined && now >= this.#rekeyAt) || now - this.#lastRekeyAt >= REKEY_INTERVAL_MS;
+    this.#chat.tick(now);
     if (rekeyDue && this.#pending === undefined) await this.#rekey(now);
     if (this.#resendTo.size > 0) await this.#resend(now);
     const known = (pid: bigint) => this.#members.has(pid);
@@ -491,7 +581,8 @@ export class Call {
     for (const member of [...this.#members.values()]) {
       if (now - member.lastSeen <= LEAVE_AFTER_MS) continue;
       this.#members.delete(member.pid);
-      this.#keks.forget(member.publicKey);
+      this.#peers.forget(member.publicKey);
+      this.#chat.left(member.pid);
       this.#wants.forget(member.pid);
       this.#resendTo.delete(member.pid);
       this.#resentAt.delete(member.pid);
@@ -518,7 +609,7 @@ export class Call {
     const members = [...this.#members.values()];
     const wrapped = await Promise.all(
       members.map(async (m) => {
-        const kek = await this.#keks.get(m.publicKey, 'send');
+        const kek = (await this.#peers.get(m.publicKey))?.kek.send;
         return kek === undefined ? undefined : wrapSenderKey(container, kek);
       }),
     );

@@ -1,8 +1,9 @@
 /**
- * @module Timings and limits of the key exchange (docs/keys.md, protocol v4), each with the reason for its
- * value. The labels and sizes that two participants must agree on are protocol: a change needs a new protocol
- * version and new frozen vectors (test/vectors/framelock-exchange.json). The timings are each participant's own
- * choice, within what the others expect (a peer that hellos less often than {@link LEAVE_AFTER_MS} allows is dropped).
+ * @module Timings and limits of the key exchange and the call's chat (docs/keys.md, protocol v4), each with the reason
+ * for its value. The labels and sizes that two participants must agree on are protocol: a change needs a new protocol
+ * version and new frozen vectors (test/vectors/framelock-exchange.json, framelock-chat.json). The timings are each
+ * participant's own choice, within what the others expect (a peer that hellos less often than {@link LEAVE_AFTER_MS}
+ * allows is dropped).
  */
 
 // ---- protocol: labels and sizes -------------------------------------------------------------------------------------
@@ -40,8 +41,10 @@ export const GCM_TAG_BYTES = 16;
 export const SEALED_HEADER_BYTES = 1 + NONCE_BYTES;
 /** Epochs are sent mod 256; the receiver maps the byte into its window of three (src/shared/epoch.ts). */
 export const EPOCH_BYTE_MODULUS = 256;
-/** The STATE message's type byte (the only type so far). */
+/** The first plaintext byte of a STATE message (the key exchange: messages.ts). */
 export const STATE_TYPE = 0x01;
+/** The first plaintext byte of a CHAT message (the call's chat: chat.ts), inside the same seal as a STATE. */
+export const CHAT_TYPE = 0x02;
 /** Generations are sent mod 256 (one byte); a receiver keeps full numbers by their distance from the last one seen. */
 export const GEN_BYTE_MODULUS = 256;
 /** KIDs carry a generation mod 16 (docs/keys.md, "The KID"). */
@@ -52,6 +55,46 @@ export const CALL_WORD_COUNT = 5;
 export const FINGERPRINT_WORD_COUNT = 2;
 /** Bytes of the room tag from the background (HKDF of the room key, "Framelock v4 room tag"). */
 export const ROOM_TAG_BYTES = 16;
+
+// ---- protocol: the call's chat (CHAT, docs/keys.md "Chat messages") -------------------------------------------------
+
+/**
+ * HKDF info of a chat key (from a sender generation's base key), and the start of a chat body's AAD. Its own label:
+ * the chat key and the RFC 9605 frame keys come from one base key, and must never be the same key.
+ */
+export const CHAT_LABEL = utf8('Framelock v4 chat');
+/** A chat key: AES-128-GCM, as the media's and the control key. */
+export const CHAT_KEY_BITS = 128;
+/**
+ * HKDF info prefix of a pairwise chat MAC key: `label ‖ pub_S ‖ pub_R`, over the same X25519 secret as the KEK. Its own
+ * label keeps it independent of the KEK (one secret, two keys), and the sender's key first makes S→R and R→S differ.
+ */
+export const CHAT_MAC_LABEL = utf8('Framelock v4 chat mac');
+/** A chat MAC key: 256 bits, HMAC-SHA256's output length (RFC 2104 §3: no shorter than that). */
+export const CHAT_MAC_KEY_BITS = 256;
+/**
+ * The most text one message carries: UTF-8 bytes. Twice the 2 KB the product promises, and at the largest call the
+ * sealed message still fits the worker's 16 KiB with room (see {@link MAX_SEALED_BYTES}). Longer text is split by the
+ * person who writes it (the UI says so), never by us: a message is shown whole or not at all.
+ */
+export const MAX_CHAT_TEXT_BYTES = 4_096;
+/** The sender's display name (its own claim, shown beside its verified fingerprint): UTF-8 bytes, one length byte. */
+export const MAX_CHAT_NAME_BYTES = 64;
+/**
+ * A chat MAC: HMAC-SHA256 cut to 128 bits (RFC 2104 §5: at least half the hash's output). One per recipient, so
+ * its bytes count at 255 recipients; a forger has one try per message, at 2^-128.
+ */
+export const CHAT_MAC_BYTES = 16;
+/** A chat's header, the chat body's AAD after the label: type, pid, gen mod 256, seq (4 bytes). */
+export const CHAT_HEADER_BYTES = 1 + PID_BYTES + 1 + 4;
+/** Chat seqs are 4 bytes: a call would need years at the worker's pace to use them up. */
+export const MAX_CHAT_SEQ = 2 ** 32 - 1;
+/** The plaintext body's fixed part: sent-at (8 bytes, ms since the Unix epoch) and the name's length byte. */
+export const CHAT_BODY_FIXED_BYTES = 8 + 1;
+/** The sealed body at its smallest (no name, one byte of text) and largest, GCM tag included. */
+export const MIN_CHAT_SEALED_BODY_BYTES = CHAT_BODY_FIXED_BYTES + 1 + GCM_TAG_BYTES;
+export const MAX_CHAT_SEALED_BODY_BYTES =
+  CHAT_BODY_FIXED_BYTES + MAX_CHAT_NAME_BYTES + MAX_CHAT_TEXT_BYTES + GCM_TAG_BYTES;
 
 // ---- limits ---------------------------------------------------------------------------------------------------------
 
@@ -66,8 +109,17 @@ export const MAX_OTHERS = MAX_MEMBERS - 1;
 /** A STATE at its largest: header, {@link MAX_OTHERS} wants and {@link MAX_OTHERS} wraps. */
 export const MAX_STATE_BYTES =
   1 + PID_BYTES + PUBLIC_KEY_BYTES + 1 + 1 + MAX_OTHERS * PID_BYTES + 2 + MAX_OTHERS * (PID_BYTES + WRAPPED_KEY_BYTES);
-/** A sealed STATE at its largest. Anything longer is refused before any decryption. */
-export const MAX_SEALED_BYTES = SEALED_HEADER_BYTES + MAX_STATE_BYTES + GCM_TAG_BYTES;
+/**
+ * A CHAT at its largest: header, nonce, body length, the largest sealed body, and a MAC to each of {@link MAX_OTHERS}
+ * recipients (about 9.8 KB: the largest message of the exchange).
+ */
+export const MAX_CHAT_BYTES =
+  CHAT_HEADER_BYTES + NONCE_BYTES + 2 + MAX_CHAT_SEALED_BODY_BYTES + 2 + MAX_OTHERS * (PID_BYTES + CHAT_MAC_BYTES);
+/**
+ * A sealed message at its largest: the larger of a STATE and a CHAT, sealed. Anything longer is refused before any
+ * decryption. It must stay within {@link WORKER_MESSAGE_LIMIT} (a test asserts it).
+ */
+export const MAX_SEALED_BYTES = SEALED_HEADER_BYTES + Math.max(MAX_STATE_BYTES, MAX_CHAT_BYTES) + GCM_TAG_BYTES;
 /** The worker's bound on one reassembled message (docs/keys.md, "The exchange (in-band)"). */
 export const WORKER_MESSAGE_LIMIT = 16 * 1024;
 /**
@@ -158,6 +210,47 @@ export const WANT_FORGET_MS = 3 * WANT_AFTER_MS;
  * it just before the switch may still be in a jitter buffer or on a slower stream (audio vs. video).
  */
 export const OLD_KEY_GRACE_MS = 3_000;
+
+// ---- timings and bounds of the chat -----------------------------------------------------------------------------------
+
+/**
+ * Each chat message goes to the worker a second time, byte-identical, this long after the worker reported the first
+ * copy carried on every stream (`Call.sent`): a receiver that lost a chunk of the first copy (one lost audio frame
+ * loses the message) gets it whole. Once only: two losses of one message are rare, and a repeat costs its full size on
+ * every stream. Receivers that got the first copy drop the repeat by its nonce. 2 s: past the jitter of one lost
+ * frame, soon enough to read as one conversation.
+ */
+export const CHAT_REPEAT_MS = 2_000;
+/**
+ * Chat messages (first copies) handed to the worker and not yet reported carried: a fifth send answers `busy`. The
+ * worker's outbox holds 32 messages and drops the oldest when full; chat must never push a re-key's STATE out of it,
+ * and four messages of up to ~10 KB are already seconds of chunks on an audio-only stream.
+ */
+export const MAX_CHATS_IN_FLIGHT = 4;
+/**
+ * Our messages reported carried and waiting for their repeat ({@link CHAT_REPEAT_MS}), at most: sends past it answer
+ * `busy` too. Small messages on a fast video stream are carried in tens of ms, so flow control alone would let a script
+ * queue dozens of repeats in 2 s; a person typing never reaches 16.
+ */
+export const MAX_CHAT_REPEATS_WAITING = 16;
+/**
+ * A first copy the worker never reports carried stops holding its place after this: the worker drops messages from
+ * a full outbox without telling us, and restarts with an empty one. Ten seconds carry a full outbox's chat on an
+ * audio-only stream (4 × ~80 chunks at 50 frames a second, plus STATEs); such a message gets no repeat.
+ */
+export const CHAT_SENT_TIMEOUT_MS = 10_000;
+/**
+ * A received chat whose sender generation's key we do not hold yet (its STATE was lost, or comes on a slower stream)
+ * is kept this long and opened when the key comes. A lost wrap comes back through `want` once the sender's frames use
+ * that generation: its switch (at most {@link SWITCH_TIMEOUT_MS}), {@link WANT_AFTER_MS}, and a re-send fit in 5 s.
+ * Past it the message is dropped (counted refused): nothing unreadable lingers.
+ */
+export const CHAT_PENDING_MS = 5_000;
+/**
+ * Such waiting chats, at most (each already passed its sender's MAC): beyond this a new one is refused (counted), so a
+ * member flooding chats under a generation it never gave us cannot make us hold memory without bound.
+ */
+export const MAX_PENDING_CHATS = 16;
 
 /**
  * A distance of messages sealed outside our epoch window is believed when it comes twice within this long: a clock

@@ -3,7 +3,17 @@
  * next one before the switch, and replaced ones until their grace ends. Frames name a generation by its low 4 bits
  * only (the KID's `gen`), so a lookup by bits takes the newest generation held with those bits.
  */
-import { GEN_BITS_MODULUS, MAX_HELD_GENERATIONS } from './constants';
+import { GEN_BITS_MODULUS, GEN_BYTE_MODULUS, MAX_HELD_GENERATIONS } from './constants';
+
+/**
+ * A gen byte's full number (STATE and CHAT carry generations mod 256): the one nearest to `reference` (within
+ * -128..127 of it) with that byte.
+ */
+export function fullGen(reference: number, byte: number): number {
+  let diff = (((byte - reference) % GEN_BYTE_MODULUS) + GEN_BYTE_MODULUS) % GEN_BYTE_MODULUS;
+  if (diff >= GEN_BYTE_MODULUS / 2) diff -= GEN_BYTE_MODULUS;
+  return reference + diff;
+}
 
 /** A generation's low 4 bits, as its frames' KIDs carry them. */
 export function genBits(gen: number): number {

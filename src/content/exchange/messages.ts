@@ -1,6 +1,7 @@
 /**
- * @module The key exchange's one message, STATE (docs/keys.md, "STATE, the one message"): its plaintext, before it is
- * sealed (src/content/exchange/seal.ts). All integers big-endian.
+ * @module The key exchange's one message, STATE (docs/keys.md, "STATE, the exchange's one message"): its plaintext,
+ * before it is sealed (src/content/exchange/seal.ts). All integers big-endian. (The seal also carries the chat's
+ * CHAT: chat.ts.)
  *
  * ```
  *  0      1                7                                39     40     41

@@ -1,7 +1,8 @@
 /**
- * @module Sealing exchange messages under the epoch's control key (docs/keys.md, "STATE, the one message"). Only holders
- * of the passphrase (and room) hold the epoch base keys, so only they can write or read a message: that is the
- * membership proof. The epoch base keys themselves come from src/content/epoch-schedule.ts.
+ * @module Sealing exchange messages (STATE, and the chat's CHAT) under the epoch's control key (docs/keys.md, "STATE,
+ * the exchange's one message"). Only holders of the passphrase (and room) hold the epoch base keys, so only they can
+ * write or read a message: that is the membership proof. The epoch base keys themselves come from
+ * src/content/epoch-schedule.ts.
  *
  * ```
  * control_key_e = HKDF-SHA256(ikm = epoch base key, salt = empty, info = "Framelock v4 control") → AES-128-GCM
