@@ -428,6 +428,7 @@ export class Sim {
       },
       onChange: () => {},
       onClockSkew: () => void p.clockSkews++,
+      onChat: () => {},
     };
   }
 

@@ -38,12 +38,6 @@ export interface CallLike {
   sendChat(text: string, name: string): Promise<{ result: ChatSendResult; seq?: number }>;
 }
 
-/** What the link gives a call: the exchange's host, and where the chat messages it opened go. */
-export interface CallLinkHost extends CallHost {
-  /** A member's chat message, opened and verified (`ReceivedChat`, src/shared/messages/chat.ts). */
-  onChat(message: ReceivedChat): void;
-}
-
 export interface CallLinkOptions {
   /** The frame may be the page's (src/content/unsafe-realm.ts): no call, no key. */
   unsafeRealm: boolean;
@@ -59,8 +53,8 @@ export interface CallLinkOptions {
   onEnd(): void;
   /** A chat message of a member of the current call (ChatLink.onReceived). */
   onChat(message: ReceivedChat): void;
-  /** Starts a call: the exchange's (src/content/start-call.ts), a fake in tests. */
-  startCall(host: CallLinkHost): Promise<CallLike>;
+  /** Starts a call: the exchange's (`Call.start`), a fake in tests. */
+  startCall(host: CallHost): Promise<CallLike>;
 }
 
 export class CallLink {
@@ -226,7 +220,7 @@ export class CallLink {
   }
 
   /** The host of a call started in `era`: its chat messages count only while it is the link's call. */
-  #host(era: number): CallLinkHost {
+  #host(era: number): CallHost {
     const { timers, epochs, toWorker, onKeys, onMemberKey, onChat } = this.#options;
     return {
       now: () => timers.now(),

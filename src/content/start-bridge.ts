@@ -24,13 +24,13 @@ import { CallLink } from './call-link';
 import { ChatLink } from './chat-link';
 import { RejectionTally } from './checks';
 import { EpochSchedule } from './epoch-schedule';
+import { Call } from './exchange/call';
 import { listenForHandoff } from './handoff';
 import type { BridgeIndicator } from './indicator';
 import { KeyRequestQuota } from './key-quota';
 import { KeyServer } from './key-server';
 import { newNonce as drawNonce } from './nonce';
 import { PageScriptLink } from './page-script-link';
-import { startCall } from './start-call';
 import { systemTimers, type Timers } from './timers';
 import { WorkerLink } from './worker-link';
 import { createStatsRelay } from './worker-stats';
@@ -112,7 +112,7 @@ export function startBridge(env: BridgeEnvironment): void {
       chat.clear(); // the call's messages go with its keys
     },
     onChat: (message) => chat.onReceived(message),
-    startCall,
+    startCall: (host) => Call.start(host),
   });
   const chat = new ChatLink({
     timers,

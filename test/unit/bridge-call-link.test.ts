@@ -5,9 +5,9 @@
  * in-band channel played by handing one's sealed messages to the other, ending keyed to each other's media.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type CallLike, CallLink, type CallLinkHost } from '../../src/content/call-link';
+import { type CallLike, CallLink } from '../../src/content/call-link';
 import { CALL_IDLE_MS, CALL_STATUS_INTERVAL_MS, RECONNECT_MS, WORKER_CHECK_MS } from '../../src/content/constants';
-import type { CallStatus } from '../../src/content/exchange/call';
+import type { CallHost, CallStatus } from '../../src/content/exchange/call';
 import { TICK_MS } from '../../src/content/exchange/constants';
 import { systemTimers } from '../../src/content/timers';
 import type {
@@ -38,7 +38,7 @@ const MEMBER = 0x0b0_b000_0002n;
 /** A call as CallLink uses one: it records what the link tells it, and the test plays its host's calls. */
 class FakeCall implements CallLike {
   readonly pid: bigint;
-  readonly host: CallLinkHost;
+  readonly host: CallHost;
   sendingGeneration = 0;
   ended = false;
   ticks = 0;
@@ -55,7 +55,7 @@ class FakeCall implements CallLike {
   readonly chats: [string, string][] = [];
   chatResult: { result: ChatSendResult; seq?: number } = { result: 'sent', seq: 0 };
 
-  constructor(host: CallLinkHost, pid: bigint) {
+  constructor(host: CallHost, pid: bigint) {
     this.host = host;
     this.pid = pid;
   }
@@ -108,7 +108,7 @@ function callLink({ unsafeRealm = false, hold = false, failStart = false } = {})
   const calls: FakeCall[] = [];
   const starts: (() => void)[] = [];
   let nextPid = 0x100n;
-  const startCall = vi.fn((host: CallLinkHost): Promise<CallLike> => {
+  const startCall = vi.fn((host: CallHost): Promise<CallLike> => {
     if (failStart) return Promise.reject(new DOMException('X25519 is not supported', 'NotSupportedError'));
     const call = new FakeCall(host, nextPid++);
     calls.push(call);

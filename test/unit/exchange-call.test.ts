@@ -588,6 +588,7 @@ describe('a clock off by more than the tolerance', () => {
       onRetire: () => {},
       onChange: () => {},
       onClockSkew: (distance) => void skews.push(distance),
+      onChat: () => {},
     };
     const advance = (ms: number): void => {
       now += ms;

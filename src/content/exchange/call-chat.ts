@@ -14,6 +14,7 @@
  * Nothing here throws on what comes from the worker, and everything is bounded and dropped when the call ends.
  */
 
+import type { ChatSendResult, ReceivedChat } from '../../shared/messages/chat';
 import { type Chat, checkChatInput, decodeChat, openChatBody, verifyChatMac, writeChat } from './chat';
 import {
   CHAT_PENDING_MS,
@@ -28,29 +29,12 @@ import {
 import { fullGen, type Generations } from './generations';
 import type { PeerKeys } from './identity';
 
-/** A chat message as the bridge gets it (`CallHost.onChat`). */
-export interface ReceivedChat {
-  /** The sender's participant id. */
-  pid: bigint;
-  /** The sender's two-word fingerprint: verified (only the sender could write its MAC to us). */
-  fingerprint: string;
-  /** The sender's count of chat messages in this call, from 0: its messages in order. */
-  seq: number;
-  /** The sender's display name (possibly empty): its own claim. */
-  name: string;
-  text: string;
-  /** When it was sent: ms since the Unix epoch, by the sender's clock (a claim). */
-  sentAt: number;
-}
-
 /**
- * What became of a chat message we were asked to send: `sent` (handed to the worker; `seq` is its number), `no_one`
- * (nobody holds our newest generation's key yet: nobody could read it), `too_long` (text over 4,096 or name over 64
- * UTF-8 bytes), `empty`, `busy` (four messages are still on their way, or the worker did not take it: try again),
- * `ended` (the call is over).
+ * What became of a chat message we were asked to send (`ChatSendResult`, src/shared/messages/chat.ts): `sent` (handed
+ * to the worker; `seq` is its number), `no_one` (nobody holds our newest generation's key yet: nobody could read it),
+ * `too_long` (text over 4,096 or name over 64 UTF-8 bytes), `empty`, `busy` (four messages are still on their way, or
+ * the worker did not take it: try again), `ended` (the call is over). A received message is a `ReceivedChat`.
  */
-export type ChatSendResult = 'sent' | 'no_one' | 'too_long' | 'empty' | 'busy' | 'ended';
-
 export interface ChatSendOutcome {
   result: ChatSendResult;
   /** The message's seq, when it was sent. */

@@ -23,7 +23,8 @@
  */
 import { bytesToHex, constantTimeEqual, readUintBE } from '../../shared/bytes';
 import { dropOldest } from '../../shared/collections';
-import { CallChat, type ChatSendOutcome, type ReceivedChat } from './call-chat';
+import type { ReceivedChat } from '../../shared/messages/chat';
+import { CallChat, type ChatSendOutcome } from './call-chat';
 import { callWords, compareBytes, fingerprint } from './call-words';
 import { checkChatInput } from './chat';
 import {
@@ -62,7 +63,8 @@ import { decodeState, encodeState, type State } from './messages';
 import { ControlKeys, farEpochDistance, open, seal } from './seal';
 import { Wants } from './wants';
 
-export type { ChatSendOutcome, ChatSendResult, ReceivedChat } from './call-chat';
+export type { ChatSendResult, ReceivedChat } from '../../shared/messages/chat';
+export type { ChatSendOutcome } from './call-chat';
 
 /** What a call needs of the bridge. */
 export interface CallHost {
@@ -93,7 +95,7 @@ export interface CallHost {
    * A member's chat message came: its MAC to us verified and its body opened. Copies of one message (one per stream,
    * and its repeat) come once; the same seq again (a member re-sealing its own message) is the bridge's to drop.
    */
-  onChat?(message: ReceivedChat): void;
+  onChat(message: ReceivedChat): void;
 }
 
 export interface CallStatus {
@@ -387,7 +389,7 @@ export class Call {
         });
         return id;
       },
-      deliver: (message) => this.#call(() => this.#host.onChat?.(message)),
+      deliver: (message) => this.#call(() => this.#host.onChat(message)),
       refuse: (count = 1) => {
         this.#counts.refused += count;
       },
