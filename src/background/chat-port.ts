@@ -16,9 +16,10 @@
  * Nothing of the chat is written anywhere (no `storage.session`, no IndexedDB, no log): a message exists in the
  * bridge's memory (the transcript of its call), in an open panel's, and here only while it is relayed.
  *
- * Only the extension's own pages may open the port: our id, a URL under our base URL, and no tab (the side panel is in
- * none; a content script has a tab and the site's URL, another extension another id); anything else is disconnected
- * and counted as `chat_port_sender`. Messages of the wrong shape or out of turn are counted as `chat_port_invalid`.
+ * Only the extension's own pages may open the port: our id and a URL under our base URL (a content script has our id
+ * but the site's URL, another extension another id). Whether it is in a tab says nothing: the side panel is in none,
+ * but the same page detached into a tab, or the popup's, is ours just as well. Anything else is disconnected and
+ * counted as `chat_port_sender`. Messages of the wrong shape or out of turn are counted as `chat_port_invalid`.
  */
 import * as v from 'valibot';
 import browser from 'webextension-polyfill';
@@ -84,14 +85,13 @@ function tellCalls(panel: Panel, count: number): void {
 
 /**
  * Handles a new runtime port named {@link CHAT_PORT_NAME} (src/background/index.ts dispatches by name). Refused unless
- * it comes from one of the extension's own pages outside any tab.
+ * it comes from one of the extension's own pages.
  */
 export function handleChatPort(port: browser.Runtime.Port): void {
   const sender = port.sender;
   if (
     port.name !== CHAT_PORT_NAME ||
     sender === undefined ||
-    sender.tab !== undefined ||
     !isExtensionPageSender(sender, browser.runtime.id, browser.runtime.getURL(''))
   ) {
     countRejection('chat_port_sender');

@@ -44,6 +44,24 @@ function tabIdOf(ext: ExtensionBrowser, fragment: string): Promise<number> {
   );
 }
 
+/**
+ * Opens `url` in a new window of `ext`, as Chrome shows the side panel: beside the call, which stays the visible tab of
+ * its own window (a tab in the background presents no video frames, and its timers are throttled).
+ */
+async function openInOwnWindow(ext: ExtensionBrowser, url: string): Promise<Page> {
+  const session = await ext.browser.target().createCDPSession();
+  try {
+    await session.send('Target.createTarget', { url, newWindow: true });
+    const target = await ext.browser.waitForTarget((t) => t.url() === url);
+    const page = await target.page();
+    if (page === null) throw new Error(`no page for ${url}`);
+    await page.waitForFunction(() => document.readyState === 'complete');
+    return page;
+  } finally {
+    await session.detach();
+  }
+}
+
 /** The calls of the tab running `room`, as the popup shows them. */
 async function calls(ext: ExtensionBrowser, room: number): Promise<NonNullable<TabStatus['calls']>> {
   return (await tabStatus(ext, `room=${room}`))?.calls ?? [];
@@ -68,6 +86,9 @@ async function sendChat(panel: Page, text: string): Promise<void> {
   await waitFor(() => field?.evaluate((el) => !(el as HTMLTextAreaElement).disabled), {
     description: 'the message field to be enabled (keys agreed)',
     timeoutMs: 20_000,
+  }).catch(async (error: unknown) => {
+    const shown = await panel.evaluate(() => document.body.textContent).catch(() => '(unreadable)');
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; the panel shows: ${shown}`);
   });
   await field?.evaluate((el, value) => {
     const area = el as HTMLTextAreaElement;
@@ -150,7 +171,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('call chat through Janus 
     const page = await ext.browser.newPage();
     await joinVideoroom(janus, page, room, name);
     const tabId = await tabIdOf(ext, `room=${room}`);
-    const panel = await ext.openExtensionPage(`${SIDE_PANEL_PAGE}?tabId=${tabId}`);
+    const panel = await openInOwnWindow(ext, ext.extensionUrl(`${SIDE_PANEL_PAGE}?tabId=${tabId}`));
     return { name, ext, page, panel };
   }
 

@@ -192,12 +192,17 @@ describe('who may open the chat port', () => {
     expect(await count('chat_port_sender')).toBe(0);
   });
 
+  it('accepts our own page opened in a tab (the panel detached, or opened by a test): our id and our page', async () => {
+    const port = connect(CHAT_PORT_NAME, { ...PANEL_SENDER, tab: { id: TAB + 1 } });
+    expect(port.disconnected).toBe(false);
+    expect(await count('chat_port_sender')).toBe(0);
+  });
+
   it.each([
     [
       'a content script (our id, a site’s page, a tab)',
       { id: EXTENSION_ID, url: `${ORIGIN}/call`, origin: ORIGIN, tab: { id: TAB }, frameId: 0 },
     ],
-    ['our own page opened in a tab', { ...PANEL_SENDER, tab: { id: TAB } }],
     [
       'another extension’s page',
       { id: 'ponmlkjihgfedcbaponmlkjihgfedcba', url: 'chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba/x.html' },
