@@ -5,21 +5,24 @@
  * no message text; a participant with the wrong passphrase, and the site's own page, never see it; and a chat does
  * not freeze the video.
  *
- * The side panel is opened as a tab at `src/sidepanel/index.html?tabId=<call's tab>` (what the popup's "Open chat"
+ * Writes docs/screenshots/chat-panel.png (the README's). The side panel is opened as a tab at `src/sidepanel/index.html?tabId=<call's tab>` (what the popup's "Open chat"
  * button shows in Chrome's side panel).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TabStatus } from '../../src/shared/messages';
 import { createFakeMedia, type FakeMedia, launchExtensionParticipant, tabStatus, waitForRemotePattern } from './call';
-import { chromiumAvailable, type ExtensionBrowser, isCI, sleep, waitFor } from './harness';
+import { chromiumAvailable, type ExtensionBrowser, isCI, REPO_ROOT, sleep, waitFor } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
 import { type RtpPacket, type RtpSink, startRtpSink } from './rtp';
 import { joinVideoroom, namedTiles, waitForTiles } from './videoroom';
 
 const PASSPHRASE = 'correct horse battery staple';
 const SIDE_PANEL_PAGE = 'src/sidepanel/index.html';
+const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
 
 if (!janusAvailable && isCI) {
   throw new Error('CI=true but Janus is not installed: .ci/run must install janus and janus-demos');
@@ -172,6 +175,9 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('call chat through Janus 
     await joinVideoroom(janus, page, room, name);
     const tabId = await tabIdOf(ext, `room=${room}`);
     const panel = await openInOwnWindow(ext, ext.extensionUrl(`${SIDE_PANEL_PAGE}?tabId=${tabId}`));
+    // The name the others see next to this participant's key words (a claim: only the words are checked).
+    const display = `${name[0]?.toUpperCase()}${name.slice(1)}`;
+    await panel.locator('::-p-aria([name="Your name"][role="textbox"])').fill(display);
     return { name, ext, page, panel };
   }
 
@@ -312,9 +318,9 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('call chat through Janus 
       fromCarol.marker = fromCarol.text;
       await sendChat(carol.panel, fromCarol.text);
       for (const p of [alice, bob]) {
-        expect(await waitForEntry(p.panel, fromCarol.marker, `${p.name} to receive carol’s message`)).toContain(
-          fingerprint.carol,
-        );
+        const entry = await waitForEntry(p.panel, fromCarol.marker, `${p.name} to receive carol’s message`);
+        expect(entry).toContain(fingerprint.carol);
+        expect(entry).toContain('Carol');
       }
       const fromAlice = { text: `alice to all ${randomBytes(8).toString('hex')}` };
       await sendChat(alice.panel, fromAlice.text);
@@ -323,6 +329,12 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('call chat through Janus 
           fingerprint.alice,
         );
       }
+      // The README's picture of the chat: carol's panel, at the side panel's usual width.
+      await mkdir(SCREENSHOTS, { recursive: true });
+      await carol.panel.setViewport({ width: 360, height: 560 });
+      await carol.panel.type('::-p-aria([name="Message"][role="textbox"])', 'Shall we start?');
+      await sleep(300);
+      await carol.panel.screenshot({ path: path.join(SCREENSHOTS, 'chat-panel.png') });
       // Eve, with the wrong passphrase, is in the same room and receives the same frames: past the repeats, her panel
       // shows neither message (nor anything at all from the others), and her page holds neither.
       await sleep(3_000);
