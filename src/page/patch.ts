@@ -10,6 +10,8 @@
  */
 import { MAX_TRACK_ID_LENGTH, type TransformOptions, type WorkerToPage } from '../shared/messages/page-worker';
 import type { MediaKind } from '../shared/messages/schema';
+import { type DataChannels, installDataChannels } from './data-channels';
+import type { DataLink } from './data-link';
 import { natives as N } from './natives';
 import { proxyOf } from './proxy';
 import { createTransformWatch, type Side } from './watch';
@@ -49,7 +51,11 @@ function isKind(value: unknown): value is MediaKind {
   return value === 'audio' || value === 'video';
 }
 
-export function installPatch(first: Worker, report: Report): Patch | undefined {
+/**
+ * Patches this realm's RTCPeerConnection for media (our transforms on every sender and receiver) and, given a
+ * `dataLink`, for the site's own data-channel messages (data-channels.ts); without one, data channels stay native.
+ */
+export function installPatch(first: Worker, report: Report, dataLink?: DataLink): Patch | undefined {
   /** The worker our transforms run in: the first, then each that replaced a stopped one ({@link Patch.restart}). */
   let worker = first;
   const NativePC = N.RTCPeerConnection;
@@ -227,6 +233,9 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
     N.defineProperty(proto, name, { ...descriptor, value: wrapped });
   }
 
+  // Before the sweeps below: they wrap the SDP methods as the data-channel patch left them.
+  const dataChannels: DataChannels | undefined = dataLink === undefined ? undefined : installDataChannels(dataLink);
+
   for (const name of [
     'addTrack',
     'addTransceiver',
@@ -306,6 +315,7 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
       if (blocked !== undefined) throw new N.DOMException(blocked, 'NotSupportedError');
       const pc = N.construct(target, args, newTarget) as RTCPeerConnection;
       apply(N.addEventListener, pc, ['track', onTrack]);
+      dataChannels?.adopt(pc);
       remember(pc);
       return pc;
     },
