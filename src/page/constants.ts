@@ -15,3 +15,35 @@ export const REMOVALS_BEFORE_BLOCK = 2;
  * ending detached transforms' streams, which is what tells us at once (watch.ts).
  */
 export const CHECK_INTERVAL_MS = 500;
+
+/**
+ * How long createOffer / createAnswer / setLocalDescription() wait for the bridge's HELLO line, and a remote line's
+ * check may hold a connection's first messages: the design's 250 ms (issue 16 part 2). Past it the description goes out
+ * without our line, or the remote line counts as refused: the connection is "not end-to-end encrypted", and the call
+ * goes on.
+ */
+export const LINE_ANSWER_MS = 250;
+
+/**
+ * How long one message waits for the bridge to seal or open it (or a text profile to rewrite it) before it is dropped
+ * (sealing, opening) or passed on as it is (a text profile, on a connection that is not protected). The bridge answers
+ * in about a millisecond; this only bounds a bridge that stopped answering, whose messages would otherwise hold every
+ * later one of the channel forever.
+ */
+export const DATA_ANSWER_MS = 2_000;
+
+/** The most often one data channel's state is reported (its first report, and its last on close, go at once). */
+export const CHANNEL_REPORT_INTERVAL_MS = 1_000;
+
+/**
+ * What sealing adds to a message on a protected connection (the data-channel envelope of issue 16 part 2): 0xF1, the
+ * flags byte, the 8-byte counter, and AES-GCM's 16-byte tag. send() refuses a message the native would refuse once
+ * sealed (over the SCTP transport's maxMessageSize), as the native does, at once.
+ */
+export const SEAL_OVERHEAD_BYTES = 1 + 1 + 8 + 16;
+
+/**
+ * Chromium refuses a send that would take a channel's buffered amount past 16 MiB ("RTCDataChannel send queue is
+ * full", OperationError; measured on Chromium 156). send() refuses as the native would, counting what it still holds.
+ */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;

@@ -193,6 +193,8 @@ function begin({ nonce }: BridgeHelloDetail): void {
   }
   let reported = false;
   let removals = 0;
+  // No DataLink yet: the site's data channels stay native until the bridge's side of them is wired over the reports
+  // port (issue 16 part 2; src/page/data-link.ts says what it must answer).
   const patch = installPatch(worker, (what) => {
     if (what === 'transform_removed') {
       // Ours is back already; what left in between may have been in clear. Tell the user (not the page).

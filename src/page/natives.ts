@@ -12,6 +12,13 @@ function method<T extends object, K extends keyof T>(proto: T | undefined, name:
 
 const w = window as unknown as Record<string, unknown>;
 const pcProto = (w.RTCPeerConnection as { prototype?: RTCPeerConnection } | undefined)?.prototype;
+const channelProto = (w.RTCDataChannel as { prototype?: RTCDataChannel } | undefined)?.prototype;
+/** %TypedArray%.prototype: the getters every typed array shares. */
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+
+function getter(proto: object | undefined, name: string): (() => unknown) | undefined {
+  return proto ? (getDescriptor(proto, name)?.get as (() => unknown) | undefined) : undefined;
+}
 
 export const natives = {
   apply,
@@ -69,4 +76,42 @@ export const natives = {
   trackId: getDescriptor(globalThis.MediaStreamTrack?.prototype ?? {}, 'id')?.get,
   transceiverReceiverOf: getDescriptor(globalThis.RTCTrackEvent?.prototype ?? {}, 'receiver')?.get,
   transceiverOfTrackEvent: getDescriptor(globalThis.RTCTrackEvent?.prototype ?? {}, 'transceiver')?.get,
+  // The data-channel patch (data-channels.ts, data-sdp.ts, send-data.ts).
+  Promise,
+  TypeError,
+  Event,
+  Uint8Array,
+  setTimeout: window.setTimeout,
+  clearTimeout: window.clearTimeout,
+  mapGet: Map.prototype.get,
+  stringIndexOf: String.prototype.indexOf,
+  stopImmediatePropagation: Event.prototype.stopImmediatePropagation,
+  RTCDataChannel: w.RTCDataChannel as typeof RTCDataChannel | undefined,
+  channelSend: method(channelProto, 'send'),
+  channelReadyState: getter(channelProto, 'readyState'),
+  channelId: getter(channelProto, 'id'),
+  channelLabel: getter(channelProto, 'label'),
+  channelBufferedAmount: getter(channelProto, 'bufferedAmount'),
+  channelLowThreshold: getter(channelProto, 'bufferedAmountLowThreshold'),
+  channelOfEvent: getter(globalThis.RTCDataChannelEvent?.prototype, 'channel'),
+  signalingState: getter(pcProto, 'signalingState'),
+  pendingLocalDescription: getter(pcProto, 'pendingLocalDescription'),
+  currentLocalDescription: getter(pcProto, 'currentLocalDescription'),
+  currentRemoteDescription: getter(pcProto, 'currentRemoteDescription'),
+  sctp: getter(pcProto, 'sctp'),
+  maxMessageSize: getter(globalThis.RTCSctpTransport?.prototype, 'maxMessageSize'),
+  RTCSessionDescription: w.RTCSessionDescription as typeof RTCSessionDescription | undefined,
+  descriptionType: getter(globalThis.RTCSessionDescription?.prototype, 'type'),
+  descriptionSdp: getter(globalThis.RTCSessionDescription?.prototype, 'sdp'),
+  blobArrayBuffer: Blob.prototype.arrayBuffer,
+  blobSize: getter(Blob.prototype, 'size'),
+  arrayBufferByteLength: getter(ArrayBuffer.prototype, 'byteLength'),
+  isView: ArrayBuffer.isView,
+  typedArrayBuffer: getter(typedArrayProto, 'buffer'),
+  typedArrayByteOffset: getter(typedArrayProto, 'byteOffset'),
+  typedArrayByteLength: getter(typedArrayProto, 'byteLength'),
+  typedArraySet: (typedArrayProto as { set?: unknown }).set as Uint8Array['set'],
+  dataViewBuffer: getter(DataView.prototype, 'buffer'),
+  dataViewByteOffset: getter(DataView.prototype, 'byteOffset'),
+  dataViewByteLength: getter(DataView.prototype, 'byteLength'),
 } as const;

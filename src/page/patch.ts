@@ -5,53 +5,21 @@
  * patch of that realm. replaceTrack, setParameters and restartIce keep the sender, so its transform stays.
  * Where the site still removes one (through another realm's native setter), watch.ts puts ours back.
  *
- * Patches are Proxies of the native functions: `instanceof`, `toString()` and prototypes look native to the site.
- * Everything runs on built-ins saved before any page script (natives.ts).
+ * Patches are Proxies of the native functions (proxy.ts): `instanceof`, `toString()` and prototypes look native to the
+ * site. Everything runs on built-ins saved before any page script (natives.ts).
  */
 import { MAX_TRACK_ID_LENGTH, type TransformOptions, type WorkerToPage } from '../shared/messages/page-worker';
 import type { MediaKind } from '../shared/messages/schema';
+import { type DataChannels, installDataChannels } from './data-channels';
+import type { DataLink } from './data-link';
 import { natives as N } from './natives';
+import { proxyOf } from './proxy';
 import { createTransformWatch, type Side } from './watch';
 
 /** Options as this script makes them: it always names the session (the worker falls back only for a missing id). */
 type OurTransformOptions = TransformOptions & { id: string };
 
 const { apply } = N;
-
-/**
- * Our Proxies, each mapped to the native function it stands for. V8 prints a Proxy of a function as
- * `function () { [native code] }` (no name): Function.prototype.toString is itself proxied to print the native's
- * source for them, so the site sees `function addTrack() { [native code] }` as before.
- */
-const disguises = new N.WeakMap<object, unknown>();
-
-function disguise<T extends object>(proxy: T, native: unknown): T {
-  apply(N.weakMapSet, disguises, [proxy, native]);
-  return proxy;
-}
-
-let toStringPatched = false;
-function patchToString(): void {
-  if (toStringPatched) return;
-  toStringPatched = true;
-  const native = N.functionToString;
-  const descriptor = N.getDescriptor(Function.prototype, 'toString');
-  if (descriptor === undefined) return;
-  const proxy = new N.Proxy(native, {
-    apply(target, thisArg, args) {
-      const original = apply(N.weakMapGet, disguises, [thisArg]);
-      return apply(target, original ?? thisArg, args);
-    },
-  });
-  disguise(proxy, native);
-  N.defineProperty(Function.prototype, 'toString', { ...descriptor, value: proxy });
-}
-
-/** A Proxy of a native function that looks like it (toString included). */
-function proxyOf<T extends object>(native: T, handler: ProxyHandler<T>): T {
-  patchToString();
-  return disguise(new N.Proxy(native, handler), native);
-}
 
 /**
  * Reports that the site tried to process protected media itself: it set its own transform (ours stays) or created
@@ -83,7 +51,11 @@ function isKind(value: unknown): value is MediaKind {
   return value === 'audio' || value === 'video';
 }
 
-export function installPatch(first: Worker, report: Report): Patch | undefined {
+/**
+ * Patches this realm's RTCPeerConnection for media (our transforms on every sender and receiver) and, given a
+ * `dataLink`, for the site's own data-channel messages (data-channels.ts); without one, data channels stay native.
+ */
+export function installPatch(first: Worker, report: Report, dataLink?: DataLink): Patch | undefined {
   /** The worker our transforms run in: the first, then each that replaced a stopped one ({@link Patch.restart}). */
   let worker = first;
   const NativePC = N.RTCPeerConnection;
@@ -261,6 +233,9 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
     N.defineProperty(proto, name, { ...descriptor, value: wrapped });
   }
 
+  // Before the sweeps below: they wrap the SDP methods as the data-channel patch left them.
+  const dataChannels: DataChannels | undefined = dataLink === undefined ? undefined : installDataChannels(dataLink);
+
   for (const name of [
     'addTrack',
     'addTransceiver',
@@ -340,6 +315,7 @@ export function installPatch(first: Worker, report: Report): Patch | undefined {
       if (blocked !== undefined) throw new N.DOMException(blocked, 'NotSupportedError');
       const pc = N.construct(target, args, newTarget) as RTCPeerConnection;
       apply(N.addEventListener, pc, ['track', onTrack]);
+      dataChannels?.adopt(pc);
       remember(pc);
       return pc;
     },

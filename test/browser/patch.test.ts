@@ -96,6 +96,42 @@ describe.skipIf(!chromiumAvailable)('the RTCPeerConnection patch, as the site se
     ]);
   });
 
+  // A Proxy looks up each trap on its handler, every time; a trap the handler lacks would be looked up on
+  // Object.prototype and called with the Proxy's target: the native function behind our patch (the native transform
+  // setter, past the guard). Our handlers have no prototype.
+  it('a trap the page defines on Object.prototype never becomes one of our Proxies’ (it would get the natives)', async () => {
+    const leaked = await page.evaluate(() => {
+      const seen: string[] = [];
+      const traps = ['get', 'has', 'apply', 'construct', 'getPrototypeOf', 'ownKeys', 'getOwnPropertyDescriptor'];
+      for (const trap of traps) {
+        // (A descriptor without a prototype: once `get` is on Object.prototype, any other would seem to have one.)
+        const descriptor = {
+          configurable: true,
+          writable: true,
+          value(target: unknown, ...rest: unknown[]) {
+            seen.push(`${trap}: ${String(target).slice(0, 40)}`);
+            return (Reflect as unknown as Record<string, (...args: unknown[]) => unknown>)[trap]?.(target, ...rest);
+          },
+        };
+        Object.defineProperty(Object.prototype, trap, Object.setPrototypeOf(descriptor, null));
+      }
+      try {
+        const pc = new RTCPeerConnection();
+        void RTCPeerConnection.name;
+        void ('prototype' in RTCPeerConnection);
+        void Object.getPrototypeOf(RTCPeerConnection.prototype.addTrack);
+        const setter = Object.getOwnPropertyDescriptor(RTCRtpSender.prototype, 'transform')?.set;
+        void setter?.name;
+        void Function.prototype.toString.length;
+        pc.close();
+      } finally {
+        for (const trap of traps) delete (Object.prototype as Record<string, unknown>)[trap];
+      }
+      return seen;
+    });
+    expect(leaked).toEqual([]);
+  });
+
   it('attaches exactly one transform to every sender and receiver, on every path, and keeps it', async () => {
     const result = await page.evaluate(async () => {
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });

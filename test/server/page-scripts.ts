@@ -20,6 +20,10 @@ export const PAGE_SCRIPTS: Readonly<Record<string, string>> = {
   '/hostile-sw.js': 'hostile-sw.ts',
   /** Not a page script: the service worker hostile-sw.ts registers (at the root, to control the whole site). */
   '/hostile-sw-worker.js': 'hostile-sw-worker.ts',
+  /** `/data-channels.html`: records what the browser's data channels carry, below the patch (first). */
+  '/data-channels-tap.js': 'data-channels/tap.ts',
+  /** `/data-channels.html`: the page script's patch with a fake data link, and the test's helpers. */
+  '/data-channels.js': 'data-channels/main.ts',
 };
 
 const built = new Map<string, Promise<string>>();

@@ -1,0 +1,444 @@
+/**
+ * @module The SDP half of the data-channel patch (issue 16 part 2): our HELLO line into the local descriptions the site
+ * creates, the remote peer's line to the bridge, and from both, whether each connection is **protected**.
+ *
+ * ```
+ * site                      patch (this module)                               link (bridge)
+ * createOffer()       ──▶   native createOffer, then ──── localLine(offerer) ──▶  sealed HELLO, or nothing
+ *                    ◀──   the offer with `a=x-framelock:1 <hello>`               (≤ LINE_ANSWER_MS, else nothing)
+ * setLocalDescription(offer)  remembers that the offer carried our line
+ * localDescription   ◀──   the native's, with our line put back (Chromium drops unknown attributes)
+ * setRemoteDescription(answer) native, then ─────────── remoteLine(<peer's line>) ─▶  accepted? (≤ LINE_ANSWER_MS)
+ *                            first complete exchange: protected = our line went out ∧ the peer's was accepted
+ * ```
+ * The answerer does the same with createAnswer (role `answerer`); setLocalDescription() without a description gets
+ * our line too, asked for once the browser made the description. The decision is made once per connection, at the
+ * end of its first offer/answer exchange (or when one of its channels opens first, if the site negotiated through
+ * another realm's methods), and never changes: a renegotiation still carries lines, but cannot switch a call's
+ * channels between sealed and clear under the site's feet.
+ *
+ * The site's calls never fail because of us: a link that throws, answers late or says nothing leaves the description
+ * as the browser made it. Connections of another realm's constructor are left to that realm's patch.
+ */
+import { answerWithin, type Timers } from './answer';
+import { LINE_ANSWER_MS } from './constants';
+import type { DataLink, DescriptionRole } from './data-link';
+import { natives as N } from './natives';
+import { proxyOf } from './proxy';
+import { isLineValue, lineOf, withLine } from './sdp-line';
+
+const { apply } = N;
+
+/** A connection of this realm, as the channel half (data-channels.ts) sees it. */
+export interface Connection {
+  /** Its number for the link (1, 2, ... in construction order). */
+  readonly id: number;
+  /** The RTCPeerConnection. */
+  readonly pc: object;
+  /** Whether it is protected; undefined until decided. */
+  readonly decision: boolean | undefined;
+  /** Calls `then` once the connection is decided: at once if it is. */
+  whenDecided(then: (isProtected: boolean) => void): void;
+  /**
+   * One of its channels is open, so the browser has negotiated it, whether or not we saw how: decide now, unless a
+   * remote line is still being checked (that answer comes within {@link LINE_ANSWER_MS}).
+   */
+  settle(): void;
+}
+
+export interface ConnectionSdp {
+  /** Follows `pc`, a connection this realm's constructor just built. */
+  adopt(pc: object): Connection;
+  /** The connection `value` is, if this realm adopted it. */
+  of(value: unknown): Connection | undefined;
+}
+
+type SdpType = 'offer' | 'answer' | 'pranswer' | 'rollback';
+
+/** A description the site passed in, read once: its type and SDP where it had them. */
+interface ReadDescription {
+  type: string | undefined;
+  sdp: string | undefined;
+}
+
+/** `then` on a native promise, with both outcomes handled (so ours adds no unhandled rejection). */
+function after(promise: unknown, onFulfilled: (value: unknown) => void, onRejected: (error: unknown) => void): void {
+  if (promise === null || typeof promise !== 'object') return;
+  try {
+    apply(N.promiseThen, promise, [onFulfilled, onRejected]);
+  } catch {
+    // not a native promise: nothing to follow
+  }
+}
+
+/**
+ * The type and SDP of a description the site passed (an RTCSessionDescription, read with the saved getters, or its
+ * own object, read once as the native reads it), or undefined if it is not an object or reading it throws: the native
+ * then fails as it would have.
+ */
+function readDescription(value: unknown): ReadDescription | undefined {
+  if (value === undefined || value === null) return { type: undefined, sdp: undefined };
+  if (typeof value !== 'object' && typeof value !== 'function') return undefined;
+  try {
+    if (N.descriptionSdp !== undefined && N.descriptionType !== undefined) {
+      const sdp = apply(N.descriptionSdp, value, []) as string; // throws for anything but an RTCSessionDescription
+      return { type: apply(N.descriptionType, value, []) as string, sdp };
+    }
+  } catch {
+    // the site's own object
+  }
+  try {
+    const { sdp, type } = value as { sdp?: unknown; type?: unknown };
+    return {
+      type: typeof type === 'string' ? type : undefined,
+      sdp: typeof sdp === 'string' ? sdp : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The arguments for the native, with the description we read in place of the site's: without a prototype, so that the
+ * native's own conversion reads our two members and nothing else (the site's object was read once, by us, and an
+ * RTCSessionDescription's getters on its prototype are the page's to replace). A description we could not read
+ * fully (members that are not strings) goes as the site gave it: the native converts it as it would have.
+ */
+function argsWith(read: ReadDescription, args: readonly unknown[]): readonly unknown[] {
+  const { type, sdp } = read;
+  if (typeof type !== 'string' || typeof sdp !== 'string') return args;
+  const init = { type, sdp };
+  N.setPrototypeOf(init, null);
+  // Literals, not a copy: writing an array's indices runs setters the page may have put on Array.prototype.
+  if (args.length <= 1) return [init];
+  return args.length === 2 ? [init, args[1]] : [init, args[1], args[2]];
+}
+
+class ConnectionState implements Connection {
+  readonly id: number;
+  readonly pc: object;
+  readonly #link: DataLink;
+  readonly #timers: Timers;
+  /** Line values the link gave for this connection: a local description carries ours only with one of these. */
+  readonly #given = new N.Map<string, true>();
+  /** The line of the pending and of the current local description (undefined: it carries none of ours). */
+  #pendingLine: string | undefined = undefined;
+  #currentLine: string | undefined = undefined;
+  /** Remote lines handed to the link and not answered yet; and whether the last answered was accepted. */
+  #checking = 0;
+  #accepted = false;
+  /** Its first offer/answer exchange is complete. */
+  #negotiated = false;
+  #decision: boolean | undefined = undefined;
+  /** Who waits for the decision (each channel's queues); dropped once told. */
+  #waiters = new N.Map<(isProtected: boolean) => void, true>();
+  /** What the getters showed for each native description: the same object while neither changes. */
+  readonly #shown = new N.WeakMap<object, { line: string; shown: unknown }>();
+
+  constructor(id: number, pc: object, link: DataLink, timers: Timers) {
+    this.id = id;
+    this.pc = pc;
+    this.#link = link;
+    this.#timers = timers;
+  }
+
+  get decision(): boolean | undefined {
+    return this.#decision;
+  }
+
+  whenDecided(then: (isProtected: boolean) => void): void {
+    if (this.#decision !== undefined) then(this.#decision);
+    else apply(N.mapSet, this.#waiters, [then, true]);
+  }
+
+  settle(): void {
+    this.#decide(true);
+  }
+
+  /** Asks the link for a line for a new local description made as `role`; `take` gets it, or undefined. */
+  lineFor(role: DescriptionRole, take: (line: string | undefined) => void): void {
+    answerWithin<string | undefined>(
+      this.#timers,
+      LINE_ANSWER_MS,
+      undefined,
+      (answer) => this.#link.localLine(this.id, role, answer),
+      (line) => {
+        const valid = typeof line === 'string' && isLineValue(line) ? line : undefined;
+        if (valid !== undefined) apply(N.mapSet, this.#given, [valid, true]);
+        take(valid);
+      },
+    );
+  }
+
+  /** A description `type` was applied locally, carrying `line` (one the link gave) or none of ours. */
+  placeLocal(type: SdpType, line: string | undefined): void {
+    if (type === 'offer' || type === 'pranswer') this.#pendingLine = line;
+    else if (type === 'answer') {
+      this.#currentLine = line;
+      this.#pendingLine = undefined;
+    } else this.#pendingLine = undefined; // rollback: the pending offer is gone
+    this.#afterChange();
+  }
+
+  /** The site set a local description whose SDP had `line` (maybe ours). Returns it if it is one the link gave. */
+  ours(line: string | undefined): string | undefined {
+    return line !== undefined && apply(N.mapGet, this.#given, [line]) === true ? line : undefined;
+  }
+
+  /** A remote description is being applied: its line goes to the link once the browser accepted it. */
+  remoteApplying(type: string | undefined, line: string | undefined, result: unknown): void {
+    this.#checking++;
+    after(
+      result,
+      () => {
+        // Our pending offer (or pranswer) is now the current local description.
+        if (type === 'answer') {
+          this.#currentLine = this.#pendingLine;
+          this.#pendingLine = undefined;
+        }
+        this.#afterChange();
+        answerWithin<boolean>(
+          this.#timers,
+          LINE_ANSWER_MS,
+          false,
+          (answer) => this.#link.remoteLine(this.id, line, answer),
+          (accepted) => {
+            this.#accepted = accepted === true;
+            this.#checking--;
+            this.#decide(false);
+          },
+        );
+      },
+      () => {
+        this.#checking--;
+        this.#decide(false);
+      },
+    );
+  }
+
+  /** The line a getter shows in `name`'s description, if it carries ours. */
+  lineShown(name: 'localDescription' | 'pendingLocalDescription' | 'currentLocalDescription'): string | undefined {
+    if (name === 'pendingLocalDescription') return this.#pendingLine;
+    if (name === 'currentLocalDescription') return this.#currentLine;
+    const pending = N.pendingLocalDescription === undefined ? null : apply(N.pendingLocalDescription, this.pc, []);
+    return pending === null ? this.#currentLine : this.#pendingLine;
+  }
+
+  /** `native` (an RTCSessionDescription) with `line` put back: the same object for the same description and line. */
+  shown(native: object, line: string): unknown {
+    const cached = apply(N.weakMapGet, this.#shown, [native]) as { line: string; shown: unknown } | undefined;
+    if (cached !== undefined && cached.line === line) return cached.shown;
+    const Description = N.RTCSessionDescription;
+    if (Description === undefined || N.descriptionSdp === undefined || N.descriptionType === undefined) return native;
+    // No prototype: the constructor reads `sdp` and `type`, and would look up absent members on Object.prototype.
+    const init = {
+      type: apply(N.descriptionType, native, []) as RTCSdpType,
+      sdp: withLine(apply(N.descriptionSdp, native, []) as string, line),
+    };
+    N.setPrototypeOf(init, null);
+    const shown = new Description(init);
+    apply(N.weakMapSet, this.#shown, [native, { line, shown }]);
+    return shown;
+  }
+
+  #afterChange(): void {
+    if (!this.#negotiated) {
+      const state = N.signalingState === undefined ? undefined : apply(N.signalingState, this.pc, []);
+      const local = N.currentLocalDescription === undefined ? null : apply(N.currentLocalDescription, this.pc, []);
+      const remote = N.currentRemoteDescription === undefined ? null : apply(N.currentRemoteDescription, this.pc, []);
+      if (state === 'stable' && local !== null && remote !== null) this.#negotiated = true;
+    }
+    this.#decide(false);
+  }
+
+  /** Decides once: at the end of the first exchange, or when `now` (a channel opened), and no remote line pending. */
+  #decide(now: boolean): void {
+    if (this.#decision !== undefined || this.#checking > 0 || !(this.#negotiated || now)) return;
+    const decision = this.#currentLine !== undefined && this.#accepted;
+    this.#decision = decision;
+    const waiters = this.#waiters;
+    this.#waiters = new N.Map();
+    apply(N.mapForEach, waiters, [(_: true, then: (isProtected: boolean) => void) => then(decision)]);
+  }
+}
+
+/** The type a local description took, from the state the browser is in after applying it (or undefined). */
+function appliedLocalType(pc: object): SdpType | undefined {
+  const state = N.signalingState === undefined ? undefined : apply(N.signalingState, pc, []);
+  if (state === 'have-local-offer') return 'offer';
+  if (state === 'have-local-pranswer') return 'pranswer';
+  if (state === 'stable') return 'answer';
+  return undefined;
+}
+
+/**
+ * Installs the SDP hooks on RTCPeerConnection.prototype (createOffer, createAnswer, setLocalDescription,
+ * setRemoteDescription, and the three local description getters). They act only on connections {@link
+ * ConnectionSdp.adopt} was given. Returns undefined (and changes nothing) without RTCPeerConnection.
+ */
+export function installSdpHooks(link: DataLink, timers: Timers): ConnectionSdp | undefined {
+  const NativePC = N.RTCPeerConnection;
+  if (NativePC === undefined) return undefined;
+  const proto = NativePC.prototype;
+  const connections = new N.WeakMap<object, ConnectionState>();
+  let serial = 0;
+  const of = (value: unknown): ConnectionState | undefined =>
+    value !== null && typeof value === 'object' ? apply(N.weakMapGet, connections, [value]) : undefined;
+
+  /** A promise of the page's realm for `created` (a native createOffer / createAnswer result), with our line in. */
+  function withOurLine(connection: ConnectionState, created: unknown, role: DescriptionRole): unknown {
+    return new N.Promise((resolve, reject) => {
+      after(
+        created,
+        (description) => {
+          connection.lineFor(role, (line) => {
+            // Chromium resolves with a plain object whose `sdp` is its own writable data property: assigning it calls
+            // nothing of the page's.
+            const sdp = (description as { sdp?: unknown } | null)?.sdp;
+            if (line !== undefined && typeof sdp === 'string') {
+              try {
+                (description as { sdp: string }).sdp = withLine(sdp, line);
+              } catch {
+                // not writable: it goes out as the browser made it
+              }
+            }
+            resolve(description);
+          });
+        },
+        reject,
+      );
+    });
+  }
+
+  function patchCreate(name: 'createOffer' | 'createAnswer', role: DescriptionRole): void {
+    const descriptor = N.getDescriptor(proto, name);
+    const native = descriptor?.value as ((...args: unknown[]) => unknown) | undefined;
+    if (descriptor === undefined || typeof native !== 'function') return;
+    const wrapped = proxyOf(native, {
+      apply(target, thisArg, args) {
+        const connection = of(thisArg);
+        if (connection === undefined) return apply(target, thisArg, args);
+        // (Index reads, not `[first, second] = args`: destructuring runs the page's Array iterator.)
+        const first = args[0];
+        const second = args[1];
+        if (typeof first !== 'function') return withOurLine(connection, apply(target, thisArg, args), role);
+        // The legacy form (success, failure, options): the promise form, then the callbacks, as the spec defines it.
+        if (typeof second !== 'function') return apply(target, thisArg, args); // the native says what is wrong
+        const created = withOurLine(connection, apply(target, thisArg, args.length > 2 ? [args[2]] : []), role);
+        return new N.Promise<void>((resolve) => {
+          after(
+            created,
+            (description) => {
+              apply(first, undefined, [description]);
+              resolve();
+            },
+            (error) => {
+              apply(second, undefined, [error]);
+              resolve();
+            },
+          );
+        });
+      },
+    });
+    N.defineProperty(proto, name, { ...descriptor, value: wrapped });
+  }
+
+  function patchSetLocal(): void {
+    const descriptor = N.getDescriptor(proto, 'setLocalDescription');
+    const native = descriptor?.value as ((...args: unknown[]) => unknown) | undefined;
+    if (descriptor === undefined || typeof native !== 'function') return;
+    const wrapped = proxyOf(native, {
+      apply(target, thisArg, args) {
+        const connection = of(thisArg);
+        const read = connection === undefined ? undefined : readDescription(args[0]);
+        if (connection === undefined || read === undefined) return apply(target, thisArg, args);
+        const result = apply(target, thisArg, argsWith(read, args));
+        const implicit =
+          read.type !== 'rollback' && (read.sdp === undefined || read.sdp === '') && typeof args[1] !== 'function';
+        if (!implicit) {
+          const line = connection.ours(read.sdp === undefined ? undefined : lineOf(read.sdp));
+          after(
+            result,
+            () => {
+              const type = read.type === 'rollback' ? 'rollback' : appliedLocalType(thisArg);
+              if (type !== undefined) connection.placeLocal(type, line);
+            },
+            () => {},
+          );
+          return result;
+        }
+        // The browser made the description: its line is asked for once we know whether it is an offer or an answer.
+        return new N.Promise((resolve, reject) => {
+          after(
+            result,
+            (value) => {
+              const type = appliedLocalType(thisArg);
+              if (type === undefined || type === 'rollback') {
+                resolve(value);
+                return;
+              }
+              connection.lineFor(type === 'offer' ? 'offerer' : 'answerer', (line) => {
+                connection.placeLocal(type, line);
+                resolve(value);
+              });
+            },
+            reject,
+          );
+        });
+      },
+    });
+    N.defineProperty(proto, 'setLocalDescription', { ...descriptor, value: wrapped });
+  }
+
+  function patchSetRemote(): void {
+    const descriptor = N.getDescriptor(proto, 'setRemoteDescription');
+    const native = descriptor?.value as ((...args: unknown[]) => unknown) | undefined;
+    if (descriptor === undefined || typeof native !== 'function') return;
+    const wrapped = proxyOf(native, {
+      apply(target, thisArg, args) {
+        const connection = of(thisArg);
+        const read = connection === undefined || args.length === 0 ? undefined : readDescription(args[0]);
+        if (connection === undefined || read === undefined || read.type === 'rollback') {
+          return apply(target, thisArg, args);
+        }
+        const result = apply(target, thisArg, argsWith(read, args));
+        connection.remoteApplying(read.type, read.sdp === undefined ? undefined : lineOf(read.sdp), result);
+        return result;
+      },
+    });
+    N.defineProperty(proto, 'setRemoteDescription', { ...descriptor, value: wrapped });
+  }
+
+  function patchGetter(name: 'localDescription' | 'pendingLocalDescription' | 'currentLocalDescription'): void {
+    const descriptor = N.getDescriptor(proto, name);
+    const get = descriptor?.get;
+    if (descriptor === undefined || get === undefined) return;
+    const wrapped = proxyOf(get, {
+      apply(target, thisArg, args) {
+        const native = apply(target, thisArg, args) as object | null;
+        const connection = of(thisArg);
+        if (connection === undefined || native === null) return native;
+        const line = connection.lineShown(name);
+        return line === undefined ? native : connection.shown(native, line);
+      },
+    });
+    N.defineProperty(proto, name, { ...descriptor, get: wrapped });
+  }
+
+  patchCreate('createOffer', 'offerer');
+  patchCreate('createAnswer', 'answerer');
+  patchSetLocal();
+  patchSetRemote();
+  patchGetter('localDescription');
+  patchGetter('pendingLocalDescription');
+  patchGetter('currentLocalDescription');
+
+  return {
+    adopt(pc) {
+      const connection = new ConnectionState(++serial, pc, link, timers);
+      apply(N.weakMapSet, connections, [pc, connection]);
+      return connection;
+    },
+    of,
+  };
+}
