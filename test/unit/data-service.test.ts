@@ -125,6 +125,53 @@ describe('DataService: two Framelocks with the same room', () => {
   });
 });
 
+describe('DataService: renegotiation, epochs and concurrency', () => {
+  it('stays protected when the roles turn round in a renegotiation, with nothing counted', async () => {
+    const keys = await room();
+    const a = service(keys);
+    const b = service(keys);
+    await pair(a, b);
+    await a.remoteLine(1, await b.localLine(7, 'offerer'));
+    expect(await a.localLine(1, 'answerer')).toBeDefined();
+    expect(a.ignoredLines + b.ignoredLines).toBe(0);
+    const out = await b.seal(7, 2, Uint8Array.of(9), false);
+    if (out.kind !== 'send') throw new Error(out.kind);
+    expect((await a.open(1, 2, out.message)).kind).toBe('deliver');
+  });
+
+  it('pairs across an epoch boundary (the window), not two epochs apart', async () => {
+    const keys = await room();
+    const a = service(keys, EPOCH);
+    const late = service(keys, EPOCH + 1);
+    const far = service(keys, EPOCH + 2);
+    const offer = await a.localLine(1, 'offerer');
+    await late.remoteLine(7, offer);
+    await far.remoteLine(8, offer);
+    const answer = await late.localLine(7, 'answerer');
+    expect(await far.localLine(8, 'answerer')).toBeUndefined();
+    await a.remoteLine(1, answer);
+    expect(a.isProtected(1)).toBe(true);
+    expect(late.isProtected(7)).toBe(true);
+    expect(far.isProtected(8)).toBe(false);
+  });
+
+  it('line calls made at once run in call order; seals made at once all open', async () => {
+    const keys = await room();
+    const a = service(keys);
+    const b = service(keys);
+    const offer = await a.localLine(1, 'offerer');
+    // The page does not wait between setRemoteDescription and createAnswer: the answer still pairs.
+    const [, answer] = await Promise.all([b.remoteLine(7, offer), b.localLine(7, 'answerer')]);
+    expect(answer).toBeDefined();
+    await a.remoteLine(1, answer);
+    const sealed = await Promise.all([0, 1, 2, 3].map((n) => a.seal(1, 0, Uint8Array.of(n), false)));
+    const opened = await Promise.all(
+      sealed.reverse().map((r) => (r.kind === 'send' ? b.open(7, 0, r.message) : Promise.resolve(r))),
+    );
+    expect(opened.map((r) => r.kind)).toEqual(['deliver', 'deliver', 'deliver', 'deliver']);
+  });
+});
+
 describe('DataService: who cannot become protected', () => {
   it('a service of another room cannot pair with either end', async () => {
     const a = service(await room());
