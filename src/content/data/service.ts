@@ -25,11 +25,18 @@ import type { Identity } from '../exchange/identity';
 import { ControlKeys, open as openSealed } from '../exchange/seal';
 import { base64urlToBytes } from './base64url';
 import {
+  bump,
+  type ChannelCounts,
+  type ChannelReport,
+  channelReport,
+  newChannelCounts,
+  reportedLabel,
+} from './channel-counts';
+import {
   MAX_CONNECTION_ID,
   MAX_COUNTED_CHANNELS,
   MAX_DATA_CONNECTIONS,
   MAX_DATA_PLAINTEXT_BYTES,
-  MAX_LABEL_CHARS,
   MAX_LINE_VALUE_CHARS,
   MAX_PROFILED_MESSAGE_CHARS,
   MAX_REPORTED_CHANNELS,
@@ -72,38 +79,13 @@ export interface OpenedData {
   data: Uint8Array;
   isString: boolean;
 }
-
-/** How a channel's messages travel, for the popup: per connection keys, the room passphrase's text key, or in clear. */
-export type ChannelState = 'e2e' | 'passphrase' | 'clear';
-
-/** One channel's line of the status report. */
-export interface ChannelReport {
-  connection: number;
-  streamId: number;
-  label?: string;
-  state: ChannelState;
-  /** Messages that went out (sealed, or as they were). */
-  sent: number;
-  /** Messages delivered to the page (opened, or as they came). */
-  received: number;
-  /** Messages dropped: refused incoming, or outgoing the page could not send. */
-  refused: number;
-}
+export type { ChannelReport, ChannelState } from './channel-counts';
 
 export interface DataServiceOptions {
   /** The frame's epoch keys (src/content/epoch-schedule.ts): the current epoch and its window's base keys. */
   epochs: Pick<EpochSchedule, 'epoch' | 'keyOf'>;
   /** Milliseconds, for "least recently used" when a connection must be forgotten. */
   now?: () => number;
-}
-
-interface ChannelCounts {
-  label: string | undefined;
-  /** A text of this channel was sealed or opened with the text key. */
-  passphrase: boolean;
-  sent: number;
-  received: number;
-  refused: number;
 }
 
 interface Connection {
@@ -145,10 +127,6 @@ function isText(value: unknown): value is string {
 
 const INVALID = { kind: 'drop', reason: 'invalid' } as const;
 const AS_IS = { kind: 'as_is' } as const;
-
-function bump(count: number): number {
-  return Math.min(count + 1, Number.MAX_SAFE_INTEGER);
-}
 
 export class DataService {
   readonly #epochs: Pick<EpochSchedule, 'epoch' | 'keyOf'>;
@@ -329,7 +307,7 @@ export class DataService {
     if (state === undefined) return undefined;
     let channel = state.channels.get(streamId);
     if (channel === undefined && state.channels.size < MAX_COUNTED_CHANNELS) {
-      channel = { label: undefined, passphrase: false, sent: 0, received: 0, refused: 0 };
+      channel = newChannelCounts();
       state.channels.set(streamId, channel);
     }
     return channel;
@@ -340,7 +318,7 @@ export class DataService {
     if (!isConnectionId(connection) || !isStreamId(streamId) || typeof label !== 'string') return;
     if (this.#retired.has(connection)) return;
     const channel = this.#channel(this.#connection(connection), streamId);
-    if (channel !== undefined) channel.label = label.slice(0, MAX_LABEL_CHARS);
+    if (channel !== undefined) channel.label = reportedLabel(label);
   }
 
   /** The live state of a connection a message belongs to, or why the message must be dropped; undefined: not known. */
@@ -493,16 +471,7 @@ export class DataService {
     for (const [connection, state] of connections) {
       for (const [streamId, c] of state.channels) {
         if (out.length >= MAX_REPORTED_CHANNELS) return out;
-        const stateOf: ChannelState = state.sender !== undefined ? 'e2e' : c.passphrase ? 'passphrase' : 'clear';
-        out.push({
-          connection,
-          streamId,
-          ...(c.label === undefined ? {} : { label: c.label }),
-          state: stateOf,
-          sent: c.sent,
-          received: c.received,
-          refused: c.refused,
-        });
+        out.push(channelReport(connection, streamId, c, state.sender !== undefined));
       }
     }
     return out;
