@@ -124,3 +124,24 @@ export const MAX_SDP_CHARS = 1024 * 1024;
  * and matches what the page script inserts (src/page/data-sdp.ts).
  */
 export const MAX_LINE_VALUE_CHARS = 256;
+
+// ---- limits of the bridge's data service (service.ts) ---------------------------------------------------------------
+
+/**
+ * Connections one frame's service keeps state for (key pair, keys, counts). A call page has a handful; a page that makes
+ * more (or a site that churns connections) has its least recently used one forgotten, so memory stays bounded.
+ */
+export const MAX_DATA_CONNECTIONS = 64;
+/** Channels counted per connection for the status report: the rest still work, they are just not listed. */
+export const MAX_COUNTED_CHANNELS = 64;
+/** Channels one report lists: what the popup can show, and what one message to the background carries. */
+export const MAX_REPORTED_CHANNELS = 64;
+/**
+ * Connections remembered as closed or forgotten while protected: traffic the page still sends on one is dropped, never
+ * sent in clear. Ids only (8 bytes each); the oldest go first.
+ */
+export const MAX_RETIRED_CONNECTIONS = 1_024;
+/** The page script numbers its connections 0, 1, 2, …: a larger or non-integer id is not the page script's. */
+export const MAX_CONNECTION_ID = 2 ** 31 - 1;
+/** The longest channel label reported (UTF-16 code units): the popup shows a name, not the site's payload. */
+export const MAX_LABEL_CHARS = 128;

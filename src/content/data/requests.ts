@@ -1,0 +1,80 @@
+/**
+ * @module The bridge's answer to each data request of the page script (src/shared/data-messages.ts): the request,
+ * checked, goes to the frame's {@link DataService}, and its result becomes the one reply with the request's id, with
+ * the ArrayBuffer to transfer (the reply's bytes are a fresh copy the bridge owns, so moving it costs nothing).
+ */
+import type { DataReply, DataRequest } from '../../shared/data-messages';
+import type { DataService, Incoming, Outgoing } from './service';
+
+/** A reply and what to transfer with it. */
+export interface AnsweredRequest {
+  reply: DataReply;
+  transfer: ArrayBuffer[];
+}
+
+/** `bytes` as an ArrayBuffer of exactly its length (a copy unless it already is one). */
+function bufferOf(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+    return bytes.buffer;
+  }
+  return bytes.slice().buffer as ArrayBuffer;
+}
+
+function plain(reply: DataReply): AnsweredRequest {
+  return { reply, transfer: [] };
+}
+
+function outgoingText(id: number, result: Outgoing<string>): AnsweredRequest {
+  if (result.kind === 'send') return plain({ type: 'data-send-text', id, text: result.message });
+  if (result.kind === 'drop') return plain({ type: 'data-drop', id, reason: result.reason });
+  return plain({ type: 'data-as-is', id });
+}
+
+function incomingText(id: number, result: Incoming<string>): AnsweredRequest {
+  if (result.kind === 'deliver') return plain({ type: 'data-deliver-text', id, text: result.message });
+  if (result.kind === 'drop') return plain({ type: 'data-drop', id, reason: result.reason });
+  return plain({ type: 'data-as-is', id });
+}
+
+/** The reply to one checked request. Never throws (the service never does). */
+export async function answerDataRequest(service: DataService, request: DataRequest): Promise<AnsweredRequest> {
+  const { id } = request;
+  switch (request.type) {
+    case 'data-line': {
+      const value = await service.localLine(request.connection, request.role);
+      return plain(value === undefined ? { type: 'data-line', id } : { type: 'data-line', id, value });
+    }
+    case 'data-remote-line':
+      await service.remoteLine(request.connection, request.value);
+      return plain({ type: 'data-remote-line', id, protected: service.isProtected(request.connection) });
+    case 'data-channel':
+      service.channel(request.connection, request.streamId, request.label);
+      return plain({ type: 'data-done', id });
+    case 'data-seal': {
+      const result = await service.seal(
+        request.connection,
+        request.streamId,
+        new Uint8Array(request.data),
+        request.isString,
+      );
+      if (result.kind === 'drop') return plain({ type: 'data-drop', id, reason: result.reason });
+      if (result.kind === 'as_is') return plain({ type: 'data-as-is', id });
+      const data = bufferOf(result.message);
+      return { reply: { type: 'data-send', id, data }, transfer: [data] };
+    }
+    case 'data-open': {
+      const result = await service.open(request.connection, request.streamId, new Uint8Array(request.data));
+      if (result.kind === 'drop') return plain({ type: 'data-drop', id, reason: result.reason });
+      if (result.kind === 'as_is') return plain({ type: 'data-as-is', id });
+      const data = bufferOf(result.message.data);
+      return { reply: { type: 'data-deliver', id, data, isString: result.message.isString }, transfer: [data] };
+    }
+    case 'data-text-out':
+      return outgoingText(id, await service.protectText(request.connection, request.streamId, request.text));
+    case 'data-text-in':
+      return incomingText(id, await service.openText(request.connection, request.streamId, request.text));
+    case 'data-closed':
+      service.forget(request.connection);
+      return plain({ type: 'data-done', id });
+  }
+}
