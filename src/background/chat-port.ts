@@ -1,8 +1,9 @@
 /**
- * @module The background's side of the side panel's chat (runtime port `framelock-chat`, spec16): it relays, it keeps
- * nothing. A panel opens the port, says which tab it shows (`open`), then sends messages (`send`); the background
- * forwards them to every content bridge of that tab (bridge-port.ts {@link postToTab}) and relays what the bridges
- * say of their chat to every panel of that tab, with how many frames of the tab have a call.
+ * @module The background's side of the side panel's chat (runtime port `framelock-chat`; docs/architecture.md, "The
+ * call chat"): it relays, it keeps nothing. A panel opens the port, says which tab it shows (`open`), then sends
+ * messages (`send`); the background forwards them to every content bridge of that tab (bridge-port.ts
+ * {@link postToTab}) and relays what the bridges say of their chat to every panel of that tab, with how many frames
+ * of the tab have a call.
  *
  * ```
  *  side panel ──open {tabId}──▶ here ──chat-history──▶ each bridge of the tab   (and `calls` back to the panel)

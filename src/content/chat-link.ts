@@ -1,5 +1,5 @@
 /**
- * @module The bridge's side of the call chat (spec16, "Bridge ↔ background ↔ side panel"): the transcript of the
+ * @module The bridge's side of the call chat (docs/architecture.md, "The call chat"): the transcript of the
  * frame's current call, in memory only, and what goes between it and the background.
  *
  * ```

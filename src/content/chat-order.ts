@@ -1,7 +1,7 @@
 /**
- * @module The order in which a call's chat messages are shown: each sender's in its own `seq` order (spec16, "Bridge ↔
- * background ↔ side panel"). Pure: time comes in as arguments, and the caller (src/content/chat-link.ts) runs the
- * timer for {@link ChatOrder.nextDue}.
+ * @module The order in which a call's chat messages are shown: each sender's in its own `seq` order
+ * (docs/architecture.md, "The call chat"). Pure: time comes in as arguments, and the caller
+ * (src/content/chat-link.ts) runs the timer for {@link ChatOrder.nextDue}.
  *
  * A sender's messages reach us over every stream it sends, chunked into media frames, so one can overtake another
  * (a lost chunk is only made good by the repeat 2 s later). Per sender:
