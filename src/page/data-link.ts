@@ -16,7 +16,7 @@
 /** Which side of an offer/answer exchange a local description is. */
 export type DescriptionRole = 'offerer' | 'answerer';
 
-/** A profile of a server-terminated relay whose text field the bridge protects (docs/frame-format.md §2.8, the text field). */
+/** A server-terminated relay whose text field the bridge protects (docs/frame-format.md §2.8, the text field). */
 export type TextProfile = 'textroom';
 
 /** A string message a profile rewrote: the new text, and the profile that did it (for the channel's report). */
