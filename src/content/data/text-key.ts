@@ -19,13 +19,10 @@
  * the texts of those epochs. A text names neither its sender nor its recipients, and carries no sequence number: the
  * relay says who sent it and can replay, reorder or drop texts within the window (docs/threat-model.md).
  */
-import { asBufferSource, concatBytes } from '../../shared/bytes';
-import { acceptedEpochs } from '../../shared/epoch';
-import { EPOCH_BYTE_MODULUS, GCM_TAG_BYTES, NONCE_BYTES, SEALED_HEADER_BYTES } from '../exchange/constants';
+import { concatBytes } from '../../shared/bytes';
+import { NONCE_BYTES } from '../exchange/constants';
+import { deriveEpochKey, EpochKeys, open, sealWith } from '../exchange/seal';
 import { MAX_SEALED_TEXT_BYTES, MAX_TEXT_BYTES, TEXT_LABEL, TEXT_TYPE } from './constants';
-
-/** A text key: AES-128, as the control key. */
-const TEXT_KEY_BITS = 128;
 
 const utf8 = new TextEncoder();
 /** Refuses invalid UTF-8 (only a holder of the key could seal it), and keeps a leading BOM as text. */
@@ -33,60 +30,18 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The text key of an epoch base key (a non-extractable HKDF key): a non-extractable AES-128-GCM key. */
 export function deriveTextKey(epochBaseKey: CryptoKey): Promise<CryptoKey> {
-  return crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: asBufferSource(TEXT_LABEL) },
-    epochBaseKey,
-    { name: 'AES-GCM', length: TEXT_KEY_BITS },
-    false,
-    ['encrypt', 'decrypt'],
-  );
+  return deriveEpochKey(epochBaseKey, TEXT_LABEL);
 }
 
 /**
- * The text keys of the epochs in the window, derived once per epoch base key and dropped with their epoch
- * ({@link TextKeys.prune}). A base key that changes for an epoch (another room) is derived afresh. The exchange's
- * `ControlKeys` does the same for control keys.
+ * The text keys of the epochs in the window, derived once per epoch base key and dropped with their epoch (the
+ * exchange's `EpochKeys` under the text label, as `ControlKeys` is under the control label).
  */
-export class TextKeys {
-  readonly #keyOf: (epoch: number) => CryptoKey | undefined;
-  readonly #cache = new Map<number, { base: CryptoKey; text: Promise<CryptoKey> }>();
-
+export class TextKeys extends EpochKeys {
   /** `keyOf`: the epoch base key of an epoch, if held (`EpochSchedule.keyOf`). */
   constructor(keyOf: (epoch: number) => CryptoKey | undefined) {
-    this.#keyOf = keyOf;
+    super(keyOf, TEXT_LABEL);
   }
-
-  /** The text key of `epoch`, or undefined without its base key (or if deriving fails). Never throws. */
-  async get(epoch: number): Promise<CryptoKey | undefined> {
-    const base = this.#keyOf(epoch);
-    if (base === undefined) return undefined;
-    let entry = this.#cache.get(epoch);
-    if (entry?.base !== base) {
-      entry = { base, text: deriveTextKey(base) };
-      this.#cache.set(epoch, entry);
-    }
-    try {
-      return await entry.text;
-    } catch {
-      if (this.#cache.get(epoch) === entry) this.#cache.delete(epoch);
-      return undefined;
-    }
-  }
-
-  /** Drops the text keys of epochs outside the window around `current`. */
-  prune(current: number): void {
-    const window = acceptedEpochs(current);
-    for (const epoch of [...this.#cache.keys()]) if (!window.includes(epoch)) this.#cache.delete(epoch);
-  }
-
-  /** Drops every text key (the room's keys are gone). */
-  clear(): void {
-    this.#cache.clear();
-  }
-}
-
-function aad(epochByte: number): Uint8Array<ArrayBuffer> {
-  return asBufferSource(concatBytes(TEXT_LABEL, Uint8Array.of(epochByte)));
 }
 
 /** The UTF-8 bytes of a text to seal, or undefined if longer than {@link MAX_TEXT_BYTES}. */
@@ -108,17 +63,9 @@ export async function sealTextWith(
   nonce: Uint8Array,
   text: string,
 ): Promise<Uint8Array> {
-  if (nonce.length !== NONCE_BYTES) throw new RangeError('TEXT: the nonce must be 12 bytes');
-  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('TEXT: bad epoch');
   const bytes = textBytes(text);
   if (bytes === undefined) throw new RangeError('TEXT: the text is too long');
-  const epochByte = epoch % EPOCH_BYTE_MODULUS;
-  const ciphertext = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv: asBufferSource(nonce), additionalData: aad(epochByte), tagLength: GCM_TAG_BYTES * 8 },
-    textKey,
-    asBufferSource(concatBytes(Uint8Array.of(TEXT_TYPE), bytes)),
-  );
-  return concatBytes(Uint8Array.of(epochByte), nonce, new Uint8Array(ciphertext));
+  return sealWith(textKey, epoch, nonce, concatBytes(Uint8Array.of(TEXT_TYPE), bytes), TEXT_LABEL);
 }
 
 /**
@@ -156,30 +103,11 @@ export async function openText(
   currentEpoch: number,
   keys: TextKeys,
 ): Promise<OpenedText | undefined> {
-  if (untrusted.length < SEALED_HEADER_BYTES + 1 + GCM_TAG_BYTES || untrusted.length > MAX_SEALED_TEXT_BYTES) {
-    return undefined;
-  }
-  const epochByte = untrusted[0] as number;
-  const epoch = acceptedEpochs(currentEpoch).find((e) => e % EPOCH_BYTE_MODULUS === epochByte);
-  if (epoch === undefined) return undefined;
+  const opened = await open(untrusted, currentEpoch, keys, MAX_SEALED_TEXT_BYTES);
+  if (opened === undefined || opened.plaintext[0] !== TEXT_TYPE) return undefined;
   try {
-    const key = await keys.get(epoch);
-    if (key === undefined) return undefined;
-    const plaintext = new Uint8Array(
-      await crypto.subtle.decrypt(
-        {
-          name: 'AES-GCM',
-          iv: untrusted.slice(1, SEALED_HEADER_BYTES),
-          additionalData: aad(epochByte),
-          tagLength: GCM_TAG_BYTES * 8,
-        },
-        key,
-        asBufferSource(untrusted.subarray(SEALED_HEADER_BYTES)),
-      ),
-    );
-    if (plaintext[0] !== TEXT_TYPE) return undefined;
-    return { epoch, text: strictUtf8.decode(plaintext.subarray(1)) };
+    return { epoch: opened.epoch, text: strictUtf8.decode(opened.plaintext.subarray(1)) };
   } catch {
-    return undefined; // the tag, or TextDecoder's fatal mode: not UTF-8
+    return undefined; // TextDecoder's fatal mode: not UTF-8
   }
 }

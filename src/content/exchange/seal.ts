@@ -29,10 +29,13 @@ import {
   SEALED_HEADER_BYTES,
 } from './constants';
 
-/** The control key of an epoch base key (a non-extractable HKDF key): a non-extractable AES-128-GCM key. */
-export function deriveControlKey(epochBaseKey: CryptoKey): Promise<CryptoKey> {
+/**
+ * The key labelled `label` of an epoch base key (a non-extractable HKDF key): a non-extractable AES-128-GCM key. The
+ * control key is one (`CONTROL_LABEL`); the data channels' text key (src/content/data/text-key.ts) is another.
+ */
+export function deriveEpochKey(epochBaseKey: CryptoKey, label: Uint8Array): Promise<CryptoKey> {
   return crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: asBufferSource(CONTROL_LABEL) },
+    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: asBufferSource(label) },
     epochBaseKey,
     { name: 'AES-GCM', length: CONTROL_KEY_BITS },
     false,
@@ -40,70 +43,87 @@ export function deriveControlKey(epochBaseKey: CryptoKey): Promise<CryptoKey> {
   );
 }
 
+/** The control key of an epoch base key (a non-extractable HKDF key): a non-extractable AES-128-GCM key. */
+export function deriveControlKey(epochBaseKey: CryptoKey): Promise<CryptoKey> {
+  return deriveEpochKey(epochBaseKey, CONTROL_LABEL);
+}
+
 /**
- * The control keys of the epochs in the window, derived once per epoch base key and dropped with their epoch
- * ({@link ControlKeys.prune}). A base key that changes for an epoch (another room) is derived afresh.
+ * The keys labelled {@link EpochKeys.label} of the epochs in the window, derived once per epoch base key and dropped
+ * with their epoch ({@link EpochKeys.prune}). A base key that changes for an epoch (another room) is derived afresh.
+ * The label is also the start of the AAD of everything sealed under them.
  */
-export class ControlKeys {
+export class EpochKeys {
+  readonly label: Uint8Array;
   readonly #keyOf: (epoch: number) => CryptoKey | undefined;
-  readonly #cache = new Map<number, { base: CryptoKey; control: Promise<CryptoKey> }>();
+  readonly #cache = new Map<number, { base: CryptoKey; key: Promise<CryptoKey> }>();
 
   /** `keyOf`: the epoch base key of an epoch, if held (`EpochSchedule.keyOf`). */
-  constructor(keyOf: (epoch: number) => CryptoKey | undefined) {
+  constructor(keyOf: (epoch: number) => CryptoKey | undefined, label: Uint8Array) {
     this.#keyOf = keyOf;
+    this.label = label;
   }
 
-  /** The control key of `epoch`, or undefined without its base key (or if deriving fails). Never throws. */
+  /** The key of `epoch`, or undefined without its base key (or if deriving fails). Never throws. */
   async get(epoch: number): Promise<CryptoKey | undefined> {
     const base = this.#keyOf(epoch);
     if (base === undefined) return undefined;
     let entry = this.#cache.get(epoch);
     if (entry?.base !== base) {
-      entry = { base, control: deriveControlKey(base) };
+      entry = { base, key: deriveEpochKey(base, this.label) };
       this.#cache.set(epoch, entry);
     }
     try {
-      return await entry.control;
+      return await entry.key;
     } catch {
       if (this.#cache.get(epoch) === entry) this.#cache.delete(epoch);
       return undefined;
     }
   }
 
-  /** Drops the control keys of epochs outside the window around `current`. */
+  /** Drops the keys of epochs outside the window around `current`. */
   prune(current: number): void {
     const window = acceptedEpochs(current);
     for (const epoch of [...this.#cache.keys()]) if (!window.includes(epoch)) this.#cache.delete(epoch);
   }
 
-  /** Drops every control key (the call is over). */
+  /** Drops every key (the call is over, or the room's keys are gone). */
   clear(): void {
     this.#cache.clear();
   }
 }
 
-function aad(epochByte: number): Uint8Array<ArrayBuffer> {
-  return asBufferSource(concatBytes(CONTROL_LABEL, Uint8Array.of(epochByte)));
+/** The control keys of the epochs in the window: they seal the key exchange's messages. */
+export class ControlKeys extends EpochKeys {
+  constructor(keyOf: (epoch: number) => CryptoKey | undefined) {
+    super(keyOf, CONTROL_LABEL);
+  }
+}
+
+function aad(label: Uint8Array, epochByte: number): Uint8Array<ArrayBuffer> {
+  return asBufferSource(concatBytes(label, Uint8Array.of(epochByte)));
 }
 
 /**
- * Seals `plaintext` for `epoch` under `controlKey` with the given nonce. The nonce must never repeat under a key:
- * {@link seal} draws it at random; this form exists for the frozen vectors.
+ * Seals `plaintext` for `epoch` under `key` (the epoch's key labelled `label`: the control key by default) with the
+ * given nonce. The nonce must never repeat under a key: {@link seal} draws it at random; this form exists for the
+ * frozen vectors.
  *
  * @throws RangeError if the nonce is not 12 bytes or the epoch not a non-negative integer.
  */
 export async function sealWith(
-  controlKey: CryptoKey,
+  key: CryptoKey,
   epoch: number,
   nonce: Uint8Array,
   plaintext: Uint8Array,
+  label: Uint8Array = CONTROL_LABEL,
 ): Promise<Uint8Array> {
   if (nonce.length !== NONCE_BYTES) throw new RangeError('seal: the nonce must be 12 bytes');
   if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('seal: bad epoch');
   const epochByte = epoch % EPOCH_BYTE_MODULUS;
   const ciphertext = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv: asBufferSource(nonce), additionalData: aad(epochByte), tagLength: GCM_TAG_BYTES * 8 },
-    controlKey,
+    { name: 'AES-GCM', iv: asBufferSource(nonce), additionalData: aad(label, epochByte), tagLength: GCM_TAG_BYTES * 8 },
+    key,
     asBufferSource(plaintext),
   );
   return concatBytes(Uint8Array.of(epochByte), nonce, new Uint8Array(ciphertext));
@@ -116,13 +136,13 @@ export async function sealWith(
 export async function seal(
   plaintext: Uint8Array,
   epoch: number,
-  keys: ControlKeys,
+  keys: EpochKeys,
   random: (n: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n)),
 ): Promise<Uint8Array | undefined> {
   try {
     const key = await keys.get(epoch);
     if (key === undefined) return undefined;
-    return await sealWith(key, epoch, random(NONCE_BYTES), plaintext);
+    return await sealWith(key, epoch, random(NONCE_BYTES), plaintext, keys.label);
   } catch {
     return undefined;
   }
@@ -137,10 +157,6 @@ export interface Opened {
 }
 
 /**
- * Opens a sealed message from untrusted bytes: its epoch byte must map into the window around `currentEpoch`, the
- * epoch's key must be held, and the tag must verify. Undefined otherwise. Never throws.
- */
-/**
  * How many epochs from `currentEpoch` a sealed message says it was sealed in, when that is outside the window we
  * accept (previous, current, next): -128..127 by its epoch byte, nearest first. Undefined for a message inside the
  * window or too short to carry an epoch byte. Unauthenticated: one such message proves nothing (it may be junk);
@@ -154,12 +170,18 @@ export function farEpochDistance(untrusted: Uint8Array, currentEpoch: number): n
   return Math.abs(distance) <= 1 ? undefined : distance;
 }
 
+/**
+ * Opens a sealed message from untrusted bytes: at most `maxBytes` long, its epoch byte must map into the window around
+ * `currentEpoch`, the epoch's key (of `keys`' label) must be held, and the tag must verify. Undefined otherwise. Never
+ * throws.
+ */
 export async function open(
   untrusted: Uint8Array,
   currentEpoch: number,
-  keys: ControlKeys,
+  keys: EpochKeys,
+  maxBytes: number = MAX_SEALED_BYTES,
 ): Promise<Opened | undefined> {
-  if (untrusted.length < SEALED_HEADER_BYTES + GCM_TAG_BYTES || untrusted.length > MAX_SEALED_BYTES) return undefined;
+  if (untrusted.length < SEALED_HEADER_BYTES + GCM_TAG_BYTES || untrusted.length > maxBytes) return undefined;
   const epochByte = untrusted[0] as number;
   const epoch = acceptedEpochs(currentEpoch).find((e) => e % EPOCH_BYTE_MODULUS === epochByte);
   if (epoch === undefined) return undefined;
@@ -168,7 +190,7 @@ export async function open(
     if (key === undefined) return undefined;
     const nonce = untrusted.slice(1, SEALED_HEADER_BYTES);
     const plaintext = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: nonce, additionalData: aad(epochByte), tagLength: GCM_TAG_BYTES * 8 },
+      { name: 'AES-GCM', iv: nonce, additionalData: aad(keys.label, epochByte), tagLength: GCM_TAG_BYTES * 8 },
       key,
       asBufferSource(untrusted.subarray(SEALED_HEADER_BYTES)),
     );
