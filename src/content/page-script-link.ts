@@ -4,7 +4,13 @@
  * transform worker (`restart-worker`, with a fresh nonce) and `block`. The page never holds this port, so it can
  * neither forge nor silence what crosses it; what comes in is still checked (`parsePageReport`), because the page
  * script runs in the page's realm.
+ *
+ * The same port carries the page script's data requests (the site's own data-channel messages, issue 16 part 2;
+ * src/shared/data-messages.ts): each, checked, goes to `onDataRequest`, whose one reply goes back with
+ * {@link PageScriptLink.replyData}. They are answered in an unsafe realm too: there the frame has no keys, so every
+ * answer is "no line, as it is", and the page's data channels work unprotected, without waiting on us.
  */
+import { type DataReply, type DataRequest, parseDataRequest } from '../shared/data-messages';
 import type { BridgeToPage } from '../shared/handshake';
 import { type BridgeToBackground, UNPROTECTING_PROBLEMS } from '../shared/messages';
 import { normalizeOrigin } from '../shared/origin';
@@ -19,6 +25,18 @@ export interface PageScriptLinkOptions {
   toBackground(message: BridgeToBackground): void;
   /** The port of the new worker that was asked for ({@link PageScriptLink.requestWorker}). */
   onWorkerPort(port: MessagePort): void;
+  /** A data request of the page script, checked: answer it once with {@link PageScriptLink.replyData}. */
+  onDataRequest?(request: DataRequest): void;
+}
+
+/** Whether an untrusted message claims to be a data request (its type starts with `data-`): never throws. */
+function claimsData(untrusted: unknown): boolean {
+  try {
+    const type = (untrusted as { type?: unknown } | null)?.type;
+    return typeof type === 'string' && type.startsWith('data-');
+  } catch {
+    return false;
+  }
 }
 
 export class PageScriptLink {
@@ -64,6 +82,11 @@ export class PageScriptLink {
     this.#post({ type: 'restart-worker', nonce });
   }
 
+  /** The one reply to a data request, with the bytes it moves (a fresh copy the bridge owns). */
+  replyData(reply: DataReply, transfer: ArrayBuffer[] = []): void {
+    this.#port?.postMessage(reply, transfer);
+  }
+
   #post(request: BridgeToPage): void {
     this.#port?.postMessage(request);
   }
@@ -73,7 +96,17 @@ export class PageScriptLink {
    * the new worker we asked for.
    */
   #onMessage(untrustedMessage: unknown, ports: readonly MessagePort[]): void {
-    const { unsafeRealm, rejections, indicator, toBackground, onWorkerPort } = this.#options;
+    const { unsafeRealm, rejections, indicator, toBackground, onWorkerPort, onDataRequest } = this.#options;
+    if (claimsData(untrustedMessage)) {
+      const request = ports.length === 0 ? parseDataRequest(untrustedMessage) : undefined;
+      if (request === undefined || onDataRequest === undefined) {
+        rejections.count('page_report_invalid');
+        for (const port of ports) port.close();
+        return;
+      }
+      onDataRequest(request);
+      return;
+    }
     if (unsafeRealm) return; // the page may control the page script here: its reports mean nothing
     const parsed = parsePageReport(untrustedMessage, ports);
     if (!parsed.ok || ('type' in parsed.message && !this.#awaitingWorkerPort)) {

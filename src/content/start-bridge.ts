@@ -15,6 +15,11 @@
  *                        │ chat-send, chat-history ▲ chat, chat-result
  *                        ▼                         │
  *                    ChatLink (transcript) ◀──onChat── CallLink ──sendChat──▶ Call
+ *
+ *  page script ──data requests (reports port)──▶ DataService (data/service.ts) ◀── EpochSchedule's keys
+ *             ◀──one reply each────────────────       │ report
+ *                                                     ▼
+ *                                                 DataReporter ──data-channels──▶ BackgroundLink
  * ```
  */
 import * as v from 'valibot';
@@ -23,6 +28,9 @@ import { BackgroundLink, type RuntimePort } from './background-link';
 import { CallLink } from './call-link';
 import { ChatLink } from './chat-link';
 import { RejectionTally } from './checks';
+import { DataReporter } from './data/reporter';
+import { answerDataRequest } from './data/requests';
+import { DataService } from './data/service';
 import { EpochSchedule } from './epoch-schedule';
 import { Call } from './exchange/call';
 import { listenForHandoff } from './handoff';
@@ -85,6 +93,11 @@ export function startBridge(env: BridgeEnvironment): void {
     indicator,
     toBackground,
     onWorkerPort: (port) => worker.attach(port),
+    onDataRequest: (request) =>
+      void answerDataRequest(data, request).then(({ reply, transfer }) => {
+        page.replyData(reply, transfer);
+        dataReports.changed();
+      }),
   });
   const quota = new KeyRequestQuota(() => timers.now());
   const epochs = new EpochSchedule({
@@ -94,6 +107,8 @@ export function startBridge(env: BridgeEnvironment): void {
     // Epoch keys seal only the call's exchange (src/content/exchange): the worker needs no epoch.
     onEpoch: () => {},
     onDrop: () => {
+      data.clear(); // the site's data channels lose their keys with the room's: what was protected stays closed
+      dataReports.cleared();
       call.end();
       quota.forgetSenders();
       worker.post({ type: 'no-key' });
@@ -119,6 +134,13 @@ export function startBridge(env: BridgeEnvironment): void {
     toBackground,
     sendChat: (text, name) => call.sendChat(text, name),
     inCall: () => call.participant !== undefined,
+  });
+  /** The site's own data-channel messages (issue 16 part 2): keys per connection, from the room's epoch keys. */
+  const data = new DataService({ epochs, now: () => timers.now() });
+  const dataReports = new DataReporter({
+    timers,
+    report: () => data.report(),
+    send: () => {},
   });
   const keys = new KeyServer({ unsafeRealm, call, quota, toWorker: (message) => worker.post(message) });
   /** The nonce of the document_start hand-off (in the hello events, before any page script runs). */

@@ -47,3 +47,10 @@ export const SEAL_OVERHEAD_BYTES = 1 + 1 + 8 + 16;
  * full", OperationError; measured on Chromium 156). send() refuses as the native would, counting what it still holds.
  */
 export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A string containing this may be a chat message a text profile seals (the textroom profile's requests name
+ * `"textroom"`): if the bridge does not answer in time, it is dropped rather than sent unexamined, in clear. Other
+ * strings go as they are, so a stalled bridge never breaks a site's signalling.
+ */
+export const PROFILED_HINT = '"textroom"';

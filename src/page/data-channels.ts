@@ -23,7 +23,13 @@
  * before the site's. Everything runs on built-ins saved at document_start (natives.ts); nothing awaits.
  */
 import { answerWithin, type Timers } from './answer';
-import { CHANNEL_REPORT_INTERVAL_MS, DATA_ANSWER_MS, MAX_BUFFERED_BYTES, SEAL_OVERHEAD_BYTES } from './constants';
+import {
+  CHANNEL_REPORT_INTERVAL_MS,
+  DATA_ANSWER_MS,
+  MAX_BUFFERED_BYTES,
+  PROFILED_HINT,
+  SEAL_OVERHEAD_BYTES,
+} from './constants';
 import type { ChannelReport, DataLink, ProfiledText, TextProfile } from './data-link';
 import { type Connection, installSdpHooks } from './data-sdp';
 import { type InOrder, inOrder } from './in-order';
@@ -191,15 +197,25 @@ export function installDataChannels(link: DataLink): DataChannels | undefined {
           (sealed) => done(sealed),
         );
       } else if (typeof data === 'string') {
-        answerWithin<ProfiledText | undefined>(
+        answerWithin<ProfiledText | 'drop' | undefined>(
           timers,
           DATA_ANSWER_MS,
           undefined,
-          (answer) => link.protectText(id, data, answer),
+          (answer) => link.protectText(id, streamId ?? 0, data, answer),
           (rewritten, source) => {
-            if (source !== 'answered') this.unprotected++;
-            if (rewritten !== undefined) this.profile = rewritten.profile;
-            done(rewritten === undefined ? data : rewritten.text);
+            if (source !== 'answered') {
+              this.unprotected++;
+              // Unexamined, it may be a chat text the profile would have sealed: never in clear.
+              if (contains(data, PROFILED_HINT)) {
+                done(undefined);
+                return;
+              }
+            }
+            if (rewritten === 'drop') done(undefined);
+            else {
+              if (rewritten !== undefined) this.profile = rewritten.profile;
+              done(rewritten === undefined ? data : rewritten.text);
+            }
           },
         );
       } else done(data);
@@ -261,13 +277,17 @@ export function installDataChannels(link: DataLink): DataChannels | undefined {
         return;
       }
       if (typeof data === 'string' && contains(data, marker)) {
-        answerWithin<ProfiledText | undefined>(
+        answerWithin<ProfiledText | 'drop' | undefined>(
           timers,
           DATA_ANSWER_MS,
           undefined,
-          (answer) => link.openText(id, data, answer),
+          (answer) => link.openText(id, this.streamId() ?? 0, data, answer),
           (opened, source) => {
             if (source !== 'answered') this.unprotected++;
+            if (opened === 'drop') {
+              done(undefined);
+              return;
+            }
             if (opened !== undefined) this.profile = opened.profile;
             done({ data: opened === undefined ? data : opened.text });
           },
@@ -335,6 +355,7 @@ export function installDataChannels(link: DataLink): DataChannels | undefined {
       const report: ChannelReport = {
         connection: this.connection.id,
         channel: this.number,
+        streamId: this.streamId(),
         label: this.label,
         protected: isProtected,
         profile: this.profile,

@@ -31,6 +31,8 @@ export interface ChannelReport {
   connection: number;
   /** The channel's number in this realm (1, 2, ...): two channels may share a label. */
   channel: number;
+  /** Its SCTP stream id (its `id`), once the browser assigned one. */
+  streamId: number | undefined;
   /** The channel's label, as the site named it (untrusted, any string). */
   label: string;
   /** Whether the connection is protected (both HELLO lines exchanged and accepted). Final once reported. */
@@ -90,21 +92,39 @@ export interface DataLink {
     answer: (opened: string | ArrayBuffer | undefined) => void,
   ): void;
   /**
-   * A string the page sends on a connection that is not protected: a profile's rewrite of it, or undefined to send it
-   * as it is. If the link does not answer in time the text goes out as it is: the connection is shown as not end-to-end
-   * encrypted, and a slow bridge must not break the site's signalling (issue 16).
+   * A string the page sends on a connection that is not protected, on its channel's stream `streamId`: a profile's
+   * rewrite of it, undefined to send it as it is, or `'drop'` not to send it at all (a chat text the profile cannot
+   * seal). If the link does not answer in time, the text goes out as it is
+   * (a slow bridge must not break the site's signalling), unless it may be a message a profile seals (it names a
+   * textroom): that one is dropped, never sent in clear.
    */
-  protectText(connection: number, text: string, answer: (rewritten: ProfiledText | undefined) => void): void;
+  protectText(
+    connection: number,
+    streamId: number,
+    text: string,
+    answer: (rewritten: ProfiledText | 'drop' | undefined) => void,
+  ): void;
   /**
    * A string received on a connection that is not protected and containing {@link DataLink.textMarker}: its opened
-   * rewrite, or undefined to deliver it as it is (the participant without the key sees the marker text).
+   * rewrite, undefined to deliver it as it is (the participant without the key sees the marker text), or `'drop'`.
    */
-  openText(connection: number, text: string, answer: (opened: ProfiledText | undefined) => void): void;
+  openText(
+    connection: number,
+    streamId: number,
+    text: string,
+    answer: (opened: ProfiledText | 'drop' | undefined) => void,
+  ): void;
   /**
    * What every text a profile wrote contains (e.g. "Framelock: "): an incoming string without it is delivered by the
    * browser itself, unexamined and untouched, which keeps the site's own messages as they were (`isTrusted` included).
    */
   readonly textMarker: string;
+  /**
+   * The connection's decision ({@link Connection.decision} in data-sdp.ts), once: whether its messages are sealed. The
+   * link must follow it: it may have keys for a connection whose description went out without its line (the line
+   * came too late), which is then not protected; and it must never let a message of a protected one out in clear.
+   */
+  decided(connection: number, isProtected: boolean): void;
   /** One channel's state, throttled by the patch ({@link ChannelReport}). */
   report(channel: ChannelReport): void;
 }

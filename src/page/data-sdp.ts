@@ -256,6 +256,11 @@ class ConnectionState implements Connection {
     if (this.#decision !== undefined || this.#checking > 0 || !(this.#negotiated || now)) return;
     const decision = this.#currentLine !== undefined && this.#accepted;
     this.#decision = decision;
+    try {
+      this.#link.decided(this.id, decision);
+    } catch {
+      // the link's trouble: the decision stands
+    }
     const waiters = this.#waiters;
     this.#waiters = new N.Map();
     apply(N.mapForEach, waiters, [(_: true, then: (isProtected: boolean) => void) => then(decision)]);

@@ -17,6 +17,7 @@ import {
 import { REMOVALS_BEFORE_BLOCK } from './constants';
 import { natives as N } from './natives';
 import { installBlock, installPatch, type Patch } from './patch';
+import { type PortDataLink, portDataLink } from './port-data-link';
 
 const { apply } = N;
 /**
@@ -34,6 +35,8 @@ const BLOCKED_SITE =
 
 /** The private port to the bridge for problem reports, handed over with the worker's (the page cannot forge them). */
 let reports: MessagePort | undefined;
+/** The site's data-channel messages go to the bridge over `reports` to be sealed and opened (port-data-link.ts). */
+let dataLink: PortDataLink | undefined;
 
 function problem(what: PageReportedProblem, origin?: string): void {
   if (reports !== undefined && N.portPostMessage !== undefined) {
@@ -132,6 +135,7 @@ function startWorker(recipe: WorkerRecipe, keysPort: MessagePort, nonce: string,
  */
 function onBridgeRequest(event: MessageEvent): void {
   const data: unknown = N.messageEventData === undefined ? undefined : apply(N.messageEventData, event, []);
+  if (dataLink?.onMessage(data)) return;
   if (running === undefined || typeof data !== 'object' || data === null) return;
   // Own data fields of a structured clone: reading them calls nothing of the page's.
   const { type, nonce } = data as { type?: unknown; nonce?: unknown };
@@ -193,24 +197,28 @@ function begin({ nonce }: BridgeHelloDetail): void {
   }
   let reported = false;
   let removals = 0;
-  // No DataLink yet: the site's data channels stay native until the bridge's side of them is wired over the reports
-  // port (issue 16 part 2; src/page/data-link.ts says what it must answer).
-  const patch = installPatch(worker, (what) => {
-    if (what === 'transform_removed') {
-      // Ours is back already; what left in between may have been in clear. Tell the user (not the page).
-      removals++;
-      if (removals === 1) problem('encryption_removed');
-      if (removals === REMOVALS_BEFORE_BLOCK) {
-        problem('tampering_blocked');
-        patch?.block('Framelock: this page kept removing end-to-end encryption from its calls, so they are blocked.');
+  // The site's data channels: sealed and opened by the bridge, over the reports port (issue 16 part 2).
+  dataLink = portDataLink(reports);
+  const patch = installPatch(
+    worker,
+    (what) => {
+      if (what === 'transform_removed') {
+        // Ours is back already; what left in between may have been in clear. Tell the user (not the page).
+        removals++;
+        if (removals === 1) problem('encryption_removed');
+        if (removals === REMOVALS_BEFORE_BLOCK) {
+          problem('tampering_blocked');
+          patch?.block('Framelock: this page kept removing end-to-end encryption from its calls, so they are blocked.');
+        }
+        return;
       }
-      return;
-    }
-    // The site tried to process protected media itself; ours stays. Tell the user once (not the page).
-    if (reported) return;
-    reported = true;
-    problem('site_processing_bypassed');
-  });
+      // The site tried to process protected media itself; ours stays. Tell the user once (not the page).
+      if (reported) return;
+      reported = true;
+      problem('site_processing_bypassed');
+    },
+    dataLink,
+  );
   if (patch !== undefined) {
     running = { worker, recipe, patch };
     // Set now, at document_start, with the native setter: the bridge's restart requests come in here.

@@ -24,6 +24,7 @@ export const natives = {
   apply,
   construct: Reflect.construct,
   defineProperty: Object.defineProperty,
+  keys: Object.keys,
   setPrototypeOf: Object.setPrototypeOf,
   getDescriptor,
   Proxy,

@@ -6,16 +6,18 @@
  * ```
  * page script                                         bridge (src/content/data/service.ts)
  *   data-line        {connection, role}          ──▶  ◀── data-line        {value?}     the SDP line's value
- *   data-remote-line {connection, value?}        ──▶  ◀── data-remote-line {protected}
+ *   data-remote-line {connection, value?}        ──▶  ◀── data-remote-line {accepted}
+ *   data-decided     {connection, protected}     ──▶  ◀── data-done                      the page script's decision
  *   data-channel     {connection, streamId, label}──▶ ◀── data-done                      names a channel for the status
- *   data-seal        {connection, streamId, data, isString} ──▶ ◀── data-send {data} | data-as-is | data-drop {reason}
- *   data-open        {connection, streamId, data}           ──▶ ◀── data-deliver {data, isString} | data-as-is | data-drop
+ *   data-seal        {connection, streamId, data}           ──▶ ◀── data-send {data} | data-drop {reason}
+ *   data-open        {connection, streamId, data}           ──▶ ◀── data-deliver {data} | data-deliver-text {text} | data-drop
  *   data-text-out    {connection, streamId, text}           ──▶ ◀── data-send-text {text} | data-as-is | data-drop
  *   data-text-in     {connection, streamId, text}           ──▶ ◀── data-deliver-text {text} | data-as-is | data-drop
  *   data-closed      {connection}                ──▶  ◀── data-done
  * ```
  * `data-as-is`: send (or deliver) the page's own message unchanged. `data-drop`: do not send (or deliver) it at all.
- * A `data-deliver` of a string carries its UTF-8 bytes (`isString`): the page script decodes them.
+ * The page sends a string to seal as it is (the bridge encodes it as UTF-8), and gets an opened string back as a
+ * string (`data-deliver-text`): the page script needs no text codec of the page's realm.
  *
  * The bridge checks requests with valibot ({@link parseDataRequest}), as it checks the page script's reports. The page
  * script checks replies by hand ({@link checkDataReply}) on the natives it saved before the page ran: a valibot check
@@ -38,6 +40,12 @@ export const MAX_DATA_TEXT_CHARS = 256 * 1024;
 export const MAX_DATA_LINE_CHARS = 256;
 /** The longest channel label the page script passes (it cuts longer ones; `MAX_LABEL_CHARS`). */
 export const MAX_DATA_LABEL_CHARS = 128;
+
+/**
+ * What every text a profile wrote contains (`TEXT_MARKER`): the page script sends the bridge only incoming strings
+ * that contain it, and delivers all others untouched.
+ */
+export const DATA_TEXT_MARKER = 'Framelock: ';
 
 /** Why the bridge says to drop a message (src/content/data/service.ts `DataDropReason`). */
 export const DATA_DROP_REASONS = [
@@ -91,8 +99,7 @@ export const DataRequestSchema = v.pipe(
       id: IdSchema,
       connection: ConnectionSchema,
       streamId: StreamIdSchema,
-      data: BytesSchema,
-      isString: v.boolean(),
+      data: v.union([BytesSchema, TextSchema]),
     }),
     v.strictObject({
       type: v.literal('data-open'),
@@ -115,6 +122,12 @@ export const DataRequestSchema = v.pipe(
       streamId: StreamIdSchema,
       text: TextSchema,
     }),
+    v.strictObject({
+      type: v.literal('data-decided'),
+      id: IdSchema,
+      connection: ConnectionSchema,
+      protected: v.boolean(),
+    }),
     v.strictObject({ type: v.literal('data-closed'), id: IdSchema, connection: ConnectionSchema }),
   ]),
 );
@@ -129,10 +142,10 @@ export function parseDataRequest(untrustedMessage: unknown): DataRequest | undef
 /** The bridge's replies: what the page script must do. The type; {@link checkDataReply} is the page's check. */
 export const DataReplySchema = messageOf([
   v.strictObject({ type: v.literal('data-line'), id: IdSchema, value: v.optional(LineSchema) }),
-  v.strictObject({ type: v.literal('data-remote-line'), id: IdSchema, protected: v.boolean() }),
+  v.strictObject({ type: v.literal('data-remote-line'), id: IdSchema, accepted: v.boolean() }),
   v.strictObject({ type: v.literal('data-send'), id: IdSchema, data: BytesSchema }),
   v.strictObject({ type: v.literal('data-send-text'), id: IdSchema, text: TextSchema }),
-  v.strictObject({ type: v.literal('data-deliver'), id: IdSchema, data: BytesSchema, isString: v.boolean() }),
+  v.strictObject({ type: v.literal('data-deliver'), id: IdSchema, data: BytesSchema }),
   v.strictObject({ type: v.literal('data-deliver-text'), id: IdSchema, text: TextSchema }),
   v.strictObject({ type: v.literal('data-as-is'), id: IdSchema }),
   v.strictObject({ type: v.literal('data-drop'), id: IdSchema, reason: v.picklist(DATA_DROP_REASONS) }),
@@ -157,7 +170,7 @@ const REALM_NATIVES: ReplyCheckNatives = {
 };
 
 interface Field {
-  name: 'value' | 'protected' | 'data' | 'text' | 'isString' | 'reason';
+  name: 'value' | 'accepted' | 'data' | 'text' | 'reason';
   optional?: true;
 }
 
@@ -167,14 +180,13 @@ function replyFields(type: unknown): readonly Field[] | undefined {
     case 'data-line':
       return [{ name: 'value', optional: true }];
     case 'data-remote-line':
-      return [{ name: 'protected' }];
+      return [{ name: 'accepted' }];
     case 'data-send':
+    case 'data-deliver':
       return [{ name: 'data' }];
     case 'data-send-text':
     case 'data-deliver-text':
       return [{ name: 'text' }];
-    case 'data-deliver':
-      return [{ name: 'data' }, { name: 'isString' }];
     case 'data-drop':
       return [{ name: 'reason' }];
     case 'data-as-is':
@@ -189,8 +201,7 @@ function fieldOk(name: Field['name'], value: unknown, natives: ReplyCheckNatives
   switch (name) {
     case 'value':
       return typeof value === 'string' && value.length <= MAX_DATA_LINE_CHARS;
-    case 'protected':
-    case 'isString':
+    case 'accepted':
       return typeof value === 'boolean';
     case 'data': {
       const length = natives.byteLengthOf(value);

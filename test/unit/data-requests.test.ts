@@ -36,28 +36,34 @@ describe('data requests, answered', () => {
     const [a, b] = await frames();
     const offer = await ask(a, { type: 'data-line', connection: 0, role: 'offerer' });
     if (offer.type !== 'data-line' || offer.value === undefined) throw new Error('no offer line');
-    await ask(b, { type: 'data-remote-line', connection: 0, value: offer.value });
+    // The offer's line opens: b accepts it (its answer's line completes the pair).
+    expect(await ask(b, { type: 'data-remote-line', connection: 0, value: offer.value })).toMatchObject({
+      accepted: true,
+    });
     const answer = await ask(b, { type: 'data-line', connection: 0, role: 'answerer' });
     if (answer.type !== 'data-line' || answer.value === undefined) throw new Error('no answer line');
     expect(await ask(a, { type: 'data-remote-line', connection: 0, value: answer.value })).toMatchObject({
-      protected: true,
+      accepted: true,
     });
+    expect(await ask(a, { type: 'data-decided', connection: 0, protected: true })).toMatchObject({ type: 'data-done' });
+    expect(await ask(b, { type: 'data-decided', connection: 0, protected: true })).toMatchObject({ type: 'data-done' });
     expect(await ask(a, { type: 'data-channel', connection: 0, streamId: 1, label: 'chat' })).toMatchObject({
       type: 'data-done',
     });
 
-    const sent = await ask(a, {
-      type: 'data-seal',
-      connection: 0,
-      streamId: 1,
-      data: new TextEncoder().encode('hi').buffer,
-      isString: true,
-    });
+    const sent = await ask(a, { type: 'data-seal', connection: 0, streamId: 1, data: 'hi ✓' });
     if (sent.type !== 'data-send') throw new Error(sent.type);
-    const got = await ask(b, { type: 'data-open', connection: 0, streamId: 1, data: sent.data });
+    expect(new TextDecoder().decode(sent.data)).not.toContain('hi');
+    expect(await ask(b, { type: 'data-open', connection: 0, streamId: 1, data: sent.data.slice(0) })).toEqual({
+      type: 'data-deliver-text',
+      id: expect.any(Number),
+      text: 'hi ✓',
+    });
+    const bytes = await ask(b, { type: 'data-seal', connection: 0, streamId: 1, data: Uint8Array.of(7, 8).buffer });
+    if (bytes.type !== 'data-send') throw new Error(bytes.type);
+    const got = await ask(a, { type: 'data-open', connection: 0, streamId: 1, data: bytes.data });
     if (got.type !== 'data-deliver') throw new Error(got.type);
-    expect(new TextDecoder().decode(got.data)).toBe('hi');
-    expect(got.isString).toBe(true);
+    expect([...new Uint8Array(got.data)]).toEqual([7, 8]);
     expect(await ask(b, { type: 'data-open', connection: 0, streamId: 1, data: sent.data })).toMatchObject({
       type: 'data-drop',
       reason: 'replayed',
@@ -81,8 +87,9 @@ describe('data requests, answered', () => {
       id: expect.any(Number),
       text: message,
     });
-    expect(
-      await ask(a, { type: 'data-seal', connection: 3, streamId: 0, data: new ArrayBuffer(2), isString: false }),
-    ).toMatchObject({ type: 'data-as-is' });
+    expect(await ask(a, { type: 'data-seal', connection: 3, streamId: 0, data: new ArrayBuffer(2) })).toMatchObject({
+      type: 'data-drop',
+      reason: 'no_key',
+    }); // asked only for protected connections: never as it is
   });
 });

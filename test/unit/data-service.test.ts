@@ -252,6 +252,56 @@ describe('DataService: a stripped line', () => {
   });
 });
 
+describe('DataService: the page script decides', () => {
+  it('accepts an offer line that opens and an answer that pairs, refuses others', async () => {
+    const keys = await room();
+    const a = service(keys);
+    const b = service(keys);
+    const offer = await a.localLine(1, 'offerer');
+    expect(await b.remoteLine(7, offer)).toBe(true);
+    expect(await service(await room()).remoteLine(2, offer)).toBe(false); // another room
+    expect(await b.remoteLine(8, undefined)).toBe(false);
+    expect(await a.remoteLine(1, await b.localLine(7, 'answerer'))).toBe(true);
+    expect(await a.remoteLine(1, offer)).toBe(true); // protected already: nothing changes
+  });
+
+  it('an answer line that reached the description too late: not protected, its keys gone, text profiles apply', async () => {
+    const keys = await room();
+    const a = service(keys);
+    const b = service(keys);
+    await b.remoteLine(7, await a.localLine(1, 'offerer'));
+    await b.localLine(7, 'answerer'); // the bridge paired, but the page's answer went out without the line
+    expect(b.isProtected(7)).toBe(true);
+    b.decide(7, false);
+    expect(b.isProtected(7)).toBe(false);
+    b.decide(7, true); // once only
+    expect(b.isProtected(7)).toBe(false);
+    expect(await b.seal(7, 0, utf8.encode('x'), true)).toEqual({ kind: 'as_is' });
+    const sealed = await b.protectText(7, 0, chat('secret'));
+    expect(sealed.kind).toBe('send');
+    expect(await b.localLine(7, 'answerer')).toBeUndefined();
+    expect(b.report()[0]?.state).toBe('passphrase');
+  });
+
+  it('a connection decided protected without keys lets nothing out or in', async () => {
+    const a = service(await room());
+    a.decide(4, true);
+    expect(await a.seal(4, 1, utf8.encode('secret'), true)).toEqual({ kind: 'drop', reason: 'no_key' });
+    expect(await a.open(4, 1, utf8.encode('clear'))).toEqual({ kind: 'drop', reason: 'no_key' });
+    expect(await a.protectText(4, 1, chat('secret'))).toEqual({ kind: 'drop', reason: 'protected' });
+    expect(await a.openText(4, 1, chat('x'))).toEqual({ kind: 'drop', reason: 'protected' });
+    a.forget(4);
+    expect(await a.seal(4, 1, utf8.encode('secret'), true)).toEqual({ kind: 'drop', reason: 'closed' });
+  });
+
+  it('refuses bad decisions without throwing', () => {
+    const a = service(undefined);
+    expect(() => a.decide(-1, true)).not.toThrow();
+    expect(() => a.decide(1, 'yes' as unknown as boolean)).not.toThrow();
+    expect(a.isProtected(1)).toBe(false);
+  });
+});
+
 describe('DataService: bounds, forget and clear', () => {
   it('forgets the least recently used connection past the bound', async () => {
     let t = 0;
@@ -320,7 +370,7 @@ describe('DataService: untrusted inputs', () => {
         reason: 'invalid',
       });
       expect(await bad.localLine?.call(a, connection, 'offerer')).toBeUndefined();
-      await expect(bad.remoteLine?.call(a, connection, 'AAAA')).resolves.toBeUndefined();
+      await expect(bad.remoteLine?.call(a, connection, 'AAAA')).resolves.toBe(false);
     }
     for (const streamId of [-1, 65_536, 0.5, '0']) {
       expect(await bad.open?.call(a, 1, streamId, new Uint8Array(40))).toEqual({ kind: 'drop', reason: 'invalid' });
@@ -335,7 +385,7 @@ describe('DataService: untrusted inputs', () => {
     expect(await a.open(1, 0, new Uint8Array(256 * 1024 + 1))).toEqual({ kind: 'drop', reason: 'too_large' });
     expect(await bad.openText?.call(a, 5, 0, 42)).toEqual({ kind: 'drop', reason: 'invalid' });
     for (const value of ['', '!!!', 'A'.repeat(257), 'A'.repeat(84), 42]) {
-      await expect(bad.remoteLine?.call(a, 5, value)).resolves.toBeUndefined();
+      await expect(bad.remoteLine?.call(a, 5, value)).resolves.toBe(false);
     }
     expect(a.isProtected(5)).toBe(false);
   });

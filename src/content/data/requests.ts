@@ -6,6 +6,10 @@
 import type { DataReply, DataRequest } from '../../shared/data-messages';
 import type { DataService, Incoming, Outgoing } from './service';
 
+const utf8 = new TextEncoder();
+/** The sender's string was valid UTF-16 made UTF-8 by TextEncoder: it decodes back exactly (a BOM included). */
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
 /** A reply and what to transfer with it. */
 export interface AnsweredRequest {
   reply: DataReply;
@@ -44,21 +48,24 @@ export async function answerDataRequest(service: DataService, request: DataReque
       const value = await service.localLine(request.connection, request.role);
       return plain(value === undefined ? { type: 'data-line', id } : { type: 'data-line', id, value });
     }
-    case 'data-remote-line':
-      await service.remoteLine(request.connection, request.value);
-      return plain({ type: 'data-remote-line', id, protected: service.isProtected(request.connection) });
+    case 'data-remote-line': {
+      const accepted = await service.remoteLine(request.connection, request.value);
+      return plain({ type: 'data-remote-line', id, accepted });
+    }
+    case 'data-decided':
+      service.decide(request.connection, request.protected);
+      return plain({ type: 'data-done', id });
     case 'data-channel':
       service.channel(request.connection, request.streamId, request.label);
       return plain({ type: 'data-done', id });
     case 'data-seal': {
-      const result = await service.seal(
-        request.connection,
-        request.streamId,
-        new Uint8Array(request.data),
-        request.isString,
-      );
-      if (result.kind === 'drop') return plain({ type: 'data-drop', id, reason: result.reason });
-      if (result.kind === 'as_is') return plain({ type: 'data-as-is', id });
+      const isString = typeof request.data === 'string';
+      const bytes = typeof request.data === 'string' ? utf8.encode(request.data) : new Uint8Array(request.data);
+      const result = await service.seal(request.connection, request.streamId, bytes, isString);
+      // Asked only for a connection the page script decided is protected: its own message never goes out instead.
+      if (result.kind !== 'send') {
+        return plain({ type: 'data-drop', id, reason: result.kind === 'drop' ? result.reason : 'no_key' });
+      }
       const data = bufferOf(result.message);
       return { reply: { type: 'data-send', id, data }, transfer: [data] };
     }
@@ -66,8 +73,11 @@ export async function answerDataRequest(service: DataService, request: DataReque
       const result = await service.open(request.connection, request.streamId, new Uint8Array(request.data));
       if (result.kind === 'drop') return plain({ type: 'data-drop', id, reason: result.reason });
       if (result.kind === 'as_is') return plain({ type: 'data-as-is', id });
+      if (result.message.isString) {
+        return plain({ type: 'data-deliver-text', id, text: utf8Decoder.decode(result.message.data) });
+      }
       const data = bufferOf(result.message.data);
-      return { reply: { type: 'data-deliver', id, data, isString: result.message.isString }, transfer: [data] };
+      return { reply: { type: 'data-deliver', id, data }, transfer: [data] };
     }
     case 'data-text-out':
       return outgoingText(id, await service.protectText(request.connection, request.streamId, request.text));

@@ -99,6 +99,11 @@ interface Connection {
   receiver: DataReceiver | undefined;
   /** The peer's public key the keys came from. */
   peerKey: Uint8Array | undefined;
+  /**
+   * The page script's decision (its side decides, data-sdp.ts): whether the connection's messages are sealed. False:
+   * its keys went and never come back. True without keys: every message is dropped, never let out in clear.
+   */
+  decision: boolean | undefined;
   /** Line operations run one at a time per connection, in call order. */
   queue: Promise<unknown>;
   channels: Map<number, ChannelCounts>;
@@ -172,6 +177,7 @@ export class DataService {
         sender: undefined,
         receiver: undefined,
         peerKey: undefined,
+        decision: undefined,
         queue: Promise.resolve(),
         channels: new Map(),
         lastUsed: this.#now(),
@@ -213,7 +219,7 @@ export class DataService {
     const state = this.#connection(connection);
     return this.#serial(state, async () => {
       const epoch = this.#epoch();
-      if (epoch === undefined || !this.#live(connection, state)) return undefined;
+      if (epoch === undefined || !this.#live(connection, state) || state.decision === false) return undefined;
       // An answer carries our line only to an offer that carried the peer's: were the offer's stripped, the offerer
       // would pair with our answer's line while we could not, and seal what we then refuse.
       if (role === 'answerer' && state.sender === undefined && state.peer?.role !== 'offerer') {
@@ -229,6 +235,8 @@ export class DataService {
         // The peer's offer came first: our answer completes the pair. An offer of ours starts a new exchange.
         if (state.sender === undefined && role === 'answerer' && state.peer?.role === 'offerer') {
           await this.#derive(connection, state, identity, role, state.peer.publicKey);
+          // No keys (a bad peer key, or decided meanwhile): no line, or the offerer would seal what we cannot open.
+          if (state.sender === undefined) return undefined;
         }
         if (role === 'offerer') state.peer = undefined;
         return value;
@@ -243,31 +251,34 @@ export class DataService {
    * The line value of the peer's new description (undefined: it had none). Opens it under the control key of an epoch
    * in the window; once our latest local line has the other role, derives the connection's keys. On a protected
    * connection it changes nothing (counted when it is not the same key). Never throws.
+   *
+   * Resolves to whether the line is accepted ({@link DataLink.remoteLine} in src/page/data-link.ts): an offer's HELLO
+   * that opened (our answer's line will complete the pair), or the connection has its keys.
    */
-  async remoteLine(connection: number, untrustedValue: string | undefined): Promise<void> {
-    if (!isConnectionId(connection) || this.#retired.has(connection)) return;
+  async remoteLine(connection: number, untrustedValue: string | undefined): Promise<boolean> {
+    if (!isConnectionId(connection) || this.#retired.has(connection)) return false;
     const state = this.#connection(connection);
-    await this.#serial(state, async () => {
+    return this.#serial(state, async () => {
       const hello = await this.#openLine(untrustedValue);
-      if (!this.#live(connection, state)) return;
+      if (!this.#live(connection, state) || state.decision === false) return false;
       if (state.sender !== undefined) {
         if (hello === undefined || state.peerKey === undefined || !sameBytes(hello.publicKey, state.peerKey)) {
           this.#ignoredLines = bump(this.#ignoredLines);
         }
-        return;
+        return true;
       }
       if (hello === undefined) {
         if (untrustedValue !== undefined) this.#ignoredLines = bump(this.#ignoredLines);
         state.peer = undefined;
-        return;
+        return false;
       }
       if (hello.role === 'offerer') {
         state.peer = hello; // our answer's line completes the pair (localLine)
-        return;
+        return true;
       }
       if (state.localRole !== 'offerer' || state.identity === undefined) {
         this.#ignoredLines = bump(this.#ignoredLines); // an answer to an offer of ours that carried no line
-        return;
+        return false;
       }
       try {
         const identity = await state.identity;
@@ -275,7 +286,25 @@ export class DataService {
       } catch {
         // no key pair: the connection stays unprotected
       }
+      return state.sender !== undefined;
     });
+  }
+
+  /**
+   * The page script decided whether `connection`'s messages are sealed (once; later calls change nothing). Not
+   * protected: its keys go now (a line of ours may have reached the bridge too late for its description), and text
+   * profiles apply. Protected: from now on nothing of it goes out or comes in unsealed, keys or not. Never throws.
+   */
+  decide(connection: number, isProtected: boolean): void {
+    if (!isConnectionId(connection) || typeof isProtected !== 'boolean' || this.#retired.has(connection)) return;
+    const state = this.#connection(connection);
+    if (state.decision !== undefined) return;
+    state.decision = isProtected;
+    if (isProtected) return;
+    state.sender = undefined;
+    state.receiver = undefined;
+    state.peerKey = undefined;
+    state.peer = undefined;
   }
 
   /** The peer's HELLO of an untrusted line value, of either role (the caller pairs it). Never throws. */
@@ -290,16 +319,17 @@ export class DataService {
 
   async #derive(id: number, state: Connection, own: Identity, role: Role, peerKey: Uint8Array): Promise<void> {
     const keys = await deriveDirectionKeys(own, role, peerKey);
-    if (keys === undefined || !this.#live(id, state) || state.sender !== undefined) return;
+    if (keys === undefined || !this.#live(id, state) || state.sender !== undefined || state.decision === false) return;
     state.sender = new DataSender(keys.send);
     state.receiver = new DataReceiver(keys.receive);
     state.peerKey = peerKey.slice(0, PUBLIC_KEY_BYTES);
     state.peer = undefined;
   }
 
-  /** Whether `connection` is protected: its messages go in envelopes under its own keys. */
+  /** Whether `connection` is protected: its messages go in envelopes under its own keys (or are dropped). */
   isProtected(connection: number): boolean {
-    return this.#connections.get(connection)?.sender !== undefined;
+    const state = this.#connections.get(connection);
+    return state !== undefined && (state.decision ?? state.sender !== undefined);
   }
 
   /** The channel's counts (made if there is room), for the report. */
@@ -345,6 +375,7 @@ export class DataService {
       return refuse(data instanceof Uint8Array ? 'too_large' : 'invalid');
     }
     if (state?.sender === undefined) {
+      if (state?.decision === true) return refuse('no_key');
       if (channel) channel.sent = bump(channel.sent);
       return AS_IS;
     }
@@ -368,6 +399,10 @@ export class DataService {
     const channel = this.#channel(state, streamId);
     if (state?.receiver === undefined) {
       if (!(untrusted instanceof Uint8Array)) return INVALID;
+      if (state?.decision === true) {
+        if (channel) channel.refused = bump(channel.refused);
+        return { kind: 'drop', reason: 'no_key' };
+      }
       if (channel) channel.received = bump(channel.received);
       return AS_IS;
     }
@@ -400,7 +435,7 @@ export class DataService {
       return { kind: 'drop', reason } as const;
     };
     if (!isText(text)) return refuse(typeof text === 'string' ? 'too_large' : 'invalid');
-    if (state?.sender !== undefined) return refuse('protected');
+    if (state?.sender !== undefined || state?.decision === true) return refuse('protected');
     const epoch = this.#epoch();
     const result = epoch === undefined ? undefined : await protectOutgoing(text, this.#text, epoch);
     if (result?.kind === 'refused') return refuse(result.reason);
@@ -424,7 +459,7 @@ export class DataService {
       if (channel) channel.refused = bump(channel.refused);
       return { kind: 'drop', reason: typeof untrusted === 'string' ? 'too_large' : 'invalid' };
     }
-    if (state?.receiver !== undefined) {
+    if (state?.receiver !== undefined || state?.decision === true) {
       if (channel) channel.refused = bump(channel.refused);
       return { kind: 'drop', reason: 'protected' };
     }
@@ -445,7 +480,7 @@ export class DataService {
     const state = this.#connections.get(connection);
     if (state === undefined) return;
     this.#connections.delete(connection);
-    if (state.sender !== undefined) {
+    if (state.sender !== undefined || state.decision === true) {
       this.#retired.add(connection);
       if (this.#retired.size > MAX_RETIRED_CONNECTIONS) {
         const oldest = this.#retired.values().next();
@@ -471,7 +506,7 @@ export class DataService {
     for (const [connection, state] of connections) {
       for (const [streamId, c] of state.channels) {
         if (out.length >= MAX_REPORTED_CHANNELS) return out;
-        out.push(channelReport(connection, streamId, c, state.sender !== undefined));
+        out.push(channelReport(connection, streamId, c, this.isProtected(connection)));
       }
     }
     return out;

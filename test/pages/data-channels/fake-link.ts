@@ -32,7 +32,7 @@ export const DEFAULT_BEHAVIOUR: FakeBehaviour = { line: 'give', answers: 'async'
 
 /** A call the fake received, for tests to read (data summarised). */
 export interface FakeCall {
-  member: 'localLine' | 'remoteLine' | 'seal' | 'open' | 'protectText' | 'openText';
+  member: 'localLine' | 'remoteLine' | 'seal' | 'open' | 'protectText' | 'openText' | 'decided';
   connection: number;
   detail: string;
 }
@@ -145,7 +145,7 @@ export function createFakeDataLink(): FakeDataLink {
       note('open', connection, () => String(data.byteLength));
       answer(connection, reply, () => fakeOpen(streamId, data));
     },
-    protectText(connection, text, reply) {
+    protectText(connection, _streamId, text, reply) {
       note('protectText', connection, () => text.slice(0, 16));
       answer(connection, reply, (): ProfiledText | undefined =>
         text.startsWith('tr:')
@@ -153,12 +153,15 @@ export function createFakeDataLink(): FakeDataLink {
           : undefined,
       );
     },
-    openText(connection, text, reply) {
+    openText(connection, _streamId, text, reply) {
       note('openText', connection, () => text.slice(0, 16));
       answer(connection, reply, (): ProfiledText | undefined => {
         const bytes = text.startsWith(FAKE_TEXT_MARKER) ? fromBase64(text.slice(FAKE_TEXT_MARKER.length)) : undefined;
         return bytes === undefined ? undefined : { text: `tr:${decoder.decode(xor(bytes))}`, profile: 'textroom' };
       });
+    },
+    decided(connection, isProtected) {
+      note('decided', connection, () => String(isProtected));
     },
     report(channel) {
       quietly(() => reports.push({ ...channel }));
