@@ -139,8 +139,15 @@ export function portDataLink(port: MessagePort): PortDataLink {
       ask(request({ type: 'data-open', connection, streamId, data }), [data], (reply) => {
         if (reply?.type === 'data-deliver') answer(reply.data);
         else if (reply?.type === 'data-deliver-text') answer(reply.text);
+        else if (reply?.type === 'data-consumed') answer(null);
         else answer(undefined);
       });
+    },
+
+    confirm(connection, streamId, answer) {
+      ask(request({ type: 'data-confirm', connection, streamId }), [], (reply) =>
+        answer(reply?.type === 'data-send' ? reply.data : undefined),
+      );
     },
 
     protectText(connection, streamId, text, answer) {
