@@ -132,6 +132,8 @@ export interface DataLink {
    * came too late), which is then not protected; and it must never let a message of a protected one out in clear.
    */
   decided(connection: number, isProtected: boolean): void;
+  /** The site closed the connection (`close()`): its keys can go, and its channels leave the report. */
+  closed(connection: number): void;
   /** One channel's state, throttled by the patch ({@link ChannelReport}). */
   report(channel: ChannelReport): void;
 }

@@ -479,7 +479,30 @@ export function installSdpHooks(link: DataLink, timers: Timers): ConnectionSdp |
     N.defineProperty(proto, name, { ...descriptor, get: wrapped });
   }
 
+  /** close(): the link forgets the connection (its keys go; a protected one's late messages are dropped). */
+  function patchClose(): void {
+    const descriptor = N.getDescriptor(proto, 'close');
+    const native = descriptor?.value as ((...args: unknown[]) => unknown) | undefined;
+    if (descriptor === undefined || typeof native !== 'function') return;
+    const wrapped = proxyOf(native, {
+      apply(target, thisArg, args) {
+        const result = apply(target, thisArg, args);
+        const connection = of(thisArg);
+        if (connection !== undefined) {
+          try {
+            link.closed(connection.id);
+          } catch {
+            // the link's trouble: the connection is closed all the same
+          }
+        }
+        return result;
+      },
+    });
+    N.defineProperty(proto, 'close', { ...descriptor, value: wrapped });
+  }
+
   patchCreate('createOffer', 'offerer');
+  patchClose();
   patchCreate('createAnswer', 'answerer');
   patchSetLocal();
   patchSetRemote();

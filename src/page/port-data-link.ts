@@ -123,6 +123,10 @@ export function portDataLink(port: MessagePort): PortDataLink {
       ask(fields, [], (reply) => answer(reply?.type === 'data-remote-line' && reply.accepted));
     },
 
+    closed(connection) {
+      ask(request({ type: 'data-closed', connection }), [], () => {});
+    },
+
     decided(connection, isProtected) {
       ask(request({ type: 'data-decided', connection, protected: isProtected }), [], () => {});
     },

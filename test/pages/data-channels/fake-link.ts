@@ -37,7 +37,7 @@ export const DEFAULT_BEHAVIOUR: FakeBehaviour = { line: 'give', answers: 'async'
 
 /** A call the fake received, for tests to read (data summarised). */
 export interface FakeCall {
-  member: 'localLine' | 'remoteLine' | 'seal' | 'open' | 'confirm' | 'protectText' | 'openText' | 'decided';
+  member: 'localLine' | 'remoteLine' | 'seal' | 'open' | 'confirm' | 'protectText' | 'openText' | 'decided' | 'closed';
   connection: number;
   detail: string;
 }
@@ -169,6 +169,9 @@ export function createFakeDataLink(): FakeDataLink {
         const bytes = text.startsWith(FAKE_TEXT_MARKER) ? fromBase64(text.slice(FAKE_TEXT_MARKER.length)) : undefined;
         return bytes === undefined ? undefined : { text: `tr:${decoder.decode(xor(bytes))}`, profile: 'textroom' };
       });
+    },
+    closed(connection) {
+      note('closed', connection, () => '');
     },
     decided(connection, isProtected) {
       note('decided', connection, () => String(isProtected));
