@@ -2,10 +2,10 @@
  * The live call panel: a one-line verdict, each call's words and keys (CallKeys.tsx), then "Your media" (each local
  * track: encrypting, or waiting for its key) and "Participants" (each remote track or sender: encrypted, cannot
  * decrypt, NOT encrypted, blocked by strict mode, our own media echoed back), with frame counts, then "Text messages"
- * (each data channel of the site: how its messages travel, DataChannels.tsx). It refreshes every
- * second, so every row has a fixed height and the numbers use tabular figures: nothing moves while they change. Only
- * the verdict is a live region (it changes when the situation does, not with the counts). During a call, "Open chat"
- * opens the call's chat in the side panel (OpenChat.tsx), where the browser has one.
+ * (each data channel of the site: how its messages travel, DataChannels.tsx). It refreshes every second, so every row
+ * has a fixed height and the numbers use tabular figures: nothing moves while they change. Only the verdict is a live
+ * region (it changes when the situation does, not with the counts). During a call, "Open chat" opens the call's chat
+ * in the side panel (OpenChat.tsx), where the browser has one.
  */
 import type { TabStatus } from '../shared/messages';
 import { t } from '../ui/i18n';
