@@ -56,7 +56,13 @@ export function channelRows(status: TabStatus | undefined): ChannelRow[] {
   return rows.map((r) => r.row);
 }
 
-/** Whether any channel of the tab carries its messages without end-to-end encryption. */
+/**
+ * Whether any channel of the tab carried messages without end-to-end encryption. A channel in clear that carried
+ * nothing yet is listed, but does not turn the verdict into a warning: many call sites open a data channel to their
+ * server that they never use (nothing of the user's went out on it).
+ */
 export function hasClearChannel(status: TabStatus | undefined): boolean {
-  return (status?.channels ?? []).some((frame) => frame.channels.some((c) => c.state === 'clear'));
+  return (status?.channels ?? []).some((frame) =>
+    frame.channels.some((c) => c.state === 'clear' && c.sent + c.received + c.refused > 0),
+  );
 }

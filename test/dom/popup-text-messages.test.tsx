@@ -183,7 +183,7 @@ describe('popup: text messages (the site’s data channels)', () => {
 });
 
 describe('popup: the verdict counts the text messages', () => {
-  it.each<[string, TransformStats[], DataChannelReport['state'][], string, RegExp]>([
+  it.each<[string, TransformStats[], (DataChannelReport['state'] | 'unused')[], string, RegExp]>([
     [
       'encrypted media, a channel in clear',
       ENCRYPTED_CALL,
@@ -227,8 +227,18 @@ describe('popup: the verdict counts the text messages', () => {
       /^…No audio or video in this tab\. How its text messages travel is listed below\.$/,
     ],
     ['no media, no channels', [], [], 'none', /No call in this tab yet/],
+    [
+      'encrypted media, a channel in clear that carried nothing: listed, no warning',
+      ENCRYPTED_CALL,
+      ['unused'],
+      'protected',
+      /^✓End-to-end encrypted: the site sees only ciphertext\.$/,
+    ],
   ])('%s', async (_, transforms, states, summary, text) => {
-    renderWith(transforms, states.length === 0 ? undefined : [frame(states.map((state, i) => channel(i, { state })))]);
+    const channels = states.map((state, i) =>
+      state === 'unused' ? channel(i, { state: 'clear', sent: 0, received: 0 }) : channel(i, { state }),
+    );
+    renderWith(transforms, states.length === 0 ? undefined : [frame(channels)]);
     await waitFor(async () => expect((await verdict()).summary).toBe(summary));
     expect((await verdict()).text).toMatch(text);
   });
