@@ -106,7 +106,7 @@ export function startBridge(env: BridgeEnvironment): void {
     signal,
     requestKeys: (wanted) => toBackground({ type: 'epoch-keys-request', epochs: wanted }),
     // Epoch keys seal only the call's exchange (src/content/exchange): the worker needs no epoch.
-    onEpoch: () => {},
+    onEpoch: () => keysAnswered(),
     onDrop: () => {
       data.clear(); // the site's data channels lose their keys with the room's: what was protected stays closed
       dataReports.cleared();
@@ -136,8 +136,31 @@ export function startBridge(env: BridgeEnvironment): void {
     sendChat: (text, name) => call.sendChat(text, name),
     inCall: () => call.participant !== undefined,
   });
+  /**
+   * Whether the background answered our first key request (keys, or none): a data line asked for before waits for
+   * it (DataService `keysReady`), at most a moment.
+   */
+  let keysKnown = unsafeRealm; // an unsafe realm never gets keys: nothing to wait for
+  const keyWaiters = new Set<() => void>();
+  function keysAnswered(): void {
+    keysKnown = true;
+    for (const resolve of keyWaiters) resolve();
+    keyWaiters.clear();
+  }
   /** The site's own data-channel messages (issue 16 part 2): keys per connection, from the room's epoch keys. */
-  const data = new DataService({ epochs, now: () => timers.now() });
+  const data = new DataService({
+    epochs,
+    now: () => timers.now(),
+    keysReady: (withinMs) =>
+      new Promise<void>((resolve) => {
+        if (keysKnown) return resolve();
+        keyWaiters.add(resolve);
+        timers.setTimeout(() => {
+          keyWaiters.delete(resolve);
+          resolve();
+        }, withinMs);
+      }),
+  });
   const dataReports = new DataReporter({
     timers,
     report: () => data.report(),
@@ -196,6 +219,7 @@ export function startBridge(env: BridgeEnvironment): void {
       case 'blocked':
         siteBlocked = true;
         epochs.drop();
+        keysAnswered();
         page.block();
         break;
       case 'epoch-keys':
@@ -203,6 +227,7 @@ export function startBridge(env: BridgeEnvironment): void {
         break;
       case 'no-key':
         epochs.drop();
+        keysAnswered();
         break;
       case 'settings':
         settings = { strict: message.strict, indicator: message.indicator };

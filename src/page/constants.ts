@@ -25,6 +25,13 @@ export const CHECK_INTERVAL_MS = 500;
 export const LINE_ANSWER_MS = 250;
 
 /**
+ * How long a line the bridge gave ahead is used (data-sdp.ts keeps one ready, so that setLocalDescription() without a
+ * description resolves when the browser's does): a HELLO opens in its epoch's window (10-minute epochs, the previous
+ * and next accepted), so one of 5 minutes still opens at the peer. An older one is asked for again.
+ */
+export const LINE_FRESH_MS = 5 * 60_000;
+
+/**
  * How long one message waits for the bridge to seal or open it (or a text profile to rewrite it) before it is dropped
  * (sealing, opening) or passed on as it is (a text profile, on a connection that is not protected). The bridge answers
  * in about a millisecond; this only bounds a bridge that stopped answering, whose messages would otherwise hold every

@@ -11,8 +11,11 @@
  * setRemoteDescription(answer) native, then ─────────── remoteLine(<peer's line>) ─▶  accepted? (≤ LINE_ANSWER_MS)
  *                            first complete exchange: protected = our line went out ∧ the peer's was accepted
  * ```
- * The answerer does the same with createAnswer (role `answerer`); setLocalDescription() without a description gets
- * our line too, asked for once the browser made the description. The decision is made once per connection, at the
+ * The answerer does the same with createAnswer (role `answerer`). setLocalDescription() without a description gets
+ * our line too, without waiting: the patch keeps a line ready (an offerer's, asked for when the connection is built;
+ * an answerer's, asked for while a remote offer is applied, whose setRemoteDescription resolves once it is ready), so
+ * that the native's promise is the site's, and its `negotiationneeded` comes after the site resumed, as without us (a
+ * page following the spec's perfect negotiation sends `localDescription` right after that await). The decision is made once per connection, at the
  * end of its first offer/answer exchange (or when one of its channels opens first, if the site negotiated through
  * another realm's methods), and never changes: a renegotiation still carries lines, but cannot switch a call's
  * channels between sealed and clear under the site's feet.
@@ -27,7 +30,7 @@
  * as the browser made it. Connections of another realm's constructor are left to that realm's patch.
  */
 import { answerWithin, type Timers } from './answer';
-import { CONFIRM_WAIT_MS, LINE_ANSWER_MS } from './constants';
+import { CONFIRM_WAIT_MS, LINE_ANSWER_MS, LINE_FRESH_MS } from './constants';
 import type { DataLink, DescriptionRole } from './data-link';
 import { natives as N } from './natives';
 import { proxyOf } from './proxy';
@@ -151,6 +154,11 @@ class ConnectionState implements Connection {
   #decision: boolean | undefined = undefined;
   /** Who waits for the decision (each channel's queues); dropped once told. */
   #waiters = new N.Map<(isProtected: boolean) => void, true>();
+  /** Lines kept ready (see the module doc): the offerer's from the start, the answerer's for the latest remote offer. */
+  #readyOffer: { line: string; at: number } | undefined = undefined;
+  #readyAnswer: { line: string; at: number } | undefined = undefined;
+  /** Who waits for the offerer's line asked for and not answered yet (undefined: none is being asked for). */
+  #offerWaiters: Map<(line: string | undefined) => void, true> | undefined = undefined;
   /** What the getters showed for each native description: the same object while neither changes. */
   readonly #shown = new N.WeakMap<object, { line: string; shown: unknown }>();
 
@@ -189,8 +197,32 @@ class ConnectionState implements Connection {
     this.#decide(true);
   }
 
-  /** Asks the link for a line for a new local description made as `role`; `take` gets it, or undefined. */
+  /**
+   * A line for a new local description made as `role`: the one kept ready if it is fresh, else asked of the link;
+   * `take` gets it, or undefined.
+   */
   lineFor(role: DescriptionRole, take: (line: string | undefined) => void): void {
+    const ready = this.readyLine(role);
+    if (ready !== undefined) take(ready);
+    else this.prefetch(role, take);
+  }
+
+  /** The line kept ready for `role`, if it is fresh (LINE_FRESH_MS). */
+  readyLine(role: DescriptionRole): string | undefined {
+    const ready = role === 'offerer' ? this.#readyOffer : this.#readyAnswer;
+    return ready !== undefined && apply(N.dateNow, undefined, []) - ready.at < LINE_FRESH_MS ? ready.line : undefined;
+  }
+
+  /** Asks the link for a line made as `role` and keeps it ready; `then` gets it (or undefined) too. */
+  prefetch(role: DescriptionRole, then?: (line: string | undefined) => void): void {
+    // An offerer's line already asked for: wait for that answer rather than ask again.
+    if (role === 'offerer' && this.#offerWaiters !== undefined) {
+      if (then !== undefined) apply(N.mapSet, this.#offerWaiters, [then, true]);
+      return;
+    }
+    const waiters = new N.Map<(line: string | undefined) => void, true>();
+    if (then !== undefined) apply(N.mapSet, waiters, [then, true]);
+    if (role === 'offerer') this.#offerWaiters = waiters;
     answerWithin<string | undefined>(
       this.#timers,
       LINE_ANSWER_MS,
@@ -198,8 +230,14 @@ class ConnectionState implements Connection {
       (answer) => this.#link.localLine(this.id, role, answer),
       (line) => {
         const valid = typeof line === 'string' && isLineValue(line) ? line : undefined;
-        if (valid !== undefined) apply(N.mapSet, this.#given, [valid, true]);
-        take(valid);
+        if (valid !== undefined) {
+          apply(N.mapSet, this.#given, [valid, true]);
+          const ready = { line: valid, at: apply(N.dateNow, undefined, []) as number };
+          if (role === 'offerer') this.#readyOffer = ready;
+          else this.#readyAnswer = ready;
+        }
+        if (role === 'offerer') this.#offerWaiters = undefined;
+        apply(N.mapForEach, waiters, [(_: true, waiter: (line: string | undefined) => void) => waiter(valid)]);
       },
     );
   }
@@ -220,9 +258,13 @@ class ConnectionState implements Connection {
     return line !== undefined && apply(N.mapGet, this.#given, [line]) === true ? line : undefined;
   }
 
-  /** A remote description is being applied: its line goes to the link once the browser accepted it. */
-  remoteApplying(type: string | undefined, line: string | undefined, result: unknown): void {
+  /**
+   * A remote description is being applied: its line goes to the link once the browser accepted it. `checked` runs
+   * once that is done (or failed): for an offer, after our answer's line is ready too.
+   */
+  remoteApplying(type: string | undefined, line: string | undefined, result: unknown, checked?: () => void): void {
     this.#checking++;
+    if (type === 'offer') this.#readyAnswer = undefined; // made for an earlier offer
     after(
       result,
       () => {
@@ -242,12 +284,15 @@ class ConnectionState implements Connection {
             this.#accepted = accepted === true;
             this.#checking--;
             this.#decide(false);
+            if (type === 'offer' && accepted === true) this.prefetch('answerer', () => checked?.());
+            else checked?.();
           },
         );
       },
       () => {
         this.#checking--;
         this.#decide(false);
+        checked?.();
       },
     );
   }
@@ -406,6 +451,9 @@ export function installSdpHooks(link: DataLink, timers: Timers): ConnectionSdp |
         const connection = of(thisArg);
         const read = connection === undefined ? undefined : readDescription(args[0]);
         if (connection === undefined || read === undefined) return apply(target, thisArg, args);
+        // Known before the call: an implicit description in have-remote-offer (or -pranswer) is an answer.
+        const before = N.signalingState === undefined ? undefined : apply(N.signalingState, thisArg, []);
+        const answering = before === 'have-remote-offer' || before === 'have-remote-pranswer';
         const result = apply(target, thisArg, argsWith(read, args));
         const implicit =
           read.type !== 'rollback' && (read.sdp === undefined || read.sdp === '') && typeof args[1] !== 'function';
@@ -421,7 +469,22 @@ export function installSdpHooks(link: DataLink, timers: Timers): ConnectionSdp |
           );
           return result;
         }
-        // The browser made the description: its line is asked for once we know whether it is an offer or an answer.
+        // The browser makes the description. An answer carries the line kept ready (none if none is): the native's
+        // own promise goes back to the site, and this reaction, added first, runs before the site's, so the site
+        // resumes when it would have (and its negotiationneeded comes after), with the line already in the getters.
+        if (answering) {
+          after(
+            result,
+            () => {
+              const type = appliedLocalType(thisArg);
+              if (type !== undefined) connection.placeLocal(type, connection.readyLine('answerer'));
+            },
+            () => {},
+          );
+          return result;
+        }
+        // An offer may wait for its line (no negotiationneeded fires in have-local-offer): the one kept ready, or
+        // the one being asked for since the connection was built (a page offers as soon as it adds a track).
         return new N.Promise((resolve, reject) => {
           after(
             result,
@@ -456,8 +519,26 @@ export function installSdpHooks(link: DataLink, timers: Timers): ConnectionSdp |
           return apply(target, thisArg, args);
         }
         const result = apply(target, thisArg, argsWith(read, args));
-        connection.remoteApplying(read.type, read.sdp === undefined ? undefined : lineOf(read.sdp), result);
-        return result;
+        const line = read.sdp === undefined ? undefined : lineOf(read.sdp);
+        if (read.type !== 'offer') {
+          connection.remoteApplying(read.type, line, result);
+          return result;
+        }
+        // A remote offer: the site's answer may come from setLocalDescription() without a description, which must
+        // find our answer's line ready. So this resolves once the offer's line is checked and ours is made (each
+        // within LINE_ANSWER_MS; a few milliseconds as a rule). No event waits on it: in have-remote-offer the browser
+        // fires no negotiationneeded.
+        return new N.Promise((resolve, reject) => {
+          let applied: unknown;
+          after(
+            result,
+            (value) => {
+              applied = value;
+            },
+            reject, // first: the resolve that follows changes nothing
+          );
+          connection.remoteApplying(read.type, line, result, () => resolve(applied));
+        });
       },
     });
     N.defineProperty(proto, 'setRemoteDescription', { ...descriptor, value: wrapped });
@@ -514,6 +595,7 @@ export function installSdpHooks(link: DataLink, timers: Timers): ConnectionSdp |
     adopt(pc) {
       const connection = new ConnectionState(++serial, pc, link, timers);
       apply(N.weakMapSet, connections, [pc, connection]);
+      connection.prefetch('offerer'); // ready for an offer made by setLocalDescription() alone
       return connection;
     },
     of,

@@ -25,6 +25,7 @@ export const natives = {
   construct: Reflect.construct,
   defineProperty: Object.defineProperty,
   keys: Object.keys,
+  dateNow: Date.now,
   setPrototypeOf: Object.setPrototypeOf,
   getDescriptor,
   Proxy,

@@ -59,8 +59,11 @@ interface LoopResult {
   tookMs: number;
 }
 
-/** Which line a signalling server that rewrites SDP strips on the way, if any. */
-type Strip = 'none' | 'offer' | 'answer';
+/**
+ * Which line a signalling server that rewrites SDP strips on the way, if any; `implicit`: none, and both ends make
+ * their descriptions with setLocalDescription() alone (the spec's perfect negotiation).
+ */
+type Strip = 'none' | 'offer' | 'answer' | 'implicit';
 
 /**
  * In the page: two connections, a channel 'chat' (binaryType arraybuffer) from a to b; a sends strings and bytes, b
@@ -79,12 +82,23 @@ async function loop(page: Page, strip: Strip, bFirst = false): Promise<LoopResul
       const channelB = new Promise<RTCDataChannel>((resolve) => {
         b.ondatachannel = (e) => resolve(e.channel);
       });
-      const offer = await a.createOffer();
-      await a.setLocalDescription(offer);
-      await b.setRemoteDescription({ type: 'offer', sdp: strip === 'offer' ? unline(offer.sdp) : offer.sdp });
-      const answer = await b.createAnswer();
-      await b.setLocalDescription(answer);
-      await a.setRemoteDescription({ type: 'answer', sdp: strip === 'answer' ? unline(answer.sdp) : answer.sdp });
+      let offer: RTCSessionDescriptionInit;
+      let answer: RTCSessionDescriptionInit;
+      if (strip === 'implicit') {
+        await a.setLocalDescription();
+        offer = { type: 'offer', sdp: a.localDescription?.sdp };
+        await b.setRemoteDescription(offer);
+        await b.setLocalDescription();
+        answer = { type: 'answer', sdp: b.localDescription?.sdp };
+        await a.setRemoteDescription(answer);
+      } else {
+        offer = await a.createOffer();
+        await a.setLocalDescription(offer);
+        await b.setRemoteDescription({ type: 'offer', sdp: strip === 'offer' ? unline(offer.sdp) : offer.sdp });
+        answer = await b.createAnswer();
+        await b.setLocalDescription(answer);
+        await a.setRemoteDescription({ type: 'answer', sdp: strip === 'answer' ? unline(answer.sdp) : answer.sdp });
+      }
       const chB = await channelB;
       chB.binaryType = 'arraybuffer';
       await new Promise<void>((resolve) => {
@@ -247,6 +261,48 @@ describe.skipIf(!chromiumAvailable)('the site’s data channels through the real
     // Sealed from the first: had b waited out its deadline instead, its message would have gone in clear.
     for (const w of result.wire) expect(w.first).toBe(0xf1);
     await closeAll(page);
+    await page.close();
+  });
+
+  it('setLocalDescription() alone (perfect negotiation): both lines in the descriptions the site sends, sealed', async () => {
+    const page = await openPage();
+    const result = await loop(page, 'implicit');
+    expect(result.protectedEnds).toEqual([true, true]);
+    expect(result.got.b).toEqual(['hello from a', 'grüße, 日本語 🙂', [1, 2, 3, 250]]);
+    expect(result.got.a).toEqual(['reply from b ✓']);
+    for (const w of result.wire) expect(w.first).toBe(0xf1);
+    await closeAll(page);
+    await page.close();
+  });
+
+  it('setLocalDescription() alone resolves before the negotiationneeded it causes, as without Framelock', async () => {
+    const page = await openPage();
+    const runs = await page.evaluate(async () => {
+      const out: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const offerer = new RTCPeerConnection();
+        const answerer = new RTCPeerConnection();
+        offerer.createDataChannel('chat');
+        offerer.addTransceiver('audio');
+        answerer.addTransceiver('audio', { direction: 'sendrecv' }); // not the offer's: it must offer in turn
+        await answerer.setRemoteDescription(await offerer.createOffer());
+        const events: string[] = [];
+        let offering: Promise<void> | undefined;
+        answerer.onnegotiationneeded = () => {
+          events.push('negotiationneeded');
+          offering = answerer.setLocalDescription();
+        };
+        await answerer.setLocalDescription();
+        events.push(`resumed with ${answerer.localDescription?.type}`);
+        await offering?.catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        offerer.close();
+        answerer.close();
+        out.push(events.join(', '));
+      }
+      return out;
+    });
+    expect(runs).toEqual(Array(5).fill('resumed with answer, negotiationneeded'));
     await page.close();
   });
 });

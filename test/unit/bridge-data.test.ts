@@ -66,6 +66,7 @@ describe('a bridge answering the page script’s data requests', () => {
 
   it('without keys: no line, and texts go as they are', async () => {
     const bridge = make();
+    bridge.background.send({ type: 'no-key' }); // the background's answer: no room here (a line waits for it)
     expect(await ask(bridge, { type: 'data-line', connection: 1, role: 'offerer' })).toEqual({
       type: 'data-line',
       id: expect.any(Number),
@@ -167,5 +168,27 @@ describe('a bridge answering the page script’s data requests', () => {
     a.background.send({ type: 'no-key' });
     await settle();
     expect(reports().at(-1)).toEqual([]);
+  });
+
+  it('a line asked for before the first keys waits for them, a moment at most', async () => {
+    const bridge = make();
+    const id = nextId++;
+    bridge.reports.receive({ type: 'data-line', id, connection: 1, role: 'offerer' });
+    await settle();
+    expect(bridge.reports.posted).toEqual([]); // waiting for the keys
+    bridge.background.send(epochKeys());
+    await until(() => bridge.reports.posted.length > 0);
+    expect(checkDataReply(bridge.reports.posted[0])).toMatchObject({
+      type: 'data-line',
+      id,
+      value: expect.any(String),
+    });
+    const late = make(); // keys never come: no line after 200 ms
+    const lateId = nextId++;
+    late.reports.receive({ type: 'data-line', id: lateId, connection: 1, role: 'offerer' });
+    await settle();
+    vi.advanceTimersByTime(200);
+    await until(() => late.reports.posted.length > 0);
+    expect(checkDataReply(late.reports.posted[0])).toEqual({ type: 'data-line', id: lateId });
   });
 });

@@ -92,7 +92,16 @@ export interface DataServiceOptions {
   epochs: Pick<EpochSchedule, 'epoch' | 'keyOf'>;
   /** Milliseconds, for "least recently used" when a connection must be forgotten. */
   now?: () => number;
+  /**
+   * Resolves once the frame has epoch keys, or the background said it has none, or `withinMs` passed: a page that
+   * builds its connection as it loads asks for a line before the keys came (they follow document_start by a few
+   * tens of milliseconds). Without it, a line is asked for with the keys the frame has.
+   */
+  keysReady?: (withinMs: number) => Promise<void>;
 }
+
+/** How long a line waits for the frame's first epoch keys (the page script waits 250 ms for the whole answer). */
+export const KEYS_WAIT_MS = 200;
 
 interface Connection {
   /** Our key pair, made at the first local line and kept for the connection's life. */
@@ -143,6 +152,7 @@ const CONSUMED = { kind: 'consumed' } as const;
 export class DataService {
   readonly #epochs: Pick<EpochSchedule, 'epoch' | 'keyOf'>;
   readonly #now: () => number;
+  readonly #keysReady: ((withinMs: number) => Promise<void>) | undefined;
   readonly #control: ControlKeys;
   readonly #text: TextKeys;
   readonly #connections = new Map<number, Connection>();
@@ -153,6 +163,7 @@ export class DataService {
   constructor(options: DataServiceOptions) {
     this.#epochs = options.epochs;
     this.#now = options.now ?? Date.now;
+    this.#keysReady = options.keysReady;
     const keyOf = (epoch: number) => this.#epochs.keyOf(epoch);
     this.#control = new ControlKeys(keyOf);
     this.#text = new TextKeys(keyOf);
@@ -222,7 +233,9 @@ export class DataService {
    */
   async localLine(connection: number, role: Role): Promise<string | undefined> {
     if (!isConnectionId(connection) || (role !== 'offerer' && role !== 'answerer')) return undefined;
-    if (this.#retired.has(connection) || this.#epoch() === undefined) return undefined;
+    if (this.#retired.has(connection)) return undefined;
+    if (this.#epoch() === undefined) await this.#keysReady?.(KEYS_WAIT_MS);
+    if (this.#epoch() === undefined) return undefined;
     const state = this.#connection(connection);
     return this.#serial(state, async () => {
       const epoch = this.#epoch();
@@ -264,6 +277,7 @@ export class DataService {
    */
   async remoteLine(connection: number, untrustedValue: string | undefined): Promise<boolean> {
     if (!isConnectionId(connection) || this.#retired.has(connection)) return false;
+    if (untrustedValue !== undefined && this.#epoch() === undefined) await this.#keysReady?.(KEYS_WAIT_MS);
     const state = this.#connection(connection);
     return this.#serial(state, async () => {
       const hello = await this.#openLine(untrustedValue);

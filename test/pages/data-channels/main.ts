@@ -17,9 +17,10 @@ installPatch(worker, () => {}, link);
 let connections = 0;
 
 function newPc(behaviour?: Partial<FakeBehaviour>): { pc: RTCPeerConnection; id: number } {
-  const pc = new RTCPeerConnection();
   const id = ++connections; // the patch numbers this realm's connections the same way
+  // Set first: the patch asks for the connection's first line as it builds it.
   if (behaviour) link.behave(id, behaviour);
+  const pc = new RTCPeerConnection();
   return { pc, id };
 }
 
