@@ -50,8 +50,6 @@ export function portDataLink(port: MessagePort): PortDataLink {
   /** Unanswered requests by id, in the order they were made (a Map keeps insertion order). */
   const pending = new N.Map<number, (reply: DataReply | undefined) => void>();
   let nextId = 0;
-  /** Channels already named to the bridge (connection and stream id), so each is named once. */
-  const named = new N.Map<string, true>();
 
   /** Posts `request` with a fresh id; `then` gets the checked reply, or undefined if it cannot be sent or is refused. */
   function ask(
@@ -175,13 +173,17 @@ export function portDataLink(port: MessagePort): PortDataLink {
     },
 
     report(channel: ChannelReport) {
-      // The bridge keeps the counts the user sees (it sealed and opened each message); it needs each channel's label.
-      const { connection, streamId, label } = channel;
+      // The bridge keeps the status the user sees (the patch reports at most once a second per channel): the
+      // channel's name, and our counts, which include what never reaches the bridge (bytes and most strings on a
+      // connection that is not protected).
+      const { connection, streamId, label, sent, received, dropped, unsent } = channel;
       if (streamId === undefined) return;
-      const key = `${connection}/${streamId}`;
-      if (apply(N.mapGet, named, [key]) === true) return;
-      apply(N.mapSet, named, [key, true]);
-      ask(request({ type: 'data-channel', connection, streamId, label: cut(label) }), [], () => {});
+      const refused = dropped + unsent;
+      ask(
+        request({ type: 'data-channel', connection, streamId, label: cut(label), sent, received, refused }),
+        [],
+        () => {},
+      );
     },
   };
 }

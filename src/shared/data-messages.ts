@@ -8,7 +8,8 @@
  *   data-line        {connection, role}          ──▶  ◀── data-line        {value?}     the SDP line's value
  *   data-remote-line {connection, value?}        ──▶  ◀── data-remote-line {accepted}
  *   data-decided     {connection, protected}     ──▶  ◀── data-done                      the page script's decision
- *   data-channel     {connection, streamId, label}──▶ ◀── data-done                      names a channel for the status
+ *   data-channel     {connection, streamId, label, sent, received, refused} ──▶ ◀── data-done
+ *                                                     a channel's name and the page script's counts, for the status
  *   data-seal        {connection, streamId, data}           ──▶ ◀── data-send {data} | data-drop {reason}
  *   data-open        {connection, streamId, data}           ──▶ ◀── data-deliver {data} | data-deliver-text {text}
  *                                                                    | data-consumed | data-drop
@@ -67,6 +68,8 @@ export type DataDropReasonName = (typeof DATA_DROP_REASONS)[number];
 
 const IdSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const ConnectionSchema = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_DATA_CONNECTION_ID));
+/** A message count of the page script's (every message it sent or delivered, sealed or not). */
+const CountSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const StreamIdSchema = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_DATA_STREAM_ID));
 const BytesSchema = v.pipe(
   v.instance(ArrayBuffer),
@@ -97,6 +100,9 @@ export const DataRequestSchema = v.pipe(
       connection: ConnectionSchema,
       streamId: StreamIdSchema,
       label: boundedString(MAX_DATA_LABEL_CHARS),
+      sent: CountSchema,
+      received: CountSchema,
+      refused: CountSchema,
     }),
     v.strictObject({
       type: v.literal('data-seal'),

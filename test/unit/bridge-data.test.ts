@@ -154,14 +154,15 @@ describe('a bridge answering the page script’s data requests', () => {
     b.background.send(epochKeys());
     await settle();
     await pairFrames(a, 1, b, 1);
-    await ask(a, { type: 'data-channel', connection: 1, streamId: 3, label: 'chat' });
+    await ask(a, { type: 'data-channel', connection: 1, streamId: 3, label: 'chat', sent: 0, received: 2, refused: 0 });
     const sealed = await ask(a, { type: 'data-seal', connection: 1, streamId: 3, data: 'hi' });
     expect(sealed.type).toBe('data-send');
     const reports = () => a.background.posted.filter((m) => m.type === 'data-channels').map((m) => m.channels);
     expect(reports()).toEqual([]);
     vi.advanceTimersByTime(1_000);
     expect(reports()).toEqual([
-      [{ connection: 1, streamId: 3, label: 'chat', state: 'e2e', sent: 1, received: 0, refused: 0 }],
+      // sent: the bridge's own count (1); received: the page script's (2), which it raises to
+      [{ connection: 1, streamId: 3, label: 'chat', state: 'e2e', sent: 1, received: 2, refused: 0 }],
     ]);
     vi.advanceTimersByTime(5_000); // nothing changed: nothing sent
     expect(reports()).toHaveLength(1);

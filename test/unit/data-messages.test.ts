@@ -27,7 +27,7 @@ const REQUESTS = [
   { type: 'data-line', id: 0, connection: 0, role: 'offerer' },
   { type: 'data-remote-line', id: 1, connection: 2 },
   { type: 'data-remote-line', id: 1, connection: 2, value: 'AAAA' },
-  { type: 'data-channel', id: 2, connection: 2, streamId: 1, label: 'chat' },
+  { type: 'data-channel', id: 2, connection: 2, streamId: 1, label: 'chat', sent: 1, received: 0, refused: 3 },
   { type: 'data-seal', id: 3, connection: 2, streamId: 1, data: bytes(3) },
   { type: 'data-seal', id: 3, connection: 2, streamId: 1, data: 'a string' },
   { type: 'data-open', id: 4, connection: 2, streamId: 65_535, data: bytes(0) },

@@ -47,7 +47,17 @@ describe('data requests, answered', () => {
     });
     expect(await ask(a, { type: 'data-decided', connection: 0, protected: true })).toMatchObject({ type: 'data-done' });
     expect(await ask(b, { type: 'data-decided', connection: 0, protected: true })).toMatchObject({ type: 'data-done' });
-    expect(await ask(a, { type: 'data-channel', connection: 0, streamId: 1, label: 'chat' })).toMatchObject({
+    expect(
+      await ask(a, {
+        type: 'data-channel',
+        connection: 0,
+        streamId: 1,
+        label: 'chat',
+        sent: 0,
+        received: 0,
+        refused: 0,
+      }),
+    ).toMatchObject({
       type: 'data-done',
     });
 

@@ -433,6 +433,18 @@ describe('DataService: untrusted inputs', () => {
     expect(a.isProtected(5)).toBe(false);
   });
 
+  it('takes the page script’s counts where they are higher (what never reached it), and ignores bad ones', async () => {
+    const a = service(await room());
+    expect(await a.seal(1, 2, utf8.encode('x'), true)).toEqual({ kind: 'as_is' });
+    a.channel(1, 2, 'chat', { sent: 0, received: 5, refused: 1 });
+    expect(a.report()).toEqual([
+      { connection: 1, streamId: 2, label: 'chat', state: 'clear', sent: 1, received: 5, refused: 1 },
+    ]);
+    a.channel(1, 2, 'chat', { sent: -1, received: 1.5, refused: Number.NaN });
+    a.channel(1, 2, 'chat', { sent: 0, received: 0, refused: 0 }); // never lowers
+    expect(a.report()[0]).toMatchObject({ sent: 1, received: 5, refused: 1 });
+  });
+
   it('cuts long labels', () => {
     const a = service(undefined);
     a.channel(1, 2, 'L'.repeat(1000));

@@ -57,7 +57,11 @@ export async function answerDataRequest(service: DataService, request: DataReque
       service.decide(request.connection, request.protected);
       return plain({ type: 'data-done', id });
     case 'data-channel':
-      service.channel(request.connection, request.streamId, request.label);
+      service.channel(request.connection, request.streamId, request.label, {
+        sent: request.sent,
+        received: request.received,
+        refused: request.refused,
+      });
       return plain({ type: 'data-done', id });
     case 'data-seal': {
       const isString = typeof request.data === 'string';

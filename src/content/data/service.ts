@@ -141,6 +141,17 @@ function isBytes(value: unknown, max: number): value is Uint8Array {
   return value instanceof Uint8Array && value.length <= max;
 }
 
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A channel's counts as the page script keeps them (every message it sent, delivered or dropped). */
+export interface PageCounts {
+  sent: number;
+  received: number;
+  refused: number;
+}
+
 function isText(value: unknown): value is string {
   return typeof value === 'string' && value.length <= MAX_PROFILED_MESSAGE_CHARS;
 }
@@ -365,11 +376,20 @@ export class DataService {
   }
 
   /** Names a channel for the report (its `label`, cut to {@link MAX_LABEL_CHARS}). Never throws. */
-  channel(connection: number, streamId: number, label: string): void {
+  channel(connection: number, streamId: number, label: string, counts?: PageCounts): void {
     if (!isConnectionId(connection) || !isStreamId(streamId) || typeof label !== 'string') return;
     if (this.#retired.has(connection)) return;
     const channel = this.#channel(this.#connection(connection), streamId);
-    if (channel !== undefined) channel.label = reportedLabel(label);
+    if (channel === undefined) return;
+    channel.label = reportedLabel(label);
+    // The page script's counts take in what never reaches the bridge (bytes, and strings without the profile's
+    // marker, on a connection that is not protected); they only ever raise ours. Counts are what the popup shows
+    // beside the state, which is the bridge's alone.
+    if (counts !== undefined && [counts.sent, counts.received, counts.refused].every(isCount)) {
+      channel.sent = Math.max(channel.sent, counts.sent);
+      channel.received = Math.max(channel.received, counts.received);
+      channel.refused = Math.max(channel.refused, counts.refused);
+    }
   }
 
   /** The live state of a connection a message belongs to, or why the message must be dropped; undefined: not known. */
