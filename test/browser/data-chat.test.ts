@@ -1,0 +1,353 @@
+/**
+ * The demo site's own chat over an RTCDataChannel (demo/public/call.js), through the real extension in real browsers
+ * (issue 16 part 2): the site's messages on its own data channels.
+ *
+ * - Both ends run Framelock with the same passphrase: strings, multi-byte text and bytes go both ways and arrive as
+ *   sent, in order, once; a wire tap below the page script (wire-tap.ts) sees only envelopes (binary, 0xF1 first) that
+ *   hold no byte of any message.
+ * - One end without Framelock, or with another passphrase: the connection is not protected (the answer carries no
+ *   line), the chat works in clear both ways, and Framelock never claims otherwise.
+ *
+ * The popup's view of the channel (the channel's text "Not end-to-end encrypted" on a connection that is not
+ * protected) is checked once the built popup has that text; see {@link POPUP_CHANNEL_TEXT}.
+ */
+/// <reference types="chrome" />
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DemoServer, startDemoServer } from '../../demo/server';
+import {
+  createFakeMedia,
+  type DemoWindow,
+  demoLog,
+  type FakeMedia,
+  launchExtensionParticipant,
+  launchPlainChromium,
+  type PlainBrowser,
+  startCall,
+} from './call';
+import { chromiumAvailable, DEFAULT_EXTENSION_PATH, type ExtensionBrowser, sleep, waitFor } from './harness';
+import { carries, installWireTap, readWire, utf8Hex } from './wire-tap';
+
+const PASSPHRASE = 'correct horse battery staple';
+const WRONG_PASSPHRASE = 'incorrect horse battery staple';
+const POPUP_PAGE = 'src/popup/index.html';
+/** The popup's words for a channel whose text is not end-to-end encrypted (issue 16 part 2). */
+const POPUP_CHANNEL_TEXT = 'Not end-to-end encrypted';
+/** Our line in a local description: a sealed HELLO (docs/frame-format.md §2.8). */
+const OUR_LINE = /^a=x-framelock:1 [A-Za-z0-9_-]+\r?$/m;
+/** The envelope's first byte. */
+const ENVELOPE_MAGIC = 'f1';
+/** Waits for the messages of one direction; then this long for any duplicate. */
+const SETTLE_MS = 1_000;
+
+/** A message of the demo's chat as `window.demo.chat` lists it. */
+interface ChatEntry {
+  from: 'me' | 'them';
+  kind: 'text' | 'bytes';
+  text?: string;
+  bytes?: number[];
+}
+
+/** What one end sends, in order: typed text ("Send"), typed text as UTF-8 bytes ("Send as bytes"), or raw bytes. */
+type Outgoing = { text: string } | { typedBytes: string } | { bytes: number[] };
+
+/** How the other end's chat lists `message`. */
+function expected(message: Outgoing): ChatEntry {
+  if ('text' in message) return { from: 'them', kind: 'text', text: message.text };
+  const bytes = 'bytes' in message ? message.bytes : [...Buffer.from(message.typedBytes, 'utf8')];
+  return { from: 'them', kind: 'bytes', bytes };
+}
+
+/** The texts and byte strings (hex) of `messages`, to look for on the wire. */
+function secrets(messages: readonly Outgoing[]): { texts: string[]; hex: string[] } {
+  const texts = messages.flatMap((m) => ('text' in m ? [m.text] : 'typedBytes' in m ? [m.typedBytes] : []));
+  const hex = messages.flatMap((m) => ('bytes' in m ? [Buffer.from(m.bytes).toString('hex')] : []));
+  return { texts, hex };
+}
+
+/** Whether the built extension's popup has words for a channel's text (the other half of issue 16 part 2). */
+async function popupShowsChannels(): Promise<boolean> {
+  const messages = await readFile(path.join(DEFAULT_EXTENSION_PATH, '_locales', 'en', 'messages.json'), 'utf8');
+  return messages.includes(POPUP_CHANNEL_TEXT);
+}
+
+/** A new tab of `browser` with the wire tap in place before any script of its documents. */
+async function tappedPage(browser: { newPage(): Promise<Page> }): Promise<Page> {
+  const page = await browser.newPage();
+  await page.evaluateOnNewDocument(installWireTap);
+  return page;
+}
+
+/** Waits until the page's chat channel is open and its "Message" field enabled. */
+async function waitForChat(page: Page): Promise<void> {
+  await page
+    .waitForFunction(
+      () => {
+        const field = document.getElementById('message') as HTMLInputElement | null;
+        return (
+          (window as DemoWindow & { demo?: { channel?: RTCDataChannel | null } }).demo?.channel?.readyState ===
+            'open' && field?.disabled === false
+        );
+      },
+      { timeout: 15_000, polling: 100 },
+    )
+    .catch(async (error: unknown) => {
+      throw new Error(`${page.url()}: the chat never opened (${(error as Error).message})\n${await demoLog(page)}`);
+    });
+}
+
+/** Sends `message` as a person would: types it in "Message" and presses "Send" (or "Send as bytes"). */
+async function send(page: Page, message: Outgoing): Promise<void> {
+  if ('bytes' in message) {
+    await page.evaluate((bytes: number[]) => {
+      (window as unknown as { demo: { sendBytes(b: number[]): void } }).demo.sendBytes(bytes);
+    }, message.bytes);
+    return;
+  }
+  const text = 'text' in message ? message.text : message.typedBytes;
+  await page.locator('::-p-aria([name="Message"][role="textbox"])').fill(text);
+  await page.locator(`::-p-aria([name="${'text' in message ? 'Send' : 'Send as bytes'}"][role="button"])`).click();
+  // The field empties once the page handed the message to its channel.
+  await page.waitForFunction(() => (document.getElementById('message') as HTMLInputElement).value === '', {
+    timeout: 5_000,
+  });
+}
+
+/** The chat's messages from the other end, in the order shown. */
+function received(page: Page): Promise<ChatEntry[]> {
+  return page.evaluate(() =>
+    ((window as unknown as { demo: { chat: ChatEntry[] } }).demo.chat ?? []).filter((m) => m.from === 'them'),
+  );
+}
+
+/** What the list on the page shows (each entry's text), for the failure messages and the "as typed" checks. */
+function shown(page: Page): Promise<string[]> {
+  return page.evaluate(() => [...document.querySelectorAll('#messages li')].map((li) => li.textContent ?? ''));
+}
+
+/** Sends `messages` from `from`, one after another, and returns what `to` got once it got as many (and settled). */
+async function exchange(from: Page, to: Page, messages: readonly Outgoing[]): Promise<ChatEntry[]> {
+  const before = (await received(to)).length;
+  for (const message of messages) await send(from, message);
+  await waitFor(async () => (await received(to)).length >= before + messages.length, {
+    description: `${messages.length} messages to arrive`,
+    timeoutMs: 10_000,
+  }).catch(async (error: unknown) => {
+    throw new Error(`${(error as Error).message}; the receiver shows: ${JSON.stringify(await shown(to))}`);
+  });
+  await sleep(SETTLE_MS);
+  return (await received(to)).slice(before);
+}
+
+/**
+ * The page's local description as the page reads it and signals it (with our line, if the page script added one). The
+ * remote description never shows a line: the page script takes it out before the browser applies the description.
+ */
+function localSdp(page: Page): Promise<string> {
+  return page.evaluate(() => (window as DemoWindow).demo?.pc?.localDescription?.sdp ?? '');
+}
+
+/** The popup's text for the tab of `ext` whose URL contains `urlPart` (opened as a tab: headless has no popup). */
+async function popupText(ext: ExtensionBrowser, urlPart: string): Promise<{ page: Page; text: () => Promise<string> }> {
+  const tabId = await waitFor(
+    () =>
+      ext.serviceWorker.evaluate(
+        async (part: string) => (await chrome.tabs.query({})).find((t) => t.url?.includes(part))?.id ?? null,
+        urlPart,
+      ),
+    { description: `a tab at …${urlPart}` },
+  );
+  const page = await ext.openExtensionPage(`${POPUP_PAGE}?tabId=${tabId}`);
+  return { page, text: () => page.evaluate(() => document.body.textContent ?? '') };
+}
+
+/**
+ * The popup about the call's tab says the channel's text is (`protectedChannel` false) or is not ("…is NOT…") end-to-end
+ * encrypted. Runs only once the built popup has words for channels; until then it says so on the console.
+ */
+async function expectPopup(ext: ExtensionBrowser, room: string, protectedChannel: boolean): Promise<void> {
+  if (!(await popupShowsChannels())) {
+    // TODO(issue 16 part 2, popup): the popup's channel line is being added on another branch. Once it is on main,
+    // this check runs by itself (the built popup has the words); then make it unconditional. Expected: on a connection
+    // that is not protected, the popup says the channel's text is "Not end-to-end encrypted"; on a protected one it
+    // never says so.
+    console.warn(`data-chat: the built popup has no "${POPUP_CHANNEL_TEXT}" yet: its check of the channel is skipped`);
+    return;
+  }
+  const popup = await popupText(ext, `room=${room}`);
+  try {
+    if (protectedChannel) {
+      await sleep(2_000); // past the bridge's report interval, so a late "not encrypted" would show
+      expect(await popup.text()).not.toContain(POPUP_CHANNEL_TEXT);
+    } else {
+      await waitFor(async () => (await popup.text()).includes(POPUP_CHANNEL_TEXT), {
+        description: `the popup to say "${POPUP_CHANNEL_TEXT}"`,
+        timeoutMs: 10_000,
+      }).catch(async (error: unknown) => {
+        throw new Error(`${(error as Error).message}; it shows:\n${await popup.text()}`);
+      });
+    }
+  } finally {
+    await popup.page.close();
+  }
+}
+
+/** A text of about 2 KB in UTF-8, with letters of one, two, three and four bytes. */
+function longText(): string {
+  let text = 'long: ';
+  while (Buffer.byteLength(text) < 2_000) text += 'Grüße aus dem Café — 日本語のテキスト 🙂🔐 ';
+  return `${text}end`;
+}
+
+/** What a Framelock end sends in the protected call, and what the other answers. */
+const FROM_ALICE: readonly Outgoing[] = [
+  { text: 'hello from alice' },
+  { text: 'grüße, 日本語, emoji 🙂🔐 ✓' },
+  { typedBytes: 'bytes typed by alice ✓' },
+  { bytes: [0, 1, 2, 0xf1, 0x7b, 0x22, 0xff, 0, 0x80, 250] },
+  { text: longText() },
+];
+const FROM_BOB: readonly Outgoing[] = [
+  { text: 'reply from bob ✓' },
+  { typedBytes: 'bob’s bytes — ünïcödé' },
+  { text: 'last one from bob' },
+];
+
+describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through Framelock (real browsers)', () => {
+  let server: DemoServer;
+  let media: FakeMedia;
+  let alice: ExtensionBrowser;
+  let bob: ExtensionBrowser;
+  let eve: ExtensionBrowser;
+  let carol: PlainBrowser;
+  const pages: Page[] = [];
+
+  async function page(browser: { newPage(): Promise<Page> }): Promise<Page> {
+    const p = await tappedPage(browser);
+    pages.push(p);
+    return p;
+  }
+
+  beforeAll(async () => {
+    server = await startDemoServer();
+    media = await createFakeMedia();
+    [alice, bob, eve, carol] = await Promise.all([
+      launchExtensionParticipant(server.url, PASSPHRASE, media),
+      launchExtensionParticipant(server.url, PASSPHRASE, media),
+      launchExtensionParticipant(server.url, WRONG_PASSPHRASE, media),
+      launchPlainChromium({ media }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(pages.map((p) => p.close().catch(() => undefined)));
+    await Promise.all([alice?.close(), bob?.close(), eve?.close(), carol?.close()]);
+    await server?.close();
+    await media?.cleanup();
+  });
+
+  it('same passphrase: strings, multi-byte text and bytes arrive as sent, in order, once; the channel carries only envelopes', async () => {
+    const call = await startCall({ browsers: [await page(bob.browser), await page(alice.browser)], url: server.url });
+    const [bobPage, alicePage] = call.pages;
+    await Promise.all(call.pages.map(waitForChat));
+
+    // Each end signalled our line (the offer's and the answer's): the answerer answers with one only to an offer whose
+    // line opened, so the connection is protected at both ends.
+    for (const p of call.pages) expect(await localSdp(p)).toMatch(OUR_LINE);
+
+    expect(await exchange(alicePage, bobPage, FROM_ALICE)).toEqual(FROM_ALICE.map(expected));
+    expect(await exchange(bobPage, alicePage, FROM_BOB)).toEqual(FROM_BOB.map(expected));
+    // Each side's list shows the other's text as typed.
+    expect(await shown(bobPage)).toContain('them: grüße, 日本語, emoji 🙂🔐 ✓');
+    expect(await shown(alicePage)).toContain('them: reply from bob ✓');
+
+    // What the channel carried: the tap sits below the page script (it saves the tap as its native), so it saw one
+    // record per message sent: an envelope, never the page's own string. This is also the tap's positive control: a
+    // tap above the page script would have recorded the page's strings.
+    for (const [p, sent] of [
+      [alicePage, FROM_ALICE],
+      [bobPage, FROM_BOB],
+    ] as const) {
+      const wire = await readWire(p, 'chat');
+      expect(wire.map((r) => r.kind)).toEqual(sent.map(() => 'binary'));
+      const { texts, hex } = secrets(sent);
+      for (const [i, record] of wire.entries()) {
+        expect(record.hex.slice(0, 2), `record ${i} starts with the envelope's byte`).toBe(ENVELOPE_MAGIC);
+        for (const text of texts) expect(carries(record, text), `record ${i} holds "${text.slice(0, 40)}"`).toBe(false);
+        // Any 8 bytes of the long text (in UTF-8) are nowhere in it either.
+        for (const part of ['hello from', 'Grüße aus', '日本語', 'bytes typed', 'reply from']) {
+          expect(carries(record, part)).toBe(false);
+        }
+        for (const bytes of hex) expect(record.hex.includes(bytes)).toBe(false);
+      }
+      // Sealed, the messages are longer than sent (the envelope's header and tag).
+      const sizes = sent.map((m) =>
+        'text' in m ? Buffer.byteLength(m.text) : 'bytes' in m ? m.bytes.length : Buffer.byteLength(m.typedBytes),
+      );
+      for (const [i, record] of wire.entries()) expect(record.size).toBeGreaterThan(sizes[i] as number);
+    }
+    // The search itself finds a message where it is (positive control of `carries`).
+    expect(
+      carries({ label: 'chat', kind: 'binary', text: '', hex: `00${utf8Hex('日本語')}`, size: 10 }, '日本語'),
+    ).toBe(true);
+
+    await expectPopup(alice, call.room, true);
+    await call.hangUp();
+  });
+
+  it('a peer without Framelock: the chat works both ways in clear, and Framelock says the channel is not end-to-end encrypted', async () => {
+    // Carol (no extension) joins first: alice makes the offer (with our line) and the channel; carol's answer has no line.
+    const call = await startCall({
+      browsers: [await page(carol.browser), await page(alice.browser)],
+      url: server.url,
+      names: ['carol', 'alice'],
+    });
+    const [carolPage, alicePage] = call.pages;
+    await Promise.all(call.pages.map(waitForChat));
+    expect(await localSdp(alicePage)).toMatch(OUR_LINE);
+    expect(await localSdp(carolPage)).not.toMatch(/x-framelock/);
+
+    const fromAlice: Outgoing[] = [{ text: 'alice to carol: grüße 🙂' }, { typedBytes: 'alice’s bytes ✓' }];
+    const fromCarol: Outgoing[] = [{ text: 'carol to alice: 日本語 ✓' }, { bytes: [0xf1, 0, 1, 2, 3] }];
+    expect(await exchange(alicePage, carolPage, fromAlice)).toEqual(fromAlice.map(expected));
+    expect(await exchange(carolPage, alicePage, fromCarol)).toEqual(fromCarol.map(expected));
+    expect(await shown(carolPage)).toContain('them: alice to carol: grüße 🙂');
+    expect(await shown(alicePage)).toContain('them: carol to alice: 日本語 ✓');
+    // Not sealed: alice's channel carried her messages as she sent them.
+    const wire = await readWire(alicePage, 'chat');
+    expect(wire.map((r) => r.kind)).toEqual(['string', 'binary']);
+    expect(wire[0]?.text).toBe('alice to carol: grüße 🙂');
+    expect(wire[1]?.hex).toBe(utf8Hex('alice’s bytes ✓'));
+
+    await expectPopup(alice, call.room, false);
+    await call.hangUp();
+  });
+
+  it('a peer with another passphrase: our line does not open, the connection is not protected, and the chat works in clear', async () => {
+    // Eve answers: alice's line does not open under eve's key, so eve's answer carries none.
+    const call = await startCall({
+      browsers: [await page(eve.browser), await page(alice.browser)],
+      url: server.url,
+      names: ['eve', 'alice'],
+    });
+    const [evePage, alicePage] = call.pages;
+    await Promise.all(call.pages.map(waitForChat));
+    expect(await localSdp(alicePage)).toMatch(OUR_LINE);
+    expect(await localSdp(evePage)).not.toMatch(/x-framelock/);
+
+    const fromAlice: Outgoing[] = [{ text: 'alice to eve ✓' }, { bytes: [9, 8, 7] }];
+    const fromEve: Outgoing[] = [{ text: 'eve to alice: grüße' }];
+    expect(await exchange(alicePage, evePage, fromAlice)).toEqual(fromAlice.map(expected));
+    expect(await exchange(evePage, alicePage, fromEve)).toEqual(fromEve.map(expected));
+    // In clear at both ends: Framelock does not claim protection it does not have.
+    expect((await readWire(alicePage, 'chat')).map((r) => r.kind)).toEqual(['string', 'binary']);
+    expect((await readWire(alicePage, 'chat'))[0]?.text).toBe('alice to eve ✓');
+    expect((await readWire(evePage, 'chat'))[0]?.text).toBe('eve to alice: grüße');
+
+    await expectPopup(alice, call.room, false);
+    await expectPopup(eve, call.room, false);
+    await call.hangUp();
+  });
+});
