@@ -32,15 +32,28 @@ export const LINE_ANSWER_MS = 250;
  */
 export const DATA_ANSWER_MS = 2_000;
 
+/**
+ * How long the answerer of a protected connection waits for the offerer's confirmation that it seals too (the
+ * offerer sends it as each channel opens; it comes in a round trip): past it, or at a clear message from the offerer,
+ * the connection is not protected. Meanwhile what the page sends waits. Without this wait, an answer line lost on its
+ * way to the offerer (a server that rewrites SDP, a bridge past its deadline) would leave one end sealing and the
+ * other in clear: every message refused, the site broken.
+ */
+export const CONFIRM_WAIT_MS = 3_000;
+
 /** The most often one data channel's state is reported (its first report, and its last on close, go at once). */
 export const CHANNEL_REPORT_INTERVAL_MS = 1_000;
 
 /**
- * What sealing adds to a message on a protected connection (the data-channel envelope of issue 16 part 2): 0xF1, the
- * flags byte, the 8-byte counter, and AES-GCM's 16-byte tag. send() refuses a message the native would refuse once
- * sealed (over the SCTP transport's maxMessageSize), as the native does, at once.
+ * What sealing adds to a message on a protected connection (the data-channel envelope, docs/frame-format.md §2.8):
+ * 0xF1, the flags byte, the 2-byte stream id, the 8-byte counter, and AES-GCM's 16-byte tag. send() refuses a message
+ * the native would refuse once sealed (over the SCTP transport's maxMessageSize), as the native does, at once.
+ * (test/unit/data-messages.test.ts holds it and {@link ENVELOPE_MARKER} equal to src/content/data/constants.ts.)
  */
-export const SEAL_OVERHEAD_BYTES = 1 + 1 + 8 + 16;
+export const SEAL_OVERHEAD_BYTES = 1 + 1 + 2 + 8 + 16;
+
+/** The first byte of every envelope: what tells the answerer, awaiting confirmation, that the offerer seals. */
+export const ENVELOPE_MARKER = 0xf1;
 
 /**
  * Chromium refuses a send that would take a channel's buffered amount past 16 MiB ("RTCDataChannel send queue is

@@ -26,6 +26,7 @@ import { answerWithin, type Timers } from './answer';
 import {
   CHANNEL_REPORT_INTERVAL_MS,
   DATA_ANSWER_MS,
+  ENVELOPE_MARKER,
   MAX_BUFFERED_BYTES,
   PROFILED_HINT,
   SEAL_OVERHEAD_BYTES,
@@ -68,8 +69,11 @@ interface Arrived {
   data: unknown;
 }
 
-/** What reaches the page for one arrived message, or undefined (dropped: counted). */
-type Delivering = { data: unknown } | undefined;
+/**
+ * What reaches the page for one arrived message, or undefined (dropped: counted), or null (the peer's confirmation,
+ * Framelock's own: nothing reaches the page, nothing is counted).
+ */
+type Delivering = { data: unknown } | null | undefined;
 
 /** Reads a Blob's bytes with the saved `Blob.prototype.arrayBuffer` (undefined if it cannot be read). */
 function readBlob(blob: Blob, take: (bytes: ArrayBuffer | undefined) => void): void {
@@ -139,6 +143,8 @@ export function installDataChannels(link: DataLink): DataChannels | undefined {
     unsent = 0;
     unprotected = 0;
     profile: TextProfile | undefined = undefined;
+    /** Our confirmation went out on this channel (offerer of a protected connection). */
+    confirmSent = false;
     /** A report waits for its throttle; the last one (closed) went. */
     reportDue = false;
     finished = false;
@@ -256,14 +262,14 @@ export function installDataChannels(link: DataLink): DataChannels | undefined {
           return;
         }
         const openBytes = (bytes: ArrayBuffer) =>
-          answerWithin<string | ArrayBuffer | undefined>(
+          answerWithin<string | ArrayBuffer | null | undefined>(
             timers,
             DATA_ANSWER_MS,
             undefined,
             (answer) => link.open(id, streamId, bytes, answer),
             (opened) => {
-              if (opened === undefined) {
-                done(undefined);
+              if (opened === undefined || opened === null) {
+                done(opened);
                 return;
               }
               // Bytes reach the page as the native delivered the sealed message: a Blob if binaryType was 'blob'.
@@ -298,6 +304,7 @@ export function installDataChannels(link: DataLink): DataChannels | undefined {
     }
 
     deliver(out: Delivering): void {
+      if (out === null) return; // the peer's confirmation: not the page's
       if (out === undefined) this.dropped++;
       else {
         this.received++;
@@ -308,6 +315,48 @@ export function installDataChannels(link: DataLink): DataChannels | undefined {
         apply(N.dispatchEvent, this.channel, [new N.MessageEvent('message', init)]);
       }
       this.changed();
+    }
+
+    /**
+     * Sends our confirmation on this channel (see data-sdp.ts), once, when we are the offerer of a protected
+     * connection and the channel is open: straight to the native, beside the page's sealed messages (the receiver
+     * takes envelopes in any order within its window).
+     */
+    sendConfirm(): void {
+      const streamId = this.streamId();
+      if (this.confirmSent || !this.connection.confirms || streamId === undefined) return;
+      if (readyState(this.channel) !== 'open') return;
+      this.confirmSent = true;
+      answerWithin<ArrayBuffer | undefined>(
+        timers,
+        DATA_ANSWER_MS,
+        undefined,
+        (answer) => link.confirm(this.connection.id, streamId, answer),
+        (sealed) => {
+          if (sealed === undefined) return;
+          try {
+            apply(channelSend as (data: unknown) => void, this.channel, [sealed]);
+          } catch {
+            // closing: the answerer decides by its deadline
+          }
+        },
+      );
+    }
+
+    /**
+     * While the connection awaits the offerer's confirmation: what the first message from it says. An envelope
+     * (binary, 0xF1, at least a header and tag long) says it seals; anything else, that it sends in clear.
+     */
+    probe(data: unknown): void {
+      const judge = (bytes: ArrayBuffer | undefined) => {
+        const length = bytes === undefined ? undefined : arrayBufferLength(bytes);
+        const first =
+          length === undefined || length < SEAL_OVERHEAD_BYTES ? -1 : new N.Uint8Array(bytes as ArrayBuffer, 0, 1)[0];
+        this.connection.confirmed(first === ENVELOPE_MARKER);
+      };
+      if (typeof data === 'string') this.connection.confirmed(false);
+      else if (arrayBufferLength(data) !== undefined) judge(data as ArrayBuffer);
+      else readBlob(data as Blob, judge);
     }
 
     /** Drops what waits to be sent (close, or the channel closed under it). */
@@ -394,10 +443,14 @@ export function installDataChannels(link: DataLink): DataChannels | undefined {
     }
     apply(N.stopImmediatePropagation, event, []);
     if (state.connection.decision === undefined) state.connection.settle();
+    if (state.connection.awaiting) state.probe(data); // decides (now, or once a Blob is read); the message waits
     state.incoming.push({ data });
   }
   function onOpen(this: object, event: Event): void {
-    if (event.isTrusted) stateOf(this)?.connection.settle();
+    if (!event.isTrusted) return;
+    const state = stateOf(this);
+    state?.connection.settle();
+    state?.sendConfirm();
   }
   function onLow(this: object, event: Event): void {
     if (event.isTrusted) stateOf(this)?.onLow();
@@ -419,6 +472,7 @@ export function installDataChannels(link: DataLink): DataChannels | undefined {
     apply(N.addEventListener, channel, ['bufferedamountlow', onLow, true]);
     apply(N.addEventListener, channel, ['close', onClose, true]);
     connection.whenDecided(() => {
+      state.sendConfirm(); // if it opened before the decision
       state.sealing.start();
       state.incoming.start();
       state.report(false);

@@ -82,15 +82,22 @@ export interface DataLink {
   ): void;
   /**
    * Opens one binary message received on a protected connection's stream `streamId` (untrusted: whatever the network
-   * carried). The result is a string if the sender sent a string. `answer(undefined)`: dropped and counted. (Strings
-   * never reach here: a sealed message is binary, so the patch drops them itself.)
+   * carried). The result is a string if the sender sent a string. `answer(undefined)`: dropped and counted.
+   * `answer(null)`: it was the peer's confirmation ({@link DataLink.confirm}): nothing is delivered. (Strings never reach
+   * here: a sealed message is binary, so the patch drops them itself.)
    */
   open(
     connection: number,
     streamId: number,
     data: ArrayBuffer,
-    answer: (opened: string | ArrayBuffer | undefined) => void,
+    answer: (opened: string | ArrayBuffer | null | undefined) => void,
   ): void;
+  /**
+   * Our confirmation that we seal `connection`, sealed for its stream `streamId`: the offerer of a protected
+   * connection sends one on each channel as it opens, and the answerer decides only once it has seen one (or a clear
+   * message, or nothing within `CONFIRM_WAIT_MS`; data-sdp.ts). `answer(undefined)`: none is sent.
+   */
+  confirm(connection: number, streamId: number, answer: (sealed: ArrayBuffer | undefined) => void): void;
   /**
    * A string the page sends on a connection that is not protected, on its channel's stream `streamId`: a profile's
    * rewrite of it, undefined to send it as it is, or `'drop'` not to send it at all (a chat text the profile cannot
@@ -125,6 +132,8 @@ export interface DataLink {
    * came too late), which is then not protected; and it must never let a message of a protected one out in clear.
    */
   decided(connection: number, isProtected: boolean): void;
+  /** The site closed the connection (`close()`): its keys can go, and its channels leave the report. */
+  closed(connection: number): void;
   /** One channel's state, throttled by the patch ({@link ChannelReport}). */
   report(channel: ChannelReport): void;
 }

@@ -17,11 +17,17 @@
  * another realm's methods), and never changes: a renegotiation still carries lines, but cannot switch a call's
  * channels between sealed and clear under the site's feet.
  *
+ * The answerer cannot know that its answer's line reached the offerer (a server may rewrite the SDP; the offerer's
+ * bridge may miss its deadline). So an answerer that would be protected **waits for the offerer's confirmation**
+ * (`awaiting`): the offerer sends one, sealed, on each channel as it opens (data-channels.ts). A valid envelope from
+ * the offerer decides "protected"; a clear message, or nothing within {@link CONFIRM_WAIT_MS}, "not protected". Both
+ * ends then agree, and a lost line costs protection (which the popup shows), never the site's messages.
+ *
  * The site's calls never fail because of us: a link that throws, answers late or says nothing leaves the description
  * as the browser made it. Connections of another realm's constructor are left to that realm's patch.
  */
 import { answerWithin, type Timers } from './answer';
-import { LINE_ANSWER_MS } from './constants';
+import { CONFIRM_WAIT_MS, LINE_ANSWER_MS } from './constants';
 import type { DataLink, DescriptionRole } from './data-link';
 import { natives as N } from './natives';
 import { proxyOf } from './proxy';
@@ -39,6 +45,12 @@ export interface Connection {
   readonly decision: boolean | undefined;
   /** Calls `then` once the connection is decided: at once if it is. */
   whenDecided(then: (isProtected: boolean) => void): void;
+  /** An answerer that would be protected waits for the offerer's confirmation (see the module doc). */
+  readonly awaiting: boolean;
+  /** Decided protected as the offerer of its first exchange: it sends its confirmation on each channel that opens. */
+  readonly confirms: boolean;
+  /** What the offerer's first message said, while {@link awaiting}: it seals (true) or sends in clear (false). */
+  confirmed(isProtected: boolean): void;
   /**
    * One of its channels is open, so the browser has negotiated it, whether or not we saw how: decide now, unless a
    * remote line is still being checked (that answer comes within {@link LINE_ANSWER_MS}).
@@ -129,6 +141,13 @@ class ConnectionState implements Connection {
   #accepted = false;
   /** Its first offer/answer exchange is complete. */
   #negotiated = false;
+  /** Our role in the exchange that made the current local description ours (undefined: none yet). */
+  #role: DescriptionRole | undefined = undefined;
+  /** Waiting for the offerer's confirmation, until this timer (see the module doc). */
+  #awaiting = false;
+  #awaitTimer: unknown = undefined;
+  /** Decided protected as the offerer (fixed then: a later renegotiation may turn the roles round). */
+  #confirms = false;
   #decision: boolean | undefined = undefined;
   /** Who waits for the decision (each channel's queues); dropped once told. */
   #waiters = new N.Map<(isProtected: boolean) => void, true>();
@@ -144,6 +163,21 @@ class ConnectionState implements Connection {
 
   get decision(): boolean | undefined {
     return this.#decision;
+  }
+
+  get awaiting(): boolean {
+    return this.#awaiting;
+  }
+
+  get confirms(): boolean {
+    return this.#confirms;
+  }
+
+  confirmed(isProtected: boolean): void {
+    if (!this.#awaiting) return;
+    this.#awaiting = false;
+    this.#timers.clearTimeout(this.#awaitTimer);
+    this.#final(isProtected);
   }
 
   whenDecided(then: (isProtected: boolean) => void): void {
@@ -176,6 +210,7 @@ class ConnectionState implements Connection {
     else if (type === 'answer') {
       this.#currentLine = line;
       this.#pendingLine = undefined;
+      this.#role = 'answerer';
     } else this.#pendingLine = undefined; // rollback: the pending offer is gone
     this.#afterChange();
   }
@@ -195,6 +230,7 @@ class ConnectionState implements Connection {
         if (type === 'answer') {
           this.#currentLine = this.#pendingLine;
           this.#pendingLine = undefined;
+          this.#role = 'offerer';
         }
         this.#afterChange();
         answerWithin<boolean>(
@@ -251,11 +287,24 @@ class ConnectionState implements Connection {
     this.#decide(false);
   }
 
-  /** Decides once: at the end of the first exchange, or when `now` (a channel opened), and no remote line pending. */
+  /**
+   * Decides once: at the end of the first exchange, or when `now` (a channel opened), and no remote line pending. An
+   * answerer that would be protected waits for the offerer's confirmation first.
+   */
   #decide(now: boolean): void {
-    if (this.#decision !== undefined || this.#checking > 0 || !(this.#negotiated || now)) return;
+    if (this.#decision !== undefined || this.#awaiting || this.#checking > 0 || !(this.#negotiated || now)) return;
     const decision = this.#currentLine !== undefined && this.#accepted;
+    if (decision && this.#role === 'answerer') {
+      this.#awaiting = true;
+      this.#awaitTimer = this.#timers.setTimeout(() => this.confirmed(false), CONFIRM_WAIT_MS);
+      return;
+    }
+    this.#final(decision);
+  }
+
+  #final(decision: boolean): void {
     this.#decision = decision;
+    this.#confirms = decision && this.#role === 'offerer';
     try {
       this.#link.decided(this.id, decision);
     } catch {
@@ -430,7 +479,30 @@ export function installSdpHooks(link: DataLink, timers: Timers): ConnectionSdp |
     N.defineProperty(proto, name, { ...descriptor, get: wrapped });
   }
 
+  /** close(): the link forgets the connection (its keys go; a protected one's late messages are dropped). */
+  function patchClose(): void {
+    const descriptor = N.getDescriptor(proto, 'close');
+    const native = descriptor?.value as ((...args: unknown[]) => unknown) | undefined;
+    if (descriptor === undefined || typeof native !== 'function') return;
+    const wrapped = proxyOf(native, {
+      apply(target, thisArg, args) {
+        const result = apply(target, thisArg, args);
+        const connection = of(thisArg);
+        if (connection !== undefined) {
+          try {
+            link.closed(connection.id);
+          } catch {
+            // the link's trouble: the connection is closed all the same
+          }
+        }
+        return result;
+      },
+    });
+    N.defineProperty(proto, 'close', { ...descriptor, value: wrapped });
+  }
+
   patchCreate('createOffer', 'offerer');
+  patchClose();
   patchCreate('createAnswer', 'answerer');
   patchSetLocal();
   patchSetRemote();

@@ -123,6 +123,10 @@ export function portDataLink(port: MessagePort): PortDataLink {
       ask(fields, [], (reply) => answer(reply?.type === 'data-remote-line' && reply.accepted));
     },
 
+    closed(connection) {
+      ask(request({ type: 'data-closed', connection }), [], () => {});
+    },
+
     decided(connection, isProtected) {
       ask(request({ type: 'data-decided', connection, protected: isProtected }), [], () => {});
     },
@@ -139,8 +143,15 @@ export function portDataLink(port: MessagePort): PortDataLink {
       ask(request({ type: 'data-open', connection, streamId, data }), [data], (reply) => {
         if (reply?.type === 'data-deliver') answer(reply.data);
         else if (reply?.type === 'data-deliver-text') answer(reply.text);
+        else if (reply?.type === 'data-consumed') answer(null);
         else answer(undefined);
       });
+    },
+
+    confirm(connection, streamId, answer) {
+      ask(request({ type: 'data-confirm', connection, streamId }), [], (reply) =>
+        answer(reply?.type === 'data-send' ? reply.data : undefined),
+      );
     },
 
     protectText(connection, streamId, text, answer) {

@@ -10,12 +10,16 @@
  *   data-decided     {connection, protected}     ──▶  ◀── data-done                      the page script's decision
  *   data-channel     {connection, streamId, label}──▶ ◀── data-done                      names a channel for the status
  *   data-seal        {connection, streamId, data}           ──▶ ◀── data-send {data} | data-drop {reason}
- *   data-open        {connection, streamId, data}           ──▶ ◀── data-deliver {data} | data-deliver-text {text} | data-drop
+ *   data-open        {connection, streamId, data}           ──▶ ◀── data-deliver {data} | data-deliver-text {text}
+ *                                                                    | data-consumed | data-drop
+ *   data-confirm     {connection, streamId}                 ──▶ ◀── data-send {data} | data-drop
  *   data-text-out    {connection, streamId, text}           ──▶ ◀── data-send-text {text} | data-as-is | data-drop
  *   data-text-in     {connection, streamId, text}           ──▶ ◀── data-deliver-text {text} | data-as-is | data-drop
  *   data-closed      {connection}                ──▶  ◀── data-done
  * ```
  * `data-as-is`: send (or deliver) the page's own message unchanged. `data-drop`: do not send (or deliver) it at all.
+ * `data-consumed`: the message was the peer's confirmation that it seals the connection (docs/frame-format.md §2.8):
+ * deliver nothing. `data-confirm` asks for ours, to send on a channel as it opens.
  * The page sends a string to seal as it is (the bridge encodes it as UTF-8), and gets an opened string back as a
  * string (`data-deliver-text`): the page script needs no text codec of the page's realm.
  *
@@ -109,6 +113,12 @@ export const DataRequestSchema = v.pipe(
       data: BytesSchema,
     }),
     v.strictObject({
+      type: v.literal('data-confirm'),
+      id: IdSchema,
+      connection: ConnectionSchema,
+      streamId: StreamIdSchema,
+    }),
+    v.strictObject({
       type: v.literal('data-text-out'),
       id: IdSchema,
       connection: ConnectionSchema,
@@ -148,6 +158,7 @@ export const DataReplySchema = messageOf([
   v.strictObject({ type: v.literal('data-deliver'), id: IdSchema, data: BytesSchema }),
   v.strictObject({ type: v.literal('data-deliver-text'), id: IdSchema, text: TextSchema }),
   v.strictObject({ type: v.literal('data-as-is'), id: IdSchema }),
+  v.strictObject({ type: v.literal('data-consumed'), id: IdSchema }),
   v.strictObject({ type: v.literal('data-drop'), id: IdSchema, reason: v.picklist(DATA_DROP_REASONS) }),
   v.strictObject({ type: v.literal('data-done'), id: IdSchema }),
 ]);
@@ -190,6 +201,7 @@ function replyFields(type: unknown): readonly Field[] | undefined {
     case 'data-drop':
       return [{ name: 'reason' }];
     case 'data-as-is':
+    case 'data-consumed':
     case 'data-done':
       return [];
     default:

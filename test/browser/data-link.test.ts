@@ -56,58 +56,79 @@ interface LoopResult {
   protectedEnds: [boolean, boolean];
   got: { a: unknown[]; b: unknown[] };
   wire: Wire[];
+  tookMs: number;
 }
+
+/** Which line a signalling server that rewrites SDP strips on the way, if any. */
+type Strip = 'none' | 'offer' | 'answer';
 
 /**
  * In the page: two connections, a channel 'chat' (binaryType arraybuffer) from a to b; a sends strings and bytes, b
- * answers. `stripOfferLine`: the offer reaches b without our line (as a signalling server that rewrites SDP might strip it).
+ * answers (or, `bFirst`, b speaks first and a answers).
  */
-async function loop(page: Page, stripOfferLine: boolean): Promise<LoopResult> {
-  return page.evaluate(async (strip) => {
-    const a = new RTCPeerConnection();
-    const b = new RTCPeerConnection();
-    a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
-    b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate);
-    const channelA = a.createDataChannel('chat');
-    channelA.binaryType = 'arraybuffer';
-    const channelB = new Promise<RTCDataChannel>((resolve) => {
-      b.ondatachannel = (e) => resolve(e.channel);
-    });
-    const offer = await a.createOffer();
-    await a.setLocalDescription(offer);
-    const sdp = strip ? (offer.sdp ?? '').replace(/^a=x-framelock:.*\r\n/m, '') : offer.sdp;
-    await b.setRemoteDescription({ type: 'offer', sdp });
-    const answer = await b.createAnswer();
-    await b.setLocalDescription(answer);
-    await a.setRemoteDescription(answer);
-    const chB = await channelB;
-    chB.binaryType = 'arraybuffer';
-    await new Promise<void>((resolve) => {
-      if (channelA.readyState === 'open') resolve();
-      else channelA.onopen = () => resolve();
-    });
-    const show = (data: unknown) => (typeof data === 'string' ? data : Array.from(new Uint8Array(data as ArrayBuffer)));
-    const got = { a: [] as unknown[], b: [] as unknown[] };
-    chB.onmessage = (e) => {
-      got.b.push(show(e.data));
-      if (got.b.length === 3) chB.send('reply from b ✓');
-    };
-    channelA.addEventListener('message', (e) => got.a.push(show(e.data)));
-    channelA.send('hello from a');
-    channelA.send('grüße, 日本語 🙂');
-    channelA.send(new Uint8Array([1, 2, 3, 250]));
-    const deadline = Date.now() + 10_000;
-    while (got.a.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const hasLine = (s: string | undefined) => /^a=x-framelock:1 /m.test(s ?? '');
-    const result = {
-      protectedEnds: [hasLine(offer.sdp), hasLine(answer.sdp)] as [boolean, boolean],
-      got,
-      wire: (window as unknown as { __wire: Wire[] }).__wire,
-    };
-    a.close();
-    b.close();
-    return result;
-  }, stripOfferLine);
+async function loop(page: Page, strip: Strip, bFirst = false): Promise<LoopResult> {
+  return page.evaluate(
+    async (strip, bFirst) => {
+      const unline = (sdp: string | undefined) => (sdp ?? '').replace(/^a=x-framelock:.*\r\n/m, '');
+      const a = new RTCPeerConnection();
+      const b = new RTCPeerConnection();
+      a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
+      b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate);
+      const channelA = a.createDataChannel('chat');
+      channelA.binaryType = 'arraybuffer';
+      const channelB = new Promise<RTCDataChannel>((resolve) => {
+        b.ondatachannel = (e) => resolve(e.channel);
+      });
+      const offer = await a.createOffer();
+      await a.setLocalDescription(offer);
+      await b.setRemoteDescription({ type: 'offer', sdp: strip === 'offer' ? unline(offer.sdp) : offer.sdp });
+      const answer = await b.createAnswer();
+      await b.setLocalDescription(answer);
+      await a.setRemoteDescription({ type: 'answer', sdp: strip === 'answer' ? unline(answer.sdp) : answer.sdp });
+      const chB = await channelB;
+      chB.binaryType = 'arraybuffer';
+      await new Promise<void>((resolve) => {
+        if (channelA.readyState === 'open') resolve();
+        else channelA.onopen = () => resolve();
+      });
+      const show = (data: unknown) =>
+        typeof data === 'string' ? data : Array.from(new Uint8Array(data as ArrayBuffer));
+      const got = { a: [] as unknown[], b: [] as unknown[] };
+      const fromA = () => {
+        channelA.send('hello from a');
+        channelA.send('grüße, 日本語 🙂');
+        channelA.send(new Uint8Array([1, 2, 3, 250]));
+      };
+      chB.onmessage = (e) => {
+        got.b.push(show(e.data));
+        if (got.b.length === 3 && !bFirst) chB.send('reply from b ✓');
+      };
+      channelA.addEventListener('message', (e) => {
+        got.a.push(show(e.data));
+        if (bFirst) fromA();
+      });
+      const started = performance.now();
+      if (bFirst) chB.send('reply from b ✓');
+      else fromA();
+      const deadline = Date.now() + 10_000;
+      while ((got.a.length < 1 || got.b.length < 3) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      const tookMs = performance.now() - started;
+      await new Promise((r) => setTimeout(r, 200)); // anything more that would arrive (it must not)
+      const hasLine = (s: string | undefined) => /^a=x-framelock:1 /m.test(s ?? '');
+      const result = {
+        protectedEnds: [hasLine(offer.sdp), hasLine(answer.sdp)] as [boolean, boolean],
+        got,
+        wire: (window as unknown as { __wire: Wire[] }).__wire,
+        tookMs,
+      };
+      a.close();
+      b.close();
+      return result;
+    },
+    strip,
+    bFirst,
+  );
 }
 
 describe.skipIf(!chromiumAvailable)('the site’s data channels through the real bridge', () => {
@@ -136,12 +157,14 @@ describe.skipIf(!chromiumAvailable)('the site’s data channels through the real
 
   it('seals every message of a protected connection: the page gets them as sent, the wire carries envelopes', async () => {
     const page = await openPage();
-    const result = await loop(page, false);
+    const result = await loop(page, 'none');
     expect(result.protectedEnds).toEqual([true, true]);
     expect(result.got.b).toEqual(['hello from a', 'grüße, 日本語 🙂', [1, 2, 3, 250]]);
     expect(result.got.a).toEqual(['reply from b ✓']);
-    // The tap saw our sealed messages (it ran before the page script saved the natives): 4 envelopes, no text.
-    expect(result.wire).toHaveLength(4);
+    // The tap saw our sealed messages (it ran before the page script saved the natives): 4 envelopes and the
+    // offerer's confirmation (a control envelope, flags 0x02, 29 bytes), no text.
+    expect(result.wire).toHaveLength(5);
+    expect(result.wire.filter((w) => w.hex.startsWith('f102') && w.hex.length === 29 * 2)).toHaveLength(1);
     for (const w of result.wire) {
       expect(w.kind).toBe('bytes');
       expect(w.first).toBe(0xf1);
@@ -153,12 +176,42 @@ describe.skipIf(!chromiumAvailable)('the site’s data channels through the real
 
   it('leaves a connection whose offer lost our line unprotected: no answer line, messages in clear both ways', async () => {
     const page = await openPage();
-    const result = await loop(page, true);
+    const result = await loop(page, 'offer');
     expect(result.protectedEnds).toEqual([true, false]); // the offer carried a line; the answer to its copy did not
     expect(result.got.b).toEqual(['hello from a', 'grüße, 日本語 🙂', [1, 2, 3, 250]]);
     expect(result.got.a).toEqual(['reply from b ✓']);
     expect(result.wire.map((w) => w.kind)).toEqual(['string', 'string', 'bytes', 'string']);
     expect(result.wire[0]?.text).toBe('hello from a');
+    await page.close();
+  });
+
+  it('an answer line lost on its way: the answerer waits for the offerer, sees it sends in clear, and joins it', async () => {
+    const page = await openPage();
+    const result = await loop(page, 'answer');
+    expect(result.protectedEnds).toEqual([true, true]); // both made lines; the offerer never saw the answer's
+    expect(result.got.b).toEqual(['hello from a', 'grüße, 日本語 🙂', [1, 2, 3, 250]]);
+    expect(result.got.a).toEqual(['reply from b ✓']);
+    expect(result.wire.map((w) => w.kind)).toEqual(['string', 'string', 'bytes', 'string']);
+    await page.close();
+  });
+
+  it('an answer line lost, and the answerer speaks first: its message waits for the deadline, then goes in clear', async () => {
+    const page = await openPage();
+    const result = await loop(page, 'answer', true);
+    expect(result.got.a).toEqual(['reply from b ✓']);
+    expect(result.got.b).toEqual(['hello from a', 'grüße, 日本語 🙂', [1, 2, 3, 250]]);
+    expect(result.wire[0]).toMatchObject({ kind: 'string', text: 'reply from b ✓' });
+    expect(result.tookMs).toBeGreaterThan(2_500); // held for CONFIRM_WAIT_MS (3 s), never sent sealed to a clear peer
+    await page.close();
+  });
+
+  it('both protected, and the answerer speaks first: it waits only for the offerer’s confirmation', async () => {
+    const page = await openPage();
+    const result = await loop(page, 'none', true);
+    expect(result.got.a).toEqual(['reply from b ✓']);
+    expect(result.got.b).toEqual(['hello from a', 'grüße, 日本語 🙂', [1, 2, 3, 250]]);
+    // Sealed from the first: had b waited out its deadline instead, its message would have gone in clear.
+    for (const w of result.wire) expect(w.first).toBe(0xf1);
     await page.close();
   });
 });

@@ -25,7 +25,12 @@ async function connection(): Promise<{ offerer: DirectionKeys; answerer: Directi
   return { offerer, answerer };
 }
 
-const ok = (data: string | Uint8Array, counter: number): OpenedEnvelope => ({ ok: true, data, counter });
+const ok = (data: string | Uint8Array, counter: number): OpenedEnvelope => ({
+  ok: true,
+  data,
+  counter,
+  control: false,
+});
 const refused = (reason: string) => ({ ok: false, reason });
 
 describe('envelope round trips', () => {
@@ -204,6 +209,25 @@ describe('envelope refusals', () => {
     forged[20] = (forged[20] as number) ^ 1;
     expect(await receive.open(1, forged)).toEqual(refused('bad_tag'));
     expect(await receive.open(1, await sealEnvelopeWith(offerer.send, 1, 0, 'first'))).toEqual(ok('first', 0));
+  });
+
+  it('a control message opens as one, never as the page’s; its flag cannot be set or cleared by anyone else', async () => {
+    const { offerer, answerer } = await connection();
+    const sender = new DataSender(offerer.send);
+    const receive = new DataReceiver(answerer.receive);
+    const control = await sender.sealControl(2, Uint8Array.of(1));
+    expect(control[1]).toBe(0x02);
+    expect(control.length).toBe(28 + 1);
+    expect(await receive.open(2, control)).toEqual({ ok: true, data: Uint8Array.of(1), counter: 0, control: true });
+    const data = await sender.seal(2, Uint8Array.of(1));
+    const asControl = data.slice();
+    asControl[1] = 0x02;
+    expect(await receive.open(2, asControl)).toEqual(refused('bad_tag'));
+    const next = await sender.sealControl(2, Uint8Array.of(1));
+    const asData = next.slice();
+    asData[1] = 0x00;
+    expect(await receive.open(2, asData)).toEqual(refused('bad_tag'));
+    expect(await receive.open(2, data)).toEqual(ok(Uint8Array.of(1), 1));
   });
 
   it('not an envelope: plaintext, too short, another marker, unknown flags, a counter above 2^53 - 1', async () => {

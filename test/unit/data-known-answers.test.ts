@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { base64urlToBytes, bytesToBase64url } from '../../src/content/data/base64url';
-import { DataReceiver, sealEnvelopeWith } from '../../src/content/data/envelope';
+import { DataReceiver, sealControlWith, sealEnvelopeWith } from '../../src/content/data/envelope';
 import { decodeHello, encodeHello, openHelloLine, type Role } from '../../src/content/data/hello';
 import { dataKeysInfo, deriveDirectionKeys } from '../../src/content/data/keys';
 import { lineOf, withLine } from '../../src/content/data/sdp-line';
@@ -44,6 +44,7 @@ interface Stored {
   sdp: { offer: string; offerWithLine: string };
   keys: Record<'secret' | 'info' | 'okm' | 'offererToAnswerer' | 'answererToOfferer', string>;
   envelopes: StoredEnvelope[];
+  confirmation: { direction: string; streamId: number; counter: number; body: string; header: string; sealed: string };
   textroom: Record<
     | 'text'
     | 'nonce'
@@ -184,8 +185,42 @@ describe('frozen data-channel vectors', () => {
     expect(new Uint8Array(plain)).toEqual(typeof data === 'string' ? utf8(data) : data);
     // The receiver opens it once, as what the sender's page sent.
     const opener = new DataReceiver(receiverKeys?.receive as CryptoKey);
-    expect(await opener.open(e.streamId, hexToBytes(e.sealed))).toEqual({ ok: true, data, counter: e.counter });
+    expect(await opener.open(e.streamId, hexToBytes(e.sealed))).toEqual({
+      ok: true,
+      data,
+      counter: e.counter,
+      control: false,
+    });
     expect(await opener.open(e.streamId, hexToBytes(e.sealed))).toEqual({ ok: false, reason: 'replayed' });
+  });
+
+  it('the offerer’s confirmation: a control envelope the direction key’s raw bytes open to 0x01', async () => {
+    const c = v.confirmation;
+    const offerer = await party(offererHello);
+    const answerer = await party(answererHello);
+    const sendKeys = await deriveDirectionKeys(offerer, 'offerer', answerer.publicKey);
+    const receiveKeys = await deriveDirectionKeys(answerer, 'answerer', offerer.publicKey);
+    const sealed = await sealControlWith(sendKeys?.send as CryptoKey, c.streamId, c.counter, hexToBytes(c.body));
+    expect(bytesToHex(sealed)).toBe(c.sealed);
+    expect(c.header.slice(0, 4)).toBe('f102'); // the control flag
+    const raw = await subtle.importKey('raw', hex(v.keys.offererToAnswerer), 'AES-GCM', false, ['decrypt']);
+    const plain = await subtle.decrypt(
+      {
+        name: 'AES-GCM',
+        iv: hex(`00000000${c.header.slice(8)}`),
+        additionalData: hex(bytesToHex(utf8('Framelock v4 data')) + c.header),
+      },
+      raw,
+      hex(c.sealed).subarray(12),
+    );
+    expect(bytesToHex(new Uint8Array(plain))).toBe('01');
+    const opener = new DataReceiver(receiveKeys?.receive as CryptoKey);
+    expect(await opener.open(c.streamId, hexToBytes(c.sealed))).toEqual({
+      ok: true,
+      data: Uint8Array.of(1),
+      counter: 1,
+      control: true,
+    });
   });
 
   it('the sealed text: its bytes, the field, and the text key’s raw bytes open it', async () => {

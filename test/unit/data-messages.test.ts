@@ -6,9 +6,11 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import * as core from '../../src/content/data/constants';
+import * as page from '../../src/page/constants';
 import {
   checkDataReply,
   DATA_DROP_REASONS,
+  DATA_TEXT_MARKER,
   DataReplySchema,
   MAX_DATA_CONNECTION_ID,
   MAX_DATA_LABEL_CHARS,
@@ -32,6 +34,7 @@ const REQUESTS = [
   { type: 'data-text-out', id: 5, connection: 2, streamId: 1, text: '{}' },
   { type: 'data-text-in', id: 6, connection: 2, streamId: 1, text: '{}' },
   { type: 'data-decided', id: 8, connection: 2, protected: false },
+  { type: 'data-confirm', id: 9, connection: 2, streamId: 3 },
   { type: 'data-closed', id: 7, connection: 2 },
 ] as const;
 
@@ -44,6 +47,7 @@ const REPLIES = [
   { type: 'data-deliver', id: 4, data: bytes(5) },
   { type: 'data-deliver-text', id: 5, text: 'x' },
   { type: 'data-as-is', id: 6 },
+  { type: 'data-consumed', id: 6 },
   { type: 'data-drop', id: 7, reason: 'replayed' },
   { type: 'data-done', id: 8 },
 ] as const;
@@ -152,5 +156,8 @@ describe('data message limits', () => {
     expect(MAX_DATA_TEXT_CHARS).toBe(core.MAX_PROFILED_MESSAGE_CHARS);
     expect(MAX_DATA_LINE_CHARS).toBe(core.MAX_LINE_VALUE_CHARS);
     expect(MAX_DATA_LABEL_CHARS).toBe(core.MAX_LABEL_CHARS);
+    expect(page.SEAL_OVERHEAD_BYTES).toBe(core.ENVELOPE_OVERHEAD_BYTES);
+    expect(page.ENVELOPE_MARKER).toBe(core.ENVELOPE_MARKER);
+    expect(DATA_TEXT_MARKER).toBe(core.TEXT_MARKER);
   });
 });

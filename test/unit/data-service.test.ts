@@ -294,6 +294,20 @@ describe('DataService: the page script decides', () => {
     expect(await a.seal(4, 1, utf8.encode('secret'), true)).toEqual({ kind: 'drop', reason: 'closed' });
   });
 
+  it('the offerer’s confirmation opens as consumed at the answerer, never as a message; none without keys', async () => {
+    const keys = await room();
+    const a = service(keys);
+    const b = service(keys);
+    await pair(a, b);
+    const confirmation = await a.confirm(1, 3);
+    if (confirmation.kind !== 'send') throw new Error(confirmation.kind);
+    expect(confirmation.message[1]).toBe(0x02);
+    expect(await b.open(7, 3, confirmation.message)).toEqual({ kind: 'consumed' });
+    expect(await b.open(7, 3, confirmation.message)).toEqual({ kind: 'drop', reason: 'replayed' });
+    expect(b.report()).toEqual([{ connection: 7, streamId: 3, state: 'e2e', sent: 0, received: 0, refused: 1 }]);
+    expect(await service(keys).confirm(1, 3)).toEqual({ kind: 'drop', reason: 'no_key' });
+  });
+
   it('refuses bad decisions without throwing', () => {
     const a = service(undefined);
     expect(() => a.decide(-1, true)).not.toThrow();

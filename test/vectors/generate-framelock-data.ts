@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { deriveControlKey, sealWith } from '../../src/content/exchange/seal';
 import { bytesToBase64url } from '../../src/content/data/base64url';
-import { sealEnvelopeWith } from '../../src/content/data/envelope';
+import { sealControlWith, sealEnvelopeWith } from '../../src/content/data/envelope';
 import { encodeHello } from '../../src/content/data/hello';
 import { dataKeysInfo, deriveDirectionKeys } from '../../src/content/data/keys';
 import { withLine } from '../../src/content/data/sdp-line';
@@ -134,6 +134,16 @@ async function main(): Promise<void> {
     await envelopeOf('offerer→answerer', offererKeys.send, 1, 0, '{"chat":"Grüße, Bob ✓"}'),
     await envelopeOf('answerer→offerer', answererKeys.send, 4, 41, range(0x00, 24)),
   ];
+  // ---- the offerer's confirmation (a control envelope: flags 0x02, its one byte 0x01), on stream 1 after the above
+  const confirmationSealed = await sealControlWith(offererKeys.send, 1, 1, Uint8Array.of(0x01));
+  const confirmation = {
+    direction: 'offerer→answerer',
+    streamId: 1,
+    counter: 1,
+    body: '01',
+    header: bytesToHex(confirmationSealed.subarray(0, 12)),
+    sealed: bytesToHex(confirmationSealed),
+  };
 
   // ---- a textroom request and the plugin's event, their text sealed under the text key
   const text = 'Grüße "aus" dem Raum 😀\nline two';
@@ -163,6 +173,7 @@ async function main(): Promise<void> {
       answererToOfferer: bytesToHex(okm.subarray(16, 32)),
     },
     envelopes,
+    confirmation,
     textroom: {
       text,
       nonce: bytesToHex(textNonce),

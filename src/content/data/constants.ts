@@ -37,8 +37,19 @@ export const TEXT_TYPE = 0x04;
  * (the usual mistake of a peer without Framelock) is told apart before any decryption.
  */
 export const ENVELOPE_MARKER = 0xf1;
-/** Envelope flags, bit 0: the page sent a string (deliver a string), else bytes. The other bits must be zero. */
+/**
+ * Envelope flags, bit 0: the page sent a string (deliver a string), else bytes. Bit 1: a control message of
+ * Framelock's own ({@link CONTROL_CONFIRM}), never delivered to the page. At most one of them; the other bits zero.
+ */
 export const FLAG_STRING = 0x01;
+export const FLAG_CONTROL = 0x02;
+/**
+ * The one control message: "this end seals this connection". The offerer sends it on each channel as it opens; the
+ * answerer holds its decision until it sees it (or a clear message, or nothing within the page script's deadline),
+ * so that an answer line lost on its way to the offerer leaves both ends unprotected, never one (docs/frame-format.md
+ * §2.8). Its plaintext is this one byte.
+ */
+export const CONTROL_CONFIRM = 0x01;
 /** What a sealed text field starts with: readable to a participant without Framelock, who then sees what it is. */
 export const TEXT_PREFIX = '🔒 Framelock: ';
 /**

@@ -8,6 +8,8 @@
  * | 0xF1 | flags | stream id  | counter (8)         | AES-128-GCM(direction key, nonce, message, aad)  |
  * |      | bit 0:| (2), the   | per direction per   |   ‖ tag (16)                                     |
  * |      | string| channel's  | connection, from 0  |                                                  |
+ * |      | bit 1:|            |                     |                                                  |
+ * |      | control (Framelock's own: CONTROL_CONFIRM, never the page's)                                 |
  * +------+-------+------------+---------------------+--------------------------------------------------+
  * nonce = 0x00000000 ‖ counter                      (NIST SP 800-38D §8.2.1: unique per key, never random)
  * aad   = "Framelock v4 data" ‖ the 12 header bytes  (so the flags, the stream and the counter are all authentic)
@@ -32,6 +34,7 @@ import {
   ENVELOPE_HEADER_BYTES,
   ENVELOPE_MARKER,
   ENVELOPE_NONCE_ZERO_BYTES,
+  FLAG_CONTROL,
   FLAG_STRING,
   MAX_COUNTER,
   MAX_DATA_PLAINTEXT_BYTES,
@@ -44,7 +47,9 @@ export type EnvelopeRefusal = 'not_envelope' | 'bad_tag' | 'replayed' | 'wrong_s
 
 /** What opening a received message gives: the page's message (a string if the sender's page sent one), or why not. */
 export type OpenedEnvelope =
-  | { ok: true; data: string | Uint8Array; counter: number }
+  | { ok: true; data: string | Uint8Array; counter: number; control: false }
+  /** A control message of Framelock's own (its plaintext: the control byte and anything after it). */
+  | { ok: true; data: Uint8Array; counter: number; control: true }
   | { ok: false; reason: EnvelopeRefusal };
 
 const utf8 = new TextEncoder();
@@ -58,10 +63,10 @@ function isStreamId(streamId: number): boolean {
   return Number.isInteger(streamId) && streamId >= 0 && streamId <= MAX_STREAM_ID;
 }
 
-function header(isString: boolean, streamId: number, counter: number): Uint8Array {
+function header(flags: number, streamId: number, counter: number): Uint8Array {
   const out = new Uint8Array(ENVELOPE_HEADER_BYTES);
   out[0] = ENVELOPE_MARKER;
-  out[1] = isString ? FLAG_STRING : 0;
+  out[1] = flags;
   writeUintBE(out, 2, 2, BigInt(streamId));
   writeUintBE(out, 4, COUNTER_BYTES, BigInt(counter));
   return out;
@@ -81,9 +86,9 @@ async function sealChecked(
   streamId: number,
   counter: number,
   plaintext: Uint8Array,
-  isString: boolean,
+  flags: number,
 ): Promise<Uint8Array> {
-  const head = header(isString, streamId, counter);
+  const head = header(flags, streamId, counter);
   const sealed = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv: nonce(head.subarray(4)), additionalData: aad(head), tagLength: GCM_TAG_BYTES * 8 },
     key,
@@ -114,7 +119,21 @@ export async function sealEnvelopeWith(
   data: string | Uint8Array,
 ): Promise<Uint8Array> {
   if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError('envelope: bad counter');
-  return sealChecked(key, streamId, counter, plaintextOf(streamId, data), typeof data === 'string');
+  return sealChecked(key, streamId, counter, plaintextOf(streamId, data), typeof data === 'string' ? FLAG_STRING : 0);
+}
+
+/**
+ * Seals a control message (`body`: its control byte first) under a sending key with the given counter: the form of
+ * {@link DataSender.sealControl} for the frozen vectors. @throws as {@link sealEnvelopeWith}.
+ */
+export async function sealControlWith(
+  key: CryptoKey,
+  streamId: number,
+  counter: number,
+  body: Uint8Array,
+): Promise<Uint8Array> {
+  if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError('envelope: bad counter');
+  return sealChecked(key, streamId, counter, plaintextOf(streamId, body), FLAG_CONTROL);
 }
 
 /** Our side of one direction of a protected connection: seals the page's messages, counting from 0. */
@@ -146,7 +165,18 @@ export class DataSender {
     if (this.#next > MAX_COUNTER) throw new RangeError('envelope: the counters are used up');
     // Taken before the first await: this part of an async function runs at the call, in call order.
     const counter = this.#next++;
-    return sealChecked(this.#key, streamId, counter, plaintext, typeof data === 'string');
+    return sealChecked(this.#key, streamId, counter, plaintext, typeof data === 'string' ? FLAG_STRING : 0);
+  }
+
+  /**
+   * Seals a control message of Framelock's own (`body`: its control byte first) on stream `streamId`, under the next
+   * counter like any message. @throws as {@link seal}.
+   */
+  async sealControl(streamId: number, body: Uint8Array): Promise<Uint8Array> {
+    const plaintext = plaintextOf(streamId, body);
+    if (this.#next > MAX_COUNTER) throw new RangeError('envelope: the counters are used up');
+    const counter = this.#next++;
+    return sealChecked(this.#key, streamId, counter, plaintext, FLAG_CONTROL);
   }
 }
 
@@ -176,7 +206,7 @@ export class DataReceiver {
       return { ok: false, reason: 'not_envelope' };
     }
     const flags = untrusted[1] as number;
-    if ((flags & ~FLAG_STRING) !== 0) return { ok: false, reason: 'not_envelope' };
+    if (flags !== 0 && flags !== FLAG_STRING && flags !== FLAG_CONTROL) return { ok: false, reason: 'not_envelope' };
     const bigCounter = readUintBE(untrusted, 4, COUNTER_BYTES);
     if (bigCounter > BigInt(MAX_COUNTER)) return { ok: false, reason: 'not_envelope' };
     const counter = Number(bigCounter);
@@ -206,7 +236,8 @@ export class DataReceiver {
       this.#windows.set(streamId, window);
     }
     window.acceptAt(counter);
-    const data = (flags & FLAG_STRING) !== 0 ? utf8Decoder.decode(plaintext) : plaintext;
-    return { ok: true, data, counter };
+    if (flags === FLAG_CONTROL) return { ok: true, data: plaintext, counter, control: true };
+    const data = flags === FLAG_STRING ? utf8Decoder.decode(plaintext) : plaintext;
+    return { ok: true, data, counter, control: false };
   }
 }

@@ -37,6 +37,7 @@ function outgoingText(id: number, result: Outgoing<string>): AnsweredRequest {
 function incomingText(id: number, result: Incoming<string>): AnsweredRequest {
   if (result.kind === 'deliver') return plain({ type: 'data-deliver-text', id, text: result.message });
   if (result.kind === 'drop') return plain({ type: 'data-drop', id, reason: result.reason });
+  if (result.kind === 'consumed') return plain({ type: 'data-consumed', id });
   return plain({ type: 'data-as-is', id });
 }
 
@@ -72,12 +73,21 @@ export async function answerDataRequest(service: DataService, request: DataReque
     case 'data-open': {
       const result = await service.open(request.connection, request.streamId, new Uint8Array(request.data));
       if (result.kind === 'drop') return plain({ type: 'data-drop', id, reason: result.reason });
+      if (result.kind === 'consumed') return plain({ type: 'data-consumed', id });
       if (result.kind === 'as_is') return plain({ type: 'data-as-is', id });
       if (result.message.isString) {
         return plain({ type: 'data-deliver-text', id, text: utf8Decoder.decode(result.message.data) });
       }
       const data = bufferOf(result.message.data);
       return { reply: { type: 'data-deliver', id, data }, transfer: [data] };
+    }
+    case 'data-confirm': {
+      const result = await service.confirm(request.connection, request.streamId);
+      if (result.kind !== 'send') {
+        return plain({ type: 'data-drop', id, reason: result.kind === 'drop' ? result.reason : 'no_key' });
+      }
+      const data = bufferOf(result.message);
+      return { reply: { type: 'data-send', id, data }, transfer: [data] };
     }
     case 'data-text-out':
       return outgoingText(id, await service.protectText(request.connection, request.streamId, request.text));

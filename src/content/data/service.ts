@@ -33,6 +33,7 @@ import {
   reportedLabel,
 } from './channel-counts';
 import {
+  CONTROL_CONFIRM,
   MAX_CONNECTION_ID,
   MAX_COUNTED_CHANNELS,
   MAX_DATA_CONNECTIONS,
@@ -68,11 +69,16 @@ export type DataDropReason =
  */
 export type Outgoing<T> = { kind: 'send'; message: T } | { kind: 'as_is' } | { kind: 'drop'; reason: DataDropReason };
 
-/** What the page must do with an incoming message: deliver this instead, deliver it as it came, or drop it. */
+/**
+ * What the page must do with an incoming message: deliver this instead, deliver it as it came, or drop it; or it was
+ * Framelock's own control message (the peer's confirmation that it seals): deliver nothing, and the connection is
+ * confirmed.
+ */
 export type Incoming<T> =
   | { kind: 'deliver'; message: T }
   | { kind: 'as_is' }
-  | { kind: 'drop'; reason: DataDropReason };
+  | { kind: 'drop'; reason: DataDropReason }
+  | { kind: 'consumed' };
 
 /** An opened envelope: the bytes the sender's page sent (UTF-8 when it sent a string). */
 export interface OpenedData {
@@ -132,6 +138,7 @@ function isText(value: unknown): value is string {
 
 const INVALID = { kind: 'drop', reason: 'invalid' } as const;
 const AS_IS = { kind: 'as_is' } as const;
+const CONSUMED = { kind: 'consumed' } as const;
 
 export class DataService {
   readonly #epochs: Pick<EpochSchedule, 'epoch' | 'keyOf'>;
@@ -389,6 +396,21 @@ export class DataService {
   }
 
   /**
+   * Our confirmation that we seal this connection, to send on channel `streamId` (the offerer sends one on each channel
+   * as it opens: {@link CONTROL_CONFIRM}). Dropped without keys. Never throws.
+   */
+  async confirm(connection: number, streamId: number): Promise<Outgoing<Uint8Array>> {
+    const state = this.#forMessage(connection, streamId);
+    if (state !== undefined && 'drop' in state) return { kind: 'drop', reason: state.drop };
+    if (state?.sender === undefined) return { kind: 'drop', reason: 'no_key' };
+    try {
+      return { kind: 'send', message: await state.sender.sealControl(streamId, Uint8Array.of(CONTROL_CONFIRM)) };
+    } catch {
+      return { kind: 'drop', reason: 'too_large' }; // the counters are used up
+    }
+  }
+
+  /**
    * An incoming message on channel `streamId`. On a protected connection: deliver what the envelope held, or drop it
    * (anything else: a clear message, a replay, another stream's, a forgery); else deliver it as it came (a string may
    * still go through {@link openText}). Never throws.
@@ -415,6 +437,8 @@ export class DataService {
       if (channel) channel.refused = bump(channel.refused);
       return { kind: 'drop', reason: opened.reason };
     }
+    // The peer's own confirmation (an authentic one: only its direction key seals it), never the page's message.
+    if (opened.control) return opened.data[0] === CONTROL_CONFIRM ? CONSUMED : { kind: 'drop', reason: 'not_envelope' };
     if (channel) channel.received = bump(channel.received);
     const isString = typeof opened.data === 'string';
     const data = typeof opened.data === 'string' ? utf8.encode(opened.data) : opened.data;

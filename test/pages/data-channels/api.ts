@@ -22,6 +22,8 @@ export interface WireRecord {
 
 export interface WireApi {
   log: WireRecord[];
+  /** The offerers' confirmations the wire carried (not in {@link log}: Framelock's own, not the page's). */
+  confirmations: number;
   /** The browser's own send, below the patch. */
   send: RTCDataChannel['send'];
   clear(): void;

@@ -2,7 +2,8 @@
  * @module An in-memory DataLink (src/page/data-link.ts) for tests of the data-channel patch: no bridge, no key. Its
  * "sealing" is an XOR under a visible envelope, so a test can tell what the network carried from what the page sent:
  * ```
- * sealed  = 0xF1 ‖ flags (bit 0: the page sent a string) ‖ stream id (2, big-endian) ‖ plaintext XOR 0xA5
+ * sealed  = 0xF1 ‖ flags (1: the page sent a string, 2: a confirmation) ‖ stream id (2, big-endian) ‖ 24 zero bytes
+ *           ‖ plaintext XOR 0xA5   (28 bytes of overhead, as the real envelope)
  * line    = "FAKEHELLO" ‖ "O" (offerer) or "A" (answerer) ‖ connection number
  * profile = a string "tr:<text>" goes out as "FL:" ‖ base64(<text> XOR 0xA5); "FL:" is the marker
  * ```
@@ -17,6 +18,10 @@ import { quietly } from './quiet';
 export const FAKE_LINE_PREFIX = 'FAKEHELLO';
 export const FAKE_SEALED = 0xf1;
 export const FAKE_TEXT_MARKER = 'FL:';
+/** As long as the real envelope's header and tag (28 bytes: the answerer tells an envelope by its length too). */
+const FAKE_OVERHEAD = 28;
+/** The flags of the fake confirmation (the real envelope's control flag). */
+const FAKE_CONTROL = 2;
 const XOR = 0xa5;
 
 /** How the fake answers for one connection. */
@@ -32,7 +37,7 @@ export const DEFAULT_BEHAVIOUR: FakeBehaviour = { line: 'give', answers: 'async'
 
 /** A call the fake received, for tests to read (data summarised). */
 export interface FakeCall {
-  member: 'localLine' | 'remoteLine' | 'seal' | 'open' | 'protectText' | 'openText' | 'decided';
+  member: 'localLine' | 'remoteLine' | 'seal' | 'open' | 'confirm' | 'protectText' | 'openText' | 'decided' | 'closed';
   connection: number;
   detail: string;
 }
@@ -58,21 +63,22 @@ function xor(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 /** The fake envelope around `plain` (see the module doc). */
-export function fakeSeal(streamId: number, plain: string | ArrayBuffer): ArrayBuffer {
+export function fakeSeal(streamId: number, plain: string | ArrayBuffer, flags?: number): ArrayBuffer {
   const isString = typeof plain === 'string';
   const body = xor(isString ? encoder.encode(plain) : new Uint8Array(plain));
-  const out = new Uint8Array(4 + body.length);
-  out.set([FAKE_SEALED, isString ? 1 : 0, streamId >> 8, streamId & 0xff]);
-  out.set(body, 4);
+  const out = new Uint8Array(FAKE_OVERHEAD + body.length);
+  out.set([FAKE_SEALED, flags ?? (isString ? 1 : 0), streamId >> 8, streamId & 0xff]);
+  out.set(body, FAKE_OVERHEAD);
   return out.buffer;
 }
 
 /** What {@link fakeSeal} sealed, or undefined if `sealed` is not its envelope for `streamId`. */
-export function fakeOpen(streamId: number, sealed: ArrayBuffer): string | ArrayBuffer | undefined {
+export function fakeOpen(streamId: number, sealed: ArrayBuffer): string | ArrayBuffer | null | undefined {
   const bytes = new Uint8Array(sealed);
-  if (bytes.length < 4 || bytes[0] !== FAKE_SEALED || ((bytes[2] as number) << 8) + (bytes[3] as number) !== streamId)
-    return undefined;
-  const body = xor(bytes.subarray(4));
+  if (bytes.length < FAKE_OVERHEAD || bytes[0] !== FAKE_SEALED) return undefined;
+  if (((bytes[2] as number) << 8) + (bytes[3] as number) !== streamId) return undefined;
+  if (bytes[1] === FAKE_CONTROL) return null; // the peer's confirmation
+  const body = xor(bytes.subarray(FAKE_OVERHEAD));
   return bytes[1] === 1 ? decoder.decode(body) : body.buffer;
 }
 
@@ -145,6 +151,10 @@ export function createFakeDataLink(): FakeDataLink {
       note('open', connection, () => String(data.byteLength));
       answer(connection, reply, () => fakeOpen(streamId, data));
     },
+    confirm(connection, streamId, reply) {
+      note('confirm', connection, () => String(streamId));
+      answer(connection, reply, () => fakeSeal(streamId, new ArrayBuffer(0), FAKE_CONTROL));
+    },
     protectText(connection, _streamId, text, reply) {
       note('protectText', connection, () => text.slice(0, 16));
       answer(connection, reply, (): ProfiledText | undefined =>
@@ -159,6 +169,9 @@ export function createFakeDataLink(): FakeDataLink {
         const bytes = text.startsWith(FAKE_TEXT_MARKER) ? fromBase64(text.slice(FAKE_TEXT_MARKER.length)) : undefined;
         return bytes === undefined ? undefined : { text: `tr:${decoder.decode(xor(bytes))}`, profile: 'textroom' };
       });
+    },
+    closed(connection) {
+      note('closed', connection, () => '');
     },
     decided(connection, isProtected) {
       note('decided', connection, () => String(isProtected));

@@ -64,7 +64,21 @@ async function pair(options: PairOptions = {}): Promise<Pair> {
   if (options.binaryTypeB) ba.binaryType = options.binaryTypeB;
   await opened(ab);
   await opened(ba);
+  // The answerer decides once the offerer's confirmation came (src/page/data-sdp.ts): wait for it, so that a test's
+  // first message is not what decides.
+  if (idB !== 0) await decided(idB);
   return { a, b, idA, idB, ab, ba };
+}
+
+/** Waits (at most 5 s) until the patch told the link connection `id`'s decision. */
+async function decided(id: number): Promise<void> {
+  const deadline = quietly(() => Date.now()) + 5_000;
+  while (!quietly(() => link.calls.some((c) => c.member === 'decided' && c.connection === id))) {
+    if (quietly(() => Date.now()) > deadline) return;
+    await new Promise<void>((resolve) => {
+      quietly(() => setTimeout(resolve, 10));
+    });
+  }
 }
 
 const records = new WeakMap<RTCDataChannel, { via: Seen['via']; trusted: boolean; data: unknown }[]>();

@@ -39,16 +39,32 @@ function record(label: string, data: unknown): WireRecord {
   return { label, kind: 'binary', size: bytes.length, first: bytes[0] ?? -1, plain: hasMark(bytes), text: '' };
 }
 
+function isConfirmation(data: unknown): boolean {
+  const bytes = ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : undefined;
+  return bytes?.[1] === 2;
+}
+
 const wire: WireApi = {
   log: [],
+  confirmations: 0,
   send: nativeSend,
   clear() {
     wire.log.length = 0;
+    wire.confirmations = 0;
   },
 };
 
 RTCDataChannel.prototype.send = function send(this: RTCDataChannel, data: never) {
-  quietly(() => wire.log.push(record(labelOf.call(this), data)));
+  quietly(() => {
+    const entry = record(labelOf.call(this), data);
+    // The offerer's confirmation (the fake's control envelope: 0xF1, flags 2) is counted apart: not the page's.
+    if (entry.kind === 'binary' && entry.first === 0xf1 && isConfirmation(data)) wire.confirmations++;
+    else wire.log.push(entry);
+  });
   return rApply(nativeSend, this, [data]);
 } as RTCDataChannel['send'];
 
