@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
 import {
   createFakeMedia,
+  type DemoChatEntry,
   type DemoWindow,
   demoLog,
   type FakeMedia,
@@ -28,7 +29,7 @@ import {
   startCall,
 } from './call';
 import { chromiumAvailable, DEFAULT_EXTENSION_PATH, type ExtensionBrowser, sleep, waitFor } from './harness';
-import { carries, installWireTap, readWire, utf8Hex } from './wire-tap';
+import { carries, hexContains, installWireTap, readWire, utf8Hex, type WireRecord } from './wire-tap';
 
 const PASSPHRASE = 'correct horse battery staple';
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
@@ -37,27 +38,50 @@ const POPUP_PAGE = 'src/popup/index.html';
 const POPUP_CHANNEL_TEXT = 'Not end-to-end encrypted';
 /** Our line in a local description: a sealed HELLO (docs/frame-format.md §2.8). */
 const OUR_LINE = /^a=x-framelock:1 [A-Za-z0-9_-]+\r?$/m;
-/** The envelope's first byte. */
-const ENVELOPE_MAGIC = 'f1';
+/** The envelope (docs/frame-format.md §2.8): 0xF1 ‖ flags ‖ stream id (2) ‖ counter (8) ‖ ciphertext ‖ tag (16). */
+const ENVELOPE_MARKER = 0xf1;
+const FLAG_STRING = 0x01;
+const FLAG_CONTROL = 0x02;
+/** Header (12) and AES-GCM tag (16). */
+const SEAL_OVERHEAD = 28;
+/** The offerer's confirmation: a control envelope of one byte. */
+const CONFIRMATION_BYTES = 29;
 /** Waits for the messages of one direction; then this long for any duplicate. */
 const SETTLE_MS = 1_000;
-
-/** A message of the demo's chat as `window.demo.chat` lists it. */
-interface ChatEntry {
-  from: 'me' | 'them';
-  kind: 'text' | 'bytes';
-  text?: string;
-  bytes?: number[];
-}
 
 /** What one end sends, in order: typed text ("Send"), typed text as UTF-8 bytes ("Send as bytes"), or raw bytes. */
 type Outgoing = { text: string } | { typedBytes: string } | { bytes: number[] };
 
 /** How the other end's chat lists `message`. */
-function expected(message: Outgoing): ChatEntry {
+function expected(message: Outgoing): DemoChatEntry {
   if ('text' in message) return { from: 'them', kind: 'text', text: message.text };
   const bytes = 'bytes' in message ? message.bytes : [...Buffer.from(message.typedBytes, 'utf8')];
   return { from: 'them', kind: 'bytes', bytes };
+}
+
+/** The size of a message's plaintext: its UTF-8 bytes, or its bytes. */
+function plaintextBytes(message: Outgoing): number {
+  if ('bytes' in message) return message.bytes.length;
+  return Buffer.byteLength('text' in message ? message.text : message.typedBytes);
+}
+
+/** A binary record's envelope header, as the tap saw it. */
+function envelopeOf(record: WireRecord): {
+  magic: number;
+  flags: number;
+  streamId: number;
+  counter: bigint;
+  size: number;
+} {
+  const bytes = Buffer.from(record.hex, 'hex');
+  if (bytes.length < 12) return { magic: bytes[0] ?? -1, flags: -1, streamId: -1, counter: -1n, size: bytes.length };
+  return {
+    magic: bytes[0] as number,
+    flags: bytes[1] as number,
+    streamId: bytes.readUInt16BE(2),
+    counter: bytes.readBigUInt64BE(4),
+    size: bytes.length,
+  };
 }
 
 /** The texts and byte strings (hex) of `messages`, to look for on the wire. */
@@ -86,10 +110,7 @@ async function waitForChat(page: Page): Promise<void> {
     .waitForFunction(
       () => {
         const field = document.getElementById('message') as HTMLInputElement | null;
-        return (
-          (window as DemoWindow & { demo?: { channel?: RTCDataChannel | null } }).demo?.channel?.readyState ===
-            'open' && field?.disabled === false
-        );
+        return (window as DemoWindow).demo?.channel?.readyState === 'open' && field?.disabled === false;
       },
       { timeout: 15_000, polling: 100 },
     )
@@ -102,7 +123,7 @@ async function waitForChat(page: Page): Promise<void> {
 async function send(page: Page, message: Outgoing): Promise<void> {
   if ('bytes' in message) {
     await page.evaluate((bytes: number[]) => {
-      (window as unknown as { demo: { sendBytes(b: number[]): void } }).demo.sendBytes(bytes);
+      (window as DemoWindow).demo?.sendBytes(bytes);
     }, message.bytes);
     return;
   }
@@ -116,10 +137,8 @@ async function send(page: Page, message: Outgoing): Promise<void> {
 }
 
 /** The chat's messages from the other end, in the order shown. */
-function received(page: Page): Promise<ChatEntry[]> {
-  return page.evaluate(() =>
-    ((window as unknown as { demo: { chat: ChatEntry[] } }).demo.chat ?? []).filter((m) => m.from === 'them'),
-  );
+function received(page: Page): Promise<DemoChatEntry[]> {
+  return page.evaluate(() => ((window as DemoWindow).demo?.chat ?? []).filter((m) => m.from === 'them'));
 }
 
 /** What the list on the page shows (each entry's text), for the failure messages and the "as typed" checks. */
@@ -128,7 +147,7 @@ function shown(page: Page): Promise<string[]> {
 }
 
 /** Sends `messages` from `from`, one after another, and returns what `to` got once it got as many (and settled). */
-async function exchange(from: Page, to: Page, messages: readonly Outgoing[]): Promise<ChatEntry[]> {
+async function exchange(from: Page, to: Page, messages: readonly Outgoing[]): Promise<DemoChatEntry[]> {
   const before = (await received(to)).length;
   for (const message of messages) await send(from, message);
   await waitFor(async () => (await received(to)).length >= before + messages.length, {
@@ -263,30 +282,42 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
     expect(await shown(bobPage)).toContain('them: grüße, 日本語, emoji 🙂🔐 ✓');
     expect(await shown(alicePage)).toContain('them: reply from bob ✓');
 
-    // What the channel carried: the tap sits below the page script (it saves the tap as its native), so it saw one
-    // record per message sent: an envelope, never the page's own string. This is also the tap's positive control: a
-    // tap above the page script would have recorded the page's strings.
-    for (const [p, sent] of [
-      [alicePage, FROM_ALICE],
-      [bobPage, FROM_BOB],
+    // What the channel carried: the tap sits below the page script (which saved the tap as its native send), so it saw
+    // every message the page script handed the browser: one envelope per message sent, never the page's own string.
+    // This is also the tap's positive control: a tap above the page script would have recorded the page's strings.
+    // Alice made the offer: her end also sent the offerer's confirmation (a control envelope the page never sees).
+    for (const [p, sent, confirmations] of [
+      [alicePage, FROM_ALICE, 1],
+      [bobPage, FROM_BOB, 0],
     ] as const) {
+      const channelId = await p.evaluate(() => (window as DemoWindow).demo?.channel?.id);
       const wire = await readWire(p, 'chat');
-      expect(wire.map((r) => r.kind)).toEqual(sent.map(() => 'binary'));
+      expect(wire.map((r) => r.kind)).toEqual(wire.map(() => 'binary'));
+      const envelopes = wire.map(envelopeOf);
+      const control = envelopes.filter((e) => (e.flags & FLAG_CONTROL) !== 0);
+      const data = envelopes.filter((e) => (e.flags & FLAG_CONTROL) === 0);
+      expect(control.map((e) => e.size)).toEqual(Array(confirmations).fill(CONFIRMATION_BYTES));
+      // One envelope per message, in the order sent, flagged as a string or as bytes as the page sent it, each its
+      // plaintext's size plus the header and the tag.
+      expect(data.map((e) => e.flags)).toEqual(sent.map((m) => ('text' in m ? FLAG_STRING : 0)));
+      expect(data.map((e) => e.size)).toEqual(sent.map((m) => plaintextBytes(m) + SEAL_OVERHEAD));
+      for (const e of envelopes) {
+        expect(e.magic).toBe(ENVELOPE_MARKER);
+        expect(e.streamId).toBe(channelId);
+      }
+      // A fresh counter for each envelope, increasing.
+      const counters = envelopes.map((e) => e.counter);
+      expect(counters).toEqual([...counters].sort((x, y) => (x < y ? -1 : 1)));
+      expect(new Set(counters).size).toBe(counters.length);
+      // No message's text or bytes is anywhere in what went out.
       const { texts, hex } = secrets(sent);
       for (const [i, record] of wire.entries()) {
-        expect(record.hex.slice(0, 2), `record ${i} starts with the envelope's byte`).toBe(ENVELOPE_MAGIC);
         for (const text of texts) expect(carries(record, text), `record ${i} holds "${text.slice(0, 40)}"`).toBe(false);
-        // Any 8 bytes of the long text (in UTF-8) are nowhere in it either.
-        for (const part of ['hello from', 'Grüße aus', '日本語', 'bytes typed', 'reply from']) {
+        for (const part of ['hello from', 'Grüße aus', '日本語', 'bytes typed', 'reply from', 'ünïcödé']) {
           expect(carries(record, part)).toBe(false);
         }
-        for (const bytes of hex) expect(record.hex.includes(bytes)).toBe(false);
+        for (const bytes of hex) expect(hexContains(record.hex, bytes)).toBe(false);
       }
-      // Sealed, the messages are longer than sent (the envelope's header and tag).
-      const sizes = sent.map((m) =>
-        'text' in m ? Buffer.byteLength(m.text) : 'bytes' in m ? m.bytes.length : Buffer.byteLength(m.typedBytes),
-      );
-      for (const [i, record] of wire.entries()) expect(record.size).toBeGreaterThan(sizes[i] as number);
     }
     // The search itself finds a message where it is (positive control of `carries`).
     expect(
