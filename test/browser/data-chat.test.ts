@@ -18,6 +18,7 @@ import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
 import {
+  type Call,
   createFakeMedia,
   type DemoChatEntry,
   type DemoWindow,
@@ -328,57 +329,80 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
     await call.hangUp();
   });
 
-  it('a peer without Framelock: the chat works both ways in clear, and Framelock says the channel is not end-to-end encrypted', async () => {
-    // Carol (no extension) joins first: alice makes the offer (with our line) and the channel; carol's answer has no line.
+  /**
+   * A call between alice and `other` through the demo, alice making the offer (she joins second) or answering it, with
+   * the chat open at both ends.
+   */
+  async function callWithAlice(
+    other: { browser: { newPage(): Promise<Page> } },
+    otherName: string,
+    aliceOffers: boolean,
+  ): Promise<{ call: Call; alicePage: Page; otherPage: Page }> {
+    const [alicePage, otherPage] = [await page(alice.browser), await page(other.browser)];
     const call = await startCall({
-      browsers: [await page(carol.browser), await page(alice.browser)],
+      browsers: aliceOffers ? [otherPage, alicePage] : [alicePage, otherPage],
       url: server.url,
-      names: ['carol', 'alice'],
+      names: aliceOffers ? [otherName, 'alice'] : ['alice', otherName],
     });
-    const [carolPage, alicePage] = call.pages;
     await Promise.all(call.pages.map(waitForChat));
-    expect(await localSdp(alicePage)).toMatch(OUR_LINE);
-    expect(await localSdp(carolPage)).not.toMatch(/x-framelock/);
+    return { call, alicePage, otherPage };
+  }
 
-    const fromAlice: Outgoing[] = [{ text: 'alice to carol: grüße 🙂' }, { typedBytes: 'alice’s bytes ✓' }];
-    const fromCarol: Outgoing[] = [{ text: 'carol to alice: 日本語 ✓' }, { bytes: [0xf1, 0, 1, 2, 3] }];
-    expect(await exchange(alicePage, carolPage, fromAlice)).toEqual(fromAlice.map(expected));
-    expect(await exchange(carolPage, alicePage, fromCarol)).toEqual(fromCarol.map(expected));
-    expect(await shown(carolPage)).toContain('them: alice to carol: grüße 🙂');
-    expect(await shown(alicePage)).toContain('them: carol to alice: 日本語 ✓');
-    // Not sealed: alice's channel carried her messages as she sent them.
-    const wire = await readWire(alicePage, 'chat');
-    expect(wire.map((r) => r.kind)).toEqual(['string', 'binary']);
-    expect(wire[0]?.text).toBe('alice to carol: grüße 🙂');
-    expect(wire[1]?.hex).toBe(utf8Hex('alice’s bytes ✓'));
+  it.each([
+    ['alice offers', true],
+    ['carol offers', false],
+  ])(
+    'a peer without Framelock (%s): the chat works both ways in clear, and Framelock says the channel is not end-to-end encrypted',
+    async (_, aliceOffers) => {
+      const { call, alicePage, otherPage: carolPage } = await callWithAlice(carol, 'carol', aliceOffers);
+      // Alice's offer carries our line and carol's answer none; or carol's offer has none, so alice answers with none.
+      if (aliceOffers) expect(await localSdp(alicePage)).toMatch(OUR_LINE);
+      else expect(await localSdp(alicePage)).not.toMatch(/x-framelock/);
+      expect(await localSdp(carolPage)).not.toMatch(/x-framelock/);
 
-    await expectPopup(alice, call.room, false);
-    await call.hangUp();
-  });
+      const fromAlice: Outgoing[] = [{ text: 'alice to carol: grüße 🙂' }, { typedBytes: 'alice’s bytes ✓' }];
+      const fromCarol: Outgoing[] = [{ text: 'carol to alice: 日本語 ✓' }, { bytes: [0xf1, 0, 1, 2, 3] }];
+      expect(await exchange(alicePage, carolPage, fromAlice)).toEqual(fromAlice.map(expected));
+      expect(await exchange(carolPage, alicePage, fromCarol)).toEqual(fromCarol.map(expected));
+      expect(await shown(carolPage)).toContain('them: alice to carol: grüße 🙂');
+      expect(await shown(alicePage)).toContain('them: carol to alice: 日本語 ✓');
+      // Not sealed: alice's channel carried her messages as she sent them, and nothing else.
+      const wire = await readWire(alicePage, 'chat');
+      expect(wire.map((r) => r.kind)).toEqual(['string', 'binary']);
+      expect(wire[0]?.text).toBe('alice to carol: grüße 🙂');
+      expect(wire[1]?.hex).toBe(utf8Hex('alice’s bytes ✓'));
 
-  it('a peer with another passphrase: our line does not open, the connection is not protected, and the chat works in clear', async () => {
-    // Eve answers: alice's line does not open under eve's key, so eve's answer carries none.
-    const call = await startCall({
-      browsers: [await page(eve.browser), await page(alice.browser)],
-      url: server.url,
-      names: ['eve', 'alice'],
-    });
-    const [evePage, alicePage] = call.pages;
-    await Promise.all(call.pages.map(waitForChat));
-    expect(await localSdp(alicePage)).toMatch(OUR_LINE);
-    expect(await localSdp(evePage)).not.toMatch(/x-framelock/);
+      await expectPopup(alice, call.room, false);
+      await call.hangUp();
+    },
+  );
 
-    const fromAlice: Outgoing[] = [{ text: 'alice to eve ✓' }, { bytes: [9, 8, 7] }];
-    const fromEve: Outgoing[] = [{ text: 'eve to alice: grüße' }];
-    expect(await exchange(alicePage, evePage, fromAlice)).toEqual(fromAlice.map(expected));
-    expect(await exchange(evePage, alicePage, fromEve)).toEqual(fromEve.map(expected));
-    // In clear at both ends: Framelock does not claim protection it does not have.
-    expect((await readWire(alicePage, 'chat')).map((r) => r.kind)).toEqual(['string', 'binary']);
-    expect((await readWire(alicePage, 'chat'))[0]?.text).toBe('alice to eve ✓');
-    expect((await readWire(evePage, 'chat'))[0]?.text).toBe('eve to alice: grüße');
+  it.each([
+    ['alice offers', true],
+    ['eve offers', false],
+  ])(
+    'a peer with another passphrase (%s): the line does not open, the connection is not protected, and the chat works in clear',
+    async (_, aliceOffers) => {
+      const { call, alicePage, otherPage: evePage } = await callWithAlice(eve, 'eve', aliceOffers);
+      // The offerer's line does not open under the answerer's key, so the answer carries none.
+      const [offerer, answerer] = aliceOffers ? [alicePage, evePage] : [evePage, alicePage];
+      expect(await localSdp(offerer)).toMatch(OUR_LINE);
+      expect(await localSdp(answerer)).not.toMatch(/x-framelock/);
 
-    await expectPopup(alice, call.room, false);
-    await expectPopup(eve, call.room, false);
-    await call.hangUp();
-  });
+      const fromAlice: Outgoing[] = [{ text: 'alice to eve ✓' }, { bytes: [9, 8, 7] }];
+      const fromEve: Outgoing[] = [{ text: 'eve to alice: grüße' }];
+      expect(await exchange(alicePage, evePage, fromAlice)).toEqual(fromAlice.map(expected));
+      expect(await exchange(evePage, alicePage, fromEve)).toEqual(fromEve.map(expected));
+      // In clear at both ends: Framelock does not claim protection it does not have.
+      const aliceWire = await readWire(alicePage, 'chat');
+      expect(aliceWire.map((r) => r.kind)).toEqual(['string', 'binary']);
+      expect(aliceWire[0]?.text).toBe('alice to eve ✓');
+      expect(aliceWire[1]?.hex).toBe('090807');
+      expect((await readWire(evePage, 'chat')).map((r) => r.text)).toEqual(['eve to alice: grüße']);
+
+      await expectPopup(alice, call.room, false);
+      await expectPopup(eve, call.room, false);
+      await call.hangUp();
+    },
+  );
 });
