@@ -4,9 +4,10 @@
  *
  * - Both ends run Framelock with the same passphrase: strings, multi-byte text and bytes go both ways and arrive as
  *   sent, in order, once; a wire tap below the page script (wire-tap.ts) sees only envelopes (binary, 0xF1 first) that
- *   hold no byte of any message.
- * - One end without Framelock, or with another passphrase: the connection is not protected (the answer carries no
- *   line), the chat works in clear both ways, and Framelock never claims otherwise.
+ *   hold no byte of any message. It stays so through a renegotiation, and a peer's reload makes a new connection that is
+ *   protected again.
+ * - One end without Framelock, or with another passphrase, whichever end offers: the connection is not protected (the
+ *   answer carries no line), the chat works in clear both ways, and Framelock never claims otherwise.
  *
  * The popup's view of the channel (the channel's text "Not end-to-end encrypted" on a connection that is not
  * protected) is checked once the built popup has that text; see {@link POPUP_CHANNEL_TEXT}.
@@ -15,7 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'puppeteer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
 import {
   type Call,
@@ -28,6 +29,7 @@ import {
   launchPlainChromium,
   type PlainBrowser,
   startCall,
+  waitForDemoState,
 } from './call';
 import { chromiumAvailable, DEFAULT_EXTENSION_PATH, type ExtensionBrowser, sleep, waitFor } from './harness';
 import { carries, hexContains, installWireTap, readWire, utf8Hex, type WireRecord } from './wire-tap';
@@ -261,8 +263,13 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
     ]);
   });
 
+  // Each test's tabs close after it: every demo tab holds a signalling stream open, and Chromium allows 6 connections
+  // per host, so a browser with 6 tabs left open queues the next tab's signalling for ever.
+  afterEach(async () => {
+    await Promise.all(pages.splice(0).map((p) => p.close().catch(() => undefined)));
+  });
+
   afterAll(async () => {
-    await Promise.all(pages.map((p) => p.close().catch(() => undefined)));
     await Promise.all([alice?.close(), bob?.close(), eve?.close(), carol?.close()]);
     await server?.close();
     await media?.cleanup();
@@ -325,7 +332,63 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
       carries({ label: 'chat', kind: 'binary', text: '', hex: `00${utf8Hex('日本語')}`, size: 10 }, '日本語'),
     ).toBe(true);
 
+    // A renegotiation (alice adds a second video track: a new offer and answer, each with its line) keeps the
+    // connection protected: the chat goes on, sealed.
+    const before = (await readWire(alicePage, 'chat')).length;
+    await alicePage.evaluate(() => (window as DemoWindow).demo?.addSecondVideoTrack());
+    await waitFor(async () => (await bobPage.evaluate(() => (window as DemoWindow).demo?.remoteVideos.length)) === 2, {
+      description: 'bob to get alice’s second video track',
+      timeoutMs: 15_000,
+    });
+    const after: Outgoing[] = [{ text: 'after renegotiation ✓' }, { bytes: [4, 5, 6] }];
+    expect(await exchange(alicePage, bobPage, after)).toEqual(after.map(expected));
+    expect(await exchange(bobPage, alicePage, [{ text: 'bob after renegotiation' }])).toEqual([
+      expected({ text: 'bob after renegotiation' }),
+    ]);
+    const later = (await readWire(alicePage, 'chat')).slice(before);
+    expect(later.map((r) => envelopeOf(r).flags)).toEqual([FLAG_STRING, 0]);
+    expect(later.map((r) => r.size)).toEqual(after.map((m) => plaintextBytes(m) + SEAL_OVERHEAD));
+    expect(later.some((r) => carries(r, 'after renegotiation'))).toBe(false);
+
     await expectPopup(alice, call.room, true);
+    await call.hangUp();
+  });
+
+  it('a reload starts a new connection: it is protected again, and the chat goes on sealed', async () => {
+    const call = await startCall({ browsers: [await page(alice.browser), await page(bob.browser)], url: server.url });
+    const [alicePage, bobPage] = call.pages;
+    await Promise.all(call.pages.map(waitForChat));
+    const first: Outgoing[] = [{ text: 'before the reload' }];
+    expect(await exchange(bobPage, alicePage, first)).toEqual(first.map(expected));
+
+    // Bob reloads: his new page offers a new connection (and a new channel), and alice's page starts over with it.
+    await bobPage.reload({ waitUntil: 'load' });
+    await waitFor(
+      () => alicePage.evaluate(() => (window as DemoWindow).demo?.log.some((l) => l.includes('the peer restarted'))),
+      { description: 'alice’s page to take bob’s new connection', timeoutMs: 15_000 },
+    );
+    await Promise.all([
+      waitForDemoState(alicePage, ['connected'], 20_000),
+      waitForDemoState(bobPage, ['connected'], 20_000),
+    ]);
+    await Promise.all(call.pages.map(waitForChat));
+    for (const p of call.pages) expect(await localSdp(p)).toMatch(OUR_LINE);
+    const aliceBefore = (await readWire(alicePage, 'chat')).length;
+
+    const fromBob: Outgoing[] = [{ text: 'after the reload ✓' }, { bytes: [1, 2, 3] }];
+    const fromAlice: Outgoing[] = [{ text: 'welcome back, bob' }];
+    expect(await exchange(bobPage, alicePage, fromBob)).toEqual(fromBob.map(expected));
+    expect(await exchange(alicePage, bobPage, fromAlice)).toEqual(fromAlice.map(expected));
+    // Bob's new page (a fresh tap) offered: his confirmation, then his two messages, sealed; alice's reply sealed.
+    const bobWire = (await readWire(bobPage, 'chat')).map(envelopeOf);
+    expect(bobWire.map((e) => [e.magic, e.flags])).toEqual([
+      [ENVELOPE_MARKER, FLAG_CONTROL],
+      [ENVELOPE_MARKER, FLAG_STRING],
+      [ENVELOPE_MARKER, 0],
+    ]);
+    const aliceWire = (await readWire(alicePage, 'chat')).slice(aliceBefore);
+    expect(aliceWire.map((r) => [envelopeOf(r).magic, envelopeOf(r).flags])).toEqual([[ENVELOPE_MARKER, FLAG_STRING]]);
+    expect(aliceWire.some((r) => carries(r, 'welcome back'))).toBe(false);
     await call.hangUp();
   });
 

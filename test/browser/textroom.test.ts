@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'puppeteer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createFakeMedia,
   type FakeMedia,
@@ -189,8 +189,12 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('the Janus textroom demo 
     ]);
   });
 
+  // Each demo tab holds a long poll to Janus open, and Chromium allows 6 connections per host: close them after each test.
+  afterEach(async () => {
+    await Promise.all(pages.splice(0).map((p) => p.close().catch(() => undefined)));
+  });
+
   afterAll(async () => {
-    await Promise.all(pages.map((p) => p.close().catch(() => undefined)));
     await Promise.all([alice?.close(), bob?.close(), plain?.close()]);
     await janus?.stop();
     await media?.cleanup();
