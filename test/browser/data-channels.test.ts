@@ -527,6 +527,32 @@ describe.skipIf(!chromiumAvailable)('the data-channel patch with a fake link (he
     expect(result.reportA).toMatchObject({ protected: false, sent: 1, received: 1, unprotected: 1 });
   });
 
+  it('a link that never answers for a text: it goes as it is after 2 s, unless it may be a textroom chat (dropped)', async () => {
+    const result = await page.evaluate(async () => {
+      const { __dc: dc, __wire: wire } = window as unknown as DcWindow;
+      const { a, b, ab, ba, idA } = await dc.pair({ behaviourA: { line: 'none' } });
+      dc.link.behave(idA, { answers: 'hold' }); // the link answers nothing: the 2 s deadline decides
+      dc.watch(ba);
+      wire.clear();
+      ab.send('hello, in clear: the connection is not protected');
+      ab.send('{"textroom":"message","room":1234,"text":"PLAINTEXT chat"}');
+      ab.send('after');
+      await dc.waitSeen(ba, 2);
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      const out = {
+        toB: (await dc.seen(ba)).filter((s) => s.via === 'onmessage').map((s) => s.value),
+        wire: wire.log.map((r) => r.text),
+        reportA: dc.link.reports.filter((r) => r.connection === idA).at(-1),
+      };
+      a.close();
+      b.close();
+      return out;
+    });
+    expect(result.toB).toEqual(['hello, in clear: the connection is not protected', 'after']);
+    expect(result.wire.join('|')).not.toContain('PLAINTEXT');
+    expect(result.reportA).toMatchObject({ protected: false, sent: 2, unsent: 1, unprotected: 3 });
+  });
+
   it('a link that never seals on a protected connection drops (never sends in clear), and the call goes on', async () => {
     const result = await page.evaluate(async () => {
       const { __dc: dc, __wire: wire } = window as unknown as DcWindow;

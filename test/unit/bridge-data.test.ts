@@ -30,6 +30,22 @@ async function ask(bridge: BridgeUnderTest, request: Record<string, unknown>): P
   return reply;
 }
 
+/**
+ * Plays both page scripts through a first exchange: `a`'s connection `idA` offers, `b`'s `idB` answers, both decide
+ * protected. Returns what each remote-line request answered.
+ */
+async function pairFrames(a: BridgeUnderTest, idA: number, b: BridgeUnderTest, idB: number): Promise<DataReply[]> {
+  const offer = await ask(a, { type: 'data-line', connection: idA, role: 'offerer' });
+  if (offer.type !== 'data-line' || offer.value === undefined) throw new Error('no offer line');
+  const atB = await ask(b, { type: 'data-remote-line', connection: idB, value: offer.value });
+  const answer = await ask(b, { type: 'data-line', connection: idB, role: 'answerer' });
+  if (answer.type !== 'data-line' || answer.value === undefined) throw new Error('no answer line');
+  const atA = await ask(a, { type: 'data-remote-line', connection: idA, value: answer.value });
+  await ask(a, { type: 'data-decided', connection: idA, protected: true });
+  await ask(b, { type: 'data-decided', connection: idB, protected: true });
+  return [atB, atA];
+}
+
 function started(options: { unsafeRealm?: boolean } = {}): BridgeUnderTest {
   const bridge = startFakeBridge(options);
   bridge.trustWorker();
@@ -64,18 +80,11 @@ describe('a bridge answering the page script’s data requests', () => {
     a.background.send(epochKeys());
     b.background.send(epochKeys());
     await settle();
-    const offer = await ask(a, { type: 'data-line', connection: 1, role: 'offerer' });
-    if (offer.type !== 'data-line' || offer.value === undefined) throw new Error('no offer line');
-    expect(await ask(b, { type: 'data-remote-line', connection: 4, value: offer.value })).toMatchObject({
-      accepted: true,
-    });
-    const answer = await ask(b, { type: 'data-line', connection: 4, role: 'answerer' });
-    if (answer.type !== 'data-line' || answer.value === undefined) throw new Error('no answer line');
-    expect(await ask(a, { type: 'data-remote-line', connection: 1, value: answer.value })).toMatchObject({
-      accepted: true,
-    });
-    await ask(a, { type: 'data-decided', connection: 1, protected: true });
-    await ask(b, { type: 'data-decided', connection: 4, protected: true });
+    const accepted = await pairFrames(a, 1, b, 4);
+    expect(accepted).toMatchObject([
+      { type: 'data-remote-line', accepted: true },
+      { type: 'data-remote-line', accepted: true },
+    ]);
 
     const sealed = await ask(a, { type: 'data-seal', connection: 1, streamId: 2, data: 'secret ✓' });
     if (sealed.type !== 'data-send') throw new Error(sealed.type);
@@ -129,13 +138,7 @@ describe('a bridge answering the page script’s data requests', () => {
     a.background.send(epochKeys());
     b.background.send(epochKeys());
     await settle();
-    const offer = await ask(a, { type: 'data-line', connection: 1, role: 'offerer' });
-    if (offer.type !== 'data-line' || offer.value === undefined) throw new Error('no offer line');
-    await ask(b, { type: 'data-remote-line', connection: 1, value: offer.value });
-    const answer = await ask(b, { type: 'data-line', connection: 1, role: 'answerer' });
-    if (answer.type !== 'data-line' || answer.value === undefined) throw new Error('no answer line');
-    await ask(a, { type: 'data-remote-line', connection: 1, value: answer.value });
-    await ask(a, { type: 'data-decided', connection: 1, protected: true });
+    await pairFrames(a, 1, b, 1);
     a.background.send({ type: 'no-key' });
     await settle();
     expect(await ask(a, { type: 'data-seal', connection: 1, streamId: 0, data: 'late' })).toMatchObject({

@@ -66,6 +66,35 @@ describe('DataService: two Framelocks with the same room', () => {
     expect(a.report()).toEqual([{ connection: 1, streamId: 3, state: 'e2e', sent: 1, received: 1, refused: 0 }]);
   });
 
+  it('is forward secret: whoever recorded both lines and holds the room’s keys opens nothing', async () => {
+    const keys = await room();
+    const a = service(keys);
+    const b = service(keys);
+    const offer = await a.localLine(1, 'offerer');
+    await b.remoteLine(7, offer);
+    const answer = await b.localLine(7, 'answerer');
+    await a.remoteLine(1, answer);
+    const sealed = await a.seal(1, 0, utf8.encode('recorded secret'), true);
+    if (sealed.kind !== 'send') throw new Error(sealed.kind);
+    // The attacker: the same room (the passphrase), both recorded lines, replayed as either end.
+    for (const [first, second] of [
+      [offer, answer],
+      [answer, offer],
+    ]) {
+      const attacker = service(keys);
+      await attacker.remoteLine(3, first);
+      await attacker.localLine(3, 'answerer');
+      await attacker.remoteLine(3, second);
+      expect((await attacker.open(3, 0, sealed.message)).kind).not.toBe('deliver');
+    }
+    const offerer = service(keys);
+    await offerer.localLine(4, 'offerer');
+    await offerer.remoteLine(4, answer);
+    expect(await offerer.open(4, 0, sealed.message)).toMatchObject({ kind: 'drop' });
+    b.forget(7); // the connection closed: its keys are gone, and b itself opens nothing more
+    expect(await b.open(7, 0, sealed.message)).toEqual({ kind: 'drop', reason: 'closed' });
+  });
+
   it('makes one key pair per connection: a renegotiated line carries the same key, sealed afresh', async () => {
     const keys = await room();
     const a = service(keys);
