@@ -9,12 +9,9 @@
  * - One end without Framelock, or with another passphrase, whichever end offers: the connection is not protected (the
  *   answer carries no line), the chat works in clear both ways, and Framelock never claims otherwise.
  *
- * The popup's view of the channel (the channel's text "Not end-to-end encrypted" on a connection that is not
- * protected) is checked once the built popup has that text; see {@link POPUP_CHANNEL_TEXT}.
+ * The popup's view of the channel ("Not end-to-end encrypted" on a connection that is not protected) is checked once the
+ * built popup has those words (channel-popup.ts).
  */
-/// <reference types="chrome" />
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
@@ -31,14 +28,12 @@ import {
   startCall,
   waitForDemoState,
 } from './call';
-import { chromiumAvailable, DEFAULT_EXTENSION_PATH, type ExtensionBrowser, sleep, waitFor } from './harness';
+import { expectChannelPopup } from './channel-popup';
+import { chromiumAvailable, type ExtensionBrowser, sleep, waitFor } from './harness';
 import { carries, hexContains, installWireTap, readWire, utf8Hex, type WireRecord } from './wire-tap';
 
 const PASSPHRASE = 'correct horse battery staple';
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
-const POPUP_PAGE = 'src/popup/index.html';
-/** The popup's words for a channel whose text is not end-to-end encrypted (issue 16 part 2). */
-const POPUP_CHANNEL_TEXT = 'Not end-to-end encrypted';
 /** Our line in a local description: a sealed HELLO (docs/frame-format.md §2.8). */
 const OUR_LINE = /^a=x-framelock:1 [A-Za-z0-9_-]+\r?$/m;
 /** The envelope (docs/frame-format.md §2.8): 0xF1 ‖ flags ‖ stream id (2) ‖ counter (8) ‖ ciphertext ‖ tag (16). */
@@ -92,12 +87,6 @@ function secrets(messages: readonly Outgoing[]): { texts: string[]; hex: string[
   const texts = messages.flatMap((m) => ('text' in m ? [m.text] : 'typedBytes' in m ? [m.typedBytes] : []));
   const hex = messages.flatMap((m) => ('bytes' in m ? [Buffer.from(m.bytes).toString('hex')] : []));
   return { texts, hex };
-}
-
-/** Whether the built extension's popup has words for a channel's text (the other half of issue 16 part 2). */
-async function popupShowsChannels(): Promise<boolean> {
-  const messages = await readFile(path.join(DEFAULT_EXTENSION_PATH, '_locales', 'en', 'messages.json'), 'utf8');
-  return messages.includes(POPUP_CHANNEL_TEXT);
 }
 
 /** A new tab of `browser` with the wire tap in place before any script of its documents. */
@@ -169,51 +158,6 @@ async function exchange(from: Page, to: Page, messages: readonly Outgoing[]): Pr
  */
 function localSdp(page: Page): Promise<string> {
   return page.evaluate(() => (window as DemoWindow).demo?.pc?.localDescription?.sdp ?? '');
-}
-
-/** The popup's text for the tab of `ext` whose URL contains `urlPart` (opened as a tab: headless has no popup). */
-async function popupText(ext: ExtensionBrowser, urlPart: string): Promise<{ page: Page; text: () => Promise<string> }> {
-  const tabId = await waitFor(
-    () =>
-      ext.serviceWorker.evaluate(
-        async (part: string) => (await chrome.tabs.query({})).find((t) => t.url?.includes(part))?.id ?? null,
-        urlPart,
-      ),
-    { description: `a tab at …${urlPart}` },
-  );
-  const page = await ext.openExtensionPage(`${POPUP_PAGE}?tabId=${tabId}`);
-  return { page, text: () => page.evaluate(() => document.body.textContent ?? '') };
-}
-
-/**
- * The popup about the call's tab says the channel's text is (`protectedChannel` false) or is not ("…is NOT…") end-to-end
- * encrypted. Runs only once the built popup has words for channels; until then it says so on the console.
- */
-async function expectPopup(ext: ExtensionBrowser, room: string, protectedChannel: boolean): Promise<void> {
-  if (!(await popupShowsChannels())) {
-    // TODO(issue 16 part 2, popup): the popup's channel line is being added on another branch. Once it is on main,
-    // this check runs by itself (the built popup has the words); then make it unconditional. Expected: on a connection
-    // that is not protected, the popup says the channel's text is "Not end-to-end encrypted"; on a protected one it
-    // never says so.
-    console.warn(`data-chat: the built popup has no "${POPUP_CHANNEL_TEXT}" yet: its check of the channel is skipped`);
-    return;
-  }
-  const popup = await popupText(ext, `room=${room}`);
-  try {
-    if (protectedChannel) {
-      await sleep(2_000); // past the bridge's report interval, so a late "not encrypted" would show
-      expect(await popup.text()).not.toContain(POPUP_CHANNEL_TEXT);
-    } else {
-      await waitFor(async () => (await popup.text()).includes(POPUP_CHANNEL_TEXT), {
-        description: `the popup to say "${POPUP_CHANNEL_TEXT}"`,
-        timeoutMs: 10_000,
-      }).catch(async (error: unknown) => {
-        throw new Error(`${(error as Error).message}; it shows:\n${await popup.text()}`);
-      });
-    }
-  } finally {
-    await popup.page.close();
-  }
 }
 
 /** A text of about 2 KB in UTF-8, with letters of one, two, three and four bytes. */
@@ -350,7 +294,7 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
     expect(later.map((r) => r.size)).toEqual(after.map((m) => plaintextBytes(m) + SEAL_OVERHEAD));
     expect(later.some((r) => carries(r, 'after renegotiation'))).toBe(false);
 
-    await expectPopup(alice, call.room, true);
+    await expectChannelPopup(alice, `room=${call.room}`, 'e2e');
     await call.hangUp();
   });
 
@@ -435,7 +379,7 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
       expect(wire[0]?.text).toBe('alice to carol: grüße 🙂');
       expect(wire[1]?.hex).toBe(utf8Hex('alice’s bytes ✓'));
 
-      await expectPopup(alice, call.room, false);
+      await expectChannelPopup(alice, `room=${call.room}`, 'clear');
       await call.hangUp();
     },
   );
@@ -463,8 +407,8 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
       expect(aliceWire[1]?.hex).toBe('090807');
       expect((await readWire(evePage, 'chat')).map((r) => r.text)).toEqual(['eve to alice: grüße']);
 
-      await expectPopup(alice, call.room, false);
-      await expectPopup(eve, call.room, false);
+      await expectChannelPopup(alice, `room=${call.room}`, 'clear');
+      await expectChannelPopup(eve, `room=${call.room}`, 'clear');
       await call.hangUp();
     },
   );

@@ -20,6 +20,7 @@ import {
   launchPlainChromium,
   type PlainBrowser,
 } from './call';
+import { expectChannelPopup } from './channel-popup';
 import { chromiumAvailable, type ExtensionBrowser, isCI, waitFor } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
 import { installWireTap, readWire } from './wire-tap';
@@ -106,53 +107,48 @@ interface Steps {
 }
 
 /**
- * Joins alice, bob and carol (one page each) to a new room and has them talk: alice to all, carol to all, alice to bob
+ * Joins alice, bob and carol (one page each) to `room` and has them talk: alice to all, carol to all, alice to bob
  * and bob to carol in private, carol to alice in private. Waits for each message where it must arrive (as text or as
  * anything from its sender: the test decides what it must read).
  */
-async function runSteps(janus: Janus, pages: Record<Name, Page>): Promise<Steps> {
-  const room = await janus.createTextroom();
-  try {
-    for (const name of ['alice', 'bob', 'carol'] as const) await joinTextroom(janus, pages[name], room, name);
-    const lists = {} as Record<Name, string[]>;
-    for (const name of ['alice', 'bob', 'carol'] as const) {
-      const others = ['alice', 'bob', 'carol'].filter((n) => n !== name).sort();
-      lists[name] = await waitFor(
-        async () => {
-          const list = (await participants(pages[name])).sort();
-          return list.length === others.length && list;
-        },
-        { description: `${name}'s participants list to show the two others` },
-      );
-    }
-
-    const texts = {
-      alice: unique('alice to all'),
-      carol: unique('carol to all'),
-      aliceToBob: unique('alice to bob, privately'),
-      carolToAlice: unique('carol to alice, privately'),
-      bobToCarol: unique('bob to carol, privately'),
-    };
-    await say(pages.alice, texts.alice);
-    for (const name of ['alice', 'bob', 'carol'] as const) {
-      await waitForLine(pages[name], `alice's message at ${name}`, (line) => line.includes('alice: '));
-    }
-    await say(pages.carol, texts.carol);
-    for (const name of ['alice', 'bob', 'carol'] as const) {
-      await waitForLine(pages[name], `carol's message at ${name}`, (line) => line.includes('carol: '));
-    }
-    await whisper(pages.alice, 'bob', texts.aliceToBob);
-    await waitForLine(pages.bob, 'alice’s whisper at bob', (line) => line.includes('[whisper from alice]'));
-    await whisper(pages.carol, 'alice', texts.carolToAlice);
-    await waitForLine(pages.alice, 'carol’s whisper at alice', (line) => line.includes('[whisper from carol]'));
-    await whisper(pages.bob, 'carol', texts.bobToCarol);
-    await waitForLine(pages.carol, 'bob’s whisper at carol', (line) => line.includes('[whisper from bob]'));
-    const seen = {} as Record<Name, string[]>;
-    for (const name of ['alice', 'bob', 'carol'] as const) seen[name] = await chatLines(pages[name]);
-    return { texts, seen, lists };
-  } finally {
-    await janus.destroyTextroom(room);
+async function runSteps(janus: Janus, room: number, pages: Record<Name, Page>): Promise<Steps> {
+  for (const name of ['alice', 'bob', 'carol'] as const) await joinTextroom(janus, pages[name], room, name);
+  const lists = {} as Record<Name, string[]>;
+  for (const name of ['alice', 'bob', 'carol'] as const) {
+    const others = ['alice', 'bob', 'carol'].filter((n) => n !== name).sort();
+    lists[name] = await waitFor(
+      async () => {
+        const list = (await participants(pages[name])).sort();
+        return list.length === others.length && list;
+      },
+      { description: `${name}'s participants list to show the two others` },
+    );
   }
+
+  const texts = {
+    alice: unique('alice to all'),
+    carol: unique('carol to all'),
+    aliceToBob: unique('alice to bob, privately'),
+    carolToAlice: unique('carol to alice, privately'),
+    bobToCarol: unique('bob to carol, privately'),
+  };
+  await say(pages.alice, texts.alice);
+  for (const name of ['alice', 'bob', 'carol'] as const) {
+    await waitForLine(pages[name], `alice's message at ${name}`, (line) => line.includes('alice: '));
+  }
+  await say(pages.carol, texts.carol);
+  for (const name of ['alice', 'bob', 'carol'] as const) {
+    await waitForLine(pages[name], `carol's message at ${name}`, (line) => line.includes('carol: '));
+  }
+  await whisper(pages.alice, 'bob', texts.aliceToBob);
+  await waitForLine(pages.bob, 'alice’s whisper at bob', (line) => line.includes('[whisper from alice]'));
+  await whisper(pages.carol, 'alice', texts.carolToAlice);
+  await waitForLine(pages.alice, 'carol’s whisper at alice', (line) => line.includes('[whisper from carol]'));
+  await whisper(pages.bob, 'carol', texts.bobToCarol);
+  await waitForLine(pages.carol, 'bob’s whisper at carol', (line) => line.includes('[whisper from bob]'));
+  const seen = {} as Record<Name, string[]>;
+  for (const name of ['alice', 'bob', 'carol'] as const) seen[name] = await chatLines(pages[name]);
+  return { texts, seen, lists };
 }
 
 /** The one line of `lines` that contains `part` (fails, showing them, if there is not exactly one). */
@@ -169,6 +165,13 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('the Janus textroom demo 
   let bob: ExtensionBrowser;
   let plain: PlainBrowser;
   const pages: Page[] = [];
+  const rooms: number[] = [];
+
+  async function newRoom(): Promise<number> {
+    const room = await janus.createTextroom();
+    rooms.push(room);
+    return room;
+  }
 
   /** A tab with the wire tap (wire-tap.ts) in place before any script of its documents. */
   async function tab(browser: { newPage(): Promise<Page> }): Promise<Page> {
@@ -192,6 +195,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('the Janus textroom demo 
   // Each demo tab holds a long poll to Janus open, and Chromium allows 6 connections per host: close them after each test.
   afterEach(async () => {
     await Promise.all(pages.splice(0).map((p) => p.close().catch(() => undefined)));
+    for (const room of rooms.splice(0)) await janus.destroyTextroom(room);
   });
 
   afterAll(async () => {
@@ -202,7 +206,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('the Janus textroom demo 
 
   it('two with the passphrase read each other; the third, without Framelock, gets the marker; the demo still works', async () => {
     const pageOf = { alice: await tab(alice.browser), bob: await tab(bob.browser), carol: await tab(plain.browser) };
-    const { texts, seen, lists } = await runSteps(janus, pageOf);
+    const { texts, seen, lists } = await runSteps(janus, await newRoom(), pageOf);
 
     // The demo's own features: everyone joined and lists the two others.
     expect(lists).toEqual({ alice: ['bob', 'carol'], bob: ['alice', 'carol'], carol: ['alice', 'bob'] });
@@ -248,11 +252,14 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('the Janus textroom demo 
     expect(everything).not.toContain(idOf(texts.aliceToBob));
     // Positive control: the tap saw the page's requests at all (the join, with alice's name, in clear).
     expect(everything).toContain('"display":"alice"');
+
+    // What Framelock says of the channel: its chat text is encrypted with the passphrase, not end to end.
+    await expectChannelPopup(alice, 'textroomtest.html', 'passphrase');
   });
 
   it('control: with no Framelock anywhere, the same steps show every text everywhere and no marker', async () => {
     const pageOf = { alice: await tab(plain.browser), bob: await tab(plain.browser), carol: await tab(plain.browser) };
-    const { texts, seen, lists } = await runSteps(janus, pageOf);
+    const { texts, seen, lists } = await runSteps(janus, await newRoom(), pageOf);
     expect(lists).toEqual({ alice: ['bob', 'carol'], bob: ['alice', 'carol'], carol: ['alice', 'bob'] });
     for (const name of ['alice', 'bob', 'carol'] as const) {
       expect(lineWith(seen[name], 'alice: ')).toContain(`alice: ${texts.alice}`);
