@@ -1,8 +1,8 @@
 /**
  * @module The background's side of each content bridge (one runtime port per frame of an enabled site): it hands the
  * frame the epoch base keys of its room around the current epoch (and the next ones when the bridge asks, as epochs
- * pass), and collects the transform counters, the call and the problems the frame reports into its tab's status
- * (tab-status.ts, which also sets the toolbar badge). A port from an origin that is not enabled gets no key.
+ * pass), and collects the transform counters, the call, the data channels and the problems the frame reports into its
+ * tab's status (tab-status.ts, which also sets the toolbar badge). A port from an origin that is not enabled gets no key.
  *
  * Nothing here needs the worker to stay alive: a bridge whose port broke (the service worker was stopped) reconnects,
  * and the keys come back from the room key in IndexedDB.
@@ -173,7 +173,7 @@ async function keyConnection(connection: Connection): Promise<void> {
   if (site === undefined) {
     send(connection.port, { type: 'no-key' });
     // Its counters no longer describe protected media (and its further reports are refused): off the badge.
-    await dropFrame(connection);
+    await dropFrame(connection, 'all');
     // Its call ends with its keys, and the bridge's word of it would be refused (not enabled): a panel hears it here.
     chatEnded(connection);
     return;
@@ -241,10 +241,17 @@ function heldProblems(tabId: number | undefined): HeldProblem[] {
   return HELD_PROBLEMS.filter((problem) => held.has(problem));
 }
 
-/** Forgets the counters, call and held problems of `connection`'s frame: nothing it said describes media any more. */
-async function dropFrame(connection: Connection, change: { problem?: SiteProblem } = {}): Promise<void> {
+/**
+ * Forgets the counters, call and held problems of `connection`'s frame: nothing it said describes media any more.
+ * `'all'` (its site is off): its data channels too; `'media'` (its worker stopped): they stay (tab-status.ts).
+ */
+async function dropFrame(
+  connection: Connection,
+  what: 'all' | 'media',
+  change: { problem?: SiteProblem } = {},
+): Promise<void> {
   connection.held.clear();
-  await updateTab(connection, { ...change, dropFrame: true, held: heldProblems(connection.tabId) });
+  await updateTab(connection, { ...change, dropFrame: what, held: heldProblems(connection.tabId) });
 }
 
 /** Records a problem of the site of `connection`'s frame; if it is new there, an open options page shows it now. */
@@ -358,6 +365,9 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
       }
       await updateTab(connection, { call: m.call ?? null, held: heldProblems(connection.tabId) });
       return;
+    case 'data-channels':
+      await updateTab(connection, { channels: m.channels });
+      return;
     case 'chat':
     case 'chat-result':
       relayChat(connection, m);
@@ -378,7 +388,7 @@ async function onBridgeMessage(connection: Connection, message: unknown): Promis
       if (m.problem === 'worker_stopped') {
         // This page load's problem, not the site's: its counters no longer describe any media (none flows).
         connection.workerStopped = true;
-        await dropFrame(connection, { problem: 'worker_stopped' });
+        await dropFrame(connection, 'media', { problem: 'worker_stopped' });
         return;
       }
       if (m.problem === 'worker_restarted') {

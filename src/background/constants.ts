@@ -57,6 +57,13 @@ export const MAX_TAB_TRANSFORMS = 64;
 export const MAX_TAB_CALLS = 8;
 
 /**
+ * Frames whose data channels a tab keeps, as {@link MAX_TAB_CALLS} for calls: usually one frame has any. Each frame
+ * lists at most `MAX_REPORTED_DATA_CHANNELS` (64, with labels of at most 128 characters), so a page with many frames
+ * keeps at most 512 channels in `storage.session`.
+ */
+export const MAX_TAB_CHANNEL_FRAMES = 8;
+
+/**
  * A held problem (`not_sending`, `older_peer`) stays in a tab's status this long after a frame last reported it: the
  * bridge repeats it every {@link HELD_PROBLEM_REPEAT_MS} while it holds, so two repeats may be missed (a busy
  * renderer, a service worker that was waking up) before the popup stops showing it.

@@ -1,23 +1,25 @@
 /**
  * @module The status of each tab, kept in `storage.session` under `tab:<id>` (the service worker may stop at any time):
- * what its frames' transforms counted, each frame's call, the problems they ran into, its room. The bridge ports write
- * it ({@link updateTab}, which also updates the toolbar badge); the popup reads it (`status/get`, {@link
- * readTabStatuses}).
+ * what its frames' transforms counted, each frame's call and data channels, the problems they ran into, its room. The
+ * bridge ports write it ({@link updateTab}, which also updates the toolbar badge); the popup reads it (`status/get`,
+ * {@link readTabStatuses}).
  */
 import * as v from 'valibot';
 import browser from 'webextension-polyfill';
 import {
   type CallStatus,
+  type DataChannelReport,
   type HeldProblem,
   isHeldProblem,
   type SiteProblem,
   type TabCall,
+  type TabDataChannels,
   type TabStatus,
   TabStatusSchema,
   type TransformStats,
 } from '../shared/messages';
 import { updateBadge } from './badge';
-import { MAX_TAB_CALLS, MAX_TAB_TRANSFORMS, MAX_TAB_UNPROTECTED_FRAMES } from './constants';
+import { MAX_TAB_CALLS, MAX_TAB_CHANNEL_FRAMES, MAX_TAB_TRANSFORMS, MAX_TAB_UNPROTECTED_FRAMES } from './constants';
 import { withTabStatusLock } from './locks';
 
 /** The `storage.session` key of a tab's status. */
@@ -54,7 +56,7 @@ export interface StatusSource {
   origin: string;
   /** Its frame: the transforms it reports are kept as `<frameId>/<id>`, its call with its frame id. */
   frameId: number;
-  /** Its document (Chrome 106+), kept with its call: see {@link TabChange.documentGone}. */
+  /** Its document (Chrome 106+), kept with its call and data channels: see {@link TabChange.documentGone}. */
   documentId?: string | undefined;
 }
 
@@ -69,15 +71,18 @@ export type TabChange = {
   clockSkew?: number;
   room?: string;
   /**
-   * The frame's site is no longer enabled, or its worker stopped: forget its counters and its call (a tab with no
-   * status stays without one).
+   * Forget the frame's counters and its call (a tab with no status stays without one): `'all'`, its site is no longer
+   * enabled, and its data channels go too; `'media'`, its transform worker stopped, and its data channels stay as last
+   * reported (the bridge protects them, not the worker, and reports them again only when their counts change).
    */
-  dropFrame?: true;
+  dropFrame?: 'all' | 'media';
   /** The frame's call now (docs/keys.md), or `null`: it has none any more. */
   call?: CallStatus | null;
+  /** The frame's data channels now (src/shared/messages/data-channels.ts): they replace its last report; empty: none. */
+  channels?: readonly DataChannelReport[];
   /**
-   * The frame's document went away (its port closed: unloaded, reloaded, navigated): forget the call it reported. Only
-   * that document's: another page may already have reported its own call from the same frame.
+   * The frame's document went away (its port closed: unloaded, reloaded, navigated): forget the call and data channels
+   * it reported. Only that document's: another page may already have reported its own from the same frame.
    */
   documentGone?: true;
   /**
@@ -105,7 +110,9 @@ async function applyTabChange(source: StatusSource, tabId: number, change: TabCh
   const callsBefore = previous?.calls?.length ?? 0;
   if (change.document !== undefined && previous?.document !== change.document) previous = undefined;
   // What only forgets needs no status where there is none.
-  if ((change.dropFrame || change.documentGone || change.call === null) && previous === undefined) return;
+  const forgetsOnly =
+    change.dropFrame !== undefined || change.documentGone || change.call === null || change.channels?.length === 0;
+  if (forgetsOnly && previous === undefined) return;
   const status: TabStatus = previous ?? {
     tabId,
     origin: source.origin,
@@ -120,6 +127,10 @@ async function applyTabChange(source: StatusSource, tabId: number, change: TabCh
   if (change.dropFrame || change.documentGone || change.call !== undefined) {
     status.calls = nextCalls(status.calls ?? [], source, change);
     if (status.calls.length === 0) delete status.calls;
+  }
+  if (change.dropFrame === 'all' || change.documentGone || change.channels !== undefined) {
+    status.channels = nextChannels(status.channels ?? [], source, change);
+    if (status.channels.length === 0) delete status.channels;
   }
   if (change.stats) {
     const prefix = `${source.frameId}/`;
@@ -160,13 +171,42 @@ async function applyTabChange(source: StatusSource, tabId: number, change: TabCh
 
 /** The tab's calls once `change` from `source`'s frame is applied: one per frame, in frame id order, at most a few. */
 function nextCalls(calls: readonly TabCall[], source: StatusSource, change: TabChange): TabCall[] {
-  const { frameId, documentId } = source;
-  // A call reported (or its end) replaces what the frame had; a document that went away takes only its own call along.
-  const replaced = (c: TabCall) => c.frameId === frameId && (!change.documentGone || c.documentId === documentId);
-  const kept = calls.filter((c) => !replaced(c));
-  if (change.dropFrame || change.documentGone || !change.call) return kept;
-  const entry: TabCall = { frameId, ...(documentId !== undefined ? { documentId } : {}), call: change.call };
-  return [...kept, entry].sort((a, b) => a.frameId - b.frameId).slice(0, MAX_TAB_CALLS);
+  const call = change.dropFrame || change.documentGone ? undefined : (change.call ?? undefined);
+  return replaceFrameEntry(calls, source, change, call && { ...frameOf(source), call }, MAX_TAB_CALLS);
+}
+
+/**
+ * The tab's data channels once `change` from `source`'s frame is applied: one entry per frame that has some, with its
+ * latest report (a report replaces the frame's last one; without channels, the frame has none).
+ */
+function nextChannels(entries: readonly TabDataChannels[], source: StatusSource, change: TabChange): TabDataChannels[] {
+  const channels = change.channels ?? [];
+  const entry = channels.length > 0 ? { ...frameOf(source), channels: [...channels] } : undefined;
+  return replaceFrameEntry(entries, source, change, entry, MAX_TAB_CHANNEL_FRAMES);
+}
+
+/** How a frame's entry names its frame and document. */
+function frameOf({ frameId, documentId }: StatusSource): { frameId: number; documentId?: string } {
+  return { frameId, ...(documentId !== undefined ? { documentId } : {}) };
+}
+
+/**
+ * A tab's per-frame entries (calls, data channels) with `entry` in place of what `source`'s frame had, or without it
+ * when `entry` is undefined: one per frame, in frame id order, at most `max`. A document that went away takes only its
+ * own entry along (the page that replaced it in the frame may have reported its own already).
+ */
+function replaceFrameEntry<T extends { frameId: number; documentId?: string | undefined }>(
+  entries: readonly T[],
+  source: StatusSource,
+  change: TabChange,
+  entry: T | undefined,
+  max: number,
+): T[] {
+  const replaced = (e: T) =>
+    e.frameId === source.frameId && (!change.documentGone || e.documentId === source.documentId);
+  const kept = entries.filter((e) => !replaced(e));
+  if (entry === undefined) return kept;
+  return [...kept, entry].sort((a, b) => a.frameId - b.frameId).slice(0, max);
 }
 
 /** Every tab's status, by tab id; an entry that is not a valid {@link TabStatus} is left out. */

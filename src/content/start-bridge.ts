@@ -81,6 +81,7 @@ export function startBridge(env: BridgeEnvironment): void {
     onConnect: () => {
       if (unsafeRealm) background.post({ type: 'problem', problem: 'unsafe_frame' });
       call.reannounce();
+      dataReports.resend();
     },
   });
   const toBackground = (message: BridgeToBackground): void => background.post(message);
@@ -140,7 +141,7 @@ export function startBridge(env: BridgeEnvironment): void {
   const dataReports = new DataReporter({
     timers,
     report: () => data.report(),
-    send: () => {},
+    send: (channels) => toBackground({ type: 'data-channels', channels }),
   });
   const keys = new KeyServer({ unsafeRealm, call, quota, toWorker: (message) => worker.post(message) });
   /** The nonce of the document_start hand-off (in the hello events, before any page script runs). */

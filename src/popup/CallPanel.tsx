@@ -1,15 +1,17 @@
 /**
  * The live call panel: a one-line verdict, each call's words and keys (CallKeys.tsx), then "Your media" (each local
  * track: encrypting, or waiting for its key) and "Participants" (each remote track or sender: encrypted, cannot
- * decrypt, NOT encrypted, blocked by strict mode, our own media echoed back), with frame counts. It refreshes every
- * second, so every row has a fixed height and the numbers use tabular figures: nothing moves while they change. Only
- * the verdict is a live region (it changes when the situation does, not with the counts). During a call, "Open chat"
- * opens the call's chat in the side panel (OpenChat.tsx), where the browser has one.
+ * decrypt, NOT encrypted, blocked by strict mode, our own media echoed back), with frame counts, then "Text messages"
+ * (each data channel of the site: how its messages travel, DataChannels.tsx). It refreshes every second, so every row
+ * has a fixed height and the numbers use tabular figures: nothing moves while they change. Only the verdict is a live
+ * region (it changes when the situation does, not with the counts). During a call, "Open chat" opens the call's chat
+ * in the side panel (OpenChat.tsx), where the browser has one.
  */
 import type { TabStatus } from '../shared/messages';
 import { t } from '../ui/i18n';
 import { CallKeys } from './CallKeys';
 import { type CallSummary, type MediaRow, receiveRows, sendRows, summarize } from './calls';
+import { DataChannels } from './DataChannels';
 import { OpenChat } from './OpenChat';
 import { sidePanelApi } from './side-panel';
 
@@ -29,6 +31,21 @@ const SUMMARY_TEXT: Record<CallSummary, () => string> = {
   protected: () => t('popup_summary_protected'),
   unprotected: () => t('popup_summary_unprotected'),
   blocked: () => t('popup_summary_blocked'),
+  'media-only': () => t('popup_summary_media_only'),
+  'text-unprotected': () => t('popup_summary_text_unprotected'),
+  'text-only': () => t('popup_summary_text_only'),
+};
+
+/** The verdict's mark: ✓ all encrypted, ! something is not (or is blocked), … nothing to say yet. */
+const SUMMARY_ICON: Record<CallSummary, string> = {
+  none: '…',
+  waiting: '…',
+  'text-only': '…',
+  protected: '✓',
+  unprotected: '!',
+  blocked: '!',
+  'media-only': '!',
+  'text-unprotected': '!',
 };
 
 export function CallPanel({ tabId, status, unprotectingProblem }: CallPanelProps) {
@@ -43,7 +60,7 @@ export function CallPanel({ tabId, status, unprotectingProblem }: CallPanelProps
       <h2 id="call-heading">{t('popup_call_heading')}</h2>
       <p class="summary" data-summary={summary} role="status">
         <span class="icon" aria-hidden="true">
-          {summary === 'protected' ? '✓' : summary === 'unprotected' || summary === 'blocked' ? '!' : '…'}
+          {SUMMARY_ICON[summary]}
         </span>
         <span>{SUMMARY_TEXT[summary]()}</span>
       </p>
@@ -75,6 +92,7 @@ export function CallPanel({ tabId, status, unprotectingProblem }: CallPanelProps
           )}
         </>
       )}
+      <DataChannels status={status} />
     </section>
   );
 }

@@ -1,12 +1,14 @@
 /**
  * What the popup's call panel shows, from the transform counters of one tab (`TabStatus.transforms`): one row per
- * local track ("Your media") and one row per remote sender ("Participants"). Pure: no DOM, no extension APIs.
+ * local track ("Your media") and one row per remote sender ("Participants"), and the verdict over the tab, its data
+ * channels included (channels.ts). Pure: no DOM, no extension APIs.
  *
  * A remote KID is `0b1100 | generation (4 bits) | participant id (44 bits) | track (12 bits)` (docs/frame-format.md):
  * its low 56 bits tell which KIDs of one receiver are the same sender across key generations (one row) and which are
  * different senders an SFU switched between on one track (one row each).
  */
 import type { TabStatus, TransformStats } from '../shared/messages';
+import { hasClearChannel } from './channels';
 
 /**
  * What a row says: `blocked` is plaintext that strict mode dropped (not shown); `injected` is plaintext that arrived on
@@ -120,15 +122,37 @@ export function receiveRows(transforms: readonly TransformStats[]): MediaRow[] {
   return rows;
 }
 
-export type CallSummary = 'none' | 'protected' | 'waiting' | 'unprotected' | 'blocked';
+export type CallSummary =
+  | 'none'
+  | 'protected'
+  | 'waiting'
+  | 'unprotected'
+  | 'blocked'
+  | 'media-only'
+  | 'text-unprotected'
+  | 'text-only';
 
 /**
  * The one-line verdict over a tab: `unprotected` if a problem leaves media unprotected or any remote media is not
- * decryptable or not encrypted (the badge's "!"), `blocked` if the only such media is plaintext strict mode dropped,
- * `protected` if media flows encrypted, `waiting` if tracks exist but nothing flows yet, `none` without a call.
+ * decryptable or not encrypted (the badge's "!"). Then the site's own text messages (its data channels, channels.ts):
+ * one that travels in clear makes it `media-only` if the media flows encrypted, else `text-unprotected` (it must never
+ * read as "all encrypted"). Then `blocked` if the only unprotected media is plaintext strict mode dropped, `protected`
+ * if media flows encrypted, `waiting` if tracks exist but nothing flows yet; without tracks, `text-only` if the tab
+ * has data channels (each row says how they travel), else `none`.
  */
 export function summarize(status: TabStatus | undefined, unprotectingProblem: boolean): CallSummary {
-  const transforms = status?.transforms ?? [];
+  const media = summarizeMedia(status?.transforms ?? [], unprotectingProblem);
+  if (media === 'unprotected') return media;
+  if (hasClearChannel(status)) return media === 'protected' ? 'media-only' : 'text-unprotected';
+  if (media === 'none' && (status?.channels?.length ?? 0) > 0) return 'text-only';
+  return media;
+}
+
+/** The verdict over the tab's media alone (its transforms), as it was before data channels. */
+function summarizeMedia(
+  transforms: readonly TransformStats[],
+  unprotectingProblem: boolean,
+): Extract<CallSummary, 'none' | 'protected' | 'waiting' | 'unprotected' | 'blocked'> {
   const troubled = receiveRows(transforms).filter((r) => r.status !== 'encrypted' && r.status !== 'waiting');
   if (unprotectingProblem || troubled.some((r) => r.status !== 'blocked')) return 'unprotected';
   if (troubled.length > 0) return 'blocked';

@@ -8,8 +8,8 @@
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../server/test-server';
-import { createFakeMedia, type FakeMedia, launchExtensionParticipant } from './call';
-import { chromiumAvailable, type ExtensionBrowser } from './harness';
+import { createFakeMedia, type FakeMedia, launchExtensionParticipant, tabStatus } from './call';
+import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 
 const PASSPHRASE = 'correct horse battery staple data link';
 
@@ -122,8 +122,10 @@ async function loop(page: Page, strip: Strip, bFirst = false): Promise<LoopResul
         wire: (window as unknown as { __wire: Wire[] }).__wire,
         tookMs,
       };
-      a.close();
-      b.close();
+      (window as unknown as { __close: () => void }).__close = () => {
+        a.close();
+        b.close();
+      };
       return result;
     },
     strip,
@@ -148,6 +150,22 @@ describe.skipIf(!chromiumAvailable)('the site’s data channels through the real
     await media?.cleanup();
   });
 
+  /** The tab's data channels as the background keeps them for the popup, once `ready` holds for them. */
+  async function channelsOf(ready: (states: string[]) => boolean): Promise<{ state: string; sent: number }[]> {
+    return waitFor(
+      async () => {
+        const frames = (await tabStatus(ext, 'blank.html'))?.channels ?? [];
+        const channels = frames.flatMap((f) => f.channels.map((c) => ({ state: c.state, sent: c.sent })));
+        return ready(channels.map((c) => c.state)) ? channels : undefined;
+      },
+      { description: 'the tab status to list the data channels', timeoutMs: 10_000 },
+    );
+  }
+
+  async function closeAll(page: Page): Promise<void> {
+    await page.evaluate(() => (window as unknown as { __close: () => void }).__close());
+  }
+
   async function openPage(): Promise<Page> {
     const page = await ext.browser.newPage();
     await page.evaluateOnNewDocument(installTap);
@@ -171,6 +189,17 @@ describe.skipIf(!chromiumAvailable)('the site’s data channels through the real
       expect(w.text).not.toMatch(/hello|grüße|日本語|reply/);
       expect(w.hex).not.toContain('010203fa');
     }
+    // The popup's source: both ends' channel, end-to-end encrypted, with what each sent.
+    const channels = await channelsOf((states) => states.length === 2);
+    expect(channels).toEqual(
+      expect.arrayContaining([
+        { state: 'e2e', sent: 3 },
+        { state: 'e2e', sent: 1 },
+      ]),
+    );
+    // Closed by the site: gone from the status.
+    await closeAll(page);
+    await channelsOf((states) => states.length === 0);
     await page.close();
   });
 
@@ -182,6 +211,9 @@ describe.skipIf(!chromiumAvailable)('the site’s data channels through the real
     expect(result.got.a).toEqual(['reply from b ✓']);
     expect(result.wire.map((w) => w.kind)).toEqual(['string', 'string', 'bytes', 'string']);
     expect(result.wire[0]?.text).toBe('hello from a');
+    const channels = await channelsOf((states) => states.length === 2);
+    expect(channels.map((c) => c.state)).toEqual(['clear', 'clear']);
+    await closeAll(page);
     await page.close();
   });
 
@@ -192,6 +224,7 @@ describe.skipIf(!chromiumAvailable)('the site’s data channels through the real
     expect(result.got.b).toEqual(['hello from a', 'grüße, 日本語 🙂', [1, 2, 3, 250]]);
     expect(result.got.a).toEqual(['reply from b ✓']);
     expect(result.wire.map((w) => w.kind)).toEqual(['string', 'string', 'bytes', 'string']);
+    await closeAll(page);
     await page.close();
   });
 
@@ -202,6 +235,7 @@ describe.skipIf(!chromiumAvailable)('the site’s data channels through the real
     expect(result.got.b).toEqual(['hello from a', 'grüße, 日本語 🙂', [1, 2, 3, 250]]);
     expect(result.wire[0]).toMatchObject({ kind: 'string', text: 'reply from b ✓' });
     expect(result.tookMs).toBeGreaterThan(2_500); // held for CONFIRM_WAIT_MS (3 s), never sent sealed to a clear peer
+    await closeAll(page);
     await page.close();
   });
 
@@ -212,6 +246,7 @@ describe.skipIf(!chromiumAvailable)('the site’s data channels through the real
     expect(result.got.b).toEqual(['hello from a', 'grüße, 日本語 🙂', [1, 2, 3, 250]]);
     // Sealed from the first: had b waited out its deadline instead, its message would have gone in clear.
     for (const w of result.wire) expect(w.first).toBe(0xf1);
+    await closeAll(page);
     await page.close();
   });
 });

@@ -146,4 +146,26 @@ describe('a bridge answering the page script’s data requests', () => {
       reason: 'closed',
     });
   });
+
+  it('reports the frame’s channels to the background at most once a second, and an empty list when the keys go', async () => {
+    const [a, b] = [make(), make()];
+    a.background.send(epochKeys());
+    b.background.send(epochKeys());
+    await settle();
+    await pairFrames(a, 1, b, 1);
+    await ask(a, { type: 'data-channel', connection: 1, streamId: 3, label: 'chat' });
+    const sealed = await ask(a, { type: 'data-seal', connection: 1, streamId: 3, data: 'hi' });
+    expect(sealed.type).toBe('data-send');
+    const reports = () => a.background.posted.filter((m) => m.type === 'data-channels').map((m) => m.channels);
+    expect(reports()).toEqual([]);
+    vi.advanceTimersByTime(1_000);
+    expect(reports()).toEqual([
+      [{ connection: 1, streamId: 3, label: 'chat', state: 'e2e', sent: 1, received: 0, refused: 0 }],
+    ]);
+    vi.advanceTimersByTime(5_000); // nothing changed: nothing sent
+    expect(reports()).toHaveLength(1);
+    a.background.send({ type: 'no-key' });
+    await settle();
+    expect(reports().at(-1)).toEqual([]);
+  });
 });

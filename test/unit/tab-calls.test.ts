@@ -1,13 +1,19 @@
 /**
- * What the background keeps of each frame's call in its tab's status, and how the held problems (`not_sending`,
+ * What the background keeps of each frame's call and data channels in its tab's status, and how the held problems (`not_sending`,
  * `older_peer`: true while a bridge keeps reporting them) come and go: through the real port handler and tab status
  * (src/background/bridge-port.ts, tab-status.ts) with a fake extension API, fake sites and keys, and a clock for the
  * held problems' lapse (`performance.now`).
  */
 import './web-locks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HELD_PROBLEM_TTL_MS } from '../../src/background/constants';
-import { BRIDGE_PORT_NAME, type CallStatus, HELD_PROBLEM_REPEAT_MS, type TabStatus } from '../../src/shared/messages';
+import { HELD_PROBLEM_TTL_MS, MAX_TAB_CHANNEL_FRAMES } from '../../src/background/constants';
+import {
+  BRIDGE_PORT_NAME,
+  type CallStatus,
+  type DataChannelReport,
+  HELD_PROBLEM_REPEAT_MS,
+  type TabStatus,
+} from '../../src/shared/messages';
 import { transformStats } from '../transform-stats';
 
 const EXTENSION_ID = 'abcdefghijklmnopabcdefghijklmnop';
@@ -61,6 +67,8 @@ interface Frame {
   frameId: number;
   /** The bridge sends `message`. */
   send(message: unknown): void;
+  /** The types of the messages the background sent the bridge, in order. */
+  received: string[];
   /** The frame's page goes away: the browser closes its port. */
   close(): void;
 }
@@ -69,10 +77,11 @@ interface Frame {
 function connect(frameId = 0, documentId = `doc-${frameId}`): Frame {
   const onMessage: ((message: unknown) => void)[] = [];
   const onDisconnect: (() => void)[] = [];
+  const received: string[] = [];
   const port = {
     name: BRIDGE_PORT_NAME,
     sender: { id: EXTENSION_ID, url: `${ORIGIN}/call`, origin: ORIGIN, tab: { id: TAB }, frameId, documentId },
-    postMessage: () => {},
+    postMessage: (message: { type: string }) => void received.push(message.type),
     disconnect: () => {},
     onMessage: { addListener: (listener: (message: unknown) => void) => onMessage.push(listener) },
     onDisconnect: { addListener: (listener: () => void) => onDisconnect.push(listener) },
@@ -80,6 +89,7 @@ function connect(frameId = 0, documentId = `doc-${frameId}`): Frame {
   handleBridgePort(port as unknown as Parameters<typeof handleBridgePort>[0]);
   return {
     frameId,
+    received,
     send: (message) => {
       for (const listener of onMessage) listener(message);
     },
@@ -134,6 +144,7 @@ afterEach(async () => {
   // The background keeps its ports in one module-wide set: close this test's, and let their last updates settle.
   for (const frame of opened.splice(0)) frame.close();
   await vi.waitFor(() => expect(tab()?.calls).toBeUndefined());
+  await vi.waitFor(() => expect(tab()?.channels).toBeUndefined());
   vi.restoreAllMocks();
 });
 
@@ -250,5 +261,111 @@ describe('held problems: shown while a bridge repeats them', () => {
     expect(tab()?.problems).toEqual([]);
     expect(tab()?.calls).toBeUndefined();
     expect(fakes.badge.get(TAB)).toBe('E2E');
+  });
+});
+
+/** A data channel's line of a bridge's report. */
+function channel(streamId: number, overrides: Partial<DataChannelReport> = {}): DataChannelReport {
+  return {
+    connection: 0,
+    streamId,
+    label: `ch${streamId}`,
+    state: 'e2e',
+    sent: 1,
+    received: 1,
+    refused: 0,
+    ...overrides,
+  };
+}
+
+/** The tab's data channels as `<frameId> <label>:<state>`, in the order kept. */
+const channels = () => tab()?.channels?.flatMap((f) => f.channels.map((c) => `${f.frameId} ${c.label}:${c.state}`));
+
+describe("the tab's data channels: the latest report of each frame", () => {
+  it('replaces what a frame reported with its new report, in frame order; an empty report clears only that frame', async () => {
+    const top = open(0);
+    const inner = open(3);
+    inner.send({ type: 'data-channels', channels: [channel(1, { state: 'clear' })] });
+    top.send({ type: 'data-channels', channels: [channel(1), channel(2, { state: 'passphrase' })] });
+    await vi.waitFor(() => expect(channels()).toEqual(['0 ch1:e2e', '0 ch2:passphrase', '3 ch1:clear']));
+    expect(tab()?.channels?.[0]).toEqual({
+      frameId: 0,
+      documentId: 'doc-0',
+      channels: [channel(1), channel(2, { state: 'passphrase' })],
+    });
+    // Replaced, not merged: a channel the new report leaves out is gone.
+    top.send({ type: 'data-channels', channels: [channel(2, { state: 'passphrase', refused: 3 })] });
+    await vi.waitFor(() => expect(channels()).toEqual(['0 ch2:passphrase', '3 ch1:clear']));
+    expect(tab()?.channels?.[0]?.channels[0]?.refused).toBe(3);
+    inner.send({ type: 'data-channels', channels: [] });
+    await vi.waitFor(() => expect(channels()).toEqual(['0 ch2:passphrase']));
+    top.send({ type: 'data-channels', channels: [] });
+    await vi.waitFor(() => expect(tab()?.channels).toBeUndefined());
+  });
+
+  it('writes no status for a tab that has none when a frame reports that it has no channels', async () => {
+    const top = open(0);
+    await vi.waitFor(() => expect(tab()?.room).toBe('')); // keyed: the room is written
+    fakes.session.clear();
+    top.send({ type: 'data-channels', channels: [] });
+    // The background answers a key request after it handled what came before it on the port.
+    const answered = top.received.length;
+    top.send({ type: 'epoch-keys-request', epochs: [1] });
+    await vi.waitFor(() => expect(top.received.slice(answered)).toEqual(['epoch-keys']));
+    expect(tab()).toBeUndefined();
+  });
+
+  it('forgets the channels of a page that went away, not those of the page that replaced it in its frame', async () => {
+    const before = open(2, 'old');
+    before.send({ type: 'data-channels', channels: [channel(1, { label: 'old' })] });
+    await vi.waitFor(() => expect(channels()).toEqual(['2 old:e2e']));
+    // The frame reloads: the new page reports before the old page's port is seen closing.
+    const after = open(2, 'new');
+    after.send({ type: 'data-channels', channels: [channel(1, { label: 'new', state: 'clear' })] });
+    await vi.waitFor(() => expect(channels()).toEqual(['2 new:clear']));
+    before.close();
+    await report(before); // the closed port's queue: handled after its close
+    expect(channels()).toEqual(['2 new:clear']);
+    after.close();
+    await vi.waitFor(() => expect(tab()?.channels).toBeUndefined());
+  });
+
+  it('keeps a frame’s channels when its worker stops (they do not go through it), forgets them when its site is turned off', async () => {
+    const top = open(0);
+    const inner = open(1);
+    top.send({ type: 'data-channels', channels: [channel(1)] });
+    inner.send({ type: 'call', call: call('brave heron') });
+    inner.send({ type: 'data-channels', channels: [channel(4, { state: 'clear' })] });
+    await vi.waitFor(() => expect(channels()).toEqual(['0 ch1:e2e', '1 ch4:clear']));
+    inner.send({ type: 'problem', problem: 'worker_stopped' });
+    await vi.waitFor(() => expect(calls()).toBeUndefined());
+    expect(channels()).toEqual(['0 ch1:e2e', '1 ch4:clear']);
+    fakes.enabled = false;
+    await notifySiteChanged(ORIGIN);
+    await vi.waitFor(() => expect(tab()?.channels).toBeUndefined());
+  });
+
+  it(`keeps the channels of the first ${MAX_TAB_CHANNEL_FRAMES} frames that report some`, async () => {
+    const frames = Array.from({ length: MAX_TAB_CHANNEL_FRAMES + 1 }, (_, i) => open(MAX_TAB_CHANNEL_FRAMES - i));
+    for (const frame of frames) frame.send({ type: 'data-channels', channels: [channel(frame.frameId)] });
+    for (const frame of frames) await report(frame);
+    const kept = tab()?.channels?.map((f) => f.frameId);
+    expect(kept).toEqual(Array.from({ length: MAX_TAB_CHANNEL_FRAMES }, (_, i) => i));
+  });
+
+  it('refuses a report that is not one, and keeps the last good one', async () => {
+    const top = open(0);
+    await report(top, { type: 'data-channels', channels: [channel(1)] });
+    for (const bad of [
+      { type: 'data-channels', channels: [channel(1, { label: 'x'.repeat(129) })] },
+      { type: 'data-channels', channels: [{ ...channel(1), state: 'maybe' }] },
+      { type: 'data-channels', channels: [{ ...channel(1), sent: -1 }] },
+      { type: 'data-channels', channels: [channel(1)], frameId: 3 },
+      { type: 'data-channels', channels: Array.from({ length: 65 }, (_, i) => channel(i)) },
+    ]) {
+      top.send(bad);
+    }
+    await report(top);
+    expect(channels()).toEqual(['0 ch1:e2e']);
   });
 });

@@ -41,6 +41,12 @@ export class DataReporter {
     this.#sendIfChanged();
   }
 
+  /** The runtime port was opened again (the background restarted): the report again, unless it is empty. */
+  resend(): void {
+    this.#last = '[]';
+    this.#sendIfChanged();
+  }
+
   #sendIfChanged(): void {
     const channels = this.#options.report();
     const json = JSON.stringify(channels);

@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { PAGE_REPORTED_PROBLEMS } from '../handshake';
 import { MAX_ORIGIN_INPUT_LENGTH } from '../origin';
 import { ChatEntriesMessageSchema, ChatHistorySchema, ChatResultSchema, ChatSendSchema } from './chat';
+import { DataChannelReportListSchema } from './data-channels';
 import type { SiteProblem } from './problems';
 import { type BridgeRejectionReason, MAX_REPORTED_REJECTIONS } from './rejections';
 import { boundedString, messageOf } from './schema';
@@ -107,6 +108,11 @@ export const BridgeToBackgroundSchema = messageOf([
   v.strictObject({ type: v.literal('stats'), stats: TransformStatsListSchema }),
   /** This frame's call (docs/keys.md), whenever it changes; without `call`: the call ended. */
   v.strictObject({ type: v.literal('call'), call: v.optional(CallStatusSchema) }),
+  /**
+   * The site's own data channels in this frame and how their messages travel (data-channels.ts): each report replaces
+   * the frame's last one, and an empty list says it has none any more. Sent at most once a second, when counts change.
+   */
+  v.strictObject({ type: v.literal('data-channels'), channels: DataChannelReportListSchema }),
   /** Keys for epochs the bridge is about to need (the background sends only those near its own clock). */
   v.strictObject({
     type: v.literal('epoch-keys-request'),

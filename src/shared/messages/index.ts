@@ -16,6 +16,7 @@
  */
 export * from './bridge';
 export * from './chat';
+export * from './data-channels';
 export * from './page-worker';
 export * from './problems';
 export * from './rejections';

@@ -4,6 +4,7 @@
  */
 
 import * as v from 'valibot';
+import { TabDataChannelsSchema } from './data-channels';
 import { SITE_PROBLEMS } from './problems';
 import { boundedString, CountSchema, MediaKindSchema, record } from './schema';
 
@@ -119,6 +120,8 @@ export const TabStatusSchema = v.object({
   clockSkew: v.optional(v.number()),
   /** The call of each frame of the tab that has one (usually one), in frame id order. */
   calls: v.optional(v.array(TabCallSchema)),
+  /** The data channels of each frame of the tab that reported some (data-channels.ts), in frame id order. */
+  channels: v.optional(v.array(TabDataChannelsSchema)),
   /** The room this tab's frames are keyed for, when the site has one. */
   room: v.optional(v.string()),
   /** The top-level document these counters are from (a reload or navigation starts over). */
