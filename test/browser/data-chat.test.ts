@@ -9,8 +9,8 @@
  * - One end without Framelock, or with another passphrase, whichever end offers: the connection is not protected (the
  *   answer carries no line), the chat works in clear both ways, and Framelock never claims otherwise.
  *
- * The popup's view of the channel ("Not end-to-end encrypted" on a connection that is not protected) is checked once the
- * built popup has those words (channel-popup.ts).
+ * Each time, the popup about the call's tab shows the chat's channel as Framelock sees it (channel-popup.ts): "End-to-end
+ * encrypted" on a protected connection, "Not end-to-end encrypted" otherwise, with the messages counted.
  */
 import type { Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -299,7 +299,19 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
     expect(later.map((r) => r.size)).toEqual(after.map((m) => plaintextBytes(m) + SEAL_OVERHEAD));
     expect(later.some((r) => carries(r, 'after renegotiation'))).toBe(false);
 
-    await expectChannelPopup(alice, `room=${call.room}`, 'e2e');
+    // The popup of each says the chat is end-to-end encrypted, with the messages its page sent and got.
+    await expectChannelPopup(alice, `room=${call.room}`, {
+      label: 'chat',
+      state: 'e2e',
+      sent: FROM_ALICE.length + after.length,
+      received: FROM_BOB.length + 1,
+    });
+    await expectChannelPopup(bob, `room=${call.room}`, {
+      label: 'chat',
+      state: 'e2e',
+      sent: FROM_BOB.length + 1,
+      received: FROM_ALICE.length + after.length,
+    });
     await call.hangUp();
   });
 
@@ -382,6 +394,23 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
     },
   );
 
+  // Known bug: on a connection that is not protected, the popup counts only the messages that went through the bridge
+  // (strings it examined for the text profile), not those the page script let through as they were (bytes, and
+  // incoming strings without the marker). Seen: alice sent 2 and got 2 (her page's own list, and carol's), the popup said
+  // "Sent: 1 · Received: 0".
+  knownBug(
+    'the popup counts every message of a channel that is not protected, as it does on a protected one',
+    async () => {
+      const { call, alicePage, otherPage: carolPage } = await callWithAlice(carol, 'carol', true);
+      const fromAlice: Outgoing[] = [{ text: 'counted: alice’s string' }, { bytes: [1, 2, 3] }];
+      const fromCarol: Outgoing[] = [{ text: 'counted: carol’s string' }, { bytes: [4, 5, 6] }];
+      expect(await exchange(alicePage, carolPage, fromAlice)).toEqual(fromAlice.map(expected));
+      expect(await exchange(carolPage, alicePage, fromCarol)).toEqual(fromCarol.map(expected));
+      await expectChannelPopup(alice, `room=${call.room}`, { label: 'chat', state: 'clear', sent: 2, received: 2 });
+      await call.hangUp();
+    },
+  );
+
   /**
    * A call between alice and `other` through the demo, alice making the offer (she joins second) or answering it, with
    * the chat open at both ends.
@@ -425,7 +454,7 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
       expect(wire[0]?.text).toBe('alice to carol: grüße 🙂');
       expect(wire[1]?.hex).toBe(utf8Hex('alice’s bytes ✓'));
 
-      await expectChannelPopup(alice, `room=${call.room}`, 'clear');
+      await expectChannelPopup(alice, `room=${call.room}`, { label: 'chat', state: 'clear' });
       await call.hangUp();
     },
   );
@@ -453,8 +482,8 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
       expect(aliceWire[1]?.hex).toBe('090807');
       expect((await readWire(evePage, 'chat')).map((r) => r.text)).toEqual(['eve to alice: grüße']);
 
-      await expectChannelPopup(alice, `room=${call.room}`, 'clear');
-      await expectChannelPopup(eve, `room=${call.room}`, 'clear');
+      await expectChannelPopup(alice, `room=${call.room}`, { label: 'chat', state: 'clear' });
+      await expectChannelPopup(eve, `room=${call.room}`, { label: 'chat', state: 'clear' });
       await call.hangUp();
     },
   );

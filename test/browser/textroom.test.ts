@@ -254,7 +254,9 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('the Janus textroom demo 
     expect(everything).toContain('"display":"alice"');
 
     // What Framelock says of the channel: its chat text is encrypted with the passphrase, not end to end.
-    await expectChannelPopup(alice, 'textroomtest.html', 'passphrase');
+    for (const ext of [alice, bob]) {
+      await expectChannelPopup(ext, 'textroomtest.html', { label: 'JanusDataChannel', state: 'passphrase' });
+    }
   });
 
   it('control: with no Framelock anywhere, the same steps show every text everywhere and no marker', async () => {
