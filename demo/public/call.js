@@ -1,5 +1,8 @@
 // A one-to-one video call, written the way a site that never thought about end-to-end encryption would write it:
 // one RTCPeerConnection, signalling over the demo server (Server-Sent Events in, POST out), perfect negotiation.
+// A text chat rides the same connection: the peer that makes the first offer creates an RTCDataChannel ("chat") in it,
+// the other gets it from `datachannel`; strings go with channel.send(text), and "Send as bytes" sends the text's UTF-8
+// bytes as a Uint8Array (binaryType 'arraybuffer'), as a site's file transfer would.
 //
 // Query parameters:
 //   room=<id>        room to join (default "demo")
@@ -9,7 +12,9 @@
 //   iframe=1         run the call inside a same-origin iframe (which loads this page with framed=1)
 //
 // For tests, window.demo exposes { pc, state, log, error, remoteVideos, stats(), replaceTrackWithCanvas(),
-// addSecondVideoTrack(), hangUp() }. In iframe mode the top page's window.demo is the framed page's.
+// addSecondVideoTrack(), hangUp(), channel, chat, sendBytes(bytes) }. `chat` lists the chat's messages in the order
+// shown: { from: 'me' | 'them', kind: 'text' | 'bytes', text?, bytes? (numbers) }. In iframe mode the top page's
+// window.demo is the framed page's.
 
 (() => {
   const params = new URLSearchParams(location.search);
@@ -49,9 +54,14 @@
     error: null,
     /** @type {string[]} Ids of the <video> elements showing remote video tracks, in arrival order. */
     remoteVideos: [],
+    /** @type {RTCDataChannel | null} The chat's channel (created by the first offerer, or received). */
+    channel: null,
+    /** @type {{ from: 'me' | 'them', kind: 'text' | 'bytes', text?: string, bytes?: number[] }[]} */
+    chat: [],
     stats,
     replaceTrackWithCanvas,
     addSecondVideoTrack,
+    sendBytes,
     hangUp,
   };
   window.demo = demo;
@@ -190,6 +200,11 @@
         );
       }
     });
+    pc.addEventListener('datachannel', ({ channel }) => {
+      if (demo.pc !== pc) return;
+      log(`chat: got channel "${channel.label}"`);
+      useChannel(channel);
+    });
     pc.addEventListener('track', ({ track }) => {
       log(`pc: remote ${track.kind} track`);
       if (track.kind === 'audio') {
@@ -230,6 +245,8 @@
     settingRemoteAnswer = false;
     negotiationWanted = false;
     offerer = false;
+    demo.channel = null;
+    setChatEnabled(false);
     createConnection();
     setState('negotiating');
   }
@@ -240,6 +257,8 @@
     // Until the first exchange, only the second to join offers (the first waits for it).
     if (!pc.remoteDescription && !offerer) return;
     negotiationWanted = false;
+    // The chat's channel goes in the first offer, with the media.
+    if (!pc.remoteDescription && !demo.channel) useChannel(pc.createDataChannel('chat'));
     void negotiate(pc);
   }
 
@@ -315,6 +334,67 @@
       }
     }
   }
+
+  // ---- the chat (an RTCDataChannel on the call's connection) ------------------------------------------------------
+
+  function useChannel(channel) {
+    demo.channel = channel;
+    channel.binaryType = 'arraybuffer';
+    channel.onopen = () => {
+      log('chat: channel open');
+      setChatEnabled(true);
+    };
+    channel.onclose = () => {
+      log('chat: channel closed');
+      if (demo.channel === channel) setChatEnabled(false);
+    };
+    channel.onmessage = (event) => showMessage('them', event.data);
+    if (channel.readyState === 'open') setChatEnabled(true);
+  }
+
+  function setChatEnabled(enabled) {
+    for (const id of ['message', 'send', 'send-bytes']) $(id).disabled = !enabled;
+  }
+
+  /** Adds a message to the list: text as it is, bytes as hex. */
+  function showMessage(from, data) {
+    const entry =
+      typeof data === 'string'
+        ? { from, kind: 'text', text: data }
+        : { from, kind: 'bytes', bytes: Array.from(new Uint8Array(data)) };
+    demo.chat.push(entry);
+    const item = document.createElement('li');
+    if (from === 'me') item.className = 'mine';
+    const shown =
+      entry.kind === 'text'
+        ? entry.text
+        : `(${entry.bytes.length} bytes) ${entry.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`;
+    item.textContent = `${from === 'me' ? 'you' : 'them'}: ${shown}`;
+    $('messages').append(item);
+    $('messages').scrollTop = $('messages').scrollHeight;
+  }
+
+  /** Sends bytes on the chat's channel (what "Send as bytes" does with the field's text). */
+  function sendBytes(bytes) {
+    const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    demo.channel.send(data);
+    showMessage('me', data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  }
+
+  $('chat-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = $('message').value;
+    if (!text || demo.channel?.readyState !== 'open') return;
+    demo.channel.send(text);
+    showMessage('me', text);
+    $('message').value = '';
+  });
+  $('send-bytes').addEventListener('click', () => {
+    const text = $('message').value;
+    if (!text || demo.channel?.readyState !== 'open') return;
+    sendBytes(new TextEncoder().encode(text));
+    $('message').value = '';
+  });
 
   // ---- extra media for tests --------------------------------------------------------------------------------------
 
@@ -419,7 +499,7 @@
     const inner = new URL(location.href);
     inner.searchParams.delete('iframe');
     inner.searchParams.set('framed', '1');
-    for (const id of ['videos', 'log']) $(id).hidden = true;
+    for (const id of ['videos', 'chat', 'log']) $(id).hidden = true;
     const frame = document.createElement('iframe');
     frame.id = 'call';
     frame.allow = 'camera; microphone; autoplay';

@@ -67,10 +67,24 @@ export interface DemoApi {
   log: string[];
   error: string | null;
   remoteVideos: string[];
+  /** The chat's data channel: made by the first offerer in its first offer, or received (`datachannel`). */
+  channel: RTCDataChannel | null;
+  /** The chat's messages in the order shown (bytes as numbers). */
+  chat: DemoChatEntry[];
+  /** Sends bytes on the chat's channel, as "Send as bytes" does with the field's text. */
+  sendBytes(bytes: number[]): void;
   stats(): Promise<DemoStats>;
   replaceTrackWithCanvas(): Promise<string>;
   addSecondVideoTrack(): string;
   hangUp(): void;
+}
+
+/** A message of the demo's chat (see `window.demo.chat` in demo/public/call.js). */
+export interface DemoChatEntry {
+  from: 'me' | 'them';
+  kind: 'text' | 'bytes';
+  text?: string;
+  bytes?: number[];
 }
 
 export interface DemoStats {

@@ -1,6 +1,6 @@
 /**
  * A real SFU for the browser tests: Debian's Janus (1.1.2), started in the foreground from a configuration this file
- * writes (HTTP transport only, the videoroom and echotest plugins only, no STUN/TURN, ports chosen per run), its
+ * writes (HTTP transport only, the videoroom, echotest and textroom plugins only, no STUN/TURN, ports chosen per run), its
  * unmodified demo pages (`/usr/share/janus/demos`) served from a local static server, and a small client for the
  * Janus HTTP API (throw-away rooms, `rtp_forward`).
  *
@@ -8,6 +8,7 @@
  * const janus = await startJanus();            // throws if Janus is not installed
  * const room = await janus.createRoom({ videocodec: 'vp8' });
  * await page.goto(janus.demoUrl('videoroomtest.html', { room }));
+ * const chat = await janus.createTextroom();    // textroomtest.html?room=<chat>: a chat over data channels
  * await janus.stop();                           // by PID, always
  * ```
  *
@@ -27,7 +28,8 @@ const JANUS_LIB = '/usr/lib/x86_64-linux-gnu/janus';
 export const janusAvailable: boolean =
   existsSync(JANUS_BINARY) && existsSync(path.join(JANUS_DEMOS, 'videoroomtest.html'));
 
-const KEPT_PLUGINS = ['libjanus_videoroom.so', 'libjanus_echotest.so'];
+// The textroom relays chat messages over data channels: Debian's Janus is built with SCTP (libusrsctp).
+const KEPT_PLUGINS = ['libjanus_videoroom.so', 'libjanus_echotest.so', 'libjanus_textroom.so'];
 const KEPT_TRANSPORTS = ['libjanus_http.so'];
 
 export interface RoomOptions {
@@ -74,6 +76,11 @@ export interface Janus {
   destroyRoom(room: number): Promise<void>;
   /** The publishers in a room. */
   listParticipants(room: number): Promise<Publisher[]>;
+  /**
+   * Creates a throw-away textroom (`permanent: false`; textroomtest.html joins it with `?room=<id>`). Returns its id.
+   */
+  createTextroom(): Promise<number>;
+  destroyTextroom(room: number): Promise<void>;
   /** Copies a publisher's RTP to local UDP ports (the server's view of the media). */
   rtpForward(room: number, publisherId: number, target: RtpForwardTarget): Promise<void>;
   /**
@@ -167,6 +174,8 @@ cors: {
   }
   await writeFile(path.join(dir, 'janus.plugin.videoroom.jcfg'), 'general: {\n}\n');
   await writeFile(path.join(dir, 'janus.plugin.echotest.jcfg'), 'general: {\n}\n');
+  // Debian's own sample room (1234, the demo's default) is left out: tests create their rooms through the API.
+  await writeFile(path.join(dir, 'janus.plugin.textroom.jcfg'), 'general: {\n  json = "indented"\n}\n');
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -327,29 +336,33 @@ export async function startJanus(options: JanusOptions = {}): Promise<Janus> {
     return answer;
   };
 
-  /** One admin-like session with the videoroom attached, created on first use. */
-  let handleUrl: Promise<string> | undefined;
-  const videoroom = (): Promise<string> => {
-    handleUrl ??= (async () => {
-      const session = (await post(apiUrl, { janus: 'create' })).data as { id: number };
-      const handle = (await post(`${apiUrl}/${session.id}`, { janus: 'attach', plugin: 'janus.plugin.videoroom' }))
-        .data as { id: number };
-      // Keep the session alive (Janus drops idle HTTP sessions after 60 s).
-      const keepAlive = setInterval(
-        () => void post(`${apiUrl}/${session.id}`, { janus: 'keepalive' }).catch(() => {}),
-        20_000,
-      );
-      keepAlive.unref();
-      return `${apiUrl}/${session.id}/${handle.id}`;
-    })();
-    return handleUrl;
+  /** One admin-like session per plugin, with the plugin attached, created on first use. */
+  const handleUrls = new Map<string, Promise<string>>();
+  const attached = (plugin: string): Promise<string> => {
+    let url = handleUrls.get(plugin);
+    if (url === undefined) {
+      url = (async () => {
+        const session = (await post(apiUrl, { janus: 'create' })).data as { id: number };
+        const handle = (await post(`${apiUrl}/${session.id}`, { janus: 'attach', plugin })).data as { id: number };
+        // Keep the session alive (Janus drops idle HTTP sessions after 60 s).
+        const keepAlive = setInterval(
+          () => void post(`${apiUrl}/${session.id}`, { janus: 'keepalive' }).catch(() => {}),
+          20_000,
+        );
+        keepAlive.unref();
+        return `${apiUrl}/${session.id}/${handle.id}`;
+      })();
+      handleUrls.set(plugin, url);
+    }
+    return url;
   };
-  const message = async (body: Json): Promise<Json> => {
-    const answer = await post(await videoroom(), { janus: 'message', body });
+  const pluginMessage = async (plugin: string, body: Json): Promise<Json> => {
+    const answer = await post(await attached(`janus.plugin.${plugin}`), { janus: 'message', body });
     const data = (answer.plugindata as { data?: Json } | undefined)?.data ?? {};
-    if (typeof data.error === 'string') throw new Error(`videoroom: ${data.error}`);
+    if (typeof data.error === 'string') throw new Error(`${plugin}: ${data.error}`);
     return data;
   };
+  const message = (body: Json): Promise<Json> => pluginMessage('videoroom', body);
 
   return {
     apiUrl,
@@ -376,6 +389,19 @@ export async function startJanus(options: JanusOptions = {}): Promise<Janus> {
     },
     async destroyRoom(room) {
       await message({ request: 'destroy', room, permanent: false }).catch(() => undefined);
+    },
+    async createTextroom() {
+      const room = 100_000 + Math.floor(Math.random() * 800_000);
+      await pluginMessage('textroom', {
+        request: 'create',
+        room,
+        permanent: false,
+        description: `framelock test ${room}`,
+      });
+      return room;
+    },
+    async destroyTextroom(room) {
+      await pluginMessage('textroom', { request: 'destroy', room, permanent: false }).catch(() => undefined);
     },
     async listParticipants(room) {
       const data = await message({ request: 'listparticipants', room });
