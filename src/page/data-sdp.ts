@@ -157,6 +157,8 @@ class ConnectionState implements Connection {
   /** Lines kept ready (see the module doc): the offerer's from the start, the answerer's for the latest remote offer. */
   #readyOffer: { line: string; at: number } | undefined = undefined;
   #readyAnswer: { line: string; at: number } | undefined = undefined;
+  /** Whether the latest remote offer carried a line (undefined: none came yet). */
+  #offerHasLine: boolean | undefined = undefined;
   /** Who waits for the offerer's line asked for and not answered yet (undefined: none is being asked for). */
   #offerWaiters: Map<(line: string | undefined) => void, true> | undefined = undefined;
   /** What the getters showed for each native description: the same object while neither changes. */
@@ -202,6 +204,11 @@ class ConnectionState implements Connection {
    * `take` gets it, or undefined.
    */
   lineFor(role: DescriptionRole, take: (line: string | undefined) => void): void {
+    // An answer to an offer without our line carries none (the link would refuse it): nothing to ask or wait for.
+    if (role === 'answerer' && this.#offerHasLine === false) {
+      take(undefined);
+      return;
+    }
     const ready = this.readyLine(role);
     if (ready !== undefined) take(ready);
     else this.prefetch(role, take);
@@ -264,7 +271,10 @@ class ConnectionState implements Connection {
    */
   remoteApplying(type: string | undefined, line: string | undefined, result: unknown, checked?: () => void): void {
     this.#checking++;
-    if (type === 'offer') this.#readyAnswer = undefined; // made for an earlier offer
+    if (type === 'offer') {
+      this.#readyAnswer = undefined; // made for an earlier offer
+      this.#offerHasLine = line !== undefined;
+    }
     after(
       result,
       () => {
@@ -275,6 +285,20 @@ class ConnectionState implements Connection {
           this.#role = 'offerer';
         }
         this.#afterChange();
+        if (line === undefined) {
+          // Nothing to check (a server's offer, a peer without Framelock): not accepted, at once. The link is told
+          // (it forgets a HELLO held from before), and nothing waits for it.
+          try {
+            this.#link.remoteLine(this.id, undefined, () => {});
+          } catch {
+            // the link's trouble
+          }
+          this.#accepted = false;
+          this.#checking--;
+          this.#decide(false);
+          checked?.();
+          return;
+        }
         answerWithin<boolean>(
           this.#timers,
           LINE_ANSWER_MS,
@@ -520,7 +544,8 @@ export function installSdpHooks(link: DataLink, timers: Timers): ConnectionSdp |
         }
         const result = apply(target, thisArg, argsWith(read, args));
         const line = read.sdp === undefined ? undefined : lineOf(read.sdp);
-        if (read.type !== 'offer') {
+        // Only an offer with a line waits (for our answer's line): a server's offer resolves as the browser's does.
+        if (read.type !== 'offer' || line === undefined) {
           connection.remoteApplying(read.type, line, result);
           return result;
         }
