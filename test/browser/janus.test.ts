@@ -741,7 +741,15 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
     // The injected frames count as unencrypted and the worker's report says they were injected: bob's popup flags
     // alice's track (plaintext sent into an encrypted stream, blocked) instead of a ✓ on a frozen tile.
     it('bob’s popup flags alice’s track while plaintext replaces her frames', async () => {
-      const transform = (await aliceReceiver()) as TransformStats;
+      // The worker's status is over its last second of frames: read it until one report shows the injected frames
+      // (a single read right after the previous test once caught a report from between two of mallory's frames).
+      const transform = await waitFor(
+        async () => {
+          const now = await aliceReceiver();
+          return now?.injected === true && receiveRows([now])[0]?.status === 'injected' ? now : undefined;
+        },
+        { description: 'bob’s receiver of alice’s video to report injected plaintext', timeoutMs: 10_000 },
+      );
       expect(transform.injected).toBe(true);
       const [row] = receiveRows([transform]);
       expect(row?.status).toBe('injected');
