@@ -13,7 +13,8 @@
  * ```
  * The answerer does the same with createAnswer (role `answerer`). setLocalDescription() without a description gets
  * our line too, without waiting: the patch keeps a line ready (an offerer's, asked for when the connection is built;
- * an answerer's, asked for while a remote offer is applied, whose setRemoteDescription resolves once it is ready), so
+ * an answerer's, asked for while a remote offer with our line is applied, whose setRemoteDescription resolves once it
+ * is ready; an offer without one resolves as the browser's does, and its answer gets no line), so
  * that the native's promise is the site's, and its `negotiationneeded` comes after the site resumed, as without us (a
  * page following the spec's perfect negotiation sends `localDescription` right after that await). The decision is made once per connection, at the
  * end of its first offer/answer exchange (or when one of its channels opens first, if the site negotiated through
