@@ -29,12 +29,13 @@ function service(keys: Map<number, CryptoKey> | undefined, epoch: number | undef
   return new DataService({ epochs: { epoch: keys ? epoch : undefined, keyOf: (e) => keys?.get(e) }, now });
 }
 
-/** Offer from `a` (connection 1), answer from `b` (connection 7), each line carried over unaltered. */
-async function pair(a: DataService, b: DataService): Promise<void> {
+/** Offer from `a` (connection 1), answer from `b` (connection 7), each line carried over unaltered; returns both. */
+async function pair(a: DataService, b: DataService): Promise<{ offer?: string; answer?: string }> {
   const offer = await a.localLine(1, 'offerer');
   await b.remoteLine(7, offer);
   const answer = await b.localLine(7, 'answerer');
   await a.remoteLine(1, answer);
+  return { offer, answer };
 }
 
 const chat = (t: string) => JSON.stringify({ textroom: 'message', transaction: 'x', room: 1234, text: t });
@@ -54,14 +55,14 @@ describe('DataService: two Framelocks with the same room', () => {
     expect(text.decode(out.message)).not.toContain('hello');
     expect(await b.open(7, 3, out.message)).toEqual({
       kind: 'deliver',
-      message: { data: utf8.encode('hello'), isString: true },
+      message: 'hello',
     });
 
     const back = await b.seal(7, 3, Uint8Array.of(1, 2, 3), false);
     if (back.kind !== 'send') throw new Error(back.kind);
     expect(await a.open(1, 3, back.message)).toEqual({
       kind: 'deliver',
-      message: { data: Uint8Array.of(1, 2, 3), isString: false },
+      message: Uint8Array.of(1, 2, 3),
     });
     expect(a.report()).toEqual([{ connection: 1, streamId: 3, state: 'e2e', sent: 1, received: 1, refused: 0 }]);
   });
@@ -70,10 +71,7 @@ describe('DataService: two Framelocks with the same room', () => {
     const keys = await room();
     const a = service(keys);
     const b = service(keys);
-    const offer = await a.localLine(1, 'offerer');
-    await b.remoteLine(7, offer);
-    const answer = await b.localLine(7, 'answerer');
-    await a.remoteLine(1, answer);
+    const { offer, answer } = await pair(a, b);
     const sealed = await a.seal(1, 0, utf8.encode('recorded secret'), true);
     if (sealed.kind !== 'send') throw new Error(sealed.kind);
     // The attacker: the same room (the passphrase), both recorded lines, replayed as either end.

@@ -7,8 +7,6 @@ import type { DataReply, DataRequest } from '../../shared/data-messages';
 import type { DataService, Incoming, Outgoing } from './service';
 
 const utf8 = new TextEncoder();
-/** The sender's string was valid UTF-16 made UTF-8 by TextEncoder: it decodes back exactly (a BOM included). */
-const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** A reply and what to transfer with it. */
 export interface AnsweredRequest {
@@ -41,6 +39,18 @@ function incomingText(id: number, result: Incoming<string>): AnsweredRequest {
   return plain({ type: 'data-as-is', id });
 }
 
+/**
+ * The reply to a seal or a confirmation: its envelope, or drop. Asked only for a connection the page script decided is
+ * protected, so the page's own message never goes out instead (`as_is` is dropped too).
+ */
+function sealed(id: number, result: Outgoing<Uint8Array>): AnsweredRequest {
+  if (result.kind !== 'send') {
+    return plain({ type: 'data-drop', id, reason: result.kind === 'drop' ? result.reason : 'no_key' });
+  }
+  const data = bufferOf(result.message);
+  return { reply: { type: 'data-send', id, data }, transfer: [data] };
+}
+
 /** The reply to one checked request. Never throws (the service never does). */
 export async function answerDataRequest(service: DataService, request: DataRequest): Promise<AnsweredRequest> {
   const { id } = request;
@@ -66,33 +76,19 @@ export async function answerDataRequest(service: DataService, request: DataReque
     case 'data-seal': {
       const isString = typeof request.data === 'string';
       const bytes = typeof request.data === 'string' ? utf8.encode(request.data) : new Uint8Array(request.data);
-      const result = await service.seal(request.connection, request.streamId, bytes, isString);
-      // Asked only for a connection the page script decided is protected: its own message never goes out instead.
-      if (result.kind !== 'send') {
-        return plain({ type: 'data-drop', id, reason: result.kind === 'drop' ? result.reason : 'no_key' });
-      }
-      const data = bufferOf(result.message);
-      return { reply: { type: 'data-send', id, data }, transfer: [data] };
+      return sealed(id, await service.seal(request.connection, request.streamId, bytes, isString));
     }
     case 'data-open': {
       const result = await service.open(request.connection, request.streamId, new Uint8Array(request.data));
       if (result.kind === 'drop') return plain({ type: 'data-drop', id, reason: result.reason });
       if (result.kind === 'consumed') return plain({ type: 'data-consumed', id });
       if (result.kind === 'as_is') return plain({ type: 'data-as-is', id });
-      if (result.message.isString) {
-        return plain({ type: 'data-deliver-text', id, text: utf8Decoder.decode(result.message.data) });
-      }
-      const data = bufferOf(result.message.data);
+      if (typeof result.message === 'string') return plain({ type: 'data-deliver-text', id, text: result.message });
+      const data = bufferOf(result.message);
       return { reply: { type: 'data-deliver', id, data }, transfer: [data] };
     }
-    case 'data-confirm': {
-      const result = await service.confirm(request.connection, request.streamId);
-      if (result.kind !== 'send') {
-        return plain({ type: 'data-drop', id, reason: result.kind === 'drop' ? result.reason : 'no_key' });
-      }
-      const data = bufferOf(result.message);
-      return { reply: { type: 'data-send', id, data }, transfer: [data] };
-    }
+    case 'data-confirm':
+      return sealed(id, await service.confirm(request.connection, request.streamId));
     case 'data-text-out':
       return outgoingText(id, await service.protectText(request.connection, request.streamId, request.text));
     case 'data-text-in':

@@ -80,11 +80,8 @@ export type Incoming<T> =
   | { kind: 'drop'; reason: DataDropReason }
   | { kind: 'consumed' };
 
-/** An opened envelope: the bytes the sender's page sent (UTF-8 when it sent a string). */
-export interface OpenedData {
-  data: Uint8Array;
-  isString: boolean;
-}
+/** An opened envelope: what the sender's page sent, a string as a string (the envelope decoded it), bytes as bytes. */
+export type OpenedData = string | Uint8Array;
 export type { ChannelReport, ChannelState } from './channel-counts';
 
 export interface DataServiceOptions {
@@ -125,7 +122,6 @@ interface Connection {
   lastUsed: number;
 }
 
-const utf8 = new TextEncoder();
 /** As a data channel decodes a string: invalid UTF-8 becomes U+FFFD, a leading BOM stays. */
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -474,9 +470,7 @@ export class DataService {
     // The peer's own confirmation (an authentic one: only its direction key seals it), never the page's message.
     if (opened.control) return opened.data[0] === CONTROL_CONFIRM ? CONSUMED : { kind: 'drop', reason: 'not_envelope' };
     if (channel) channel.received = bump(channel.received);
-    const isString = typeof opened.data === 'string';
-    const data = typeof opened.data === 'string' ? utf8.encode(opened.data) : opened.data;
-    return { kind: 'deliver', message: { data, isString } };
+    return { kind: 'deliver', message: opened.data };
   }
 
   /**
