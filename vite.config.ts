@@ -2,6 +2,7 @@ import { crx } from '@crxjs/vite-plugin';
 import { defineConfig, type Plugin } from 'vite';
 import manifest from './manifest.json' with { type: 'json' };
 import { DOCS_OUTPUT_DIR, renderDocs } from './scripts/docs.ts';
+import { firefoxManifest } from './scripts/firefox-manifest.ts';
 import { buildInjectedScripts, SHIPPED_DEFINE } from './scripts/injected-scripts.ts';
 import { mergeLocaleFragments } from './scripts/locales.ts';
 import { LOCALE_FRAGMENTS } from './src/ui/locales.ts';
@@ -54,10 +55,11 @@ function injectedScriptsPlugin(define: Record<string, string>): Plugin {
 }
 
 /**
- * `vite build` makes the extension as shipped, into dist/. `vite build --mode rotation-test` makes the build the key
- * rotation tests load, into dist-test/: 6-second key epochs (so a test crosses several boundaries), a periodic re-key
- * every 5 seconds, and a clock that `storage.local.testClockOffsetMs` can shift (src/background/clock.ts). Nothing
- * else differs.
+ * `vite build` makes the extension as shipped for Chrome, into dist/; `vite build --mode firefox` the same for Firefox,
+ * into dist-firefox/ (the same code; only the manifest differs: scripts/firefox-manifest.ts). `vite build --mode
+ * rotation-test` makes the build the key rotation tests load, into dist-test/: 6-second key epochs (so a test crosses
+ * several boundaries), a periodic re-key every 5 seconds, and a clock that `storage.local.testClockOffsetMs` can shift
+ * (src/background/clock.ts). Nothing else differs.
  */
 export const ROTATION_TEST_EPOCH_MS = 6_000;
 /** The rotation test build's periodic re-key (src/content/exchange/constants.ts): a new generation every 5 s. */
@@ -65,28 +67,31 @@ export const ROTATION_TEST_REKEY_INTERVAL_MS = 5_000;
 
 export default defineConfig(({ mode }) => {
   const rotationTest = mode === 'rotation-test';
+  const firefox = mode === 'firefox';
+  const browserDefine = { __FRAMELOCK_BROWSER__: JSON.stringify(firefox ? 'firefox' : 'chrome') };
   const define: Record<string, string> = rotationTest
     ? {
         __FRAMELOCK_EPOCH_MS__: String(ROTATION_TEST_EPOCH_MS),
         __FRAMELOCK_REKEY_INTERVAL_MS__: String(ROTATION_TEST_REKEY_INTERVAL_MS),
         __FRAMELOCK_TEST_BUILD__: 'true',
+        ...browserDefine,
       }
-    : { ...SHIPPED_DEFINE };
+    : { ...SHIPPED_DEFINE, ...browserDefine };
   return {
     plugins: [
       localesPlugin(),
       docsPlugin(),
       injectedScriptsPlugin(define),
-      crx({
-        manifest: rotationTest ? { ...manifest, name: 'Framelock (rotation test build)' } : manifest,
-      }),
+      firefox
+        ? crx({ manifest: firefoxManifest(manifest) as never, browser: 'firefox' })
+        : crx({ manifest: rotationTest ? { ...manifest, name: 'Framelock (rotation test build)' } : manifest }),
     ],
     define,
     build: {
-      outDir: rotationTest ? 'dist-test' : 'dist',
+      outDir: rotationTest ? 'dist-test' : firefox ? 'dist-firefox' : 'dist',
       emptyOutDir: true,
       // Extension code is loaded from disk: no need for legacy targets or inlined polyfills.
-      target: 'chrome118',
+      target: firefox ? 'firefox140' : 'chrome118',
       sourcemap: true,
       // The password strength estimator's dictionaries (~1.7 MB) load lazily, on the options page only.
       chunkSizeWarningLimit: 2_000,

@@ -14,8 +14,11 @@
  * - key-server.ts (with key-quota.ts): answers key requests from the epoch keys;
  * - epoch-schedule.ts: the epoch keys, the background's clock and the boundary timer;
  * - background-link.ts: the runtime port and its reconnects;
- * - unsafe-realm.ts: frames the page could reach first get no keys; constants.ts: every timing and limit.
+ * - unsafe-realm.ts: frames the page could reach first get no keys; constants.ts: every timing and limit;
+ * - own-realm.ts (Firefox): the sandbox's WebCrypto and TextEncoder results as its own objects.
  */
+// First: in Firefox, the bridge's WebCrypto and TextEncoder must hand it its own bytes before any module uses them.
+import './own-realm';
 import browser from 'webextension-polyfill';
 import { BRIDGE_PORT_NAME } from '../shared/messages/bridge';
 import { Indicator } from './indicator';

@@ -22,7 +22,7 @@ export function listenForHandoff(target: EventTarget, nonce: string, onHandoff: 
   const options: AddEventListenerOptions = { capture: true, signal: listening.signal };
 
   const sayHello = (): void => {
-    const detail: BridgeHelloDetail = { nonce };
+    const detail: BridgeHelloDetail = nonce;
     target.dispatchEvent(new CustomEvent(BRIDGE_HELLO, { detail }));
   };
 

@@ -16,6 +16,7 @@ import { type BridgeToBackground, UNPROTECTING_PROBLEMS } from '../shared/messag
 import { normalizeOrigin } from '../shared/origin';
 import { parsePageReport, type RejectionTally } from './checks';
 import type { BridgeIndicator } from './indicator';
+import { portData } from './port-data';
 
 export interface PageScriptLinkOptions {
   /** The frame may be the page's (src/content/unsafe-realm.ts): its reports mean nothing. */
@@ -63,7 +64,7 @@ export class PageScriptLink {
   /** Takes the reports port of the hand-off. */
   attach(port: MessagePort): void {
     this.#port = port;
-    port.onmessage = (e: MessageEvent) => this.#onMessage(e.data, e.ports);
+    port.onmessage = (e: MessageEvent) => this.#onMessage(portData(e.data), e.ports);
     if (this.#blocked) this.#post({ type: 'block' });
   }
 

@@ -12,6 +12,7 @@ import { parseWorkerMessage, type RejectionTally } from './checks';
 import { HELD_BACK_CHECK_MS, MAX_AUTHENTICATED_RECEIVERS, WORKER_CHECK_MS, WORKER_SILENCE_MS } from './constants';
 import type { BridgeIndicator } from './indicator';
 import { sameNonce } from './nonce';
+import { portData } from './port-data';
 import type { Timers } from './timers';
 
 export type KeyRequest = Extract<WorkerToBridge, { type: 'keys-request' }>;
@@ -85,7 +86,7 @@ export class WorkerLink {
     this.#port = port;
     port.onmessage = (e: MessageEvent) => {
       // Only the current worker's port: a stopped worker's messages still queued mean nothing.
-      if (port === this.#port) void this.#onMessage(e.data);
+      if (port === this.#port) void this.#onMessage(portData(e.data));
     };
   }
 

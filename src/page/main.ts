@@ -166,7 +166,7 @@ function onBridgeRequest(event: MessageEvent): void {
   if (N.workerTerminate !== undefined) apply(N.workerTerminate, stopped, []);
 }
 
-function begin({ nonce }: BridgeHelloDetail): void {
+function begin(nonce: BridgeHelloDetail): void {
   // First the hand-off, whatever follows: the bridge then stops listening on window at once. One port for the
   // worker, one for our problem reports.
   const keysChannel = new N.MessageChannel();
@@ -235,7 +235,7 @@ function start(): void {
     if (started || !isBridgeHelloDetail(detail)) return;
     started = true;
     apply(N.removeEventListener, window, [BRIDGE_HELLO, onHello]);
-    begin({ nonce: detail.nonce });
+    begin(detail);
   };
   apply(N.addEventListener, window, [BRIDGE_HELLO, onHello]);
   // If the bridge ran first, it answers this synchronously; otherwise its own hello reaches onHello when it starts.

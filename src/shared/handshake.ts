@@ -5,7 +5,7 @@
  *
  * ```
  * bridge                                         page script
- *   | -- BRIDGE_HELLO {nonce} ---------------->  |   (dispatched at bridge start, and again on PAGE_HELLO)
+ *   | -- BRIDGE_HELLO nonce ------------------>  |   (dispatched at bridge start, and again on PAGE_HELLO)
  *   | <------------------------------ PAGE_HELLO |   (dispatched at page script start)
  *   | <- PORT (MessageEvent, ports:[p, r]) ----- |   page script made two MessageChannels: p's other end
  *   |                                             |   goes to the worker with the nonce, r carries the page
@@ -36,8 +36,12 @@ export const PORT_EVENT = 'framelock:port';
 /** The nonce: 16 random bytes as 32 lower-case hex digits (the bridge draws it, the worker repeats it). */
 const NonceSchema = v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/));
 
-/** The detail of the bridge's hello event: the nonce the worker must repeat. */
-export const BridgeHelloDetailSchema = v.object({ nonce: NonceSchema });
+/**
+ * The detail of the bridge's hello event: the nonce the worker must repeat, as a bare string. Not an object: in
+ * Firefox an object made by a content script stays behind its realm's wall, and reading a property of it from the
+ * page throws ("Permission denied to access property"); a string crosses as it is, in both browsers.
+ */
+export const BridgeHelloDetailSchema = NonceSchema;
 export type BridgeHelloDetail = v.InferOutput<typeof BridgeHelloDetailSchema>;
 
 /**

@@ -20,7 +20,15 @@
  * So {@link matchPatternFor} always writes the port, the default one included (`https://meet.example.org:443/*`):
  * enabling `https://meet.example.org` must neither ask for nor inject into `https://meet.example.org:8443`, which is
  * another origin (with another room key).
+ *
+ * ## Firefox (checked in Firefox 153 ESR)
+ *
+ * Firefox's match patterns cannot carry a port (Mozilla bugs 1362809 and 1468162): `http://127.0.0.1:8080/*` is
+ * accepted by `permissions.request` and `registerContentScripts` alike, and then matches nothing, so no script is
+ * ever injected. The Firefox build writes no port: its host permission and its scripts cover the host on every port,
+ * and the origin check that matters (which frame gets keys) stays the background's, on the exact origin.
  */
+import { TARGET_BROWSER, type TargetBrowser } from './target-browser';
 
 /** Longest input accepted, in UTF-16 code units: a DNS name has at most 253 characters, plus scheme and port. */
 export const MAX_ORIGIN_INPUT_LENGTH = 300;
@@ -118,19 +126,24 @@ export function isNormalizedOrigin(value: unknown): value is string {
 }
 
 /**
- * The Chrome match pattern that covers exactly `origin`, every path, with its port written out (see the module
- * comment): `http://127.0.0.1:8080` → `http://127.0.0.1:8080/*`, `https://meet.example.org` →
- * `https://meet.example.org:443/*`. The path is `/*`, as `matchOriginAsFallback` requires.
+ * The match pattern that covers `origin`, every path. The path is `/*`, as `matchOriginAsFallback` requires.
+ *
+ * - **Chrome** (the default): exactly `origin`, with its port written out (see the module comment):
+ *   `http://127.0.0.1:8080` → `http://127.0.0.1:8080/*`, `https://meet.example.org` → `https://meet.example.org:443/*`.
+ * - **Firefox**: its match patterns cannot hold a port (a pattern with one is accepted but matches nothing), so the
+ *   pattern covers the origin's scheme and host on every port: `http://127.0.0.1:8080` → `http://127.0.0.1/*`. The
+ *   background still keys only the exact origin (docs/architecture.md, "Firefox").
  *
  * @throws TypeError if `origin` is not a normalised origin (run {@link normalizeOrigin} first).
  */
-export function matchPatternFor(origin: string): string {
+export function matchPatternFor(origin: string, browser: TargetBrowser = TARGET_BROWSER): string {
   if (!isNormalizedOrigin(origin)) {
     throw new TypeError(`matchPatternFor: not a normalised http(s) origin: ${JSON.stringify(origin)}`);
   }
   const url = new URL(origin);
-  const port = url.port === '' ? defaultPort(url.protocol) : url.port;
   // url.hostname keeps the brackets of an IPv6 literal, as match patterns want them.
+  if (browser === 'firefox') return `${url.protocol}//${url.hostname}/*`;
+  const port = url.port === '' ? defaultPort(url.protocol) : url.port;
   return `${url.protocol}//${url.hostname}:${port}/*`;
 }
 

@@ -27,8 +27,9 @@ export const OPTIONS_PAGE = 'src/options/index.html';
 /** Accessible names of the options page's controls, which tests (and people using screen readers) rely on. */
 export const OPTIONS_CONTROLS = {
   site: '::-p-aria(Site[role="textbox"])',
-  // A password field has no ARIA role: match the name alone (the show/hide toggle is named "Show passphrase").
-  passphrase: '::-p-aria([name="Passphrase"])',
+  // A password field has no ARIA role: match an input by its name (the show/hide toggle is named "Show passphrase";
+  // Firefox also names the field's <label> "Passphrase").
+  passphrase: 'input::-p-aria([name="Passphrase"])',
   room: '::-p-aria(Room[role="textbox"])',
   generatePassphrase: '::-p-aria([name="Generate passphrase"][role="button"])',
   copyPassphrase: '::-p-aria([name="Copy passphrase"][role="button"])',
@@ -166,7 +167,7 @@ export interface EnableThroughOptionsOptions {
  * @throws with the page's own message if it shows an error instead.
  */
 export async function enableSiteThroughOptions(
-  ext: ExtensionBrowser,
+  ext: Pick<ExtensionBrowser, 'openExtensionPage'>,
   origin: string,
   passphrase: string,
   options: EnableThroughOptionsOptions = {},

@@ -186,7 +186,7 @@ export { transformStats } from '../transform-stats';
 export function startFakeBridge({ unsafeRealm = false, connectThrows = false } = {}) {
   const window = new EventTarget();
   const hellos: string[] = [];
-  window.addEventListener(BRIDGE_HELLO, (event) => hellos.push((event as CustomEvent).detail.nonce));
+  window.addEventListener(BRIDGE_HELLO, (event) => hellos.push((event as CustomEvent).detail));
   const runtimePorts: FakeRuntimePort[] = [];
   const indicator = new FakeIndicator();
   const teardown = new AbortController();

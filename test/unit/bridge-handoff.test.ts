@@ -24,7 +24,7 @@ describe('listenForHandoff', () => {
     const handoffs: unknown[][] = [];
     listenForHandoff(target, NONCE, (...ports) => handoffs.push(ports));
     target.dispatchEvent(new Event(PAGE_HELLO));
-    expect(hellos).toEqual([{ nonce: NONCE }, { nonce: NONCE }]);
+    expect(hellos).toEqual([NONCE, NONCE]);
 
     target.dispatchEvent(portEvent([])); // no port: not a hand-off, still listening
     const [worker, reports] = [new FakePort(), new FakePort()];

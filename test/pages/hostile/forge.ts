@@ -44,7 +44,7 @@ export function forge(waitMs = 3000): Promise<ForgeResult> {
     } finally {
       state.busy--;
     }
-    if (typeof detail?.nonce === 'string') push(result.nonces, detail.nonce);
+    if (typeof detail === 'string') push(result.nonces, detail);
   };
   apply(nativeAddEventListener, window, ['framelock:bridge-hello', onHello, true]);
   const fromFramelock = (where: string) => (event: MessageEvent) => {
@@ -55,10 +55,9 @@ export function forge(waitMs = 3000): Promise<ForgeResult> {
 
   // 1. Ask for the bridge's nonce the way our page script does (the bridge would answer at once).
   apply(nativeDispatchEvent, window, [own(new NativeCustomEvent('framelock:page-hello'))]);
-  // 2. A bridge hello of our own: a page script still listening would build its worker from our URL.
-  const evil = URL.createObjectURL(new Blob(['postMessage("evil worker ran")'], { type: 'text/javascript' }));
+  // 2. A bridge hello of our own: a page script still listening would hand its worker our nonce.
   apply(nativeDispatchEvent, window, [
-    own(new NativeCustomEvent('framelock:bridge-hello', { detail: own({ workerUrl: evil, nonce: 'forged' }) })),
+    own(new NativeCustomEvent('framelock:bridge-hello', { detail: 'f'.repeat(32) })),
   ]);
   // 3. A port of ours, handed over as the page script hands over the worker's.
   const channel = new MessageChannel();

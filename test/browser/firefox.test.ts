@@ -1,0 +1,188 @@
+/**
+ * Framelock in Firefox (Debian's Firefox ESR over WebDriver BiDi, the Firefox build in dist-firefox/), through the
+ * demo site: Firefox calls Firefox, Firefox calls Chromium and Chromium calls Firefox (each offering once), and each
+ * side must see the other's quadrant pattern and hear its 440 Hz tone while Framelock's own counters say every frame
+ * was encrypted and decrypted. The negative controls: a Firefox with another passphrase, and a Firefox without
+ * Framelock, never see the picture and are reported as such.
+ */
+import type { Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DemoServer, startDemoServer } from '../../demo/server';
+import type { TransformStats } from '../../src/shared/messages';
+import {
+  type Call,
+  createFakeMedia,
+  expectNoRemotePattern,
+  type FakeMedia,
+  launchExtensionParticipant,
+  startCall,
+  waitForProtectedCall,
+  waitForRemotePattern,
+} from './call';
+import { type FirefoxSession, firefoxAvailable, firefoxBadge, firefoxTransforms, launchFirefox } from './firefox';
+import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
+import { enableSiteThroughOptions } from './permissions';
+import { heardTone, isTestTone } from './tone';
+
+const PASSPHRASE = 'correct horse battery staple';
+const WRONG_PASSPHRASE = 'incorrect horse battery staple';
+/** How long a receiver without the key is watched: several keyframe intervals. */
+const NEGATIVE_WATCH_MS = 6_000;
+
+/** A Firefox with Framelock and the demo site enabled with `passphrase` through the real options page. */
+async function firefoxParticipant(siteOrigin: string, passphrase: string): Promise<FirefoxSession> {
+  const session = await launchFirefox();
+  try {
+    await enableSiteThroughOptions(session, siteOrigin, passphrase);
+    return session;
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+}
+
+/** Waits until Framelock in `session` encrypts audio and video and decrypts more than `min` frames of each. */
+async function firefoxProtects(session: FirefoxSession, room: string, min = 10): Promise<TransformStats[]> {
+  const status = await session.openExtensionPage('src/popup/index.html');
+  try {
+    return await waitFor(
+      async () => {
+        const transforms = await firefoxTransforms(status, room);
+        const sent = (kind: string) => transforms.some((s) => s.side === 'send' && s.kind === kind && s.protected > 0);
+        const received = transforms.filter((s) => s.side === 'receive' && s.protected > min);
+        return sent('audio') && sent('video') && received.length >= 2 ? received : undefined;
+      },
+      { description: 'Firefox to encrypt and decrypt audio and video', timeoutMs: 20_000 },
+    );
+  } finally {
+    await status.close().catch(() => undefined);
+  }
+}
+
+/** Both pages see the other's pattern and hear the tone. */
+async function seeAndHear(call: Call): Promise<void> {
+  await Promise.all(call.pages.map((page) => waitForRemotePattern(page)));
+  for (const page of call.pages) {
+    const tone = await heardTone(page);
+    expect(isTestTone(tone), `heard ${JSON.stringify(tone)}`).toBe(true);
+  }
+}
+
+describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build, over WebDriver BiDi)', () => {
+  let server: DemoServer;
+  let fox: FirefoxSession;
+  let fox2: FirefoxSession;
+  const pages: Page[] = [];
+
+  async function page(browser: { newPage(): Promise<Page> }): Promise<Page> {
+    const p = await browser.newPage();
+    pages.push(p);
+    return p;
+  }
+
+  beforeAll(async () => {
+    server = await startDemoServer();
+    fox = await firefoxParticipant(server.url, PASSPHRASE);
+    fox2 = await firefoxParticipant(server.url, PASSPHRASE);
+  });
+
+  afterAll(async () => {
+    await Promise.all([fox?.close(), fox2?.close()]);
+    await server?.close();
+  });
+
+  it('two Firefox users with the same passphrase see and hear each other, every frame encrypted', async () => {
+    const call = await startCall({ browsers: [await page(fox), await page(fox2)], url: server.url });
+    await seeAndHear(call);
+    for (const session of [fox, fox2]) {
+      for (const received of await firefoxProtects(session, call.room)) {
+        expect(received.status).toBe('encrypted');
+        expect(received.unencrypted).toBe(0);
+      }
+    }
+    const status = await fox.openExtensionPage('src/popup/index.html');
+    expect(await firefoxBadge(status, call.room)).toBe('E2E');
+    await status.close();
+    await call.hangUp();
+  });
+
+  describe.skipIf(!chromiumAvailable)('with Chromium', () => {
+    let media: FakeMedia;
+    let chrome: ExtensionBrowser;
+
+    beforeAll(async () => {
+      media = await createFakeMedia();
+      chrome = await launchExtensionParticipant(server.url, PASSPHRASE, media);
+    });
+
+    afterAll(async () => {
+      await chrome?.close();
+      await media?.cleanup();
+    });
+
+    it.each([
+      ['Chromium offers, Firefox answers', 'firefox-first'],
+      ['Firefox offers, Chromium answers', 'chromium-first'],
+    ] as const)('%s: each sees and hears the other, encrypted end to end', async (_, order) => {
+      const foxPage = await page(fox);
+      const chromePage = await page(chrome.browser);
+      const browsers: [Page, Page] = order === 'firefox-first' ? [foxPage, chromePage] : [chromePage, foxPage];
+      const call = await startCall({ browsers, url: server.url });
+      await seeAndHear(call);
+      for (const received of await firefoxProtects(fox, call.room)) expect(received.status).toBe('encrypted');
+      for (const received of await waitForProtectedCall([chrome], call.room)) {
+        expect(received.status).toBe('encrypted');
+        expect(received.unencrypted).toBe(0);
+      }
+      await call.hangUp();
+    });
+  });
+
+  describe('negative controls', () => {
+    let wrong: FirefoxSession;
+    let plain: FirefoxSession;
+
+    beforeAll(async () => {
+      wrong = await firefoxParticipant(server.url, WRONG_PASSPHRASE);
+      plain = await launchFirefox({ extensionPath: null });
+    });
+
+    afterAll(async () => {
+      await Promise.all([wrong?.close(), plain?.close()]);
+    });
+
+    it('a Firefox with another passphrase never shows the picture, and Framelock says it cannot decrypt', async () => {
+      const call = await startCall({ browsers: [await page(fox), await page(wrong)], url: server.url });
+      await Promise.all(call.pages.map((p) => expectNoRemotePattern(p, NEGATIVE_WATCH_MS)));
+      const status = await wrong.openExtensionPage('src/popup/index.html');
+      const receivers = await waitFor(
+        async () => {
+          const transforms = await firefoxTransforms(status, call.room);
+          const received = transforms.filter((s) => s.side === 'receive');
+          return received.length >= 2 && received.every((s) => s.status === 'undecryptable') ? received : undefined;
+        },
+        { description: 'the receivers to say "undecryptable"', timeoutMs: 20_000 },
+      );
+      for (const received of receivers) expect(received.protected).toBe(0);
+      await status.close();
+      await call.hangUp();
+    });
+
+    it('a Firefox without Framelock never shows the picture; Framelock sees its frames unencrypted', async () => {
+      const call = await startCall({ browsers: [await page(fox), await page(plain)], url: server.url });
+      // The peer without Framelock gets only ciphertext; ours gets its plaintext and says so.
+      await expectNoRemotePattern(call.pages[1], NEGATIVE_WATCH_MS);
+      const status = await fox.openExtensionPage('src/popup/index.html');
+      await waitFor(
+        async () => {
+          const transforms = await firefoxTransforms(status, call.room);
+          const received = transforms.filter((s) => s.side === 'receive');
+          return received.length >= 2 && received.every((s) => s.status === 'unencrypted' && s.protected === 0);
+        },
+        { description: 'the receivers to say "unencrypted"', timeoutMs: 20_000 },
+      );
+      await status.close();
+      await call.hangUp();
+    });
+  });
+});
