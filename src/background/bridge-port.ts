@@ -31,6 +31,7 @@ import { clockNow } from './clock';
 import { HELD_PROBLEM_TTL_MS, MAX_EPOCHS_AHEAD } from './constants';
 import { epochKeyBytes, roomTagBytes } from './keys';
 import { countRejection } from './rejections';
+import { siteSharingScope } from './same-host';
 import type { RoomRecord, SiteRecord } from './site-record';
 import { addProblem, getSite, roomOf } from './sites';
 import { tabStatusKey, updateTab } from './tab-status';
@@ -170,6 +171,12 @@ async function sendEpochKeys(connection: Connection, room: RoomRecord, epochs: r
 /** Sends the connection the keys of its room around the current epoch, or tells it there are none. */
 async function keyConnection(connection: Connection): Promise<void> {
   const { site, room } = await roomFor(connection);
+  if (site === undefined && (await siteSharingScope(connection.origin)) !== undefined) {
+    // Another port of an enabled site's host (Firefox): not this site. Its page's calls go as they would without us.
+    send(connection.port, { type: 'stand-aside' });
+    await dropFrame(connection, 'all');
+    return;
+  }
   if (site === undefined) {
     send(connection.port, { type: 'no-key' });
     // Its counters no longer describe protected media (and its further reports are refused): off the badge.

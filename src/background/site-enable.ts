@@ -11,6 +11,7 @@ import { MAX_ROOMS_PER_SITE, PERMISSION_POLL_MS, PERMISSION_WAIT_MS } from './co
 import { deriveRoomKey, deriveRoomKeyBytes, importRoomKey } from './keys';
 import { withSitesLock } from './locks';
 import { hasSitePermission, registerSite } from './registration';
+import { siteSharingScope } from './same-host';
 import { putSessionRoomKey } from './session-keys';
 import { notifyFrames } from './site-actions';
 import { deleteSite, forgetRevoked, getSite, putSite } from './sites';
@@ -26,6 +27,8 @@ export async function enableSite(
   passphrase: string,
   waitForPermission = false,
 ): Promise<AnyUiResponse> {
+  const sharing = await siteSharingScope(origin);
+  if (sharing !== undefined) return invalid(t('bg_error_same_host', origin, sharing), 'origin');
   if (!(await (waitForPermission ? waitForSitePermission(origin) : hasSitePermission(origin)))) {
     return needsPermission(origin);
   }
@@ -43,6 +46,8 @@ export async function enableSite(
   const result = await withSitesLock(async (): Promise<AnyUiResponse> => {
     // The permission may have been removed while the key was derived.
     if (!(await hasSitePermission(origin))) return needsPermission(origin);
+    const sharingNow = await siteSharingScope(origin);
+    if (sharingNow !== undefined) return invalid(t('bg_error_same_host', origin, sharingNow), 'origin');
     const previous = await getSite(origin);
     const others = (previous?.rooms ?? []).filter((r) => r.label !== room);
     if (others.length >= MAX_ROOMS_PER_SITE) {

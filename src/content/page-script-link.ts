@@ -51,6 +51,8 @@ export class PageScriptLink {
    * soon as its reports port is here, if it is not yet).
    */
   #blocked = false;
+  /** Told to stand aside (see {@link PageScriptLink.standAside}); repeated to a port that comes later. */
+  #standingAside = false;
 
   constructor(options: PageScriptLinkOptions) {
     this.#options = options;
@@ -66,6 +68,16 @@ export class PageScriptLink {
     this.#port = port;
     port.onmessage = (e: MessageEvent) => this.#onMessage(portData(e.data), e.ports);
     if (this.#blocked) this.#post({ type: 'block' });
+    if (this.#standingAside) this.#post({ type: 'stand-aside' });
+  }
+
+  /**
+   * Tells the page script this frame is not an enabled site's (Firefox: another port of its host): new connections are
+   * left as the browser makes them.
+   */
+  standAside(): void {
+    this.#standingAside = true;
+    this.#post({ type: 'stand-aside' });
   }
 
   /** Asks the page script to close the page's calls and refuse new ones (over the private port: the page cannot). */

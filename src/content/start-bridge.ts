@@ -70,6 +70,8 @@ export function startBridge(env: BridgeEnvironment): void {
   let siteBlocked = false;
   /** The site's settings, as the background last sent them. */
   let settings = { strict: false, indicator: true };
+  /** The background said this frame is not its site's (`stand-aside`): repeated to every new worker. */
+  let standingAside = false;
 
   // The parts reach one another through closures (`worker.post`, ...), which run only once every part exists: the
   // first (`onConnect`) at the end of this function, the others at the hand-off or when the background answers.
@@ -181,6 +183,7 @@ export function startBridge(env: BridgeEnvironment): void {
     toBackground,
     onTrusted: () => {
       worker.post({ type: 'settings', strict: settings.strict });
+      if (standingAside) worker.post({ type: 'stand-aside' });
     },
     onKeyRequest: (request) => keys.answer(request),
     onStats: (stats) => {
@@ -228,6 +231,14 @@ export function startBridge(env: BridgeEnvironment): void {
       case 'no-key':
         epochs.drop();
         keysAnswered();
+        break;
+      case 'stand-aside':
+        standingAside = true;
+        epochs.drop();
+        keysAnswered();
+        indicator.setEnabled(false);
+        worker.post({ type: 'stand-aside' });
+        page.standAside();
         break;
       case 'settings':
         settings = { strict: message.strict, indicator: message.indicator };

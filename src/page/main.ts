@@ -143,6 +143,10 @@ function onBridgeRequest(event: MessageEvent): void {
     running.patch.block(BLOCKED_SITE);
     return;
   }
+  if (type === 'stand-aside') {
+    running.patch.standAside();
+    return;
+  }
   if (type !== 'restart-worker' || restarts >= MAX_WORKER_RESTARTS || typeof nonce !== 'string') return;
   if (reports === undefined) return;
   if (N.channelPort1 === undefined || N.channelPort2 === undefined || N.portPostMessage === undefined) return;

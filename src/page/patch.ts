@@ -36,6 +36,11 @@ export interface Patch {
    */
   block(message: string): void;
   /**
+   * Not an enabled site's frame (Firefox: another port of its host): connections built from now on are the browser's
+   * own, untouched (the worker passes the frames of those built before).
+   */
+  standAside(): void;
+  /**
    * Moves every sender and receiver we attached to `next`, a new worker that replaces one that stopped: each gets a
    * fresh transform of ours on `next`, with the same options (a new worker has no sessions, so its senders start with
    * new KIDs and counters), and new transforms from now on run there.
@@ -87,6 +92,8 @@ export function installPatch(first: Worker, report: Report, dataLink?: DataLink)
   const seen = new N.WeakSet<object>();
   /** Set by {@link Patch.block}: new connections throw this. */
   let blocked: string | undefined;
+  /** Set by {@link Patch.standAside}: new connections are the browser's own. */
+  let standingAside = false;
 
   function setterOf(side: Side) {
     return (side === 'send' ? N.senderTransform : N.receiverTransform)?.set;
@@ -314,6 +321,7 @@ export function installPatch(first: Worker, report: Report, dataLink?: DataLink)
     construct(target, args, newTarget) {
       if (blocked !== undefined) throw new N.DOMException(blocked, 'NotSupportedError');
       const pc = N.construct(target, args, newTarget) as RTCPeerConnection;
+      if (standingAside) return pc;
       apply(N.addEventListener, pc, ['track', onTrack]);
       dataChannels?.adopt(pc);
       remember(pc);
@@ -332,6 +340,9 @@ export function installPatch(first: Worker, report: Report, dataLink?: DataLink)
       worker = next;
       apply(N.workerAddEventListener, next, ['message', onWorkerMessage]);
       watch.renewAll();
+    },
+    standAside() {
+      standingAside = true;
     },
     block(message) {
       blocked = message;

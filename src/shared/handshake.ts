@@ -98,6 +98,8 @@ export type PageWorkerPort = Extract<PageToBridge, { type: 'worker-port' }>;
 export const BridgeToPageSchema = messageOf([
   v.strictObject({ type: v.literal('restart-worker'), nonce: NonceSchema }),
   v.strictObject({ type: v.literal('block') }),
+  /** Not an enabled site's frame (Firefox: another port of its host): new connections are left as they are. */
+  v.strictObject({ type: v.literal('stand-aside') }),
 ]);
 export type BridgeToPage = v.InferOutput<typeof BridgeToPageSchema>;
 

@@ -36,6 +36,8 @@ let calls = 0;
 let nextTrack = 0;
 /** Strict mode: receivers drop plaintext from the start. */
 let strict = false;
+/** The frame is not an enabled site's (`stand-aside`, Firefox: another port of its host): frames pass untouched. */
+let standingAside = false;
 
 function post(message: WorkerToBridge): void {
   port?.postMessage(message);
@@ -123,6 +125,12 @@ async function onBridgeMessage(event: MessageEvent): Promise<void> {
         if (session instanceof ReceiveSession) session.plaintext.strict = strict;
       break;
     case 'no-key':
+      call = undefined;
+      keyring.clear();
+      outbox.clear();
+      break;
+    case 'stand-aside':
+      standingAside = true;
       call = undefined;
       keyring.clear();
       outbox.clear();
@@ -220,7 +228,7 @@ async function run(transformer: RTCRtpScriptTransformer, session: SendSession | 
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      if (await session.process(value)) {
+      if (standingAside || (await session.process(value))) {
         // Not awaited: the sink is native and takes frames at once. A failed write loses that frame only.
         writer.write(value).catch(() => {});
       }

@@ -138,6 +138,34 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
     });
   });
 
+  describe("another port of an enabled site's host (Firefox gives an extension the whole host)", () => {
+    let other: DemoServer;
+
+    beforeAll(async () => {
+      other = await startDemoServer();
+    });
+
+    afterAll(async () => {
+      await other?.close();
+    });
+
+    it('Framelock stands aside there: the call works as without it, and nothing is reported as protected', async () => {
+      expect(new URL(other.url).hostname).toBe(new URL(server.url).hostname);
+      const call = await startCall({ browsers: [await page(fox), await page(fox2)], url: other.url });
+      await seeAndHear(call);
+      const status = await fox.openExtensionPage('src/popup/index.html');
+      // The frame's bridge connected and was told to stand aside: no transform reports, no badge.
+      expect(await firefoxTransforms(status, call.room)).toEqual([]);
+      expect(await firefoxBadge(status, call.room)).toBe('');
+      await status.close();
+      await call.hangUp();
+    });
+
+    it('enabling it too is refused, and says why', async () => {
+      await expect(enableSiteThroughOptions(fox, other.url, PASSPHRASE)).rejects.toThrow(/Firefox cannot keep/);
+    });
+  });
+
   describe('negative controls', () => {
     let wrong: FirefoxSession;
     let plain: FirefoxSession;

@@ -38,6 +38,12 @@ export const BackgroundToBridgeSchema = messageOf([
   }),
   /** The site is not enabled (or no longer), or its room has no key: the worker drops everything it would send. */
   v.strictObject({ type: v.literal('no-key') }),
+  /**
+   * Not this frame's site (Firefox only): its host permission and scripts cover every port of a host, so a frame of
+   * another origin on the host of an enabled site has our scripts but is not enabled. Framelock stands aside there:
+   * no key, no transform, the page's calls as the browser makes them.
+   */
+  v.strictObject({ type: v.literal('stand-aside') }),
   /** The site's settings (sent on connect and whenever they change). */
   v.strictObject({ type: v.literal('settings'), strict: v.boolean(), indicator: v.boolean() }),
   /**

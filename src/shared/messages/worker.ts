@@ -124,6 +124,11 @@ export const BridgeToWorkerSchema = messageOf([
   v.strictObject({ type: v.literal('control-send'), id: ControlIdSchema, bytes: ControlBytesSchema }),
   /** No key material at all (site disabled): send nothing, decrypt nothing. */
   v.strictObject({ type: v.literal('no-key') }),
+  /**
+   * The frame is not an enabled site's (Firefox: another port of its host): every frame passes as it is, as if no
+   * transform were there, for the rest of the worker's life.
+   */
+  v.strictObject({ type: v.literal('stand-aside') }),
   /** Strict mode on or off for every receiver (see `SiteInfo.strict`). */
   v.strictObject({ type: v.literal('settings'), strict: v.boolean() }),
   /**
