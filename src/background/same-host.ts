@@ -15,6 +15,7 @@ export async function siteSharingScope(
   origin: Origin,
   browser: TargetBrowser = TARGET_BROWSER,
 ): Promise<Origin | undefined> {
+  if (browser === 'chrome') return undefined; // every Chrome pattern names its port: no other origin shares one
   const scope = matchPatternFor(origin, browser);
   const sites = await listSites();
   return sites.find((site) => site.origin !== origin && matchPatternFor(site.origin, browser) === scope)?.origin;
