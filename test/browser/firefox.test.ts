@@ -12,6 +12,7 @@ import type { TransformStats } from '../../src/shared/messages';
 import {
   type Call,
   createFakeMedia,
+  type DemoWindow,
   expectNoRemotePattern,
   type FakeMedia,
   launchExtensionParticipant,
@@ -19,7 +20,14 @@ import {
   waitForProtectedCall,
   waitForRemotePattern,
 } from './call';
-import { type FirefoxSession, firefoxAvailable, firefoxBadge, firefoxTransforms, launchFirefox } from './firefox';
+import {
+  type FirefoxSession,
+  firefoxAvailable,
+  firefoxBadge,
+  firefoxTabStatus,
+  firefoxTransforms,
+  launchFirefox,
+} from './firefox';
 import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 import { enableSiteThroughOptions } from './permissions';
 import { heardTone, isTestTone } from './tone';
@@ -164,6 +172,36 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
     it('enabling it too is refused, and says why', async () => {
       await expect(enableSiteThroughOptions(fox, other.url, PASSPHRASE)).rejects.toThrow(/Firefox cannot keep/);
     });
+  });
+
+  it('a browser without encoded transforms: the call never starts, and Framelock says what to use instead', async () => {
+    // Firefox with RTCRtpScriptTransform turned off stands in for an old browser (or Safari before 15.4).
+    const old = await launchFirefox({ prefs: { 'media.peerconnection.scripttransform.enabled': false } });
+    try {
+      await enableSiteThroughOptions(old, server.url, PASSPHRASE);
+      const tab = await old.newPage();
+      await tab.goto(`${server.url}/?room=old-browser&name=alice`);
+      expect(
+        await tab.evaluate(() => typeof (window as { RTCRtpScriptTransform?: unknown }).RTCRtpScriptTransform),
+      ).toBe('undefined');
+      const state = await tab.waitForFunction(() => (window as DemoWindow).demo?.error ?? false, { timeout: 15_000 });
+      // The site's own error: building a connection was refused, so nothing was sent in clear.
+      expect(String(await state.jsonValue())).toMatch(/cannot be end-to-end encrypted/);
+      const popup = await old.openExtensionPage('src/popup/index.html');
+      const statusOf = await waitFor(async () => (await firefoxTabStatus(popup, 'old-browser'))?.problems, {
+        description: 'the tab to report its problem',
+      });
+      expect(statusOf).toContain('no_transform_api');
+      await popup.close();
+      // The options page lists the site's problem in words that say what to use instead.
+      const options = await old.openExtensionPage('src/options/index.html');
+      await options.waitForFunction(() => /Firefox 140 or later/.test(document.body.textContent ?? ''), {
+        timeout: 10_000,
+      });
+      await options.close();
+    } finally {
+      await old.close();
+    }
   });
 
   describe('negative controls', () => {
