@@ -1,14 +1,29 @@
 /**
- * The release zip writer (scripts/package.ts): the same files give the same bytes whatever their order and whatever
- * the file system says about them, source maps stay out, and the entries are what a store expects. The end-to-end
- * check (build twice, compare) is `npm run package -- --check`.
+ * The release zips (scripts/package.ts): the same files give the same bytes whatever their order and whatever the file
+ * system says about them, source maps stay out, the entries are what a store expects, and the checks refuse a build
+ * that is not the shipped one for its browser. The end-to-end check (build each browser twice, compare) is
+ * `npm run package -- --check`.
  */
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isShipped, reproducibleZip, sha256, shippedFiles } from '../../scripts/package.ts';
+import {
+  ACCEPTED_FIREFOX_LINT_WARNINGS,
+  BUILDS,
+  blockingLintFindings,
+  checkBuiltManifest,
+  checkManifestFiles,
+  checkNoSourceMapComments,
+  isShipped,
+  type LintReport,
+  manifestFiles,
+  releaseZipName,
+  reproducibleZip,
+  sha256,
+  shippedFiles,
+} from '../../scripts/package.ts';
 
 const utf8 = new TextEncoder();
 const files = new Map<string, Uint8Array>([
@@ -125,5 +140,109 @@ describe('shippedFiles', () => {
     expect(isShipped('assets/sframe-DWxqdWiD.js')).toBe(true);
     expect(isShipped('manifest.json')).toBe(true);
     expect(isShipped('assets/sframe-DWxqdWiD.js.map')).toBe(false);
+  });
+});
+
+describe('the two builds', () => {
+  it('zips dist/ for Chrome and dist-firefox/ for Firefox, both without source maps, under their own names', () => {
+    expect(BUILDS.chrome).toEqual({ outDir: 'dist', viteArgs: ['build', '--sourcemap', 'false'] });
+    expect(BUILDS.firefox).toEqual({
+      outDir: 'dist-firefox',
+      viteArgs: ['build', '--mode', 'firefox', '--sourcemap', 'false'],
+    });
+    expect(releaseZipName('0.1.0', 'chrome')).toBe('framelock-0.1.0-chrome.zip');
+    expect(releaseZipName('0.1.0', 'firefox')).toBe('framelock-0.1.0-firefox.zip');
+  });
+});
+
+describe('checkBuiltManifest', () => {
+  const chrome = { version: '0.1.0', name: '__MSG_extensionName__' };
+  const firefox = { ...chrome, browser_specific_settings: { gecko: { id: 'framelock@framelock.dev' } } };
+
+  it('accepts the shipped build of this version for each browser', () => {
+    expect(() => checkBuiltManifest(chrome, '0.1.0', 'chrome')).not.toThrow();
+    expect(() => checkBuiltManifest(firefox, '0.1.0', 'firefox')).not.toThrow();
+  });
+
+  it('refuses another version and the rotation test build', () => {
+    expect(() => checkBuiltManifest(chrome, '0.2.0', 'chrome')).toThrow(/dist\/ is version 0\.1\.0/);
+    expect(() => checkBuiltManifest(firefox, '0.2.0', 'firefox')).toThrow(/dist-firefox\/ is version/);
+    const test = { ...chrome, name: 'Framelock (rotation test build)' };
+    expect(() => checkBuiltManifest(test, '0.1.0', 'chrome')).toThrow(/test build/);
+    expect(() => checkBuiltManifest({ ...firefox, name: test.name }, '0.1.0', 'firefox')).toThrow(/test build/);
+  });
+
+  it("refuses the other browser's manifest: Firefox's needs Framelock's gecko id, Chrome's has none", () => {
+    expect(() => checkBuiltManifest(chrome, '0.1.0', 'firefox')).toThrow(/gecko id/);
+    const otherId = { ...chrome, browser_specific_settings: { gecko: { id: 'other@example.org' } } };
+    expect(() => checkBuiltManifest(otherId, '0.1.0', 'firefox')).toThrow(/gecko id "other@example.org"/);
+    expect(() => checkBuiltManifest(firefox, '0.1.0', 'chrome')).toThrow(/Firefox manifest/);
+  });
+});
+
+describe('checkManifestFiles', () => {
+  const firefoxBuilt = {
+    action: { default_popup: 'src/popup/index.html' },
+    options_ui: { page: 'src/options/index.html', open_in_tab: true },
+    sidebar_action: { default_panel: 'src/sidepanel/index.html' },
+    background: { scripts: ['service-worker-loader.js'], type: 'module' },
+  };
+  const chromeBuilt = {
+    action: { default_popup: 'src/popup/index.html' },
+    options_page: 'src/options/index.html',
+    side_panel: { default_path: 'src/sidepanel/index.html?tabId=1' },
+    background: { service_worker: 'service-worker-loader.js', type: 'module' },
+  };
+  const pages = ['src/popup/index.html', 'src/options/index.html', 'src/sidepanel/index.html'];
+
+  it('lists the pages and background scripts of either manifest', () => {
+    expect(manifestFiles(firefoxBuilt)).toEqual([...pages, 'service-worker-loader.js']);
+    expect(manifestFiles(chromeBuilt)).toEqual([...pages, 'service-worker-loader.js']);
+  });
+
+  it('refuses a build without a page its manifest names (crxjs builds only the pages it knows of)', () => {
+    const all = new Map([...pages, 'service-worker-loader.js'].map((name) => [name, new Uint8Array(1)]));
+    expect(() => checkManifestFiles(firefoxBuilt, all, 'dist-firefox')).not.toThrow();
+    expect(() => checkManifestFiles(chromeBuilt, all, 'dist')).not.toThrow();
+    const noPanel = new Map(all);
+    noPanel.delete('src/sidepanel/index.html');
+    expect(() => checkManifestFiles(firefoxBuilt, noPanel, 'dist-firefox')).toThrow(
+      'dist-firefox/manifest.json names files the build does not have: src/sidepanel/index.html',
+    );
+  });
+});
+
+describe('checkNoSourceMapComments', () => {
+  it('refuses a script that points to a source map', () => {
+    expect(() => checkNoSourceMapComments(files)).not.toThrow();
+    const withComment = new Map(files);
+    withComment.set('assets/a.js', utf8.encode('x();\n//# sourceMappingURL=a.js.map\n'));
+    expect(() => checkNoSourceMapComments(withComment)).toThrow(/assets\/a\.js points to a source map/);
+  });
+});
+
+describe('blockingLintFindings (web-ext lint on the Firefox build)', () => {
+  const report = (errors: string[], warnings: string[]): LintReport => ({
+    summary: { errors: errors.length, warnings: warnings.length, notices: 0 },
+    errors: errors.map((code) => ({ code, message: code })),
+    warnings: warnings.map((code) => ({ code, message: code })),
+    notices: [],
+  });
+
+  it('lets through only the accepted warnings, each as often as accepted', () => {
+    const accepted = Object.keys(ACCEPTED_FIREFOX_LINT_WARNINGS);
+    expect(accepted.sort()).toEqual(['KEY_FIREFOX_ANDROID_UNSUPPORTED_BY_MIN_VERSION', 'UNSAFE_VAR_ASSIGNMENT']);
+    expect(blockingLintFindings(report([], accepted))).toEqual([]);
+    expect(blockingLintFindings(report([], [...accepted, 'UNSAFE_VAR_ASSIGNMENT'])).map((f) => f.code)).toEqual([
+      'UNSAFE_VAR_ASSIGNMENT',
+    ]);
+  });
+
+  it('stops on any error and on any other warning', () => {
+    expect(blockingLintFindings(report(['ADDON_ID_REQUIRED'], [])).map((f) => f.code)).toEqual(['ADDON_ID_REQUIRED']);
+    expect(blockingLintFindings(report([], ['MANIFEST_PERMISSIONS'])).map((f) => f.code)).toEqual([
+      'MANIFEST_PERMISSIONS',
+    ]);
+    expect(blockingLintFindings(report([], ['toString'])).map((f) => f.code)).toEqual(['toString']);
   });
 });
