@@ -95,6 +95,8 @@ export default defineConfig(({ mode }) => {
       sourcemap: true,
       // The password strength estimator's dictionaries (~1.7 MB) load lazily, on the options page only.
       chunkSizeWarningLimit: 2_000,
+      // crxjs builds the pages Chrome's manifest keys name, not Firefox's sidebar_action.default_panel: add it.
+      ...(firefox ? { rolldownOptions: { input: { sidepanel: 'src/sidepanel/index.html' } } } : {}),
     },
   };
 });

@@ -1,7 +1,9 @@
 /**
- * @module Opening the call chat (src/sidepanel) in Chrome's side panel, for one tab. webextension-polyfill has no
- * `sidePanel`, so this reads `chrome.sidePanel` itself, and only where it exists with both functions it needs
- * (Chrome 116+; not Firefox): where it does not, the popup offers no "Open chat".
+ * @module Opening the call chat (src/sidepanel) beside one tab: in Chrome's side panel (`chrome.sidePanel`, 116+), or
+ * in Firefox's sidebar (`browser.sidebarAction`, the manifest's `sidebar_action`). webextension-polyfill has neither,
+ * so this reads them itself, and only where one exists with both functions it needs: where none does, the popup
+ * offers no "Open chat". Both take the panel for one tab (its path carries the tab's id) and must be opened straight
+ * from the user's click.
  */
 
 /** The side panel page, as the manifest's `side_panel.default_path` names it. */
@@ -13,10 +15,30 @@ export interface SidePanelApi {
   open(options: { tabId: number }): Promise<void>;
 }
 
-/** `chrome.sidePanel`, if this browser has it. */
+/** What the popup uses of Firefox's `browser.sidebarAction`. */
+interface SidebarActionApi {
+  setPanel(details: { tabId: number; panel: string }): Promise<void>;
+  open(): Promise<void>;
+}
+
+/** `chrome.sidePanel`, or Firefox's sidebar in its shape, if this browser has one. */
 export function sidePanelApi(): SidePanelApi | undefined {
-  const api = (globalThis as { chrome?: { sidePanel?: Partial<SidePanelApi> } }).chrome?.sidePanel;
-  return typeof api?.setOptions === 'function' && typeof api.open === 'function' ? (api as SidePanelApi) : undefined;
+  const scope = globalThis as {
+    chrome?: { sidePanel?: Partial<SidePanelApi> };
+    browser?: { sidebarAction?: Partial<SidebarActionApi> };
+  };
+  const chrome = scope.chrome?.sidePanel;
+  if (typeof chrome?.setOptions === 'function' && typeof chrome.open === 'function') return chrome as SidePanelApi;
+  const sidebar = scope.browser?.sidebarAction;
+  if (typeof sidebar?.setPanel === 'function' && typeof sidebar.open === 'function') {
+    const firefox = sidebar as SidebarActionApi;
+    return {
+      // The sidebar shows this panel while the tab is the window's selected one (the popup's tab is).
+      setOptions: ({ tabId, path }) => firefox.setPanel({ tabId, panel: `/${path}` }),
+      open: () => firefox.open(),
+    };
+  }
+  return undefined;
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   type FirefoxSession,
   firefoxAvailable,
   firefoxBadge,
+  firefoxSidebarUrl,
   firefoxTabStatus,
   firefoxTransforms,
   launchFirefox,
@@ -110,7 +111,20 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
     }
     const status = await fox.openExtensionPage('src/popup/index.html');
     expect(await firefoxBadge(status, call.room)).toBe('E2E');
+    // The popup about the call's tab offers the call chat, and opens it in Firefox's sidebar, for that tab.
+    const tabId = await waitFor(
+      async () => {
+        const tab = await firefoxTabStatus(status, call.room);
+        return tab?.calls?.length ? tab.tabId : undefined;
+      },
+      { description: 'the call to be listed' },
+    );
     await status.close();
+    const popup = await fox.openExtensionPage(`src/popup/index.html?tabId=${tabId}`);
+    await popup.locator('::-p-aria([name="Open chat"][role="button"])').click();
+    expect(await waitFor(() => firefoxSidebarUrl(fox.browser), { description: 'the sidebar to show the chat' })).toBe(
+      fox.extensionUrl(`src/sidepanel/index.html?tabId=${tabId}`),
+    );
     await call.hangUp();
   });
 

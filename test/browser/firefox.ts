@@ -266,6 +266,28 @@ async function openTabFromChrome(browser: Browser, url: string): Promise<void> {
   }
 }
 
+/**
+ * The page Firefox's sidebar shows (an extension's `sidebar_action` panel), read in the browser window's chrome scope,
+ * or undefined while the sidebar shows no extension page.
+ */
+export async function firefoxSidebarUrl(browser: Browser): Promise<string | undefined> {
+  const connection = (browser as unknown as { connection: BidiSend }).connection;
+  const tree = (await connection.send('browsingContext.getTree', { 'moz:scope': 'chrome' })) as {
+    result: { contexts: { context: string; url: string; children?: { context: string; url: string }[] }[] };
+  };
+  const panels = tree.result.contexts
+    .flatMap((window) => window.children ?? [])
+    .find((child) => child.url === 'chrome://browser/content/webext-panels.xhtml');
+  if (panels === undefined) return undefined;
+  const reply = (await connection.send('script.evaluate', {
+    expression: "document.getElementById('webext-panels-browser')?.currentURI?.spec ?? ''",
+    target: { context: panels.context },
+    awaitPromise: false,
+  })) as { result: { type: string; result?: { value?: unknown } } };
+  const url = reply.result.result?.value;
+  return typeof url === 'string' && url !== '' ? url : undefined;
+}
+
 interface BidiSend {
   send(method: string, params: unknown): Promise<unknown>;
 }

@@ -945,8 +945,35 @@ describe('popup: "Open chat" (the call chat in the side panel)', () => {
     openAnswer = () => Promise.reject(new Error('no user gesture'));
     withCall([{ frameId: 0, call: CALL }]);
     fireEvent.click(await screen.findByRole('button', { name: 'Open chat' }));
-    expect(await screen.findByText('Chrome did not open the chat panel. Try again.')).toBeTruthy();
+    expect(await screen.findByText('The browser did not open the chat panel. Try again.')).toBeTruthy();
     expect(window.close).not.toHaveBeenCalled();
+  });
+
+  it('Firefox: the same click sets the tab’s sidebar panel and opens the sidebar (sidebarAction)', async () => {
+    delete (globalThis as { chrome?: unknown }).chrome;
+    const calls: [string, unknown][] = [];
+    const sidebarAction = {
+      setPanel: vi.fn((details: unknown) => {
+        calls.push(['setPanel', details]);
+        return Promise.resolve();
+      }),
+      open: vi.fn(() => {
+        calls.push(['open', undefined]);
+        return Promise.resolve();
+      }),
+    };
+    Object.assign(globalThis, { browser: { sidebarAction } });
+    try {
+      withCall([{ frameId: 0, call: CALL }]);
+      fireEvent.click(await screen.findByRole('button', { name: 'Open chat' }));
+      expect(calls).toEqual([
+        ['setPanel', { tabId: TAB_ID, panel: `/src/sidepanel/index.html?tabId=${TAB_ID}` }],
+        ['open', undefined],
+      ]);
+      await waitFor(() => expect(window.close).toHaveBeenCalledOnce());
+    } finally {
+      delete (globalThis as { browser?: unknown }).browser;
+    }
   });
 
   it.each([
