@@ -68,6 +68,44 @@ async function firefoxProtects(session: FirefoxSession, room: string, min = 10):
   }
 }
 
+/**
+ * The colour of the in-page indicator's status pill (bottom right, src/content/indicator.ts), read from a screenshot:
+ * Firefox's BiDi accessibility locator does not reach into the indicator's closed shadow root, as Chromium's does.
+ */
+async function indicatorPill(page: Page): Promise<'protected' | 'warning' | 'none'> {
+  const png = await page.screenshot({ encoding: 'base64' });
+  return page.evaluate(async (data: string) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const context = canvas.getContext('2d') as OffscreenCanvasRenderingContext2D;
+    context.drawImage(bitmap, 0, 0);
+    const width = Math.min(400, bitmap.width);
+    const height = Math.min(80, bitmap.height);
+    const pixels = context.getImageData(bitmap.width - width, bitmap.height - height, width, height).data;
+    // Wide enough for Firefox's colour management (#1b6e3a renders as about rgb(43, 120, 72) here).
+    const near = (i: number, r: number, g: number, b: number) =>
+      Math.abs((pixels[i] as number) - r) <= 24 &&
+      Math.abs((pixels[i + 1] as number) - g) <= 24 &&
+      Math.abs((pixels[i + 2] as number) - b) <= 24;
+    let green = 0;
+    let red = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+      if (near(i, 0x1b, 0x6e, 0x3a)) green++;
+      if (near(i, 0xb3, 0x26, 0x1e)) red++;
+    }
+    return green > 500 ? 'protected' : red > 500 ? 'warning' : 'none';
+  }, png);
+}
+
+/** Waits until `page`'s indicator pill shows `state`. */
+async function waitForPill(page: Page, state: 'protected' | 'warning'): Promise<void> {
+  await waitFor(async () => (await indicatorPill(page)) === state, {
+    description: `the in-page indicator to show "${state}"`,
+    timeoutMs: 15_000,
+  });
+}
+
 /** Both pages see the other's pattern and hear the tone. */
 async function seeAndHear(call: Call): Promise<void> {
   await Promise.all(call.pages.map((page) => waitForRemotePattern(page)));
@@ -103,6 +141,8 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
   it('two Firefox users with the same passphrase see and hear each other, every frame encrypted', async () => {
     const call = await startCall({ browsers: [await page(fox), await page(fox2)], url: server.url });
     await seeAndHear(call);
+    // The in-page indicator says so on both pages.
+    for (const p of call.pages) await waitForPill(p, 'protected');
     for (const session of [fox, fox2]) {
       for (const received of await firefoxProtects(session, call.room)) {
         expect(received.status).toBe('encrypted');
@@ -185,6 +225,16 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
 
     it('enabling it too is refused, and says why', async () => {
       await expect(enableSiteThroughOptions(fox, other.url, PASSPHRASE)).rejects.toThrow(/Firefox cannot keep/);
+      // The refused form must not take back the host permission the enabled site holds too (it would turn it off).
+      const page = await fox.openExtensionPage('src/popup/index.html');
+      const host = `http://${new URL(server.url).hostname}/*`;
+      const held = await page.evaluate(
+        (origins: string[]) =>
+          (globalThis as unknown as { browser: typeof chrome }).browser.permissions.contains({ origins }),
+        [host],
+      );
+      expect(held).toBe(true);
+      await page.close();
     });
   });
 
@@ -250,8 +300,10 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
 
     it('a Firefox without Framelock never shows the picture; Framelock sees its frames unencrypted', async () => {
       const call = await startCall({ browsers: [await page(fox), await page(plain)], url: server.url });
-      // The peer without Framelock gets only ciphertext; ours gets its plaintext and says so.
+      // The peer without Framelock gets only ciphertext; ours gets its plaintext and says so, in the page too.
       await expectNoRemotePattern(call.pages[1], NEGATIVE_WATCH_MS);
+      await waitForPill(call.pages[0], 'warning');
+      expect(await indicatorPill(call.pages[1])).toBe('none');
       const status = await fox.openExtensionPage('src/popup/index.html');
       await waitFor(
         async () => {

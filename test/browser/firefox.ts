@@ -28,7 +28,7 @@ import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { FIREFOX_ADDON_ID } from '../../scripts/firefox-manifest';
 import type { TabStatus, TransformStats } from '../../src/shared/messages';
-import { errorMessage, isCI, REPO_ROOT, waitFor, withTimeout } from './harness';
+import { isCI, REPO_ROOT, waitFor, withTimeout } from './harness';
 import { PATTERN_COLOURS } from './media';
 
 export { FIREFOX_ADDON_ID } from '../../scripts/firefox-manifest';

@@ -296,7 +296,30 @@ describe('popup: enabling a site', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
     expect(await screen.findByText(/Storage is full/)).toBeTruthy();
     await waitFor(() => expect(fakeBrowser.permissions.remove).toHaveBeenCalledWith({ origins: [PATTERN] }));
-    expect(backend.calls.slice(-3)).toEqual(['permissions.request', 'sites/enable', 'permissions.remove']);
+    // It first checks that no enabled site holds the same permission (in Firefox one covers a whole host).
+    expect(backend.calls.slice(-4)).toEqual([
+      'permissions.request',
+      'sites/enable',
+      'sites/list',
+      'permissions.remove',
+    ]);
+  });
+
+  it('when the background refuses, a permission an enabled site holds too is kept (Firefox: one per host)', async () => {
+    backend.enableAnswer = { ok: false, error: 'Firefox cannot keep these apart.' };
+    backend.sites = [site({ origin: 'https://elsewhere.example' })];
+    const pattern = 'https://elsewhere.example:443/*';
+    const { matchPatternFor } = await import('../../src/shared/origin');
+    vi.spyOn(await import('../../src/shared/origin'), 'matchPatternFor').mockImplementation((origin) =>
+      origin === ORIGIN || origin === 'https://elsewhere.example' ? pattern : matchPatternFor(origin),
+    );
+    renderPopup();
+    fireEvent.click(await theSwitch());
+    fireEvent.click(screen.getByRole('button', { name: 'Generate passphrase' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Enable' }));
+    expect(await screen.findByText(/cannot keep these apart/)).toBeTruthy();
+    await waitFor(() => expect(backend.calls.at(-1)).toBe('sites/list'));
+    expect(fakeBrowser.permissions.remove).not.toHaveBeenCalled();
   });
 
   it('a site enabled whose room has no key shows the passphrase form with a plain explanation', async () => {

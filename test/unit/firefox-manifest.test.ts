@@ -88,7 +88,6 @@ describe.runIf(existsSync(BUILT))('dist-firefox/manifest.json (the last Firefox 
     expect(background).toEqual({ scripts: [expect.stringMatching(/\.js$/)], type: 'module' });
   });
 
-
   it('has every page and script it names (crxjs does not build sidebar_action.default_panel: vite.config.ts adds it)', () => {
     const missing = manifestFiles(built).filter((file) => !existsSync(path.join('dist-firefox', file)));
     expect(missing).toEqual([]);

@@ -214,8 +214,11 @@ export function EnableForm({
       announce(t('enable_enabling', origin));
       const response = await (sent ?? request({ type: 'sites/enable', origin, passphrase: secret, room: label }));
       if (!response.ok) {
-        // Do not leave a permission behind for a site that is not enabled.
-        if (!wasEnabled) await browser.permissions.remove({ origins: [pattern] }).catch(() => false);
+        // Do not leave a permission behind for a site that is not enabled, unless an enabled site holds the same one
+        // (Firefox: its patterns cover a whole host, so another port's site does; removing it would turn that off).
+        if (!wasEnabled && !(await patternInUse(pattern))) {
+          await browser.permissions.remove({ origins: [pattern] }).catch(() => false);
+        }
         const message = words.enableFailed === undefined ? response.error : t(words.enableFailed, response.error);
         const field = response.field === 'origin' ? siteField : (response.field ?? 'form');
         fail({ [field]: message });
@@ -307,4 +310,11 @@ export function EnableForm({
       </div>
     </form>
   );
+}
+
+/** Whether an enabled site's host permission is `pattern` (if the list cannot be read: assume it is, and keep it). */
+async function patternInUse(pattern: string): Promise<boolean> {
+  const listed = await request({ type: 'sites/list' }).catch(() => undefined);
+  if (listed === undefined || !listed.ok) return true;
+  return listed.sites.some((site) => matchPatternFor(site.origin) === pattern);
 }
