@@ -266,15 +266,15 @@ describe.skipIf(!firefoxAvailable || !janusAvailable || !chromiumAvailable)(
         }
       });
 
-      /** Forwards `name`'s RTP from the room for `ms` and tries to decode it as the server would have to. */
-      async function serverView(name: string, codec: RtpVideoCodec, ms = 3_000) {
+      /** Forwards `name`'s RTP from `inRoom` for `ms` and tries to decode it as the server would have to. */
+      async function serverView(inRoom: number, name: string, codec: RtpVideoCodec, ms = 3_000) {
         const publisher = await waitFor(
-          async () => (await janus.listParticipants(room)).find((p) => p.display === name),
+          async () => (await janus.listParticipants(inRoom)).find((p) => p.display === name),
           { description: `publisher ${name} in the room`, timeoutMs: 15_000 },
         );
         const sink = await startRtpSink();
         try {
-          await janus.rtpForward(room, publisher.id, {
+          await janus.rtpForward(inRoom, publisher.id, {
             host: sink.host,
             audioPort: sink.audioPort,
             videoPort: sink.videoPort,
@@ -290,25 +290,47 @@ describe.skipIf(!firefoxAvailable || !janusAvailable || !chromiumAvailable)(
         }
       }
 
-      it('what Janus forwards of Firefox’s media: the plain Firefox’s decodes to the pattern and tone, Framelock’s to neither', async () => {
-        const control = await serverView('plain', 'vp8');
+      /** Janus's view of `clear` (the plain Firefox) decodes to the pattern and tone; of `protectedName`, to neither. */
+      async function expectServerViews(inRoom: number, codec: RtpVideoCodec, clear: string, protectedName: string) {
+        const control = await serverView(inRoom, clear, codec);
         expect(control.video.errors, 'control decodes cleanly').toEqual([]);
         expect(control.video.decoded).toBeGreaterThan(10);
         expect(control.video.samples && showsPattern(control.video.samples), 'control shows the pattern').toBe(true);
         expect(Math.abs((control.audio.toneHz ?? 0) - 440)).toBeLessThan(5);
         expect(control.audio.tonePurity ?? 0).toBeGreaterThan(0.5);
-        const protectedView = await serverView('fox', 'vp8');
+        const protectedView = await serverView(inRoom, protectedName, codec);
         expect(protectedView.frames, 'the SFU still forwards whole frames').toBeGreaterThan(10);
         expect(protectedView.video.samples !== undefined && showsPattern(protectedView.video.samples)).toBe(false);
         expect(protectedView.video.decoded === 0 || protectedView.video.errors.length > 0).toBe(true);
         expect(protectedView.audio.tonePurity ?? 0).toBeLessThan(0.5);
         console.log(
-          `janus firefox vp8: server view clear ${control.video.decoded} frames decoded (tone ${control.audio.toneHz?.toFixed(0)} Hz, ` +
+          `janus firefox ${codec}: server view clear ${control.video.decoded} frames decoded (tone ${control.audio.toneHz?.toFixed(0)} Hz, ` +
             `purity ${control.audio.tonePurity?.toFixed(2)}); protected ${protectedView.video.decoded} of ${protectedView.frames} ` +
             `decoded, ${protectedView.video.errors.length} errors (${protectedView.video.errors[0] ?? '-'}), audio purity ` +
             `${protectedView.audio.tonePurity?.toFixed(3)}`,
         );
+      }
+
+      it('what Janus forwards of Firefox’s VP8: the plain Firefox’s decodes to the pattern and tone, Framelock’s to neither', async () => {
+        await expectServerViews(room, 'vp8', 'plain', 'fox');
       });
+
+      // The other codecs janus.test.ts reads at the server, that this Firefox publishes: a room of their own each.
+      for (const codec of ['vp9', 'av1'] as const) {
+        it(`what Janus forwards of Firefox’s ${codec.toUpperCase()}: the same`, async () => {
+          const codecRoom = await janus.createRoom({ videocodec: codec });
+          const encrypted = await fox.newPage();
+          const clear = await plain.newPage();
+          try {
+            await joinVideoroom(janus, encrypted, codecRoom, 'enc', { vcodec: codec });
+            await joinVideoroom(janus, clear, codecRoom, 'clear', { vcodec: codec });
+            await expectServerViews(codecRoom, codec, 'clear', 'enc');
+          } finally {
+            await Promise.all([encrypted.close(), clear.close()].map((p) => p.catch(() => undefined)));
+            await janus.destroyRoom(codecRoom);
+          }
+        });
+      }
     });
   },
 );
