@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'puppeteer';
-import { buildWorkerSource } from '../scripts/injected-scripts.ts';
+import type { Browser, Page } from 'puppeteer';
+import { buildWorkerSource, SHIPPED_DEFINE } from '../scripts/injected-scripts.ts';
 import type { StreamSamples, WorkerSamples } from './call/hook.ts';
 import type { Mode } from './call/page.ts';
 import { bundle, cpuBetween, launchChromium, percentile, type Route, sampleCpu, serve } from './lib.ts';
@@ -22,7 +22,12 @@ export const MODE_LABEL: Record<Mode, string> = {
   framelock: 'Framelock',
 };
 
+/** The browser a loopback call runs in: Debian's Chromium, or Firefox ESR (test/browser/firefox.ts) over BiDi. */
+export type BenchBrowser = 'chromium' | 'firefox';
+
 export interface CallOptions {
+  /** Default Chromium. */
+  browser?: BenchBrowser;
   rounds: number;
   warmupMs: number;
   measureMs: number;
@@ -49,6 +54,8 @@ export interface KindFigures {
   addedBytes: number;
   /** The same averaged over every frame sent. */
   addedBytesAllFrames: number;
+  /** Mean size of the frames the sender's transform took in (the encoder's output: what is encrypted). */
+  sendFrameBytes: number;
 }
 
 export interface CallRun {
@@ -89,10 +96,15 @@ function kindFigures(samples: { send: WorkerSamples; receive: WorkerSamples }, k
       (send ? send.framesIn - send.framesOut : 0) + (receive ? receive.framesIn - receive.framesOut : 0),
     addedBytes: send && send.grown > 0 ? send.bytesAddedToGrown / send.grown : 0,
     addedBytesAllFrames: send && send.framesOut > 0 ? (send.bytesOut - send.bytesInOfOut) / send.framesOut : 0,
+    sendFrameBytes: send && send.framesIn > 0 ? send.bytesIn / send.framesIn : Number.NaN,
   };
 }
 
-export async function routes(): Promise<Record<string, Route>> {
+/**
+ * The pages and workers the call bench serves. `browser` picks the build the worker is taken from: the Firefox build
+ * defines `__FRAMELOCK_BROWSER__` as `"firefox"` (vite.config.ts), which the worker's code does not read today.
+ */
+export async function routes(browser: BenchBrowser = 'chromium'): Promise<Record<string, Route>> {
   const js = 'text/javascript';
   return {
     '/': { type: 'text/html', body: '<!doctype html><title>Framelock call bench</title><body></body>' },
@@ -100,7 +112,10 @@ export async function routes(): Promise<Record<string, Route>> {
     '/page.js': { type: js, body: await bundle(join(root, 'bench/call/page.ts'), 'FramelockCallBench') },
     '/hook.js': { type: js, body: await bundle(join(root, 'bench/call/hook.ts'), 'FramelockBenchHook') },
     // The worker exactly as the shipped page script carries it (same bundler, same defines).
-    '/transform.js': { type: js, body: await buildWorkerSource() },
+    '/transform.js': {
+      type: js,
+      body: await buildWorkerSource({ ...SHIPPED_DEFINE, __FRAMELOCK_BROWSER__: JSON.stringify(browser) }),
+    },
     '/framelock-worker.js': { type: js, body: "importScripts('/hook.js', '/transform.js');\n" },
     '/livekit.e2ee.worker.mjs': {
       type: js,
@@ -133,12 +148,26 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const URLS = { hook: '/hook.js', framelock: '/framelock-worker.js', livekit: '/livekit-worker.mjs' };
 
+/**
+ * Launches the browser a call bench runs in. Firefox: headless Firefox ESR without the extension (the bench runs the
+ * worker itself, as it does in Chromium), with its own fake camera and microphone (`media.navigator.streams.fake`,
+ * test/browser/firefox.ts), which capture at the size asked for.
+ */
+async function launchBenchBrowser(which: BenchBrowser): Promise<{ browser: Browser; close: () => Promise<void> }> {
+  if (which === 'chromium') return launchChromium();
+  // Imported here: the module throws at import under CI when Firefox is missing, and Chromium runs never need it.
+  const { launchFirefox } = await import('../test/browser/firefox.ts');
+  const session = await launchFirefox({ extensionPath: null, fakeMedia: false });
+  return { browser: session.browser, close: () => session.close() };
+}
+
 export async function runCallBench(
   options: CallOptions,
   log: (line: string) => void,
 ): Promise<{ version: string; runs: CallRun[] }> {
-  const { origin, server } = await serve(await routes());
-  const { browser, close } = await launchChromium();
+  const which = options.browser ?? 'chromium';
+  const { origin, server } = await serve(await routes(which));
+  const { browser, close } = await launchBenchBrowser(which);
   const pid = browser.process()?.pid;
   if (pid === undefined) throw new Error('no browser process');
   const runs: CallRun[] = [];
@@ -204,7 +233,7 @@ export async function runCallBench(
           const v = run.kinds.video;
           const a = run.kinds.audio;
           log(
-            `  round ${round + 1} ${MODE_LABEL[mode].padEnd(13)} ${run.resolution} ${run.videoFps.toFixed(1)} fps` +
+            `  ${which === 'firefox' ? 'firefox ' : ''}round ${round + 1} ${MODE_LABEL[mode].padEnd(13)} ${run.resolution} ${run.videoFps.toFixed(1)} fps` +
               (v ? `  video p50 ${(v.p50 * 1000).toFixed(0)} µs +${v.addedBytes.toFixed(1)} B` : '') +
               (a ? `  audio p50 ${(a.p50 * 1000).toFixed(0)} µs +${a.addedBytes.toFixed(1)} B` : '') +
               `  cpu ${run.browserCpuMsPerS.toFixed(0)} ms/s (workers ${run.workerCpuMsPerS.toFixed(0)})` +

@@ -144,7 +144,10 @@ export function sampleCpu(browserPid: number): CpuSample {
     }
     for (const tid of tasks) {
       const task = readStat(`/proc/${pid}/task/${tid}/stat`);
-      if (task?.comm.startsWith('DedicatedWorker')) workerThreads.set(Number(tid), task.cpuMs);
+      // Chromium's dedicated workers, and Firefox's (every DOM worker thread is "DOM Worker").
+      if (task?.comm.startsWith('DedicatedWorker') || task?.comm === 'DOM Worker') {
+        workerThreads.set(Number(tid), task.cpuMs);
+      }
     }
   }
   return { browserMs, workerThreads };

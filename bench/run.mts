@@ -4,9 +4,10 @@
  * time to first frame, the gap at a key rotation) and the receive load of a 100-participant call.
  * Writes bench/results/bench.json (every run), bench/results/latest.json (the tracked figures) and
  * bench/results/chart.svg. `--quick`: fewer and shorter rounds (under 3 minutes). `--steady`: each call measured
- * again 45 s in, its steady state (twice as long). See docs/performance.md.
+ * again 45 s in, its steady state (twice as long). The loopback call runs again in Firefox ESR when it is installed
+ * (its per-frame cost ratios side by side with Chromium's; `--no-firefox` leaves it out). See docs/performance.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +33,19 @@ const started = Date.now();
 console.log(`Framelock benchmark${quick ? ' (quick)' : ''}: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}`);
 console.log(`\nLoopback call, 1280×720 VP8 at 30 fps + Opus, ${callOptions.rounds} interleaved rounds:`);
 const call = await runCallBench(callOptions, log);
+/**
+ * The same loopback call in Firefox ESR (the worker of the Firefox build), for its per-frame cost ratios: skipped
+ * without Firefox (FIREFOX_PATH, default /usr/bin/firefox-esr) or with `--no-firefox`.
+ */
+const firefoxPath = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+const withFirefox = !process.argv.includes('--no-firefox') && existsSync(firefoxPath);
+let firefoxCall: Awaited<ReturnType<typeof runCallBench>> | undefined;
+if (withFirefox) {
+  console.log(`\nThe same loopback call in Firefox (${firefoxPath}), ${callOptions.rounds} interleaved rounds:`);
+  firefoxCall = await runCallBench({ ...callOptions, browser: 'firefox' }, log);
+} else {
+  console.log(`\n(no Firefox run: ${existsSync(firefoxPath) ? '--no-firefox' : `no Firefox at ${firefoxPath}`})`);
+}
 console.log(
   `\nReceive load of a 100-participant call (${scaleOptions.audio} audio + ${scaleOptions.video} video streams):`,
 );
@@ -137,6 +151,16 @@ const latest = {
   first_frame_ms_baseline: none.firstFrameMs,
   rotation_gap_ms: framelock.rotationGapMs,
   rotation_gap_ms_baseline: none.rotationGapMs,
+  // The per-frame ratios of the same call in Firefox, measured in the same run (absent without Firefox).
+  ...(firefoxCall === undefined
+    ? {}
+    : {
+        firefox: firefoxCall.version,
+        firefox_ratio_vs_bare_p50_video: pairedRatio(firefoxCall.runs, 'bare', p50('video')),
+        firefox_ratio_vs_bare_p50_audio: pairedRatio(firefoxCall.runs, 'bare', p50('audio')),
+        firefox_ratio_vs_livekit_p50_video: pairedRatio(firefoxCall.runs, 'livekit', p50('video')),
+        firefox_ratio_vs_livekit_p50_audio: pairedRatio(firefoxCall.runs, 'livekit', p50('audio')),
+      }),
   // The same per-frame ratios 45 s into each call (full runs only): the call's steady state.
   ...(callOptions.steadyAfterMs === undefined
     ? {}
@@ -177,6 +201,38 @@ if (steadyTable.length > 0) {
     );
   }
 }
+if (firefoxCall !== undefined) {
+  const ff = firefoxCall;
+  /** Median over `runs`' rounds of a mode's per-frame p50 (µs). */
+  const p50Of = (runs: CallRun[], mode: Mode, kind: Kind) =>
+    us(med(runs.filter((r) => r.mode === mode).map(p50(kind))));
+  const ratio = (runs: CallRun[], other: Mode, kind: Kind) => num(pairedRatio(runs, other, p50(kind)), 2);
+  console.log(
+    '\nPer-frame cost in each browser (p50 µs inside the transform, medians over rounds; ratios Framelock ÷ other, paired within rounds):',
+  );
+  console.log(`| figure | Chromium ${call.version} | Firefox ${ff.version} |`);
+  console.log('|---|---|---|');
+  for (const kind of ['video', 'audio'] as const) {
+    for (const mode of ['framelock', 'bare', 'livekit'] as const) {
+      console.log(
+        `| ${kind} p50, ${MODE_LABEL[mode]} | ${p50Of(call.runs, mode, kind)} | ${p50Of(ff.runs, mode, kind)} |`,
+      );
+    }
+    for (const other of ['bare', 'livekit'] as const) {
+      console.log(
+        `| ${kind} ratio vs ${MODE_LABEL[other]} | ${ratio(call.runs, other, kind)} | ${ratio(ff.runs, other, kind)} |`,
+      );
+    }
+  }
+  const fps = (runs: CallRun[], mode: Mode) => num(med(runs.filter((r) => r.mode === mode).map((r) => r.videoFps)), 1);
+  const size = (runs: CallRun[]) => runs.find((r) => r.mode === 'framelock')?.resolution ?? '–';
+  const frameBytes = (runs: CallRun[]) =>
+    num(med(runs.filter((r) => r.mode === 'framelock').map((r) => r.kinds.video?.sendFrameBytes ?? Number.NaN)));
+  console.log(`| Framelock call: mean video frame, bytes | ${frameBytes(call.runs)} | ${frameBytes(ff.runs)} |`);
+  console.log(
+    `| Framelock call: resolution, fps | ${size(call.runs)}, ${fps(call.runs, 'framelock')} | ${size(ff.runs)}, ${fps(ff.runs, 'framelock')} |`,
+  );
+}
 console.log(
   `\nScale: ${scaleOptions.audio} audio streams at 50 fps + ${scaleOptions.video} video streams at 30 fps, ${scaleOptions.seconds} s, medians over ${scaleOptions.rounds} rounds:`,
 );
@@ -196,7 +252,7 @@ const results = join(root, 'bench/results');
 mkdirSync(results, { recursive: true });
 writeFileSync(
   join(results, 'bench.json'),
-  `${JSON.stringify({ ...latest, callOptions, scaleOptions, table, steadyTable, scaleTable, runs: call.runs, scaleRuns: scale.runs }, null, 2)}\n`,
+  `${JSON.stringify({ ...latest, callOptions, scaleOptions, table, steadyTable, scaleTable, runs: call.runs, scaleRuns: scale.runs, firefoxRuns: firefoxCall?.runs }, null, 2)}\n`,
 );
 writeFileSync(join(results, 'latest.json'), `${JSON.stringify(latest, null, 2)}\n`);
 writeFileSync(join(results, 'chart.svg'), chart(call.runs, scale.runs, latest.machine));

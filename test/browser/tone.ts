@@ -21,14 +21,17 @@ export interface HeardTone {
   elsewhere: number;
 }
 
-/** Records `target`'s remote audio (`#remote-audio`) for `windowMs` and measures it. */
-export function heardTone(target: Page | Frame, windowMs = 1_500): Promise<HeardTone> {
+/**
+ * Records `target`'s remote audio for `windowMs` and measures it: the element at `selector` (default the demo site's
+ * `#remote-audio`; e.g. `#videoremote1 audio` in the Janus videoroom demo).
+ */
+export function heardTone(target: Page | Frame, windowMs = 1_500, selector = '#remote-audio'): Promise<HeardTone> {
   return target.evaluate(
-    async (ms: number, toneHz: number, otherHz: readonly number[]) => {
-      const element = document.getElementById('remote-audio') as HTMLAudioElement | null;
+    async (ms: number, toneHz: number, otherHz: readonly number[], sel: string) => {
+      const element = document.querySelector<HTMLMediaElement>(sel);
       const source = element?.srcObject;
       if (!(source instanceof MediaStream) || source.getAudioTracks().length === 0) {
-        throw new Error('the page plays no remote audio');
+        throw new Error(`the page plays no remote audio at ${sel}`);
       }
       const recorder = new MediaRecorder(new MediaStream(source.getAudioTracks()));
       const chunks: Blob[] = [];
@@ -67,6 +70,7 @@ export function heardTone(target: Page | Frame, windowMs = 1_500): Promise<Heard
     windowMs,
     TONE_HZ,
     OTHER_HZ,
+    selector,
   );
 }
 
