@@ -57,7 +57,8 @@ function injectedScriptsPlugin(define: Record<string, string>): Plugin {
 /**
  * `vite build` makes the extension as shipped for Chrome, into dist/; `vite build --mode firefox` the same for Firefox,
  * into dist-firefox/ (the same code; only the manifest differs: scripts/firefox-manifest.ts). `vite build --mode
- * rotation-test` makes the build the key rotation tests load, into dist-test/: 6-second key epochs (so a test crosses
+ * rotation-test` makes the build the key rotation tests load, into dist-test/ (`--mode firefox-rotation-test`: the
+ * same for Firefox, into dist-firefox-test/): 6-second key epochs (so a test crosses
  * several boundaries), a periodic re-key every 5 seconds, and a clock that `storage.local.testClockOffsetMs` can shift
  * (src/background/clock.ts). Nothing else differs.
  */
@@ -66,8 +67,9 @@ export const ROTATION_TEST_EPOCH_MS = 6_000;
 export const ROTATION_TEST_REKEY_INTERVAL_MS = 5_000;
 
 export default defineConfig(({ mode }) => {
-  const rotationTest = mode === 'rotation-test';
-  const firefox = mode === 'firefox';
+  const rotationTest = mode === 'rotation-test' || mode === 'firefox-rotation-test';
+  const firefox = mode === 'firefox' || mode === 'firefox-rotation-test';
+  const named = rotationTest ? { ...manifest, name: 'Framelock (rotation test build)' } : manifest;
   const browserDefine = { __FRAMELOCK_BROWSER__: JSON.stringify(firefox ? 'firefox' : 'chrome') };
   const define: Record<string, string> = rotationTest
     ? {
@@ -82,13 +84,11 @@ export default defineConfig(({ mode }) => {
       localesPlugin(),
       docsPlugin(),
       injectedScriptsPlugin(define),
-      firefox
-        ? crx({ manifest: firefoxManifest(manifest) as never, browser: 'firefox' })
-        : crx({ manifest: rotationTest ? { ...manifest, name: 'Framelock (rotation test build)' } : manifest }),
+      firefox ? crx({ manifest: firefoxManifest(named) as never, browser: 'firefox' }) : crx({ manifest: named }),
     ],
     define,
     build: {
-      outDir: rotationTest ? 'dist-test' : firefox ? 'dist-firefox' : 'dist',
+      outDir: `dist${firefox ? '-firefox' : ''}${rotationTest ? '-test' : ''}`,
       emptyOutDir: true,
       // Extension code is loaded from disk: no need for legacy targets or inlined polyfills.
       target: firefox ? 'firefox140' : 'chrome118',

@@ -162,8 +162,15 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
     await status.close();
     const popup = await fox.openExtensionPage(`src/popup/index.html?tabId=${tabId}`);
     await popup.locator('::-p-aria([name="Open chat"][role="button"])').click();
-    expect(await waitFor(() => firefoxSidebarUrl(fox.browser), { description: 'the sidebar to show the chat' })).toBe(
-      fox.extensionUrl(`src/sidepanel/index.html?tabId=${tabId}`),
+    const chat = fox.extensionUrl(`src/sidepanel/index.html?tabId=${tabId}`);
+    // The sidebar's browser shows about:blank until the panel loads: wait for the chat, and say what it showed.
+    let shown: string | undefined;
+    await waitFor(
+      async () => {
+        shown = await firefoxSidebarUrl(fox.browser);
+        return shown === chat;
+      },
+      { description: `the sidebar to show ${chat} (last: ${shown})` },
     );
     await call.hangUp();
   });
@@ -303,6 +310,8 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
       // The peer without Framelock gets only ciphertext; ours gets its plaintext and says so, in the page too.
       await expectNoRemotePattern(call.pages[1], NEGATIVE_WATCH_MS);
       await waitForPill(call.pages[0], 'warning');
+      // Without strict mode, ours plays the peer's unencrypted picture (and says so): the control for strict mode.
+      await waitForRemotePattern(call.pages[0]);
       expect(await indicatorPill(call.pages[1])).toBe('none');
       const status = await fox.openExtensionPage('src/popup/index.html');
       await waitFor(
@@ -313,6 +322,29 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
         },
         { description: 'the receivers to say "unencrypted"', timeoutMs: 20_000 },
       );
+      await status.close();
+      await call.hangUp();
+    });
+
+    it('strict mode: a Firefox that turned it on never plays the unencrypted peer, which it would otherwise show', async () => {
+      const options = await fox2.openExtensionPage('src/options/index.html');
+      const box = await options.waitForSelector(`.site[data-origin="${server.url}"] input[name="strict"]`);
+      await box?.click();
+      await options.waitForFunction(
+        (origin: string) =>
+          /^Saved: strict mode is on/.test(
+            document.querySelector(`.site[data-origin="${origin}"] .settings-status`)?.textContent ?? '',
+          ),
+        { timeout: 10_000 },
+        server.url,
+      );
+      await options.close();
+      const call = await startCall({ browsers: [await page(fox2), await page(plain)], url: server.url });
+      await expectNoRemotePattern(call.pages[0], NEGATIVE_WATCH_MS);
+      const status = await fox2.openExtensionPage('src/popup/index.html');
+      const received = (await firefoxTransforms(status, call.room)).filter((s) => s.side === 'receive');
+      expect(received.length).toBeGreaterThan(0);
+      for (const receiver of received) expect(receiver.protected).toBe(0);
       await status.close();
       await call.hangUp();
     });

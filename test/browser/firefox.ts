@@ -50,6 +50,8 @@ if (!firefoxAvailable) {
 /** The Firefox build of the extension. */
 export const FIREFOX_EXTENSION_PATH =
   process.env.FRAMELOCK_FIREFOX_EXTENSION_DIR ?? path.join(REPO_ROOT, 'dist-firefox');
+/** The Firefox rotation test build (`vite build --mode firefox-rotation-test`: 6-second epochs, a re-key every 5 s). */
+export const FIREFOX_ROTATION_TEST_EXTENSION_PATH = path.join(REPO_ROOT, 'dist-firefox-test');
 /** The extension's uuid in every test profile: its pages are `moz-extension://<uuid>/...`. */
 export const FIREFOX_EXTENSION_UUID = '5f8e2a1c-7b3d-4e6f-9a0b-1c2d3e4f5a6b';
 
