@@ -329,7 +329,8 @@ describe.skipIf(!firefoxAvailable || !janusAvailable || !chromiumAvailable)(
             await Promise.all([encrypted.close(), clear.close()].map((p) => p.catch(() => undefined)));
             await janus.destroyRoom(codecRoom);
           }
-        });
+          // Two joins, a forward and a software decode of each stream: 35-70 s on two busy cores.
+        }, 240_000);
       }
     });
   },
