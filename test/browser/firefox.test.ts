@@ -28,6 +28,7 @@ import {
   firefoxTabStatus,
   firefoxTransforms,
   launchFirefox,
+  launchFirefoxParticipant,
 } from './firefox';
 import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 import { enableSiteThroughOptions } from './permissions';
@@ -37,18 +38,6 @@ const PASSPHRASE = 'correct horse battery staple';
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
 /** How long a receiver without the key is watched: several keyframe intervals. */
 const NEGATIVE_WATCH_MS = 6_000;
-
-/** A Firefox with Framelock and the demo site enabled with `passphrase` through the real options page. */
-async function firefoxParticipant(siteOrigin: string, passphrase: string): Promise<FirefoxSession> {
-  const session = await launchFirefox();
-  try {
-    await enableSiteThroughOptions(session, siteOrigin, passphrase);
-    return session;
-  } catch (error) {
-    await session.close();
-    throw error;
-  }
-}
 
 /** Waits until Framelock in `session` encrypts audio and video and decrypts more than `min` frames of each. */
 async function firefoxProtects(session: FirefoxSession, room: string, min = 10): Promise<TransformStats[]> {
@@ -129,8 +118,8 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
 
   beforeAll(async () => {
     server = await startDemoServer();
-    fox = await firefoxParticipant(server.url, PASSPHRASE);
-    fox2 = await firefoxParticipant(server.url, PASSPHRASE);
+    fox = await launchFirefoxParticipant(server.url, PASSPHRASE);
+    fox2 = await launchFirefoxParticipant(server.url, PASSPHRASE);
   });
 
   afterAll(async () => {
@@ -280,7 +269,7 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
     let plain: FirefoxSession;
 
     beforeAll(async () => {
-      wrong = await firefoxParticipant(server.url, WRONG_PASSPHRASE);
+      wrong = await launchFirefoxParticipant(server.url, WRONG_PASSPHRASE);
       plain = await launchFirefox({ extensionPath: null });
     });
 

@@ -30,6 +30,7 @@ import { FIREFOX_ADDON_ID } from '../../scripts/firefox-manifest';
 import type { TabStatus, TransformStats } from '../../src/shared/messages';
 import { isCI, REPO_ROOT, waitFor, withTimeout } from './harness';
 import { PATTERN_COLOURS } from './media';
+import { enableSiteThroughOptions } from './permissions';
 
 export { FIREFOX_ADDON_ID } from '../../scripts/firefox-manifest';
 
@@ -320,4 +321,23 @@ export async function firefoxBadge(extensionPage: Page, urlPart: string): Promis
     const tab = (await api.tabs.query({})).find((t) => t.url?.includes(part));
     return tab?.id === undefined ? null : api.action.getBadgeText({ tabId: tab.id });
   }, urlPart);
+}
+
+/**
+ * A Firefox with Framelock and `siteOrigin` enabled with `passphrase` through the real options page: a participant
+ * who installed Framelock and set it up (the Firefox side of `launchExtensionParticipant`, test/browser/call.ts).
+ */
+export async function launchFirefoxParticipant(
+  siteOrigin: string,
+  passphrase: string,
+  options: FirefoxLaunchOptions = {},
+): Promise<FirefoxSession> {
+  const session = await launchFirefox(options);
+  try {
+    await enableSiteThroughOptions(session, siteOrigin, passphrase);
+    return session;
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
 }

@@ -18,11 +18,16 @@ import {
   launchExtensionParticipant,
   waitForRemotePattern,
 } from './call';
-import { type FirefoxSession, firefoxAvailable, firefoxTransforms, launchFirefox } from './firefox';
+import {
+  type FirefoxSession,
+  firefoxAvailable,
+  firefoxTransforms,
+  launchFirefox,
+  launchFirefoxParticipant,
+} from './firefox';
 import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
 import { showsPattern } from './media';
-import { enableSiteThroughOptions } from './permissions';
 import { depacketize, type RtpVideoCodec, startRtpSink } from './rtp';
 import { decodeAudio, decodeVideo } from './rtp-decode';
 import { heardTone, isTestTone } from './tone';
@@ -31,18 +36,6 @@ import { joinVideoroom, namedTiles, subscriptionVideo, waitForTiles } from './vi
 const PASSPHRASE = 'correct horse battery staple';
 /** How long a tile that must not show a picture is watched: several keyframe intervals (the room asks every second). */
 const NEGATIVE_WATCH_MS = 6_000;
-
-/** A Firefox with Framelock and the demo site enabled with `passphrase` through the real options page. */
-async function firefoxParticipant(siteOrigin: string, passphrase: string): Promise<FirefoxSession> {
-  const session = await launchFirefox();
-  try {
-    await enableSiteThroughOptions(session, siteOrigin, passphrase);
-    return session;
-  } catch (error) {
-    await session.close();
-    throw error;
-  }
-}
 
 /** The remote tile (video) and audio element the demo shows for publisher `name` on `page`. */
 async function tileOf(page: Page, name: string): Promise<{ video: string; audio: string }> {
@@ -130,7 +123,7 @@ describe.skipIf(!firefoxAvailable || !janusAvailable || !chromiumAvailable)(
       media = await createFakeMedia();
       const origin = new URL(janus.demosUrl).origin;
       chrome = await launchExtensionParticipant(origin, PASSPHRASE, media);
-      fox = await firefoxParticipant(origin, PASSPHRASE);
+      fox = await launchFirefoxParticipant(origin, PASSPHRASE);
       foxStatus = await fox.openExtensionPage('src/popup/index.html');
     });
 
