@@ -28,10 +28,9 @@ import {
 import { chromiumAvailable, type ExtensionBrowser, waitFor } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
 import { showsPattern } from './media';
-import { depacketize, type RtpVideoCodec, startRtpSink } from './rtp';
-import { decodeAudio, decodeVideo } from './rtp-decode';
+import type { RtpVideoCodec } from './rtp';
 import { heardTone, isTestTone } from './tone';
-import { joinVideoroom, namedTiles, subscriptionVideo, waitForTiles } from './videoroom';
+import { janusServerView, joinVideoroom, namedTiles, subscriptionVideo, waitForTiles } from './videoroom';
 
 const PASSPHRASE = 'correct horse battery staple';
 /** How long a tile that must not show a picture is watched: several keyframe intervals (the room asks every second). */
@@ -259,29 +258,9 @@ describe.skipIf(!firefoxAvailable || !janusAvailable || !chromiumAvailable)(
         }
       });
 
-      /** Forwards `name`'s RTP from `inRoom` for `ms` and tries to decode it as the server would have to. */
-      async function serverView(inRoom: number, name: string, codec: RtpVideoCodec, ms = 3_000) {
-        const publisher = await waitFor(
-          async () => (await janus.listParticipants(inRoom)).find((p) => p.display === name),
-          { description: `publisher ${name} in the room`, timeoutMs: 15_000 },
-        );
-        const sink = await startRtpSink();
-        try {
-          await janus.rtpForward(inRoom, publisher.id, {
-            host: sink.host,
-            audioPort: sink.audioPort,
-            videoPort: sink.videoPort,
-          });
-          await sink.waitForPackets('video', 20, 10_000);
-          await new Promise((resolve) => setTimeout(resolve, ms));
-          const frames = depacketize(codec, sink.packets('video'), { skipToKeyframeAfterLoss: true });
-          const video = await decodeVideo(decoder, codec, frames);
-          const audio = await decodeAudio(decoder, depacketize('opus', sink.packets('audio')));
-          return { frames: frames.length, video, audio };
-        } finally {
-          await sink.close();
-        }
-      }
+      /** What Janus holds of `name`'s media in `inRoom`, decoded as the server would have to (videoroom.ts). */
+      const serverView = (inRoom: number, name: string, codec: RtpVideoCodec) =>
+        janusServerView(janus, decoder, inRoom, name, codec);
 
       /** Janus's view of `clear` (the plain Firefox) decodes to the pattern and tone; of `protectedName`, to neither. */
       async function expectServerViews(inRoom: number, codec: RtpVideoCodec, clear: string, protectedName: string) {

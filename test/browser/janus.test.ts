@@ -22,9 +22,16 @@ import {
 import { chromiumAvailable, type ExtensionBrowser, isCI, waitFor, withTimeout } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
 import { ROTATED_COLOURS, showsPattern } from './media';
-import { depacketize, type RtpVideoCodec, startRtpSink } from './rtp';
-import { decodeAudio, decodeVideo } from './rtp-decode';
-import { joinVideoroom, namedTiles, remoteTiles, subscriptionVideo, tileFlowing, waitForTiles } from './videoroom';
+import { type RtpVideoCodec, startRtpSink } from './rtp';
+import {
+  janusServerView,
+  joinVideoroom,
+  namedTiles,
+  remoteTiles,
+  subscriptionVideo,
+  tileFlowing,
+  waitForTiles,
+} from './videoroom';
 
 const PASSPHRASE = 'correct horse battery staple';
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
@@ -489,29 +496,9 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
       await plain?.close();
     });
 
-    /** Forwards `name`'s RTP from `room` for `ms` and tries to decode it as the server would have to. */
-    async function serverView(room: number, name: string, codec: RtpVideoCodec, ms = 3_000) {
-      const publisher = await waitFor(
-        async () => (await janus.listParticipants(room)).find((p) => p.display === name),
-        { description: `publisher ${name} in the room`, timeoutMs: 15_000 },
-      );
-      const sink = await startRtpSink();
-      try {
-        await janus.rtpForward(room, publisher.id, {
-          host: sink.host,
-          audioPort: sink.audioPort,
-          videoPort: sink.videoPort,
-        });
-        await sink.waitForPackets('video', 20, 10_000);
-        await new Promise((resolve) => setTimeout(resolve, ms));
-        const frames = depacketize(codec, sink.packets('video'), { skipToKeyframeAfterLoss: true });
-        const video = await decodeVideo(decoder, codec, frames);
-        const audio = await decodeAudio(decoder, depacketize('opus', sink.packets('audio')));
-        return { frames: frames.length, video, audio };
-      } finally {
-        await sink.close();
-      }
-    }
+    /** What Janus holds of `name`'s media in `room`, decoded as the server would have to (videoroom.ts). */
+    const serverView = (inRoom: number, name: string, codec: RtpVideoCodec) =>
+      janusServerView(janus, decoder, inRoom, name, codec);
 
     for (const codec of ['vp8', 'vp9', 'h264', 'av1'] as const) {
       it(`${codec}: the SFU forwards a decodable pattern and tone without Framelock, and neither with it`, async () => {

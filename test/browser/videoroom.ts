@@ -5,6 +5,8 @@
 import type { Page } from 'puppeteer';
 import { waitFor } from './harness';
 import type { Janus } from './janus';
+import { depacketize, type RtpVideoCodec, startRtpSink } from './rtp';
+import { decodeAudio, decodeVideo } from './rtp-decode';
 
 /** Opens the videoroom demo in `page`, starts it and joins `room` as `name` (alphanumeric). */
 export async function joinVideoroom(
@@ -72,4 +74,38 @@ export async function subscriptionVideo(page: Page, display: string): Promise<{ 
     }
     return out;
   }, display);
+}
+
+/**
+ * What the server holds of `name`'s media: Janus forwards its RTP from `room` for `ms` (`rtp_forward`), and `decoder`
+ * (a page in a secure context) tries to decode it as the server would have to.
+ */
+export async function janusServerView(
+  janus: Janus,
+  decoder: Page,
+  room: number,
+  name: string,
+  codec: RtpVideoCodec,
+  ms = 3_000,
+) {
+  const publisher = await waitFor(async () => (await janus.listParticipants(room)).find((p) => p.display === name), {
+    description: `publisher ${name} in the room`,
+    timeoutMs: 15_000,
+  });
+  const sink = await startRtpSink();
+  try {
+    await janus.rtpForward(room, publisher.id, {
+      host: sink.host,
+      audioPort: sink.audioPort,
+      videoPort: sink.videoPort,
+    });
+    await sink.waitForPackets('video', 20, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const frames = depacketize(codec, sink.packets('video'), { skipToKeyframeAfterLoss: true });
+    const video = await decodeVideo(decoder, codec, frames);
+    const audio = await decodeAudio(decoder, depacketize('opus', sink.packets('audio')));
+    return { frames: frames.length, video, audio };
+  } finally {
+    await sink.close();
+  }
 }
