@@ -28,6 +28,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ZippableFile, zipSync } from 'fflate';
+import type { TargetBrowser } from '../src/shared/target-browser.ts';
 import { FIREFOX_ADDON_ID } from './firefox-manifest.ts';
 
 /**
@@ -90,7 +91,8 @@ export function sha256(bytes: Uint8Array): string {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export type Browser = 'chrome' | 'firefox';
+/** The browsers Framelock builds for, as the build names them (src/shared/target-browser.ts). */
+export type Browser = TargetBrowser;
 export const BROWSERS: readonly Browser[] = ['chrome', 'firefox'];
 
 /**

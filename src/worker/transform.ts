@@ -39,6 +39,13 @@ let strict = false;
 /** The frame is not an enabled site's (`stand-aside`, Firefox: another port of its host): frames pass untouched. */
 let standingAside = false;
 
+/** No key material at all (`no-key`, `stand-aside`): no call, no frame key, nothing queued to carry. */
+function forgetKeys(): void {
+  call = undefined;
+  keyring.clear();
+  outbox.clear();
+}
+
 function post(message: WorkerToBridge): void {
   port?.postMessage(message);
 }
@@ -124,16 +131,12 @@ async function onBridgeMessage(event: MessageEvent): Promise<void> {
       for (const { session } of sessions.values())
         if (session instanceof ReceiveSession) session.plaintext.strict = strict;
       break;
-    case 'no-key':
-      call = undefined;
-      keyring.clear();
-      outbox.clear();
-      break;
     case 'stand-aside':
       standingAside = true;
-      call = undefined;
-      keyring.clear();
-      outbox.clear();
+      forgetKeys();
+      break;
+    case 'no-key':
+      forgetKeys();
       break;
   }
 }
