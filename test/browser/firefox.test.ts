@@ -215,7 +215,14 @@ describe.skipIf(!firefoxAvailable)('Framelock in Firefox ESR (the Firefox build,
       // The frame's bridge connected and was told to stand aside: no transform reports, no badge.
       expect(await firefoxTransforms(status, call.room)).toEqual([]);
       expect(await firefoxBadge(status, call.room)).toBe('');
+      // The popup about that tab shows the site as not enabled (its switch is off).
+      const tabId = (await firefoxTabStatus(status, call.room))?.tabId;
+      expect(tabId).toBeTypeOf('number');
       await status.close();
+      const popup = await fox.openExtensionPage(`src/popup/index.html?tabId=${tabId}`);
+      const toggle = await popup.waitForSelector('::-p-aria([name="Encrypt calls on this site"][role="switch"])');
+      expect(await toggle?.evaluate((node) => node.getAttribute('aria-checked'))).toBe('false');
+      await popup.close();
       await call.hangUp();
     });
 
