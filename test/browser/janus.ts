@@ -28,8 +28,16 @@ const JANUS_LIB = '/usr/lib/x86_64-linux-gnu/janus';
 export const janusAvailable: boolean =
   existsSync(JANUS_BINARY) && existsSync(path.join(JANUS_DEMOS, 'videoroomtest.html'));
 
-// The textroom relays chat messages over data channels: Debian's Janus is built with SCTP (libusrsctp).
-const KEPT_PLUGINS = ['libjanus_videoroom.so', 'libjanus_echotest.so', 'libjanus_textroom.so'];
+// The textroom relays chat messages over data channels: Debian's Janus is built with SCTP (libusrsctp). The
+// audiobridge (an MCU: it decodes, mixes and re-encodes audio) and the videocall (a 1:1 call relayed by the server)
+// are the patterns of docs/compatibility.md.
+const KEPT_PLUGINS = [
+  'libjanus_videoroom.so',
+  'libjanus_echotest.so',
+  'libjanus_textroom.so',
+  'libjanus_audiobridge.so',
+  'libjanus_videocall.so',
+];
 const KEPT_TRANSPORTS = ['libjanus_http.so'];
 
 export interface RoomOptions {
@@ -89,6 +97,13 @@ export interface Janus {
    * track stays the same). Resolves once Janus acknowledged the request.
    */
   switchStreams(session: number, handle: number, streams: SwitchedStream[]): Promise<void>;
+  /**
+   * A synchronous request to any loaded plugin (`videoroom`, `audiobridge`, `videocall`, ...) on the harness's own
+   * handle: e.g. `{ request: 'create', room, ... }`. Resolves to the plugin's answer; throws on a plugin error.
+   */
+  pluginRequest(plugin: string, body: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** This run's own folder (configuration; recordings a test asks for may go here). Removed by `stop`. */
+  readonly workDir: string;
   /** Janus's own log so far (for failure messages). */
   log(): string;
   /** Stops Janus (SIGTERM, then SIGKILL) and the static server, and removes the configuration. Safe to call twice. */
@@ -176,6 +191,9 @@ cors: {
   await writeFile(path.join(dir, 'janus.plugin.echotest.jcfg'), 'general: {\n}\n');
   // Debian's own sample room (1234, the demo's default) is left out: tests create their rooms through the API.
   await writeFile(path.join(dir, 'janus.plugin.textroom.jcfg'), 'general: {\n  json = "indented"\n}\n');
+  // Recordings of the audiobridge's mix (`record: true` on a room) go to this run's own folder.
+  await writeFile(path.join(dir, 'janus.plugin.audiobridge.jcfg'), `general: {\n  record_tmp_ext = "tmp"\n}\n`);
+  await writeFile(path.join(dir, 'janus.plugin.videocall.jcfg'), 'general: {\n}\n');
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -424,6 +442,8 @@ export async function startJanus(options: JanusOptions = {}): Promise<Janus> {
     async switchStreams(session, handle, streams) {
       await post(`${apiUrl}/${session}/${handle}`, { janus: 'message', body: { request: 'switch', streams } });
     },
+    pluginRequest: pluginMessage,
+    workDir: dir,
     log: () => output.join(''),
     stop,
   };
