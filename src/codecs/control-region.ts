@@ -1,5 +1,5 @@
 /**
- * @module The control region of Framelock frame format v4 (docs/frame-format.md §2.6, docs/keys.md): one
+ * @module The control region of Framelock frame format v4 and v5 (docs/frame-format.md §2.6, docs/keys.md): one
  * chunk of an in-band control message, carried in the trailer of a frame whose counter is odd, between the tag and
  * the CTR. Authenticated under the media key as the last part of the frame's AAD.
  *

@@ -1,5 +1,5 @@
 /**
- * @module Framelock frame format v4: the constants every participant must agree on, the KID layout and the trailer.
+ * @module Framelock frame format v5: the constants every participant must agree on, the KID layout and the trailer.
  * See docs/frame-format.md for the whole picture. Every magic number of the format lives here, with its reason.
  *
  * A protected frame keeps the codec's own layout (clear bytes in place, ciphertext in place of the protected bytes)
@@ -28,8 +28,10 @@ import { controlRegionLength } from './control-region';
  *   encrypted after its NAL header, behind a marker (h26x.ts), where v2 left it all clear.
  * - 4: the KID marker is 0b1100 and the KID names a participant and a track; a frame with an odd counter carries a
  *   control region (control-region.ts) in its trailer, authenticated at the end of the AAD.
+ * - 5: the KID marker is 0b1101; an Opus frame goes out as a code 3 packet whose frames are empty and whose padding
+ *   holds the ciphertext and trailer (opus.ts), so that a decoder without the key plays silence, not noise.
  */
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 
 /**
  * One cipher suite per media kind, fixed by the format version so receivers never guess (docs/frame-format.md has the
@@ -45,16 +47,17 @@ export const SUITE_FOR_KIND: Readonly<Record<MediaKind, 0xf001 | 4>> = { audio: 
 export const TAG_LENGTH: Readonly<Record<MediaKind, number>> = { audio: 8, video: 16 };
 
 /**
- * KID layout (v4), 64 bits, always written in 8 bytes:
+ * KID layout (v4 and v5), 64 bits, always written in 8 bytes:
  * ```
  *  63  60 59  56 55                                  12 11          0
  * +------+------+--------------------------------------+-------------+
- * |0b1100| gen  |        participant id (44 bits)      | track (12)  |
+ * |0b1101| gen  |        participant id (44 bits)      | track (12)  |
  * +------+------+--------------------------------------+-------------+
  *               '------------- sender id (56 bits) -------------------'
  * ```
- * - The top nibble marks a Framelock v4 frame; 0b1011 ({@link OLDER_KID_MARKER}) marked versions 1 to 3, whose frames
- *   a receiver tells apart to say "another participant runs an older Framelock". The top bit also keeps the KID at 8
+ * - The top nibble marks a Framelock v5 frame; 0b1100 ({@link V4_KID_MARKER}) marked version 4 and 0b1011
+ *   ({@link OLDER_KID_MARKER}) versions 1 to 3, whose frames a receiver tells apart to say "another participant runs an
+ *   older Framelock". The top bit also keeps the KID at 8
  *   bytes, so the header's config byte always reads 1 111 Y CCC: with the marker, 8 fixed bits a receiver checks
  *   before any crypto.
  * - gen: the sender key's generation mod 16 (the key epoch mod 16 until sender keys key media,
@@ -63,8 +66,10 @@ export const TAG_LENGTH: Readonly<Record<MediaKind, number>> = { audio: 8, video
  *   (0..4095, never reused in a call; a new one every 16 generations, so that no KID comes back: src/worker/
  *   sender-kids.ts). Together, the sender id.
  */
-export const KID_MARKER = 0xcn;
-/** The KID marker of format versions 1 to 3. */
+export const KID_MARKER = 0xdn;
+/** The KID marker of format version 4: its trailer is laid out as v5's (control regions on odd counters). */
+export const V4_KID_MARKER = 0xcn;
+/** The KID marker of format versions 1 to 3 (no control regions). */
 export const OLDER_KID_MARKER = 0xbn;
 export const KID_BYTES = 8;
 export const GENERATION_BITS = 4;
@@ -83,6 +88,7 @@ export const CONFIG_EXPECTED = 0xf0;
 const GENERATION_SHIFT = BigInt(SENDER_ID_BITS);
 const MARKER_SHIFT = BigInt(SENDER_ID_BITS + GENERATION_BITS);
 const KID_MARKER_NIBBLE = Number(KID_MARKER);
+const V4_KID_MARKER_NIBBLE = Number(V4_KID_MARKER);
 const OLDER_KID_MARKER_NIBBLE = Number(OLDER_KID_MARKER);
 
 /** @throws RangeError for a generation outside 0..15 or a sender id outside 56 bits. */
@@ -105,14 +111,15 @@ export function senderIdOf(participant: bigint, track: number): bigint {
   return (participant << BigInt(TRACK_BITS)) | BigInt(track);
 }
 
-/** A KID of this format version (marker 0b1100). */
+/** A KID of this format version (marker 0b1101). */
 export function isFramelockKid(kid: bigint): boolean {
   return kid >> MARKER_SHIFT === KID_MARKER;
 }
 
-/** A KID of format versions 1 to 3 (marker 0b1011): a participant running an older Framelock. */
+/** A KID of format versions 1 to 4 (marker 0b1011 or 0b1100): a participant running an older Framelock. */
 export function isOlderFormatKid(kid: bigint): boolean {
-  return kid >> MARKER_SHIFT === OLDER_KID_MARKER;
+  const marker = kid >> MARKER_SHIFT;
+  return marker === OLDER_KID_MARKER || marker === V4_KID_MARKER;
 }
 
 /** The 4 generation bits. */
@@ -158,8 +165,9 @@ export type TrailerByteReader = (fromEnd: number) => number | undefined;
  * Length of the trailer that ends the frame, from its last bytes read backwards, or undefined when they are not a
  * trailer of ours. Reads the config byte (the header's length), the KID's first byte (its marker), the CTR's parity (the
  * config byte's low bits when Y = 0, else the CTR's last byte, right before the KID) and, for an odd CTR, the region's
- * last three bytes (n, last, index: control-region.ts). A frame of format v1-v3 (marker 0b1011) has no region whatever
- * its CTR: its trailer is measured as those versions wrote it, so that a receiver can report it as an older format's.
+ * last three bytes (n, last, index: control-region.ts). A frame of format v4 (marker 0b1100) is measured as v5's; one of
+ * v1-v3 (marker 0b1011) has no region whatever its CTR: its trailer is measured as those versions wrote it, so that a
+ * receiver can report either as an older format's.
  * A region a sender never writes (n = 0, index > last) or one that does not fit gives undefined: not our frame.
  */
 export function trailerLength(byteAt: TrailerByteReader, tagLength: number): number | undefined {
@@ -170,7 +178,7 @@ export function trailerLength(byteAt: TrailerByteReader, tagLength: number): num
   if (kidFirst === undefined) return undefined;
   const marker = kidFirst >> 4;
   if (marker === OLDER_KID_MARKER_NIBBLE) return tagLength + headerLength;
-  if (marker !== KID_MARKER_NIBBLE) return undefined;
+  if (marker !== KID_MARKER_NIBBLE && marker !== V4_KID_MARKER_NIBBLE) return undefined;
   const ctrLast = config & 0x08 ? byteAt(KID_BYTES + 1) : config;
   if (ctrLast === undefined) return undefined;
   if ((ctrLast & 1) === 0) return tagLength + headerLength;

@@ -1,5 +1,5 @@
 /**
- * @module Codec-aware framing, Framelock frame format v4 (docs/frame-format.md). Pure code: no DOM, no extension APIs.
+ * @module Codec-aware framing, Framelock frame format v5 (docs/frame-format.md). Pure code: no DOM, no extension APIs.
  */
 import { av1 } from './av1';
 import { type Framing, genericAudio, genericVideo } from './framing';

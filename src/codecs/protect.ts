@@ -1,5 +1,5 @@
 /**
- * @module Protecting and unprotecting one encoded frame: codec framing + SFrame, in Framelock frame format v4.
+ * @module Protecting and unprotecting one encoded frame: codec framing + SFrame, in Framelock frame format v5.
  * The receiver classifies every frame (decrypted / not protected / protected but undecryptable / an older format's)
  * and never throws, so the frame path can drop, count and report.
  */
@@ -18,11 +18,13 @@ import {
   readTrailer,
   SUITE_FOR_KIND,
   TAG_LENGTH,
+  V4_KID_MARKER,
 } from './format';
 import { type Framing, genericAudio, genericVideo, type ReceivedLayout } from './framing';
 
-/** The Framelock marker, the KID's top nibble, as a Number; and the marker of format versions 1 to 3. */
+/** The Framelock marker, the KID's top nibble, as a Number; and the markers of format version 4 and versions 1 to 3. */
 const KID_MARKER_NIBBLE = Number(KID_MARKER);
+const V4_KID_MARKER_NIBBLE = Number(V4_KID_MARKER);
 const OLDER_KID_MARKER_NIBBLE = Number(OLDER_KID_MARKER);
 
 export type ProtectResult =
@@ -36,7 +38,8 @@ export type UnprotectResult =
   | { status: 'clear'; reason: 'not_protected' | 'empty' }
   /**
    * A Framelock frame this receiver cannot accept: no key (wrong passphrase, unknown epoch), altered, replayed; or
-   * `older_format`, a frame of format v1-v3 (KID marker 0b1011), from a participant running an older Framelock.
+   * `older_format`, a frame of format v1-v4 (KID marker 0b1011 or 0b1100), from a participant running an older
+   * Framelock.
    */
   | { status: 'failed'; reason: SFrameErrorReason | 'older_format'; kid?: bigint };
 
@@ -158,7 +161,7 @@ interface HeaderFields {
   bigCtr?: bigint;
   /** Where the CTR starts in the trailer: the control region, if any, runs from the tag's end to here. */
   ctrStart: number;
-  /** The KID has the marker of format versions 1 to 3. */
+  /** The KID has the marker of format versions 1 to 4. */
   older: boolean;
 }
 
@@ -193,14 +196,16 @@ function readHeader(trailer: Uint8Array, memo: KidMemo): HeaderFields | 'not_pro
   const t = trailer;
   const hi = (((t[k] ?? 0) << 24) | ((t[k + 1] ?? 0) << 16) | ((t[k + 2] ?? 0) << 8) | (t[k + 3] ?? 0)) >>> 0;
   const marker = hi >>> 28;
-  if (marker !== KID_MARKER_NIBBLE && marker !== OLDER_KID_MARKER_NIBBLE) return 'not_protected';
+  if (marker !== KID_MARKER_NIBBLE && marker !== V4_KID_MARKER_NIBBLE && marker !== OLDER_KID_MARKER_NIBBLE) {
+    return 'not_protected';
+  }
   const lo = (((t[k + 4] ?? 0) << 24) | ((t[k + 5] ?? 0) << 16) | ((t[k + 6] ?? 0) << 8) | (t[k + 7] ?? 0)) >>> 0;
   if (hi !== memo.hi || lo !== memo.lo) {
     memo.kid = (BigInt(hi) << 32n) | BigInt(lo);
     memo.hi = hi;
     memo.lo = lo;
   }
-  const older = marker === OLDER_KID_MARKER_NIBBLE;
+  const older = marker !== KID_MARKER_NIBBLE;
   return bigCtr === undefined
     ? { kid: memo.kid, ctr, ctrStart, older }
     : { kid: memo.kid, ctr, bigCtr, ctrStart, older };
@@ -230,7 +235,7 @@ function receivedAad(layout: ReceivedLayout, tagLength: number): Uint8Array {
   return aad;
 }
 
-/** A v1-v3 frame: shaped like one, with the older marker. */
+/** A v1-v4 frame: shaped like one, with an older marker. */
 interface OlderFormat {
   older: bigint;
 }
@@ -258,8 +263,9 @@ function locate(
 export type Inspection =
   | { protected: false; found: 'not_protected' | 'empty' | SFrameErrorReason }
   /**
-   * Shaped like a frame of format v1-v3 (KID marker 0b1011): another participant runs an older Framelock. `kid` is
-   * that frame's KID. (Like a v4 lookalike, about one plaintext frame in 256 also ends like one.)
+   * Shaped like a frame of format v1-v4 (KID marker 0b1011 or 0b1100): another participant runs an older Framelock.
+   * `kid` is that frame's KID. (About one plaintext frame in 128 also ends like one of these, twice as often as like a
+   * v5 frame: two markers.)
    */
   | { protected: false; found: 'older_format'; kid: bigint }
   | { protected: true; kid: bigint; found: Located };

@@ -90,6 +90,11 @@ export function CallPanel({ tabId, status, unprotectingProblem }: CallPanelProps
               ))}
             </ul>
           )}
+          {received.some((row) => row.status === 'unencrypted' || row.status === 'blocked') && (
+            <p class="hint" id="unencrypted-note">
+              {t('popup_receive_unencrypted_note')}
+            </p>
+          )}
         </>
       )}
       <DataChannels status={status} />

@@ -301,11 +301,11 @@ describe.skipIf(!chromiumAvailable)('the popup (headless Chromium, built extensi
       const { popup, tabId } = await openPopup(call.room);
       await waitForPanel(
         popup,
-        '"NOT encrypted (no Framelock)" for audio and video',
+        `"NOT encrypted (no Framelock, or the server's own)" for audio and video`,
         (p) =>
           p.summary === 'unprotected' &&
           p.received.length === 2 &&
-          p.received.every((row) => row.includes('NOT encrypted (no Framelock)')),
+          p.received.every((row) => row.includes("NOT encrypted (no Framelock, or the server's own)")),
       );
       await waitForBadge(alice, tabId, '!');
       await popup.close();

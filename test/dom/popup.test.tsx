@@ -664,14 +664,28 @@ describe('popup: the call panel', () => {
     expect(screen.getByText(/about 30 minutes away/)).toBeTruthy();
   });
 
-  it('one unencrypted peer: "NOT encrypted (no Framelock)"', async () => {
+  it(`one unencrypted peer: "NOT encrypted (no Framelock, or the server's own)", and who can have sent it`, async () => {
     enabledWith([
       ...SENDING,
       stats({ id: '0/r1', side: 'receive', kind: 'video', unencrypted: 77, status: 'unencrypted' }),
     ]);
-    expect(await screen.findByText('NOT encrypted (no Framelock)')).toBeTruthy();
+    expect(await screen.findByText("NOT encrypted (no Framelock, or the server's own)")).toBeTruthy();
     expect(rows('Participants')[0]?.textContent).toMatch(/^VideoNot encrypted: 77/);
     expect(screen.getByText(/not all media in this call is end-to-end encrypted/)).toBeTruthy();
+    // The note names both possible senders, and what a mixing server does to the user's own voice.
+    const note = document.getElementById('unencrypted-note')?.textContent ?? '';
+    expect(note).toMatch(/does not use Framelock/);
+    expect(note).toMatch(/the site's server made it/);
+    expect(note).toMatch(/the others hear silence from you/);
+  });
+
+  it('no note about unencrypted media while every participant is encrypted', async () => {
+    enabledWith([
+      ...SENDING,
+      stats({ id: '0/r1', side: 'receive', kind: 'video', protected: 30, status: 'encrypted' }),
+    ]);
+    expect(await screen.findByText('Encrypted ✓')).toBeTruthy();
+    expect(document.getElementById('unencrypted-note')).toBeNull();
   });
 
   it('strict mode: the unencrypted peer is "blocked (strict mode)"', async () => {

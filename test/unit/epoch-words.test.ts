@@ -80,7 +80,7 @@ describe('KID layout', () => {
         expect(isFramelockKid(kid)).toBe(true);
         expect(kidEpoch(kid)).toBe(epoch);
         expect(kidSenderId(kid)).toBe(sender);
-        expect(kid >> 60n).toBe(0xcn); // format v4's marker (test/unit/frame-format.test.ts has the rest)
+        expect(kid >> 60n).toBe(0xdn); // format v5's marker (test/unit/frame-format.test.ts has the rest)
       }),
     );
     expect(() => makeKid(16, 1n)).toThrow(RangeError);

@@ -1,12 +1,12 @@
 /**
- * Framelock frame format known-answer vectors (test/vectors/framelock-frames-v4.json): frozen bytes, made once per
+ * Framelock frame format known-answer vectors (test/vectors/framelock-frames-v5.json): frozen bytes, made once per
  * format version, so a change to the AAD, the trailer, the control region, a codec's clear bytes or the key schedule
  * fails here even when sender and receiver change together.
  */
 import { describe, expect, it } from 'vitest';
 import { CODEC_ID, FORMAT_VERSION, inspectFrame, SUITE_FOR_KIND, unprotectFrame } from '../../src/codecs';
 import { SFrameContext } from '../../src/sframe';
-import { type FrameVector, hex, protectAt, readFrameVectors } from './frame-vectors';
+import { type FrameVector, hex, protectAt, readFrameVectors, V4_FRAME_VECTORS_FILE } from './frame-vectors';
 
 const { formatVersion, vectors } = readFrameVectors();
 
@@ -114,5 +114,26 @@ describe.each(vectors.map((v) => [v.stored.name, v] as const))('%s', (_, v) => {
     }
     // The same receiver still takes the frame as it was sent: the refusals were the flips'.
     expect((await unprotectFrame(ctx, v.framing, v.protected)).status).toBe('decrypted');
+  });
+});
+
+describe('format v4’s frozen frames (framelock-frames-v4.json), at a v5 receiver with their keys', () => {
+  const older = readFrameVectors(V4_FRAME_VECTORS_FILE);
+
+  it('are each reported as an older Framelock’s frame, never decrypted and never taken as plaintext', async () => {
+    expect(older.formatVersion).toBe(4);
+    expect(older.vectors.length).toBeGreaterThan(20);
+    for (const v of older.vectors) {
+      expect(inspectFrame(v.framing, v.protected), v.stored.name).toEqual({
+        protected: false,
+        found: 'older_format',
+        kid: v.kid,
+      });
+      expect(await unprotectFrame(await receiver(v), v.framing, v.protected), v.stored.name).toEqual({
+        status: 'failed',
+        reason: 'older_format',
+        kid: v.kid,
+      });
+    }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Framelock's frozen frame vectors (test/vectors/framelock-frames-v4.json, made once by
+ * Framelock's frozen frame vectors (test/vectors/framelock-frames-v5.json, made once by
  * test/vectors/generate-framelock-frames.ts): loading them, and protecting a frame at a chosen counter.
  */
 import { readFileSync } from 'node:fs';
@@ -58,10 +58,12 @@ export interface FrameVector {
   decrypted: Uint8Array;
 }
 
-export const FRAME_VECTORS_FILE = new URL('../vectors/framelock-frames-v4.json', import.meta.url);
+export const FRAME_VECTORS_FILE = new URL('../vectors/framelock-frames-v5.json', import.meta.url);
+/** The previous version's frozen vectors: a receiver must report each as an older Framelock's frame. */
+export const V4_FRAME_VECTORS_FILE = new URL('../vectors/framelock-frames-v4.json', import.meta.url);
 
-export function readFrameVectors(): { formatVersion: number; vectors: FrameVector[] } {
-  const json = JSON.parse(readFileSync(FRAME_VECTORS_FILE, 'utf8')) as {
+export function readFrameVectors(file: URL = FRAME_VECTORS_FILE): { formatVersion: number; vectors: FrameVector[] } {
+  const json = JSON.parse(readFileSync(file, 'utf8')) as {
     format_version: number;
     vectors: StoredFrameVector[];
   };

@@ -231,7 +231,9 @@ describe('SendSession', () => {
     for (const dtx of [[0xf8], [0xf8, 0xff], [0xf8, 0xff, 0xfe]]) {
       const out = await send(sender, Uint8Array.from(dtx), 'audio/opus');
       expect(out.ok).toBe(true);
-      expect(out.data[0]).toBe(0xf8); // the TOC byte stays clear
+      // The TOC's mode, bandwidth and frame size stay clear; the packet is code 3 with one empty frame (opus.ts).
+      expect(out.data[0]).toBe(0xfb);
+      expect(out.data[1]).toBe(0x41);
       expect(inspectFrame(opus, out.data)).toMatchObject({ protected: true });
     }
     // A 0-byte frame (libwebrtc's "nothing to send" in DTX) carries nothing and is never sent: it stays empty.

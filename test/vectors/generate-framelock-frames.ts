@@ -1,5 +1,5 @@
 /**
- * Writes test/vectors/framelock-frames-v4.json: Framelock frame format v4 known-answer vectors, one per codec path
+ * Writes test/vectors/framelock-frames-v5.json: Framelock frame format v5 known-answer vectors, one per codec path
  * and cipher suite, frames with control regions (odd counters), and both counter parities at every CTR length. Run
  * ONCE per format version, check the output in, and never run it again to make a failing test pass: the point of the
  * file is that it does not follow the code. A deliberate format change gets a new FORMAT_VERSION and a new file
@@ -148,7 +148,7 @@ const INPUTS: Input[] = [
     mime: 'audio/opus',
     plaintext: Uint8Array.from([0xf8]),
     ctr: 50,
-    note: 'Opus DTX: the TOC byte alone, authenticated; nothing to encrypt',
+    note: 'Opus DTX: the TOC byte alone; sent as a code 3 packet of one empty frame, TOC and count authenticated',
   },
   {
     name: 'opus-comfort-noise-3-bytes',
@@ -156,6 +156,34 @@ const INPUTS: Input[] = [
     plaintext: Uint8Array.from([0xf8, 0xff, 0xfe]),
     ctr: 16_777_216,
     note: 'CELT silence frame sent during DTX; a 4-byte counter (audio overhead 21 bytes, past 2^24 counters)',
+  },
+  {
+    name: 'opus-two-frames-code-1',
+    mime: 'audio/opus',
+    plaintext: Uint8Array.from([0xf9, ...Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff)]),
+    ctr: 4,
+    note: 'code 1 (two 20 ms frames): sent as code 3 with M = 2; the whole packet, its TOC too, is the plaintext',
+  },
+  {
+    name: 'opus-code-3-one-frame',
+    mime: 'audio/opus',
+    plaintext: Uint8Array.from([0x7b, 0x01, ...Array.from({ length: 30 }, (_, i) => (i * 91 + 5) & 0xff)]),
+    ctr: 6,
+    note: 'code 3 with one frame: count byte v = 1, M = 1; the whole packet is the plaintext',
+  },
+  {
+    name: 'opus-invalid-frame-count',
+    mime: 'audio/opus',
+    plaintext: Uint8Array.from([0xfb, 0x00, 0x42, 0x42]),
+    ctr: 8,
+    note: 'not a valid Opus packet (code 3, 0 frames): protected whole as one empty frame (v = 1, M = 1)',
+  },
+  {
+    name: 'opus-padding-over-254',
+    mime: 'audio/opus',
+    plaintext: Uint8Array.from([0xfc, ...Array.from({ length: 299 }, (_, i) => (i * 13 + 7) & 0xff)]),
+    ctr: 10,
+    note: 'a 300-byte packet (120 kbit/s at 20 ms): 316 bytes of padding take two padding-length bytes (255, 62)',
   },
   {
     name: 'generic-audio',
@@ -322,6 +350,10 @@ async function build(input: Input, index: number): Promise<StoredFrameVector> {
   } else if (codec === 'av1') {
     clear = [0];
     ciphertext = [trailerStart - 1];
+  } else if (codec === 'opus') {
+    // TOC', count and the first padding-length byte are clear; the ciphertext (if any) ends right before the trailer.
+    clear = [0, 1, 2];
+    ciphertext = layout.plaintext.length > 0 ? [trailerStart - 1] : [];
   } else {
     const prefix = layout.metadata[0] ?? 0; // prefix framings: leb128(clear length) first, < 128 here
     clear = prefix > 0 ? [0] : [];
