@@ -24,6 +24,7 @@ import { chromiumAvailable, type ExtensionBrowser, isCI, waitFor } from './harne
 import { type HeardTone, heardTone, isTestTone } from './tone';
 
 const PASSPHRASE = 'correct horse battery staple';
+const WRONG_PASSPHRASE = 'incorrect horse battery staple';
 /** Below -46 dBFS: the fake microphone's tone arrives at about -17 dBFS, our ciphertext decoded as Opus far louder. */
 const SILENCE_RMS = 0.005;
 
@@ -60,6 +61,7 @@ describe.skipIf(!chromiumAvailable)('a participant without Framelock hears silen
   let media: FakeMedia;
   let framelock: ExtensionBrowser;
   let plain: PlainBrowser;
+  let wrong: ExtensionBrowser;
   let fox: FirefoxSession | undefined;
 
   beforeAll(async () => {
@@ -67,11 +69,12 @@ describe.skipIf(!chromiumAvailable)('a participant without Framelock hears silen
     media = await createFakeMedia();
     framelock = await launchExtensionParticipant(server.url, PASSPHRASE, media);
     plain = await launchPlainChromium({ media });
+    wrong = await launchExtensionParticipant(server.url, WRONG_PASSPHRASE, media);
     if (firefoxAvailable) fox = await launchFirefox({ extensionPath: null });
   });
 
   afterAll(async () => {
-    await Promise.all([framelock?.close(), plain?.close(), fox?.close()]);
+    await Promise.all([framelock?.close(), plain?.close(), wrong?.close(), fox?.close()]);
     await server?.close();
     await media?.cleanup();
   });
@@ -85,6 +88,16 @@ describe.skipIf(!chromiumAvailable)('a participant without Framelock hears silen
     const control = await hearsTone(call.pages[0]);
     const heard = await expectSilence(call.pages[1]);
     console.info(`Chromium without Framelock hears ${heard.map(dB).join(', ')}; Framelock hears ${dB(control)}`);
+    await call.hangUp();
+  });
+
+  it('Framelock with the wrong passphrase: silence both ways (frames it cannot decrypt are dropped, not played)', async () => {
+    const call = await startCall({
+      browsers: [await framelock.browser.newPage(), await wrong.browser.newPage()],
+      url: server.url,
+    });
+    const heard = await Promise.all(call.pages.map(expectSilence));
+    console.info(`wrong passphrase: each side hears ${heard.map((h) => h.map(dB).join(', ')).join(' / ')}`);
     await call.hangUp();
   });
 

@@ -2,7 +2,7 @@
  * A site with its own end-to-end encryption: Janus's unmodified e2etest.html, an echo test whose page encrypts its
  * media itself (Insertable Streams: `createEncodedStreams()` on every sender and receiver, a key the user types).
  *
- * What Framelock does there (docs/architecture.md, "Sites that process media themselves"): it keeps its own transform
+ * What Framelock does there (docs/compatibility.md, "Sites that process media themselves"): it keeps its own transform
  * on every sender and receiver and the site's own processing does not run, and it tells the user so. It never stands
  * aside: a site that could switch Framelock off by setting a transform of its own would be a site that could send
  * its users' media in clear. The checks:
