@@ -10,6 +10,15 @@
 export const NONCE_BYTES = 16;
 
 /**
+ * Both our scripts run at document_start, before any script of the page, and the page script hands the bridge its
+ * ports as the first thing it does: within milliseconds of the bridge's start, whatever the page's size or load. No
+ * hand-off after this long means the page script did not run in this frame (or its hello never crossed), so the
+ * page's `RTCPeerConnection` is the browser's own and its calls would go out unencrypted: the bridge reports
+ * `page_script_missing`. Generous, so that a machine busy for seconds never raises a false alarm.
+ */
+export const HANDOFF_DEADLINE_MS = 5_000;
+
+/**
  * The worker reports every second. Silence this long means it is gone (killed, or crashed): its transforms then
  * carry no media (Chromium does not fall back to sending frames untransformed), and the user is told. A new worker
  * (asked for at once) gets as long to prove itself before the next one is asked for.

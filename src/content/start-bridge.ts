@@ -28,6 +28,7 @@ import { BackgroundLink, type RuntimePort } from './background-link';
 import { CallLink } from './call-link';
 import { ChatLink } from './chat-link';
 import { RejectionTally } from './checks';
+import { HANDOFF_DEADLINE_MS } from './constants';
 import { DataReporter } from './data/reporter';
 import { answerDataRequest } from './data/requests';
 import { DataService } from './data/service';
@@ -254,14 +255,23 @@ export function startBridge(env: BridgeEnvironment): void {
     }
   }
 
+  let handedOff = false;
   listenForHandoff(
     env.window,
     handoffNonce,
     (workerPort, reportsPort) => {
+      handedOff = true;
       worker.attach(workerPort);
       if (reportsPort !== undefined) page.attach(reportsPort);
     },
     signal,
   );
+  // Without the page script's hand-off, nothing patched this frame's RTCPeerConnection: its calls would leave in clear,
+  // and nothing else would say so (the tab would show no transform and no problem). Tell the user.
+  timers.setTimeout(() => {
+    if (handedOff || signal?.aborted) return;
+    indicator.noteProblem();
+    toBackground({ type: 'problem', problem: 'page_script_missing' });
+  }, HANDOFF_DEADLINE_MS);
   background.connect();
 }

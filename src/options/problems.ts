@@ -15,6 +15,7 @@ export const PROBLEM_KEYS = {
   tampering_blocked: 'problem_tampering_blocked',
   encryption_removed: 'problem_encryption_removed',
   no_transform_api: 'problem_no_transform_api',
+  page_script_missing: 'problem_page_script_missing',
   worker_blocked: 'problem_worker_blocked',
   no_room_key: 'problem_no_room_key',
   clock_skew: 'problem_clock_skew',

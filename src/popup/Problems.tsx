@@ -35,6 +35,8 @@ function problemText(problem: SiteProblem, clockSkew: number | undefined, frames
         : t('popup_problem_cross_origin_frame_origins', frames.join(', '));
     case 'unsafe_frame_call':
       return t('popup_problem_unsafe_frame_call');
+    case 'page_script_missing':
+      return t('popup_problem_page_script_missing');
     case 'unsafe_frame':
       return t('popup_problem_unsafe_frame');
     case 'worker_stopped':

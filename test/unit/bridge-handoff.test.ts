@@ -4,7 +4,7 @@
  * for windows of another origin. Against a real hostile page: test/browser/hostile.test.ts and patch.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { REJECTION_REPORT_INTERVAL_MS } from '../../src/content/constants';
+import { HANDOFF_DEADLINE_MS, REJECTION_REPORT_INTERVAL_MS } from '../../src/content/constants';
 import { listenForHandoff } from '../../src/content/handoff';
 import { reachableByPage } from '../../src/content/unsafe-realm';
 import { BRIDGE_HELLO, PAGE_HELLO, PORT_EVENT } from '../../src/shared/handshake';
@@ -80,6 +80,34 @@ describe('the bridge after the hand-off', () => {
       { type: 'rejections', counts: { page_report_invalid: 1 } },
     ]);
     bridge.teardown.abort();
+  });
+
+  it('no hand-off from the page script in time: says so (a warning), once; a hand-off in time: nothing', () => {
+    useBridgeTimers();
+    const missing = startFakeBridge();
+    vi.advanceTimersByTime(HANDOFF_DEADLINE_MS - 1);
+    expect(missing.background.posted.filter((m) => m.type === 'problem')).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(missing.background.posted.filter((m) => m.type === 'problem')).toEqual([
+      { type: 'problem', problem: 'page_script_missing' },
+    ]);
+    expect(missing.indicator.problems).toBe(1);
+    vi.advanceTimersByTime(10 * HANDOFF_DEADLINE_MS);
+    expect(missing.background.posted.filter((m) => m.type === 'problem')).toHaveLength(1);
+    missing.teardown.abort();
+
+    const handed = startFakeBridge();
+    handed.handOff();
+    vi.advanceTimersByTime(10 * HANDOFF_DEADLINE_MS);
+    expect(handed.background.posted.filter((m) => m.type === 'problem')).toEqual([]);
+    expect(handed.indicator.problems).toBe(0);
+    handed.teardown.abort();
+
+    // A bridge torn down before the deadline (the frame went away) says nothing.
+    const gone = startFakeBridge();
+    gone.teardown.abort();
+    vi.advanceTimersByTime(10 * HANDOFF_DEADLINE_MS);
+    expect(gone.runtimePorts.flatMap((port) => port.posted).filter((m) => m.type === 'problem')).toEqual([]);
   });
 
   it('tells a page script that hands off after the site was blocked to close its calls', () => {

@@ -58,11 +58,12 @@ export const BackgroundToBridgeSchema = messageOf([
 export type BackgroundToBridge = v.InferOutput<typeof BackgroundToBridgeSchema>;
 
 /**
- * Problems a bridge reports: those of its page script, its own `unsafe_frame` (and `unsafe_frame_call` once such a
+ * Problems a bridge reports: those of its page script, its own `page_script_missing` and `unsafe_frame` (and `unsafe_frame_call` once such a
  * frame's worker counts transforms), `clock_skew` from the counters, and its worker's liveness.
  */
 export const BRIDGE_PROBLEMS = [
   ...PAGE_REPORTED_PROBLEMS,
+  'page_script_missing',
   'unsafe_frame',
   'unsafe_frame_call',
   'clock_skew',

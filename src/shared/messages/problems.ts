@@ -11,6 +11,10 @@
  *   another realm, which no guard of ours sees); Framelock attached its own again at once, but some media may have
  *   left unencrypted in between.
  * - `no_transform_api`: the browser has no RTCRtpScriptTransform (calls are blocked: fail closed).
+ * - `page_script_missing`: a frame of the site got Framelock's bridge but never the page script's hand-off (the
+ *   bridge waits `HANDOFF_DEADLINE_MS`), so nothing patched that frame's RTCPeerConnection: a call there would go out
+ *   unencrypted, and Framelock cannot stop it from the bridge. Never seen but in a Framelock bug (Firefox once refused
+ *   the hello's detail); the user must not learn of it from a peer.
  * - `worker_blocked`: the site's Content-Security-Policy blocked our worker (calls are blocked: fail closed).
  * - `cross_origin_frame`: a call may run in a cross-origin frame whose origin is not enabled (not protected).
  * - `unsafe_frame_call`: a call ran in such a frame (below): it gets no keys, so that call carries no media.
@@ -46,6 +50,7 @@ export const SITE_PROBLEMS = [
   'tampering_blocked',
   'encryption_removed',
   'no_transform_api',
+  'page_script_missing',
   'worker_blocked',
   'no_room_key',
   'clock_skew',
@@ -80,6 +85,7 @@ export const UNPROTECTING_PROBLEMS: readonly SiteProblem[] = [
   'tampering_blocked',
   'encryption_removed',
   'no_transform_api',
+  'page_script_missing',
   'worker_blocked',
   'no_room_key',
   'clock_skew',
