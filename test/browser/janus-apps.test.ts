@@ -35,7 +35,7 @@ import {
 } from './call';
 import { chromiumAvailable, type ExtensionBrowser, isCI, sleep, waitFor, withTimeout } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
-import { samplePattern, showsPattern } from './media';
+import { PATTERN_COLOURS, ROTATED_COLOURS, samplePattern, showsPattern } from './media';
 import { heardTone, isTestTone } from './tone';
 import { janusServerView, namedTiles, tileFlowing } from './videoroom';
 
@@ -225,7 +225,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('unmodified Janus demo ap
       await grantMedia(browser.browser);
     }
     decoder = await (plain[0] as PlainBrowser).browser.newPage();
-    await decoder.goto(janus.demosUrl, { waitUntil: 'load' });
+    await decoder.goto(janus.demosUrl, { waitUntil: 'load', timeout: 60_000 });
   }, 300_000);
 
   afterAll(async () => {
@@ -237,12 +237,16 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('unmodified Janus demo ap
   describe('mvideoroomtest.html: the multistream videoroom (one subscriber connection for everyone)', () => {
     /** Opens the demo with `?room=`, starts it and joins as `name`. */
     async function join(page: Page, room: number, name: string): Promise<void> {
-      await page.goto(janus.demoUrl('mvideoroomtest.html', { room }), { waitUntil: 'load' });
+      await page.goto(janus.demoUrl('mvideoroomtest.html', { room }), { waitUntil: 'load', timeout: 60_000 });
       await page.locator('#start').click();
       await page.locator('#username').fill(name);
       await page.locator('#register').click();
       await page.waitForSelector('#videolocal video', { timeout: 20_000 });
     }
+
+    /** The display name of the participant who joins last, whose camera shows {@link ROTATED_COLOURS}. */
+    const NEWCOMER = 'md';
+    const coloursOf = (name: string) => (name === NEWCOMER ? ROTATED_COLOURS : PATTERN_COLOURS);
 
     /** The subscriber connection's transceivers (mvideoroomtest.js keeps its one handle in `remoteFeed`). */
     const subscriberMids = (page: Page) =>
@@ -269,11 +273,14 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('unmodified Janus demo ap
         throw new Error(`${(error as Error).message}; shown: ${JSON.stringify(await namedTiles(page))}`);
       });
 
-    /** Every tile shows the pattern, keeps playing, and its audio is the tone. */
+    /**
+     * Every tile shows its participant's picture (the pattern; the newcomer's camera shows it turned a quarter, see
+     * {@link NEWCOMER}), keeps playing, and its audio is the tone.
+     */
     async function expectTilesGood(page: Page, names: string[]): Promise<void> {
       const tiles = await tilesNamed(page, names);
       for (const tile of tiles) {
-        await waitForRemotePattern(page, 25_000, { selector: tile.selector });
+        await waitForRemotePattern(page, 25_000, { selector: tile.selector, colours: coloursOf(tile.name) });
         expect(await tileFlowing(page, tile.selector), `${tile.name}'s tile plays`).toBe(true);
         const slot = tile.selector.match(/remotevideo(\d+)-/)?.[1];
         await waitForTone(page, `#videoremote${slot} audio`);
@@ -284,77 +291,93 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('unmodified Janus demo ap
       const room = await janus.createRoom({ videocodec: 'vp8' });
       const tag = String(room);
       const [a, b, c] = people as [ExtensionBrowser, ExtensionBrowser, ExtensionBrowser];
-      const pages = new Map<string, Page>();
-      for (const [name, person] of [
-        ['ma', a],
-        ['mb', b],
-        ['mc', c],
-      ] as const) {
-        const page = await person.browser.newPage();
-        pages.set(name, page);
-        await join(page, room, name);
-      }
-      const page = (name: string) => pages.get(name) as Page;
-      for (const [name, others] of [
-        ['ma', ['mb', 'mc']],
-        ['mb', ['ma', 'mc']],
-        ['mc', ['ma', 'mb']],
-      ] as const) {
-        await expectTilesGood(page(name), [...others]);
-      }
-      // One subscriber connection per page carries both others: two video and two audio transceivers receiving.
-      const before = await subscriberMids(page('ma'));
-      expect(before.filter((t) => t.direction === 'recvonly')).toHaveLength(4);
-      for (const person of people) {
-        await expectEncryptedForUser(person, tag, await waitForReceivers(person, tag, { video: 2, audio: 2 }));
-      }
-
-      // mc leaves with the demo's Stop button (which ends its Janus session and reloads the page), and closes the tab.
-      const leaving = page('mc');
-      await Promise.all([
-        leaving.waitForNavigation({ waitUntil: 'load', timeout: 20_000 }),
-        leaving.locator('#start').click(),
-      ]);
-      await withTimeout(leaving.close(), 15_000, "mc's page to close");
-      await waitFor(async () => ((await janus.listParticipants(room)).length === 2 ? true : undefined), {
-        description: 'the room down to 2 publishers',
-        timeoutMs: 20_000,
-      });
-      await tilesNamed(page('ma'), ['mb']);
-      await tilesNamed(page('mb'), ['ma']);
-      const afterLeave = await subscriberMids(page('ma'));
-
-      // A newcomer (a new tab of the third browser: a new participant for Janus and for Framelock's call).
-      const newcomer = await c.browser.newPage();
-      pages.set('md', newcomer);
-      await join(newcomer, room, 'md');
-      await expectTilesGood(page('md'), ['ma', 'mb']);
-      await expectTilesGood(page('ma'), ['mb', 'md']);
-      await expectTilesGood(page('mb'), ['ma', 'md']);
-      const afterJoin = await subscriberMids(page('ma'));
-      // No tile shows garbage: every video element on the remaining pages is a named tile showing the pattern.
-      for (const name of ['ma', 'mb', 'md']) {
-        const videos = await page(name).$$eval('[id^="videoremote"] video', (all) => all.map((v) => `#${v.id}`));
-        expect(videos, `${name}'s remote videos`).toHaveLength(2);
-        for (const selector of videos) {
-          expect(showsPattern(await samplePattern(page(name), selector)), `${name} ${selector}`).toBe(true);
+      // The newcomer's camera shows another picture (ROTATED_COLOURS), so a tile that kept the leaver's last frame, or
+      // showed the leaver's media on the recycled mid, can never pass for the newcomer.
+      const newcomerCamera = await createFakeMedia({}, { colours: ROTATED_COLOURS });
+      let d: ExtensionBrowser | undefined;
+      try {
+        const pages = new Map<string, Page>();
+        for (const [name, person] of [
+          ['ma', a],
+          ['mb', b],
+          ['mc', c],
+        ] as const) {
+          const page = await person.browser.newPage();
+          pages.set(name, page);
+          await join(page, room, name);
         }
+        const page = (name: string) => pages.get(name) as Page;
+        for (const [name, others] of [
+          ['ma', ['mb', 'mc']],
+          ['mb', ['ma', 'mc']],
+          ['mc', ['ma', 'mb']],
+        ] as const) {
+          await expectTilesGood(page(name), [...others]);
+        }
+        // One subscriber connection per page carries both others: two video and two audio transceivers receiving.
+        const before = await subscriberMids(page('ma'));
+        expect(before.filter((t) => t.direction === 'recvonly')).toHaveLength(4);
+        for (const person of people) {
+          await expectEncryptedForUser(person, tag, await waitForReceivers(person, tag, { video: 2, audio: 2 }));
+        }
+
+        // mc leaves with the demo's Stop button (which ends its Janus session and reloads the page), and closes the tab.
+        const leaving = page('mc');
+        await Promise.all([
+          leaving.waitForNavigation({ waitUntil: 'load', timeout: 20_000 }),
+          leaving.locator('#start').click(),
+        ]);
+        await withTimeout(leaving.close(), 15_000, "mc's page to close");
+        await c.close(); // the third browser is used no more: one browser fewer while the newcomer's starts
+        await waitFor(async () => ((await janus.listParticipants(room)).length === 2 ? true : undefined), {
+          description: 'the room down to 2 publishers',
+          timeoutMs: 20_000,
+        });
+        await tilesNamed(page('ma'), ['mb']);
+        await tilesNamed(page('mb'), ['ma']);
+        const afterLeave = await subscriberMids(page('ma'));
+
+        // A newcomer, with another camera: a new participant for Janus and for Framelock's call.
+        d = await launchExtensionParticipant(origin, PASSPHRASE, newcomerCamera, SCREEN_SHARE_LAUNCH);
+        await grantMedia(d.browser);
+        const newcomer = await d.browser.newPage();
+        pages.set('md', newcomer);
+        await join(newcomer, room, 'md');
+        await expectTilesGood(page('md'), ['ma', 'mb']);
+        await expectTilesGood(page('ma'), ['mb', 'md']);
+        await expectTilesGood(page('mb'), ['ma', 'md']);
+        const afterJoin = await subscriberMids(page('ma'));
+        // No tile shows garbage: every video element on the remaining pages is a named tile showing the pattern.
+        for (const name of ['ma', 'mb', 'md']) {
+          const videos = await page(name).$$eval('[id^="videoremote"] video', (all) => all.map((v) => `#${v.id}`));
+          expect(videos, `${name}'s remote videos`).toHaveLength(2);
+          for (const selector of videos) {
+            const tile = (await namedTiles(page(name))).find((t) => t.selector === selector);
+            const samples = await samplePattern(page(name), selector);
+            expect(showsPattern(samples, coloursOf(tile?.name ?? '')), `${name} ${selector} (${tile?.name})`).toBe(
+              true,
+            );
+          }
+        }
+        for (const person of [a, b, d]) {
+          await expectEncryptedForUser(person, tag, await waitForReceivers(person, tag, { video: 2, audio: 2 }));
+        }
+        const recycled = afterJoin.filter(
+          (t) => t.direction === 'recvonly' && afterLeave.some((l) => l.mid === t.mid && l.direction !== 'recvonly'),
+        );
+        const receivers = (await framelockTransforms(a, tag)).filter((s) => s.side === 'receive');
+        console.log(
+          `mvideoroom: ma's subscriber mids ${JSON.stringify(before)} -> after mc left ${JSON.stringify(afterLeave)} -> ` +
+            `after md joined ${JSON.stringify(afterJoin)}; recycled: ${recycled.map((t) => t.mid).join(',') || 'none'}; ` +
+            `ma's receivers: ${receivers.map((s) => `${s.kind} ${s.status} ${s.protected} decrypted, ${s.undecryptable} undecryptable, ${s.byKid?.length ?? 0} KIDs`).join('; ')}`,
+        );
+        await Promise.all([...pages.values()].filter((p) => !p.isClosed()).map((p) => p.close()));
+        await janus.destroyRoom(room);
+      } finally {
+        await d?.close();
+        await newcomerCamera.cleanup();
       }
-      for (const person of people) {
-        await expectEncryptedForUser(person, tag, await waitForReceivers(person, tag, { video: 2, audio: 2 }));
-      }
-      const recycled = afterJoin.filter(
-        (t) => t.direction === 'recvonly' && afterLeave.some((l) => l.mid === t.mid && l.direction !== 'recvonly'),
-      );
-      const receivers = (await framelockTransforms(a, tag)).filter((s) => s.side === 'receive');
-      console.log(
-        `mvideoroom: ma's subscriber mids ${JSON.stringify(before)} -> after mc left ${JSON.stringify(afterLeave)} -> ` +
-          `after md joined ${JSON.stringify(afterJoin)}; recycled: ${recycled.map((t) => t.mid).join(',') || 'none'}; ` +
-          `ma's receivers: ${receivers.map((s) => `${s.kind} ${s.status} ${s.protected} decrypted, ${s.undecryptable} undecryptable, ${s.byKid?.length ?? 0} KIDs`).join('; ')}`,
-      );
-      await Promise.all([...pages.values()].filter((p) => !p.isClosed()).map((p) => p.close()));
-      await janus.destroyRoom(room);
-    }, 240_000);
+    }, 300_000);
 
     it('controls: without Framelock the pattern shows; a browser without Framelock in a Framelock room sees none of it, and the server gets ciphertext', async () => {
       // Two plain browsers: each sees the other's pattern and hears the tone (the checks can see the picture here).
@@ -417,7 +440,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('unmodified Janus demo ap
   describe('videocalltest.html: a 1:1 call relayed by the videocall plugin', () => {
     /** Opens the demo (tagged `?room=<tag>` so Framelock's status of the tab can be found) and registers `name`. */
     async function register(page: Page, tag: string, name: string): Promise<void> {
-      await page.goto(janus.demoUrl('videocalltest.html', { room: tag }), { waitUntil: 'load' });
+      await page.goto(janus.demoUrl('videocalltest.html', { room: tag }), { waitUntil: 'load', timeout: 60_000 });
       await page.locator('#start').click();
       await page.locator('#username').fill(name);
       await page.locator('#register').click();
@@ -505,7 +528,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('unmodified Janus demo ap
     async function share(who: ExtensionBrowser | PlainBrowser, tag: string) {
       const patternTab = await openPatternTab(who.browser);
       const page = await openPage(who);
-      await page.goto(janus.demoUrl('screensharingtest.html', { room: tag }), { waitUntil: 'load' });
+      await page.goto(janus.demoUrl('screensharingtest.html', { room: tag }), { waitUntil: 'load', timeout: 60_000 });
       await page.locator('#start').click();
       await page.locator('#desc').fill('framelock');
       await page.locator('#create').click();
@@ -526,7 +549,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('unmodified Janus demo ap
     /** Joins `room` as a viewer; returns the page, its video's selector once it plays. */
     async function watch(who: ExtensionBrowser | PlainBrowser, tag: string, room: number) {
       const page = await openPage(who);
-      await page.goto(janus.demoUrl('screensharingtest.html', { room: tag }), { waitUntil: 'load' });
+      await page.goto(janus.demoUrl('screensharingtest.html', { room: tag }), { waitUntil: 'load', timeout: 60_000 });
       await page.locator('#start').click();
       await page.locator('#roomid').fill(String(room));
       await page.locator('#join').click();
