@@ -17,6 +17,8 @@
  * getDisplayMedia with its fake screen (all-zero frames here), so it is left out, camera and microphone are granted to
  * the demo site instead, and `--auto-select-tab-capture-source-by-title` picks a tab that shows the quadrant pattern.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Browser, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiveRows, summarize } from '../../src/popup/calls';
@@ -36,6 +38,8 @@ import {
 import { chromiumAvailable, type ExtensionBrowser, isCI, sleep, waitFor, withTimeout } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
 import { PATTERN_COLOURS, ROTATED_COLOURS, samplePattern, showsPattern } from './media';
+import { depacketize, parseRtp, type RtpPacket } from './rtp';
+import { decodeAudio, decodeVideo } from './rtp-decode';
 import { heardTone, isTestTone } from './tone';
 import { janusServerView, namedTiles, tileFlowing } from './videoroom';
 
@@ -183,6 +187,29 @@ async function inboundVideo(page: Page): Promise<{ packets: number; decoded: num
     }
     return out;
   });
+}
+
+/**
+ * The RTP packets of a Janus recording (`.mjr`, version 2: `MJR00002`, a 2-byte length and a JSON description, then
+ * per packet `MEET`, a 4-byte time, a 2-byte length and the packet as the server received it).
+ */
+async function readMjr(file: string): Promise<{ info: Record<string, unknown>; packets: RtpPacket[] }> {
+  const data = await readFile(file);
+  if (data.subarray(0, 8).toString('latin1') !== 'MJR00002') throw new Error(`${file} is not a Janus recording`);
+  const infoLength = data.readUInt16BE(8);
+  const info = JSON.parse(data.subarray(10, 10 + infoLength).toString('utf8')) as Record<string, unknown>;
+  const packets: RtpPacket[] = [];
+  let offset = 10 + infoLength;
+  while (offset + 10 <= data.length) {
+    if (data.subarray(offset, offset + 4).toString('latin1') !== 'MEET') {
+      throw new Error(`${file}: no packet marker at byte ${offset}`);
+    }
+    const length = data.readUInt16BE(offset + 8);
+    const packet = parseRtp(new Uint8Array(data.subarray(offset + 10, offset + 10 + length)));
+    if (packet !== undefined) packets.push(packet);
+    offset += 10 + length;
+  }
+  return { info, packets };
 }
 
 /** Records `selector`'s audio until it is the test tone (or the time is up), and returns the last measurement. */
@@ -455,6 +482,40 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('unmodified Janus demo ap
       for (const page of [caller, callee]) await page.waitForSelector('#videoright video', { timeout: 20_000 });
     }
 
+    /**
+     * What the videocall plugin relays of `page`'s user: the demo's own handle asks Janus to record it (the plugin's
+     * `set` with `record`, which any client of the plugin may send) for `ms`, and `decoder` decodes the recording as
+     * the server would have to.
+     */
+    async function serverCopy(page: Page, ms = 5_000) {
+      const base = path.join(janus.workDir, uniqueName('videocall'));
+      const set = (body: Record<string, unknown>) =>
+        page.evaluate((message: Record<string, unknown>) => {
+          (window as unknown as { videocall: { send(m: unknown): void } }).videocall.send({ message });
+        }, body);
+      await set({ request: 'set', record: true, filename: base });
+      await sleep(ms);
+      await set({ request: 'set', record: false });
+      const files = await waitFor(
+        async () => {
+          const all = (await readdir(janus.workDir)).filter((f) => f.startsWith(path.basename(base)));
+          return all.some((f) => f.endsWith('video.mjr')) && all.some((f) => f.endsWith('audio.mjr')) ? all : undefined;
+        },
+        { description: `the recordings ${base}-*.mjr`, timeoutMs: 10_000 },
+      );
+      const file = (kind: string) => path.join(janus.workDir, files.find((f) => f.endsWith(`${kind}.mjr`)) as string);
+      const video = await readMjr(file('video'));
+      const audio = await readMjr(file('audio'));
+      const frames = depacketize('vp8', video.packets, { skipToKeyframeAfterLoss: true });
+      return {
+        info: video.info,
+        packets: video.packets.length,
+        frames: frames.length,
+        video: await decodeVideo(decoder, 'vp8', frames),
+        audio: await decodeAudio(decoder, depacketize('opus', audio.packets)),
+      };
+    }
+
     async function twoInACall(callerWho: ExtensionBrowser | PlainBrowser, calleeWho: ExtensionBrowser | PlainBrowser) {
       const tags = [uniqueName('vc'), uniqueName('vc')] as const;
       const names = [uniqueName('caller'), uniqueName('callee')] as const;
@@ -482,7 +543,18 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('unmodified Janus demo ap
         const seen = await whatTheUserSees(person, tag);
         counts.push(`popup ${seen.summary}, badge ${seen.badge}`);
       }
-      console.log(`videocall: frames decrypted (caller; callee): ${counts.join('; ')}`);
+      // What the server relays of the caller: frames it can route, which decode to no picture and no tone.
+      const relayed = await serverCopy(caller);
+      expect(relayed.frames, 'the server relays whole frames').toBeGreaterThan(10);
+      expect(relayed.video.samples !== undefined && showsPattern(relayed.video.samples)).toBe(false);
+      expect(relayed.video.decoded === 0 || relayed.video.errors.length > 0).toBe(true);
+      expect(relayed.audio.tonePurity ?? 0).toBeLessThan(0.5);
+      console.log(
+        `videocall: frames decrypted (caller; callee): ${counts.join('; ')}; the server's recording of the caller ` +
+          `(${JSON.stringify(relayed.info)}): ${relayed.packets} video packets, ${relayed.video.decoded} of ` +
+          `${relayed.frames} frames decoded, ${relayed.video.errors.length} errors (${relayed.video.errors[0] ?? '-'}), ` +
+          `audio purity ${relayed.audio.tonePurity?.toFixed(3)}`,
+      );
       await Promise.all([caller.close(), callee.close()]);
     }, 180_000);
 
@@ -492,6 +564,17 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('unmodified Janus demo ap
         await waitForRemotePattern(page, 25_000, { selector: '#videoright video' });
         await waitForTone(page, '#videoright audio');
       }
+      // The server's recording of a caller without Framelock decodes to the pattern and the tone.
+      const clearCopy = await serverCopy(clear.caller);
+      expect(clearCopy.video.decoded, 'the server’s copy of the plain caller decodes').toBeGreaterThan(10);
+      expect(clearCopy.video.samples && showsPattern(clearCopy.video.samples), 'and shows the pattern').toBe(true);
+      expect(Math.abs((clearCopy.audio.toneHz ?? 0) - 440)).toBeLessThan(5);
+      expect(clearCopy.audio.tonePurity ?? 0).toBeGreaterThan(0.5);
+      console.log(
+        `videocall controls: the server's recording of the plain caller: ${clearCopy.video.decoded} of ` +
+          `${clearCopy.frames} frames decoded (the pattern), tone ${clearCopy.audio.toneHz?.toFixed(0)} Hz, purity ` +
+          `${clearCopy.audio.tonePurity?.toFixed(3)}`,
+      );
       await Promise.all([clear.caller.close(), clear.callee.close()]);
 
       const { caller, callee, tags } = await twoInACall(people[0] as ExtensionBrowser, plain[0] as PlainBrowser);
