@@ -5,13 +5,15 @@
  * - mvideoroomtest.html, the multistream videoroom: one subscriber connection carries every remote participant; Janus
  *   adds and removes its transceivers (and may recycle their mids) as people come and go.
  * - videocalltest.html, a 1:1 call the videocall plugin relays (it rewrites SSRCs and sequence numbers).
- * - screensharingtest.html, a screen shared with getDisplayMedia into a videoroom of its own.
+ * - screensharingtest.html, a screen shared with getDisplayMedia into a videoroom of its own. Its viewer sends
+ *   nothing, so with Framelock it is a listener that gets no keys (docs/keys.md): the test asserts that, and what the
+ *   popup tells that viewer.
  *
  * Assertions are on decoded pixels (the quadrant pattern, media.ts) and decoded audio (the 440 Hz tone, tone.ts), each
  * with a control without Framelock that proves the check can see the picture, and on what Framelock tells the user
- * (the tab's status as the popup reads it, and the badge). What the server carries is read from Janus itself
- * (`rtp_forward`, decoded with WebCodecs) where it can forward it, and otherwise through a participant without
- * Framelock, who gets exactly what the server relays.
+ * (the tab's status as the popup reads it, and the badge). What the server carries is read from Janus itself and
+ * decoded with WebCodecs: the videoroom's `rtp_forward` copies, and the videocall plugin's own recordings (`.mjr`);
+ * a participant without Framelock, who gets exactly what the server relays, never shows the picture either.
  *
  * Every browser here can share a screen: Chromium's fake media UI (`--use-fake-ui-for-media-stream`) would answer
  * getDisplayMedia with its fake screen (all-zero frames here), so it is left out, camera and microphone are granted to
