@@ -161,7 +161,9 @@ export interface PlainBrowser {
 }
 
 /** Launches headless Chromium without any extension, in a fresh profile: a participant who never installed Framelock. */
-export async function launchPlainChromium(options: { media?: FakeMedia; args?: string[] } = {}): Promise<PlainBrowser> {
+export async function launchPlainChromium(
+  options: { media?: FakeMedia; args?: string[]; dropArgs?: readonly string[] } = {},
+): Promise<PlainBrowser> {
   if (!chromiumAvailable)
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: guard suites with chromiumAvailable`);
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'framelock-plain-'));
@@ -170,7 +172,11 @@ export async function launchPlainChromium(options: { media?: FakeMedia; args?: s
       executablePath: CHROMIUM_PATH,
       headless: true,
       userDataDir,
-      args: [...BASE_CHROMIUM_ARGS, ...(options.media ? callArgs(options.media) : []), ...(options.args ?? [])],
+      args: [
+        ...BASE_CHROMIUM_ARGS.filter((arg) => !options.dropArgs?.includes(arg)),
+        ...(options.media ? callArgs(options.media) : []),
+        ...(options.args ?? []),
+      ],
     })
     .catch(async (error: unknown) => {
       await rm(userDataDir, { recursive: true, force: true });
@@ -199,9 +205,12 @@ export async function launchExtensionParticipant(
   siteOrigin: string,
   passphrase: string,
   media: FakeMedia,
-  launch: Omit<LaunchOptions, 'args'> = {},
+  launch: LaunchOptions = {},
 ): Promise<ExtensionBrowser> {
-  const ext = await launchWithSiteGranted([siteOrigin], { ...launch, args: callArgs(media) });
+  const ext = await launchWithSiteGranted([siteOrigin], {
+    ...launch,
+    args: [...callArgs(media), ...(launch.args ?? [])],
+  });
   try {
     await enableSiteThroughOptions(ext, siteOrigin, passphrase);
     return ext;

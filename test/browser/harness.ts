@@ -118,6 +118,11 @@ export interface LaunchOptions {
   /** Extra Chromium command-line arguments, appended after the defaults. */
   args?: string[];
   /**
+   * Defaults of {@link BASE_CHROMIUM_ARGS} to leave out: e.g. `--use-fake-ui-for-media-stream`, which answers
+   * `getDisplayMedia` with a fake screen before `--auto-select-tab-capture-source-by-title` can pick a tab.
+   */
+  dropArgs?: readonly string[];
+  /**
    * Chromium profile directory to use instead of a fresh temporary one (e.g. a profile prepared by an earlier launch
    * with `keepProfile`). It is removed on close like a temporary one, unless `keepProfile` is set.
    */
@@ -229,7 +234,7 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
       // Puppeteer passes --disable-extensions by default, which would keep ours from loading.
       ignoreDefaultArgs: ['--disable-extensions'],
       args: [
-        ...BASE_CHROMIUM_ARGS,
+        ...BASE_CHROMIUM_ARGS.filter((arg) => !options.dropArgs?.includes(arg)),
         `--load-extension=${extensionPath}`,
         `--disable-extensions-except=${extensionPath}`,
         ...(options.args ?? []),
