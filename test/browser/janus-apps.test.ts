@@ -598,6 +598,8 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('unmodified Janus demo ap
       expect(after.packets - before.packets, 'the caller’s video kept arriving').toBeGreaterThan(20);
       const tone = await heardTone(callee, 1_500, '#videoright audio');
       expect(isTestTone(tone), `the plain callee heard ${JSON.stringify(tone)}`).toBe(false);
+      // And not our ciphertext played as noise: silence (frame format v5, docs/frame-format.md §4.3).
+      expect(tone.rms, `the plain callee heard ${JSON.stringify(tone)}`).toBeLessThan(0.005);
       console.log(
         `videocall controls: plain↔plain saw and heard each other; the plain callee of a Framelock caller got ` +
           `${after.packets - before.packets} video packets in ${NEGATIVE_WATCH_MS} ms (${after.packets} in all, ` +
