@@ -227,7 +227,7 @@ describe('options page strings', () => {
     await renderPage([site(MEET, { problems: ['older_peer', 'not_sending'] })]);
     expect([...siteItem(MEET).querySelectorAll('.problem')].map((node) => node.textContent)).toEqual([
       'Someone in a call on this site used an older Framelock, whose encryption is not forward secret: their audio and video could not be decrypted. Ask them to update Framelock.',
-      'In a call on this site you sent no audio or video, so the others could not send you their keys, and you could not hear or see them. Keep your microphone on during calls (muted is fine).',
+      'In a call on this site you sent no audio or video, so the others could not send you their keys, and you could not hear or see them. Keep your microphone on during calls (muted is fine). Pages that only let you watch (a screen share or broadcast viewer) cannot be end-to-end encrypted with Framelock yet.',
     ]);
   });
 

@@ -904,7 +904,7 @@ describe('popup: the keys of a call (per-call words, fingerprints)', () => {
   it.each([
     [
       'not_sending',
-      'You are not sending audio or video, so the others cannot send you their keys, and you cannot hear or see them. Turn your microphone on (muted is fine).',
+      'You are not sending audio or video, so the others cannot send you their keys, and you cannot hear or see them. Turn your microphone on (muted is fine). A page that only lets you watch (a screen share or broadcast viewer) cannot be end-to-end encrypted with Framelock yet.',
     ],
     [
       'older_peer',
