@@ -11,6 +11,7 @@ import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../server/test-server';
 import {
+  callStats,
   createFakeMedia,
   type FakeMedia,
   launchExtensionParticipant,
@@ -41,6 +42,17 @@ function hearsTone(page: Page): Promise<HeardTone> {
     },
     { description: 'the 440 Hz tone', timeoutMs: 20_000 },
   );
+}
+
+/**
+ * What a page without the key makes of our video: packets arrive, no frame decodes, nothing is shown (the element has
+ * no picture size), and it keeps asking the sender for keyframes (`pliCount`).
+ */
+async function videoShown(page: Page): Promise<{ packets: number; decoded: number; plis: number; width: number }> {
+  const inbound = (await callStats(page)).inbound.filter((s) => s.kind === 'video');
+  const width = await page.$eval('#remote', (el) => (el as HTMLVideoElement).videoWidth);
+  const sum = (key: 'packetsReceived' | 'framesDecoded' | 'pliCount') => inbound.reduce((t, s) => t + s[key], 0);
+  return { packets: sum('packetsReceived'), decoded: sum('framesDecoded'), plis: sum('pliCount'), width };
 }
 
 /** While remote audio packets keep arriving, `page` plays silence: three windows of 1.5 s. */
@@ -88,6 +100,12 @@ describe.skipIf(!chromiumAvailable)('a participant without Framelock hears silen
     const control = await hearsTone(call.pages[0]);
     const heard = await expectSilence(call.pages[1]);
     console.info(`Chromium without Framelock hears ${heard.map(dB).join(', ')}; Framelock hears ${dB(control)}`);
+    // And sees nothing: our video arrives, no frame of it decodes, no picture is shown.
+    const video = await videoShown(call.pages[1]);
+    console.info(`Chromium without Framelock, video: ${JSON.stringify(video)}`);
+    expect(video.packets).toBeGreaterThan(50);
+    expect(video.decoded).toBe(0);
+    expect(video.width).toBe(0);
     await call.hangUp();
   });
 
@@ -110,6 +128,11 @@ describe.skipIf(!chromiumAvailable)('a participant without Framelock hears silen
     const control = await hearsTone(call.pages[0]);
     const heard = await expectSilence(call.pages[1]);
     console.info(`Firefox without Framelock hears ${heard.map(dB).join(', ')}; Framelock hears ${dB(control)}`);
+    const video = await videoShown(call.pages[1]);
+    console.info(`Firefox without Framelock, video: ${JSON.stringify(video)}`);
+    expect(video.packets).toBeGreaterThan(50);
+    expect(video.decoded).toBe(0);
+    expect(video.width).toBe(0);
     await call.hangUp();
   });
 

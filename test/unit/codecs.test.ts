@@ -168,7 +168,10 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_, fixture) => {
       const out = await protect(sender, framing, data);
       if (fixture.codec === 'vp8') {
         const clear = type === 'key' ? 10 : 3;
-        expect(out.subarray(0, clear)).toEqual(data.subarray(0, clear));
+        // The frame tag, start code and dimensions, with show_frame cleared (a decoder without the key shows nothing).
+        expect(out[0]).toBe((data[0] ?? 0) & ~0x10);
+        expect(data[0] ?? 0).toBeGreaterThanOrEqual(0x10);
+        expect(out.subarray(1, clear)).toEqual(data.subarray(1, clear));
         expect(out.subarray(clear, clear + 16)).not.toEqual(data.subarray(clear, clear + 16));
       } else if (fixture.codec === 'opus') {
         // Mode, bandwidth, frame size and stereo stay clear; the packet goes as code 3 (test/unit/opus-silence.test.ts).
