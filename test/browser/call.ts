@@ -161,7 +161,9 @@ export interface PlainBrowser {
 }
 
 /** Launches headless Chromium without any extension, in a fresh profile: a participant who never installed Framelock. */
-export async function launchPlainChromium(options: { media?: FakeMedia; args?: string[] } = {}): Promise<PlainBrowser> {
+export async function launchPlainChromium(
+  options: { media?: FakeMedia; args?: string[]; omitArgs?: readonly string[] } = {},
+): Promise<PlainBrowser> {
   if (!chromiumAvailable)
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: guard suites with chromiumAvailable`);
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'framelock-plain-'));
@@ -170,7 +172,11 @@ export async function launchPlainChromium(options: { media?: FakeMedia; args?: s
       executablePath: CHROMIUM_PATH,
       headless: true,
       userDataDir,
-      args: [...BASE_CHROMIUM_ARGS, ...(options.media ? callArgs(options.media) : []), ...(options.args ?? [])],
+      args: [
+        ...BASE_CHROMIUM_ARGS.filter((arg) => !options.omitArgs?.includes(arg)),
+        ...(options.media ? callArgs(options.media) : []),
+        ...(options.args ?? []),
+      ],
     })
     .catch(async (error: unknown) => {
       await rm(userDataDir, { recursive: true, force: true });
@@ -194,14 +200,18 @@ export async function launchPlainChromium(options: { media?: FakeMedia; args?: s
 /**
  * Launches headless Chromium with the built extension, `siteOrigin`'s host permission pre-granted, and the site
  * enabled with `passphrase` through the real options page: a participant who installed Framelock and set it up.
+ * `launch.args` come after the call's own (`callArgs(media)`).
  */
 export async function launchExtensionParticipant(
   siteOrigin: string,
   passphrase: string,
   media: FakeMedia,
-  launch: Omit<LaunchOptions, 'args'> = {},
+  launch: LaunchOptions = {},
 ): Promise<ExtensionBrowser> {
-  const ext = await launchWithSiteGranted([siteOrigin], { ...launch, args: callArgs(media) });
+  const ext = await launchWithSiteGranted([siteOrigin], {
+    ...launch,
+    args: [...callArgs(media), ...(launch.args ?? [])],
+  });
   try {
     await enableSiteThroughOptions(ext, siteOrigin, passphrase);
     return ext;

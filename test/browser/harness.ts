@@ -118,6 +118,12 @@ export interface LaunchOptions {
   /** Extra Chromium command-line arguments, appended after the defaults. */
   args?: string[];
   /**
+   * Default arguments to leave out (exact strings of {@link BASE_CHROMIUM_ARGS}), e.g. `--use-fake-ui-for-media-stream`,
+   * which answers `getDisplayMedia` with a fake screen and so keeps `--auto-select-tab-capture-source-by-title` from
+   * capturing a real tab (screen-share.test.ts).
+   */
+  omitArgs?: readonly string[];
+  /**
    * Chromium profile directory to use instead of a fresh temporary one (e.g. a profile prepared by an earlier launch
    * with `keepProfile`). It is removed on close like a temporary one, unless `keepProfile` is set.
    */
@@ -229,7 +235,7 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
       // Puppeteer passes --disable-extensions by default, which would keep ours from loading.
       ignoreDefaultArgs: ['--disable-extensions'],
       args: [
-        ...BASE_CHROMIUM_ARGS,
+        ...BASE_CHROMIUM_ARGS.filter((arg) => !options.omitArgs?.includes(arg)),
         `--load-extension=${extensionPath}`,
         `--disable-extensions-except=${extensionPath}`,
         ...(options.args ?? []),
