@@ -10,7 +10,8 @@
  * - control: two profiles without Framelock see each other's pattern and hear the tone, and chat;
  * - both with Framelock (same passphrase): the same, with Framelock's counters encrypting and decrypting, the tab's
  *   receivers `encrypted`, the badge `E2E`; the chat's messages arrive intact both ways while the wire carries only
- *   Framelock's envelopes, and the popup lists the chat's channel as end-to-end encrypted;
+ *   Framelock's envelopes, and the popup lists the chat's channel as end-to-end encrypted; the same for a chat in
+ *   PeerJS's `raw` serialization (the page's strings on the channel rather than BinaryPack's bytes);
  * - a Framelock caller and a plain callee: the plain one receives video but never shows the pattern, the Framelock
  *   tab flags its receivers `unencrypted` (badge `!`), and the chat still works, in clear, listed as such.
  */
@@ -44,13 +45,18 @@ const NEGATIVE_WATCH_MS = 5_000;
 /** Our line in a description (docs/frame-format.md §2.8). */
 const OUR_LINE = /^a=x-framelock:1 /m;
 
-/** What the chat sends each way: text, multi-byte text, an object (PeerJS's binary serialization packs it), and a
- * string long enough for PeerJS to cut into chunks (> 16,300 bytes). */
-function messagesFrom(who: string): unknown[] {
+/**
+ * What the chat sends each way: text, multi-byte text, an object (PeerJS's binary serialization packs it), and a
+ * string long enough for PeerJS's binary serialization to cut into chunks (> 16,300 bytes; its `json` serialization
+ * refuses messages that long, so it is not used here).
+ */
+function messagesFrom(who: string, serialization = 'binary'): unknown[] {
+  const object = { from: who, n: 42, list: [1, 2, 3], nested: { ok: true } };
   return [
     `hello from the ${who}`,
     `héllo ✓ 🔒 from the ${who}`,
-    { from: who, n: 42, list: [1, 2, 3], nested: { ok: true } },
+    // `raw` hands the channel what the page gives it: strings only.
+    serialization === 'raw' ? `nested ${JSON.stringify(object)}` : object,
     `${who}:${'0123456789abcdef'.repeat(2_500)}`,
   ];
 }
@@ -241,9 +247,9 @@ describe.skipIf(!chromiumAvailable)('PeerJS: media call and data connection (hea
   });
 
   /** The callee opens the page first and waits for its id; the caller opens it with `call=<that id>`. */
-  async function startCall(callee: Browserish, caller: Browserish): Promise<Call> {
+  async function startCall(callee: Browserish, caller: Browserish, serialization = 'binary'): Promise<Call> {
     const room = `peerjs-${Math.random().toString(36).slice(2, 10)}`;
-    const base = `${server.url}/peerjs.html?server=${peerServer.port}&room=${room}`;
+    const base = `${server.url}/peerjs.html?server=${peerServer.port}&room=${room}&serialization=${serialization}`;
     const pages = [await callee.browser.newPage(), await caller.browser.newPage()] as const;
     for (const page of pages) {
       recordConsole(page);
@@ -326,8 +332,9 @@ describe.skipIf(!chromiumAvailable)('PeerJS: media call and data connection (hea
 
   /** Both ends chat both ways; every message arrives intact, in order, once. */
   async function expectChatBothWays(call: Call): Promise<{ caller: unknown[]; callee: unknown[] }> {
-    const fromCaller = messagesFrom('caller');
-    const fromCallee = messagesFrom('callee');
+    const serialization = await call.caller.evaluate(() => (window as PeerWindow).app?.conn?.serialization);
+    const fromCaller = messagesFrom('caller', serialization);
+    const fromCallee = messagesFrom('callee', serialization);
     await chat(call.caller, fromCaller);
     await chat(call.callee, fromCallee);
     const atCallee = await chatReceived(call.callee, fromCaller.length);
@@ -432,6 +439,33 @@ describe.skipIf(!chromiumAvailable)('PeerJS: media call and data connection (hea
       }
     }
     await expectChannelPopup(alice, `room=${call.room}`, { label: call.label, state: 'e2e' });
+    await expectChannelPopup(bob, `room=${call.room}`, { label: call.label, state: 'e2e' });
+    await hangUp(call);
+  });
+
+  it("both with Framelock, the chat in PeerJS's raw serialization (strings on the channel): intact, and sealed", async () => {
+    const call = await startCall(alice, bob, 'raw');
+    expect(await call.caller.evaluate(() => (window as PeerWindow).app?.conn?.serialization)).toBe('raw');
+    await expectChatBothWays(call);
+    for (const page of [call.caller, call.callee]) {
+      const wire = await readWire(page, call.label);
+      console.info(
+        `[peerjs raw] wire of ${call.label} at the ${page === call.caller ? 'caller' : 'callee'}: ` +
+          `${wire.length} records (${[...new Set(wire.map((r) => r.kind))].join(',')}), first bytes ` +
+          `${[...new Set(wire.map((r) => r.hex.slice(0, 2)))].join(',')}`,
+      );
+      expect(wire.length).toBeGreaterThan(0);
+      for (const record of wire) {
+        expect(record.kind, JSON.stringify(record).slice(0, 200)).toBe('binary');
+        expect(record.hex.slice(0, 2), 'an envelope (0xF1 first)').toBe('f1');
+      }
+      for (const text of ['hello from the', 'héllo ✓ 🔒', '0123456789abcdef', 'nested']) {
+        expect(
+          wire.filter((r) => carries(r, text)),
+          `"${text}" on the wire`,
+        ).toEqual([]);
+      }
+    }
     await expectChannelPopup(bob, `room=${call.room}`, { label: call.label, state: 'e2e' });
     await hangUp(call);
   });
