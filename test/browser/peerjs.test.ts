@@ -292,26 +292,46 @@ describe.skipIf(!chromiumAvailable)('PeerJS: media call and data connection (hea
     }
   }
 
-  /** PeerJS's own signalling of the call went through the server: offer, answer, and trickled candidates both ways. */
-  function expectPeerJsSignalling(call: Call): Signal[] {
-    const ours = peerServer.signals.filter(
-      (s) => [call.callerId, call.calleeId].includes(s.src) && [call.callerId, call.calleeId].includes(s.dst),
+  /**
+   * PeerJS's own signalling of the call went through the server: offer, answer, and trickled candidates both ways, for
+   * the media call and the data connection. Waited for: the media call's `stream` event comes with the answer, before
+   * ICE, so the callee's media candidates may still be on their way when the page says the call is up.
+   */
+  async function expectPeerJsSignalling(call: Call): Promise<Signal[]> {
+    const ids = [call.callerId, call.calleeId];
+    const ours = () => peerServer.signals.filter((s) => ids.includes(s.src) && ids.includes(s.dst));
+    const of = (type: string, connection: string, src: string) =>
+      ours().filter((s) => s.type === type && s.connection === connection && s.src === src);
+    const complete = () =>
+      ['media', 'data'].every(
+        (c) =>
+          of('OFFER', c, call.callerId).length === 1 &&
+          of('ANSWER', c, call.calleeId).length === 1 &&
+          of('CANDIDATE', c, call.callerId).length > 0 &&
+          of('CANDIDATE', c, call.calleeId).length > 0,
+      );
+    await waitFor(complete, { description: "PeerJS's offers, answers and candidates", timeoutMs: 15_000 }).catch(
+      () => undefined, // the expectations below say what is missing
     );
-    const summary = JSON.stringify(ours.map(({ sdp: _, ...rest }) => rest));
+    const summary = JSON.stringify(ours().map(({ sdp: _, ...rest }) => rest));
     for (const connection of ['media', 'data']) {
-      const of = (type: string, src: string) =>
-        ours.filter((s) => s.type === type && s.connection === connection && s.src === src);
-      expect(of('OFFER', call.callerId), `${connection} offer: ${summary}`).toHaveLength(1);
-      expect(of('ANSWER', call.calleeId), `${connection} answer: ${summary}`).toHaveLength(1);
-      expect(of('CANDIDATE', call.callerId).length, `${connection} caller candidates: ${summary}`).toBeGreaterThan(0);
-      expect(of('CANDIDATE', call.calleeId).length, `${connection} callee candidates: ${summary}`).toBeGreaterThan(0);
+      expect(of('OFFER', connection, call.callerId), `${connection} offer: ${summary}`).toHaveLength(1);
+      expect(of('ANSWER', connection, call.calleeId), `${connection} answer: ${summary}`).toHaveLength(1);
+      expect(
+        of('CANDIDATE', connection, call.callerId).length,
+        `${connection} caller candidates: ${summary}`,
+      ).toBeGreaterThan(0);
+      expect(
+        of('CANDIDATE', connection, call.calleeId).length,
+        `${connection} callee candidates: ${summary}`,
+      ).toBeGreaterThan(0);
     }
-    const count = (type: string) => ours.filter((s) => s.type === type).length;
+    const count = (type: string) => ours().filter((s) => s.type === type).length;
     console.info(
       `[peerjs ${call.room}] PeerJS signalling: ${count('OFFER')} offers, ${count('ANSWER')} answers, ` +
         `${count('CANDIDATE')} candidates (media and data connections)`,
     );
-    return ours;
+    return ours();
   }
 
   /** The callee opened its camera only in its `call` handler, after the offer arrived, and answered with it. */
@@ -349,7 +369,7 @@ describe.skipIf(!chromiumAvailable)('PeerJS: media call and data connection (hea
     const dave = await launchPlainChromium({ media });
     try {
       const call = await startCall(carol, dave);
-      expectPeerJsSignalling(call);
+      await expectPeerJsSignalling(call);
       await expectLateCallee(call);
       for (const page of [call.caller, call.callee]) {
         await waitForPattern(page);
@@ -369,7 +389,7 @@ describe.skipIf(!chromiumAvailable)('PeerJS: media call and data connection (hea
 
   it('both with Framelock: pattern and tone both ways, encrypted; the chat arrives intact and travels sealed', async () => {
     const call = await startCall(alice, bob);
-    const signals = expectPeerJsSignalling(call);
+    const signals = await expectPeerJsSignalling(call);
     await expectLateCallee(call);
     // Framelock's line rides PeerJS's own offer and answer of the data connection.
     const dataSdp = (type: string) => signals.find((s) => s.type === type && s.connection === 'data')?.sdp ?? '';
@@ -472,7 +492,7 @@ describe.skipIf(!chromiumAvailable)('PeerJS: media call and data connection (hea
 
   it('a Framelock caller and a plain callee: the plain one never shows the pattern; Framelock flags it unencrypted', async () => {
     const call = await startCall(carol, alice);
-    const signals = expectPeerJsSignalling(call);
+    const signals = await expectPeerJsSignalling(call);
     await expectLateCallee(call);
     const dataSdp = (type: string) => signals.find((s) => s.type === type && s.connection === 'data')?.sdp ?? '';
     expect(dataSdp('OFFER')).toMatch(OUR_LINE);
