@@ -411,6 +411,18 @@ describe.skipIf(!chromiumAvailable)('screen sharing on a call page (headless Chr
       sends.filter((s) => s.protected > 0).map((s) => s.kind),
       JSON.stringify(sends),
     ).toEqual(['video']);
+    // And alice's Framelock says dave's camera and microphone reach her unencrypted.
+    const receivers = await waitFor(
+      async () => {
+        const r = (await framelockTransforms(alice, bad.room)).filter((s) => s.side === 'receive');
+        return r.length === 2 && r.every((s) => s.status === 'unencrypted') ? r : false;
+      },
+      { description: "alice's receivers flagged unencrypted", timeoutMs: 15_000 },
+    );
+    expect(receivers.map((s) => s.kind).sort()).toEqual(['audio', 'video']);
+    await waitFor(async () => (await tabBadge(alice, `room=${bad.room}`)) === '!', {
+      description: "alice's badge to say !",
+    });
   });
 
   it('beside the camera (its own stream, renegotiated): both decrypted with the key, neither shown without it', async () => {
