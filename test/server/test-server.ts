@@ -6,8 +6,11 @@
  *   script's service worker must sit at the root to control the whole site), see test/pages/README.md;
  * - the hooks on HTML pages, `?hostile=<name>` and `?csp=<preset>` (page-hooks.ts), on the demo's pages and these;
  * - `rewriteSignal`, which sees every signalling message on its way (test/browser/relay.ts points ICE candidates at a
- *   lossy relay with it).
+ *   lossy relay with it);
+ * - third-party browser libraries a fixture page loads as a site would (`/vendor/peerjs.min.js`: PeerJS's own browser
+ *   bundle from node_modules, for test/pages/peerjs.html).
  */
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createDemoSite } from '../../demo/demo-site.ts';
@@ -31,6 +34,11 @@ export interface TestServerOptions {
 
 export type TestServer = RunningServer;
 
+/** Browser bundles of libraries the fixture pages load, by URL path: the files their packages ship. */
+const VENDOR_SCRIPTS: Readonly<Record<string, URL>> = {
+  '/vendor/peerjs.min.js': new URL('../../node_modules/peerjs/dist/peerjs.min.js', import.meta.url),
+};
+
 /** Starts the test server on loopback; resolves once it listens. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { port = 0, verbose = false, rewriteSignal } = options;
@@ -44,6 +52,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }
     const script = pageScript(url.pathname);
     if (script !== undefined) return sendScript(await script, req, res);
+    const vendor = VENDOR_SCRIPTS[url.pathname];
+    if (vendor !== undefined) return sendScript(await readFile(vendor, 'utf8'), req, res);
     const fixture = await pages.find(url.pathname);
     const file = fixture ?? (await site.files.find(url.pathname));
     if (file?.type.startsWith('text/html') && hasPageHooks(url.searchParams)) {
