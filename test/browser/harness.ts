@@ -129,6 +129,11 @@ export interface LaunchOptions {
   userDataDir?: string;
   /** Keep the profile directory when the session closes (default: remove it). */
   keepProfile?: boolean;
+  /**
+   * Puppeteer default flags to leave out, besides `--disable-extensions`: e.g. `--disable-background-timer-throttling`
+   * and `--disable-renderer-backgrounding`, so that a tab in the background is throttled as in a real Chrome.
+   */
+  ignoreDefaultArgs?: string[];
 }
 
 export interface ExtensionBrowser {
@@ -232,7 +237,7 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
       headless: true,
       userDataDir,
       // Puppeteer passes --disable-extensions by default, which would keep ours from loading.
-      ignoreDefaultArgs: ['--disable-extensions'],
+      ignoreDefaultArgs: ['--disable-extensions', ...(options.ignoreDefaultArgs ?? [])],
       args: [
         ...BASE_CHROMIUM_ARGS.filter((arg) => !options.dropArgs?.includes(arg)),
         `--load-extension=${extensionPath}`,
