@@ -3,7 +3,7 @@
  * (Chromium's fake devices) through one RTCPeerConnection to another in the same page, each side with its own
  * transform worker, as two participants' browsers would have. Driven by bench/call.bench.ts through page.evaluate.
  */
-import { SUITE_FOR_KIND } from '../../src/codecs/format';
+import { KID_MARKER, SUITE_FOR_KIND } from '../../src/codecs/format';
 import { deriveFrameKeys } from '../../src/sframe';
 import type { BenchTransformOptions, WorkerSamples } from './hook';
 import type { CapturedFrame, ScaleRunResult, ScaleStream } from './scale';
@@ -110,7 +110,7 @@ function framelockBridge(
     }
     generation = next;
     for (const { kind, senderId } of tracks.values())
-      void key((0xcn << 60n) | (BigInt(next % 16) << 56n) | senderId, kind);
+      void key((KID_MARKER << 60n) | (BigInt(next % 16) << 56n) | senderId, kind);
   };
 }
 

@@ -41,7 +41,7 @@ import {
   withTimeout,
 } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
-import { joinVideoroom, namedTiles, tileFlowing, waitForTiles } from './videoroom';
+import { encodedLayerWidths, joinVideoroom, namedTiles, tileFlowing, waitForTiles } from './videoroom';
 
 const PASSPHRASE = 'correct horse battery staple';
 /** Joins (and as many leaves) of the churn. */
@@ -186,23 +186,6 @@ async function handleMessage(janus: Janus, session: number, handle: number, body
   });
   const answer = (await response.json()) as { janus: string; error?: unknown };
   if (answer.janus === 'error') throw new Error(`Janus: ${JSON.stringify(answer.error)}`);
-}
-
-/** The widths of the simulcast layers the demo's publisher on `page` encodes now (its outbound stats). */
-async function encodedLayerWidths(page: Page): Promise<number[]> {
-  return page.evaluate(async () => {
-    const pc = (window as unknown as { sfutest?: { webrtcStuff?: { pc?: RTCPeerConnection } } }).sfutest?.webrtcStuff
-      ?.pc;
-    const widths: number[] = [];
-    (await pc?.getStats())?.forEach(
-      (s: { type: string; kind?: string; frameWidth?: number; framesEncoded?: number }) => {
-        if (s.type === 'outbound-rtp' && s.kind === 'video' && (s.framesEncoded ?? 0) > 0 && s.frameWidth) {
-          widths.push(s.frameWidth);
-        }
-      },
-    );
-    return widths.sort((a, b) => a - b);
-  });
 }
 
 /** Busy-loop threads in this process: the machine's cores stay saturated until `stop`, which says how much they spun. */

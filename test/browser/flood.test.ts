@@ -9,7 +9,11 @@
  */
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kidSenderId } from '../../src/codecs';
+import { KID_MARKER, kidSenderId } from '../../src/codecs';
+
+// installFlood runs in the page (its source is sent, not its closure): it writes the marker as a literal.
+if (KID_MARKER !== 0xdn) throw new Error('flood.test.ts forges KIDs with marker 0xd: update it to KID_MARKER');
+
 import {
   createFakeMedia,
   type FakeMedia,
@@ -95,7 +99,7 @@ function installFlood(): void {
     const freshKid = () => {
       const id = crypto.getRandomValues(new Uint8Array(7)).reduce((kid, byte) => (kid << 8n) | BigInt(byte), 0n);
       const epochBits = BigInt(Math.floor(Date.now() / EPOCH_MS) % 16);
-      return (0xcn << 60n) | (epochBits << 56n) | id;
+      return (0xdn << 60n) | (epochBits << 56n) | id; // format v5's KID marker (KID_MARKER)
     };
     self.onrtctransform = (event) => {
       const { readable, writable, options } = event.transformer;

@@ -6,7 +6,7 @@
  */
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kidSenderId } from '../../src/codecs';
+import { KID_MARKER, kidSenderId } from '../../src/codecs';
 import { receiveRows } from '../../src/popup/calls';
 import type { TransformStats } from '../../src/shared/messages';
 import {
@@ -24,6 +24,7 @@ import { type Janus, janusAvailable, startJanus } from './janus';
 import { ROTATED_COLOURS, showsPattern } from './media';
 import { type RtpVideoCodec, startRtpSink } from './rtp';
 import {
+  encodedLayerWidths,
   janusServerView,
   joinVideoroom,
   namedTiles,
@@ -65,23 +66,6 @@ async function receivedAudioEnergy(page: Page): Promise<number> {
       });
     }
     return energy;
-  });
-}
-
-/** The widths of the simulcast layers the demo's publisher on `page` is encoding now (its own outbound stats). */
-async function encodedLayerWidths(page: Page): Promise<number[]> {
-  return page.evaluate(async () => {
-    const pc = (window as unknown as { sfutest?: { webrtcStuff?: { pc?: RTCPeerConnection } } }).sfutest?.webrtcStuff
-      ?.pc;
-    const widths: number[] = [];
-    (await pc?.getStats())?.forEach(
-      (s: { type: string; kind?: string; frameWidth?: number; framesEncoded?: number }) => {
-        if (s.type === 'outbound-rtp' && s.kind === 'video' && (s.framesEncoded ?? 0) > 0 && s.frameWidth) {
-          widths.push(s.frameWidth);
-        }
-      },
-    );
-    return widths.sort((a, b) => a - b);
   });
 }
 
@@ -448,13 +432,13 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('multiparty through Janus
       const span = sink.packets('audio').length;
       const sent = payloads.filter((p) => p.length > 0);
       const isFramelock = (p: Uint8Array) =>
-        p.length >= 18 && ((p.at(-1) ?? 0) & 0xf0) === 0xf0 && (p.at(-9) ?? 0) >> 4 === 0xc;
+        p.length >= 20 && ((p.at(-1) ?? 0) & 0xf0) === 0xf0 && (p.at(-9) ?? 0) >> 4 === Number(KID_MARKER);
       expect(
         sent.filter((p) => !isFramelock(p)).map((p) => p.length),
         'audio payloads without a Framelock trailer',
       ).toEqual([]);
-      // DTX really happened: frames whose protected size is a 1-3 byte Opus frame plus our 17-20 bytes.
-      const dtx = sent.filter((p) => p.length <= 3 + 20);
+      // DTX really happened: frames whose protected size is a 1-3 byte Opus frame plus our 19-22 bytes.
+      const dtx = sent.filter((p) => p.length <= 3 + 22);
       expect(dtx.length, 'protected DTX frames at the SFU').toBeGreaterThan(0);
       for (const speaker of speakers) {
         const audio = await waitFor(

@@ -29,14 +29,15 @@ export const janusAvailable: boolean =
   existsSync(JANUS_BINARY) && existsSync(path.join(JANUS_DEMOS, 'videoroomtest.html'));
 
 // The textroom relays chat messages over data channels: Debian's Janus is built with SCTP (libusrsctp). The
-// audiobridge (an MCU: it decodes, mixes and re-encodes audio) and the videocall (a 1:1 call relayed by the server)
-// are the patterns of docs/compatibility.md.
+// audiobridge (an MCU: it decodes, mixes and re-encodes audio), the videocall (a 1:1 call relayed by the server) and
+// the streaming plugin (a server streaming media to viewers) are patterns of docs/compatibility.md.
 const KEPT_PLUGINS = [
   'libjanus_videoroom.so',
   'libjanus_echotest.so',
   'libjanus_textroom.so',
   'libjanus_audiobridge.so',
   'libjanus_videocall.so',
+  'libjanus_streaming.so',
 ];
 const KEPT_TRANSPORTS = ['libjanus_http.so'];
 
@@ -194,6 +195,8 @@ cors: {
   // Recordings of the audiobridge's mix (`record: true` on a room) go to this run's own folder.
   await writeFile(path.join(dir, 'janus.plugin.audiobridge.jcfg'), `general: {\n  record_tmp_ext = "tmp"\n}\n`);
   await writeFile(path.join(dir, 'janus.plugin.videocall.jcfg'), 'general: {\n}\n');
+  // No mountpoint of Debian's samples (they wait for GStreamer sources): tests create theirs through the API.
+  await writeFile(path.join(dir, 'janus.plugin.streaming.jcfg'), 'general: {\n}\n');
 }
 
 const CONTENT_TYPES: Record<string, string> = {

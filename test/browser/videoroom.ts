@@ -109,3 +109,20 @@ export async function janusServerView(
     await sink.close();
   }
 }
+
+/** The widths of the simulcast layers the demo's publisher on `page` is encoding now (its own outbound stats). */
+export async function encodedLayerWidths(page: Page): Promise<number[]> {
+  return page.evaluate(async () => {
+    const pc = (window as unknown as { sfutest?: { webrtcStuff?: { pc?: RTCPeerConnection } } }).sfutest?.webrtcStuff
+      ?.pc;
+    const widths: number[] = [];
+    (await pc?.getStats())?.forEach(
+      (s: { type: string; kind?: string; frameWidth?: number; framesEncoded?: number }) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video' && (s.framesEncoded ?? 0) > 0 && s.frameWidth) {
+          widths.push(s.frameWidth);
+        }
+      },
+    );
+    return widths.sort((a, b) => a - b);
+  });
+}
