@@ -24,7 +24,7 @@ import {
 } from './call';
 import { chromiumAvailable, type ExtensionBrowser, isCI, waitFor } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
-import { type HeardTone, heardTone, isTestTone, TONE_HZ } from './tone';
+import { dBFS, type HeardTone, heardTone, isTestTone, TONE_HZ } from './tone';
 
 const PASSPHRASE = 'correct horse battery staple';
 const MIX = '#roomaudio';
@@ -98,8 +98,6 @@ function measureRecording(wav: Buffer): HeardTone {
     elsewhere: Math.max(...[300, 620, 1_000, 2_000].map(amplitudeAt)),
   };
 }
-
-const dB = (rms: number): string => `${(20 * Math.log10(Math.max(rms, 1e-9))).toFixed(1)} dBFS`;
 
 describe.skipIf(!chromiumAvailable || !janusAvailable)('an MCU: the Janus audiobridge (unmodified demo)', () => {
   let janus: Janus;
@@ -184,7 +182,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('an MCU: the Janus audiob
     for (const page of pages) {
       const heard = await heardTone(page, 2_000, MIX);
       expect(isTestTone(heard)).toBe(false);
-      expect(heard.rms, dB(heard.rms)).toBeLessThan(SILENCE_RMS);
+      expect(heard.rms, dBFS(heard.rms)).toBeLessThan(SILENCE_RMS);
       // The page works: it lists the other participant.
       expect((await listedNames(page)).length).toBe(1);
     }
@@ -206,7 +204,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('an MCU: the Janus audiob
     }
     await Promise.all(pages.map((p) => p.close()));
     const mixed = await finish(room, recording);
-    expect(mixed.rms, dB(mixed.rms)).toBeLessThan(SILENCE_RMS);
+    expect(mixed.rms, dBFS(mixed.rms)).toBeLessThan(SILENCE_RMS);
   });
 
   it('one with Framelock, one without: the one without hears silence from us, ours hears it and flags it', async () => {
@@ -218,7 +216,7 @@ describe.skipIf(!chromiumAvailable || !janusAvailable)('an MCU: the Janus audiob
       timeoutMs: 20_000,
     });
     const heard = await heardTone(theirs as Page, 2_000, MIX);
-    expect(heard.rms, dB(heard.rms)).toBeLessThan(SILENCE_RMS);
+    expect(heard.rms, dBFS(heard.rms)).toBeLessThan(SILENCE_RMS);
     const received = await waitFor(
       async () => {
         const list = (await framelockTransforms(framelock[0] as ExtensionBrowser, String(room))).filter(

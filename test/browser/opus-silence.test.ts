@@ -22,7 +22,7 @@ import {
 } from './call';
 import { type FirefoxSession, firefoxAvailable, launchFirefox } from './firefox';
 import { chromiumAvailable, type ExtensionBrowser, isCI, waitFor } from './harness';
-import { type HeardTone, heardTone, isTestTone } from './tone';
+import { dBFS, type HeardTone, heardTone, isTestTone } from './tone';
 
 const PASSPHRASE = 'correct horse battery staple';
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
@@ -31,7 +31,7 @@ const SILENCE_RMS = 0.005;
 
 if (isCI && !firefoxAvailable) throw new Error('CI must run the Firefox decoder check: Firefox is missing');
 
-const dB = (tone: HeardTone): string => `${(20 * Math.log10(Math.max(tone.rms, 1e-9))).toFixed(1)} dBFS`;
+const dB = (tone: HeardTone): string => dBFS(tone.rms);
 
 /** Waits until `page` hears the test tone, and returns what it heard. */
 function hearsTone(page: Page): Promise<HeardTone> {

@@ -350,6 +350,33 @@ describe.skipIf(!chromiumAvailable)('PeerJS: media call and data connection (hea
     expect(app.sending, JSON.stringify(app)).toBe(2);
   }
 
+  /**
+   * At both ends, what the chat put on the wire (the tap): only Framelock envelopes (binary, 0xF1 first), none of the
+   * chat's texts in them.
+   */
+  async function expectSealedWire(call: Call, tag: string): Promise<void> {
+    for (const page of [call.caller, call.callee]) {
+      const wire = await readWire(page, call.label);
+      console.info(
+        `[peerjs ${tag}] wire of ${call.label} at the ${page === call.caller ? 'caller' : 'callee'}: ` +
+          `${wire.length} records (${[...new Set(wire.map((r) => r.kind))].join(',')}), ` +
+          `${wire.reduce((n, r) => n + r.size, 0)} bytes, first bytes ` +
+          `${[...new Set(wire.map((r) => r.hex.slice(0, 2)))].join(',')}`,
+      );
+      expect(wire.length, 'the chat went through the tap').toBeGreaterThan(0);
+      for (const record of wire) {
+        expect(record.kind, JSON.stringify(record).slice(0, 200)).toBe('binary');
+        expect(record.hex.slice(0, 2), 'an envelope (0xF1 first)').toBe('f1');
+      }
+      for (const text of ['hello from the', 'héllo ✓ 🔒', '0123456789abcdef', 'nested']) {
+        expect(
+          wire.filter((r) => carries(r, text)),
+          `"${text}" on the wire`,
+        ).toEqual([]);
+      }
+    }
+  }
+
   /** Both ends chat both ways; every message arrives intact, in order, once. */
   async function expectChatBothWays(call: Call): Promise<{ caller: unknown[]; callee: unknown[] }> {
     const serialization = await call.caller.evaluate(() => (window as PeerWindow).app?.conn?.serialization);
@@ -439,25 +466,7 @@ describe.skipIf(!chromiumAvailable)('PeerJS: media call and data connection (hea
     }
 
     await expectChatBothWays(call);
-    for (const page of [call.caller, call.callee]) {
-      const wire = await readWire(page, call.label);
-      console.info(
-        `[peerjs framelock] wire of ${call.label} at the ${page === call.caller ? 'caller' : 'callee'}: ` +
-          `${wire.length} records, ${wire.reduce((n, r) => n + r.size, 0)} bytes, first bytes ` +
-          `${[...new Set(wire.map((r) => r.hex.slice(0, 2)))].join(',')}`,
-      );
-      expect(wire.length, 'the chat went through the tap').toBeGreaterThan(0);
-      for (const record of wire) {
-        expect(record.kind, JSON.stringify(record).slice(0, 200)).toBe('binary');
-        expect(record.hex.slice(0, 2), 'an envelope (0xF1 first)').toBe('f1');
-      }
-      for (const text of ['hello from the', 'héllo ✓ 🔒', '0123456789abcdef', 'nested']) {
-        expect(
-          wire.filter((r) => carries(r, text)),
-          `"${text}" on the wire`,
-        ).toEqual([]);
-      }
-    }
+    await expectSealedWire(call, 'framelock');
     await expectChannelPopup(alice, `room=${call.room}`, { label: call.label, state: 'e2e' });
     await expectChannelPopup(bob, `room=${call.room}`, { label: call.label, state: 'e2e' });
     await hangUp(call);
@@ -467,25 +476,7 @@ describe.skipIf(!chromiumAvailable)('PeerJS: media call and data connection (hea
     const call = await startCall(alice, bob, 'raw');
     expect(await call.caller.evaluate(() => (window as PeerWindow).app?.conn?.serialization)).toBe('raw');
     await expectChatBothWays(call);
-    for (const page of [call.caller, call.callee]) {
-      const wire = await readWire(page, call.label);
-      console.info(
-        `[peerjs raw] wire of ${call.label} at the ${page === call.caller ? 'caller' : 'callee'}: ` +
-          `${wire.length} records (${[...new Set(wire.map((r) => r.kind))].join(',')}), first bytes ` +
-          `${[...new Set(wire.map((r) => r.hex.slice(0, 2)))].join(',')}`,
-      );
-      expect(wire.length).toBeGreaterThan(0);
-      for (const record of wire) {
-        expect(record.kind, JSON.stringify(record).slice(0, 200)).toBe('binary');
-        expect(record.hex.slice(0, 2), 'an envelope (0xF1 first)').toBe('f1');
-      }
-      for (const text of ['hello from the', 'héllo ✓ 🔒', '0123456789abcdef', 'nested']) {
-        expect(
-          wire.filter((r) => carries(r, text)),
-          `"${text}" on the wire`,
-        ).toEqual([]);
-      }
-    }
+    await expectSealedWire(call, 'raw');
     await expectChannelPopup(bob, `room=${call.room}`, { label: call.label, state: 'e2e' });
     await hangUp(call);
   });

@@ -75,6 +75,11 @@ export function heardTone(target: Page | Frame, windowMs = 1_500, selector = '#r
 }
 
 /** Whether `tone` is the test tone, clearly: audible, and ten times stronger at its frequency than elsewhere. */
+/** A level as dBFS, for messages (`-180.0 dBFS` for digital silence). */
+export function dBFS(rms: number): string {
+  return `${(20 * Math.log10(Math.max(rms, 1e-9))).toFixed(1)} dBFS`;
+}
+
 export function isTestTone(tone: HeardTone): boolean {
   return tone.rms > 0.01 && tone.atTone > 10 * tone.elsewhere;
 }
