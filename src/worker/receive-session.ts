@@ -94,12 +94,23 @@ export class ReceiveSession extends Session {
         }
         if (seen.found === 'not_protected') return this.#plaintext();
         if (seen.found === 'older_format') {
-          // Framelock v1-v3: keys from the passphrase alone. This version reads none of it (no downgrade). Believed
-          // once its KID recurs: about one plaintext frame in 256 happens to end like a v1-v3 trailer.
-          if (this.#remote.sight(seen.kid) >= SIGHTINGS_TO_BELIEVE_KID) this.#olderFormat = true;
+          // Framelock v1-v4: this version reads none of it (no downgrade). Believed once its KID recurs: about one
+          // plaintext frame in 128 happens to end like a v1-v4 trailer, with a random KID that never comes back. On a
+          // track that carries plaintext (a server's mix, a participant without Framelock) such a frame is plaintext;
+          // elsewhere one frame proves nothing, so it is dropped, not called undecryptable.
+          if (this.#remote.sight(seen.kid) < SIGHTINGS_TO_BELIEVE_KID) {
+            if (this.#plaintextSoFar()) return this.#plaintext();
+            this.lastError = 'a frame shaped like an older Framelock version’s: dropped';
+            this.count('dropped');
+            return false;
+          }
+          this.#olderFormat = true;
           return this.#failed('sent by an older Framelock version (not forward secret): it must be updated');
         }
-        return this.#failed(seen.found); // shaped like our frame, but its header does not parse
+        // Shaped like our frame, but its header does not parse. On a track that carries plaintext: plaintext that
+        // happens to end like a trailer (a sender of ours never writes such a header).
+        if (this.#plaintextSoFar()) return this.#plaintext();
+        return this.#failed(seen.found);
       }
       // A chunk of a remote sender's key exchange rides on this frame: reassembled whether or not we can decrypt the
       // frame yet (a newcomer gets its keys from these). The message's own seal decides whether it is believed.

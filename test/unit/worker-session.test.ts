@@ -824,7 +824,7 @@ describe('ReceiveSession', () => {
     }
   });
 
-  it('counts a frame of an older Framelock (format v1-v3) as undecryptable, and reports it once its KID recurs', async () => {
+  it('counts frames of an older Framelock (format v1-v4) as undecryptable once their KID recurs, and reports it', async () => {
     const { receiver, deliver, next } = await call();
     const older = async (i: number) => {
       const data = (await next(i)).slice();
@@ -834,13 +834,20 @@ describe('ReceiveSession', () => {
     const first = await older(1);
     expect(inspectFrame(vp8, first)).toMatchObject({ protected: false, found: 'older_format' });
     expect((await deliver(first)).ok).toBe(false);
-    // One frame proves nothing (plaintext ends like a v1-v3 trailer once in 256 frames): not reported yet.
+    // One frame proves nothing (plaintext ends like a v1-v4 trailer once in 128 frames): dropped, not reported yet.
     const stats = receiver.snapshot('receive');
-    expect(stats).toMatchObject({ undecryptable: 1, unencrypted: 0 });
+    expect(stats).toMatchObject({ dropped: 1, undecryptable: 0, unencrypted: 0 });
     expect(stats.lastError).toMatch(/older Framelock/);
     expect(stats.olderFormat).toBeUndefined();
     // Its KID again: an older Framelock sends here. Reported in that snapshot, not the next one without such frames.
     expect((await deliver(await older(2))).ok).toBe(false);
+    expect(receiver.snapshot('receive')).toMatchObject({
+      undecryptable: 1,
+      olderFormat: true,
+      status: 'undecryptable',
+    });
+    expect(receiver.snapshot('receive').olderFormat).toBeUndefined();
+    expect((await deliver(await older(3))).ok).toBe(false);
     expect(receiver.snapshot('receive')).toMatchObject({ undecryptable: 2, olderFormat: true });
     expect(receiver.snapshot('receive').olderFormat).toBeUndefined();
   });
@@ -858,6 +865,31 @@ describe('ReceiveSession', () => {
     out[out.length - 1] = 0xf0;
     return out;
   }
+
+  it('takes plaintext that ends like an older format’s trailer, or an unparsable one, for plaintext (a server’s mix)', async () => {
+    const { bob, receiver, deliver } = await call();
+    for (const data of vp8Frames.slice(1, 5)) expect((await deliver(data)).ok).toBe(true);
+    for (let i = 0; i < 10; i++) {
+      // A v1-v4 marker and a fresh random KID, as 1 plaintext frame in 128 ends.
+      const older = trailerLookalike(vp8Frames[5 + (i % 4)] as Uint8Array, 8, 0x50_0000_0000_0000n + BigInt(i));
+      older[older.length - 9] = ((older[older.length - 9] ?? 0) & 0x0f) | (i % 2 === 0 ? 0xb0 : 0xc0);
+      expect(inspectFrame(vp8, older)).toMatchObject({ protected: false, found: 'older_format' });
+      expect((await deliver(older)).ok).toBe(true);
+      // A CTR in two bytes whose first is 0: no sender of ours writes that.
+      const unparsable = trailerLookalike(vp8Frames[5 + (i % 4)] as Uint8Array, 8, 0x60_0000_0000_0000n + BigInt(i));
+      const widened = new Uint8Array(unparsable.length + 1);
+      widened.set(unparsable.subarray(0, unparsable.length - 9));
+      widened.set(unparsable.subarray(unparsable.length - 9, unparsable.length - 1), unparsable.length - 8);
+      widened[widened.length - 10] = 0;
+      widened[widened.length - 1] = 0xf9;
+      expect(inspectFrame(vp8, widened)).toMatchObject({ protected: false, found: 'header_non_minimal' });
+      expect((await deliver(widened)).ok).toBe(true);
+    }
+    await bob.serve();
+    expect(bob.requests).toHaveLength(0);
+    expect(receiver.snapshot('receive')).toMatchObject({ unencrypted: 24, undecryptable: 0, status: 'unencrypted' });
+    expect(receiver.snapshot('receive').olderFormat).toBeUndefined();
+  });
 
   it('takes plaintext that looks like a trailer for plaintext: no key request', async () => {
     const { bob, receiver, deliver } = await call();
