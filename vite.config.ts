@@ -4,23 +4,29 @@ import manifest from './manifest.json' with { type: 'json' };
 import { DOCS_OUTPUT_DIR, renderDocs } from './scripts/docs.ts';
 import { firefoxManifest } from './scripts/firefox-manifest.ts';
 import { buildInjectedScripts, SHIPPED_DEFINE } from './scripts/injected-scripts.ts';
-import { mergeLocaleFragments } from './scripts/locales.ts';
-import { LOCALE_FRAGMENTS } from './src/ui/locales.ts';
+import { fragmentPath, shippedLocales } from './scripts/locales.ts';
+import { LOCALE_FOLDERS, SHIPPED_LOCALES } from './src/ui/locales.ts';
 
-/** Emits `_locales/en/messages.json`, merged from the UI's `messages.en.json` fragments (src/ui/locales.ts). */
+/**
+ * Emits `_locales/<locale>/messages.json` for each shipped language, merged from the `messages.<locale>.json` fragments
+ * (src/ui/locales.ts). Fails the build when a translation misses a key or breaks a substitution (scripts/locales.ts).
+ */
 function localesPlugin(): Plugin {
   return {
     name: 'framelock-locales',
     buildStart() {
-      for (const fragment of LOCALE_FRAGMENTS) this.addWatchFile(fragment);
+      for (const folder of LOCALE_FOLDERS) {
+        for (const locale of SHIPPED_LOCALES) this.addWatchFile(fragmentPath(folder, locale));
+      }
     },
     generateBundle() {
-      const messages = mergeLocaleFragments(process.cwd());
-      this.emitFile({
-        type: 'asset',
-        fileName: '_locales/en/messages.json',
-        source: `${JSON.stringify(messages, null, 2)}\n`,
-      });
+      for (const [locale, messages] of shippedLocales(process.cwd())) {
+        this.emitFile({
+          type: 'asset',
+          fileName: `_locales/${locale}/messages.json`,
+          source: `${JSON.stringify(messages, null, 2)}\n`,
+        });
+      }
     },
   };
 }

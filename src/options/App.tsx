@@ -15,7 +15,7 @@ import {
 import { matchPatternFor } from '../shared/origin';
 import { request } from '../ui/api';
 import { type Enabled, EnableForm } from '../ui/enable-form/EnableForm';
-import { t } from '../ui/i18n';
+import { messagesLocale, t } from '../ui/i18n';
 import { listen } from '../ui/listen';
 import { About } from './About';
 import { roomAtSentenceStart, roomInSentence } from './rooms';
@@ -37,7 +37,7 @@ export function App() {
   useEffect(() => {
     // index.html has the English title; the language of the page is the one its messages are in.
     document.title = t('options_page_title');
-    document.documentElement.lang = t('options_html_lang');
+    document.documentElement.lang = messagesLocale();
   }, []);
 
   const reload = useCallback(async (): Promise<void> => {

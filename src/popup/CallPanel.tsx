@@ -8,15 +8,12 @@
  * in the side panel (OpenChat.tsx), where the browser has one.
  */
 import type { TabStatus } from '../shared/messages';
-import { t } from '../ui/i18n';
+import { formatCount, t, tp } from '../ui/i18n';
 import { CallKeys } from './CallKeys';
 import { type CallSummary, type MediaRow, receiveRows, sendRows, summarize } from './calls';
 import { DataChannels } from './DataChannels';
 import { OpenChat } from './OpenChat';
 import { sidePanelApi } from './side-panel';
-
-const numbers = new Intl.NumberFormat();
-const n = (value: number): string => numbers.format(value);
 
 export interface CallPanelProps {
   tabId: number;
@@ -129,15 +126,15 @@ function statusText(row: MediaRow, side: 'send' | 'receive'): string {
 
 function countsText(row: MediaRow, side: 'send' | 'receive'): string {
   if (side === 'send') {
-    const parts = [t('popup_count_encrypted', n(row.protected))];
-    if (row.dropped > 0) parts.push(t('popup_count_dropped', n(row.dropped)));
+    const parts = [t('popup_count_encrypted', formatCount(row.protected))];
+    if (row.dropped > 0) parts.push(t('popup_count_dropped', formatCount(row.dropped)));
     return parts.join(' · ');
   }
   const parts: string[] = [];
-  if (row.protected > 0) parts.push(t('popup_count_decrypted', n(row.protected)));
-  if (row.undecryptable > 0) parts.push(t('popup_count_undecryptable', n(row.undecryptable)));
-  if (row.unencrypted > 0) parts.push(t('popup_count_unencrypted', n(row.unencrypted)));
-  return parts.length === 0 ? t('popup_count_decrypted', n(0)) : parts.join(' · ');
+  if (row.protected > 0) parts.push(t('popup_count_decrypted', formatCount(row.protected)));
+  if (row.undecryptable > 0) parts.push(t('popup_count_undecryptable', formatCount(row.undecryptable)));
+  if (row.unencrypted > 0) parts.push(t('popup_count_unencrypted', formatCount(row.unencrypted)));
+  return parts.length === 0 ? t('popup_count_decrypted', formatCount(0)) : parts.join(' · ');
 }
 
 /** A mark before what is wrong (what is right says ✓ in its own words). */
@@ -169,7 +166,7 @@ function Row({ row, side, label }: { row: MediaRow; side: 'send' | 'receive'; la
         )}
         {statusText(row, side)}
       </span>
-      {row.echoed > 0 && <span class="row-note">{t('popup_receive_echoed', n(row.echoed))}</span>}
+      {row.echoed > 0 && <span class="row-note">{tp('popup_receive_echoed', row.echoed)}</span>}
     </li>
   );
 }

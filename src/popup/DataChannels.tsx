@@ -5,11 +5,8 @@
  * height, as the media rows do. The label is the site's: it is rendered as text only, isolated from the text around it.
  */
 import type { DataChannelState, TabStatus } from '../shared/messages';
-import { t } from '../ui/i18n';
+import { formatCount, t, tp } from '../ui/i18n';
 import { type ChannelRow, channelRows } from './channels';
-
-const numbers = new Intl.NumberFormat();
-const n = (value: number): string => numbers.format(value);
 
 const STATE_TEXT: Record<DataChannelState, () => string> = {
   e2e: () => t('popup_text_e2e'),
@@ -36,7 +33,7 @@ export function DataChannels({ status }: { status: TabStatus | undefined }) {
 }
 
 function refusedText(refused: number): string {
-  return refused === 1 ? t('popup_text_refused_one') : t('popup_text_refused', n(refused));
+  return tp('popup_text_refused', refused);
 }
 
 function Row({ row }: { row: ChannelRow }) {
@@ -51,7 +48,8 @@ function Row({ row }: { row: ChannelRow }) {
           </bdi>
         )}
         <span class="row-counts">
-          {t('popup_text_count_sent', n(row.sent))} · {t('popup_text_count_received', n(row.received))}
+          {t('popup_text_count_sent', formatCount(row.sent))} ·{' '}
+          {t('popup_text_count_received', formatCount(row.received))}
         </span>
       </span>
       <span class="row-status">

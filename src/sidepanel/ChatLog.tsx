@@ -53,7 +53,7 @@ export function ChatLog({ messages, labelledBy }: ChatLogProps) {
 }
 
 const REASON: Record<SendFailure, () => string> = {
-  no_one: () => t('chat_reason_no_one'),
+  no_one: () => t('chat_reason_nobody'),
   busy: () => t('chat_reason_busy'),
   too_long: () => t('chat_reason_too_long'),
   empty: () => t('chat_reason_empty'),

@@ -4,12 +4,9 @@
  * nothing is sent. The text goes without the white space around it; an empty message is not sent.
  */
 import { useState } from 'preact/hooks';
-import { t } from '../ui/i18n';
+import { formatCount, t } from '../ui/i18n';
 import { COUNTER_FROM_BYTES } from './constants';
 import { MAX_CHAT_TEXT_BYTES, utf8Length } from './protocol';
-
-const numbers = new Intl.NumberFormat();
-const n = (value: number): string => numbers.format(value);
 
 export interface ComposerProps {
   /** No call to send to: the field and the button are disabled. */
@@ -61,12 +58,12 @@ export function Composer({ disabled, onSend }: ComposerProps) {
         <div class="composer-notes">
           {tooLong ? (
             <p class="error" id="chat-message-error" role="alert">
-              {t('chat_too_long', n(bytes), n(MAX_CHAT_TEXT_BYTES))}
+              {t('chat_too_long', formatCount(bytes), formatCount(MAX_CHAT_TEXT_BYTES))}
             </p>
           ) : (
             bytes > COUNTER_FROM_BYTES && (
               <p class="counter" id="chat-count">
-                {t('chat_bytes', n(bytes), n(MAX_CHAT_TEXT_BYTES))}
+                {t('chat_bytes', formatCount(bytes), formatCount(MAX_CHAT_TEXT_BYTES))}
               </p>
             )
           )}

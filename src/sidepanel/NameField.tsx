@@ -3,11 +3,9 @@
  * words). Saved when the user leaves the field; too long, it is neither saved nor sent, and says so.
  */
 import type { Ref } from 'preact';
-import { t } from '../ui/i18n';
+import { formatCount, t } from '../ui/i18n';
 import { MAX_CHAT_NAME_BYTES } from './protocol';
 import type { ChatName } from './use-chat-name';
-
-const numbers = new Intl.NumberFormat();
 
 export interface NameFieldProps {
   chatName: ChatName;
@@ -32,7 +30,7 @@ export function NameField({ chatName, inputRef }: NameFieldProps) {
       />
       {tooLong !== undefined && (
         <p class="error" id="chat-name-error" role="alert">
-          {t('chat_name_too_long', numbers.format(tooLong), numbers.format(MAX_CHAT_NAME_BYTES))}
+          {t('chat_name_too_long', formatCount(tooLong), formatCount(MAX_CHAT_NAME_BYTES))}
         </p>
       )}
       <p class="hint" id="chat-name-hint">

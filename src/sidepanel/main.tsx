@@ -3,11 +3,12 @@
 import { render } from 'preact';
 // First: the page's own sheet (imported below) refines it.
 import '../ui/base.css';
-import { t } from '../ui/i18n';
+import { messagesLocale, t } from '../ui/i18n';
 import { ChatPanel } from './ChatPanel';
 import './sidepanel.css';
 
 const root = document.getElementById('app');
 if (root === null) throw new Error('side panel: #app is missing from index.html');
 document.title = t('chat_title');
+document.documentElement.lang = messagesLocale();
 render(<ChatPanel search={location.search} />, root);

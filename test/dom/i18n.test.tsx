@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeLocaleFragments } from '../../scripts/locales.ts';
-import { t } from '../../src/ui/i18n';
+import { formatCount, messagesLocale, t, tp } from '../../src/ui/i18n';
 import { getMessage } from './i18n';
 
 /** The repository root: vitest runs there (happy-dom's URL cannot express file paths for fileURLToPath). */
@@ -47,5 +47,13 @@ describe('UI strings', () => {
     expect(getMessage('extensionName')).toBe('Framelock');
     expect(t('extensionName')).toBe('Framelock');
     expect(t('noSuchKey' as never)).toBe('⟦noSuchKey⟧');
+  });
+
+  it('picks a plural form by the messages’ language, and writes numbers in it', () => {
+    expect(messagesLocale()).toBe('en');
+    expect(tp('popup_text_refused', 1)).toBe('1 message refused');
+    expect(tp('popup_text_refused', 0)).toBe('0 messages refused');
+    expect(tp('popup_text_refused', 12_345)).toBe('12,345 messages refused');
+    expect(formatCount(1_234_567)).toBe('1,234,567');
   });
 });
