@@ -2,11 +2,19 @@
  * Every shipped language has every English key, with the same substitutions, and reads as a translation: the checks
  * the build (vite.config.ts) also runs, plus the limits the stores and Chrome set.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localeProblems, type Messages, mergeLocaleFragments, substitutions } from '../../scripts/locales.ts';
-import { SHIPPED_LOCALES } from '../../src/ui/locales.ts';
+import {
+  fragmentPath,
+  localeProblems,
+  type Messages,
+  mergeLocaleFragments,
+  shippedLocales,
+  substitutions,
+} from '../../scripts/locales.ts';
+import { LOCALE_FOLDERS, SHIPPED_LOCALES } from '../../src/ui/locales.ts';
 
 const root = process.cwd();
 const english = mergeLocaleFragments(root, 'en');
@@ -94,5 +102,23 @@ describe('the translation check', () => {
 
   it('reads named placeholders case-insensitively', () => {
     expect(substitutions('$NAME$ and $name$ and $1')).toEqual(['$1', '$name$', '$name$']);
+  });
+
+  it('stops the build on a translation that lost a substitution, naming it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'framelock-locales-'));
+    try {
+      for (const folder of LOCALE_FOLDERS) {
+        cpSync(path.join(root, fragmentPath(folder, 'en')), path.join(dir, fragmentPath(folder, 'en')));
+        const english = JSON.parse(readFileSync(path.join(root, fragmentPath(folder, 'en')), 'utf8')) as Messages;
+        const copy: Messages = {};
+        for (const [key, { message }] of Object.entries(english)) copy[key] = { message: `«${message}»` };
+        if (copy.popup_text_refused_other) copy.popup_text_refused_other = { message: 'refusés' };
+        writeFileSync(path.join(dir, fragmentPath(folder, 'xx')), JSON.stringify(copy));
+      }
+      expect(() => shippedLocales(dir, ['en', 'xx'])).toThrow(/xx: popup_text_refused_other: drops \$1/);
+      expect([...shippedLocales(dir, ['en']).keys()]).toEqual(['en']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
