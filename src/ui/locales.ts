@@ -41,7 +41,7 @@ export const LOCALE_FOLDERS = [
  * (manifest.json `default_locale`) and the reference: every other one has each of its keys, with the same `$1`…`$9`.
  * Adding a language: README.md, "Adding a language".
  */
-export const SHIPPED_LOCALES = ['en', 'de', 'fr', 'ja', 'pt_BR'] as const;
+export const SHIPPED_LOCALES = ['en', 'de', 'es', 'fr', 'ja', 'pt_BR'] as const;
 export type ShippedLocale = (typeof SHIPPED_LOCALES)[number];
 
 /** The English fragments (each folder's `messages.en.json`). */
