@@ -60,8 +60,8 @@ describe('languages', () => {
     expect((messages.extensionDescription?.message ?? '').length).toBeLessThanOrEqual(132);
     // The Chrome Web Store's description: at most 16,000 characters.
     expect((messages.store_description?.message ?? '').length).toBeLessThanOrEqual(16_000);
-    // The promo tile is 440 px wide: its tagline fits on two lines of 26 px type (test/browser/store.test.ts looks).
-    expect((messages.store_promo_tagline?.message ?? '').length).toBeLessThanOrEqual(60);
+    // The promo tile is 440 px wide: a rough bound here; test/browser/store.test.ts checks that it fits, rendered.
+    expect((messages.store_promo_tagline?.message ?? '').length).toBeLessThanOrEqual(72);
   });
 
   it('every plural message has both forms, with the count as $1', () => {
