@@ -134,6 +134,11 @@ export interface LaunchOptions {
    * and `--disable-renderer-backgrounding`, so that a tab in the background is throttled as in a real Chrome.
    */
   ignoreDefaultArgs?: string[];
+  /**
+   * Environment variables for Chromium, over this process's (`undefined` removes one). On Linux Chromium takes its UI
+   * language, and with it `chrome.i18n`'s, from `LANGUAGE`/`LANG`, not from `--lang` (see {@link uiLanguageEnv}).
+   */
+  env?: Record<string, string | undefined>;
 }
 
 export interface ExtensionBrowser {
@@ -238,6 +243,7 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
       userDataDir,
       // Puppeteer passes --disable-extensions by default, which would keep ours from loading.
       ignoreDefaultArgs: ['--disable-extensions', ...(options.ignoreDefaultArgs ?? [])],
+      ...(options.env === undefined ? {} : { env: withEnv(options.env) }),
       args: [
         ...BASE_CHROMIUM_ARGS.filter((arg) => !options.dropArgs?.includes(arg)),
         `--load-extension=${extensionPath}`,
@@ -422,6 +428,26 @@ async function responsiveWorker(target: Target): Promise<WebWorker> {
         'level can be left half-dead, answering nothing.)',
     );
   }
+}
+
+/**
+ * The environment that makes Chromium on Linux run in `locale` (a `_locales` folder name: `de`, `pt_BR`), so that
+ * `chrome.i18n` picks that language's messages. Checked with Debian's Chromium 156: `LANGUAGE` (or `LANG`) sets
+ * `chrome.i18n.getUILanguage()` and `navigator.language`, while `--lang` is ignored; and only for a language whose
+ * `.pak` is installed (Debian: `chromium-l10n`): without it Chromium silently stays in `en-US`. `LC_ALL` and
+ * `LC_MESSAGES` would outrank `LANG`, so they are removed.
+ */
+export function uiLanguageEnv(locale: string): Record<string, string | undefined> {
+  return { LANGUAGE: locale, LANG: `${locale}.UTF-8`, LC_ALL: undefined, LC_MESSAGES: undefined };
+}
+
+/** This process's environment with `changes` applied (`undefined` removes a variable). */
+function withEnv(changes: Record<string, string | undefined>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...process.env, ...changes })) {
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }
 
 /** Reads `background.service_worker` from the built manifest, failing with a hint when there is no build. */
