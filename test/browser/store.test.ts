@@ -395,7 +395,8 @@ describe.skipIf(!chromiumAvailable)('the store listing (headless Chromium, built
 
     it('the check sees a tagline that does not fit', async () => {
       await page.$eval('#tagline', (element) => {
-        element.textContent = 'A tagline far too long for the tile, which goes on and on to a third and a fourth line';
+        element.textContent =
+          'A tagline far too long for the tile, which goes on and on, to a third line, and then to a fourth and a fifth';
       });
       expect((await findClipping(page, { vertical: true })).join('\n')).toMatch(/#tagline.*cuts its content/);
       await page.$eval('#tagline', (element) => {
