@@ -13,6 +13,7 @@ import {
   type UiResponse,
 } from '../shared/messages';
 import { matchPatternFor } from '../shared/origin';
+import { TARGET_BROWSER_NAME } from '../shared/target-browser';
 import { request } from '../ui/api';
 import { type Enabled, EnableForm } from '../ui/enable-form/EnableForm';
 import { messagesLocale, t } from '../ui/i18n';
@@ -165,7 +166,9 @@ export function App() {
       }
       const removed = await browser.permissions.remove({ origins: [matchPatternFor(origin)] }).catch(() => false);
       await reload();
-      setStatus(removed ? t('options_disabled', origin) : t('options_disabled_permission_kept', origin));
+      setStatus(
+        removed ? t('options_disabled', origin) : t('options_disabled_permission_kept', origin, TARGET_BROWSER_NAME),
+      );
       // The button that had focus is gone: put focus somewhere predictable.
       sitesHeading.current?.focus();
     } finally {
@@ -208,7 +211,7 @@ export function App() {
           {revoked.map((entry, index) => (
             <div class="notice" key={entry.origin}>
               <p id={`revoked-${index}`}>
-                {fillSlot(t('options_revoked_notice', SLOT), <strong>{entry.origin}</strong>)}
+                {fillSlot(t('options_revoked_notice', SLOT, TARGET_BROWSER_NAME), <strong>{entry.origin}</strong>)}
               </p>
               <button
                 type="button"

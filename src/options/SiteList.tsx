@@ -6,6 +6,7 @@
  */
 import type { Ref } from 'preact';
 import { isSiteBlocked, type RoomInfo, type SiteInfo } from '../shared/messages';
+import { TARGET_BROWSER_NAME } from '../shared/target-browser';
 import { t } from '../ui/i18n';
 import { SafetyWords } from '../ui/SafetyWords';
 import { PROBLEM_KEYS } from './problems';
@@ -259,7 +260,7 @@ function SiteSettings({ site, id, saving, note, onChange }: SiteSettingsProps) {
         checked={rememberKeys}
         busy={busy}
         label={t('options_remember_label')}
-        hint={rememberKeys ? t('options_remember_hint_on') : t('options_remember_hint_off')}
+        hint={rememberKeys ? t('options_remember_hint_on', TARGET_BROWSER_NAME) : t('options_remember_hint_off')}
         onClick={guard}
         onToggle={(checked) => toggle({ rememberKeys: checked })}
       />

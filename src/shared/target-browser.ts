@@ -9,3 +9,6 @@ export type TargetBrowser = 'chrome' | 'firefox';
 
 export const TARGET_BROWSER: TargetBrowser =
   typeof __FRAMELOCK_BROWSER__ === 'string' && __FRAMELOCK_BROWSER__ === 'firefox' ? 'firefox' : 'chrome';
+
+/** The browser's name as its maker writes it, in every language: what messages say where the build's browser acts. */
+export const TARGET_BROWSER_NAME: string = TARGET_BROWSER === 'firefox' ? 'Firefox' : 'Chrome';

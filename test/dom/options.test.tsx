@@ -207,7 +207,7 @@ describe('options page strings', () => {
     // The origin in the notice is set apart, and the sentence around it is whole.
     const notice = document.querySelector('.notice p');
     expect(notice?.querySelector('strong')?.textContent).toBe('https://gone.example.org');
-    expect(notice?.textContent).toBe(getMessage('options_revoked_notice', ['https://gone.example.org']));
+    expect(notice?.textContent).toBe(getMessage('options_revoked_notice', ['https://gone.example.org', 'Chrome']));
   });
 
   it('PROBLEM_TEXT, problemText() and the page say the same for every problem', async () => {

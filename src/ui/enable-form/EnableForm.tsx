@@ -31,6 +31,7 @@ import { strengthLine } from './strength-line';
 import { TextField } from './TextField';
 import { type Layout, WORDS } from './words';
 import './enable-form.css';
+import { TARGET_BROWSER_NAME } from '../../shared/target-browser';
 
 /** Where the site comes from. */
 export type FormSite =
@@ -203,7 +204,11 @@ export function EnableForm({
       try {
         if (!(await permission)) refusal = t('enable_permission_denied', origin, t('enable_submit'));
       } catch (error) {
-        refusal = t('enable_permission_error', error instanceof Error ? error.message : String(error));
+        refusal = t(
+          'enable_permission_error',
+          error instanceof Error ? error.message : String(error),
+          TARGET_BROWSER_NAME,
+        );
       }
       if (refusal !== undefined) {
         // The background waits for the permission: tell it to stop, so a later grant does not enable this.
