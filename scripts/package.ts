@@ -11,7 +11,7 @@
  * - only its build folder, built without source maps: never dist-test/ (the rotation test build), no `*.map` file and
  *   no `sourceMappingURL` comment; the built manifest must be this version's, not a test build, the right browser's
  *   (the Firefox one with its gecko add-on id, the Chrome one without any), and every page and script it names must
- *   be in the build;
+ *   be in the build, with every icon and language it declares (scripts/package-contents.ts);
  * - entries sorted by path, no directory entries, every entry with the same timestamp ({@link ZIP_MTIME}), the
  *   same Unix permissions (0644) and the same DEFLATE level, and nothing taken from the file system but the bytes.
  *
@@ -29,7 +29,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ZippableFile, zipSync } from 'fflate';
 import type { TargetBrowser } from '../src/shared/target-browser.ts';
+import { SHIPPED_LOCALES } from '../src/ui/locales.ts';
 import { FIREFOX_ADDON_ID } from './firefox-manifest.ts';
+import { checkIcons, checkLocales } from './package-contents.ts';
 
 /**
  * The timestamp of every entry: 1980-01-01 00:00, the earliest a zip's MS-DOS date can hold. Built from local time
@@ -268,6 +270,8 @@ function buildAndZip(browser: Browser, version: string): Uint8Array {
   checkBuiltManifest(manifest, version, browser);
   const files = shippedFiles(dir);
   checkManifestFiles(manifest, files, BUILDS[browser].outDir);
+  checkIcons(manifest, files, BUILDS[browser].outDir);
+  checkLocales(manifest, files, BUILDS[browser].outDir, SHIPPED_LOCALES);
   checkNoSourceMapComments(files);
   if (browser === 'firefox') lintFirefox(BUILDS[browser].outDir);
   return reproducibleZip(files);

@@ -21,6 +21,7 @@ import {
 import { updateBadge } from './badge';
 import { MAX_TAB_CALLS, MAX_TAB_CHANNEL_FRAMES, MAX_TAB_TRANSFORMS, MAX_TAB_UNPROTECTED_FRAMES } from './constants';
 import { withTabStatusLock } from './locks';
+import { getSite } from './sites';
 
 /** The `storage.session` key of a tab's status. */
 export const tabStatusKey = (tabId: number) => `tab:${tabId}`;
@@ -109,6 +110,15 @@ async function applyTabChange(source: StatusSource, tabId: number, change: TabCh
   let previous = (await browser.storage.session.get(key))[key] as TabStatus | undefined;
   const callsBefore = previous?.calls?.length ?? 0;
   if (change.document !== undefined && previous?.document !== change.document) previous = undefined;
+  if (change.documentGone && source.frameId === 0 && previous !== undefined && isStatusDocument(previous, source)) {
+    // The page the status describes went away (navigated, reloaded, closed), and its frames with it. The browser
+    // resets the tab's button when the next page commits, which may be before this: showing the old page's status now
+    // would put its badge and icon on the next page (test/browser/toolbar-icon.test.ts). Its status goes instead; the
+    // next page's bridge, if it has one, shows its own.
+    await browser.storage.session.remove(key);
+    if (callsBefore > 0) tabCallsListener?.(tabId, 0);
+    return;
+  }
   // What only forgets needs no status where there is none.
   const forgetsOnly =
     change.dropFrame !== undefined || change.documentGone || change.call === null || change.channels?.length === 0;
@@ -166,7 +176,21 @@ async function applyTabChange(source: StatusSource, tabId: number, change: TabCh
   await browser.storage.session.set({ [key]: status });
   const callsAfter = status.calls?.length ?? 0;
   if (callsAfter !== callsBefore) tabCallsListener?.(tabId, callsAfter);
-  await updateBadge(tabId, status);
+  await updateBadge(tabId, status, await isEnabled(status.origin));
+}
+
+/** Whether `origin` is an enabled site; false when the sites cannot be read (the icon then says "off"). */
+async function isEnabled(origin: string): Promise<boolean> {
+  try {
+    return (await getSite(origin)) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `status` is that of `source`'s document (Chrome names documents; Firefox does not, so never there). */
+function isStatusDocument(status: TabStatus, source: StatusSource): boolean {
+  return source.documentId !== undefined && status.document === source.documentId;
 }
 
 /** The tab's calls once `change` from `source`'s frame is applied: one per frame, in frame id order, at most a few. */

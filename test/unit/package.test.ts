@@ -24,6 +24,7 @@ import {
   sha256,
   shippedFiles,
 } from '../../scripts/package.ts';
+import { checkIcons, checkLocales, declaredIcons, pngSize } from '../../scripts/package-contents.ts';
 
 const utf8 = new TextEncoder();
 const files = new Map<string, Uint8Array>([
@@ -244,5 +245,123 @@ describe('blockingLintFindings (web-ext lint on the Firefox build)', () => {
       'MANIFEST_PERMISSIONS',
     ]);
     expect(blockingLintFindings(report([], ['toString'])).map((f) => f.code)).toEqual(['toString']);
+  });
+});
+
+/** The first 24 bytes of a `size` x `size` PNG: its signature and IHDR (enough for the checks, which read no more). */
+function png(size: number, height = size): Uint8Array {
+  const bytes = new Uint8Array(33);
+  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(16, size);
+  view.setUint32(20, height);
+  return bytes;
+}
+
+describe('pngSize', () => {
+  it("reads a PNG's width and height from its IHDR, and refuses what is not a PNG", () => {
+    expect(pngSize(png(128))).toEqual({ width: 128, height: 128 });
+    expect(pngSize(png(16, 32))).toEqual({ width: 16, height: 32 });
+    expect(pngSize(utf8.encode('<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBeUndefined();
+    expect(pngSize(png(16).subarray(0, 20))).toBeUndefined();
+  });
+});
+
+describe('checkIcons', () => {
+  const manifest = {
+    icons: { 16: 'icons/on-16.png', 128: 'icons/framelock-128.png' },
+    action: { default_icon: { 16: 'icons/off-16.png' } },
+  };
+  const toolbar = { on: { 16: 'icons/on-16.png' }, problem: { 16: 'icons/problem-16.png' } };
+  const all = new Map([
+    ['icons/on-16.png', png(16)],
+    ['icons/framelock-128.png', png(128)],
+    ['icons/off-16.png', png(16)],
+    ['icons/problem-16.png', png(16)],
+  ]);
+
+  it("lists the manifest's icons, its action's, and each state icon the background sets", () => {
+    expect(declaredIcons(manifest, toolbar).map((i) => `${i.by} ${i.path}`)).toEqual([
+      'icons.16 icons/on-16.png',
+      'icons.128 icons/framelock-128.png',
+      'action.default_icon.16 icons/off-16.png',
+      'TOOLBAR_ICONS.on.16 icons/on-16.png',
+      'TOOLBAR_ICONS.problem.16 icons/problem-16.png',
+    ]);
+    expect(() => checkIcons(manifest, all, 'dist', toolbar)).not.toThrow();
+  });
+
+  it('refuses a missing icon, one that is no PNG, and one of another size', () => {
+    const without = new Map(all);
+    without.delete('icons/problem-16.png');
+    expect(() => checkIcons(manifest, without, 'dist', toolbar)).toThrow(
+      'dist has icons that do not match: icons/problem-16.png (TOOLBAR_ICONS.problem.16) is missing',
+    );
+    const notPng = new Map(all).set('icons/off-16.png', utf8.encode('<svg/>'));
+    expect(() => checkIcons(manifest, notPng, 'dist', toolbar)).toThrow(
+      'icons/off-16.png (action.default_icon.16) is not a PNG',
+    );
+    const wrongSize = new Map(all).set('icons/framelock-128.png', png(96));
+    expect(() => checkIcons(manifest, wrongSize, 'dist', toolbar)).toThrow(
+      'icons/framelock-128.png (icons.128) is 96x96, not 128x128',
+    );
+  });
+
+  it('refuses a manifest without a 128 px icon, or with an icon of no declared size', () => {
+    expect(() => checkIcons({ icons: { 16: 'icons/on-16.png' } }, all, 'dist', {})).toThrow(/no 128 px icon/);
+    const unsized = { ...manifest, action: { default_icon: 'icons/off-16.png' } };
+    expect(() => checkIcons(unsized, all, 'dist', toolbar)).toThrow(/action.default_icon names one icon/);
+  });
+
+  it('checks the real manifest and the icons the background sets (src/background/icon.ts)', () => {
+    const paths = declaredIcons({ icons: { 128: 'icons/framelock-128.png' } }).map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['icons/on-16.png', 'icons/problem-16.png', 'icons/off-32.png']));
+  });
+});
+
+describe('checkLocales', () => {
+  const manifest = { name: '__MSG_extensionName__', description: '__MSG_extensionDescription__', default_locale: 'en' };
+  const messages = (keys: string[]) =>
+    utf8.encode(JSON.stringify(Object.fromEntries(keys.map((k) => [k, { message: k }]))));
+  const both = messages(['extensionName', 'extensionDescription']);
+  const built = new Map([
+    ['manifest.json', utf8.encode('{}')],
+    ['_locales/en/messages.json', both],
+    ['_locales/de/messages.json', both],
+  ]);
+
+  it('accepts one messages.json per shipped language and the default, each defining every __MSG_ name', () => {
+    expect(() => checkLocales(manifest, built, 'dist', ['en', 'de'])).not.toThrow();
+    // Chrome's message names ignore case; `@@` names are the browser's own.
+    const cased = new Map(built).set('_locales/de/messages.json', messages(['EXTENSIONNAME', 'extensiondescription']));
+    const own = { ...manifest, homepage_url: 'https://x.example/__MSG_@@extension_id__' };
+    expect(() => checkLocales(own, cased, 'dist', ['en', 'de'])).not.toThrow();
+  });
+
+  it('refuses a shipped language or the default without its messages.json', () => {
+    expect(() => checkLocales(manifest, built, 'dist', ['en', 'de', 'fr'])).toThrow(
+      'dist has no _locales/fr/messages.json',
+    );
+    expect(() => checkLocales({ ...manifest, default_locale: 'pt_BR' }, built, 'dist', ['en', 'de'])).toThrow(
+      'dist has no _locales/pt_BR/messages.json',
+    );
+    expect(() => checkLocales({ name: 'Framelock' }, built, 'dist', ['en'])).toThrow(/no default_locale/);
+  });
+
+  it('refuses anything else under _locales: a language that is not shipped, a stray file', () => {
+    expect(() => checkLocales(manifest, built, 'dist', ['en'])).toThrow(
+      'dist has files under _locales that no language ships: _locales/de/messages.json',
+    );
+    const stray = new Map(built).set('_locales/en/notes.txt', utf8.encode(''));
+    expect(() => checkLocales(manifest, stray, 'dist', ['en', 'de'])).toThrow(/_locales\/en\/notes\.txt/);
+  });
+
+  it('refuses a language that misses a name the manifest uses, or is no JSON', () => {
+    const missing = new Map(built).set('_locales/de/messages.json', messages(['extensionName']));
+    expect(() => checkLocales(manifest, missing, 'dist', ['en', 'de'])).toThrow(
+      'dist/_locales/de/messages.json does not define what manifest.json uses: extensionDescription',
+    );
+    const broken = new Map(built).set('_locales/de/messages.json', utf8.encode('{'));
+    expect(() => checkLocales(manifest, broken, 'dist', ['en', 'de'])).toThrow(/is not JSON/);
   });
 });
