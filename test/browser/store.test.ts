@@ -17,7 +17,6 @@
  * never changes the committed files.
  */
 /// <reference types="chrome" />
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,7 +51,6 @@ const TILE = { width: 440, height: 280 } as const;
 /** Chrome sizes a popup to its content, at most 800 × 600: what a person sees of it when it opens. */
 const POPUP_MAX_HEIGHT = 600;
 const TILE_PAGE = path.join(REPO_ROOT, 'store', 'promo', 'tile.html');
-const BRAND_MARK = path.join(REPO_ROOT, 'public', 'icons', 'framelock.svg');
 const WRITE = process.env.FRAMELOCK_STORE_SCREENSHOTS === 'write';
 
 /** The in-page indicator's accessible names (src/content/messages.en.json). */
@@ -365,19 +363,14 @@ describe.skipIf(!chromiumAvailable)('the store listing (headless Chromium, built
       );
     }
 
-    it('shows the brand mark (or, until the icons land, the stand-in), the name and the English tagline', async () => {
+    it('shows the brand mark, the name and the English tagline', async () => {
       await showLocale('en');
       const mark = await page.$eval('#mark', (image) => ({
         loaded: (image as HTMLImageElement).complete && (image as HTMLImageElement).naturalWidth > 0,
         src: (image as HTMLImageElement).currentSrc,
       }));
       expect(mark.loaded).toBe(true);
-      if (existsSync(BRAND_MARK)) {
-        expect(mark.src).toMatch(/\/public\/icons\/framelock\.svg$/);
-      } else {
-        expect(mark.src).toMatch(/\/store\/promo\/stand-in-mark\.svg$/);
-        console.warn('public/icons/framelock.svg does not exist yet: the promo tile shows the stand-in lock.');
-      }
+      expect(mark.src).toMatch(/\/public\/icons\/framelock\.svg$/);
       const tile = await page.screenshot({ type: 'png' });
       await expectStoreImage(page, tile, TILE, { minColours: 100, maxCommonest: 0.5 });
       await writeFile(path.join(out, 'promo-440x280.png'), tile);
