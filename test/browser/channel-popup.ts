@@ -8,7 +8,7 @@
 /// <reference types="chrome" />
 import type { Page } from 'puppeteer';
 import { expect } from 'vitest';
-import { type ExtensionBrowser, sleep, waitFor } from './harness';
+import { type ExtensionBrowser, sleep, tabIdOf, waitFor } from './harness';
 
 const POPUP_PAGE = 'src/popup/index.html';
 
@@ -30,18 +30,6 @@ export interface ChannelRowView {
   received: number;
   /** "1 message refused", "3 messages refused", or ''. */
   note: string;
-}
-
-/** The id of the tab of `ext` whose URL contains `urlPart`. */
-function tabIdOf(ext: ExtensionBrowser, urlPart: string): Promise<number> {
-  return waitFor(
-    () =>
-      ext.serviceWorker.evaluate(
-        async (part: string) => (await chrome.tabs.query({})).find((t) => t.url?.includes(part))?.id ?? null,
-        urlPart,
-      ),
-    { description: `a tab at …${urlPart}` },
-  );
 }
 
 /** The rows of the popup's "Text messages" (none: the popup shows no data channel). */

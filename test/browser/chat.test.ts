@@ -15,7 +15,7 @@ import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TabStatus } from '../../src/shared/messages';
 import { createFakeMedia, type FakeMedia, launchExtensionParticipant, tabStatus, waitForRemotePattern } from './call';
-import { chromiumAvailable, type ExtensionBrowser, isCI, REPO_ROOT, sleep, waitFor } from './harness';
+import { chromiumAvailable, type ExtensionBrowser, isCI, REPO_ROOT, sleep, tabIdOf, waitFor } from './harness';
 import { type Janus, janusAvailable, startJanus } from './janus';
 import { type RtpPacket, type RtpSink, startRtpSink } from './rtp';
 import { joinVideoroom, namedTiles, waitForTiles } from './videoroom';
@@ -33,18 +33,6 @@ interface Person {
   ext: ExtensionBrowser;
   page: Page;
   panel: Page;
-}
-
-/** The id of the tab whose URL contains `fragment`. */
-function tabIdOf(ext: ExtensionBrowser, fragment: string): Promise<number> {
-  return waitFor(
-    () =>
-      ext.serviceWorker.evaluate(
-        async (wanted: string) => (await chrome.tabs.query({})).find((t) => t.url?.includes(wanted))?.id ?? null,
-        fragment,
-      ),
-    { description: `a tab at …${fragment}` },
-  );
 }
 
 /**

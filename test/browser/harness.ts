@@ -497,6 +497,18 @@ export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, des
   }
 }
 
+/** The id of the tab of `ext` whose URL contains `urlPart`, from its service worker (waits for such a tab). */
+export function tabIdOf(ext: ExtensionBrowser, urlPart: string): Promise<number> {
+  return waitFor(
+    () =>
+      ext.serviceWorker.evaluate(
+        async (part: string) => (await chrome.tabs.query({})).find((t) => t.url?.includes(part))?.id ?? null,
+        urlPart,
+      ),
+    { description: `a tab at …${urlPart}` },
+  );
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

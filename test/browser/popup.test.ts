@@ -28,7 +28,7 @@ import {
   waitForRemotePattern,
   waitForTransform,
 } from './call';
-import { chromiumAvailable, type ExtensionBrowser, REPO_ROOT, waitFor } from './harness';
+import { chromiumAvailable, type ExtensionBrowser, REPO_ROOT, tabIdOf, waitFor } from './harness';
 import { launchWithSiteGranted, sendFromExtensionPage } from './permissions';
 
 const WRONG_PASSPHRASE = 'incorrect horse battery staple';
@@ -82,18 +82,6 @@ async function waitForPanel(popup: Page, description: string, test: (panel: Pane
   } catch (error) {
     throw new Error(`${(error as Error).message}; it showed ${JSON.stringify(last)}`);
   }
-}
-
-/** The id of the tab whose URL contains `fragment`, from the service worker. */
-function tabIdOf(ext: ExtensionBrowser, fragment: string): Promise<number> {
-  return waitFor(
-    () =>
-      ext.serviceWorker.evaluate(
-        async (wanted: string) => (await chrome.tabs.query({})).find((t) => t.url?.includes(wanted))?.id ?? null,
-        fragment,
-      ),
-    { description: `a tab at …${fragment}` },
-  );
 }
 
 function badge(ext: ExtensionBrowser, tabId: number): Promise<string> {

@@ -39,7 +39,7 @@ import {
   waitForTransform,
 } from './call';
 import { findClipping } from './clipping';
-import { chromiumAvailable, type ExtensionBrowser, REPO_ROOT, sleep, uiLanguageEnv, waitFor } from './harness';
+import { chromiumAvailable, type ExtensionBrowser, REPO_ROOT, sleep, tabIdOf, uiLanguageEnv, waitFor } from './harness';
 import { launchWithSiteGranted, OPTIONS_PAGE, sendFromExtensionPage } from './permissions';
 
 const PASSPHRASE = 'correct horse battery staple';
@@ -56,18 +56,6 @@ const WRITE = process.env.FRAMELOCK_STORE_SCREENSHOTS === 'write';
 /** The in-page indicator's accessible names (src/content/messages.en.json). */
 const STATUS_WARNING = 'Framelock: Some media is NOT end-to-end encrypted';
 const MARKER_UNENCRYPTED = 'Framelock: NOT encrypted';
-
-/** The id of the tab whose URL contains `fragment`, from the service worker. */
-function tabIdOf(ext: ExtensionBrowser, fragment: string): Promise<number> {
-  return waitFor(
-    () =>
-      ext.serviceWorker.evaluate(
-        async (wanted: string) => (await chrome.tabs.query({})).find((t) => t.url?.includes(wanted))?.id ?? null,
-        fragment,
-      ),
-    { description: `a tab at …${fragment}` },
-  );
-}
 
 /** Opens the popup about tab `tabId` at the popup's own width (its body's, from popup.css) and returns both. */
 async function openPopup(ext: ExtensionBrowser, tabId: number): Promise<{ popup: Page; width: number }> {
