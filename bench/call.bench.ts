@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'puppeteer';
+import type { Browser, Page } from 'puppeteer-core';
 import { buildWorkerSource, SHIPPED_DEFINE } from '../scripts/injected-scripts.ts';
 import type { StreamSamples, WorkerSamples } from './call/hook.ts';
 import type { Mode } from './call/page.ts';

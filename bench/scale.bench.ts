@@ -3,7 +3,7 @@
  * 30 fps) through each mode's decrypt path in one worker, with real encoded frames captured from a 720p loopback
  * call. Reports the browser's CPU as a share of one core, and frames lost. See docs/performance.md.
  */
-import type { Browser } from 'puppeteer';
+import type { Browser } from 'puppeteer-core';
 import type { Mode } from './call/page.ts';
 import type { ScaleRunResult } from './call/scale.ts';
 import { inPage, MODE_LABEL, routes, sleep, URLS } from './call.bench.ts';

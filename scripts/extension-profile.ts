@@ -9,7 +9,7 @@
 /// <reference types="chrome" />
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { OPTIONS_CONTROLS } from '../test/browser/permissions';
 
 export interface ExtensionProfileOptions {

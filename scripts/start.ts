@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { startDemoServer } from '../demo/server';
 import type { TabStatus, TransformStats } from '../src/shared/messages';
 import { matchPatternFor } from '../src/shared/origin';

@@ -21,7 +21,7 @@
  * const secrets = await tap.read();                       // while the page is still open
  * ```
  */
-import type { CDPSession, Page, Protocol } from 'puppeteer';
+import type { CDPSession, Page, Protocol } from 'puppeteer-core';
 import { waitFor } from './harness';
 
 /** One ephemeral X25519 key pair the bridge generated. */

@@ -25,7 +25,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import puppeteer, { type Browser, type Frame, type Page } from 'puppeteer';
+import puppeteer, { type Browser, type Frame, type Page } from 'puppeteer-core';
 import type { TabStatus, TransformStats } from '../../src/shared/messages';
 import {
   BASE_CHROMIUM_ARGS,

@@ -6,7 +6,7 @@
  * popup.test.ts does.
  */
 /// <reference types="chrome" />
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { expect } from 'vitest';
 import { type ExtensionBrowser, sleep, tabIdOf, waitFor } from './harness';
 

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TabStatus } from '../../src/shared/messages';
 import { createFakeMedia, type FakeMedia, launchExtensionParticipant, tabStatus, waitForRemotePattern } from './call';

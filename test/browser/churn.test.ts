@@ -17,7 +17,7 @@
  * never on timings or log lines: how long things took is printed for the record.
  */
 import { Worker } from 'node:worker_threads';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kidEpoch, kidParticipant } from '../../src/codecs';
 import type { TransformStats } from '../../src/shared/messages';

@@ -13,7 +13,7 @@
  * pattern (`.visually-hidden`: an absolutely positioned box of at most 1×1 px) and everything inside it, and form fields
  * (a field scrolls its value; its label is checked).
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 
 export interface ClippingOptions {
   /** Also report text that ends below the viewport's bottom edge (a fixed-size surface such as the promo tile). */

@@ -4,7 +4,7 @@
  * in Framelock's own UI, that calls on the site are not end-to-end encrypted (toolbar badge "!", the options page,
  * the tab's status), and media must fail closed: a peer without the key never sees or hears the camera in clear.
  */
-import type { HTTPResponse, Page } from 'puppeteer';
+import type { HTTPResponse, Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_TEXT } from '../../src/options/problems';
 import type { SiteProblem, TabStatus } from '../../src/shared/messages';

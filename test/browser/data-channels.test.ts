@@ -6,7 +6,7 @@
  * peer without Framelock. What the site sees must stay what the native gives it; what the channel carries must be the
  * fake ciphertext wherever both ends gave a line.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DcWindow } from '../pages/data-channels/api';
 import { startTestServer, type TestServer } from '../server/test-server';

@@ -12,7 +12,7 @@
  * Each time, the popup about the call's tab shows the chat's channel as Framelock sees it (channel-popup.ts): "End-to-end
  * encrypted" on a protected connection, "Not end-to-end encrypted" otherwise, with the messages counted.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
 import {

@@ -3,7 +3,7 @@
  * enabled through the real options page, the known fake picture and tone, and assertions on what the far side
  * decodes (pixels), with negative controls: a wrong passphrase and a participant without Framelock.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
 import {

@@ -9,7 +9,7 @@
  *   encrypted call keeps decoding video and audio, replay protection refuses no frame only because it came late, and
  *   the call recovers by itself when the loss stops.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { summarize } from '../../src/popup/calls';
 import { MAX_WORKER_RESTARTS } from '../../src/shared/handshake';

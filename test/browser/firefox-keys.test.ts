@@ -3,7 +3,7 @@
  * every 5 s): a Firefox-Firefox call and a Firefox-Chromium call keep decoding across epoch boundaries and periodic
  * re-keys, every receiver decrypts under several sender key generations, and no frame fails to decrypt.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
 import { kidEpoch } from '../../src/codecs';

@@ -5,7 +5,7 @@
  * was encrypted and decrypted. The negative controls: a Firefox with another passphrase, and a Firefox without
  * Framelock, never see the picture and are reported as such.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
 import type { TransformStats } from '../../src/shared/messages';

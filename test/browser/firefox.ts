@@ -25,7 +25,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { FIREFOX_ADDON_ID } from '../../scripts/firefox-manifest';
 import type { TabStatus, TransformStats } from '../../src/shared/messages';
 import { isCI, REPO_ROOT, waitFor, withTimeout } from './harness';

@@ -7,7 +7,7 @@
  * the same run. With one key budget for the whole frame the flood spent it in seconds and carol waited for its minute;
  * with budgets per track she decodes as fast as without. The bound asserted is generous (10 s): the machine is shared.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KID_MARKER, kidSenderId } from '../../src/codecs';
 

@@ -8,7 +8,7 @@
  * frames): those are printed, and only bounds far above the targets are asserted, so a loaded CI machine cannot fail
  * the test for being slow while a broken exchange (nothing decodes, a frozen tile) still does.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kidEpoch, kidParticipant } from '../../src/codecs';
 import type { TabStatus } from '../../src/shared/messages';

@@ -36,7 +36,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page, type Protocol, type Target, type WebWorker } from 'puppeteer';
+import puppeteer, { type Browser, type Page, type Protocol, type Target, type WebWorker } from 'puppeteer-core';
 
 /** Repository root (this file is `<root>/test/browser/harness.ts`). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -7,7 +7,7 @@
  * the page must never see a key, a port or nonce of the hand-off, or the passphrase. Then the page forges the hand-off,
  * attacks the transforms, and attacks them from other realms of its own.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TransformStats } from '../../src/shared/messages';
 import type { ChildKind, HostileApi, HostileLog, PrehookResult, ReplacedNow } from '../pages/hostile/api';

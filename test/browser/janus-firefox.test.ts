@@ -7,7 +7,7 @@
  * as janus.test.ts does: the plaintext of a Firefox without Framelock decodes to the pattern and the tone, Framelock's
  * to neither. The control: a Firefox without Framelock in the same room never shows a protected participant's picture.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransformStats } from '../../src/shared/messages';
 import {

@@ -4,7 +4,7 @@
  * site. Assertions are on decoded pixels of every remote tile, on received audio energy, and on Framelock's own
  * per-track status.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KID_MARKER, kidSenderId } from '../../src/codecs';
 import { receiveRows } from '../../src/popup/calls';

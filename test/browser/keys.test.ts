@@ -4,7 +4,7 @@
  * clock outside the tolerance, the service worker stopped mid-call, a reload that never reuses a KID, and what
  * IndexedDB holds.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
 import { kidEpoch, kidSenderId } from '../../src/codecs';

@@ -21,7 +21,7 @@
  * and noise never meet it (see {@link PATTERN_TOLERANCE}).
  */
 import { writeFile } from 'node:fs/promises';
-import type { Frame, Page } from 'puppeteer';
+import type { Frame, Page } from 'puppeteer-core';
 
 /** An sRGB colour, 0-255 per channel. */
 export interface Rgb {

@@ -37,7 +37,7 @@
  * `HEADLESS_CHROMIUM_ARGS`), and WebRTC's own UDP/TCP (ICE, media), which no CDP domain reports: compare the call's
  * candidates from `getStats()` for that.
  */
-import type { Browser, CDPSession, Page, Protocol, Target, WebWorker } from 'puppeteer';
+import type { Browser, CDPSession, Page, Protocol, Target, WebWorker } from 'puppeteer-core';
 
 /** Who made a request: the extension's own contexts, or a site's page and the workers it started. */
 export type NetworkContext = 'service worker' | 'extension page' | 'site page';

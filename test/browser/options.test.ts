@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { ElementHandle, Page } from 'puppeteer';
+import type { ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_TEXT } from '../../src/options/problems';
 import type { SiteInfo } from '../../src/shared/messages';

@@ -7,7 +7,7 @@
  * The control: two browsers without Framelock hear each other's 440 Hz tone, measured the same way, so "silence"
  * below means the decoder played nothing, not that the measurement heard nothing.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../server/test-server';
 import {

@@ -15,7 +15,7 @@
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import type { Frame, Page } from 'puppeteer';
+import type { Frame, Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../demo/server';
 import type { TabStatus, TransformStats } from '../../src/shared/messages';

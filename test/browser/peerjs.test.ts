@@ -19,7 +19,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type IMessage, PeerServer } from 'peer';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../server/test-server';
 import {

@@ -17,7 +17,7 @@
 /// <reference types="chrome" />
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { matchPatternFor, normalizeOrigin } from '../../src/shared/origin';
 import { type ExtensionBrowser, type LaunchOptions, launchWithExtension } from './harness';
 

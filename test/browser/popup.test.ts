@@ -12,7 +12,7 @@
 /// <reference types="chrome" />
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../server/test-server';
 import {

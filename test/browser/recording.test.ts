@@ -47,7 +47,7 @@
  * Nothing here asserts timings: they are printed (the windows take about a minute and a half on 2 loaded cores).
  */
 import { rmSync } from 'node:fs';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epochAt, PROTOCOL_EPOCH_MS } from '../../src/shared/epoch';
 import type { TabStatus } from '../../src/shared/messages';

@@ -15,7 +15,7 @@
  * `errors`, never thrown. As in ./media, the functions given to `evaluate` run in the page; a `__name` shim is
  * installed first in case the caller runs under tsx (which wraps named inner functions in `__name(...)`).
  */
-import type { Frame, Page } from 'puppeteer';
+import type { Frame, Page } from 'puppeteer-core';
 import type { PatternSamples, QuadrantSample } from './media';
 import { type RtpVideoCodec, splitAnnexB, vp9Header } from './rtp';
 

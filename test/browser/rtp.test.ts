@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { av1, type Framing, h264, makeKid, opus, protectFrame, SUITE_FOR_KIND, vp8, vp9 } from '../../src/codecs';
 import { SFrameContext } from '../../src/sframe';

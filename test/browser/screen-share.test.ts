@@ -18,7 +18,7 @@
  * camera → screen → camera; contentHint `detail` and `motion`; 1920×1080 at 5 fps. A control between two profiles
  * without Framelock shows that the page, the capture and the detector work. The tab's audio: see its test.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TransformStats } from '../../src/shared/messages';
 import { startTestServer, type TestServer } from '../server/test-server';

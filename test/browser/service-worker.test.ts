@@ -6,7 +6,7 @@
  * encrypted and decode, the service worker must see no request for anything of ours, and its code must run in no
  * worker of ours. The positive controls show that it does reach the page's own scripts and the page's own workers.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BRIDGE_SCRIPT_FILE, PAGE_SCRIPT_FILE } from '../../src/shared/built-paths';
 import type { HostileSw, SwLog } from '../pages/hostile-sw';

@@ -11,7 +11,7 @@
  *   back, so what the server got and returned was Framelock's ciphertext), nothing fails, and the popup's notice says
  *   the site's own processing does not run.
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createFakeMedia,

@@ -21,7 +21,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeLocaleFragments } from '../../scripts/locales.ts';
 import { SHIPPED_LOCALES } from '../../src/ui/locales.ts';

@@ -10,7 +10,7 @@
  *   nothing and hears silence; a viewer with Framelock sends nothing, so nobody can send it the call's keys
  *   (docs/keys.md, "A listener"): it cannot decrypt, and its popup says why (`not_sending`).
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createFakeMedia,

@@ -11,7 +11,7 @@
  * everything, so the test itself can tell text from marker.
  */
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createFakeMedia,

@@ -5,7 +5,7 @@
  * Firefox reports no `totalAudioEnergy`, and a headless Firefox without a sound device never starts a live
  * `AudioContext`.
  */
-import type { Frame, Page } from 'puppeteer';
+import type { Frame, Page } from 'puppeteer-core';
 
 /** The test tone every participant sends (test/browser/call.ts `createFakeMedia`, test/browser/firefox.ts). */
 export const TONE_HZ = 440;

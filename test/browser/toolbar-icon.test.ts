@@ -6,7 +6,7 @@
  * still holds.
  */
 /// <reference types="chrome" />
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOLBAR_ICONS, type ToolbarState } from '../../src/background/icon';
 import { startTestServer, type TestServer } from '../server/test-server';

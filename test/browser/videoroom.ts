@@ -2,7 +2,7 @@
  * The unmodified Janus videoroom demo (videoroomtest.html), driven as a person would, and read through its page
  * globals: shared by the SFU tests (janus.test.ts, forward-secrecy.test.ts).
  */
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { waitFor } from './harness';
 import type { Janus } from './janus';
 import { depacketize, type RtpVideoCodec, startRtpSink } from './rtp';

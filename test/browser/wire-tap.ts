@@ -13,7 +13,7 @@
  * const wire = await readWire(page, 'chat');
  * ```
  */
-import type { Frame, Page } from 'puppeteer';
+import type { Frame, Page } from 'puppeteer-core';
 
 /** One message as handed to the native `send`: a string as it was, bytes as hex. */
 export interface WireRecord {

@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import type { TransformStats } from '../../src/shared/messages';
 import { createFakeMedia, framelockTransforms, launchExtensionParticipant } from '../browser/call';
 import { REPO_ROOT } from '../browser/harness';

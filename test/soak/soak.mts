@@ -8,7 +8,7 @@
  *   DevTools): their growth from the first minute to the end stays under 10 MiB.
  * Prints a line per sample and a summary; exits 1 if any check failed. Env: SOAK_MINUTES (default 30).
  */
-import type { CDPSession, Page, WebWorker } from 'puppeteer';
+import type { CDPSession, Page, WebWorker } from 'puppeteer-core';
 import { startDemoServer } from '../../demo/server';
 import { kidEpoch } from '../../src/codecs';
 import {
