@@ -43,6 +43,3 @@ export const LOCALE_FOLDERS = [
  */
 export const SHIPPED_LOCALES = ['en', 'de', 'es', 'fr', 'ja', 'pt_BR'] as const;
 export type ShippedLocale = (typeof SHIPPED_LOCALES)[number];
-
-/** The English fragments (each folder's `messages.en.json`). */
-export const LOCALE_FRAGMENTS = LOCALE_FOLDERS.map((folder) => `${folder}/messages.en.json`);
