@@ -42,4 +42,3 @@ export const LOCALE_FOLDERS = [
  * Adding a language: README.md, "Adding a language".
  */
 export const SHIPPED_LOCALES = ['en', 'de', 'es', 'fr', 'ja', 'pt_BR'] as const;
-export type ShippedLocale = (typeof SHIPPED_LOCALES)[number];
