@@ -57,6 +57,7 @@ import {
   SCREEN_COLOURS,
   samplePattern,
 } from './media';
+import { consoleOf, recordConsole } from './page-console';
 
 const PASSPHRASE = 'correct horse battery staple';
 /**
@@ -258,35 +259,6 @@ async function tabStatuses(ext: ExtensionBrowser, room: string): Promise<TabStat
     const keys = tabs.filter((t) => t.url?.includes(`room=${roomId}`)).map((t) => `tab:${t.id}`);
     return Object.values(await chrome.storage.session.get(keys));
   }, room)) as TabStatus[];
-}
-
-const consoleLines = new WeakMap<Page, string[]>();
-
-/** Keeps the page's console messages, errors and its workers' console messages, for failure messages. */
-function recordConsole(page: Page): void {
-  const lines: string[] = [];
-  consoleLines.set(page, lines);
-  const push = (line: string) => {
-    lines.push(line.slice(0, 300));
-    if (lines.length > 200) lines.shift();
-  };
-  page.on('console', (m) => push(`console.${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => push(`page error: ${String(e)}`));
-  page.on('workercreated', (w) => {
-    push(`worker created: ${w.url()}`);
-    w.on('console', (m) => push(`worker console.${m.type()}: ${m.text()}`));
-  });
-  page.on('workerdestroyed', (w) => push(`worker destroyed: ${w.url()}`));
-}
-
-function consoleOf(page: Page, last = 30): string {
-  const lines = consoleLines.get(page) ?? [];
-  return lines.length === 0
-    ? '    (nothing)'
-    : lines
-        .slice(-last)
-        .map((l) => `    ${l}`)
-        .join('\n');
 }
 
 /**

@@ -36,6 +36,7 @@ import {
 import { expectChannelPopup } from './channel-popup';
 import { chromiumAvailable, type ExtensionBrowser, sleep, waitFor } from './harness';
 import { describeSamples, PATTERN_COLOURS, patternMismatches, samplePattern } from './media';
+import { recordConsole, recordedConsole } from './page-console';
 import { heardTone, isTestTone } from './tone';
 import { carries, installWireTap, readWire } from './wire-tap';
 
@@ -131,25 +132,11 @@ async function startPeerServer(): Promise<RunningPeerServer> {
   };
 }
 
-const consoleLines = new WeakMap<Page, string[]>();
-
-/** Keeps the page's console and errors, for failure messages. */
-function recordConsole(page: Page): void {
-  const lines: string[] = [];
-  consoleLines.set(page, lines);
-  const push = (line: string) => {
-    lines.push(line.slice(0, 300));
-    if (lines.length > 100) lines.shift();
-  };
-  page.on('console', (m) => push(`console.${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => push(`page error: ${String(e)}`));
-}
-
 async function pageLog(page: Page): Promise<string> {
   const log = await page
     .evaluate(() => (window as PeerWindow).app?.log ?? ['(no app)'])
     .catch((e: unknown) => [String(e)]);
-  return [...log, ...(consoleLines.get(page) ?? [])].map((l) => `    ${l}`).join('\n');
+  return [...log, ...recordedConsole(page)].map((l) => `    ${l}`).join('\n');
 }
 
 interface Call {
